@@ -1,0 +1,130 @@
+# iotrace - build, dependencies, tests and benchmarks.
+#
+#   sudo make run     install dependencies, build, run `iotrace run md5dir` on a generated dataset
+#   sudo make test    install dependencies, build, run every test
+#   make bench        overhead and speed ratios (root)
+#   make install      PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SANITIZE ?= 0
+V ?= 0
+
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+BUILD := build
+SANFLAGS :=
+endif
+
+CC := gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	  -MMD -MP -D_GNU_SOURCE -DIOTRACE_VERSION='"$(VERSION)"' \
+	  -I$(BUILD) -Ibpf -Iuser -Iworkloads -Ireports $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS := -lbpf -lelf -lz -luv -luring -lcrypto -ldw -lpthread -lm
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall -Werror
+
+# Debian packages needed to build, test and run (make deps installs what is missing).
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev libssl-dev \
+	    liburing-dev libdw-dev libcmocka-dev pkg-config make gcc python3 libxml2-utils \
+	    coreutils util-linux procps fio nodejs npm chromium
+
+USER_SRCS := $(wildcard user/*.c) $(wildcard workloads/*.c) $(wildcard reports/*.c)
+USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
+# everything but main() links into the unit tests
+LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all deps run test unit integration bench stress fuzz install clean check-root
+
+all: iotrace
+
+iotrace: $(BUILD)/iotrace
+	$(Q)cp $< $@
+
+$(BUILD)/iotrace: $(USER_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/iotrace.h $(BUILD)/vmlinux.h
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# user objects may include the skeleton: build it first
+$(BUILD)/%.o: %.c | $(SKELS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+# Idempotent: installs only the packages that are missing; a no-op otherwise.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: missing packages:$$missing; run as root (sudo make deps)" >&2; exit 1; fi; \
+		echo "  DEPS    installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	@[ ! -f tests/js/Makefile ] || $(MAKE) -s -C tests/js deps
+
+run: deps
+	$(MAKE) all
+	./iotrace run md5dir
+
+unit: $(TEST_BINS)
+
+test: deps
+	$(MAKE) all unit
+	@tests/run-tests.sh $(BUILD)
+
+bench: deps
+	$(MAKE) all
+	tests/bench.sh
+
+stress: deps
+	$(MAKE) all
+	IOTRACE_STRESS=full tests/run-tests.sh $(BUILD) stress
+
+install: iotrace
+	install -D -m 0755 iotrace $(DESTDIR)$(PREFIX)/sbin/iotrace
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/iotrace/README.md
+
+clean:
+	rm -rf build build-san iotrace
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

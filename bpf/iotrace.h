@@ -1,0 +1,158 @@
+/* iotrace.h - fixed-width records shared by the BPF probes and the user-space tracer. */
+#ifndef IOTRACE_BPF_H
+#define IOTRACE_BPF_H
+
+/*
+ * Everything here crosses the kernel/user boundary, so: fixed-width types only, no
+ * pointers, explicit padding. The probes keep exact per-thread state totals in the
+ * `threads` map and stream state transitions in per-thread batches (one ring-buffer
+ * record per IT_BATCH transitions or per switch-out), which is what keeps a 4 KiB-read
+ * storm cheap: one ring-buffer reserve per batch instead of one per syscall edge.
+ */
+
+#define IT_COMM_LEN 16
+#define IT_BATCH 30		/* transitions per batch record */
+#define IT_TS_MASK ((1ULL << 56) - 1)
+#define IT_STATE_SHIFT 56	/* batch entry = ts | (state << 56) */
+#define IT_MAX_STACK 64
+
+/* Per-thread states of the time model (DESIGN.md); same order as enum tl_state. */
+enum it_state {
+	IT_COMPUTE = 0,
+	IT_IO_CPU,
+	IT_IO_WAIT,
+	IT_LOCK_WAIT,
+	IT_POLL_WAIT,
+	IT_OTHER_WAIT,
+	IT_RUNNABLE,
+	IT_NSTATES,
+};
+
+/* What a thread is inside of, as far as the state model cares. */
+enum it_sys {
+	IT_SYS_NONE = 0,
+	IT_SYS_IO,	/* read family, io_uring_enter, socket receives */
+	IT_SYS_LOCK,	/* futex, futex_waitv */
+	IT_SYS_POLL,	/* epoll_wait, epoll_pwait(2), poll, ppoll, select, pselect6 */
+};
+
+enum it_rec_type {
+	IT_REC_BATCH = 1,	/* struct it_batch */
+	IT_REC_THREAD,		/* struct it_thread_rec: a thread or process appeared */
+	IT_REC_EXIT,		/* struct it_thread_rec: a thread exited */
+	IT_REC_URING,		/* struct it_uring_rec */
+	IT_REC_STACK,		/* struct it_stack_rec */
+	IT_REC_BLOCK,		/* struct it_block_rec */
+};
+
+struct it_batch {
+	__u32 type;
+	__u32 n;		/* valid entries in e[] */
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 seq;		/* per-thread batch sequence: a gap means a lost batch */
+	__u32 pad;
+	__u64 e[IT_BATCH];	/* ts (CLOCK_MONOTONIC ns) | state << IT_STATE_SHIFT */
+};
+
+enum it_thread_flags {
+	IT_TF_PROCESS = 1,	/* new thread group (fork), not a thread (clone) */
+	IT_TF_INITIAL = 2,	/* seeded by user space, not seen being created */
+};
+
+struct it_thread_rec {
+	__u32 type;
+	__u32 flags;
+	__u32 pid;
+	__u32 tid;
+	__u32 ppid;		/* parent's tgid (IT_REC_THREAD) */
+	__u32 ptid;		/* creating thread */
+	__u64 ts;
+	char comm[IT_COMM_LEN];
+	__u32 last_seq;		/* IT_REC_EXIT: seq of the thread's last batch */
+	__u32 pad;
+};
+
+enum it_uring_ev {
+	IT_URING_SUBMIT = 1,
+	IT_URING_ASYNC,		/* punted to an io-wq worker */
+	IT_URING_COMPLETE,
+};
+
+struct it_uring_rec {
+	__u32 type;
+	__u32 ev;		/* enum it_uring_ev */
+	__u32 pid;
+	__u32 tid;
+	__u64 ts;
+	__u64 req;		/* opaque request id (kernel pointer value, never dereferenced) */
+	__u64 user_data;
+	__s32 res;
+	__u32 opcode;
+};
+
+struct it_block_rec {
+	__u32 type;
+	__u32 dev;
+	__u32 pid;
+	__u32 bytes;
+	__u64 issue_ts;
+	__u64 complete_ts;
+};
+
+enum it_stack_kind {
+	IT_STACK_ONCPU = 1,	/* perf cpu-clock sample; value = 1 sample */
+	IT_STACK_OFFCPU,	/* value = off-CPU ns, state = state while off */
+};
+
+struct it_stack_rec {
+	__u32 type;
+	__u32 kind;
+	__u32 pid;
+	__u32 tid;
+	__u64 ts;
+	__u64 value;
+	__u32 state;
+	__s32 kstack_id;	/* id in the stacks map, <0 = unavailable (-errno) */
+	__s32 ustack_id;
+	__u32 pad;
+};
+
+/* Value of the `threads` hash map (key: tid). Exact totals, kept in the kernel. */
+struct it_thread {
+	__u64 since;		/* ts of the last transition */
+	__u64 switch_out_ts;
+	__u64 wake_ts;		/* written by the waker's CPU */
+	__u64 start_ts;
+	__u64 ns[IT_NSTATES];
+	__u64 reads;		/* completed read-family syscalls (incl. socket receives) */
+	__u64 bytes_read;
+	__u64 ctx_switches;	/* voluntary + involuntary switch-outs */
+	__u32 pid;
+	__u32 state;		/* enum it_state */
+	__u32 sys;		/* enum it_sys */
+	__u32 on_cpu;
+	__u32 seq;
+	__u32 n;		/* pending entries in e[] */
+	__u32 exited;
+	__u32 pad;
+	__u64 e[IT_BATCH];	/* pending transitions not yet streamed */
+};
+
+/* Indexes of the per-CPU `counters` array. */
+enum it_counter {
+	IT_CNT_LOST_BATCHES = 0,	/* ring buffer full */
+	IT_CNT_LOST_RECORDS,		/* other records dropped for a full ring buffer */
+	IT_CNT_THREADS_FULL,		/* a target thread not tracked: threads map full */
+	IT_CNT_PCACHE_BYTES,		/* page-cache insertions on the target's behalf */
+	IT_CNT_PCACHE_FOLIOS,
+	IT_CNT_BLOCK_BYTES,		/* block-layer read bytes issued by the target */
+	IT_CNT_BLOCK_REQS,
+	IT_CNT_STACK_ERRORS,		/* stack capture failed (collision / truncation) */
+	IT_CNT_URING_SUBMIT,
+	IT_CNT_URING_COMPLETE,
+	IT_CNT_URING_ASYNC,
+	IT_CNT_MAX,
+};
+
+#endif /* IOTRACE_BPF_H */

@@ -1,0 +1,41 @@
+/* iotrace.h - what the subcommands share: the command table, exit codes, messages. */
+#ifndef IOTRACE_IOTRACE_H
+#define IOTRACE_IOTRACE_H
+
+#include <stdbool.h>
+
+/*
+ * Exit codes (documented in README.md). `iotrace trace` exits with the traced command's
+ * status instead, as time(1) does.
+ */
+enum {
+	IT_EXIT_OK = 0,
+	IT_EXIT_FAIL = 1,	/* the run failed (workload error, I/O error writing output) */
+	IT_EXIT_USAGE = 2,	/* bad command line */
+	IT_EXIT_PERM = 3,	/* not root / missing CAP_BPF, CAP_PERFMON */
+	IT_EXIT_KERNEL = 4,	/* kernel lacks BTF or a required probe cannot attach */
+	IT_EXIT_INPUT = 5,	/* bad input: DIR missing/empty, not a run folder, bad summary */
+	IT_EXIT_INTR = 130,	/* interrupted by SIGINT (143 for SIGTERM, 129 SIGHUP) */
+};
+
+struct it_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+extern bool it_verbose;
+extern const char *it_prog;
+
+/* "iotrace: " + message on stderr. */
+void it_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void it_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Exit code for "not permitted", with the message naming the fix (sudo). */
+int it_require_root(const char *what);
+
+#endif /* IOTRACE_IOTRACE_H */

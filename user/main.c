@@ -1,0 +1,103 @@
+/* main.c - iotrace entry point: dispatches to one subcommand per file through cmds[]. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iotrace.h"
+
+bool it_verbose;
+const char *it_prog = "iotrace";
+
+static const struct it_cmd cmds[] = {
+	{"run", cmd_run, "run a built-in workload under several strategies and explain the result"},
+	{"trace", cmd_trace, "trace any command (-- CMD) or running process (-p PID)"},
+	{"report", cmd_report, "re-render or compare saved runs (no root needed)"},
+	{"check", cmd_check, "can this kernel and user run iotrace?"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: iotrace COMMAND [OPTIONS]\n\n"
+		   "Why did (or didn't) your I/O-and-compute program get faster when made concurrent?\n"
+		   "iotrace traces it with eBPF and tells where every thread's time went.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\nExamples:\n"
+		   "  sudo iotrace run md5dir\n"
+		   "  sudo iotrace run md5dir ~/photos --strategies sync,threads --cache cold\n"
+		   "  sudo iotrace trace -- python3 hash_all.py ~/photos\n"
+		   "  iotrace report ./iotrace-out/run-1\n"
+		   "  sudo iotrace check\n\n"
+		   "'iotrace COMMAND --help' for a command's options; --version for the version.\n");
+}
+
+void it_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", it_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void it_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: warning: ", it_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int it_require_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	it_err("failed to %s: loading eBPF probes needs root (or CAP_BPF and CAP_PERFMON); "
+	       "run it with sudo",
+	       what);
+	return IT_EXIT_PERM;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return IT_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		rc = IT_EXIT_OK;
+		goto out;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("iotrace %s\n", IOTRACE_VERSION);
+		rc = IT_EXIT_OK;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[1], cmds[i].name)) {
+			rc = cmds[i].fn(argc - 1, argv + 1);
+			goto out;
+		}
+	}
+	it_err("unknown command '%s'; commands are run, trace, report, check (see iotrace --help)",
+	       argv[1]);
+	return IT_EXIT_USAGE;
+out:
+	/* a full disk or closed pipe on stdout must not look like success */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		it_err("failed to write output: %s", strerror(errno));
+		return rc ? rc : IT_EXIT_FAIL;
+	}
+	return rc;
+}

@@ -1,0 +1,113 @@
+/* timeline.h - per-thread state intervals built from transition events; knows nothing of BPF. */
+#ifndef IOTRACE_TIMELINE_H
+#define IOTRACE_TIMELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The timeline module owns the exact time model of DESIGN.md: every nanosecond of every
+ * thread of the target, over the run window, is in exactly one state. Its input is a
+ * stream of events (thread appeared, state transition, thread exited, I/O request
+ * began/ended) that may arrive slightly out of order across CPUs; tl_finish() sorts them
+ * per thread, closes open intervals at the window end and clips everything to the
+ * window. Unit tests feed it synthetic events; the tracer feeds it decoded probe records.
+ */
+
+enum tl_state {
+	TL_COMPUTE = 0,
+	TL_IO_CPU,
+	TL_IO_WAIT,
+	TL_LOCK_WAIT,
+	TL_POLL_WAIT,
+	TL_OTHER_WAIT,
+	TL_RUNNABLE,
+	TL_NSTATES,
+};
+
+/* JSON/state names: "compute", "io_cpu", ... */
+const char *tl_state_name(enum tl_state s);
+static inline int tl_state_on_cpu(enum tl_state s)
+{
+	return s == TL_COMPUTE || s == TL_IO_CPU;
+}
+
+struct tl_interval {
+	uint64_t start, end; /* [start, end) ns */
+};
+
+struct tl_span {
+	uint64_t start, end;
+	enum tl_state state;
+};
+
+struct tl_thread {
+	uint32_t pid, tid;
+	char comm[16];
+	char role[32];		/* "main", "worker 3", "io-wq worker", ... (set by the caller) */
+	uint64_t start, end;	/* lifetime clipped to the window */
+	struct tl_span *spans;	/* sorted, contiguous from start to end after tl_finish */
+	size_t nspans;
+	uint64_t state_ns[TL_NSTATES];
+	uint64_t reads, bytes_read, ctx_switches; /* counters the caller attaches */
+	/* private to timeline.c */
+	struct tl_raw *raw;
+	size_t nraw, capraw;
+	uint64_t create_ts, exit_ts;
+	int init_state;
+	int has_exit;
+};
+
+struct tl_timeline {
+	uint64_t win_start, win_end;
+	struct tl_thread *threads;
+	size_t nthreads, capthreads;
+	/* I/O requests in flight that no thread is blocked on (io_uring), as intervals */
+	struct tl_interval *io;
+	size_t nio, capio;
+	struct tl_ioreq *open_io;
+	size_t nopen_io, capopen_io;
+	uint64_t gaps_ns;	/* time covered by lost batches (see tl_gap) */
+	int finished;
+};
+
+struct tl_timeline *tl_new(void);
+void tl_free(struct tl_timeline *tl);
+
+/*
+ * A thread exists from ts on, in state `state` (a new thread starts runnable or in
+ * compute; a thread seeded at attach time is in whatever state the caller knows).
+ * Returns the thread, or NULL on ENOMEM. Adding a known tid again updates pid/comm only.
+ */
+struct tl_thread *tl_thread_add(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
+				enum tl_state state, const char *comm);
+struct tl_thread *tl_thread_find(struct tl_timeline *tl, uint32_t tid);
+/* tid entered `state` at ts; an unknown tid is added first. 0 or -ENOMEM. */
+int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
+		  enum tl_state state);
+int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char *comm);
+/* An I/O request (e.g. io_uring SQE) identified by id is outstanding from begin to end. */
+int tl_io_begin(struct tl_timeline *tl, uint64_t id, uint64_t ts);
+int tl_io_end(struct tl_timeline *tl, uint64_t id, uint64_t ts);
+/* Record that the tid's transitions between from and to were lost. */
+void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to);
+/* Sort, build spans, clip to [win_start, win_end). 0 or -ENOMEM / -EINVAL. */
+int tl_finish(struct tl_timeline *tl, uint64_t win_start, uint64_t win_end);
+
+/* ---- interval arithmetic (sets of [start,end) intervals) ---- */
+
+/* Sort and merge in place (overlapping and touching merge, empty dropped); new count. */
+size_t tl_iv_normalize(struct tl_interval *iv, size_t n);
+uint64_t tl_iv_length(const struct tl_interval *iv, size_t n); /* of a normalized set */
+/* |a ∩ b| for normalized sets. */
+uint64_t tl_iv_intersect_len(const struct tl_interval *a, size_t na, const struct tl_interval *b,
+			     size_t nb);
+/*
+ * Instants (of the window) where at least one thread is in a state of `mask`
+ * (bit i = state i), as a normalized set in *out (malloc'd). Returns count or -ENOMEM.
+ */
+long tl_union_states(const struct tl_timeline *tl, unsigned mask, struct tl_interval **out);
+/* hist[k] = ns of the window with exactly k threads on CPU, k = 0..maxk (last bin = >=maxk). */
+int tl_concurrency(const struct tl_timeline *tl, uint64_t *hist, unsigned maxk);
+
+#endif /* IOTRACE_TIMELINE_H */
