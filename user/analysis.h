@@ -44,6 +44,24 @@ struct an_thread {
 	uint64_t states_ns[TL_NSTATES];
 };
 
+/* Folded stacks: frames "a;b;c" root first, value in samples (on-CPU) or ns (off-CPU). */
+struct an_stack {
+	char *frames;
+	uint64_t value;
+};
+
+struct an_stackset {
+	struct an_stack *v;
+	size_t n, cap;
+	uint64_t total;		/* sum of values */
+	uint64_t errors;	/* stacks lost: map collisions, truncation, failed captures */
+	char unavailable[128];	/* non-empty: why there are none (e.g. "stacks disabled") */
+};
+
+/* Add value to the stack (merging an existing identical one). 0 or -ENOMEM. */
+int an_stack_add(struct an_stackset *s, const char *frames, uint64_t value);
+void an_stackset_free(struct an_stackset *s);
+
 struct an_verdict {
 	char rule[32];	/* stable id: "page_cache", "cpu_saturated", "lock", "disk", ... */
 	char text[512];
@@ -86,6 +104,10 @@ struct an_run {
 
 	struct an_verdict verdict[AN_MAX_VERDICT];
 	size_t nverdict;
+
+	/* stacks: first frames are strategy;role;state (see reports) */
+	struct an_stackset oncpu, offcpu;
+	unsigned sample_hz;
 
 	/* rendering aids carried with the model (timeline for lanes; owned by the run) */
 	struct tl_timeline *tl;
