@@ -1,0 +1,671 @@
+/* cmd_run.c - `iotrace run WORKLOAD`: every strategy and cache mode, traced, compared, explained. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "iotrace.h"
+#include "outdir.h"
+#include "report.h"
+#include "session.h"
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: iotrace run WORKLOAD [DIR|FILE] [OPTIONS]\n\n"
+		"Runs a built-in workload under several concurrency strategies, on a warm and a cold\n"
+		"page cache, traces every run with eBPF and explains which one was faster and why.\n\n"
+		"Workloads and strategies:\n"
+		"  md5dir    MD5 of every regular file of DIR (default: a generated dataset)\n"
+		"            sync, threads, callback (libuv), uring (io_uring), procs, gil\n"
+		"  readfile  read one large FILE while another thread computes a factorial\n"
+		"            sync, threads\n"
+		"  fetch     HTTP GET from a slow loopback server beside the factorial\n"
+		"            sync, threads\n\n"
+		"Options:\n"
+		"  -s, --strategies LIST  comma-separated subset of the workload's strategies\n"
+		"  -t, --threads N        pool size / processes (default: CPU count)\n"
+		"      --chunk SIZE       read size (default 64K)\n"
+		"      --qd N             reads in flight for uring and callback (default 8 / 4)\n"
+		"      --cache MODE       warm, cold or both (default both; cold needs a block device)\n"
+		"      --throttle RATE    limit the dataset disk's read rate, e.g. 50M (cgroup blkio)\n"
+		"      --gil-hold-io      gil: hold the lock across reads too\n"
+		"      --files N          generated dataset: number of files (default 64)\n"
+		"      --file-size SIZE   generated dataset: size of each file (default 8M)\n"
+		"      --delay MS         fetch: server answer delay (default 500)\n"
+		"      --factorial N      readfile/fetch: compute N! (default 200000)\n"
+		"      --verify           print every file's MD5 (md5sum format)\n"
+		"  -o, --output DIR       report folder (default ./iotrace-out/run-N)\n"
+		"      --json             print summary.json to stdout instead of the table\n"
+		"      --no-color         no colors even on a terminal\n"
+		"  -F, --freq HZ          on-CPU stack sampling frequency (default 99)\n"
+		"      --no-stacks        do not capture stacks (no flame graphs)\n"
+		"  -v, --verbose          libbpf debug output\n"
+		"  -h, --help             this help\n\n"
+		"Examples:\n"
+		"  sudo iotrace run md5dir\n"
+		"  sudo iotrace run md5dir ~/photos --strategies sync,threads,uring --cache cold "
+		"--throttle 100M\n"
+		"  sudo iotrace run readfile --cache cold\n"
+		"  sudo iotrace run fetch --delay 200\n\n"
+		"Exit status: 0 ok, 1 run failed, 2 usage, 3 not permitted (use sudo), 4 kernel "
+		"unsupported,\n5 bad input, 130/143 interrupted.\n");
+}
+
+enum {
+	OPT_CHUNK = 256,
+	OPT_QD,
+	OPT_CACHE,
+	OPT_THROTTLE,
+	OPT_GIL_HOLD_IO,
+	OPT_FILES,
+	OPT_FILE_SIZE,
+	OPT_DELAY,
+	OPT_FACTORIAL,
+	OPT_VERIFY,
+	OPT_JSON,
+	OPT_NO_COLOR,
+	OPT_NO_STACKS,
+};
+
+static const struct option long_opts[] = {
+	{"strategies", required_argument, NULL, 's'},
+	{"threads", required_argument, NULL, 't'},
+	{"chunk", required_argument, NULL, OPT_CHUNK},
+	{"qd", required_argument, NULL, OPT_QD},
+	{"cache", required_argument, NULL, OPT_CACHE},
+	{"throttle", required_argument, NULL, OPT_THROTTLE},
+	{"gil-hold-io", no_argument, NULL, OPT_GIL_HOLD_IO},
+	{"files", required_argument, NULL, OPT_FILES},
+	{"file-size", required_argument, NULL, OPT_FILE_SIZE},
+	{"delay", required_argument, NULL, OPT_DELAY},
+	{"factorial", required_argument, NULL, OPT_FACTORIAL},
+	{"verify", no_argument, NULL, OPT_VERIFY},
+	{"output", required_argument, NULL, 'o'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"no-color", no_argument, NULL, OPT_NO_COLOR},
+	{"freq", required_argument, NULL, 'F'},
+	{"no-stacks", no_argument, NULL, OPT_NO_STACKS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{},
+};
+
+struct run_cfg {
+	const struct wl_workload *w;
+	const char *target;	/* DIR or FILE given by the user */
+	char *strategies[16];
+	size_t nstrategies;
+	bool cache_warm, cache_cold;
+	uint64_t throttle_bps;
+	unsigned nfiles;
+	uint64_t file_size;
+	const char *outdir;
+	bool json, color, stacks, verify;
+	unsigned hz;
+	struct wl_opts o;
+};
+
+static int parse_uint(const char *s, const char *what, unsigned min, unsigned max, unsigned *v)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || n < min || n > max || s[0] == '-') {
+		it_err("invalid %s '%s': expected a whole number from %u to %u", what, s, min, max);
+		return -EINVAL;
+	}
+	*v = (unsigned)n;
+	return 0;
+}
+
+static int parse_strategies(struct run_cfg *cfg, const char *list)
+{
+	char *dup = strdup(list), *save = NULL, *tok;
+	int ret = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	cfg->nstrategies = 0;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!wl_has_strategy(cfg->w, tok)) {
+			char valid[256] = "";
+
+			for (const char *const *s = cfg->w->strategies; *s; s++) {
+				strncat(valid, *s, sizeof(valid) - strlen(valid) - 3);
+				if (s[1])
+					strcat(valid, ", ");
+			}
+			it_err("unknown strategy '%s' for %s; valid strategies: %s", tok,
+			       cfg->w->name, valid);
+			ret = -EINVAL;
+			break;
+		}
+		if (cfg->nstrategies == sizeof(cfg->strategies) / sizeof(cfg->strategies[0])) {
+			it_err("too many strategies in '%s'", list);
+			ret = -EINVAL;
+			break;
+		}
+		cfg->strategies[cfg->nstrategies] = strdup(tok);
+		if (!cfg->strategies[cfg->nstrategies]) {
+			ret = -ENOMEM;
+			break;
+		}
+		cfg->nstrategies++;
+	}
+	free(dup);
+	if (!ret && !cfg->nstrategies) {
+		it_err("no strategy given in '%s'", list);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+static int parse_args(int argc, char **argv, struct run_cfg *cfg)
+{
+	const char *strategies = NULL;
+	int c;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cache_warm = cfg->cache_cold = true;
+	cfg->nfiles = 64;
+	cfg->file_size = 8ULL << 20;
+	cfg->stacks = true;
+	cfg->color = isatty(STDOUT_FILENO);
+	cfg->o.chunk = 64 << 10;
+	cfg->o.uid = (uid_t)-1;
+	cfg->o.gid = (gid_t)-1;
+	cfg->o.fetch_delay_ms = 500;
+	cfg->o.factorial_n = 200000;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:t:o:F:vh", long_opts, NULL)) != -1) {
+		uint64_t v;
+
+		switch (c) {
+		case 's':
+			strategies = optarg;
+			break;
+		case 't':
+			if (parse_uint(optarg, "--threads", 1, 4096, &cfg->o.threads))
+				return IT_EXIT_USAGE;
+			break;
+		case OPT_CHUNK:
+			if (wl_parse_size(optarg, &v) || v < 512 || v > (64ULL << 20)) {
+				it_err("invalid --chunk '%s': expected a size from 512 to 64M, e.g. 64K",
+				       optarg);
+				return IT_EXIT_USAGE;
+			}
+			cfg->o.chunk = v;
+			break;
+		case OPT_QD:
+			if (parse_uint(optarg, "--qd", 1, 4096, &cfg->o.qd))
+				return IT_EXIT_USAGE;
+			break;
+		case OPT_CACHE:
+			if (!strcmp(optarg, "warm")) {
+				cfg->cache_cold = false;
+			} else if (!strcmp(optarg, "cold")) {
+				cfg->cache_warm = false;
+			} else if (strcmp(optarg, "both")) {
+				it_err("invalid --cache '%s': expected warm, cold or both", optarg);
+				return IT_EXIT_USAGE;
+			}
+			break;
+		case OPT_THROTTLE:
+			if (wl_parse_rate(optarg, &cfg->throttle_bps)) {
+				it_err("invalid --throttle '%s': expected a rate in bytes/s such as "
+				       "50M or 1G",
+				       optarg);
+				return IT_EXIT_USAGE;
+			}
+			break;
+		case OPT_GIL_HOLD_IO:
+			cfg->o.gil_hold_io = true;
+			break;
+		case OPT_FILES:
+			if (parse_uint(optarg, "--files", 1, 10000000, &cfg->nfiles))
+				return IT_EXIT_USAGE;
+			break;
+		case OPT_FILE_SIZE:
+			if (wl_parse_size(optarg, &cfg->file_size)) {
+				it_err("invalid --file-size '%s': expected a size such as 8M", optarg);
+				return IT_EXIT_USAGE;
+			}
+			break;
+		case OPT_DELAY:
+			if (parse_uint(optarg, "--delay", 0, 600000, &cfg->o.fetch_delay_ms))
+				return IT_EXIT_USAGE;
+			break;
+		case OPT_FACTORIAL:
+			if (parse_uint(optarg, "--factorial", 1, 100000000, &cfg->o.factorial_n))
+				return IT_EXIT_USAGE;
+			break;
+		case OPT_VERIFY:
+			cfg->verify = cfg->o.verify = true;
+			break;
+		case 'o':
+			cfg->outdir = optarg;
+			break;
+		case OPT_JSON:
+			cfg->json = true;
+			break;
+		case OPT_NO_COLOR:
+			cfg->color = false;
+			break;
+		case 'F':
+			if (parse_uint(optarg, "--freq", 1, 10000, &cfg->hz))
+				return IT_EXIT_USAGE;
+			break;
+		case OPT_NO_STACKS:
+			cfg->stacks = false;
+			break;
+		case 'v':
+			it_verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			fprintf(stderr, "Try 'iotrace run --help'.\n");
+			return IT_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		it_err("missing workload; workloads are md5dir, readfile, fetch "
+		       "(see iotrace run --help)");
+		return IT_EXIT_USAGE;
+	}
+	cfg->w = wl_find(argv[optind]);
+	if (!cfg->w) {
+		it_err("unknown workload '%s'; workloads are md5dir, readfile, fetch",
+		       argv[optind]);
+		return IT_EXIT_USAGE;
+	}
+	optind++;
+	if (optind < argc)
+		cfg->target = argv[optind++];
+	if (optind < argc) {
+		it_err("unexpected argument '%s' (see iotrace run --help)", argv[optind]);
+		return IT_EXIT_USAGE;
+	}
+	if (parse_strategies(cfg, strategies ? strategies : cfg->w->default_strategies))
+		return IT_EXIT_USAGE;
+	if (!strcmp(cfg->w->name, "fetch")) {
+		/* no files: the page cache has no say */
+		cfg->cache_warm = true;
+		cfg->cache_cold = false;
+	}
+	if (cfg->json)
+		cfg->color = false;
+	return 0;
+}
+
+/* Check DIR/FILE as given by the user, before anything is loaded. */
+static int check_target(const struct run_cfg *cfg)
+{
+	struct stat st;
+	bool want_dir = !strcmp(cfg->w->name, "md5dir");
+
+	if (!cfg->target)
+		return 0;
+	if (stat(cfg->target, &st) < 0) {
+		it_err("failed to open %s '%s': %s", want_dir ? "directory" : "file", cfg->target,
+		       strerror(errno));
+		return IT_EXIT_INPUT;
+	}
+	if (want_dir && !S_ISDIR(st.st_mode)) {
+		it_err("'%s' is not a directory; md5dir hashes every regular file of a directory",
+		       cfg->target);
+		return IT_EXIT_INPUT;
+	}
+	if (!want_dir && !S_ISREG(st.st_mode)) {
+		it_err("'%s' is not a regular file; %s reads one large file", cfg->target,
+		       cfg->w->name);
+		return IT_EXIT_INPUT;
+	}
+	return 0;
+}
+
+static void sudo_ids(uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (geteuid() != 0 || !u || !g)
+		return;
+	*uid = (uid_t)strtoul(u, NULL, 10);
+	*gid = (gid_t)strtoul(g, NULL, 10);
+}
+
+static int digests_differ(const struct wl_result *a, const struct wl_result *b, char *what,
+			  size_t len)
+{
+	if (a->nfiles != b->nfiles) {
+		snprintf(what, len, "%zu files vs %zu", a->nfiles, b->nfiles);
+		return 1;
+	}
+	for (size_t i = 0; i < a->nfiles; i++) {
+		if (a->files[i].err || b->files[i].err)
+			continue;
+		if (memcmp(a->files[i].md5, b->files[i].md5, 16)) {
+			snprintf(what, len, "%s", a->files[i].path);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void print_digests(const struct wl_result *r, const char *dir)
+{
+	for (size_t i = 0; i < r->nfiles; i++) {
+		if (r->files[i].err)
+			continue;
+		for (int k = 0; k < 16; k++)
+			printf("%02x", r->files[i].md5[k]);
+		printf("  %s/%s\n", dir, r->files[i].path);
+	}
+}
+
+static void fill_report_header(struct an_report *rep, const char *workload, unsigned ncpu)
+{
+	struct utsname u;
+
+	snprintf(rep->version, sizeof(rep->version), "%s", IOTRACE_VERSION);
+	snprintf(rep->workload, sizeof(rep->workload), "%s", workload);
+	rep->ncpu = ncpu;
+	if (uname(&u) == 0)
+		snprintf(rep->kernel, sizeof(rep->kernel), "%s", u.release);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_cfg cfg;
+	struct ss_session ss;
+	struct an_report rep;
+	struct wl_throttle thr;
+	struct wl_server srv;
+	struct wl_result first = {0};
+	char err[512], outdir[4096], *dataset = NULL;
+	const char *target;
+	bool ss_ok = false, thr_ok = false, srv_ok = false, have_first = false;
+	int ret, rc = IT_EXIT_OK;
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct tr_opts to = {0};
+
+	memset(&rep, 0, sizeof(rep));
+	ret = parse_args(argc, argv, &cfg);
+	if (ret)
+		return ret < 0 ? IT_EXIT_OK : ret;
+	rc = check_target(&cfg);
+	if (rc)
+		goto out;
+	rc = it_require_root("run a workload under the probes");
+	if (rc)
+		goto out;
+	sudo_ids(&cfg.o.uid, &cfg.o.gid);
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	to.verbose = it_verbose;
+	to.stacks = cfg.stacks;
+	to.sample_hz = cfg.hz;
+	to.follow = true; /* procs: the worker processes are part of the run */
+	ret = ss_open(&ss, &to, &stop_sig, err, sizeof(err));
+	if (ret < 0) {
+		it_err("%s", err);
+		rc = ret == -EPERM || ret == -EACCES ? IT_EXIT_PERM : IT_EXIT_KERNEL;
+		goto out;
+	}
+	ss_ok = true;
+	fill_report_header(&rep, cfg.w->name, ss.ncpu);
+
+	/* the data the workload reads */
+	target = cfg.target;
+	if (!target && strcmp(cfg.w->name, "fetch")) {
+		bool md5dir = !strcmp(cfg.w->name, "md5dir");
+		unsigned n = md5dir ? cfg.nfiles : 1;
+		uint64_t size = md5dir ? cfg.file_size : 256ULL << 20;
+
+		if (!cfg.json)
+			fprintf(stderr, "iotrace: generating a dataset of %u file%s of %.0f MiB under "
+					"/var/tmp...\n",
+				n, n == 1 ? "" : "s", (double)size / (1 << 20));
+		ret = wl_dataset_create("/var/tmp", n, size, cfg.o.uid, cfg.o.gid, &dataset);
+		if (ret < 0) {
+			it_err("failed to create a dataset under /var/tmp: %s; pass a DIR of your "
+			       "own on a disk-backed filesystem",
+			       strerror(-ret));
+			rc = IT_EXIT_FAIL;
+			goto out;
+		}
+		target = dataset;
+	}
+	if (target && strcmp(cfg.w->name, "md5dir") == 0 && dataset) {
+		/* readfile wants the file inside the generated directory */
+	}
+	cfg.o.dir = target;
+	if (dataset && strcmp(cfg.w->name, "readfile") == 0) {
+		char **paths = NULL;
+		size_t n = 0;
+		uint64_t total;
+
+		ret = wl_list_files(dataset, &paths, &n, &total);
+		if (ret < 0 || n != 1) {
+			it_err("failed to find the generated file in %s", dataset);
+			rc = IT_EXIT_FAIL;
+			goto out;
+		}
+		snprintf(outdir, sizeof(outdir), "%s/%s", dataset, paths[0]);
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+		free(paths);
+		cfg.o.dir = strdup(outdir);
+	}
+	if (cfg.cache_cold && cfg.o.dir) {
+		double resident;
+
+		ret = wl_cache_prepare(cfg.o.dir, WL_CACHE_COLD, &resident);
+		if (ret == -EOPNOTSUPP) {
+			if (!cfg.cache_warm) {
+				it_err("failed to make '%s' cold: its filesystem has no block device "
+				       "(tmpfs, overlay or NFS); use --cache warm or a DIR on a disk",
+				       cfg.o.dir);
+				rc = IT_EXIT_INPUT;
+				goto out;
+			}
+			it_warn("'%s' is not on a block device: a cold cache is impossible there; "
+				"running warm only",
+				cfg.o.dir);
+			cfg.cache_cold = false;
+		}
+	}
+	if (cfg.throttle_bps) {
+		ret = wl_throttle_setup(cfg.o.dir ? cfg.o.dir : "/var/tmp", cfg.throttle_bps, &thr);
+		if (ret < 0) {
+			it_err("failed to throttle the disk of '%s': %s", cfg.o.dir,
+			       ret == -EXDEV || ret == -EOPNOTSUPP
+				       ? "its filesystem has no block device (tmpfs, overlay or "
+					 "NFS); use a DIR on a disk"
+				       : strerror(-ret));
+			rc = ret == -EXDEV || ret == -EOPNOTSUPP ? IT_EXIT_INPUT : IT_EXIT_FAIL;
+			goto out;
+		}
+		thr_ok = true;
+		cfg.o.throttle_cgroup = thr.procs;
+		rep.throttle_bps = cfg.throttle_bps;
+	}
+	if (!strcmp(cfg.w->name, "fetch")) {
+		ret = wl_fetch_server_start(cfg.o.fetch_delay_ms, &cfg.o.fetch_port, &srv);
+		if (ret < 0) {
+			it_err("failed to start the loopback HTTP server: %s", strerror(-ret));
+			rc = IT_EXIT_FAIL;
+			goto out;
+		}
+		srv_ok = true;
+	}
+
+	for (int pass = 0; pass < 2 && !stop_sig; pass++) {
+		const char *cache = pass == 0 ? "warm" : "cold";
+
+		if ((pass == 0 && !cfg.cache_warm) || (pass == 1 && !cfg.cache_cold))
+			continue;
+		for (size_t i = 0; i < cfg.nstrategies && !stop_sig; i++) {
+			struct ss_outcome oc;
+			struct ss_spec spec = {0};
+			struct an_run *run;
+			char label[64];
+			void *n;
+			double resident = -1;
+			bool files = cfg.o.dir != NULL;
+
+			if (files) {
+				ret = wl_cache_prepare(cfg.o.dir, pass == 0 ? WL_CACHE_WARM
+									   : WL_CACHE_COLD,
+						       &resident);
+				if (ret < 0) {
+					it_err("failed to make '%s' %s: %s", cfg.o.dir, cache,
+					       strerror(-ret));
+					rc = IT_EXIT_FAIL;
+					goto report;
+				}
+			}
+			snprintf(label, sizeof(label), "%s/%s", cfg.strategies[i],
+				 files ? cache : "-");
+			if (!files)
+				snprintf(label, sizeof(label), "%s", cfg.strategies[i]);
+			if (!cfg.json)
+				fprintf(stderr, "iotrace: running %s...\n", label);
+			n = realloc(rep.runs, (rep.nruns + 1) * sizeof(*rep.runs));
+			if (!n) {
+				it_err("failed to grow the report: %s", strerror(ENOMEM));
+				rc = IT_EXIT_FAIL;
+				goto report;
+			}
+			rep.runs = n;
+			run = &rep.runs[rep.nruns];
+			memset(run, 0, sizeof(*run));
+			spec.label = label;
+			spec.strategy = cfg.strategies[i];
+			spec.cache = files ? cache : NULL;
+			spec.w = cfg.w;
+			spec.o = &cfg.o;
+			ret = ss_run(&ss, &spec, run, &oc, err, sizeof(err));
+			if (ret < 0) {
+				it_err("%s: %s", label, err);
+				wl_result_free(&oc.res);
+				rc = IT_EXIT_FAIL;
+				goto report;
+			}
+			run->resident_before = resident;
+			rep.nruns++;
+			if (oc.interrupted) {
+				wl_result_free(&oc.res);
+				break;
+			}
+			if (run->exit_status != 0) {
+				it_err("%s: the workload %s %d; its numbers are in the report, the "
+				       "remaining runs are skipped",
+				       label, run->exit_status > 128 ? "was killed by signal" :
+				       "exited with status",
+				       run->exit_status > 128 ? run->exit_status - 128
+							      : run->exit_status);
+				wl_result_free(&oc.res);
+				rc = IT_EXIT_FAIL;
+				goto report;
+			}
+			for (size_t f = 0; f < oc.res.nfiles; f++)
+				if (oc.res.files[f].err && !have_first)
+					it_warn("skipped '%s/%s': %s", cfg.o.dir,
+						oc.res.files[f].path,
+						strerror(oc.res.files[f].err));
+			if (oc.res.note[0] && !cfg.json)
+				fprintf(stderr, "iotrace: %s: %s\n", label, oc.res.note);
+			if (!have_first) {
+				first = oc.res;
+				have_first = true;
+				if (!strcmp(cfg.w->name, "md5dir") && first.nfiles == 0) {
+					it_err("'%s' has no regular files to hash", cfg.o.dir);
+					rc = IT_EXIT_INPUT;
+					goto report;
+				}
+			} else {
+				char what[512];
+
+				if (digests_differ(&first, &oc.res, what, sizeof(what))) {
+					it_err("%s: digests differ from the first run's (%s); this is a "
+					       "bug in iotrace, please report it",
+					       label, what);
+					rc = IT_EXIT_FAIL;
+				}
+				wl_result_free(&oc.res);
+			}
+		}
+	}
+
+report:
+	if (stop_sig && rc == IT_EXIT_OK)
+		rc = 128 + stop_sig;
+	if (!rep.nruns)
+		goto out;
+	ret = an_report_finish(&rep);
+	if (ret < 0) {
+		it_err("failed to analyse the runs: %s", strerror(-ret));
+		rc = IT_EXIT_FAIL;
+		goto out;
+	}
+	if (cfg.verify && have_first)
+		print_digests(&first, cfg.o.dir);
+	if (cfg.json)
+		ret = rp_summary_json(stdout, &rep);
+	else
+		ret = rp_text(stdout, &rep, cfg.color);
+	if (ret < 0) {
+		it_err("failed to write the report to stdout: %s", strerror(-ret));
+		rc = IT_EXIT_FAIL;
+	}
+	ret = od_pick(cfg.outdir, outdir, sizeof(outdir));
+	if (ret == 0)
+		ret = rp_write_outdir(outdir, &rep, cfg.o.uid, cfg.o.gid);
+	if (ret < 0) {
+		it_err("failed to write the report folder '%s': %s", outdir, strerror(-ret));
+		rc = rc ? rc : IT_EXIT_FAIL;
+	} else if (!cfg.json) {
+		fprintf(stderr, "iotrace: report written to %s/report.html\n", outdir);
+	}
+out:
+	if (srv_ok)
+		wl_fetch_server_stop(&srv);
+	if (ss_ok)
+		ss_close(&ss);
+	if (thr_ok && wl_throttle_remove(&thr) < 0)
+		it_warn("failed to remove cgroup %s; remove it with rmdir", thr.path);
+	if (dataset && wl_dataset_remove(dataset) < 0)
+		it_warn("failed to remove the dataset %s; remove it by hand", dataset);
+	if (have_first)
+		wl_result_free(&first);
+	an_report_free(&rep);
+	free(dataset);
+	for (size_t i = 0; i < cfg.nstrategies; i++)
+		free(cfg.strategies[i]);
+	return rc;
+}

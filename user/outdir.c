@@ -1,0 +1,41 @@
+/* outdir.c - choosing the report folder: -o as given, or the next free ./iotrace-out/run-N. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "outdir.h"
+
+#define OD_BASE "iotrace-out"
+
+int od_pick(const char *given, char *out, size_t len)
+{
+	struct stat st;
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+
+	if (given) {
+		if ((size_t)snprintf(out, len, "%s", given) >= len)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	if (mkdir(OD_BASE, 0755) == 0) {
+		/* under sudo the folder belongs to whoever asked for it */
+		if (geteuid() == 0 && u && g &&
+		    chown(OD_BASE, (uid_t)strtoul(u, NULL, 10), (gid_t)strtoul(g, NULL, 10)) < 0)
+			return -errno;
+	} else if (errno != EEXIST) {
+		return -errno;
+	}
+	if (lstat(OD_BASE, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR; /* a symlink planted in place of the folder is refused */
+	for (unsigned n = 1; n < 100000; n++) {
+		snprintf(out, len, OD_BASE "/run-%u", n);
+		if (lstat(out, &st) < 0 && errno == ENOENT)
+			return 0;
+	}
+	return -EEXIST;
+}

@@ -1,0 +1,62 @@
+/* session.h - one traced run: launch start-synchronised, drain the probes, build the model. */
+#ifndef IOTRACE_SESSION_H
+#define IOTRACE_SESSION_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/resource.h>
+
+#include "analysis.h"
+#include "tracer.h"
+#include "workload.h"
+
+/*
+ * The session glues the independent modules together and is the only place that knows
+ * all of them: workloads launch the child, the tracer watches it, the timeline and
+ * analysis turn what was seen into an an_run. `run` and `trace` both go through here.
+ */
+
+struct ss_session {
+	struct tr *tr;
+	struct sym *sym;	/* NULL when stacks are off */
+	volatile sig_atomic_t *stop; /* set by the signal handler */
+	unsigned ncpu;
+	unsigned sample_hz;
+	bool stacks;
+	/* per-run, private */
+	struct ss_pending *pend;
+	size_t npend, cappend;
+	uint64_t stack_drops;
+};
+
+struct ss_spec {
+	const char *label;	/* "threads/warm" */
+	const char *strategy;	/* also the first frame of every stack */
+	const char *cache;	/* "warm", "cold", or NULL */
+	const struct wl_workload *w;	/* built-in workload, or NULL with argv */
+	char *const *argv;	/* trace -- CMD */
+	pid_t attach_pid;	/* trace -p PID (no launch); 0 otherwise */
+	uint64_t duration_ns;	/* stop after this long (0 = until exit) */
+	const struct wl_opts *o;
+};
+
+struct ss_outcome {
+	int status;		/* waitpid status (launched runs) */
+	bool exited;		/* the child (or attached process) ended by itself */
+	bool interrupted;	/* cut short by a signal to iotrace */
+	bool timed_out;		/* -d elapsed */
+	struct rusage ru;	/* children's rusage (launched runs) */
+	struct wl_result res;
+	char err[256];		/* set-up error reported by the child, if any */
+};
+
+int ss_open(struct ss_session *s, const struct tr_opts *o, volatile sig_atomic_t *stop, char *err,
+	    size_t errlen);
+void ss_close(struct ss_session *s);
+/* Run one spec to completion (or interruption) and fill run. 0 or -errno (err set). */
+int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
+	   struct ss_outcome *out, char *err, size_t errlen);
+/* The exit_status figure of summary.json for a waitpid status: code, or 128+signal. */
+int ss_exit_status(int status);
+
+#endif /* IOTRACE_SESSION_H */
