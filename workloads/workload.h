@@ -2,6 +2,8 @@
 #ifndef IOTRACE_WORKLOAD_H
 #define IOTRACE_WORKLOAD_H
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,15 +33,32 @@ struct wl_opts {
 	gid_t gid;
 	const char *throttle_cgroup; /* cgroup.procs path to join before release, or NULL */
 	unsigned fetch_delay_ms;	/* fetch: server answer delay */
-	unsigned factorial_n;		/* readfile/fetch: n of n! */
+	unsigned factorial_n;		/* readfile/fetch: n of n!, 0 = 60000 */
 	bool quiet;
+	uint16_t fetch_port;		/* fetch: port of wl_fetch_server_start()'s server */
 };
 
 struct wl_file_result {
 	char *path;		/* relative to the dataset dir */
 	unsigned char md5[16];
-	uint64_t size;
-	int err;		/* 0, or errno: reported and skipped */
+	uint64_t size;		/* bytes hashed */
+	int err;		/* 0, or errno: reported and skipped; WL_ECHANGED: see below */
+};
+
+/* A file whose size changed between listing and the end of its read (it shrank, grew or
+ * was truncated mid-run): its digest covers what was read. wl_strerror() words it. */
+#define WL_ECHANGED ESTALE
+/* strerror(), except WL_ECHANGED reads "file changed size while it was read". */
+const char *wl_strerror(int err);
+
+/* Exit codes of a workload child (wl_spawn_cmd: the command's own, or 126/127 as a shell). */
+enum {
+	WL_EXIT_OK = 0,		/* ran; per-file problems are in the results */
+	WL_EXIT_FAIL = 1,	/* internal failure (allocation, a library call); stderr says */
+	WL_EXIT_INPUT = 5,	/* DIR/FILE missing, unreadable, not a directory; stderr says */
+	WL_EXIT_SETUP = 125,	/* set-up before release failed; wl_spawn() returned the error */
+	WL_EXIT_NOEXEC = 126,	/* wl_spawn_cmd: found but not executable */
+	WL_EXIT_NOTFOUND = 127,	/* wl_spawn_cmd: command not found */
 };
 
 struct wl_result {
@@ -49,13 +68,16 @@ struct wl_result {
 	size_t nerrors;
 	unsigned pool_threads;	/* libuv pool size etc., 0 if n/a */
 	char note[256];		/* e.g. "libuv pool: 4 threads (UV_THREADPOOL_SIZE)" */
+	bool complete;		/* the child wrote its whole result stream (false: crashed) */
 };
 
 struct wl_child {
 	pid_t pid;
 	int go_fd;		/* write end: release */
-	int res_fd;		/* read end: results */
-	int err_fd;		/* read end: child's setup error, if any */
+	int res_fd;		/* read end: results (a memfd the child appends to; -1 for commands) */
+	int err_fd;		/* always -1 once wl_spawn() returns: set-up errors come back from it */
+	char errmsg[256];	/* wl_spawn() failure: what the child said ("setuid(1000): ...") */
+	bool reaped;		/* wl_wait() collected it: wl_kill() is a no-op */
 };
 
 struct wl_workload {
@@ -70,34 +92,77 @@ extern const struct wl_workload *const wl_workloads[]; /* NULL-terminated */
 const struct wl_workload *wl_find(const char *name);
 bool wl_has_strategy(const struct wl_workload *w, const char *strategy);
 
-/* Fork the child (blocked before work). 0 or -errno. */
+/*
+ * Fork the child (blocked before work). The child keeps only fds 0-2 and its own channels
+ * (everything else is closed: BPF link fds must not outlive a SIGKILLed iotrace), dies with
+ * SIGKILL when the calling THREAD exits (PR_SET_PDEATHSIG: call from a thread that outlives
+ * the run), joins o->throttle_cgroup, drops to o->uid/o->gid (supplementary groups dropped,
+ * checked that root cannot be regained; gid -1 with a uid set = -EINVAL), then blocks.
+ * Returns once the child is set up and waiting: 0, or -errno with c->errmsg saying what
+ * failed in the child (which is reaped). Signal dispositions and mask are reset in the child.
+ */
 int wl_spawn(const struct wl_workload *w, const char *strategy, const struct wl_opts *o,
 	     struct wl_child *c);
 /* Same launch for an arbitrary command (iotrace trace): exec after release. */
 int wl_spawn_cmd(char *const argv[], const struct wl_opts *o, struct wl_child *c);
-/* Let the child go. 0 or -errno (e.g. -ECHILD if it already died in set-up). */
+/* Let the child go. 0 or -errno (e.g. -ECHILD if it died meanwhile). */
 int wl_release(struct wl_child *c);
 /* Kill a spawned, unreleased or running child. */
 void wl_kill(struct wl_child *c, int sig);
-/* Wait for exit; status as waitpid; collects rusage and (if res) the results. */
+/* Wait for exit; status as waitpid; collects rusage (wait4: the child and the descendants
+ * it reaped) and (if res) the results. Blocks; -EINTR if a signal interrupts (call again).
+ * Closes the child's fds. */
 int wl_wait(struct wl_child *c, int *status, struct rusage *ru, struct wl_result *res);
 void wl_result_free(struct wl_result *r);
-/* "main", "worker 3", "loop", "uv pool 2", "io-wq worker", or the comm itself. */
+/* "main", "worker 3", "loop", "uv pool 2", "io-wq worker", "proc 2", "reader", "fetch",
+ * "factorial", or the comm itself. Comms: iot-main, iot-worker-N, iot-loop, iot-uvpool-N
+ * (libuv pool threads, named by the callback strategy), iot-proc-N, iot-reader, iot-fetch,
+ * iot-factorial; iou-wrk-* are io_uring's. is_main only decides for unknown comms. */
 void wl_role(const char *comm, bool is_main, char *role, size_t len);
 
+/* ---- fetch's loopback HTTP server: runs in a thread of the caller, outside the target ---- */
+struct wl_server {
+	int listen_fd;
+	int stop_fd;		/* eventfd that ends the thread */
+	unsigned delay_ms;
+	uint16_t port;
+	bool running;
+	unsigned long served;	/* responses sent */
+	pthread_t thread;
+};
+/* Body served for GET /: WL_FETCH_BODY bytes, deterministic (wl_fetch_body()). */
+#define WL_FETCH_BODY (256u * 1024)
+/* Listen on 127.0.0.1, ephemeral port (*port receives it); each GET is answered after
+ * delay_ms. 0 or -errno. */
+int wl_fetch_server_start(unsigned delay_ms, uint16_t *port, struct wl_server *srv);
+void wl_fetch_server_stop(struct wl_server *srv);
+/* The body the server sends (len WL_FETCH_BODY), for checking what the client got. */
+const unsigned char *wl_fetch_body(void);
+
 /* ---- datasets ---- */
-/* Create nfiles random files of size bytes in a fresh, unguessable directory under base
- * (must be disk-backed). *dir receives the malloc'd path. 0 or -errno. */
+/* Create nfiles random files of size bytes (file-000000 ...) in a fresh, unguessable
+ * directory base/iotrace-data-XXXXXX, owned by uid/gid (-1 = keep). *dir receives the
+ * malloc'd path. 0 or -errno: -EXDEV when base is not disk-backed (tmpfs, ramfs, overlay,
+ * NFS/CIFS, FUSE, 9p), -EINVAL for nfiles 0. On failure nothing is left behind. */
 int wl_dataset_create(const char *base, unsigned nfiles, uint64_t size, uid_t uid, gid_t gid,
 		      char **dir);
+/* Removes only what wl_dataset_create() made: its file-NNNNNN files, then the directory
+ * (-ENOTEMPTY if someone added files; -EINVAL if dir is not an iotrace-data-* dir). */
 int wl_dataset_remove(const char *dir);
-/* List regular files under dir (recursive, symlinks/FIFOs/devices skipped unopened). */
+/* List regular files under dir (recursive, symlinks/FIFOs/sockets/devices skipped unopened
+ * via d_type/lstat), as paths relative to dir, sorted bytewise (LC_ALL=C). A subdirectory
+ * that cannot be listed is returned as "sub/" so that opening it fails and is reported with
+ * its errno. *total_bytes sums the sizes. -errno if dir itself cannot be listed. Free each
+ * path and the array. */
 int wl_list_files(const char *dir, char ***paths, size_t *n, uint64_t *total_bytes);
 
 /* ---- page cache ---- */
-/* Make every file warm (read + verify resident) or cold (DONTNEED + verify with mincore).
- * *resident receives the resident share (0..1) measured after preparing. 0 or -errno;
- * -EOPNOTSUPP when cold is impossible (no block device: tmpfs, overlay, NFS). */
+/* Make every file warm (read + verify resident) or cold (fdatasync + DONTNEED + verify with
+ * mincore); path is a directory (its wl_list_files() files) or one regular file.
+ * *resident receives the resident share (0..1, of pages) measured after preparing; an empty
+ * set counts as 1 warm and 0 cold. 0 or -errno; -EOPNOTSUPP when cold is impossible (no
+ * block device: tmpfs, overlay, NFS). A share short of the goal is not an error (memory
+ * pressure, pages mapped by someone): the caller sees it in *resident. */
 int wl_cache_prepare(const char *dir, enum wl_cache mode, double *resident);
 
 /* ---- slow disk ---- */
@@ -106,11 +171,27 @@ struct wl_throttle {
 	char procs[300];	/* its cgroup.procs */
 	int v2;
 };
-/* Parse "50M", "1G", "100k" (bytes/s). 0 or -EINVAL. */
+/*
+ * Sizes and rates: digits, optionally a fraction ("1.5G"), then a unit. k/K, M, G, T (and
+ * KiB, MiB, GiB, TiB) are binary: 1024, 1024^2...; KB, MB, GB, TB are decimal (1000...);
+ * "B" or nothing = bytes. A rate may end in "/s" ("50M/s", "50MB/s"). Rejected (-EINVAL):
+ * empty, sign, spaces, unknown unit, zero, a result that does not fit in 63 bits (-ERANGE
+ * folded into -EINVAL) or a fraction of a byte.
+ */
 int wl_parse_rate(const char *s, uint64_t *bps);
-/* Parse a size "64K", "8M". 0 or -EINVAL. */
 int wl_parse_size(const char *s, uint64_t *bytes);
+/*
+ * Create a cgroup "iotrace-<16 random hex>" limiting reads from the whole disk that backs
+ * dir (a directory or file; partitions -> their disk; loop/dm: the device itself, or its
+ * slaves if the controller refuses it) to bps: cgroup v2 io.max when the io controller is
+ * enabled at the v2 root, else v1 blkio.throttle.read_bps_device. t->procs is what
+ * wl_opts.throttle_cgroup takes. 0 or -errno: -EXDEV when dir is not on a block device,
+ * -ENODEV when no blkio/io controller is available, -EPERM when not root. Nothing is left
+ * behind on failure.
+ */
 int wl_throttle_setup(const char *dir, uint64_t bps, struct wl_throttle *t);
+/* Move any remaining processes to the hierarchy's root and rmdir (retried while exiting
+ * tasks linger). Only touches an "iotrace-*" directory. 0 or -errno. */
 int wl_throttle_remove(struct wl_throttle *t);
 
 #endif /* IOTRACE_WORKLOAD_H */
