@@ -1,0 +1,715 @@
+/* launch.c - the workload table, the start-synchronised child, its result stream and roles. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "wl_internal.h"
+#include "workload.h"
+
+extern char **environ;
+
+/* Fixed fds in the child: everything else is closed before it can run anything. */
+enum { CHILD_GO_FD = 3, CHILD_ERR_FD = 4, CHILD_RES_FD = 5 };
+
+static const char *const md5dir_strategies[] = {"sync",  "threads", "callback", "uring",
+						"procs", "gil",	    NULL};
+static const char *const pair_strategies[] = {"sync", "threads", NULL};
+
+static const struct wl_workload md5dir = {
+	.name = "md5dir",
+	.strategies = md5dir_strategies,
+	.default_strategies = "sync,threads,callback,uring,procs,gil",
+	.run = wl_md5dir_run,
+};
+static const struct wl_workload readfile = {
+	.name = "readfile",
+	.strategies = pair_strategies,
+	.default_strategies = "sync,threads",
+	.run = wl_readfile_run,
+};
+static const struct wl_workload fetch = {
+	.name = "fetch",
+	.strategies = pair_strategies,
+	.default_strategies = "sync,threads",
+	.run = wl_fetch_run,
+};
+
+const struct wl_workload *const wl_workloads[] = {&md5dir, &readfile, &fetch, NULL};
+
+const struct wl_workload *wl_find(const char *name)
+{
+	for (size_t i = 0; name && wl_workloads[i]; i++)
+		if (!strcmp(wl_workloads[i]->name, name))
+			return wl_workloads[i];
+	return NULL;
+}
+
+bool wl_has_strategy(const struct wl_workload *w, const char *strategy)
+{
+	for (size_t i = 0; w && strategy && w->strategies[i]; i++)
+		if (!strcmp(w->strategies[i], strategy))
+			return true;
+	return false;
+}
+
+const char *wl_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err == WL_ECHANGED)
+		return "file changed size while it was read";
+	return strerror(err);
+}
+
+void wl_name_self(const char *name)
+{
+	prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
+
+unsigned wl_ncpu(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+void wl_child_err(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "iotrace: ");
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	va_end(ap);
+	strcat(buf, "\n");
+	/* one write: lines from several threads or processes do not interleave */
+	if (write(STDERR_FILENO, buf, strlen(buf)) < 0)
+		return;
+}
+
+/* ---- roles ---- */
+
+/* "prefix<digits>" -> the digits, or NULL */
+static const char *numbered(const char *comm, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(comm, prefix, n) || !comm[n])
+		return NULL;
+	for (const char *p = comm + n; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+	return comm + n;
+}
+
+void wl_role(const char *comm, bool is_main, char *role, size_t len)
+{
+	static const struct {
+		const char *comm, *role;
+	} fixed[] = {
+		{"iot-main", "main"},	  {"iot-loop", "loop"},	      {"iot-uvpool", "uv pool"},
+		{"iot-reader", "reader"}, {"iot-fetch", "fetch"}, {"iot-factorial", "factorial"},
+	};
+	static const struct {
+		const char *prefix, *role;
+	} counted[] = {
+		{"iot-worker-", "worker"},
+		{"iot-uvpool-", "uv pool"},
+		{"iot-proc-", "proc"},
+	};
+	const char *n;
+
+	if (!len)
+		return;
+	if (!comm)
+		comm = "";
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strcmp(comm, fixed[i].comm)) {
+			snprintf(role, len, "%s", fixed[i].role);
+			return;
+		}
+	for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++)
+		if ((n = numbered(comm, counted[i].prefix))) {
+			snprintf(role, len, "%s %s", counted[i].role, n);
+			return;
+		}
+	if (!strncmp(comm, "iou-wrk-", 8)) {
+		snprintf(role, len, "io-wq worker");
+		return;
+	}
+	if (!strncmp(comm, "iou-sqp-", 8)) {
+		snprintf(role, len, "sq poll");
+		return;
+	}
+	snprintf(role, len, "%s", is_main ? "main" : comm);
+}
+
+/* ---- result stream ----
+ * Native-endian records appended to a memfd (no pipe-size limit, no disk I/O in the run):
+ *   "IOTR" u32 version
+ *   'F' u32 pathlen, path, u64 size, i32 err, u8 md5[16]    one per file
+ *   'S' u64 bytes, u32 pool_threads, u16 notelen, note       once
+ *   'E'                                                      end: the stream is complete
+ */
+#define RES_MAGIC "IOTR"
+#define RES_VERSION 1u
+
+struct wbuf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void put(struct wbuf *b, const void *d, size_t n)
+{
+	if (b->err)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *np;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+}
+
+int wl_res_write(int fd, const struct wl_result *r)
+{
+	struct wbuf b = {0};
+	uint32_t ver = RES_VERSION, u32;
+	uint16_t u16;
+	int32_t i32;
+	size_t off = 0;
+	int ret = 0;
+
+	put(&b, RES_MAGIC, 4);
+	put(&b, &ver, 4);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		const struct wl_file_result *f = &r->files[i];
+		const char *path = f->path ? f->path : "";
+
+		put(&b, "F", 1);
+		u32 = (uint32_t)strlen(path);
+		put(&b, &u32, 4);
+		put(&b, path, u32);
+		put(&b, &f->size, 8);
+		i32 = f->err;
+		put(&b, &i32, 4);
+		put(&b, f->md5, 16);
+	}
+	put(&b, "S", 1);
+	put(&b, &r->bytes, 8);
+	u32 = r->pool_threads;
+	put(&b, &u32, 4);
+	u16 = (uint16_t)strnlen(r->note, sizeof(r->note) - 1);
+	put(&b, &u16, 2);
+	put(&b, r->note, u16);
+	put(&b, "E", 1);
+	if (b.err) {
+		free(b.p);
+		return b.err;
+	}
+	while (off < b.len) {
+		ssize_t n = write(fd, b.p + off, b.len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	free(b.p);
+	return ret;
+}
+
+struct rbuf {
+	const char *p;
+	size_t len, off;
+};
+
+static bool get(struct rbuf *b, void *d, size_t n)
+{
+	if (b->len - b->off < n)
+		return false;
+	memcpy(d, b->p + b->off, n);
+	b->off += n;
+	return true;
+}
+
+static int parse(struct rbuf *b, struct wl_result *r)
+{
+	char magic[4];
+	uint32_t ver;
+	size_t cap = 0;
+
+	if (!get(b, magic, 4) || memcmp(magic, RES_MAGIC, 4) || !get(b, &ver, 4) ||
+	    ver != RES_VERSION)
+		return b->len ? -EPROTO : 0;
+	for (;;) {
+		char type;
+
+		if (!get(b, &type, 1))
+			return 0; /* truncated: what we have, not complete */
+		if (type == 'F') {
+			struct wl_file_result f = {0};
+			uint32_t plen;
+			int32_t err;
+
+			if (!get(b, &plen, 4) || b->len - b->off < plen)
+				return 0;
+			f.path = strndup(b->p + b->off, plen);
+			if (!f.path)
+				return -ENOMEM;
+			b->off += plen;
+			if (!get(b, &f.size, 8) || !get(b, &err, 4) || !get(b, f.md5, 16)) {
+				free(f.path);
+				return 0;
+			}
+			f.err = err;
+			if (r->nfiles == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				void *n = realloc(r->files, ncap * sizeof(*r->files));
+
+				if (!n) {
+					free(f.path);
+					return -ENOMEM;
+				}
+				r->files = n;
+				cap = ncap;
+			}
+			r->files[r->nfiles++] = f;
+			if (f.err)
+				r->nerrors++;
+		} else if (type == 'S') {
+			uint32_t pool;
+			uint16_t nlen;
+
+			if (!get(b, &r->bytes, 8) || !get(b, &pool, 4) || !get(b, &nlen, 2) ||
+			    b->len - b->off < nlen)
+				return 0;
+			r->pool_threads = pool;
+			if (nlen >= sizeof(r->note))
+				nlen = sizeof(r->note) - 1;
+			memcpy(r->note, b->p + b->off, nlen);
+			r->note[nlen] = 0;
+			b->off += nlen;
+		} else if (type == 'E') {
+			r->complete = true;
+			return 0;
+		} else {
+			return -EPROTO;
+		}
+	}
+}
+
+int wl_res_read(int fd, struct wl_result *r)
+{
+	struct stat st;
+	struct rbuf b = {0};
+	void *map;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size == 0)
+		return 0;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	b.p = map;
+	b.len = (size_t)st.st_size;
+	ret = parse(&b, r);
+	munmap(map, (size_t)st.st_size);
+	if (ret < 0)
+		wl_result_free(r);
+	return ret;
+}
+
+void wl_result_free(struct wl_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i].path);
+	free(r->files);
+	r->files = NULL;
+	r->nfiles = 0;
+	r->nerrors = 0;
+}
+
+/* ---- the child ---- */
+
+/* Report a set-up failure to the parent ("errno\tmessage") and die. */
+static __attribute__((noreturn, format(printf, 2, 3))) void setup_fail(int err, const char *fmt,
+								       ...)
+{
+	char buf[300];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%d\t", err);
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	if (write(CHILD_ERR_FD, buf, strlen(buf)) < 0)
+		_exit(WL_EXIT_SETUP);
+	_exit(WL_EXIT_SETUP);
+}
+
+static void place_fd(int fd, int target)
+{
+	int hi;
+
+	if (fd < 0)
+		return;
+	/* via a high slot, so that moving one fd never clobbers another still to be moved */
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, 64);
+	if (hi < 0 || dup3(hi, target, O_CLOEXEC) < 0)
+		_exit(WL_EXIT_SETUP); /* the error channel itself may be what failed */
+}
+
+static void join_cgroup(const char *procs)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		setup_fail(errno, "failed to open the throttle cgroup's %s: %s", procs,
+			   strerror(errno));
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (write(fd, buf, (size_t)n) != n)
+		setup_fail(errno, "failed to join the throttle cgroup (%s): %s", procs,
+			   strerror(errno));
+	close(fd);
+}
+
+static void drop_privileges(uid_t uid, gid_t gid)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	if (uid == (uid_t)-1)
+		return;
+	if (gid == (gid_t)-1)
+		setup_fail(EINVAL, "a user id (%u) to run as was given without a group id",
+			   (unsigned)uid);
+	/* already exactly that user, unprivileged: nothing to drop (and no right to) */
+	if (getuid() == uid && geteuid() == uid && getgid() == gid && getegid() == gid &&
+	    geteuid() != 0 && getgroups(0, NULL) == 0)
+		return;
+	if (setgroups(0, NULL) < 0)
+		setup_fail(errno, "failed to drop supplementary groups (setgroups): %s",
+			   strerror(errno));
+	if (setresgid(gid, gid, gid) < 0)
+		setup_fail(errno, "failed to switch to group %u: %s", (unsigned)gid,
+			   strerror(errno));
+	if (setresuid(uid, uid, uid) < 0)
+		setup_fail(errno, "failed to switch to user %u: %s", (unsigned)uid,
+			   strerror(errno));
+	/* check, rather than trust, that the way back is closed */
+	if (getresuid(&r, &e, &s) < 0 || r != uid || e != uid || s != uid ||
+	    getresgid(&rg, &eg, &sg) < 0 || rg != gid || eg != gid || sg != gid ||
+	    getgroups(0, NULL) != 0)
+		setup_fail(EPERM, "switching to user %u group %u did not take", (unsigned)uid,
+			   (unsigned)gid);
+	if (uid != 0) {
+		if (setuid(0) == 0 || seteuid(0) == 0)
+			setup_fail(EPERM, "user %u could regain root after dropping it",
+				   (unsigned)uid);
+		if (syscall(SYS_capget, &hdr, data) < 0)
+			setup_fail(errno, "capget: %s", strerror(errno));
+		if (data[0].effective || data[0].permitted || data[1].effective ||
+		    data[1].permitted)
+			setup_fail(EPERM, "user %u kept capabilities after dropping root",
+				   (unsigned)uid);
+	}
+}
+
+static void reset_signals(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	sigemptyset(&sa.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL); /* EINVAL for glibc's internal ones: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* execvp without its /bin/sh fallback for ENOEXEC: no shell ever runs anything. Returns
+ * the exit code a shell would use. */
+static int exec_path(char *const argv[])
+{
+	const char *path, *name = argv[0];
+	char buf[PATH_MAX];
+	bool eacces = false;
+	int err = ENOENT;
+
+	if (strchr(name, '/')) {
+		execve(name, argv, environ);
+		err = errno;
+		wl_child_err("%s: %s", name, strerror(err));
+		return err == ENOENT ? WL_EXIT_NOTFOUND : WL_EXIT_NOEXEC;
+	}
+	path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *end = strchrnul(path, ':');
+		size_t dlen = (size_t)(end - path);
+
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dlen, dlen ? path : ".",
+			     dlen && path[dlen - 1] == '/' ? "" : "/", name) < (int)sizeof(buf)) {
+			execve(buf, argv, environ);
+			if (errno == EACCES)
+				eacces = true;
+			else if (errno != ENOENT && errno != ENOTDIR) {
+				err = errno;
+				break;
+			}
+		}
+		path = *end ? end + 1 : end;
+	}
+	if (err != ENOENT) {
+		wl_child_err("%s: cannot execute: %s", name, strerror(err));
+		return WL_EXIT_NOEXEC;
+	}
+	if (eacces) {
+		wl_child_err("%s: %s", name, strerror(EACCES));
+		return WL_EXIT_NOEXEC;
+	}
+	wl_child_err("%s: command not found", name);
+	return WL_EXIT_NOTFOUND;
+}
+
+static __attribute__((noreturn)) void child(const struct wl_workload *w, const char *strategy,
+					    char *const argv[], const struct wl_opts *o,
+					    pid_t parent, int go, int errw, int res)
+{
+	char b;
+	ssize_t n;
+	int rc;
+
+	/* the parent's unflushed stdio buffers are the parent's to write, not ours */
+	__fpurge(stdout);
+	__fpurge(stderr);
+	place_fd(go, CHILD_GO_FD);
+	place_fd(errw, CHILD_ERR_FD);
+	place_fd(res, CHILD_RES_FD);
+	/* every other fd goes: a copy of a BPF link fd would keep the probes attached */
+	if (close_range(res >= 0 ? CHILD_RES_FD + 1 : CHILD_ERR_FD + 1, ~0U, 0) < 0)
+		setup_fail(errno, "close_range: %s", strerror(errno));
+	reset_signals();
+	if (w)
+		wl_name_self("iot-main");
+	if (o->throttle_cgroup)
+		join_cgroup(o->throttle_cgroup);
+	drop_privileges(o->uid, o->gid);
+	/* after the credential change, which clears it */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		setup_fail(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
+	if (getppid() != parent)
+		_exit(WL_EXIT_SETUP); /* the parent is already gone */
+	close(CHILD_ERR_FD); /* EOF: set up, waiting */
+	do
+		n = read(CHILD_GO_FD, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(WL_EXIT_SETUP); /* closed without release: the caller gave up */
+	close(CHILD_GO_FD);
+	if (w)
+		rc = w->run(strategy, o, CHILD_RES_FD);
+	else
+		rc = exec_path(argv);
+	fflush(NULL);
+	_exit(rc);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int spawn(const struct wl_workload *w, const char *strategy, char *const argv[],
+		 const struct wl_opts *o, struct wl_child *c)
+{
+	int go[2] = {-1, -1}, errp[2] = {-1, -1}, res = -1, ret, st;
+	char msg[320];
+	size_t len = 0;
+	pid_t parent = getpid(), pid;
+
+	c->pid = -1;
+	c->go_fd = c->res_fd = c->err_fd = -1;
+	c->errmsg[0] = 0;
+	c->reaped = false;
+	if (!o || (w && !wl_has_strategy(w, strategy)) || (!w && (!argv || !argv[0]))) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s",
+			 !o ? "no options" : w ? "unknown strategy" : "no command");
+		return -EINVAL;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (w) {
+		res = memfd_create("iotrace-results", MFD_CLOEXEC);
+		if (res < 0) {
+			ret = -errno;
+			goto fail;
+		}
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (pid == 0)
+		child(w, strategy, argv, o, parent, go[1], errp[1], res);
+	close_fd(&go[1]);
+	close_fd(&errp[1]);
+	/* wait until the child is set up (EOF) or says why it could not be */
+	for (;;) {
+		ssize_t n = read(errp[0], msg + len, sizeof(msg) - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (len += (size_t)n) == sizeof(msg) - 1)
+			break;
+	}
+	msg[len] = 0;
+	close_fd(&errp[0]);
+	if (len || waitpid(pid, &st, WNOHANG) == pid) {
+		char *tab = strchr(msg, '\t');
+		int err = len ? atoi(msg) : ECHILD;
+
+		if (len) {
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+		}
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s",
+			 tab ? tab + 1 : "the child died during set-up");
+		ret = err > 0 ? -err : -ECHILD;
+		goto fail;
+	}
+	c->pid = pid;
+	c->go_fd = go[0];
+	c->res_fd = res;
+	return 0;
+fail:
+	if (!c->errmsg[0])
+		snprintf(c->errmsg, sizeof(c->errmsg), "%s", strerror(-ret));
+	close_fd(&go[0]);
+	close_fd(&go[1]);
+	close_fd(&errp[0]);
+	close_fd(&errp[1]);
+	close_fd(&res);
+	return ret;
+}
+
+int wl_spawn(const struct wl_workload *w, const char *strategy, const struct wl_opts *o,
+	     struct wl_child *c)
+{
+	if (!w) {
+		c->pid = -1;
+		c->go_fd = c->res_fd = c->err_fd = -1;
+		snprintf(c->errmsg, sizeof(c->errmsg), "no workload");
+		return -EINVAL;
+	}
+	return spawn(w, strategy, NULL, o, c);
+}
+
+int wl_spawn_cmd(char *const argv[], const struct wl_opts *o, struct wl_child *c)
+{
+	return spawn(NULL, NULL, argv, o, c);
+}
+
+int wl_release(struct wl_child *c)
+{
+	ssize_t n;
+	if (c->go_fd < 0 || c->pid <= 0 || c->reaped)
+		return -EINVAL;
+	int err;
+
+	do
+		n = send(c->go_fd, "g", 1, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	err = n == 1 ? 0 : errno;
+	close_fd(&c->go_fd);
+	if (err)
+		return err == EPIPE || err == ECONNRESET ? -ECHILD : -err;
+	return 0;
+}
+
+void wl_kill(struct wl_child *c, int sig)
+{
+	if (c && c->pid > 0 && !c->reaped)
+		kill(c->pid, sig);
+}
+
+int wl_wait(struct wl_child *c, int *status, struct rusage *ru, struct wl_result *res)
+{
+	struct rusage dummy;
+	int st = 0, ret = 0;
+	pid_t r;
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if (c->pid <= 0 || c->reaped)
+		return -ECHILD;
+	/* never released: EOF makes the child give up */
+	close_fd(&c->go_fd);
+	r = wait4(c->pid, &st, 0, ru ? ru : &dummy);
+	if (r < 0)
+		return -errno;
+	c->reaped = true;
+	if (status)
+		*status = st;
+	if (res && c->res_fd >= 0)
+		ret = wl_res_read(c->res_fd, res);
+	close_fd(&c->res_fd);
+	close_fd(&c->err_fd);
+	return ret;
+}
