@@ -25,8 +25,10 @@ enum tl_state {
 	TL_NSTATES,
 };
 
-/* JSON/state names: "compute", "io_cpu", ... */
+/* JSON/state names: "compute", "io_cpu", ... ("?" when out of range) */
 const char *tl_state_name(enum tl_state s);
+/* Inverse of tl_state_name (for loaders): the state, or -EINVAL. */
+int tl_state_from_name(const char *name);
 static inline int tl_state_on_cpu(enum tl_state s)
 {
 	return s == TL_COMPUTE || s == TL_IO_CPU;
@@ -50,11 +52,19 @@ struct tl_thread {
 	size_t nspans;
 	uint64_t state_ns[TL_NSTATES];
 	uint64_t reads, bytes_read, ctx_switches; /* counters the caller attaches */
+	/*
+	 * After tl_finish: the parts of [start, end) whose transitions were lost (tl_gap),
+	 * normalized. The spans there carry the last state seen before the gap, so the
+	 * states still sum to the lifetime; gap_ns says how much of it is uncertain.
+	 */
+	struct tl_interval *gaps;
+	size_t ngaps;
+	uint64_t gap_ns;
 	/* private to timeline.c */
 	struct tl_raw *raw;
 	size_t nraw, capraw;
 	uint64_t create_ts, exit_ts;
-	int init_state;
+	int init_state;		/* -1 until tl_thread_add gave a birth time and state */
 	int has_exit;
 };
 
@@ -67,8 +77,17 @@ struct tl_timeline {
 	size_t nio, capio;
 	struct tl_ioreq *open_io;
 	size_t nopen_io, capopen_io;
-	uint64_t gaps_ns;	/* time covered by lost batches (see tl_gap) */
+	uint64_t gaps_ns;	/* thread-time covered by lost batches (see tl_gap), after tl_finish */
+	/* I/O ends with no begin (dropped) and begins with no end (run to the window end) */
+	uint64_t io_unmatched;
 	int finished;
+	/* private to timeline.c */
+	struct tl_gaprec *gapraw;
+	size_t ngapraw, capgapraw;
+	uint32_t *tidx;		/* open-addressing tid -> index + 1 */
+	size_t tidx_cap;
+	size_t last;		/* index of the last thread looked up (events come in runs) */
+	int err;		/* first error of a void call (tl_gap), returned by tl_finish */
 };
 
 struct tl_timeline *tl_new(void);
@@ -77,21 +96,37 @@ void tl_free(struct tl_timeline *tl);
 /*
  * A thread exists from ts on, in state `state` (a new thread starts runnable or in
  * compute; a thread seeded at attach time is in whatever state the caller knows).
- * Returns the thread, or NULL on ENOMEM. Adding a known tid again updates pid/comm only.
+ * Returns the thread, or NULL on ENOMEM (or EINVAL after tl_finish). Adding a known tid
+ * again updates pid/comm only, except that a thread first met through tl_transition,
+ * tl_thread_exit or tl_gap (its creation record arrived late) takes ts/state as its birth.
+ * The pointer stays valid until the next call that adds a thread: keep the tid, not it.
+ *
+ * Ordering: a thread's events are sorted by time (stably) in tl_finish; it starts at its
+ * earliest event (birth or transition) and ends at its exit or the window end; transitions
+ * after its exit are ignored. A tid is one thread for the whole timeline (no reuse).
  */
 struct tl_thread *tl_thread_add(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
 				enum tl_state state, const char *comm);
 struct tl_thread *tl_thread_find(struct tl_timeline *tl, uint32_t tid);
-/* tid entered `state` at ts; an unknown tid is added first. 0 or -ENOMEM. */
+/* tid entered `state` at ts; an unknown tid is added first. 0, -ENOMEM, or -EINVAL after
+ * tl_finish. */
 int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
 		  enum tl_state state);
 int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char *comm);
-/* An I/O request (e.g. io_uring SQE) identified by id is outstanding from begin to end. */
+/*
+ * An I/O request (e.g. io_uring SQE) identified by id is outstanding from begin to end.
+ * Ids may be reused once a request ended; begin/end are paired in time order in
+ * tl_finish (an end and a begin of one id at the same ns: the end closes the older one).
+ */
 int tl_io_begin(struct tl_timeline *tl, uint64_t id, uint64_t ts);
 int tl_io_end(struct tl_timeline *tl, uint64_t id, uint64_t ts);
 /* Record that the tid's transitions between from and to were lost. */
 void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to);
-/* Sort, build spans, clip to [win_start, win_end). 0 or -ENOMEM / -EINVAL. */
+/*
+ * Sort, build spans, clip to [win_start, win_end). 0 or -ENOMEM / -EINVAL. Once only: the
+ * raw events are freed. A thread entirely outside the window keeps start == end, no spans.
+ * Adjacent spans of one state are merged, so every span boundary is a state change.
+ */
 int tl_finish(struct tl_timeline *tl, uint64_t win_start, uint64_t win_end);
 
 /* ---- interval arithmetic (sets of [start,end) intervals) ---- */
@@ -102,12 +137,26 @@ uint64_t tl_iv_length(const struct tl_interval *iv, size_t n); /* of a normalize
 /* |a ∩ b| for normalized sets. */
 uint64_t tl_iv_intersect_len(const struct tl_interval *a, size_t na, const struct tl_interval *b,
 			     size_t nb);
+/* In a tl_union_states mask: also the instants an I/O request (tl_io_*) is in flight. */
+#define TL_MASK_IO (1u << TL_NSTATES)
 /*
  * Instants (of the window) where at least one thread is in a state of `mask`
- * (bit i = state i), as a normalized set in *out (malloc'd). Returns count or -ENOMEM.
+ * (bit i = state i), as a normalized set in *out (malloc'd; NULL when empty). Returns
+ * count or -ENOMEM (-EINVAL before tl_finish).
  */
 long tl_union_states(const struct tl_timeline *tl, unsigned mask, struct tl_interval **out);
-/* hist[k] = ns of the window with exactly k threads on CPU, k = 0..maxk (last bin = >=maxk). */
+/* hist[k] = ns of the window with exactly k threads on CPU, k = 0..maxk (last bin = >=maxk).
+ * hist has maxk + 1 entries and sums to the window. 0 or -ENOMEM / -EINVAL. */
 int tl_concurrency(const struct tl_timeline *tl, uint64_t *hist, unsigned maxk);
+
+/*
+ * The sweep behind the unions and the histogram, for callers that need several figures
+ * in one pass: fn is called for consecutive segments [t0, t1) covering the whole window,
+ * with nstate[s] = the number of threads in state s during the segment and io = 1 when
+ * an I/O request (tl_io_*) is in flight. O(spans * log threads). 0 or -ENOMEM / -EINVAL.
+ */
+typedef void (*tl_sweep_fn)(void *ctx, uint64_t t0, uint64_t t1, const uint32_t *nstate,
+			    unsigned io);
+int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx);
 
 #endif /* IOTRACE_TIMELINE_H */

@@ -1,0 +1,708 @@
+/* test_timeline.c - the state model and interval arithmetic on synthetic events, hand-checked. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "timeline.h"
+
+enum { C = TL_COMPUTE, IOC = TL_IO_CPU, IOW = TL_IO_WAIT, LCK = TL_LOCK_WAIT,
+       POLL = TL_POLL_WAIT, OTH = TL_OTHER_WAIT, RUN = TL_RUNNABLE };
+
+static struct tl_thread *th(struct tl_timeline *tl, uint32_t tid)
+{
+	struct tl_thread *t = tl_thread_find(tl, tid);
+
+	assert_non_null(t);
+	return t;
+}
+
+/* Spans are contiguous from start to end, each non-empty, and the states sum exactly. */
+static void check_thread(const struct tl_thread *t)
+{
+	uint64_t sum = 0, by[TL_NSTATES] = {0};
+
+	for (int s = 0; s < TL_NSTATES; s++)
+		sum += t->state_ns[s];
+	assert_int_equal(sum, t->end - t->start);
+	if (!t->nspans) {
+		assert_int_equal(t->start, t->end);
+		return;
+	}
+	assert_int_equal(t->spans[0].start, t->start);
+	assert_int_equal(t->spans[t->nspans - 1].end, t->end);
+	for (size_t i = 0; i < t->nspans; i++) {
+		assert_true(t->spans[i].start < t->spans[i].end);
+		if (i) {
+			assert_int_equal(t->spans[i].start, t->spans[i - 1].end);
+			/* adjacent spans of one state are merged */
+			assert_int_not_equal(t->spans[i].state, t->spans[i - 1].state);
+		}
+		by[t->spans[i].state] += t->spans[i].end - t->spans[i].start;
+	}
+	for (int s = 0; s < TL_NSTATES; s++)
+		assert_int_equal(by[s], t->state_ns[s]);
+}
+
+static void check_all(const struct tl_timeline *tl)
+{
+	for (size_t i = 0; i < tl->nthreads; i++)
+		check_thread(&tl->threads[i]);
+}
+
+static void test_state_names(void **state)
+{
+	(void)state;
+	assert_string_equal(tl_state_name(TL_COMPUTE), "compute");
+	assert_string_equal(tl_state_name(TL_IO_CPU), "io_cpu");
+	assert_string_equal(tl_state_name(TL_RUNNABLE), "runnable");
+	assert_string_equal(tl_state_name(TL_NSTATES), "?");
+	for (int s = 0; s < TL_NSTATES; s++)
+		assert_int_equal(tl_state_from_name(tl_state_name(s)), s);
+	assert_true(tl_state_from_name("nope") < 0);
+	assert_true(tl_state_from_name(NULL) < 0);
+}
+
+/* Computing, preempted at 100 (runnable), back on CPU at 150; window [0, 200). */
+static void test_preemption(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	assert_non_null(tl_thread_add(tl, 10, 10, 0, TL_COMPUTE, "md5"));
+	assert_int_equal(tl_transition(tl, 10, 10, 100, TL_RUNNABLE), 0);
+	assert_int_equal(tl_transition(tl, 10, 10, 150, TL_COMPUTE), 0);
+	assert_int_equal(tl_finish(tl, 0, 200), 0);
+	t = th(tl, 10);
+	assert_int_equal(t->state_ns[C], 150);
+	assert_int_equal(t->state_ns[RUN], 50);
+	assert_int_equal(t->nspans, 3);
+	assert_int_equal(t->spans[1].start, 100);
+	assert_int_equal(t->spans[1].end, 150);
+	assert_int_equal(t->spans[1].state, TL_RUNNABLE);
+	assert_string_equal(t->comm, "md5");
+	check_all(tl);
+	tl_free(tl);
+}
+
+/*
+ * read() entered at 100 (io_cpu), switched out inside it at 120 (io_wait), switched back
+ * in at 300 still inside (io_cpu), returned at 310 (compute); window [0, 400).
+ * compute 100 + 90 = 190, io_cpu 20 + 10 = 30, io_wait 180.
+ */
+static void feed_read(struct tl_timeline *tl, uint32_t tid)
+{
+	assert_non_null(tl_thread_add(tl, 1, tid, 0, TL_COMPUTE, "w"));
+	assert_int_equal(tl_transition(tl, 1, tid, 100, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 1, tid, 120, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 1, tid, 300, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 1, tid, 310, TL_COMPUTE), 0);
+}
+
+static void test_switch_out_in_syscall(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	feed_read(tl, 5);
+	assert_int_equal(tl_finish(tl, 0, 400), 0);
+	t = th(tl, 5);
+	assert_int_equal(t->state_ns[C], 190);
+	assert_int_equal(t->state_ns[IOC], 30);
+	assert_int_equal(t->state_ns[IOW], 180);
+	assert_int_equal(t->nspans, 5);
+	check_all(tl);
+	tl_free(tl);
+}
+
+/* Worker created at 250 (runnable), on CPU at 260, exits at 400; a stale event at 450. */
+static void test_thread_mid_run_and_exit(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, "main"));
+	assert_non_null(tl_thread_add(tl, 1, 2, 250, TL_RUNNABLE, "worker"));
+	assert_int_equal(tl_transition(tl, 1, 2, 260, TL_COMPUTE), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 300, TL_LOCK_WAIT), 0);
+	assert_int_equal(tl_thread_exit(tl, 2, 400, "worker-renamed"), 0);
+	assert_int_equal(tl_transition(tl, 1, 2, 450, TL_OTHER_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 410, TL_COMPUTE), 0);
+	assert_int_equal(tl_finish(tl, 0, 500), 0);
+
+	t = th(tl, 2);
+	assert_int_equal(t->start, 250);
+	assert_int_equal(t->end, 400);
+	assert_int_equal(t->state_ns[RUN], 10);
+	assert_int_equal(t->state_ns[C], 140);
+	assert_int_equal(t->state_ns[OTH], 0);
+	assert_string_equal(t->comm, "worker-renamed");
+	t = th(tl, 1);
+	assert_int_equal(t->start, 0);
+	assert_int_equal(t->end, 500);
+	assert_int_equal(t->state_ns[C], 300 + 90);
+	assert_int_equal(t->state_ns[LCK], 110);
+	check_all(tl);
+	tl_free(tl);
+}
+
+/*
+ * The same read as test_switch_out_in_syscall plus a second thread, arriving out of
+ * order the way per-CPU buffers deliver them, and a creation record arriving after the
+ * thread's first transitions.
+ */
+static void test_out_of_order(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	assert_int_equal(tl_transition(tl, 1, 7, 300, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 1, 8, 260, TL_COMPUTE), 0); /* before 8's birth record */
+	assert_int_equal(tl_transition(tl, 1, 7, 120, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 1, 7, 310, TL_COMPUTE), 0);
+	assert_non_null(tl_thread_add(tl, 1, 7, 0, TL_COMPUTE, "a"));
+	assert_int_equal(tl_transition(tl, 1, 7, 100, TL_IO_CPU), 0);
+	assert_non_null(tl_thread_add(tl, 1, 8, 250, TL_RUNNABLE, "b"));
+	/* a second add of a known thread only updates pid/comm */
+	assert_non_null(tl_thread_add(tl, 2, 8, 10, TL_IO_WAIT, "b2"));
+	assert_int_equal(tl_finish(tl, 0, 400), 0);
+
+	t = th(tl, 7);
+	assert_int_equal(t->state_ns[C], 190);
+	assert_int_equal(t->state_ns[IOC], 30);
+	assert_int_equal(t->state_ns[IOW], 180);
+	t = th(tl, 8);
+	assert_int_equal(t->pid, 2);
+	assert_string_equal(t->comm, "b2");
+	assert_int_equal(t->start, 250);
+	assert_int_equal(t->state_ns[RUN], 10);
+	assert_int_equal(t->state_ns[C], 140);
+	check_all(tl);
+	tl_free(tl);
+}
+
+/* Events at one instant keep their arrival order: the last one is the state from then on. */
+static void test_equal_timestamps_stable(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, NULL));
+	assert_int_equal(tl_transition(tl, 1, 1, 50, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 50, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 20, TL_RUNNABLE), 0); /* late arrival */
+	assert_int_equal(tl_transition(tl, 1, 1, 30, TL_COMPUTE), 0);
+	assert_int_equal(tl_finish(tl, 0, 100), 0);
+	t = th(tl, 1);
+	assert_int_equal(t->state_ns[C], 20 + 20);
+	assert_int_equal(t->state_ns[RUN], 10);
+	assert_int_equal(t->state_ns[IOC], 0);
+	assert_int_equal(t->state_ns[IOW], 50);
+	check_all(tl);
+	tl_free(tl);
+}
+
+/*
+ * Window [100, 800). Thread 1 lives 50..900: compute, io_wait at 90, compute at 150,
+ * runnable at 780, compute at 850 (outside). Thread 2 lives 10..60 (before the window),
+ * thread 3 is born at 800 (after it).
+ */
+static void test_clipping(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	assert_non_null(tl_thread_add(tl, 1, 1, 50, TL_COMPUTE, NULL));
+	assert_int_equal(tl_transition(tl, 1, 1, 90, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 150, TL_COMPUTE), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 780, TL_RUNNABLE), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 850, TL_COMPUTE), 0);
+	assert_int_equal(tl_thread_exit(tl, 1, 900, NULL), 0);
+	assert_non_null(tl_thread_add(tl, 1, 2, 10, TL_COMPUTE, NULL));
+	assert_int_equal(tl_thread_exit(tl, 2, 60, NULL), 0);
+	assert_non_null(tl_thread_add(tl, 1, 3, 800, TL_COMPUTE, NULL));
+	assert_int_equal(tl_finish(tl, 100, 800), 0);
+
+	t = th(tl, 1);
+	assert_int_equal(t->start, 100);
+	assert_int_equal(t->end, 800);
+	assert_int_equal(t->state_ns[IOW], 50);
+	assert_int_equal(t->state_ns[C], 630);
+	assert_int_equal(t->state_ns[RUN], 20);
+	assert_int_equal(t->spans[0].state, TL_IO_WAIT);
+	t = th(tl, 2);
+	assert_int_equal(t->start, t->end);
+	assert_int_equal(t->nspans, 0);
+	t = th(tl, 3);
+	assert_int_equal(t->start, t->end);
+	assert_int_equal(t->nspans, 0);
+	check_all(tl);
+	tl_free(tl);
+}
+
+/* A thread known only from its exit record has no known state: no lifetime. */
+static void test_exit_only_and_errors(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+
+	(void)state;
+	assert_int_equal(tl_thread_exit(tl, 9, 50, "ghost"), 0);
+	assert_int_equal(tl_transition(tl, 1, 9, 10, TL_NSTATES), -EINVAL);
+	assert_int_equal(tl_finish(tl, 100, 50), -EINVAL);
+	assert_int_equal(tl_finish(tl, 0, 100), 0);
+	assert_int_equal(th(tl, 9)->start, th(tl, 9)->end);
+	assert_string_equal(th(tl, 9)->comm, "ghost");
+	/* once finished, the timeline takes no more events */
+	assert_int_equal(tl_finish(tl, 0, 100), -EINVAL);
+	assert_int_equal(tl_transition(tl, 1, 9, 10, TL_COMPUTE), -EINVAL);
+	assert_null(tl_thread_add(tl, 1, 10, 10, TL_COMPUTE, NULL));
+	assert_int_equal(tl_io_begin(tl, 1, 10), -EINVAL);
+	tl_free(tl);
+	tl_free(NULL);
+}
+
+/* Lost transitions: the gap is counted, clipped to the thread's lifetime, merged. */
+static void test_gaps(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	feed_read(tl, 1);
+	tl_gap(tl, 1, 150, 200);
+	tl_gap(tl, 1, 180, 250); /* overlaps the first */
+	tl_gap(tl, 1, 390, 500); /* past the window */
+	tl_gap(tl, 1, 5, 5);	 /* empty */
+	assert_int_equal(tl_finish(tl, 0, 400), 0);
+	t = th(tl, 1);
+	assert_int_equal(t->ngaps, 2);
+	assert_int_equal(t->gaps[0].start, 150);
+	assert_int_equal(t->gaps[0].end, 250);
+	assert_int_equal(t->gap_ns, 100 + 10);
+	assert_int_equal(tl->gaps_ns, 110);
+	/* the states still sum to the lifetime */
+	check_all(tl);
+	tl_free(tl);
+}
+
+/* ---- interval arithmetic ---- */
+
+static void test_iv_normalize(void **state)
+{
+	struct tl_interval v[] = {
+		{40, 50}, /* unsorted */
+		{1, 5},	  {3, 8},   /* overlapping */
+		{10, 20}, {12, 13}, /* nested */
+		{20, 25},	    /* touching */
+		{30, 30},	    /* zero-length */
+		{35, 33},	    /* backwards: empty */
+		{45, 60},
+	};
+	size_t n = tl_iv_normalize(v, sizeof(v) / sizeof(v[0]));
+
+	(void)state;
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].start, 1);
+	assert_int_equal(v[0].end, 8);
+	assert_int_equal(v[1].start, 10);
+	assert_int_equal(v[1].end, 25);
+	assert_int_equal(v[2].start, 40);
+	assert_int_equal(v[2].end, 60);
+	assert_int_equal(tl_iv_length(v, n), 7 + 15 + 20);
+	assert_int_equal(tl_iv_normalize(v, 0), 0);
+}
+
+static void test_iv_intersect(void **state)
+{
+	struct tl_interval a[] = {{0, 10}, {20, 30}, {40, 50}};
+	struct tl_interval b[] = {{5, 25}};
+	struct tl_interval c[] = {{10, 20}, {30, 40}}; /* touching a only at edges */
+	struct tl_interval d[] = {{0, 100}};	      /* a nested in d */
+	struct tl_interval e[] = {{2, 3}, {4, 6}, {8, 22}, {29, 41}};
+
+	(void)state;
+	assert_int_equal(tl_iv_intersect_len(a, 3, b, 1), 5 + 5);
+	assert_int_equal(tl_iv_intersect_len(b, 1, a, 3), 10);
+	assert_int_equal(tl_iv_intersect_len(a, 3, c, 2), 0);
+	assert_int_equal(tl_iv_intersect_len(a, 3, d, 1), 30);
+	assert_int_equal(tl_iv_intersect_len(a, 3, e, 4), 1 + 2 + 2 + 2 + 1 + 1);
+	assert_int_equal(tl_iv_intersect_len(a, 3, NULL, 0), 0);
+}
+
+/*
+ * Two threads, window [0, 100):
+ *   A: compute [0,20) io_cpu [20,30) io_wait [30,60) compute [60,100)
+ *   B: born 10 runnable [10,15) compute [15,40) io_wait [40,70) io_cpu [70,75) exit 75
+ * and one io_uring request in flight [80, 90).
+ * On CPU: [0,10) 1, [10,15) 1, [15,30) 2, [30,40) 1, [40,60) 0, [60,70) 1, [70,75) 2,
+ * [75,100) 1  =>  k=0: 20, k=1: 10+5+10+10+25 = 60, k=2: 15+5 = 20.
+ */
+static struct tl_timeline *two_threads(void)
+{
+	struct tl_timeline *tl = tl_new();
+
+	assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, "A"));
+	assert_int_equal(tl_transition(tl, 1, 1, 20, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 30, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 60, TL_COMPUTE), 0);
+	assert_non_null(tl_thread_add(tl, 1, 2, 10, TL_RUNNABLE, "B"));
+	assert_int_equal(tl_transition(tl, 1, 2, 15, TL_COMPUTE), 0);
+	assert_int_equal(tl_transition(tl, 1, 2, 40, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 1, 2, 70, TL_IO_CPU), 0);
+	assert_int_equal(tl_thread_exit(tl, 2, 75, NULL), 0);
+	assert_int_equal(tl_io_end(tl, 42, 90), 0); /* arrives before its begin */
+	assert_int_equal(tl_io_begin(tl, 42, 80), 0);
+	assert_int_equal(tl_finish(tl, 0, 100), 0);
+	check_all(tl);
+	return tl;
+}
+
+static void expect_iv(const struct tl_interval *v, long n, const uint64_t *want, long nwant)
+{
+	assert_int_equal(n, nwant);
+	for (long i = 0; i < n; i++) {
+		assert_int_equal(v[i].start, want[2 * i]);
+		assert_int_equal(v[i].end, want[2 * i + 1]);
+	}
+}
+
+static void test_union_states(void **state)
+{
+	struct tl_timeline *tl = two_threads();
+	struct tl_interval *u;
+	long n;
+
+	(void)state;
+	/* U_blocked: [30,70) (A [30,60) and B [40,70) overlap) */
+	n = tl_union_states(tl, 1u << TL_IO_WAIT, &u);
+	expect_iv(u, n, (const uint64_t[]){30, 70}, 1);
+	free(u);
+	/* U_busy: everything but [40,60) */
+	n = tl_union_states(tl, 1u << TL_COMPUTE | 1u << TL_IO_CPU, &u);
+	expect_iv(u, n, (const uint64_t[]){0, 40, 60, 100}, 2);
+	free(u);
+	/* U_io with requests in flight: [20,75) and [80,90) */
+	n = tl_union_states(tl, 1u << TL_IO_CPU | 1u << TL_IO_WAIT | TL_MASK_IO, &u);
+	expect_iv(u, n, (const uint64_t[]){20, 75, 80, 90}, 2);
+	free(u);
+	/* U_cpu: A [0,20) + [60,100), B [15,40) */
+	n = tl_union_states(tl, 1u << TL_COMPUTE, &u);
+	expect_iv(u, n, (const uint64_t[]){0, 40, 60, 100}, 2);
+	free(u);
+	/* nobody was polling */
+	n = tl_union_states(tl, 1u << TL_POLL_WAIT, &u);
+	assert_int_equal(n, 0);
+	assert_null(u);
+	tl_free(tl);
+}
+
+static void test_concurrency(void **state)
+{
+	struct tl_timeline *tl = two_threads();
+	uint64_t h[4], h1[2];
+
+	(void)state;
+	assert_int_equal(tl_concurrency(tl, h, 3), 0);
+	assert_int_equal(h[0], 20);
+	assert_int_equal(h[1], 60);
+	assert_int_equal(h[2], 20);
+	assert_int_equal(h[3], 0);
+	assert_int_equal(h[0] + h[1] + h[2] + h[3], 100);
+	/* last bin collects >= maxk */
+	assert_int_equal(tl_concurrency(tl, h1, 1), 0);
+	assert_int_equal(h1[0], 20);
+	assert_int_equal(h1[1], 80);
+	tl_free(tl);
+}
+
+/* An empty window and an empty timeline still sum to the window. */
+static void test_concurrency_empty(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	uint64_t h[3];
+
+	(void)state;
+	assert_int_equal(tl_concurrency(tl, h, 2), -EINVAL); /* not finished */
+	assert_int_equal(tl_finish(tl, 1000, 1500), 0);
+	assert_int_equal(tl_concurrency(tl, h, 2), 0);
+	assert_int_equal(h[0], 500);
+	assert_int_equal(h[1] + h[2], 0);
+	tl_free(tl);
+}
+
+/*
+ * I/O requests: ids reused, an end and a begin of one id at one instant, an end with no
+ * begin (dropped), a begin with no end (runs to the window end), clipping.
+ */
+static void test_io_pairing(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+
+	(void)state;
+	assert_int_equal(tl_io_begin(tl, 1, 10), 0);
+	assert_int_equal(tl_io_begin(tl, 1, 20), 0); /* reuse: arrives before the first end */
+	assert_int_equal(tl_io_end(tl, 1, 20), 0);
+	assert_int_equal(tl_io_end(tl, 1, 25), 0);
+	assert_int_equal(tl_io_end(tl, 2, 40), 0);   /* never began: dropped */
+	assert_int_equal(tl_io_begin(tl, 3, 50), 0); /* never ends */
+	assert_int_equal(tl_io_begin(tl, 4, 0), 0);  /* before the window */
+	assert_int_equal(tl_io_end(tl, 4, 7), 0);
+	assert_int_equal(tl_io_begin(tl, 0, 30), 0); /* id 0 is an id like any other */
+	assert_int_equal(tl_io_end(tl, 0, 35), 0);
+	assert_int_equal(tl_finish(tl, 5, 60), 0);
+	/* [5,7) [10,25) [30,35) [50,60) */
+	expect_iv(tl->io, (long)tl->nio, (const uint64_t[]){5, 7, 10, 25, 30, 35, 50, 60}, 4);
+	assert_int_equal(tl->io_unmatched, 2);
+	tl_free(tl);
+}
+
+/* Many ids in flight at once: exercises the id map's growth and deletion. */
+static void test_io_many(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	const uint64_t n = 5000;
+
+	(void)state;
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(tl_io_begin(tl, i * 7919, 2 * i), 0);
+	for (uint64_t i = 0; i < n; i++)
+		assert_int_equal(tl_io_end(tl, i * 7919, 2 * i + 1), 0);
+	assert_int_equal(tl_finish(tl, 0, 3 * n), 0);
+	assert_int_equal(tl->nio, n);
+	assert_int_equal(tl_iv_length(tl->io, tl->nio), n);
+	assert_int_equal(tl->io_unmatched, 0);
+	tl_free(tl);
+}
+
+/* ---- randomized check against a per-nanosecond oracle ---- */
+
+struct ev {
+	uint32_t tid;
+	int kind; /* 0 transition, 1 add, 2 exit */
+	uint64_t ts;
+	int state;
+};
+
+static uint64_t rnd_state = 88172645463325252ULL;
+static uint64_t rnd(uint64_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state % n;
+}
+
+#define NT 5
+#define TMAX 600
+
+/* State of thread tid at instant t from the events in arrival order, or -1 if not alive. */
+static int oracle(const struct ev *e, size_t n, uint32_t tid, uint64_t t)
+{
+	uint64_t death = UINT64_MAX, first = UINT64_MAX, best_ts = 0;
+	int st = -1, added = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].tid != tid)
+			continue;
+		if (e[i].kind == 2) {
+			if (death == UINT64_MAX)
+				death = e[i].ts;
+			continue;
+		}
+		if (e[i].kind == 1 && added++)
+			continue; /* a second add is not an event */
+		if (e[i].ts < first)
+			first = e[i].ts;
+		/* the last event in (time, arrival) order at or before t */
+		if (e[i].ts <= t && (st < 0 || e[i].ts >= best_ts)) {
+			best_ts = e[i].ts;
+			st = e[i].state;
+		}
+	}
+	if (first == UINT64_MAX || t < first || t >= death)
+		return -1;
+	return st;
+}
+
+static void test_random_vs_oracle(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 40; round++) {
+		struct ev e[NT * 40];
+		size_t n = 0;
+		struct tl_timeline *tl = tl_new();
+		uint64_t ws = rnd(100), we = ws + rnd(TMAX - ws);
+		uint64_t hist[4] = {0}, want_hist[4] = {0};
+		struct tl_interval *u;
+		long nu;
+		uint64_t want_blocked = 0;
+
+		for (uint32_t tid = 1; tid <= NT; tid++) {
+			int nev = (int)rnd(30);
+
+			for (int k = 0; k < nev; k++)
+				e[n++] = (struct ev){tid, rnd(8) == 0, rnd(TMAX), (int)rnd(TL_NSTATES)};
+			if (rnd(2))
+				e[n++] = (struct ev){tid, 2, rnd(TMAX), 0};
+		}
+		/* a mild shuffle: neighbours swap, as per-CPU buffers interleave */
+		for (size_t i = 1; i < n; i++)
+			if (rnd(3) == 0) {
+				struct ev x = e[i];
+
+				e[i] = e[i - 1];
+				e[i - 1] = x;
+			}
+		for (size_t i = 0; i < n; i++) {
+			if (e[i].kind == 0)
+				assert_int_equal(tl_transition(tl, 1, e[i].tid, e[i].ts, e[i].state), 0);
+			else if (e[i].kind == 1)
+				assert_non_null(
+					tl_thread_add(tl, 1, e[i].tid, e[i].ts, e[i].state, NULL));
+			else
+				assert_int_equal(tl_thread_exit(tl, e[i].tid, e[i].ts, NULL), 0);
+		}
+		assert_int_equal(tl_finish(tl, ws, we), 0);
+		check_all(tl);
+		for (uint32_t tid = 1; tid <= NT; tid++) {
+			struct tl_thread *t = tl_thread_find(tl, tid);
+			uint64_t want[TL_NSTATES] = {0};
+
+			if (!t)
+				continue;
+			for (uint64_t x = ws; x < we; x++) {
+				int s = oracle(e, n, tid, x);
+
+				if (s >= 0)
+					want[s]++;
+			}
+			for (int s = 0; s < TL_NSTATES; s++)
+				assert_int_equal(t->state_ns[s], want[s]);
+		}
+		for (uint64_t x = ws; x < we; x++) {
+			unsigned on = 0, blocked = 0;
+
+			for (uint32_t tid = 1; tid <= NT; tid++) {
+				int s = oracle(e, n, tid, x);
+
+				on += s >= 0 && tl_state_on_cpu(s);
+				blocked |= s == TL_IO_WAIT;
+			}
+			want_hist[on < 3 ? on : 3]++;
+			want_blocked += blocked;
+		}
+		assert_int_equal(tl_concurrency(tl, hist, 3), 0);
+		for (int k = 0; k < 4; k++)
+			assert_int_equal(hist[k], want_hist[k]);
+		nu = tl_union_states(tl, 1u << TL_IO_WAIT, &u);
+		assert_true(nu >= 0);
+		assert_int_equal(tl_iv_length(u, (size_t)nu), want_blocked);
+		for (long i = 1; i < nu; i++)
+			assert_true(u[i].start > u[i - 1].end); /* normalized: no touching */
+		free(u);
+		tl_free(tl);
+	}
+}
+
+/*
+ * Far out of order, long enough for the merge passes of the sort (beyond its 32-element
+ * insertion runs): event i at 3i in state i % 7, fed in a scrambled order. Every span is
+ * [3i, 3i+3), so each state gets 3 ns per event in it.
+ */
+static void test_large_unsorted(void **state)
+{
+	enum { N = 10007 };
+	struct tl_timeline *tl = tl_new();
+	struct tl_interval *iv = malloc(N * sizeof(*iv));
+	uint64_t want[TL_NSTATES] = {0};
+	struct tl_thread *t;
+
+	(void)state;
+	assert_non_null(iv);
+	for (uint64_t k = 0; k < N; k++) {
+		uint64_t i = (k * 7919) % N; /* a permutation: N is prime */
+
+		assert_int_equal(tl_transition(tl, 1, 1, 3 * i, (enum tl_state)(i % 7)), 0);
+		/* io requests [3i, 3i+1) ending out of order too */
+		assert_int_equal(tl_io_end(tl, i, 3 * i + 1), 0);
+		assert_int_equal(tl_io_begin(tl, i, 3 * i), 0);
+		iv[k] = (struct tl_interval){3 * i, 3 * i + 2};
+		want[i % 7] += 3;
+	}
+	assert_int_equal(tl_finish(tl, 0, 3 * N), 0);
+	t = th(tl, 1);
+	assert_int_equal(t->nspans, N);
+	for (int s = 0; s < TL_NSTATES; s++)
+		assert_int_equal(t->state_ns[s], want[s]);
+	check_all(tl);
+	assert_int_equal(tl->nio, N);
+	assert_int_equal(tl_iv_length(tl->io, tl->nio), N);
+	assert_int_equal(tl_iv_normalize(iv, N), N);
+	for (size_t k = 0; k < N; k++)
+		assert_int_equal(iv[k].start, 3 * k);
+	assert_int_equal(tl_iv_length(iv, N), 2 * N);
+	free(iv);
+	tl_free(tl);
+}
+
+/* A thread's pointer and lookups survive growth to many threads. */
+static void test_many_threads(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+
+	(void)state;
+	for (uint32_t tid = 1; tid <= 3000; tid++) {
+		assert_non_null(tl_thread_add(tl, 1, tid * 4096, tid, TL_COMPUTE, NULL));
+		assert_int_equal(tl_transition(tl, 1, tid * 4096, tid + 10, TL_IO_WAIT), 0);
+	}
+	for (uint32_t tid = 1; tid <= 3000; tid++)
+		assert_int_equal(tl_transition(tl, 1, tid * 4096, tid + 20, TL_COMPUTE), 0);
+	assert_int_equal(tl->nthreads, 3000);
+	assert_int_equal(tl_finish(tl, 0, 4000), 0);
+	for (uint32_t tid = 1; tid <= 3000; tid++) {
+		struct tl_thread *t = th(tl, tid * 4096);
+
+		assert_int_equal(t->state_ns[IOW], 10);
+		assert_int_equal(t->state_ns[C], 4000 - tid - 10);
+	}
+	check_all(tl);
+	tl_free(tl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_preemption),
+		cmocka_unit_test(test_switch_out_in_syscall),
+		cmocka_unit_test(test_thread_mid_run_and_exit),
+		cmocka_unit_test(test_out_of_order),
+		cmocka_unit_test(test_equal_timestamps_stable),
+		cmocka_unit_test(test_clipping),
+		cmocka_unit_test(test_exit_only_and_errors),
+		cmocka_unit_test(test_gaps),
+		cmocka_unit_test(test_iv_normalize),
+		cmocka_unit_test(test_iv_intersect),
+		cmocka_unit_test(test_union_states),
+		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_concurrency_empty),
+		cmocka_unit_test(test_io_pairing),
+		cmocka_unit_test(test_io_many),
+		cmocka_unit_test(test_random_vs_oracle),
+		cmocka_unit_test(test_large_unsorted),
+		cmocka_unit_test(test_many_threads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,892 @@
+/* timeline.c - builds exact per-thread state spans from (possibly reordered) events; interval sets. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeline.h"
+
+/* One state change of one thread, as it arrived. */
+struct tl_raw {
+	uint64_t ts;
+	int32_t state;
+};
+
+/* One edge of an I/O request. */
+struct tl_ioreq {
+	uint64_t id, ts;
+	int end;
+};
+
+struct tl_gaprec {
+	uint32_t tid;
+	uint64_t from, to;
+};
+
+static const char *const state_names[TL_NSTATES] = {
+	[TL_COMPUTE] = "compute",     [TL_IO_CPU] = "io_cpu",
+	[TL_IO_WAIT] = "io_wait",     [TL_LOCK_WAIT] = "lock_wait",
+	[TL_POLL_WAIT] = "poll_wait", [TL_OTHER_WAIT] = "other_wait",
+	[TL_RUNNABLE] = "runnable",
+};
+
+const char *tl_state_name(enum tl_state s)
+{
+	return (unsigned)s < TL_NSTATES ? state_names[s] : "?";
+}
+
+int tl_state_from_name(const char *name)
+{
+	for (int i = 0; name && i < TL_NSTATES; i++)
+		if (!strcmp(name, state_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+/*
+ * Stable bottom-up merge sort. Input is usually already sorted (one CPU's events in
+ * order) or nearly so, hence the O(n) check first; qsort is neither stable nor cheap
+ * per comparison, and a thread's equal-time events must keep their arrival order.
+ */
+#define DEFINE_MSORT(name, T, LESS)                                                        \
+	static int name(T *a, size_t n)                                                    \
+	{                                                                                  \
+		size_t i, w;                                                               \
+		T *src = a, *dst, *tmp;                                                    \
+                                                                                           \
+		for (i = 1; i < n; i++)                                                    \
+			if (LESS(&a[i], &a[i - 1]))                                        \
+				break;                                                     \
+		if (i >= n)                                                                \
+			return 0;                                                          \
+		tmp = malloc(n * sizeof(T));                                               \
+		if (!tmp)                                                                  \
+			return -ENOMEM;                                                    \
+		dst = tmp;                                                                 \
+		/* insertion-sort runs of 32: cheap on nearly sorted data */             \
+		for (size_t lo = 0; lo < n; lo += 32) {                                    \
+			size_t hi = lo + 32 < n ? lo + 32 : n;                             \
+			for (size_t j = lo + 1; j < hi; j++) {                             \
+				T x = a[j];                                                \
+				size_t k = j;                                              \
+				while (k > lo && LESS(&x, &a[k - 1])) {                    \
+					a[k] = a[k - 1];                                   \
+					k--;                                               \
+				}                                                          \
+				a[k] = x;                                                  \
+			}                                                                  \
+		}                                                                          \
+		for (w = 32; w < n; w *= 2) {                                              \
+			for (size_t lo = 0; lo < n; lo += 2 * w) {                         \
+				size_t mid = lo + w < n ? lo + w : n;                      \
+				size_t hi = lo + 2 * w < n ? lo + 2 * w : n;               \
+				size_t l = lo, r = mid, o = lo;                            \
+				if (mid >= hi || !LESS(&src[mid], &src[mid - 1])) {        \
+					memcpy(&dst[lo], &src[lo], (hi - lo) * sizeof(T)); \
+					continue;                                          \
+				}                                                          \
+				while (l < mid && r < hi)                                  \
+					dst[o++] = LESS(&src[r], &src[l]) ? src[r++]       \
+									  : src[l++];      \
+				while (l < mid)                                            \
+					dst[o++] = src[l++];                               \
+				while (r < hi)                                             \
+					dst[o++] = src[r++];                               \
+			}                                                                  \
+			T *t = src;                                                        \
+			src = dst;                                                         \
+			dst = t;                                                           \
+		}                                                                          \
+		if (src != a)                                                              \
+			memcpy(a, src, n * sizeof(T));                                     \
+		free(tmp);                                                                 \
+		return 0;                                                                  \
+	}
+
+#define RAW_LESS(x, y) ((x)->ts < (y)->ts)
+/* at one instant an end goes first, so a reused id closes its old request first */
+#define IOREQ_LESS(x, y) ((x)->ts < (y)->ts || ((x)->ts == (y)->ts && (x)->end > (y)->end))
+#define IV_LESS(x, y) ((x)->start < (y)->start)
+DEFINE_MSORT(sort_raw, struct tl_raw, RAW_LESS)
+DEFINE_MSORT(sort_ioreq, struct tl_ioreq, IOREQ_LESS)
+DEFINE_MSORT(sort_iv, struct tl_interval, IV_LESS)
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t nc;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 16;
+	while (nc < need)
+		nc *= 2;
+	n = realloc(*p, nc * size);
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	*cap = nc;
+	return 0;
+}
+
+struct tl_timeline *tl_new(void)
+{
+	return calloc(1, sizeof(struct tl_timeline));
+}
+
+void tl_free(struct tl_timeline *tl)
+{
+	if (!tl)
+		return;
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		free(tl->threads[i].spans);
+		free(tl->threads[i].raw);
+		free(tl->threads[i].gaps);
+	}
+	free(tl->threads);
+	free(tl->io);
+	free(tl->open_io);
+	free(tl->gapraw);
+	free(tl->tidx);
+	free(tl);
+}
+
+/* ---- tid -> thread index ---- */
+
+static size_t tid_slot(uint32_t tid, size_t cap)
+{
+	return (size_t)((tid * 2654435761u) & (cap - 1));
+}
+
+static int tidx_rehash(struct tl_timeline *tl)
+{
+	size_t cap = tl->tidx_cap ? tl->tidx_cap * 2 : 64;
+	uint32_t *n = calloc(cap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		size_t s = tid_slot(tl->threads[i].tid, cap);
+
+		while (n[s])
+			s = (s + 1) & (cap - 1);
+		n[s] = (uint32_t)(i + 1);
+	}
+	free(tl->tidx);
+	tl->tidx = n;
+	tl->tidx_cap = cap;
+	return 0;
+}
+
+static long tid_lookup(const struct tl_timeline *tl, uint32_t tid)
+{
+	if (tl->last < tl->nthreads && tl->threads[tl->last].tid == tid)
+		return (long)tl->last;
+	if (!tl->tidx_cap)
+		return -1;
+	for (size_t s = tid_slot(tid, tl->tidx_cap); tl->tidx[s]; s = (s + 1) & (tl->tidx_cap - 1))
+		if (tl->threads[tl->tidx[s] - 1].tid == tid)
+			return (long)tl->tidx[s] - 1;
+	return -1;
+}
+
+static void set_comm(struct tl_thread *t, const char *comm)
+{
+	if (comm && comm[0]) {
+		strncpy(t->comm, comm, sizeof(t->comm) - 1);
+		t->comm[sizeof(t->comm) - 1] = '\0';
+	}
+}
+
+/* The thread's index, created if unknown; -ENOMEM. */
+static long thread_get(struct tl_timeline *tl, uint32_t tid)
+{
+	long i = tid_lookup(tl, tid);
+	struct tl_thread *t;
+	size_t s;
+
+	if (i >= 0) {
+		tl->last = (size_t)i;
+		return i;
+	}
+	if ((tl->nthreads + 1) * 2 > tl->tidx_cap && tidx_rehash(tl))
+		return -ENOMEM;
+	if (grow((void **)&tl->threads, &tl->capthreads, tl->nthreads + 1, sizeof(*tl->threads)))
+		return -ENOMEM;
+	t = &tl->threads[tl->nthreads];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->init_state = -1;
+	for (s = tid_slot(tid, tl->tidx_cap); tl->tidx[s]; s = (s + 1) & (tl->tidx_cap - 1))
+		;
+	tl->tidx[s] = (uint32_t)(tl->nthreads + 1);
+	tl->last = tl->nthreads;
+	return (long)tl->nthreads++;
+}
+
+static int raw_push(struct tl_thread *t, uint64_t ts, int state)
+{
+	if (t->nraw == t->capraw &&
+	    grow((void **)&t->raw, &t->capraw, t->nraw + 1, sizeof(*t->raw)))
+		return -ENOMEM;
+	t->raw[t->nraw].ts = ts;
+	t->raw[t->nraw].state = state;
+	t->nraw++;
+	return 0;
+}
+
+struct tl_thread *tl_thread_add(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
+				enum tl_state state, const char *comm)
+{
+	struct tl_thread *t;
+	long i;
+
+	if (tl->finished || (unsigned)state >= TL_NSTATES) {
+		errno = EINVAL;
+		return NULL;
+	}
+	i = thread_get(tl, tid);
+	if (i < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t = &tl->threads[i];
+	t->pid = pid;
+	set_comm(t, comm);
+	if (t->init_state < 0) {
+		/* the birth is an event like the others: sorted with them in tl_finish */
+		if (raw_push(t, ts, (int)state)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		t->init_state = (int)state;
+		t->create_ts = ts;
+	}
+	return t;
+}
+
+struct tl_thread *tl_thread_find(struct tl_timeline *tl, uint32_t tid)
+{
+	long i = tid_lookup(tl, tid);
+
+	return i < 0 ? NULL : &tl->threads[i];
+}
+
+int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
+		  enum tl_state state)
+{
+	struct tl_thread *t;
+	long i;
+
+	if (tl->finished || (unsigned)state >= TL_NSTATES)
+		return -EINVAL;
+	i = thread_get(tl, tid);
+	if (i < 0)
+		return -ENOMEM;
+	t = &tl->threads[i];
+	if (pid)
+		t->pid = pid;
+	return raw_push(t, ts, (int)state);
+}
+
+int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char *comm)
+{
+	struct tl_thread *t;
+	long i;
+
+	if (tl->finished)
+		return -EINVAL;
+	i = thread_get(tl, tid);
+	if (i < 0)
+		return -ENOMEM;
+	t = &tl->threads[i];
+	set_comm(t, comm);
+	/* a thread dies once; a repeated record keeps the first */
+	if (!t->has_exit) {
+		t->has_exit = 1;
+		t->exit_ts = ts;
+	}
+	return 0;
+}
+
+static int io_push(struct tl_timeline *tl, uint64_t id, uint64_t ts, int end)
+{
+	if (tl->finished)
+		return -EINVAL;
+	if (tl->nopen_io == tl->capopen_io &&
+	    grow((void **)&tl->open_io, &tl->capopen_io, tl->nopen_io + 1, sizeof(*tl->open_io)))
+		return -ENOMEM;
+	tl->open_io[tl->nopen_io++] = (struct tl_ioreq){.id = id, .ts = ts, .end = end};
+	return 0;
+}
+
+int tl_io_begin(struct tl_timeline *tl, uint64_t id, uint64_t ts)
+{
+	return io_push(tl, id, ts, 0);
+}
+
+int tl_io_end(struct tl_timeline *tl, uint64_t id, uint64_t ts)
+{
+	return io_push(tl, id, ts, 1);
+}
+
+void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to)
+{
+	if (tl->finished || to <= from)
+		return;
+	if (thread_get(tl, tid) < 0 ||
+	    grow((void **)&tl->gapraw, &tl->capgapraw, tl->ngapraw + 1, sizeof(*tl->gapraw))) {
+		/* void by contract: remembered for tl_finish rather than dropped */
+		tl->err = -ENOMEM;
+		return;
+	}
+	tl->gapraw[tl->ngapraw++] = (struct tl_gaprec){.tid = tid, .from = from, .to = to};
+}
+
+/* ---- tl_finish ---- */
+
+static inline uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static inline uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void span_emit(struct tl_thread *t, int state, uint64_t a, uint64_t b)
+{
+	struct tl_span *last;
+
+	a = max64(a, t->start);
+	b = min64(b, t->end);
+	if (b <= a)
+		return;
+	t->state_ns[state] += b - a;
+	last = t->nspans ? &t->spans[t->nspans - 1] : NULL;
+	if (last && last->state == (enum tl_state)state && last->end == a) {
+		last->end = b;
+		return;
+	}
+	t->spans[t->nspans++] = (struct tl_span){.start = a, .end = b, .state = state};
+}
+
+static int build_spans(struct tl_thread *t, uint64_t ws, uint64_t we)
+{
+	uint64_t death, cur_ts;
+	int cur, ret;
+
+	memset(t->state_ns, 0, sizeof(t->state_ns));
+	t->nspans = 0;
+	death = t->has_exit ? t->exit_ts : we;
+	if (!t->nraw) {
+		/* seen only exiting or losing events: no known state, so no lifetime */
+		t->start = t->end = min64(max64(death, ws), we);
+		return 0;
+	}
+	ret = sort_raw(t->raw, t->nraw);
+	if (ret)
+		return ret;
+	t->start = max64(t->raw[0].ts, ws);
+	t->end = min64(death, we);
+	if (t->end <= t->start) {
+		t->start = t->end = min64(t->start, we);
+		goto out;
+	}
+	/* each raw event opens at most one span */
+	t->spans = malloc(t->nraw * sizeof(*t->spans));
+	if (!t->spans)
+		return -ENOMEM;
+	cur = t->raw[0].state;
+	cur_ts = t->raw[0].ts;
+	for (size_t i = 1; i < t->nraw; i++) {
+		uint64_t ts = t->raw[i].ts;
+
+		if (ts > death)
+			break;	/* after the exit: stale or misattributed, ignored */
+		span_emit(t, cur, cur_ts, ts);
+		cur = t->raw[i].state;
+		cur_ts = ts;
+	}
+	span_emit(t, cur, cur_ts, death);
+	if (!t->nspans) {
+		free(t->spans);
+		t->spans = NULL;
+	} else if (t->nspans < t->nraw) {
+		struct tl_span *n = realloc(t->spans, t->nspans * sizeof(*t->spans));
+
+		if (n)
+			t->spans = n;
+	}
+out:
+	free(t->raw);
+	t->raw = NULL;
+	t->nraw = t->capraw = 0;
+	return 0;
+}
+
+static int gaprec_cmp(const void *a, const void *b)
+{
+	const struct tl_gaprec *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+static int finish_gaps(struct tl_timeline *tl)
+{
+	size_t i = 0, j;
+
+	tl->gaps_ns = 0;
+	if (!tl->ngapraw)
+		return 0;
+	qsort(tl->gapraw, tl->ngapraw, sizeof(*tl->gapraw), gaprec_cmp);
+	for (; i < tl->ngapraw; i = j) {
+		struct tl_thread *t = tl_thread_find(tl, tl->gapraw[i].tid);
+		size_t n = 0;
+
+		for (j = i; j < tl->ngapraw && tl->gapraw[j].tid == tl->gapraw[i].tid; j++)
+			;
+		if (!t || t->end <= t->start)
+			continue;
+		t->gaps = malloc((j - i) * sizeof(*t->gaps));
+		if (!t->gaps)
+			return -ENOMEM;
+		for (size_t k = i; k < j; k++) {
+			uint64_t a = max64(tl->gapraw[k].from, t->start);
+			uint64_t b = min64(tl->gapraw[k].to, t->end);
+
+			if (b > a)
+				t->gaps[n++] = (struct tl_interval){a, b};
+		}
+		t->ngaps = tl_iv_normalize(t->gaps, n);
+		t->gap_ns = tl_iv_length(t->gaps, t->ngaps);
+		tl->gaps_ns += t->gap_ns;
+		if (!t->ngaps) {
+			free(t->gaps);
+			t->gaps = NULL;
+		}
+	}
+	free(tl->gapraw);
+	tl->gapraw = NULL;
+	tl->ngapraw = tl->capgapraw = 0;
+	return 0;
+}
+
+/* id -> begin ts of the open requests; linear probing with backward-shift deletion */
+struct iomap {
+	uint64_t *key, *val;
+	unsigned char *used;
+	size_t cap, n;
+};
+
+static size_t io_slot(uint64_t id, size_t cap)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdULL;
+	id ^= id >> 33;
+	return (size_t)(id & (cap - 1));
+}
+
+static int iomap_init(struct iomap *m, size_t cap)
+{
+	m->cap = cap;
+	m->n = 0;
+	m->key = malloc(cap * sizeof(*m->key));
+	m->val = malloc(cap * sizeof(*m->val));
+	m->used = calloc(cap, 1);
+	return m->key && m->val && m->used ? 0 : -ENOMEM;
+}
+
+static void iomap_free(struct iomap *m)
+{
+	free(m->key);
+	free(m->val);
+	free(m->used);
+}
+
+static long iomap_find(const struct iomap *m, uint64_t id)
+{
+	for (size_t s = io_slot(id, m->cap); m->used[s]; s = (s + 1) & (m->cap - 1))
+		if (m->key[s] == id)
+			return (long)s;
+	return -1;
+}
+
+static int iomap_put(struct iomap *m, uint64_t id, uint64_t v)
+{
+	size_t s;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct iomap n;
+
+		if (iomap_init(&n, m->cap * 2)) {
+			iomap_free(&n);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->used[i])
+				iomap_put(&n, m->key[i], m->val[i]);
+		iomap_free(m);
+		*m = n;
+	}
+	for (s = io_slot(id, m->cap); m->used[s]; s = (s + 1) & (m->cap - 1))
+		;
+	m->used[s] = 1;
+	m->key[s] = id;
+	m->val[s] = v;
+	m->n++;
+	return 0;
+}
+
+static void iomap_del(struct iomap *m, size_t s)
+{
+	size_t j = s;
+
+	m->used[s] = 0;
+	m->n--;
+	/* backward shift: pull later members of the probe run into the hole */
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & (m->cap - 1);
+		if (!m->used[j])
+			return;
+		home = io_slot(m->key[j], m->cap);
+		/* j may move to s only if its home is not within (s, j] cyclically */
+		if ((s <= j) ? (home > s && home <= j) : (home > s || home <= j))
+			continue;
+		m->key[s] = m->key[j];
+		m->val[s] = m->val[j];
+		m->used[s] = 1;
+		m->used[j] = 0;
+		s = j;
+	}
+}
+
+static int io_add(struct tl_timeline *tl, uint64_t a, uint64_t b)
+{
+	a = max64(a, tl->win_start);
+	b = min64(b, tl->win_end);
+	if (b <= a)
+		return 0;
+	if (grow((void **)&tl->io, &tl->capio, tl->nio + 1, sizeof(*tl->io)))
+		return -ENOMEM;
+	tl->io[tl->nio++] = (struct tl_interval){a, b};
+	return 0;
+}
+
+static int finish_io(struct tl_timeline *tl)
+{
+	struct iomap m;
+	int ret;
+
+	tl->nio = 0;
+	if (!tl->nopen_io)
+		return 0;
+	ret = sort_ioreq(tl->open_io, tl->nopen_io);
+	if (ret)
+		return ret;
+	if (iomap_init(&m, 64)) {
+		iomap_free(&m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < tl->nopen_io && !ret; i++) {
+		struct tl_ioreq *r = &tl->open_io[i];
+		long s = iomap_find(&m, r->id);
+
+		if (!r->end) {
+			if (s < 0)
+				ret = iomap_put(&m, r->id, r->ts);
+			/* else a begin with the request open: an end was lost; keep the older */
+			else
+				tl->io_unmatched++;
+		} else if (s >= 0) {
+			ret = io_add(tl, m.val[s], r->ts);
+			iomap_del(&m, (size_t)s);
+		} else {
+			/* an end with no begin: when it began is unknown, so no interval */
+			tl->io_unmatched++;
+		}
+	}
+	/* still in flight at the end: a real request outstanding past the window */
+	for (size_t s = 0; s < m.cap && !ret; s++) {
+		if (!m.used[s])
+			continue;
+		tl->io_unmatched++;
+		ret = io_add(tl, m.val[s], tl->win_end);
+	}
+	iomap_free(&m);
+	if (ret)
+		return ret;
+	tl->nio = tl_iv_normalize(tl->io, tl->nio);
+	free(tl->open_io);
+	tl->open_io = NULL;
+	tl->nopen_io = tl->capopen_io = 0;
+	return 0;
+}
+
+int tl_finish(struct tl_timeline *tl, uint64_t win_start, uint64_t win_end)
+{
+	int ret;
+
+	if (!tl || tl->finished || win_end < win_start)
+		return -EINVAL;
+	if (tl->err)
+		return tl->err;
+	tl->win_start = win_start;
+	tl->win_end = win_end;
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		ret = build_spans(&tl->threads[i], win_start, win_end);
+		if (ret)
+			return ret;
+	}
+	ret = finish_gaps(tl);
+	if (!ret)
+		ret = finish_io(tl);
+	if (ret)
+		return ret;
+	tl->finished = 1;
+	return 0;
+}
+
+/* ---- interval sets ---- */
+
+static int iv_cmp(const void *a, const void *b)
+{
+	const struct tl_interval *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+size_t tl_iv_normalize(struct tl_interval *iv, size_t n)
+{
+	size_t o = 0;
+
+	/* out of memory for the merge sort's buffer: qsort needs none (stability is moot) */
+	if (sort_iv(iv, n))
+		qsort(iv, n, sizeof(*iv), iv_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (iv[i].end <= iv[i].start)
+			continue;
+		if (o && iv[i].start <= iv[o - 1].end) {
+			iv[o - 1].end = max64(iv[o - 1].end, iv[i].end);
+			continue;
+		}
+		iv[o++] = iv[i];
+	}
+	return o;
+}
+
+uint64_t tl_iv_length(const struct tl_interval *iv, size_t n)
+{
+	uint64_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		len += iv[i].end - iv[i].start;
+	return len;
+}
+
+uint64_t tl_iv_intersect_len(const struct tl_interval *a, size_t na, const struct tl_interval *b,
+			     size_t nb)
+{
+	size_t i = 0, j = 0;
+	uint64_t len = 0;
+
+	while (i < na && j < nb) {
+		uint64_t lo = max64(a[i].start, b[j].start);
+		uint64_t hi = min64(a[i].end, b[j].end);
+
+		if (hi > lo)
+			len += hi - lo;
+		/* advance whichever ends first: it cannot meet anything later in the other */
+		if (a[i].end < b[j].end)
+			i++;
+		else
+			j++;
+	}
+	return len;
+}
+
+/* ---- the sweep ---- */
+
+struct hnode {
+	uint64_t key;
+	uint32_t src;
+};
+
+static void sift_down(struct hnode *h, size_t n, size_t i)
+{
+	struct hnode x = h[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].key < h[c].key)
+			c++;
+		if (h[c].key >= x.key)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+/*
+ * Each thread's spans are contiguous and sorted, so a thread is a stream of boundaries:
+ * at spans[i].start it leaves spans[i-1].state and enters spans[i].state, and at the
+ * last span's end it leaves. A heap merges the threads' streams (and the I/O-in-flight
+ * set's) in time order; between two consecutive boundary instants nothing changes.
+ */
+int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
+{
+	uint32_t nstate[TL_NSTATES] = {0};
+	size_t nsrc = 0, n = 0, *cur;
+	struct hnode *h;
+	uint32_t *map;
+	uint64_t prev;
+	unsigned io = 0;
+
+	if (!tl || !tl->finished)
+		return -EINVAL;
+	h = malloc((tl->nthreads + 1) * sizeof(*h));
+	cur = calloc(tl->nthreads + 1, sizeof(*cur));
+	map = malloc((tl->nthreads + 1) * sizeof(*map));
+	if (!h || !cur || !map) {
+		free(h);
+		free(cur);
+		free(map);
+		return -ENOMEM;
+	}
+	/* source k < nsrc-1..: threads with spans; the source with map == UINT32_MAX is I/O */
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		if (!tl->threads[i].nspans)
+			continue;
+		map[nsrc] = (uint32_t)i;
+		h[n++] = (struct hnode){tl->threads[i].spans[0].start, (uint32_t)nsrc};
+		nsrc++;
+	}
+	if (tl->nio) {
+		map[nsrc] = UINT32_MAX;
+		h[n++] = (struct hnode){tl->io[0].start, (uint32_t)nsrc};
+		nsrc++;
+	}
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(h, n, i);
+
+	prev = tl->win_start;
+	while (n) {
+		uint64_t t = h[0].key;
+
+		if (t > prev) {
+			fn(ctx, prev, t, nstate, io);
+			prev = t;
+		}
+		while (n && h[0].key == t) {
+			uint32_t k = h[0].src;
+			size_t c = cur[k]++;
+			bool more;
+
+			if (map[k] == UINT32_MAX) {
+				/* even cursor: an interval starts; odd: it ends */
+				io = !(c & 1);
+				more = c + 1 < 2 * tl->nio;
+				if (more)
+					h[0].key = (c + 1) & 1 ? tl->io[(c + 1) / 2].end
+							       : tl->io[(c + 1) / 2].start;
+			} else {
+				const struct tl_thread *th = &tl->threads[map[k]];
+
+				if (c > 0)
+					nstate[th->spans[c - 1].state]--;
+				if (c < th->nspans)
+					nstate[th->spans[c].state]++;
+				more = c < th->nspans;
+				if (more)
+					h[0].key = c + 1 < th->nspans ? th->spans[c + 1].start
+								     : th->spans[c].end;
+			}
+			if (!more)
+				h[0] = h[--n];
+			if (n)
+				sift_down(h, n, 0);
+		}
+	}
+	if (tl->win_end > prev)
+		fn(ctx, prev, tl->win_end, nstate, io);
+	free(h);
+	free(cur);
+	free(map);
+	return 0;
+}
+
+struct union_ctx {
+	unsigned mask;
+	struct tl_interval *v;
+	size_t n, cap;
+	int err;
+};
+
+static void union_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *nstate, unsigned io)
+{
+	struct union_ctx *u = p;
+	int in = (u->mask & TL_MASK_IO) && io;
+
+	for (int s = 0; s < TL_NSTATES && !in; s++)
+		in = (u->mask & (1u << s)) && nstate[s];
+	if (!in || u->err)
+		return;
+	if (u->n && u->v[u->n - 1].end == t0) {
+		u->v[u->n - 1].end = t1;
+		return;
+	}
+	if (grow((void **)&u->v, &u->cap, u->n + 1, sizeof(*u->v))) {
+		u->err = -ENOMEM;
+		return;
+	}
+	u->v[u->n++] = (struct tl_interval){t0, t1};
+}
+
+long tl_union_states(const struct tl_timeline *tl, unsigned mask, struct tl_interval **out)
+{
+	struct union_ctx u = {.mask = mask};
+	int ret = tl_sweep(tl, union_seg, &u);
+
+	if (!ret)
+		ret = u.err;
+	if (ret) {
+		free(u.v);
+		*out = NULL;
+		return ret;
+	}
+	*out = u.v;
+	return (long)u.n;
+}
+
+struct conc_ctx {
+	uint64_t *hist;
+	unsigned maxk;
+};
+
+static void conc_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *nstate, unsigned io)
+{
+	struct conc_ctx *c = p;
+	unsigned k = nstate[TL_COMPUTE] + nstate[TL_IO_CPU];
+
+	(void)io;
+	c->hist[k < c->maxk ? k : c->maxk] += t1 - t0;
+}
+
+int tl_concurrency(const struct tl_timeline *tl, uint64_t *hist, unsigned maxk)
+{
+	struct conc_ctx c = {hist, maxk};
+
+	if (!hist)
+		return -EINVAL;
+	memset(hist, 0, (maxk + 1) * sizeof(*hist));
+	return tl_sweep(tl, conc_seg, &c);
+}
