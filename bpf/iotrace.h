@@ -15,6 +15,8 @@
 #define IT_TS_MASK ((1ULL << 56) - 1)
 #define IT_STATE_SHIFT 56	/* batch entry = ts | (state << 56) */
 #define IT_MAX_STACK 64
+#define IT_MAX_THREADS 16384	/* `threads` map entries: live threads + exited ones not yet consumed */
+#define IT_MAX_INFLIGHT 16384	/* block requests / io_uring requests in flight */
 
 /* Per-thread states of the time model (DESIGN.md); same order as enum tl_state. */
 enum it_state {
@@ -69,7 +71,7 @@ struct it_thread_rec {
 	__u32 ptid;		/* creating thread */
 	__u64 ts;
 	char comm[IT_COMM_LEN];
-	__u32 last_seq;		/* IT_REC_EXIT: seq of the thread's last batch */
+	__u32 last_seq;		/* IT_REC_EXIT: batches the thread emitted (its next seq) */
 	__u32 pad;
 };
 
@@ -137,6 +139,11 @@ struct it_thread {
 	__u32 exited;
 	__u32 pad;
 	__u64 e[IT_BATCH];	/* pending transitions not yet streamed */
+	/* off-CPU stack taken at switch-out, reported at switch-in (stacks enabled) */
+	__s32 kstack;
+	__s32 ustack;
+	__u32 off_state;	/* state entered at the last switch-out (IT_COMPUTE: none yet) */
+	__u32 flags;		/* enum it_thread_flags */
 };
 
 /* Indexes of the per-CPU `counters` array. */
@@ -152,6 +159,8 @@ enum it_counter {
 	IT_CNT_URING_SUBMIT,
 	IT_CNT_URING_COMPLETE,
 	IT_CNT_URING_ASYNC,
+	IT_CNT_INFLIGHT_FULL,		/* block / io_uring request not tracked: map full */
+	IT_CNT_BATCHES,			/* batches streamed (lost ones included) */
 	IT_CNT_MAX,
 };
 

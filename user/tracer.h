@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <linux/types.h>
 
+#include "../bpf/iotrace.h" /* IT_STACK_*, IT_CNT_*: the records the probes emit */
 #include "analysis.h"
 #include "timeline.h"
 
@@ -29,6 +31,23 @@ struct tr_stack {
 
 typedef void (*tr_stack_fn)(void *ctx, const struct tr_stack *s);
 
+/*
+ * A thread's exact totals as the kernel kept them (not rebuilt from transitions): the
+ * cross-check of the timeline. Reported once per thread, at its exit (from tr_poll) or at
+ * tr_stop for threads still alive then; state_ns sums to end_ts - start_ts.
+ */
+struct tr_thread_totals {
+	uint32_t pid, tid;
+	char comm[16];
+	bool exited;
+	uint64_t start_ts;	/* seeded (tr_start) or created */
+	uint64_t end_ts;	/* exit, or tr_stop for a live thread */
+	uint64_t state_ns[TL_NSTATES];
+	uint64_t reads, bytes_read, ctx_switches;
+};
+
+typedef void (*tr_thread_fn)(void *ctx, const struct tr_thread_totals *t);
+
 struct tr_opts {
 	bool verbose;		/* libbpf debug output */
 	bool follow;		/* child processes join the target (procs strategy, trace --follow) */
@@ -37,6 +56,21 @@ struct tr_opts {
 	unsigned ringbuf_mb;	/* 0 = sized from the expected event rate */
 	tr_stack_fn on_stack;	/* called from tr_poll/tr_stop for each stack record */
 	void *stack_ctx;
+	tr_thread_fn on_thread;	/* optional: kernel totals per thread (tests, cross-checks) */
+	void *thread_ctx;
+};
+
+/* What the last run (tr_stop) lost or could not see, for reports and tests. */
+struct tr_stats {
+	uint64_t batches;	/* transition batches streamed */
+	uint64_t lost_batches;	/* ring buffer full: gaps the timeline was told about */
+	uint64_t lost_records;	/* other records dropped for a full ring buffer */
+	uint64_t threads_full;	/* target threads not tracked: threads map full */
+	uint64_t inflight_full;	/* block / io_uring requests not tracked: map full */
+	uint64_t stack_errors;	/* stacks not captured (collisions, no memory) */
+	uint64_t pcache_folios;
+	unsigned ringbuf_mb;
+	bool pcache_ok, block_ok, uring_ok, oncpu_ok; /* probe groups attached */
 };
 
 struct tr;
@@ -53,6 +87,8 @@ int tr_poll(struct tr *t, int timeout_ms);
  * each thread's data into tl, fill counters; *last_ts = last event time seen (for the window). */
 int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts);
 void tr_close(struct tr *t);
+/* Counts of the last finished run (valid after tr_stop). */
+void tr_last_stats(const struct tr *t, struct tr_stats *st);
 
 /* The probes' clock (CLOCK_MONOTONIC, as bpf_ktime_get_ns). */
 uint64_t tr_now(void);
@@ -61,8 +97,11 @@ uint64_t tr_now(void);
 struct tr_probe_status {
 	char name[48];
 	bool required;
-	int err;		/* 0 ok, else -errno */
+	int err;		/* 0 ok, else -errno (-ENOENT: the kernel has no such tracepoint) */
+	char desc[64];		/* what it is for, in plain words */
 };
 int tr_probe_check(struct tr_probe_status *st, size_t max, size_t *n);
+/* libbpf's own messages on stderr (tr_open sets it from tr_opts.verbose). */
+void tr_set_verbose(bool verbose);
 
 #endif /* IOTRACE_TRACER_H */
