@@ -1,0 +1,763 @@
+/* iotrace.bpf.c - kernel probes: per-thread state machine, page cache, block, io_uring, stacks. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "iotrace.h"
+
+/*
+ * Design (DESIGN.md, "time model"): every transition of a target thread is made by the
+ * thread's own CPU context (syscall enter/exit, its switch-out and switch-in, its exit), so
+ * each `threads` entry has a single writer and needs no locks. The only foreign write is
+ * wake_ts (by the waker's CPU); the switch-in handler turns it into a runnable interval.
+ * Exact per-state totals stay in the map; transitions are streamed in per-thread batches
+ * with no consumer wake-up, which is what keeps a read storm cheap.
+ *
+ * Everything is filtered first on something cheap: the syscall number, then one hash
+ * lookup of the tid (absence = not a target); other probes look up the tgid in `targets`.
+ */
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TASK_RUNNING 0
+#define REQ_OP_MASK 0xff
+#define EFAULT 14
+
+/* set by user space before load */
+const volatile bool stacks_enabled = false;
+const volatile __u64 rb_wakeup_bytes = 1 << 20; /* force a consumer wake-up past this backlog */
+const volatile __u32 page_size = 4096;
+
+/* runtime: child processes of a target join the target (procs strategy, trace --follow) */
+volatile bool follow_children;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct it_thread);
+} threads SEC(".maps");
+
+/* tgids of the target processes (value unused) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+struct blk_start {
+	__u64 start_ts;
+	__u64 issue_ts;
+	__u32 bytes;
+	__u32 dev;
+	__u32 pid;
+	__u32 pad;
+};
+
+/* block read requests of the target in flight, keyed by request pointer */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IT_MAX_INFLIGHT);
+	__type(key, __u64);
+	__type(value, struct blk_start);
+} blk_inflight SEC(".maps");
+
+struct uring_start {
+	__u64 ts;
+	__u32 pid;
+	__u32 tid;
+};
+
+/* io_uring requests of the target between submit and complete, keyed by request pointer */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IT_MAX_INFLIGHT);
+	__type(key, __u64);
+	__type(value, struct uring_start);
+} uring_reqs SEC(".maps");
+
+/* max_entries set by user space (1 when stacks are off) */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__uint(value_size, IT_MAX_STACK * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* size set by user space */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} rb SEC(".maps");
+
+/* template for new `threads` entries (never written) */
+static const struct it_thread zero_thread;
+
+static __always_inline void cnt_add(__u32 idx, __u64 v)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += v;
+}
+
+/* No wake-up per record: the consumer drains on a tick, unless the backlog grows large. */
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) > rb_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									   : BPF_RB_NO_WAKEUP;
+}
+
+/* Syscall number -> what the state model cares about; 0 for everything else. */
+static __always_inline __u32 sys_class(long id)
+{
+	switch (id) {
+#if defined(__TARGET_ARCH_x86)
+	case 0:   /* read */
+	case 17:  /* pread64 */
+	case 19:  /* readv */
+	case 295: /* preadv */
+	case 327: /* preadv2 */
+	case 426: /* io_uring_enter */
+	case 45:  /* recvfrom */
+	case 47:  /* recvmsg */
+	case 299: /* recvmmsg */
+		return IT_SYS_IO;
+	case 202: /* futex */
+	case 449: /* futex_waitv */
+		return IT_SYS_LOCK;
+	case 232: /* epoll_wait */
+	case 281: /* epoll_pwait */
+	case 441: /* epoll_pwait2 */
+	case 7:   /* poll */
+	case 271: /* ppoll */
+	case 23:  /* select */
+	case 270: /* pselect6 */
+		return IT_SYS_POLL;
+#elif defined(__TARGET_ARCH_arm64)
+	case 63:  /* read */
+	case 67:  /* pread64 */
+	case 65:  /* readv */
+	case 69:  /* preadv */
+	case 286: /* preadv2 */
+	case 426: /* io_uring_enter */
+	case 207: /* recvfrom */
+	case 212: /* recvmsg */
+	case 243: /* recvmmsg */
+		return IT_SYS_IO;
+	case 98:  /* futex */
+	case 449: /* futex_waitv */
+		return IT_SYS_LOCK;
+	case 22:  /* epoll_pwait */
+	case 441: /* epoll_pwait2 */
+	case 73:  /* ppoll */
+	case 72:  /* pselect6 */
+		return IT_SYS_POLL;
+#else
+#error "syscall table: add this architecture"
+#endif
+	default:
+		return IT_SYS_NONE;
+	}
+}
+
+#define NR_IO_URING_ENTER 426
+
+static __always_inline long regs_syscall_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return regs->orig_ax;
+#else
+	return regs->syscallno;
+#endif
+}
+
+/* Stream the thread's pending transitions. A lost batch still takes a seq number, so user
+ * space sees the gap. */
+static __noinline void flush(struct it_thread *th, __u32 tid)
+{
+	struct it_batch *b;
+	__u32 n = th->n;
+
+	if (n == 0)
+		return;
+	cnt_add(IT_CNT_BATCHES, 1);
+	b = bpf_ringbuf_reserve(&rb, sizeof(*b), 0);
+	if (!b) {
+		cnt_add(IT_CNT_LOST_BATCHES, 1);
+		th->seq++;
+		th->n = 0;
+		return;
+	}
+	b->type = IT_REC_BATCH;
+	b->n = n;
+	b->pid = th->pid;
+	b->tid = tid;
+	b->seq = th->seq++;
+	b->pad = 0;
+	/* a fixed-size copy is cheaper to verify than a variable one; entries past n are stale */
+#pragma unroll
+	for (int i = 0; i < IT_BATCH; i++)
+		b->e[i] = th->e[i];
+	bpf_ringbuf_submit(b, rb_flags());
+	th->n = 0;
+}
+
+/* The thread enters state st at ts: close the running total, append to the batch. */
+static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st, __u64 ts)
+{
+	__u32 old = th->state, n;
+
+	if (st == old)
+		return;
+	if (old < IT_NSTATES && ts > th->since)
+		th->ns[old] += ts - th->since;
+	if (ts > th->since)
+		th->since = ts;
+	th->state = st;
+	n = th->n;
+	if (n >= IT_BATCH) {
+		flush(th, tid);
+		n = 0;
+	}
+	th->e[n] = (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT);
+	th->n = n + 1;
+	if (n + 1 >= IT_BATCH)
+		flush(th, tid);
+}
+
+static __always_inline __u32 wait_state(__u32 sys)
+{
+	switch (sys) {
+	case IT_SYS_IO:
+		return IT_IO_WAIT;
+	case IT_SYS_LOCK:
+		return IT_LOCK_WAIT;
+	case IT_SYS_POLL:
+		return IT_POLL_WAIT;
+	default:
+		return IT_OTHER_WAIT;
+	}
+}
+
+static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, __u32 tid,
+					    __u32 ppid, __u32 ptid, __u64 ts, __u32 last_seq,
+					    struct task_struct *task)
+{
+	struct it_thread_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+
+	if (!r) {
+		cnt_add(IT_CNT_LOST_RECORDS, 1);
+		return;
+	}
+	r->type = type;
+	r->flags = flags;
+	r->pid = pid;
+	r->tid = tid;
+	r->ppid = ppid;
+	r->ptid = ptid;
+	r->ts = ts;
+	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
+	r->last_seq = last_seq;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, rb_flags());
+}
+
+/*
+ * A new task of the target: starts runnable at ts (it has been created and is about to be
+ * woken for the first time). Called from the creator's context, before the task can run.
+ */
+static __always_inline void add_thread(struct task_struct *task, __u32 flags, __u32 ppid,
+				       __u32 ptid, __u64 ts)
+{
+	__u32 tid = task->pid, pid = task->tgid;
+	struct it_thread *th;
+	long err;
+
+	err = bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_NOEXIST);
+	if (err == -17 /* EEXIST */) {
+		th = bpf_map_lookup_elem(&threads, &tid);
+		/* a live entry (seen by fork already): keep it; an exited one: tid reused */
+		if (!th || !th->exited)
+			return;
+		err = bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_EXIST);
+	}
+	if (err) {
+		cnt_add(IT_CNT_THREADS_FULL, 1);
+		return;
+	}
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (!th)
+		return;
+	th->pid = pid;
+	th->start_ts = ts;
+	th->since = ts;
+	th->switch_out_ts = ts;
+	th->state = IT_RUNNABLE;
+	th->kstack = -1;
+	th->ustack = -1;
+	th->flags = flags;
+	emit_thread_rec(IT_REC_THREAD, flags, pid, tid, ppid, ptid, ts, 0, task);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
+{
+	__u32 cls = sys_class(id), tid;
+	struct it_thread *th;
+
+	if (!cls)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (!th || th->exited)
+		return 0;
+	th->sys = cls;
+	if (cls == IT_SYS_IO)
+		transition(th, tid, IT_IO_CPU, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
+{
+	long id = regs_syscall_nr(regs);
+	__u32 cls = sys_class(id), tid;
+	struct it_thread *th;
+
+	if (!cls)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (!th || th->exited)
+		return 0;
+	if (th->sys == IT_SYS_IO)
+		transition(th, tid, IT_COMPUTE, bpf_ktime_get_ns());
+	/* counted even if the call began before the target was seeded: the bytes are real */
+	if (cls == IT_SYS_IO && id != NR_IO_URING_ENTER && ret >= 0) {
+		th->reads++;
+		th->bytes_read += ret;
+	}
+	th->sys = IT_SYS_NONE;
+	return 0;
+}
+
+static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 value,
+					__u32 state, __s32 kstack, __s32 ustack)
+{
+	struct it_stack_rec *r;
+
+	if (!value)
+		return;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		cnt_add(IT_CNT_LOST_RECORDS, 1);
+		return;
+	}
+	r->type = IT_REC_STACK;
+	r->kind = IT_STACK_OFFCPU;
+	r->pid = pid;
+	r->tid = tid;
+	r->ts = ts;
+	r->value = value;
+	r->state = state;
+	r->kstack_id = kstack;
+	r->ustack_id = ustack;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, rb_flags());
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 ptid = prev->pid, ntid = next->pid, st;
+	struct it_thread *th;
+	__u64 now = 0;
+
+	th = bpf_map_lookup_elem(&threads, &ptid);
+	if (th && !th->exited) {
+		now = bpf_ktime_get_ns();
+		/* preempted, or woken before it got off the CPU: still wants to run */
+		if (preempt || BPF_CORE_READ(prev, __state) == TASK_RUNNING)
+			st = IT_RUNNABLE;
+		else
+			st = wait_state(th->sys);
+		th->switch_out_ts = now;
+		th->on_cpu = 0;
+		th->ctx_switches++;
+		th->off_state = st;
+		if (stacks_enabled) {
+			/* prev is still current here: its stacks are the ones that blocked */
+			long k = bpf_get_stackid(ctx, &stacks, 0);
+			long u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+
+			if (k < 0)
+				cnt_add(IT_CNT_STACK_ERRORS, 1);
+			/* kernel-only threads (io-wq) have no user stack: not an error */
+			if (u < 0 && u != -EFAULT)
+				cnt_add(IT_CNT_STACK_ERRORS, 1);
+			th->kstack = k;
+			th->ustack = u;
+		}
+		transition(th, ptid, st, now);
+		flush(th, ptid);
+	}
+
+	th = bpf_map_lookup_elem(&threads, &ntid);
+	if (th && !th->exited) {
+		__u64 out = th->switch_out_ts, wake = th->wake_ts;
+		__u32 off = th->state;
+
+		if (!now)
+			now = bpf_ktime_get_ns();
+		/* woken after it went to sleep: from then on it was waiting for a CPU */
+		if (!th->on_cpu && off != IT_RUNNABLE && off != IT_COMPUTE && off != IT_IO_CPU &&
+		    wake > out && wake < now)
+			transition(th, ntid, IT_RUNNABLE, wake);
+		else
+			wake = 0;
+		transition(th, ntid, th->sys == IT_SYS_IO ? IT_IO_CPU : IT_COMPUTE, now);
+		/* a thread seeded as running was not seen going off: no off-CPU stack to report */
+		if (stacks_enabled && !th->on_cpu && th->off_state != IT_COMPUTE) {
+			__u32 pid = th->pid;
+
+			if (wake) {
+				emit_offcpu(pid, ntid, now, wake - out, off, th->kstack, th->ustack);
+				emit_offcpu(pid, ntid, now, now - wake, IT_RUNNABLE, th->kstack,
+					    th->ustack);
+			} else {
+				emit_offcpu(pid, ntid, now, now - out, off, th->kstack, th->ustack);
+			}
+		}
+		th->on_cpu = 1;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(iot_sched_wakeup, struct task_struct *p)
+{
+	__u32 tid = p->pid;
+	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+
+	if (th)
+		th->wake_ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+/*
+ * Every new task passes here, including io_uring's io-wq workers and SQPOLL threads, which
+ * are created without sched_process_fork: add any task of a target thread group not known
+ * yet. Runs in the creator's context with the new task not yet runnable elsewhere.
+ */
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(iot_sched_wakeup_new, struct task_struct *p)
+{
+	__u32 tid = p->pid, pid = p->tgid;
+	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	__u64 pt;
+
+	if (th && !th->exited)
+		return 0;
+	if (!bpf_map_lookup_elem(&targets, &pid))
+		return 0;
+	pt = bpf_get_current_pid_tgid();
+	add_thread(p, 0, pt >> 32, (__u32)pt, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(iot_sched_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = parent->tgid, cpid = child->tgid, one = 1;
+	__u32 flags = 0;
+
+	if (!bpf_map_lookup_elem(&targets, &ppid))
+		return 0;
+	if (cpid != ppid) {
+		if (!follow_children)
+			return 0;
+		flags = IT_TF_PROCESS;
+		if (bpf_map_update_elem(&targets, &cpid, &one, BPF_ANY)) {
+			cnt_add(IT_CNT_THREADS_FULL, 1);
+			return 0;
+		}
+	}
+	add_thread(child, flags, ppid, parent->pid, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
+{
+	__u32 tid = p->pid, pid = p->tgid;
+	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	__u64 now;
+
+	if (th && !th->exited) {
+		now = bpf_ktime_get_ns();
+		if (th->state < IT_NSTATES && now > th->since)
+			th->ns[th->state] += now - th->since;
+		th->since = now; /* = exit time from here on */
+		th->exited = 1;
+		flush(th, tid);
+		emit_thread_rec(IT_REC_EXIT, th->flags, pid, tid, 0, 0, now, th->seq, p);
+	}
+	if (group_dead)
+		bpf_map_delete_elem(&targets, &pid);
+	return 0;
+}
+
+/* Bytes inserted into the page cache on the target's behalf: the folio's size. */
+SEC("tp_btf/mm_filemap_add_to_page_cache")
+int BPF_PROG(iot_pcache_add, struct folio *folio)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, order = 0;
+	unsigned long flags = 0;
+
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	/* folio->flags is an unsigned long or (6.18+) a one-word struct: read the word */
+	bpf_core_read(&flags, sizeof(flags), &folio->flags);
+	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))) {
+		if (bpf_core_field_exists(folio->_flags_1))
+			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
+	}
+	cnt_add(IT_CNT_PCACHE_BYTES, (__u64)page_size << (order & 31));
+	cnt_add(IT_CNT_PCACHE_FOLIOS, 1);
+	return 0;
+}
+
+static __always_inline __u32 rq_dev(struct request *rq)
+{
+	struct block_device *part = BPF_CORE_READ(rq, part);
+
+	return part ? BPF_CORE_READ(part, bd_dev) : 0;
+}
+
+/* A read request created in the target's context (the submitter's, so readahead counts). */
+SEC("tp_btf/block_io_start")
+int BPF_PROG(iot_block_io_start, struct request *rq)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct blk_start v = {};
+	__u64 key = (__u64)rq;
+
+	if ((BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) != 0 /* REQ_OP_READ */)
+		return 0;
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	v.start_ts = bpf_ktime_get_ns();
+	v.bytes = BPF_CORE_READ(rq, __data_len);
+	v.dev = rq_dev(rq);
+	v.pid = tgid;
+	if (bpf_map_update_elem(&blk_inflight, &key, &v, BPF_ANY))
+		cnt_add(IT_CNT_INFLIGHT_FULL, 1);
+	return 0;
+}
+
+/* Issue to the driver (any context): device time starts here. Without block_io_start
+ * (older kernels) requests issued in the target's context are taken here instead. */
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(iot_block_rq_issue, struct request *rq)
+{
+	__u64 key = (__u64)rq;
+	struct blk_start *v = bpf_map_lookup_elem(&blk_inflight, &key);
+	__u32 tgid;
+
+	if (v) {
+		v->issue_ts = bpf_ktime_get_ns();
+		v->bytes = BPF_CORE_READ(rq, __data_len);
+		return 0;
+	}
+	if ((BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) != 0)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	{
+		struct blk_start n = {};
+
+		n.start_ts = n.issue_ts = bpf_ktime_get_ns();
+		n.bytes = BPF_CORE_READ(rq, __data_len);
+		n.dev = rq_dev(rq);
+		n.pid = tgid;
+		if (bpf_map_update_elem(&blk_inflight, &key, &n, BPF_ANY))
+			cnt_add(IT_CNT_INFLIGHT_FULL, 1);
+	}
+	return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(iot_block_rq_complete, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+{
+	__u64 key = (__u64)rq, now;
+	struct blk_start *v = bpf_map_lookup_elem(&blk_inflight, &key);
+	struct it_block_rec *r;
+
+	if (!v)
+		return 0;
+	/* a partial completion leaves the rest of the request in flight */
+	if (nr_bytes < BPF_CORE_READ(rq, __data_len))
+		return 0;
+	now = bpf_ktime_get_ns();
+	cnt_add(IT_CNT_BLOCK_BYTES, v->bytes);
+	cnt_add(IT_CNT_BLOCK_REQS, 1);
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (r) {
+		r->type = IT_REC_BLOCK;
+		r->dev = v->dev;
+		r->pid = v->pid;
+		r->bytes = v->bytes;
+		r->issue_ts = v->issue_ts ? v->issue_ts : v->start_ts;
+		r->complete_ts = now;
+		bpf_ringbuf_submit(r, rb_flags());
+	} else {
+		cnt_add(IT_CNT_LOST_RECORDS, 1);
+	}
+	bpf_map_delete_elem(&blk_inflight, &key);
+	return 0;
+}
+
+static __always_inline void emit_uring(__u32 ev, __u32 pid, __u32 tid, __u64 ts, __u64 req,
+				       __u64 user_data, __s32 res, __u32 opcode)
+{
+	struct it_uring_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+
+	if (!r) {
+		cnt_add(IT_CNT_LOST_RECORDS, 1);
+		return;
+	}
+	r->type = IT_REC_URING;
+	r->ev = ev;
+	r->pid = pid;
+	r->tid = tid;
+	r->ts = ts;
+	r->req = req;
+	r->user_data = user_data;
+	r->res = res;
+	r->opcode = opcode;
+	bpf_ringbuf_submit(r, rb_flags());
+}
+
+/*
+ * Submission runs in the submitter's context (or its SQPOLL thread, same thread group). The
+ * record is reserved before the request is published in the map, so its completion (maybe
+ * on another CPU) can't be ahead of it in the ring buffer.
+ */
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
+{
+	__u64 pt = bpf_get_current_pid_tgid(), key = (__u64)req;
+	__u32 tgid = pt >> 32;
+	struct uring_start v = {};
+	struct it_uring_rec *r;
+
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		cnt_add(IT_CNT_LOST_RECORDS, 1);
+		return 0;
+	}
+	v.ts = bpf_ktime_get_ns();
+	v.pid = tgid;
+	v.tid = (__u32)pt;
+	if (bpf_map_update_elem(&uring_reqs, &key, &v, BPF_ANY)) {
+		cnt_add(IT_CNT_INFLIGHT_FULL, 1);
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	cnt_add(IT_CNT_URING_SUBMIT, 1);
+	r->type = IT_REC_URING;
+	r->ev = IT_URING_SUBMIT;
+	r->pid = tgid;
+	r->tid = v.tid;
+	r->ts = v.ts;
+	r->req = key;
+	r->user_data = BPF_CORE_READ(req, cqe.user_data);
+	r->res = 0;
+	r->opcode = BPF_CORE_READ(req, opcode);
+	bpf_ringbuf_submit(r, rb_flags());
+	return 0;
+}
+
+SEC("tp_btf/io_uring_queue_async_work")
+int BPF_PROG(iot_uring_async, struct io_kiocb *req, int rw)
+{
+	__u64 key = (__u64)req;
+	struct uring_start *v = bpf_map_lookup_elem(&uring_reqs, &key);
+
+	if (!v)
+		return 0;
+	cnt_add(IT_CNT_URING_ASYNC, 1);
+	emit_uring(IT_URING_ASYNC, v->pid, v->tid, bpf_ktime_get_ns(), key, 0, 0,
+		   BPF_CORE_READ(req, opcode));
+	return 0;
+}
+
+/* Completion may run in an io-wq worker, softirq or the task: match by request pointer. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe)
+{
+	__u64 key = (__u64)req;
+	struct uring_start *v = bpf_map_lookup_elem(&uring_reqs, &key);
+
+	if (!v)
+		return 0;
+	cnt_add(IT_CNT_URING_COMPLETE, 1);
+	emit_uring(IT_URING_COMPLETE, v->pid, v->tid, bpf_ktime_get_ns(), key,
+		   BPF_CORE_READ(cqe, user_data), BPF_CORE_READ(cqe, res), 0);
+	bpf_map_delete_elem(&uring_reqs, &key);
+	return 0;
+}
+
+/* On-CPU sampling (cpu-clock, every CPU): one sample for a target thread. */
+SEC("perf_event")
+int iot_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tgid = pt >> 32, tid = (__u32)pt, st = IT_COMPUTE;
+	struct it_stack_rec *r;
+	struct it_thread *th;
+	long k, u;
+
+	if (!tgid || !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (th && th->state == IT_IO_CPU)
+		st = IT_IO_CPU;
+	k = bpf_get_stackid(ctx, &stacks, 0);
+	u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	/* -EFAULT: no frames of that kind (a sample in user mode, a kernel-only thread) */
+	if (k < 0 && k != -EFAULT)
+		cnt_add(IT_CNT_STACK_ERRORS, 1);
+	if (u < 0 && u != -EFAULT)
+		cnt_add(IT_CNT_STACK_ERRORS, 1);
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		cnt_add(IT_CNT_LOST_RECORDS, 1);
+		return 0;
+	}
+	r->type = IT_REC_STACK;
+	r->kind = IT_STACK_ONCPU;
+	r->pid = tgid;
+	r->tid = tid;
+	r->ts = bpf_ktime_get_ns();
+	r->value = 1;
+	r->state = st;
+	r->kstack_id = k;
+	r->ustack_id = u;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, rb_flags());
+	return 0;
+}
