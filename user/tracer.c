@@ -1,0 +1,1184 @@
+/* tracer.c - loads, attaches and drains the BPF probes, and feeds a timeline with what they saw. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "iotrace.skel.h"
+#include "tracer.h"
+
+/*
+ * Record flow: the probes keep exact totals in the `threads` map and stream transitions in
+ * per-thread batches; tr_poll decodes records into the timeline as they come. Every record
+ * type that can be lost is accounted for: a batch carries a per-thread sequence number, so a
+ * lost one becomes a tl_gap() with its duration counted; other losses are counters.
+ */
+
+/* One probe: program name in the skeleton, tracepoint (for the BTF presence test), group. */
+enum pgroup { PG_CORE, PG_PCACHE, PG_BLOCK, PG_BLOCK_START, PG_URING, PG_SAMPLE };
+
+struct probe {
+	const char *prog;
+	const char *tp;		/* tp_btf target, NULL for perf_event */
+	const char *desc;	/* plain words for `iotrace check` */
+	enum pgroup group;
+};
+
+static const struct probe probes[] = {
+	{"iot_sys_enter", "sys_enter", "syscall entry (read/futex/poll family)", PG_CORE},
+	{"iot_sys_exit", "sys_exit", "syscall exit", PG_CORE},
+	{"iot_sched_switch", "sched_switch", "context switches", PG_CORE},
+	{"iot_sched_wakeup", "sched_wakeup", "wake-ups", PG_CORE},
+	{"iot_sched_wakeup_new", "sched_wakeup_new", "new tasks", PG_CORE},
+	{"iot_sched_fork", "sched_process_fork", "fork and thread creation", PG_CORE},
+	{"iot_sched_exit", "sched_process_exit", "thread exit", PG_CORE},
+	{"iot_pcache_add", "mm_filemap_add_to_page_cache", "page-cache insertions", PG_PCACHE},
+	{"iot_block_io_start", "block_io_start", "block request start (submitter)",
+	 PG_BLOCK_START},
+	{"iot_block_rq_issue", "block_rq_issue", "block request issue", PG_BLOCK},
+	{"iot_block_rq_complete", "block_rq_complete", "block request completion", PG_BLOCK},
+	{"iot_uring_submit", "io_uring_submit_req", "io_uring submissions", PG_URING},
+	{"iot_uring_async", "io_uring_queue_async_work", "io_uring punts to io-wq", PG_URING},
+	{"iot_uring_complete", "io_uring_complete", "io_uring completions", PG_URING},
+	{"iot_sample", NULL, "on-CPU stack sampling (perf cpu-clock)", PG_SAMPLE},
+};
+#define NPROBES (sizeof(probes) / sizeof(probes[0]))
+
+/* Per-thread stream state: where its batches are, for gap detection. */
+struct tstream {
+	uint32_t tid;		/* 0 = free slot (tid 0 is the idle task, never a target) */
+	uint32_t next_seq;
+	uint64_t last_ts;	/* last transition (or start) seen */
+	bool exited;
+};
+
+struct tr {
+	struct tr_opts o;
+	struct iotrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[NPROBES];
+	int *perf_fds;
+	struct bpf_link **perf_links;
+	int nperf;
+	int ncpu;		/* possible CPUs (per-CPU map values) */
+	unsigned rb_mb;
+	bool group_ok[PG_SAMPLE + 1];
+	bool running;
+
+	/* per run */
+	struct tl_timeline *tl;
+	int err;		/* sticky error from a record callback (-ENOMEM) */
+	uint64_t last_ts;
+	struct tstream *ts;
+	size_t nts, capts;
+	struct tl_interval *blk;
+	size_t nblk, capblk;
+	uint64_t lost_ns;
+	uint64_t reads, bytes_read, ctx_switches; /* of threads consumed at exit */
+	uint64_t **stack_cache; /* stack id -> ips (IT_MAX_STACK), ids are stable in a run */
+	uint32_t stack_cache_n;
+	struct tr_stack *stack_buf;
+	struct tr_stats stats;
+};
+
+static bool tr_verbose;
+
+/* Silent unless verbose, warnings included: the caller reports what failed in plain words. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!tr_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void tr_set_verbose(bool verbose)
+{
+	tr_verbose = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+uint64_t tr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- per-thread stream table (open addressing, tid keys) ---- */
+
+static struct tstream *ts_get(struct tr *t, uint32_t tid)
+{
+	size_t i, mask;
+
+	if ((t->nts + 1) * 2 > t->capts) {
+		size_t cap = t->capts ? t->capts * 2 : 256;
+		struct tstream *n = calloc(cap, sizeof(*n)), *old = t->ts;
+
+		if (!n)
+			return NULL;
+		for (i = 0; i < t->capts; i++) {
+			size_t j;
+
+			if (!old[i].tid)
+				continue;
+			for (j = old[i].tid & (cap - 1); n[j].tid; j = (j + 1) & (cap - 1))
+				;
+			n[j] = old[i];
+		}
+		free(old);
+		t->ts = n;
+		t->capts = cap;
+	}
+	mask = t->capts - 1;
+	for (i = tid & mask; t->ts[i].tid; i = (i + 1) & mask)
+		if (t->ts[i].tid == tid)
+			return &t->ts[i];
+	t->ts[i].tid = tid;
+	t->nts++;
+	return &t->ts[i];
+}
+
+static void note_ts(struct tr *t, uint64_t ts)
+{
+	if (ts > t->last_ts)
+		t->last_ts = ts;
+}
+
+static void set_err(struct tr *t, int err)
+{
+	if (err < 0 && !t->err)
+		t->err = err;
+}
+
+/* Batches [next_seq, seq) of tid never arrived: its states from..to are unknown. */
+static void stream_gap(struct tr *t, struct tstream *s, uint32_t seq, uint64_t to)
+{
+	if (seq == s->next_seq)
+		return;
+	/* last_ts 0: the thread's start was lost too; the timeline only has what it got */
+	if (s->last_ts && to > s->last_ts) {
+		tl_gap(t->tl, s->tid, s->last_ts, to);
+		t->lost_ns += to - s->last_ts;
+	}
+	s->next_seq = seq;
+}
+
+static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __u64 *e,
+			 uint32_t n)
+{
+	if (n > IT_BATCH)
+		n = IT_BATCH;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t ts = e[i] & IT_TS_MASK;
+		unsigned st = (unsigned)(e[i] >> IT_STATE_SHIFT);
+
+		if (st >= TL_NSTATES)
+			continue;
+		set_err(t, tl_transition(t->tl, pid, s->tid, ts, (enum tl_state)st));
+		if (ts > s->last_ts)
+			s->last_ts = ts;
+		note_ts(t, ts);
+	}
+}
+
+static void on_batch(struct tr *t, const struct it_batch *b)
+{
+	struct tstream *s = ts_get(t, b->tid);
+
+	if (!s) {
+		set_err(t, -ENOMEM);
+		return;
+	}
+	if (b->n)
+		stream_gap(t, s, b->seq, b->e[0] & IT_TS_MASK);
+	s->next_seq = b->seq + 1;
+	feed_entries(t, s, b->pid, b->e, b->n);
+}
+
+static void read_comm(uint32_t pid, uint32_t tid, char *comm, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
+}
+
+/* Kernel totals of one thread: into the run's sums, the tl thread and the callback. */
+static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, const char *comm,
+			uint64_t end_ts)
+{
+	struct tr_thread_totals tt;
+	struct tl_thread *th;
+
+	t->reads += v->reads;
+	t->bytes_read += v->bytes_read;
+	t->ctx_switches += v->ctx_switches;
+	th = tl_thread_find(t->tl, tid);
+	if (th) {
+		th->reads = v->reads;
+		th->bytes_read = v->bytes_read;
+		th->ctx_switches = v->ctx_switches;
+	}
+	if (!t->o.on_thread)
+		return;
+	memset(&tt, 0, sizeof(tt));
+	tt.pid = v->pid;
+	tt.tid = tid;
+	if (comm)
+		snprintf(tt.comm, sizeof(tt.comm), "%s", comm);
+	tt.exited = v->exited;
+	tt.start_ts = v->start_ts;
+	tt.end_ts = end_ts;
+	for (int i = 0; i < TL_NSTATES; i++)
+		tt.state_ns[i] = v->ns[i];
+	/* a live thread's current state runs on to end_ts */
+	if (!v->exited && v->state < TL_NSTATES && end_ts > v->since)
+		tt.state_ns[v->state] += end_ts - v->since;
+	tt.reads = v->reads;
+	tt.bytes_read = v->bytes_read;
+	tt.ctx_switches = v->ctx_switches;
+	t->o.on_thread(t->o.thread_ctx, &tt);
+}
+
+static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
+{
+	struct tstream *s = ts_get(t, r->tid);
+	char comm[IT_COMM_LEN + 1];
+
+	if (!s) {
+		set_err(t, -ENOMEM);
+		return;
+	}
+	memcpy(comm, r->comm, IT_COMM_LEN);
+	comm[IT_COMM_LEN] = 0;
+	note_ts(t, r->ts);
+	if (r->type == IT_REC_THREAD) {
+		/* a reused tid starts a new stream */
+		s->next_seq = 0;
+		s->exited = false;
+		s->last_ts = r->ts;
+		if (!tl_thread_add(t->tl, r->pid, r->tid, r->ts, TL_RUNNABLE, comm))
+			set_err(t, -ENOMEM);
+		return;
+	}
+	/* IT_REC_EXIT: the thread's last batch came just before this record */
+	stream_gap(t, s, r->last_seq, r->ts);
+	s->exited = true;
+	set_err(t, tl_thread_exit(t->tl, r->tid, r->ts, comm));
+
+	/* take its totals now and free the entry, so thread churn can't fill the map */
+	{
+		int fd = bpf_map__fd(t->skel->maps.threads);
+		struct it_thread v;
+		__u32 key = r->tid;
+
+		if (bpf_map_lookup_elem(fd, &key, &v) == 0 && v.exited && v.since == r->ts) {
+			take_totals(t, r->tid, &v, comm, r->ts);
+			bpf_map_delete_elem(fd, &key);
+		}
+	}
+}
+
+static void on_uring(struct tr *t, const struct it_uring_rec *r)
+{
+	note_ts(t, r->ts);
+	if (r->ev == IT_URING_SUBMIT)
+		set_err(t, tl_io_begin(t->tl, r->req, r->ts));
+	else if (r->ev == IT_URING_COMPLETE)
+		set_err(t, tl_io_end(t->tl, r->req, r->ts));
+}
+
+static void on_block(struct tr *t, const struct it_block_rec *r)
+{
+	if (t->nblk == t->capblk) {
+		size_t cap = t->capblk ? t->capblk * 2 : 1024;
+		void *n = realloc(t->blk, cap * sizeof(*t->blk));
+
+		if (!n) {
+			set_err(t, -ENOMEM);
+			return;
+		}
+		t->blk = n;
+		t->capblk = cap;
+	}
+	t->blk[t->nblk].start = r->issue_ts;
+	t->blk[t->nblk].end = r->complete_ts;
+	t->nblk++;
+}
+
+/* Frames of stack id (cached: a run never deletes stack ids); count, or -errno. */
+static int stack_frames(struct tr *t, __s32 id, uint64_t *ips, int max)
+{
+	uint64_t *v;
+	int n = 0;
+
+	if (id < 0)
+		return id;
+	if ((uint32_t)id >= t->stack_cache_n)
+		return -ENOENT;
+	v = t->stack_cache[id];
+	if (!v) {
+		v = calloc(IT_MAX_STACK, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.stacks), &id, v)) {
+			int err = -errno;
+
+			free(v);
+			return err;
+		}
+		t->stack_cache[id] = v;
+	}
+	while (n < max && n < IT_MAX_STACK && v[n])
+		ips[n] = v[n], n++;
+	return n;
+}
+
+static void on_stack_rec(struct tr *t, const struct it_stack_rec *r)
+{
+	struct tr_stack *s = t->stack_buf;
+
+	if (!t->o.on_stack || !s)
+		return;
+	s->kind = (int)r->kind;
+	s->pid = r->pid;
+	s->tid = r->tid;
+	s->state = r->state < TL_NSTATES ? (enum tl_state)r->state : TL_COMPUTE;
+	s->value = r->value;
+	s->nkern = stack_frames(t, r->kstack_id, s->kips, 127);
+	s->nuser = stack_frames(t, r->ustack_id, s->uips, 127);
+	t->o.on_stack(t->o.stack_ctx, s);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct tr *t = ctx;
+	__u32 type;
+
+	if (!t->tl || size < sizeof(type))
+		return 0; /* between runs: stale records are dropped */
+	memcpy(&type, data, sizeof(type));
+	switch (type) {
+	case IT_REC_BATCH:
+		if (size >= sizeof(struct it_batch))
+			on_batch(t, data);
+		break;
+	case IT_REC_THREAD:
+	case IT_REC_EXIT:
+		if (size >= sizeof(struct it_thread_rec))
+			on_thread_rec(t, data);
+		break;
+	case IT_REC_URING:
+		if (size >= sizeof(struct it_uring_rec))
+			on_uring(t, data);
+		break;
+	case IT_REC_STACK:
+		if (size >= sizeof(struct it_stack_rec))
+			on_stack_rec(t, data);
+		break;
+	case IT_REC_BLOCK:
+		if (size >= sizeof(struct it_block_rec))
+			on_block(t, data);
+		break;
+	}
+	return 0;
+}
+
+/* ---- open / close ---- */
+
+static struct bpf_program *prog_of(struct iotrace_bpf *skel, const struct probe *p)
+{
+	return bpf_object__find_program_by_name(skel->obj, p->prog);
+}
+
+/* Power of two MiB: the ring buffer must be a power-of-two number of pages. */
+static unsigned pow2_mb(unsigned mb)
+{
+	unsigned v = 1;
+
+	while (v < mb && v < 1024)
+		v <<= 1;
+	return v;
+}
+
+/*
+ * Expected rate: a read storm is ~1M transitions/s per CPU, i.e. ~9 MiB/s of batches; with
+ * stacks, off-CPU records at ~200k switches/s add ~11 MiB/s. Give the consumer half a
+ * second of slack per CPU (it drains every 10 ms), within 16..256 MiB.
+ */
+static unsigned rb_size_mb(const struct tr_opts *o, int ncpu)
+{
+	unsigned mb = o->ringbuf_mb;
+
+	if (!mb) {
+		mb = (unsigned)ncpu * (o->stacks ? 16 : 8);
+		if (mb < 16)
+			mb = 16;
+		if (mb > 256)
+			mb = 256;
+	}
+	return pow2_mb(mb);
+}
+
+static bool tp_in_btf(const struct btf *btf, const char *tp)
+{
+	char name[128];
+
+	if (!btf)
+		return true; /* can't tell: let the load decide */
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) >= 0;
+}
+
+static int perf_open_cpu(unsigned hz, int cpu)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_CPU_CLOCK;
+	a.freq = 1;
+	a.sample_freq = hz;
+	return (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static const char *perm_hint(int err)
+{
+	return err == -EPERM || err == -EACCES
+		       ? " (loading eBPF probes needs root, or CAP_BPF and CAP_PERFMON: run with sudo)"
+		       : "";
+}
+
+/* Attach on-CPU sampling on every online CPU. 0, or -errno (nothing left attached). */
+static int attach_sampling(struct tr *t, struct bpf_program *prog, unsigned hz)
+{
+	int ret = 0;
+
+	t->perf_fds = calloc((size_t)t->ncpu, sizeof(*t->perf_fds));
+	t->perf_links = calloc((size_t)t->ncpu, sizeof(*t->perf_links));
+	if (!t->perf_fds || !t->perf_links)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < t->ncpu; cpu++) {
+		int fd = perf_open_cpu(hz, cpu);
+
+		if (fd < 0) {
+			if (errno == ENODEV)
+				continue; /* offline CPU */
+			ret = -errno;
+			break;
+		}
+		t->perf_fds[t->nperf] = fd;
+		t->perf_links[t->nperf] = bpf_program__attach_perf_event(prog, fd);
+		t->nperf++;
+		if (!t->perf_links[t->nperf - 1]) {
+			ret = -errno;
+			break;
+		}
+	}
+	if (!ret && !t->nperf)
+		ret = -ENODEV;
+	return ret;
+}
+
+static void detach_sampling(struct tr *t)
+{
+	for (int i = t->nperf - 1; i >= 0; i--) {
+		bpf_link__destroy(t->perf_links[i]);
+		close(t->perf_fds[i]);
+	}
+	free(t->perf_links);
+	free(t->perf_fds);
+	t->perf_links = NULL;
+	t->perf_fds = NULL;
+	t->nperf = 0;
+}
+
+void tr_close(struct tr *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	detach_sampling(t);
+	for (int i = (int)NPROBES - 1; i >= 0; i--)
+		bpf_link__destroy(t->links[i]);
+	iotrace_bpf__destroy(t->skel);
+	for (uint32_t i = 0; i < t->stack_cache_n; i++)
+		free(t->stack_cache[i]);
+	free(t->stack_cache);
+	free(t->stack_buf);
+	free(t->ts);
+	free(t->blk);
+	free(t);
+}
+
+int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
+{
+	struct iotrace_bpf *skel = NULL;
+	struct btf *btf = NULL;
+	struct tr *t;
+	unsigned hz = o->sample_hz ? o->sample_hz : 99;
+	int ret;
+
+	*out = NULL;
+	tr_verbose = o->verbose;
+	libbpf_set_print(libbpf_print);
+
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "failed to allocate the tracer: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	t->o = *o;
+	t->o.sample_hz = hz;
+	t->ncpu = libbpf_num_possible_cpus();
+	if (t->ncpu <= 0) {
+		ret = t->ncpu ? t->ncpu : -EINVAL;
+		snprintf(err, errlen, "failed to count the CPUs: %s", strerror(-ret));
+		goto cleanup;
+	}
+
+	skel = iotrace_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "failed to open the BPF probes: %s", strerror(errno));
+		goto cleanup;
+	}
+	t->skel = skel;
+	t->rb_mb = rb_size_mb(o, t->ncpu);
+	skel->rodata->stacks_enabled = o->stacks;
+	skel->rodata->rb_wakeup_bytes = (uint64_t)t->rb_mb << 18; /* a quarter full */
+	skel->rodata->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	bpf_map__set_max_entries(skel->maps.rb, t->rb_mb << 20);
+	if (!o->stacks)
+		bpf_map__set_max_entries(skel->maps.stacks, 1);
+
+	/* optional probes whose tracepoint this kernel lacks are left out, not fatal */
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		ret = -errno;
+		snprintf(err, errlen,
+			 "failed to read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; iotrace "
+			 "needs a kernel built with CONFIG_DEBUG_INFO_BTF",
+			 strerror(errno));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < NPROBES; i++) {
+		const struct probe *p = &probes[i];
+		bool want = p->group != PG_SAMPLE || o->stacks;
+
+		if (want && p->tp && !tp_in_btf(btf, p->tp)) {
+			if (p->group == PG_CORE) {
+				ret = -ENOENT;
+				snprintf(err, errlen,
+					 "failed to find tracepoint %s in the kernel: iotrace needs it",
+					 p->tp);
+				goto cleanup;
+			}
+			want = false;
+		}
+		bpf_program__set_autoload(prog_of(skel, p), want);
+	}
+	btf__free(btf);
+	btf = NULL;
+
+	ret = iotrace_bpf__load(skel);
+	if (ret < 0) {
+		snprintf(err, errlen, "failed to load the BPF probes: %s%s%s", strerror(-ret),
+			 perm_hint(ret), o->verbose ? "" : " (--verbose shows the verifier log)");
+		goto cleanup;
+	}
+
+	for (size_t i = 0; i < NPROBES; i++) {
+		const struct probe *p = &probes[i];
+		struct bpf_program *prog = prog_of(skel, p);
+
+		if (!bpf_program__autoload(prog) || p->group == PG_SAMPLE)
+			continue;
+		t->links[i] = bpf_program__attach(prog);
+		if (!t->links[i]) {
+			ret = -errno;
+			if (p->group == PG_CORE) {
+				snprintf(err, errlen, "failed to attach tracepoint %s: %s%s", p->tp,
+					 strerror(-ret), perm_hint(ret));
+				goto cleanup;
+			}
+		}
+	}
+	/* a group works only if all its probes are attached */
+	for (int g = PG_CORE; g <= PG_SAMPLE; g++)
+		t->group_ok[g] = g != PG_SAMPLE;
+	/* block_io_start is the better start point; issue alone still works (older kernels) */
+	for (size_t i = 0; i < NPROBES; i++)
+		if (probes[i].group != PG_SAMPLE && !t->links[i])
+			t->group_ok[probes[i].group] = false;
+	if (o->stacks) {
+		const struct probe *p = &probes[NPROBES - 1];
+
+		ret = attach_sampling(t, prog_of(skel, p), hz);
+		if (ret < 0)
+			detach_sampling(t); /* off-CPU stacks still work; on-CPU reported missing */
+		t->group_ok[PG_SAMPLE] = ret == 0;
+		t->stack_cache_n = bpf_map__max_entries(skel->maps.stacks);
+		t->stack_cache = calloc(t->stack_cache_n, sizeof(*t->stack_cache));
+		t->stack_buf = calloc(1, sizeof(*t->stack_buf));
+		if (!t->stack_cache || !t->stack_buf) {
+			ret = -ENOMEM;
+			snprintf(err, errlen, "failed to allocate the stack cache: %s",
+				 strerror(ENOMEM));
+			goto cleanup;
+		}
+	}
+
+	t->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, t, NULL);
+	if (!t->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "failed to set up the ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	*out = t;
+	return 0;
+
+cleanup:
+	btf__free(btf);
+	tr_close(t);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+/* ---- per run ---- */
+
+static void map_clear(int fd, size_t key_size)
+{
+	char key[8], next[8];
+	void *prev = NULL;
+
+	/* collect-free: deleting the current key and restarting is simplest and safe */
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			break;
+		prev = NULL;
+	}
+}
+
+static int counters_read(struct tr *t, uint64_t *sum)
+{
+	int fd = bpf_map__fd(t->skel->maps.counters);
+	uint64_t *v = calloc((size_t)t->ncpu, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < IT_CNT_MAX; k++) {
+		sum[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int c = 0; c < t->ncpu; c++)
+			sum[k] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+static int counters_zero(struct tr *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.counters), ret = 0;
+	uint64_t *v = calloc((size_t)t->ncpu, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < IT_CNT_MAX && !ret; k++)
+		if (bpf_map_update_elem(fd, &k, v, BPF_ANY))
+			ret = -errno;
+	free(v);
+	return ret;
+}
+
+static void drain_discard(struct tr *t)
+{
+	struct tl_timeline *tl = t->tl;
+
+	t->tl = NULL;
+	ring_buffer__consume(t->rb);
+	t->tl = tl;
+}
+
+static void maps_reset(struct tr *t)
+{
+	map_clear(bpf_map__fd(t->skel->maps.targets), sizeof(__u32));
+	map_clear(bpf_map__fd(t->skel->maps.threads), sizeof(__u32));
+	map_clear(bpf_map__fd(t->skel->maps.blk_inflight), sizeof(__u64));
+	map_clear(bpf_map__fd(t->skel->maps.uring_reqs), sizeof(__u64));
+}
+
+static void run_state_free(struct tr *t)
+{
+	free(t->ts);
+	t->ts = NULL;
+	t->nts = t->capts = 0;
+	free(t->blk);
+	t->blk = NULL;
+	t->nblk = t->capblk = 0;
+	for (uint32_t i = 0; i < t->stack_cache_n; i++) {
+		free(t->stack_cache[i]);
+		t->stack_cache[i] = NULL;
+	}
+	t->lost_ns = 0;
+	t->reads = t->bytes_read = t->ctx_switches = 0;
+	t->last_ts = 0;
+	t->err = 0;
+}
+
+/* Syscall number the thread is blocked in (/proc/PID/task/TID/syscall), or -1. */
+static long blocked_syscall(uint32_t pid, uint32_t tid)
+{
+	char path[64], buf[64];
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/syscall", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) && isdigit((unsigned char)buf[0]))
+		nr = strtol(buf, NULL, 10);
+	fclose(f);
+	return nr;
+}
+
+/* The probes' classification, for seeding (must match sys_class() in iotrace.bpf.c). */
+static unsigned sys_class(long nr)
+{
+	switch (nr) {
+#if defined(__x86_64__)
+	case 0: case 17: case 19: case 295: case 327: case 426: case 45: case 47: case 299:
+		return IT_SYS_IO;
+	case 202: case 449:
+		return IT_SYS_LOCK;
+	case 232: case 281: case 441: case 7: case 271: case 23: case 270:
+		return IT_SYS_POLL;
+#elif defined(__aarch64__)
+	case 63: case 67: case 65: case 69: case 286: case 426: case 207: case 212: case 243:
+		return IT_SYS_IO;
+	case 98: case 449:
+		return IT_SYS_LOCK;
+	case 22: case 441: case 73: case 72:
+		return IT_SYS_POLL;
+#endif
+	default:
+		return IT_SYS_NONE;
+	}
+}
+
+/*
+ * Seed one existing thread. What /proc tells: 'R' = running or queued (we can't tell which:
+ * taken as on CPU, compute; a queued thread's wait before its next switch-in then counts as
+ * compute, at most one time slice); sleeping = off CPU in the state of the syscall it is
+ * blocked in (/proc/.../syscall: io_wait, lock_wait, poll_wait, else other_wait), so its
+ * syscall exit is classified right; stopped/traced = other_wait; dead = skipped.
+ */
+static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
+{
+	char path[64], buf[512], comm[IT_COMM_LEN + 1] = "";
+	struct it_thread v;
+	char *p, st = 'S';
+	FILE *f;
+	__u32 key = tid;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+			st = p[2];
+		fclose(f);
+	}
+	if (st == 'Z' || st == 'X' || st == 'x')
+		return 0;
+	read_comm(pid, tid, comm, sizeof(comm));
+	memset(&v, 0, sizeof(v));
+	v.pid = pid;
+	v.start_ts = v.since = v.switch_out_ts = now;
+	v.kstack = v.ustack = -1;
+	v.flags = IT_TF_INITIAL;
+	if (st == 'R') {
+		v.state = IT_COMPUTE;
+		v.on_cpu = 1;
+	} else {
+		v.sys = st == 'S' || st == 'D' ? sys_class(blocked_syscall(pid, tid)) : IT_SYS_NONE;
+		v.state = v.sys == IT_SYS_IO	 ? IT_IO_WAIT
+			  : v.sys == IT_SYS_LOCK ? IT_LOCK_WAIT
+			  : v.sys == IT_SYS_POLL ? IT_POLL_WAIT
+						 : IT_OTHER_WAIT;
+	}
+	/* NOEXIST: a thread created since targets was set is already tracked by the probes */
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.threads), &key, &v, BPF_NOEXIST)) {
+		if (errno == EEXIST)
+			return 0;
+		return -errno;
+	}
+	{
+		struct tstream *s = ts_get(t, tid);
+
+		if (!s)
+			return -ENOMEM;
+		s->last_ts = now;
+	}
+	if (!tl_thread_add(t->tl, pid, tid, now, (enum tl_state)v.state, comm))
+		return -ENOMEM;
+	return 0;
+}
+
+int tr_start(struct tr *t, pid_t pid, struct tl_timeline *tl)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	__u32 key = (__u32)pid, one = 1;
+	uint64_t now;
+	int ret = 0, n = 0;
+
+	if (t->running)
+		return -EBUSY;
+	if (pid <= 0 || !tl)
+		return -EINVAL;
+	t->tl = NULL;
+	ring_buffer__consume(t->rb);
+	maps_reset(t);
+	map_clear(bpf_map__fd(t->skel->maps.stacks), sizeof(__u32));
+	ret = counters_zero(t);
+	if (ret < 0)
+		return ret;
+	ring_buffer__consume(t->rb); /* records of the last run that were still in flight */
+	run_state_free(t);
+	memset(&t->stats, 0, sizeof(t->stats));
+	t->skel->bss->follow_children = t->o.follow;
+
+	t->tl = tl;
+	/* targets first: a thread born from here on is added by the probes themselves */
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.targets), &key, &one, BPF_ANY)) {
+		ret = -errno;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir) {
+		ret = -errno;
+		goto fail;
+	}
+	now = tr_now();
+	while ((d = readdir(dir))) {
+		char *end;
+		unsigned long tid = strtoul(d->d_name, &end, 10);
+
+		if (*end || !tid)
+			continue;
+		ret = seed_thread(t, (uint32_t)pid, (uint32_t)tid, now);
+		if (ret < 0)
+			break;
+		n++;
+	}
+	closedir(dir);
+	if (ret < 0)
+		goto fail;
+	if (!n) {
+		ret = -ESRCH;
+		goto fail;
+	}
+	note_ts(t, now);
+	t->running = true;
+	return 0;
+fail:
+	maps_reset(t);
+	t->tl = NULL;
+	return ret;
+}
+
+int tr_poll(struct tr *t, int timeout_ms)
+{
+	int n, m;
+
+	n = ring_buffer__consume(t->rb);
+	if (n < 0)
+		return n;
+	if (timeout_ms > 0) {
+		/* the probes don't wake us unless the buffer fills up: this mostly sleeps */
+		m = ring_buffer__poll(t->rb, timeout_ms);
+		if (m < 0)
+			return m;
+		n += m;
+		m = ring_buffer__consume(t->rb);
+		if (m < 0)
+			return m;
+		n += m;
+	}
+	if (t->err)
+		return t->err;
+	return n;
+}
+
+struct snap {
+	__u32 tid;
+	struct it_thread v;
+};
+
+/* Threads still in the map at the end: pending batch entries, lost exits, totals. */
+static int finish_threads(struct tr *t, struct snap *sn, size_t n, uint64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct it_thread *v = &sn[i].v;
+		struct tstream *s = ts_get(t, sn[i].tid);
+		char comm[IT_COMM_LEN + 1] = "";
+		uint64_t end;
+
+		if (!s)
+			return -ENOMEM;
+		if (v->n) {
+			stream_gap(t, s, v->seq, v->e[0] & IT_TS_MASK);
+			feed_entries(t, s, v->pid, v->e, v->n);
+			s->next_seq = v->seq; /* pending entries carry the next seq */
+		}
+		if (v->exited) {
+			/* its exit record was lost: the map still knows when */
+			end = v->since;
+			stream_gap(t, s, v->seq, end);
+			if (!s->exited) {
+				set_err(t, tl_thread_exit(t->tl, sn[i].tid, end, NULL));
+				s->exited = true;
+			}
+		} else {
+			end = now;
+			stream_gap(t, s, v->seq, end);
+			read_comm(v->pid, sn[i].tid, comm, sizeof(comm));
+			if (comm[0] && !tl_thread_add(t->tl, v->pid, sn[i].tid, v->start_ts,
+						      (enum tl_state)v->state, comm))
+				return -ENOMEM;
+		}
+		take_totals(t, sn[i].tid, v, comm[0] ? comm : NULL, end);
+	}
+	return 0;
+}
+
+int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
+{
+	int tfd = bpf_map__fd(t->skel->maps.threads);
+	uint64_t cnt[IT_CNT_MAX], now;
+	struct snap *sn = NULL;
+	size_t nsn = 0, capsn = 0;
+	__u32 key, next;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	if (last_ts)
+		*last_ts = 0;
+	if (!t->running)
+		return -EINVAL;
+	ring_buffer__consume(t->rb);
+	/* no new threads from here; take each thread's entry away from the probes atomically */
+	map_clear(bpf_map__fd(t->skel->maps.targets), sizeof(__u32));
+	now = tr_now();
+	while (bpf_map_get_next_key(tfd, NULL, &next) == 0) {
+		if (nsn == capsn) {
+			size_t cap = capsn ? capsn * 2 : 64;
+			void *p = realloc(sn, cap * sizeof(*sn));
+
+			if (!p) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			sn = p;
+			capsn = cap;
+		}
+		key = next;
+		if (bpf_map_lookup_and_delete_elem(tfd, &key, &sn[nsn].v)) {
+			if (errno == ENOENT)
+				continue;
+			ret = -errno;
+			goto out;
+		}
+		sn[nsn++].tid = key;
+	}
+	/* batches flushed before the entries were taken precede their pending entries */
+	ring_buffer__consume(t->rb);
+	ret = finish_threads(t, sn, nsn, now);
+	if (ret < 0)
+		goto out;
+
+	ret = counters_read(t, cnt);
+	if (ret < 0)
+		goto out;
+	c->reads = t->reads;
+	c->bytes_read = t->bytes_read;
+	c->ctx_switches = t->ctx_switches;
+	c->pcache_ok = t->group_ok[PG_PCACHE];
+	c->pcache_insert_bytes = cnt[IT_CNT_PCACHE_BYTES];
+	c->block_ok = t->group_ok[PG_BLOCK];
+	c->block_bytes = cnt[IT_CNT_BLOCK_BYTES];
+	c->block_reqs = cnt[IT_CNT_BLOCK_REQS];
+	if (t->nblk) {
+		size_t m = tl_iv_normalize(t->blk, t->nblk);
+
+		c->block_busy_ns = tl_iv_length(t->blk, m);
+	}
+	c->uring_ok = t->group_ok[PG_URING];
+	c->uring_submitted = cnt[IT_CNT_URING_SUBMIT];
+	c->uring_completed = cnt[IT_CNT_URING_COMPLETE];
+	c->uring_punted = cnt[IT_CNT_URING_ASYNC];
+	c->uring_inline = c->uring_submitted > c->uring_punted ? c->uring_submitted - c->uring_punted
+							       : 0;
+	c->lost_events = cnt[IT_CNT_LOST_BATCHES] + cnt[IT_CNT_LOST_RECORDS] +
+			 cnt[IT_CNT_THREADS_FULL] + cnt[IT_CNT_INFLIGHT_FULL];
+	c->lost_ns = t->lost_ns;
+
+	t->stats.batches = cnt[IT_CNT_BATCHES];
+	t->stats.lost_batches = cnt[IT_CNT_LOST_BATCHES];
+	t->stats.lost_records = cnt[IT_CNT_LOST_RECORDS];
+	t->stats.threads_full = cnt[IT_CNT_THREADS_FULL];
+	t->stats.inflight_full = cnt[IT_CNT_INFLIGHT_FULL];
+	t->stats.stack_errors = cnt[IT_CNT_STACK_ERRORS];
+	t->stats.pcache_folios = cnt[IT_CNT_PCACHE_FOLIOS];
+	if (last_ts)
+		*last_ts = t->last_ts;
+	ret = t->err;
+out:
+	free(sn);
+	/* the probes go idle until the next run */
+	maps_reset(t);
+	drain_discard(t);
+	t->tl = NULL;
+	t->running = false;
+	return ret;
+}
+
+void tr_last_stats(const struct tr *t, struct tr_stats *st)
+{
+	*st = t->stats;
+	st->ringbuf_mb = t->rb_mb;
+	st->pcache_ok = t->group_ok[PG_PCACHE];
+	st->block_ok = t->group_ok[PG_BLOCK];
+	st->uring_ok = t->group_ok[PG_URING];
+	st->oncpu_ok = t->group_ok[PG_SAMPLE];
+}
+
+/* ---- iotrace check ---- */
+
+/*
+ * Load everything the kernel has a tracepoint for, once (small maps: it's a test), then
+ * attach each probe on its own and report. If the load as a whole fails, each program is
+ * loaded alone to tell which one the kernel refuses.
+ */
+static int check_open(struct iotrace_bpf **out, const struct btf *btf, int only, bool *present)
+{
+	struct iotrace_bpf *skel = iotrace_bpf__open();
+	int ret;
+
+	*out = NULL;
+	if (!skel)
+		return -errno;
+	skel->rodata->stacks_enabled = true;
+	bpf_map__set_max_entries(skel->maps.rb, 64 << 10);
+	bpf_map__set_max_entries(skel->maps.stacks, 16);
+	bpf_map__set_max_entries(skel->maps.threads, 16);
+	bpf_map__set_max_entries(skel->maps.blk_inflight, 16);
+	bpf_map__set_max_entries(skel->maps.uring_reqs, 16);
+	for (size_t i = 0; i < NPROBES; i++) {
+		present[i] = !probes[i].tp || tp_in_btf(btf, probes[i].tp);
+		bpf_program__set_autoload(prog_of(skel, &probes[i]),
+					  present[i] && (only < 0 || (size_t)only == i));
+	}
+	ret = iotrace_bpf__load(skel);
+	if (ret < 0) {
+		iotrace_bpf__destroy(skel);
+		return ret;
+	}
+	*out = skel;
+	return 0;
+}
+
+static int check_attach(struct iotrace_bpf *skel, size_t i)
+{
+	struct bpf_program *prog = prog_of(skel, &probes[i]);
+	struct bpf_link *l;
+	int fd, ret = 0;
+
+	if (probes[i].group != PG_SAMPLE) {
+		l = bpf_program__attach(prog);
+		if (!l)
+			return -errno;
+		bpf_link__destroy(l);
+		return 0;
+	}
+	fd = perf_open_cpu(99, 0);
+	if (fd < 0)
+		return -errno;
+	l = bpf_program__attach_perf_event(prog, fd);
+	if (!l)
+		ret = -errno;
+	bpf_link__destroy(l);
+	close(fd);
+	return ret;
+}
+
+int tr_probe_check(struct tr_probe_status *st, size_t max, size_t *n)
+{
+	struct iotrace_bpf *skel = NULL;
+	struct btf *btf;
+	bool present[NPROBES];
+	int ret;
+
+	*n = 0;
+	libbpf_set_print(libbpf_print);
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return -errno;
+	ret = check_open(&skel, btf, -1, present);
+	for (size_t i = 0; i < NPROBES && *n < max; i++) {
+		struct tr_probe_status *s = &st[(*n)++];
+
+		snprintf(s->name, sizeof(s->name), "%s", probes[i].tp ? probes[i].tp : "perf cpu-clock");
+		s->required = probes[i].group == PG_CORE;
+		snprintf(s->desc, sizeof(s->desc), "%s", probes[i].desc);
+		if (!present[i]) {
+			s->err = -ENOENT;
+			continue;
+		}
+		if (skel) {
+			s->err = check_attach(skel, i);
+			continue;
+		}
+		/* the whole load failed: try this program alone */
+		{
+			struct iotrace_bpf *one = NULL;
+			bool pr[NPROBES];
+
+			s->err = check_open(&one, btf, (int)i, pr);
+			if (!s->err)
+				s->err = check_attach(one, i);
+			iotrace_bpf__destroy(one);
+		}
+	}
+	iotrace_bpf__destroy(skel);
+	btf__free(btf);
+	/* the individual results say what failed; a failed joint load is not itself an error */
+	(void)ret;
+	return 0;
+}
