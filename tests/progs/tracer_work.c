@@ -1,0 +1,258 @@
+/* tracer_work.c - known workloads for the tracer's tests; each thread reports its own schedstat. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * Usage: tracer_work MODE [ARGS]
+ *   read FILE BS          read(2) FILE to the end in BS-byte calls (one thread)
+ *   pingpong ITERS        two threads hand a token over a mutex+condvar (lock_wait)
+ *   spin THREADS MS       THREADS busy threads for MS ms (runnable when THREADS > CPUs)
+ *   sleep MS              nanosleep (other_wait)
+ *   poll MS               poll(2) on a silent pipe (poll_wait)
+ *   pipe N MS             a reader blocked in read(2) on a pipe written every MS ms (io_wait)
+ *   mix                   a bit of everything, several threads
+ * Every thread prints, just before it ends:
+ *   sched TID RUN_NS RUNQ_NS      (from /proc/self/task/TID/schedstat)
+ * and `read` prints `bytes N reads N`. The tests compare these with what the tracer saw.
+ */
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void report_sched(void)
+{
+	char path[64], buf[128];
+	unsigned long long run = 0, runq = 0;
+	long tid = syscall(SYS_gettid);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/schedstat", tid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			sscanf(buf, "%llu %llu", &run, &runq);
+		fclose(f);
+	}
+	pthread_mutex_lock(&out_lock);
+	printf("sched %ld %llu %llu\n", tid, run, runq);
+	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static volatile uint64_t sink;
+
+static void spin_ms(unsigned ms)
+{
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull, x = 0;
+
+	while (now_ns() < end)
+		for (int i = 0; i < 1000; i++)
+			x += (uint64_t)i * i;
+	sink = x;
+}
+
+static int do_read(const char *path, size_t bs)
+{
+	char *buf = malloc(bs);
+	unsigned long long bytes = 0, reads = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || !buf) {
+		perror(path);
+		return 1;
+	}
+	while ((n = read(fd, buf, bs)) > 0) {
+		bytes += (unsigned long long)n;
+		reads++;
+	}
+	reads++; /* the read that returned 0 */
+	close(fd);
+	free(buf);
+	printf("bytes %llu reads %llu\n", bytes, reads);
+	report_sched();
+	return n < 0;
+}
+
+/* ---- ping-pong over a mutex and condvar: both threads block in futex ---- */
+static pthread_mutex_t pp_m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pp_c = PTHREAD_COND_INITIALIZER;
+static int pp_turn;
+static long pp_iters;
+
+static void *pp_thread(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+
+	for (long i = 0; i < pp_iters; i++) {
+		pthread_mutex_lock(&pp_m);
+		while (pp_turn != me)
+			pthread_cond_wait(&pp_c, &pp_m);
+		pp_turn = !me;
+		pthread_cond_broadcast(&pp_c);
+		pthread_mutex_unlock(&pp_m);
+	}
+	report_sched();
+	return NULL;
+}
+
+static int do_pingpong(long iters)
+{
+	pthread_t a, b;
+
+	pp_iters = iters;
+	pthread_create(&a, NULL, pp_thread, (void *)0);
+	pthread_create(&b, NULL, pp_thread, (void *)1);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	report_sched();
+	return 0;
+}
+
+static unsigned spin_len;
+
+static void *spin_thread(void *arg)
+{
+	(void)arg;
+	spin_ms(spin_len);
+	report_sched();
+	return NULL;
+}
+
+static int do_spin(int n, unsigned ms)
+{
+	pthread_t t[64];
+
+	if (n > 64)
+		n = 64;
+	spin_len = ms;
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, spin_thread, NULL);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	report_sched();
+	return 0;
+}
+
+static int do_sleep(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+	report_sched();
+	return 0;
+}
+
+static int do_poll(unsigned ms)
+{
+	int p[2];
+	struct pollfd pf;
+
+	if (pipe(p))
+		return 1;
+	pf.fd = p[0];
+	pf.events = POLLIN;
+	poll(&pf, 1, (int)ms);
+	report_sched();
+	return 0;
+}
+
+static int pipe_fds[2];
+static int pipe_n;
+
+static void *pipe_reader(void *arg)
+{
+	char c;
+
+	(void)arg;
+	for (int i = 0; i < pipe_n; i++)
+		if (read(pipe_fds[0], &c, 1) != 1)
+			break;
+	report_sched();
+	return NULL;
+}
+
+static int do_pipe(int n, unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	pthread_t r;
+
+	if (pipe(pipe_fds))
+		return 1;
+	pipe_n = n;
+	pthread_create(&r, NULL, pipe_reader, NULL);
+	for (int i = 0; i < n; i++) {
+		nanosleep(&ts, NULL);
+		if (write(pipe_fds[1], "x", 1) != 1)
+			break;
+	}
+	pthread_join(r, NULL);
+	report_sched();
+	return 0;
+}
+
+static void *mix_thread(void *arg)
+{
+	int k = (int)(intptr_t)arg;
+
+	for (int i = 0; i < 5; i++) {
+		spin_ms(10 + (unsigned)k);
+		pthread_mutex_lock(&pp_m);
+		spin_ms(2);
+		pthread_mutex_unlock(&pp_m);
+		usleep(3000);
+	}
+	report_sched();
+	return NULL;
+}
+
+static int do_mix(void)
+{
+	pthread_t t[4];
+
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, mix_thread, (void *)(intptr_t)i);
+	do_poll(20);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *m = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(m, "read") && argc == 4)
+		return do_read(argv[2], strtoul(argv[3], NULL, 0));
+	if (!strcmp(m, "pingpong") && argc == 3)
+		return do_pingpong(strtol(argv[2], NULL, 0));
+	if (!strcmp(m, "spin") && argc == 4)
+		return do_spin(atoi(argv[2]), (unsigned)atoi(argv[3]));
+	if (!strcmp(m, "sleep") && argc == 3)
+		return do_sleep((unsigned)atoi(argv[2]));
+	if (!strcmp(m, "poll") && argc == 3)
+		return do_poll((unsigned)atoi(argv[2]));
+	if (!strcmp(m, "pipe") && argc == 4)
+		return do_pipe(atoi(argv[2]), (unsigned)atoi(argv[3]));
+	if (!strcmp(m, "mix") && argc == 2)
+		return do_mix();
+	fprintf(stderr, "usage: tracer_work read FILE BS | pingpong N | spin T MS | sleep MS | "
+			"poll MS | pipe N MS | mix\n");
+	return 2;
+}
