@@ -90,6 +90,22 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
+# tests/progs: the tracer's test helpers (a known workload; a driver of the tracer alone)
+PROGS := $(BUILD)/tests/progs/tracer_work $(BUILD)/tests/progs/tracer_drv
+
+.PHONY: progs
+progs: $(PROGS)
+
+$(BUILD)/tests/progs/tracer_work: tests/progs/tracer_work.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/tests/progs/tracer_drv: tests/progs/tracer_drv.c $(BUILD)/user/tracer.o $(BUILD)/user/timeline.o
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/user/tracer.o $(BUILD)/user/timeline.o -lbpf -lelf -lz
+
 # Idempotent: installs only the packages that are missing; a no-op otherwise.
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
