@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "iotrace.h"
@@ -382,17 +381,6 @@ static void print_digests(const struct wl_result *r, const char *dir)
 	}
 }
 
-static void fill_report_header(struct an_report *rep, const char *workload, unsigned ncpu)
-{
-	struct utsname u;
-
-	snprintf(rep->version, sizeof(rep->version), "%s", IOTRACE_VERSION);
-	snprintf(rep->workload, sizeof(rep->workload), "%s", workload);
-	rep->ncpu = ncpu;
-	if (uname(&u) == 0)
-		snprintf(rep->kernel, sizeof(rep->kernel), "%s", u.release);
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct run_cfg cfg;
@@ -437,7 +425,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	ss_ok = true;
-	fill_report_header(&rep, cfg.w->name, ss.ncpu);
+	ss_report_header(&rep, cfg.w->name, ss.ncpu);
 
 	/* the data the workload reads */
 	target = cfg.target;
@@ -572,7 +560,6 @@ int cmd_run(int argc, char **argv)
 			ret = ss_run(&ss, &spec, run, &oc, err, sizeof(err));
 			if (ret < 0) {
 				it_err("%s: %s", label, err);
-				wl_result_free(&oc.res);
 				rc = IT_EXIT_FAIL;
 				goto report;
 			}
@@ -597,7 +584,7 @@ int cmd_run(int argc, char **argv)
 				if (oc.res.files[f].err && !have_first)
 					it_warn("skipped '%s/%s': %s", cfg.o.dir,
 						oc.res.files[f].path,
-						strerror(oc.res.files[f].err));
+						wl_strerror(oc.res.files[f].err));
 			if (oc.res.note[0] && !cfg.json)
 				fprintf(stderr, "iotrace: %s: %s\n", label, oc.res.note);
 			if (!have_first) {

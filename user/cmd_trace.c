@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "iotrace.h"
@@ -129,7 +128,6 @@ int cmd_trace(int argc, char **argv)
 	struct wl_opts o = {0};
 	struct tr_opts to = {0};
 	struct sigaction sa = {.sa_handler = on_signal};
-	struct utsname u;
 	const char *label = NULL, *out_given = NULL, *su, *sg;
 	char err[512], outdir[4096], name[64];
 	bool json = false, color = isatty(STDOUT_FILENO), ss_ok = false;
@@ -265,11 +263,7 @@ int cmd_trace(int argc, char **argv)
 		}
 		label = name;
 	}
-	snprintf(rep.version, sizeof(rep.version), "%s", IOTRACE_VERSION);
-	snprintf(rep.workload, sizeof(rep.workload), "trace");
-	rep.ncpu = ss.ncpu;
-	if (uname(&u) == 0)
-		snprintf(rep.kernel, sizeof(rep.kernel), "%s", u.release);
+	ss_report_header(&rep, "trace", ss.ncpu);
 	if (!pid) {
 		rep.command = calloc((size_t)(argc - optind) + 1, sizeof(char *));
 		if (!rep.command) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +128,18 @@ int ss_exit_status(int status)
 	return -1;
 }
 
+void ss_report_header(struct an_report *rep, const char *workload, unsigned ncpu)
+{
+	struct utsname u;
+
+	snprintf(rep->version, sizeof(rep->version), "%s", IOTRACE_VERSION);
+	snprintf(rep->workload, sizeof(rep->workload), "%s", workload);
+	rep->ncpu = ncpu;
+	if (uname(&u) == 0)
+		snprintf(rep->kernel, sizeof(rep->kernel), "%.*s", (int)sizeof(rep->kernel) - 1,
+			 u.release);
+}
+
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -198,7 +211,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 			      : wl_spawn_cmd(spec->argv, spec->o, &child);
 		if (ret < 0) {
 			snprintf(err, errlen, "failed to start the %s: %s",
-				 spec->w ? "workload" : "command", strerror(-ret));
+				 spec->w ? "workload" : "command",
+				 child.errmsg[0] ? child.errmsg : strerror(-ret));
 			goto fail;
 		}
 		pid = child.pid;
@@ -255,7 +269,9 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	if (launched) {
 		if (!out->exited)
 			wl_kill(&child, SIGKILL);
-		ret = wl_wait(&child, &status, &out->ru, &out->res);
+		do
+			ret = wl_wait(&child, &status, &out->ru, &out->res);
+		while (ret == -EINTR);
 		waited = true;
 		if (ret < 0) {
 			snprintf(err, errlen, "failed to collect the results of process %d: %s",

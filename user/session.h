@@ -56,6 +56,8 @@ void ss_close(struct ss_session *s);
 /* Run one spec to completion (or interruption) and fill run. 0 or -errno (err set). */
 int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	   struct ss_outcome *out, char *err, size_t errlen);
+/* version, machine and workload fields of a report. */
+void ss_report_header(struct an_report *rep, const char *workload, unsigned ncpu);
 /* The exit_status figure of summary.json for a waitpid status: code, or 128+signal. */
 int ss_exit_status(int status);
 
