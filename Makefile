@@ -30,13 +30,13 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer -mno-omit-lea
 	  -MMD -MP -D_GNU_SOURCE -DIOTRACE_VERSION='"$(VERSION)"' \
 	  -I$(BUILD) -Ibpf -Iuser -Iworkloads -Ireports $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -luv -luring -lcrypto -ldw -lpthread -lm
+LDLIBS := -lbpf -lelf -lz -luv -luring -lcrypto -ldw -ljansson -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall -Werror
 
 # Debian packages needed to build, test and run (make deps installs what is missing).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev libssl-dev \
-	    liburing-dev libdw-dev libcmocka-dev pkg-config make gcc python3 libxml2-utils \
+	    liburing-dev libdw-dev libcmocka-dev libjansson-dev pkg-config make gcc python3 libxml2-utils \
 	    coreutils util-linux procps fio nodejs chromium
 
 USER_SRCS := $(wildcard user/*.c) $(wildcard workloads/*.c) $(wildcard reports/*.c)
