@@ -1,0 +1,677 @@
+/* text.c - the terminal report: comparison tables, per-run thread breakdown, the "Why" section. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/*
+ * Everything printed is a field of the model, formatted: the only arithmetic here is
+ * turning a total into a share of its run for display. A figure the model marks as not
+ * measured prints "unavailable", never 0. Names that come from the traced program (comm,
+ * labels) are printed with control bytes and invalid UTF-8 replaced, so a thread name
+ * cannot move the cursor or recolor the terminal.
+ */
+
+#define WRAP_COLS 100
+#define MAX_THREAD_ROWS 16
+#define UNAVAILABLE "unavailable"
+
+enum style { ST_NONE, ST_BOLD, ST_DIM, ST_WARN, ST_LABEL };
+
+static const char *const style_on[] = {"", "\033[1m", "\033[2m", "\033[33m", "\033[36m"};
+#define STYLE_OFF "\033[0m"
+
+static const char *const state_col[TL_NSTATES] = {
+	"compute", "io_cpu", "io_wait", "lock_wait", "poll_wait", "other_wait", "runnable",
+};
+
+struct out {
+	FILE *f;
+	bool color;
+};
+
+static void on(struct out *o, enum style s)
+{
+	if (o->color && s != ST_NONE)
+		fputs(style_on[s], o->f);
+}
+
+static void off(struct out *o, enum style s)
+{
+	if (o->color && s != ST_NONE)
+		fputs(STYLE_OFF, o->f);
+}
+
+/* ---- safe strings ---- */
+
+/* Valid UTF-8 sequence length at s, 0 if invalid; C1 controls count as invalid. */
+static int u8len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	int n;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 0; /* U+0080..U+009F: terminals may act on them */
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return n;
+}
+
+/* Copy src into dst (always terminated), control bytes and invalid UTF-8 as '?'. */
+static void safe(char *dst, size_t len, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+
+	while (*s && o + 1 < len) {
+		int n = u8len(s);
+
+		if (*s == '\t') {
+			dst[o++] = ' ';
+			s++;
+			continue;
+		}
+		if (*s < 0x20 || *s == 0x7f || n == 0) {
+			dst[o++] = '?';
+			s++;
+			continue;
+		}
+		if (o + (size_t)n >= len)
+			break;
+		memcpy(dst + o, s, (size_t)n);
+		o += (size_t)n;
+		s += n;
+	}
+	dst[o] = 0;
+}
+
+/* Display columns of a (sanitized) string: one per code point. */
+static int width(const char *s)
+{
+	int w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* ---- units ---- */
+
+static void fmt_dur(char *b, size_t n, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(b, n, "%" PRIu64 " ns", ns);
+	else if (ns < 1000000)
+		snprintf(b, n, "%.1f µs", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(b, n, "%.1f ms", (double)ns / 1e6);
+	else if (ns < 100000000000ULL)
+		snprintf(b, n, "%.2f s", (double)ns / 1e9);
+	else
+		snprintf(b, n, "%.0f s", (double)ns / 1e9);
+}
+
+static void fmt_bytes(char *b, size_t n, uint64_t v)
+{
+	if (v < 1024)
+		snprintf(b, n, "%" PRIu64 " B", v);
+	else if (v < (1ULL << 20))
+		snprintf(b, n, "%.1f KiB", (double)v / 1024);
+	else if (v < (1ULL << 30))
+		snprintf(b, n, "%.1f MiB", (double)v / (1 << 20));
+	else
+		snprintf(b, n, "%.2f GiB", (double)v / (1 << 30));
+}
+
+/* share (0..1) as a percentage; "unavailable" when not measured. */
+static void fmt_pct(char *b, size_t n, bool ok, double share)
+{
+	if (!ok || !isfinite(share))
+		snprintf(b, n, UNAVAILABLE);
+	else
+		snprintf(b, n, "%.1f%%", share * 100);
+}
+
+static void fmt_real(char *b, size_t n, bool ok, double v, const char *suffix)
+{
+	if (!ok || !isfinite(v))
+		snprintf(b, n, UNAVAILABLE);
+	else
+		snprintf(b, n, "%.2f%s", v, suffix);
+}
+
+/* ---- tables ---- */
+
+#define TMAXCOL 12
+#define TCELL 80
+
+struct trow {
+	char c[TMAXCOL][TCELL];
+	unsigned char st[TMAXCOL];
+};
+
+struct tbl {
+	int ncol;
+	bool left[TMAXCOL];	/* text columns align left, numbers right */
+	struct trow *rows;	/* rows[0] is the header */
+	size_t nrow, cap;
+};
+
+static struct trow *tbl_row(struct tbl *t)
+{
+	struct trow *r;
+
+	if (t->nrow == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		void *n = realloc(t->rows, cap * sizeof(*t->rows));
+
+		if (!n)
+			return NULL;
+		t->rows = n;
+		t->cap = cap;
+	}
+	r = &t->rows[t->nrow++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+/* Set a cell; text through safe(); "unavailable" is dimmed. */
+static void cell(struct trow *r, int col, enum style st, const char *s)
+{
+	safe(r->c[col], TCELL, s);
+	r->st[col] = !strcmp(s, UNAVAILABLE) ? ST_DIM : st;
+}
+
+static void tbl_print(struct out *o, const struct tbl *t, const char *indent)
+{
+	int w[TMAXCOL] = {0};
+
+	for (size_t i = 0; i < t->nrow; i++)
+		for (int c = 0; c < t->ncol; c++)
+			if (width(t->rows[i].c[c]) > w[c])
+				w[c] = width(t->rows[i].c[c]);
+	for (size_t i = 0; i < t->nrow; i++) {
+		const struct trow *r = &t->rows[i];
+
+		fputs(indent, o->f);
+		for (int c = 0; c < t->ncol; c++) {
+			int pad = w[c] - width(r->c[c]);
+			enum style st = i == 0 ? ST_BOLD : (enum style)r->st[c];
+
+			if (c)
+				fputs("  ", o->f);
+			if (!t->left[c])
+				fprintf(o->f, "%*s", pad, "");
+			on(o, st);
+			fputs(r->c[c], o->f);
+			off(o, st);
+			/* no trailing blanks: the last column is not padded */
+			if (t->left[c] && c + 1 < t->ncol)
+				fprintf(o->f, "%*s", pad, "");
+		}
+		fputc('\n', o->f);
+	}
+}
+
+/* ---- wrapped paragraphs ---- */
+
+/*
+ * Print text (sanitized) wrapped at WRAP_COLS: the caller has already printed `col`
+ * columns of this line (a label, a bullet); continuation lines start with indent.
+ */
+static void para_at(struct out *o, int col, const char *indent, const char *text)
+{
+	char buf[1200];
+	const char *p = buf;
+	bool empty = true; /* no word on this line yet */
+
+	safe(buf, sizeof(buf), text);
+	while (*p) {
+		const char *e;
+		int ww = 0;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		for (e = p; *e && *e != ' '; e++)
+			if (((unsigned char)*e & 0xc0) != 0x80)
+				ww++;
+		if (!empty && col + 1 + ww > WRAP_COLS) {
+			fputc('\n', o->f);
+			fputs(indent, o->f);
+			col = width(indent);
+			empty = true;
+		}
+		if (!empty) {
+			fputc(' ', o->f);
+			col++;
+		}
+		fwrite(p, 1, (size_t)(e - p), o->f);
+		col += ww;
+		empty = false;
+		p = e;
+	}
+	fputc('\n', o->f);
+}
+
+static void para(struct out *o, const char *first, const char *indent, const char *text)
+{
+	fputs(first, o->f);
+	para_at(o, width(first), indent, text);
+}
+
+/* ---- sections ---- */
+
+static uint64_t thread_time(const uint64_t *ns)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < TL_NSTATES; i++)
+		t += ns[i];
+	return t;
+}
+
+static int comparison(struct out *o, const struct an_report *r)
+{
+	struct tbl t = {.ncol = 10};
+	struct trow *h;
+	char b[TCELL];
+	int ret = 0;
+
+	t.left[0] = true;
+	h = tbl_row(&t);
+	if (!h)
+		return -ENOMEM;
+	cell(h, 0, ST_NONE, "run");
+	cell(h, 1, ST_NONE, "wall");
+	cell(h, 2, ST_NONE, "speedup");
+	cell(h, 3, ST_NONE, "of ideal");
+	cell(h, 4, ST_NONE, "parallelism");
+	cell(h, 5, ST_NONE, "blocked");
+	cell(h, 6, ST_NONE, "CPU overlap");
+	cell(h, 7, ST_NONE, "hidden I/O");
+	cell(h, 8, ST_NONE, "exposed I/O");
+	cell(h, 9, ST_NONE, "hit ratio");
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		struct trow *w = tbl_row(&t);
+
+		if (!w) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		cell(w, 0, ST_LABEL, run->label);
+		fmt_dur(b, sizeof(b), run->wall_ns);
+		cell(w, 1, ST_NONE, b);
+		fmt_real(b, sizeof(b), run->speedup_ok, run->speedup_vs_sync, "×");
+		cell(w, 2, ST_NONE, b);
+		fmt_pct(b, sizeof(b), run->ideal_ok, run->ideal_fraction);
+		cell(w, 3, ST_NONE, b);
+		fmt_real(b, sizeof(b), true, run->parallelism, "");
+		cell(w, 4, ST_NONE, b);
+		fmt_dur(b, sizeof(b), run->blocked_ns);
+		cell(w, 5, ST_NONE, b);
+		fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
+		cell(w, 6, ST_NONE, b);
+		fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
+		cell(w, 7, ST_NONE, b);
+		fmt_dur(b, sizeof(b), run->exposed_io_ns);
+		cell(w, 8, ST_NONE, b);
+		fmt_pct(b, sizeof(b), run->hit_ratio_ok, run->hit_ratio);
+		cell(w, 9, ST_NONE, b);
+	}
+	tbl_print(o, &t, "");
+out:
+	free(t.rows);
+	return ret;
+}
+
+static int state_shares(struct out *o, const struct an_report *r)
+{
+	struct tbl t = {.ncol = TL_NSTATES + 2};
+	struct trow *h;
+	char b[TCELL];
+	int ret = 0;
+
+	t.left[0] = true;
+	h = tbl_row(&t);
+	if (!h)
+		return -ENOMEM;
+	cell(h, 0, ST_NONE, "run");
+	for (int s = 0; s < TL_NSTATES; s++)
+		cell(h, s + 1, ST_NONE, state_col[s]);
+	cell(h, TL_NSTATES + 1, ST_NONE, "thread time");
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		uint64_t tt = thread_time(run->states_ns);
+		struct trow *w = tbl_row(&t);
+
+		if (!w) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		cell(w, 0, ST_LABEL, run->label);
+		for (int s = 0; s < TL_NSTATES; s++) {
+			if (tt)
+				snprintf(b, sizeof(b), "%.1f%%",
+					 (double)run->states_ns[s] * 100 / (double)tt);
+			else
+				snprintf(b, sizeof(b), "-");
+			cell(w, s + 1, ST_NONE, b);
+		}
+		fmt_dur(b, sizeof(b), tt);
+		cell(w, TL_NSTATES + 1, ST_NONE, b);
+	}
+	tbl_print(o, &t, "");
+out:
+	free(t.rows);
+	return ret;
+}
+
+/* Append to a line buffer, never past its end. */
+static void add(char *line, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void add(char *line, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(line);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+static void run_facts(struct out *o, const struct an_run *run)
+{
+	const struct an_counters *c = &run->c;
+	char line[1024], a[48], b[48], d[48];
+
+	/* time */
+	line[0] = 0;
+	fmt_dur(a, sizeof(a), run->wall_ns);
+	fmt_real(b, sizeof(b), true, run->parallelism, "");
+	add(line, sizeof(line), "wall %s on %u CPUs, parallelism %s, %zu thread%s, %" PRIu64
+				" context switches", a, run->ncpu, b, run->nthreads,
+	    run->nthreads == 1 ? "" : "s", c->ctx_switches);
+	fmt_pct(a, sizeof(a), run->runnable_share_ok, run->runnable_share);
+	add(line, sizeof(line), ", waiting for a CPU %s of the time runnable or on CPU", a);
+	if (run->exit_status > 128)
+		add(line, sizeof(line), "; killed by signal %d", run->exit_status - 128);
+	else if (run->exit_status)
+		add(line, sizeof(line), "; exited with status %d", run->exit_status);
+	para(o, "  ", "  ", line);
+
+	/* reads and I/O */
+	line[0] = 0;
+	fmt_bytes(a, sizeof(a), c->bytes_read);
+	fmt_pct(b, sizeof(b), run->read_oncpu_share_ok, run->read_oncpu_share);
+	add(line, sizeof(line), "reads: %" PRIu64 " (%s), %s of read time on CPU; ", c->reads, a, b);
+	fmt_dur(a, sizeof(a), run->blocked_ns);
+	fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
+	add(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ", a, b);
+	fmt_dur(a, sizeof(a), run->io_ns);
+	fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
+	fmt_dur(d, sizeof(d), run->exposed_io_ns);
+	add(line, sizeof(line), "I/O under way %s, hidden %s, exposed %s", a, b, d);
+	para(o, "  ", "  ", line);
+
+	/* page cache and disk */
+	line[0] = 0;
+	fmt_pct(a, sizeof(a), run->hit_ratio_ok, run->hit_ratio);
+	add(line, sizeof(line), "page cache: hit ratio %s, ", a);
+	if (c->pcache_ok)
+		fmt_bytes(a, sizeof(a), c->pcache_insert_bytes);
+	else
+		snprintf(a, sizeof(a), UNAVAILABLE);
+	add(line, sizeof(line), "%s inserted", a);
+	if (run->resident_before >= 0) {
+		fmt_pct(a, sizeof(a), true, run->resident_before);
+		add(line, sizeof(line), ", %s of the data resident before the run", a);
+	}
+	if (c->block_ok) {
+		fmt_bytes(a, sizeof(a), c->block_bytes);
+		fmt_dur(b, sizeof(b), c->block_busy_ns);
+		add(line, sizeof(line), "; disk: %s in %" PRIu64 " requests, busy %s", a,
+		    c->block_reqs, b);
+		if (run->device_rate_ok && isfinite(run->device_rate) && run->device_rate >= 0) {
+			fmt_bytes(a, sizeof(a), (uint64_t)run->device_rate);
+			add(line, sizeof(line), " (%s/s)", a);
+		}
+	} else {
+		add(line, sizeof(line), "; disk: " UNAVAILABLE);
+	}
+	para(o, "  ", "  ", line);
+
+	/* the ideal bound */
+	if (run->ideal_ok) {
+		line[0] = 0;
+		fmt_dur(a, sizeof(a), run->ideal_wall_ns);
+		fmt_dur(b, sizeof(b), run->ideal_cpu_ns);
+		add(line, sizeof(line), "ideal (from the sync run): wall %s = the larger of CPU %s",
+		    a, b);
+		if (run->ideal_dev_ok) {
+			fmt_dur(a, sizeof(a), run->ideal_dev_ns);
+			add(line, sizeof(line), " and device %s", a);
+		} else {
+			add(line, sizeof(line), " and device " UNAVAILABLE);
+		}
+		fmt_real(a, sizeof(a), true, run->ideal_speedup, "×");
+		fmt_pct(b, sizeof(b), true, run->ideal_fraction);
+		add(line, sizeof(line), ", a %s speedup; this run reached %s of it", a, b);
+		para(o, "  ", "  ", line);
+	}
+
+	if (c->uring_ok && (c->uring_submitted || c->uring_completed)) {
+		snprintf(line, sizeof(line),
+			 "io_uring: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64
+			 " inline, %" PRIu64 " punted to io-wq workers",
+			 c->uring_submitted, c->uring_completed, c->uring_inline, c->uring_punted);
+		para(o, "  ", "  ", line);
+	}
+	if (c->lost_events || run->gaps_ns) {
+		uint64_t tt = thread_time(run->states_ns);
+		uint64_t lost = c->lost_ns > run->gaps_ns ? c->lost_ns : run->gaps_ns;
+
+		fmt_dur(a, sizeof(a), lost);
+		if (tt)
+			snprintf(b, sizeof(b), "%.1f%%", (double)lost * 100 / (double)tt);
+		else
+			snprintf(b, sizeof(b), UNAVAILABLE);
+		snprintf(line, sizeof(line),
+			 "warning: %" PRIu64 " events lost, covering %s of thread time (%s of "
+			 "it); the states there are the last ones seen",
+			 c->lost_events, a, b);
+		fputs("  ", o->f);
+		on(o, ST_WARN);
+		para_at(o, 2, "  ", line);
+		off(o, ST_WARN);
+	}
+	for (int k = 0; k < 2; k++) {
+		const struct an_stackset *s = k ? &run->offcpu : &run->oncpu;
+
+		if (s->unavailable[0])
+			snprintf(line, sizeof(line), "%s stacks: unavailable (%s)",
+				 k ? "off-CPU" : "on-CPU", s->unavailable);
+		else if (s->errors)
+			snprintf(line, sizeof(line),
+				 "%s stacks: %" PRIu64 " could not be captured (map full or truncated)",
+				 k ? "off-CPU" : "on-CPU", s->errors);
+		else
+			continue;
+		para(o, "  ", "  ", line);
+	}
+}
+
+static int thread_table(struct out *o, const struct an_run *run)
+{
+	struct tbl t = {.ncol = TL_NSTATES + 4};
+	struct trow *h, *w;
+	char b[TCELL];
+	size_t shown = run->nthreads < MAX_THREAD_ROWS ? run->nthreads : MAX_THREAD_ROWS;
+	int ret = 0;
+
+	t.left[0] = t.left[1] = true;
+	h = tbl_row(&t);
+	if (!h)
+		return -ENOMEM;
+	cell(h, 0, ST_NONE, "role");
+	cell(h, 1, ST_NONE, "comm");
+	cell(h, 2, ST_NONE, "tid");
+	cell(h, 3, ST_NONE, "lifetime");
+	for (int s = 0; s < TL_NSTATES; s++)
+		cell(h, s + 4, ST_NONE, state_col[s]);
+	for (size_t i = 0; i < shown; i++) {
+		const struct an_thread *th = &run->threads[i];
+
+		w = tbl_row(&t);
+		if (!w) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		cell(w, 0, ST_NONE, th->role);
+		cell(w, 1, ST_NONE, th->comm);
+		snprintf(b, sizeof(b), "%" PRIu32, th->tid);
+		cell(w, 2, ST_NONE, b);
+		fmt_dur(b, sizeof(b), th->lifetime_ns);
+		cell(w, 3, ST_NONE, b);
+		for (int s = 0; s < TL_NSTATES; s++) {
+			/* "-" for none: the eye finds the states a thread was in */
+			fmt_dur(b, sizeof(b), th->states_ns[s]);
+			cell(w, s + 4, ST_NONE, th->states_ns[s] ? b : "-");
+		}
+	}
+	w = tbl_row(&t);
+	if (!w) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	snprintf(b, sizeof(b), "all %zu thread%s", run->nthreads, run->nthreads == 1 ? "" : "s");
+	cell(w, 0, ST_BOLD, b);
+	for (int s = 0; s < TL_NSTATES; s++) {
+		fmt_dur(b, sizeof(b), run->states_ns[s]);
+		cell(w, s + 4, ST_BOLD, run->states_ns[s] ? b : "-");
+	}
+	tbl_print(o, &t, "  ");
+	if (run->nthreads > shown)
+		fprintf(o->f, "  ... %zu more threads (all of them are in summary.json)\n",
+			run->nthreads - shown);
+out:
+	free(t.rows);
+	return ret;
+}
+
+static void why(struct out *o, const struct an_report *r)
+{
+	char lab[160];
+
+	on(o, ST_BOLD);
+	fputs("Why\n", o->f);
+	off(o, ST_BOLD);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		size_t v = 0;
+
+		if (run->headline[0]) {
+			/* the model's headline names the run itself */
+			para(o, "  ", "      ", run->headline);
+		} else {
+			safe(lab, sizeof(lab), run->label);
+			fputs("  ", o->f);
+			on(o, ST_LABEL);
+			fputs(lab, o->f);
+			off(o, ST_LABEL);
+			fputs(": ", o->f);
+			para_at(o, width(lab) + 4, "      ",
+				run->nverdict ? run->verdict[v++].text
+					      : "no rule fired: nothing in this run's numbers "
+						"points to one cause");
+		}
+		for (; v < run->nverdict && v < AN_MAX_VERDICT; v++)
+			para(o, "    - ", "      ", run->verdict[v].text);
+	}
+	if (r->answer[0]) {
+		fputc('\n', o->f);
+		on(o, ST_BOLD);
+		fputs("Answer\n", o->f);
+		off(o, ST_BOLD);
+		/* a combined report holds one answer per folder, one per line */
+		for (const char *p = r->answer; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+			char piece[sizeof(r->answer)];
+
+			snprintf(piece, sizeof(piece), "%.*s", (int)len, p);
+			para(o, "  ", "  ", piece);
+			p += len + (nl ? 1 : 0);
+		}
+	}
+}
+
+int rp_text(FILE *f, const struct an_report *r, bool color)
+{
+	struct out o = {.f = f, .color = color};
+	char a[160], b[160];
+	int ret;
+
+	safe(a, sizeof(a), r->workload);
+	safe(b, sizeof(b), r->kernel);
+	fprintf(f, "iotrace %s: %s on %u CPUs, kernel %s\n", r->version[0] ? r->version : "?", a,
+		r->ncpu, b[0] ? b : "unknown");
+	if (r->command) {
+		char line[1024];
+		size_t n = 0;
+
+		for (char **p = r->command; *p && n < sizeof(line); p++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s",
+					      p == r->command ? "" : " ", *p);
+		para(&o, "command: ", "  ", line);
+	}
+	fputc('\n', f);
+	ret = comparison(&o, r);
+	if (ret)
+		return ret;
+	fputs("\nShare of thread time by state\n", f);
+	ret = state_shares(&o, r);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < r->nruns; i++) {
+		safe(a, sizeof(a), r->runs[i].label);
+		fputc('\n', f);
+		on(&o, ST_LABEL);
+		fputs(a, f);
+		off(&o, ST_LABEL);
+		fputc('\n', f);
+		run_facts(&o, &r->runs[i]);
+		ret = thread_table(&o, &r->runs[i]);
+		if (ret)
+			return ret;
+	}
+	fputc('\n', f);
+	why(&o, r);
+	if (fflush(f) == EOF || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
