@@ -22,7 +22,28 @@
  *   runs/<slug>/flame-wall.svg, flame-oncpu.svg, flame-offcpu.svg, flame-diff.svg (vs sync)
  *   runs/<slug>/timeline.svg
  *   report.html, trace.json
- * <slug> is the label with '/' replaced by '-' ("threads-warm").
+ * <slug> is the label with '/' replaced by '-' ("threads-warm"); other bytes outside
+ * [A-Za-z0-9._+,=@:-] and a leading '.' become '_', "" becomes "run", and a slug already
+ * taken by an earlier run gets "-2", "-3"... (rp_write_outdir and rp_load_outdir agree).
+ *
+ * spans.tsv (written from run->tl, read back into a new timeline through the tl_* API;
+ * tab-separated, times in ns on the probes' clock, one record per line):
+ *   # iotrace spans/1: ...                           first line, the format's version
+ *   window  WIN_START  WIN_END  IO_UNMATCHED          once, before everything else
+ *   thread  PID  TID  START  END  READS  BYTES_READ  CTX_SWITCHES  COMM  ROLE
+ *   TID  START  END  STATE                            the thread's spans, in order, after
+ *                                                     its thread line (STATE: tl_state_name)
+ *   gap  TID  START  END                              its stretches of lost events
+ *   io  START  END                                    I/O in flight (tl->io), any order
+ * COMM and ROLE escape '\' as "\\", tab as "\t", newline as "\n" and other control
+ * bytes as "\xHH"; other bytes are written as they are. Lines starting with '#' are
+ * comments. A run without a timeline has no spans.tsv; the loader then leaves run->tl NULL.
+ *
+ * The folded files hold what rp_folded writes; the loader adds them back into the run's
+ * stack sets (off-CPU microseconds times 1000), and summary.json's totals stay authoritative.
+ * rp_load_outdir errors: -ENOENT (no such folder, or no summary.json: not a run folder),
+ * -ENOTDIR, -EINVAL (invalid JSON with file:line:column, a wrong type, a missing field, a
+ * bad spans/folded line with file:line), -EPROTONOSUPPORT (a newer schema), -ENOMEM.
  */
 
 /* ---- summary.json and the terminal (reports/json.c, reports/text.c) ---- */
