@@ -1,0 +1,248 @@
+/* cmd_report.c - iotrace report: re-render one saved run folder or compare several, without root. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iotrace.h"
+#include "report.h"
+
+/*
+ * Nothing is measured here: the saved model is loaded (summary.json plus the spans and
+ * folded stacks beside it) and handed to the same renderers `run` uses, so one folder
+ * re-renders to the same summary.json byte for byte. Several folders become one report
+ * whose runs are labelled "<folder>:<label>"; each run keeps the figures of its own
+ * folder (its speedup is against its own sync run).
+ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: iotrace report OUTDIR [OUTDIR...] [-o NEWDIR] [--json] [--no-color]\n\n"
+		"Re-render a saved run folder, or compare several side by side; no root needed.\n\n"
+		"  One OUTDIR: its files (report.html, SVGs, trace.json, summary.json) are written\n"
+		"  again in place, or into NEWDIR with -o, and the table is printed.\n"
+		"  Several: one comparison table, runs labelled FOLDER:LABEL; with -o the combined\n"
+		"  report is written into NEWDIR.\n\n"
+		"Options:\n"
+		"  -o, --output NEWDIR  write the report folder here\n"
+		"      --json           print summary.json to stdout instead of the table\n"
+		"      --no-color       no colors even on a terminal (also: NO_COLOR set)\n"
+		"  -h, --help           this help\n\n"
+		"Examples:\n"
+		"  iotrace report ./iotrace-out/run-1\n"
+		"  iotrace report ./iotrace-out/run-1 ./iotrace-out/run-2 -o compare\n");
+}
+
+/* Owner for written files: under sudo the invoking user; root re-rendering in place keeps
+ * the folder's owner; anyone else writes as themselves. */
+static void owner_for(const char *dir, bool in_place, uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	struct stat st;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (geteuid() != 0)
+		return;
+	if (u && g) {
+		*uid = (uid_t)strtoul(u, NULL, 10);
+		*gid = (gid_t)strtoul(g, NULL, 10);
+	} else if (in_place && lstat(dir, &st) == 0) {
+		*uid = st.st_uid;
+		*gid = st.st_gid;
+	}
+}
+
+/* The folder's last path component, for "<folder>:<label>". */
+static void folder_name(const char *dir, char *out, size_t len)
+{
+	char *copy = strdup(dir);
+	size_t n;
+
+	if (!copy) {
+		snprintf(out, len, "%s", dir);
+		return;
+	}
+	n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = 0;
+	snprintf(out, len, "%s", basename(copy));
+	free(copy);
+}
+
+/* Move every run of reps[0..n) into one report; the sources are left without runs. */
+static int combine(struct an_report *reps, char **dirs, size_t n, struct an_report *out)
+{
+	size_t total = 0, k = 0;
+	char (*names)[48];
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		total += reps[i].nruns;
+	names = calloc(n, sizeof(*names));
+	out->runs = calloc(total ? total : 1, sizeof(*out->runs));
+	if (!out->runs || !names) {
+		free(names);
+		free(out->runs);
+		out->runs = NULL;
+		return -ENOMEM;
+	}
+	snprintf(out->version, sizeof(out->version), "%s", IOTRACE_VERSION);
+	out->ncpu = reps[0].ncpu;
+	snprintf(out->kernel, sizeof(out->kernel), "%s", reps[0].kernel);
+	snprintf(out->workload, sizeof(out->workload), "%s", reps[0].workload);
+	out->throttle_bps = reps[0].throttle_bps;
+	for (size_t i = 0; i < n; i++) {
+		folder_name(dirs[i], names[i], sizeof(names[i]));
+		/* two folders of one name (a/run-1, b/run-1): number the later one */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(names[i], names[j])) {
+				char base[48];
+
+				memcpy(base, names[i], sizeof(base));
+				snprintf(names[i], sizeof(names[i]), "%.36s#%u", base,
+					 (unsigned)(i + 1) % 100000);
+				break;
+			}
+		if (strcmp(reps[i].workload, out->workload))
+			snprintf(out->workload, sizeof(out->workload), "mixed");
+		if (strcmp(reps[i].kernel, out->kernel))
+			snprintf(out->kernel, sizeof(out->kernel), "mixed");
+		if (reps[i].throttle_bps != out->throttle_bps)
+			out->throttle_bps = 0;
+		if (reps[i].answer[0]) {
+			size_t used = strlen(out->answer);
+
+			snprintf(out->answer + used, sizeof(out->answer) - used, "%s%s: %s",
+				 used ? "\n" : "", names[i], reps[i].answer);
+		}
+		for (size_t r = 0; r < reps[i].nruns; r++) {
+			struct an_run *run = &out->runs[k++];
+			char label[sizeof(run->label)];
+			int room;
+
+			*run = reps[i].runs[r];
+			/* keep the run's own label whole; shorten the folder part if needed */
+			room = (int)sizeof(label) - 2 - (int)strlen(run->label);
+			if (room < 8)
+				room = 8;
+			/* truncation is intended (a 63-byte label): the count is not needed */
+			if (snprintf(label, sizeof(label), "%.*s:%s", room, names[i], run->label) < 0)
+				label[0] = 0;
+			memcpy(run->label, label, sizeof(label));
+		}
+		free(reps[i].runs);
+		reps[i].runs = NULL;
+		reps[i].nruns = 0;
+	}
+	out->nruns = total;
+	free(names);
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"json", no_argument, NULL, 'j'},
+		{"no-color", no_argument, NULL, 'C'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *outdir = NULL, *target;
+	bool json = false, color;
+	struct an_report *reps = NULL, comb, *rep;
+	char err[1024];
+	size_t n, loaded = 0;
+	uid_t uid;
+	gid_t gid;
+	int c, ret, rc = IT_EXIT_OK;
+
+	optind = 0; /* full re-initialisation: options may follow the folders */
+	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			outdir = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'C':
+			color = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return IT_EXIT_OK;
+		default:
+			fprintf(stderr, "(see iotrace report --help)\n");
+			return IT_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		it_err("missing OUTDIR: iotrace report OUTDIR [OUTDIR...] (a folder iotrace run or "
+		       "trace wrote, e.g. iotrace-out/run-1)");
+		return IT_EXIT_USAGE;
+	}
+	n = (size_t)(argc - optind);
+	reps = calloc(n, sizeof(*reps));
+	if (!reps) {
+		it_err("failed to load the reports: %s", strerror(ENOMEM));
+		return IT_EXIT_FAIL;
+	}
+	memset(&comb, 0, sizeof(comb));
+	for (; loaded < n; loaded++) {
+		ret = rp_load_outdir(argv[optind + loaded], &reps[loaded], err, sizeof(err));
+		if (ret < 0) {
+			it_err("%s", err);
+			rc = ret == -ENOMEM ? IT_EXIT_FAIL : IT_EXIT_INPUT;
+			goto out;
+		}
+	}
+	if (n == 1) {
+		rep = &reps[0];
+		target = outdir ? outdir : argv[optind];
+	} else {
+		ret = combine(reps, argv + optind, n, &comb);
+		if (ret < 0) {
+			it_err("failed to combine the reports: %s", strerror(-ret));
+			rc = IT_EXIT_FAIL;
+			goto out;
+		}
+		rep = &comb;
+		target = outdir;
+	}
+
+	ret = json ? rp_summary_json(stdout, rep) : rp_text(stdout, rep, color);
+	if (ret < 0) {
+		it_err("failed to write the report to stdout: %s", strerror(-ret));
+		rc = IT_EXIT_FAIL;
+		goto out;
+	}
+	if (!target)
+		goto out;
+	owner_for(target, !outdir, &uid, &gid);
+	ret = rp_write_outdir(target, rep, uid, gid);
+	if (ret == -ELOOP) {
+		it_err("failed to write the report folder '%s': it is a symbolic link; iotrace does "
+		       "not write through links, give the real folder",
+		       target);
+		rc = IT_EXIT_FAIL;
+	} else if (ret < 0) {
+		it_err("failed to write the report folder '%s': %s", target, strerror(-ret));
+		rc = IT_EXIT_FAIL;
+	} else if (!json) {
+		fprintf(stderr, "%s: report written to %s/report.html\n", it_prog, target);
+	}
+out:
+	for (size_t i = 0; i < loaded && i < n; i++)
+		an_report_free(&reps[i]);
+	an_report_free(&comb);
+	free(reps);
+	return rc;
+}
