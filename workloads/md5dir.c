@@ -492,7 +492,8 @@ static int run_callback(struct job *j)
 	int ret = 0;
 
 	pool = uv_pool_size(j->o, &from_env);
-	wl_name_self("iot-loop");
+	/* pool threads are born with this thread's comm: let even that one say what they are */
+	wl_name_self("iot-uvpool");
 	if (uv_loop_init(&loop))
 		return -ENOMEM;
 	slots = calloc(qd, sizeof(*slots));
@@ -507,6 +508,7 @@ static int run_callback(struct job *j)
 		uv_queue_work(&loop, &works[i], name_pool_thread, name_pool_done);
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
+	wl_name_self("iot-loop");
 	for (unsigned i = 0; i < qd; i++) {
 		slots[i].j = j;
 		slots[i].next = &next;

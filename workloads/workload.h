@@ -17,7 +17,9 @@
  * probes and calls wl_release(), after which the child does its work and exits. The
  * child reports its results (digests, per-file problems) through a result pipe, read by
  * wl_wait(). Thread names (comm) carry roles: "iot-main", "iot-worker-N", "iot-loop",
- * libuv's pool threads keep theirs; wl_role() maps a comm to a role label.
+ * "iot-uvpool-N" (the callback strategy names libuv's pool threads, which libuv 1.44 leaves
+ * unnamed; they are born "iot-uvpool" and renamed a moment later: take the last comm seen),
+ * "iot-proc-N"; wl_role() maps a comm to a role label.
  */
 
 enum wl_cache { WL_CACHE_NONE = 0, WL_CACHE_WARM, WL_CACHE_COLD };

@@ -477,6 +477,24 @@ static void test_dataset_and_cache(void **s)
 		unlink(f);
 	}
 
+	/* generated for the invoking user: owned by them, directory and files */
+	if (is_root()) {
+		char f[300];
+
+		assert_int_equal(stat(made_dataset, &st), 0);
+		assert_int_equal(st.st_uid, 0);
+		assert_int_equal(wl_dataset_create("/var/tmp", 2, 10, NOBODY, NOBODY, &dir), 0);
+		assert_int_equal(stat(dir, &st), 0);
+		assert_true(st.st_uid == NOBODY && st.st_gid == NOBODY);
+		assert_int_equal(st.st_mode & 07777, 0700); /* mkdtemp: private */
+		snprintf(f, sizeof(f), "%s/file-000001", dir);
+		assert_int_equal(stat(f, &st), 0);
+		assert_true(st.st_uid == NOBODY && st.st_gid == NOBODY && st.st_size == 10);
+		assert_int_equal(wl_dataset_remove(dir), 0);
+		free(dir);
+		dir = NULL;
+	}
+
 	/* removal leaves what it did not create */
 	{
 		char extra[300];
