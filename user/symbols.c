@@ -1,0 +1,584 @@
+/* symbols.c - kernel (kallsyms) and user (libdwfl) symbolization of raw stacks into folded frames. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <elfutils/libdwfl.h>
+
+#include "symbols.h"
+
+#define SYM_NAME_MAX 200	/* longer names (C++ templates) are cut: frames stay readable */
+#define SYM_CACHE 4096		/* direct-mapped (pid, ip) -> name cache, power of two */
+#define SYM_MAX_RECAPTURE 8	/* re-read maps after a miss (dlopen) at most this often */
+#define SYM_KERNEL_SLACK (1 << 20) /* past the last kernel symbol by more: not kernel text */
+
+static const char CUT_FRAME[] = "[deeper frames cut]";
+
+struct ksym {
+	uint64_t addr;
+	size_t name;		/* offset into kpool */
+};
+
+struct anon_range {
+	uint64_t start, end;
+};
+
+struct sym_proc {
+	pid_t pid;
+	Dwfl *dwfl;		/* NULL: the process was gone before we could capture it */
+	struct anon_range *anon; /* executable anonymous mappings (JIT code) */
+	size_t nanon;
+	unsigned recaptures;
+};
+
+/* What a user address turned out to be. */
+enum ukind {
+	U_NAMED,	/* a symbol, or module+offset: a real frame */
+	U_ANON,		/* executable anonymous memory */
+	U_JUNK,		/* in no executable mapping: the frame-pointer chain broke */
+};
+
+struct cache_ent {
+	pid_t pid;
+	uint64_t ip;
+	char *name;	/* NULL: empty slot */
+};
+
+struct sym {
+	struct ksym *k;
+	size_t nk;
+	char *kpool;
+	int kstate;		/* 0 not loaded yet, 1 loaded, -1 unavailable */
+	struct sym_proc *procs;
+	size_t nprocs, capprocs;
+	struct cache_ent cache[SYM_CACHE];
+};
+
+/* Outermost frames of a complete user stack: a stack ending anywhere else was cut short. */
+static const char *const entry_frames[] = {
+	"_start", "__libc_start_main", "__libc_start_call_main", "main", "start_thread",
+	"clone", "clone3", "__clone", "__clone3", "__GI___clone", "__GI___clone3",
+	"thread_start", "__clone_internal",
+};
+
+struct sym *sym_new(void)
+{
+	return calloc(1, sizeof(struct sym));
+}
+
+static void proc_free(struct sym_proc *p)
+{
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
+	free(p->anon);
+}
+
+void sym_free(struct sym *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nprocs; i++)
+		proc_free(&s->procs[i]);
+	free(s->procs);
+	for (size_t i = 0; i < SYM_CACHE; i++)
+		free(s->cache[i].name);
+	free(s->k);
+	free(s->kpool);
+	free(s);
+}
+
+/* Copy a name into a frame: ';' separates frames and control bytes break the line format. */
+static void copy_name(char *dst, size_t len, const char *src)
+{
+	size_t i = 0;
+
+	for (; src[i] && i + 1 < len && i < SYM_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = c == ';' ? ':' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+}
+
+/* ---- kernel ---- */
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void kernel_load(struct sym *s)
+{
+	size_t cap = 0, poolcap = 0, poollen = 0;
+	char line[512];
+	FILE *f;
+
+	s->kstate = -1;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char type, name[256];
+		uint64_t addr;
+		size_t nl;
+
+		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) != 3)
+			continue;
+		/* text only; zero addresses mean kptr_restrict hides them from us */
+		if (!addr || (type != 't' && type != 'T' && type != 'w' && type != 'W'))
+			continue;
+		nl = strlen(name) + 1;
+		if (s->nk == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			void *n = realloc(s->k, ncap * sizeof(*s->k));
+
+			if (!n)
+				goto fail;
+			s->k = n;
+			cap = ncap;
+		}
+		if (poollen + nl > poolcap) {
+			size_t ncap = poolcap ? poolcap * 2 : 1 << 20;
+			void *n = realloc(s->kpool, ncap);
+
+			if (!n)
+				goto fail;
+			s->kpool = n;
+			poolcap = ncap;
+		}
+		memcpy(s->kpool + poollen, name, nl);
+		s->k[s->nk].addr = addr;
+		s->k[s->nk].name = poollen;
+		s->nk++;
+		poollen += nl;
+	}
+	fclose(f);
+	if (!s->nk)
+		return;
+	qsort(s->k, s->nk, sizeof(*s->k), ksym_cmp);
+	s->kstate = 1;
+	return;
+fail:
+	fclose(f);
+	free(s->k);
+	free(s->kpool);
+	s->k = NULL;
+	s->kpool = NULL;
+	s->nk = 0;
+}
+
+/* Name of the kernel function containing ip, or NULL. */
+static const char *kernel_name(struct sym *s, uint64_t ip)
+{
+	size_t lo = 0, hi;
+
+	if (!s->kstate)
+		kernel_load(s);
+	if (s->kstate < 0 || ip < s->k[0].addr || ip > s->k[s->nk - 1].addr + SYM_KERNEL_SLACK)
+		return NULL;
+	hi = s->nk;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->k[mid].addr <= ip)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return s->kpool + s->k[lo].name;
+}
+
+/* ---- user ---- */
+
+/* The pid whose modules are being opened (callbacks get no context of their own). */
+static __thread pid_t capturing;
+
+/*
+ * A file deleted since it was mapped (a rebuilt binary, an unlinked temporary) cannot be
+ * opened by name, but the kernel still holds it: /proc/PID/map_files/START-END.
+ */
+static int open_mapped(pid_t pid, const char *name, char **file_name)
+{
+	char path[64], line[4096];
+	size_t n = strlen(name);
+	int fd = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fd < 0 && fgets(line, sizeof(line), f)) {
+		const char *p = strchr(line, '/');
+		uint64_t a, b;
+
+		if (!p || strncmp(p, name, n) || (p[n] != '\n' && strcmp(p + n, " (deleted)\n")) ||
+		    sscanf(line, "%" SCNx64 "-%" SCNx64, &a, &b) != 2)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, a, b);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			*file_name = strdup(path);
+	}
+	fclose(f);
+	return fd;
+}
+
+static int find_elf(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	int fd = dwfl_linux_proc_find_elf(mod, ud, name, base, file_name, elfp);
+
+	if (fd >= 0 || *elfp || capturing <= 0 || name[0] != '/')
+		return fd;
+	return open_mapped(capturing, name, file_name);
+}
+
+/*
+ * Separate debug files only from the local build-id tree: the standard callback would
+ * ask debuginfod servers (DEBUGINFOD_URLS is set system-wide on Debian), a network
+ * fetch per library in the middle of a run.
+ */
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = find_elf,
+	.find_debuginfo = dwfl_build_id_find_debuginfo,
+};
+
+/* Open each module's ELF now: after the process exits, /proc/PID/exe and [vdso] are gone. */
+static int open_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	GElf_Addr bias;
+
+	(void)ud;
+	(void)name;
+	(void)start;
+	(void)arg;
+	dwfl_module_getelf(mod, &bias);
+	return DWARF_CB_OK;
+}
+
+/* Executable mappings with no file behind them: JIT code and the like. */
+static void read_anon(struct sym_proc *p)
+{
+	char path[64], line[512];
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	p->nanon = 0;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t a, b;
+		char perms[8];
+		int off = 0;
+		const char *rest;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s%n", &a, &b, perms, &off) < 3 ||
+		    !off || perms[2] != 'x')
+			continue;
+		rest = line + off;
+		while (*rest == ' ')
+			rest++;
+		/* file-backed (and [vdso]) are libdwfl's; "" and [anon:...] are ours */
+		if (*rest == '/' || !strncmp(rest, "[vdso]", 6) || !strncmp(rest, "[vsyscall]", 10))
+			continue;
+		if (p->nanon == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			void *n = realloc(p->anon, ncap * sizeof(*p->anon));
+
+			if (!n)
+				break;
+			p->anon = n;
+			cap = ncap;
+		}
+		p->anon[p->nanon].start = a;
+		p->anon[p->nanon].end = b;
+		p->nanon++;
+	}
+	fclose(f);
+}
+
+/* (Re)read pid's mappings while it is alive. False when the process is gone. */
+static bool proc_capture(struct sym_proc *p)
+{
+	Dwfl *d = dwfl_begin(&proc_callbacks);
+
+	if (!d)
+		return false;
+	dwfl_report_begin(d);
+	if (dwfl_linux_proc_report(d, p->pid) != 0 || dwfl_report_end(d, NULL, NULL) != 0) {
+		dwfl_end(d);
+		return false;
+	}
+	capturing = p->pid;
+	dwfl_getmodules(d, open_module, NULL, 0);
+	capturing = 0;
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
+	p->dwfl = d;
+	read_anon(p);
+	return true;
+}
+
+static struct sym_proc *proc_get(struct sym *s, pid_t pid)
+{
+	struct sym_proc *p;
+
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	if (s->nprocs == s->capprocs) {
+		size_t ncap = s->capprocs ? s->capprocs * 2 : 16;
+		void *n = realloc(s->procs, ncap * sizeof(*s->procs));
+
+		if (!n)
+			return NULL;
+		s->procs = n;
+		s->capprocs = ncap;
+	}
+	p = &s->procs[s->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	proc_capture(p);
+	return p;
+}
+
+void sym_pid_seen(struct sym *s, pid_t pid)
+{
+	if (s && pid > 0)
+		proc_get(s, pid);
+}
+
+static bool in_anon(const struct sym_proc *p, uint64_t ip)
+{
+	for (size_t i = 0; i < p->nanon; i++)
+		if (ip >= p->anon[i].start && ip < p->anon[i].end)
+			return true;
+	return false;
+}
+
+/* "libfoo.so.1" from "/usr/lib/libfoo.so.1 (deleted)"; "[vdso]" without its pid. */
+static void module_label(const char *name, char *out, size_t len)
+{
+	const char *b = strrchr(name, '/');
+	size_t n;
+
+	if (!strncmp(name, "[vdso", 5)) {
+		snprintf(out, len, "[vdso]");
+		return;
+	}
+	b = b ? b + 1 : name;
+	n = strcspn(b, " ");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, b, n);
+	out[n] = '\0';
+}
+
+static enum ukind user_frame_uncached(struct sym_proc *p, uint64_t ip, char *buf, size_t len)
+{
+	Dwfl_Module *mod;
+	const char *name, *modname;
+	Dwarf_Addr low = 0;
+	GElf_Addr bias = 0;
+	GElf_Off off;
+	GElf_Sym gs;
+	char label[128];
+
+	mod = dwfl_addrmodule(p->dwfl, ip);
+	if (!mod) {
+		if (in_anon(p, ip)) {
+			snprintf(buf, len, "[anon]");
+			return U_ANON;
+		}
+		return U_JUNK;
+	}
+	name = dwfl_module_addrinfo(mod, ip, &off, &gs, NULL, NULL, NULL);
+	if (name && *name) {
+		copy_name(buf, len, name);
+		return U_NAMED;
+	}
+	/* stripped, or code no symbol covers: the ELF address finds it later (addr2line -e) */
+	modname = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
+	module_label(modname ? modname : "[unknown]", label, sizeof(label));
+	if (!dwfl_module_getelf(mod, &bias))
+		bias = low;
+	snprintf(buf, len, "%s+0x%" PRIx64, label, ip - bias);
+	copy_name(buf, len, buf);
+	return U_NAMED;
+}
+
+static enum ukind user_frame(struct sym *s, struct sym_proc *p, uint64_t ip, char *tmp, size_t len,
+			     const char **name)
+{
+	struct cache_ent *c = &s->cache[(ip ^ (ip >> 12) ^ (uint64_t)p->pid * 0x9e3779b1u) &
+					(SYM_CACHE - 1)];
+	enum ukind k;
+
+	if (c->name && c->pid == p->pid && c->ip == ip) {
+		*name = c->name;
+		return U_NAMED;
+	}
+	k = user_frame_uncached(p, ip, tmp, len);
+	/* a library loaded since the capture: read the maps again while the process lives */
+	if (k == U_JUNK && p->recaptures < SYM_MAX_RECAPTURE) {
+		p->recaptures++;
+		if (proc_capture(p))
+			k = user_frame_uncached(p, ip, tmp, len);
+	}
+	*name = tmp;
+	if (k == U_NAMED) {
+		char *d = strdup(tmp);
+
+		if (d) {
+			free(c->name);
+			c->name = d;
+			c->pid = p->pid;
+			c->ip = ip;
+			*name = d;
+		}
+	}
+	return k;
+}
+
+static bool is_entry(const char *name)
+{
+	for (size_t i = 0; i < sizeof(entry_frames) / sizeof(entry_frames[0]); i++)
+		if (!strcmp(name, entry_frames[i]))
+			return true;
+	return false;
+}
+
+/* ---- folding ---- */
+
+struct out {
+	char *buf;
+	size_t len, pos;
+	bool first, full;
+	const char *last;	/* previous frame, to collapse runs of [anon] / [unknown] */
+};
+
+/* Append one frame (suffix for kernel frames); past the end keep room for the cut marker. */
+static void put(struct out *o, const char *name, const char *suffix)
+{
+	size_t need = strlen(name) + strlen(suffix) + (o->first ? 0 : 1);
+	size_t reserve = sizeof(CUT_FRAME) + 1;
+
+	if (o->full)
+		return;
+	if (o->pos + need + reserve > o->len) {
+		o->full = true;
+		o->pos += snprintf(o->buf + o->pos, o->len - o->pos, "%s%s", o->first ? "" : ";",
+				   CUT_FRAME);
+		return;
+	}
+	o->pos += snprintf(o->buf + o->pos, o->len - o->pos, "%s%s%s", o->first ? "" : ";", name,
+			   suffix);
+	o->first = false;
+}
+
+/* Collapse repeats of placeholder frames ("[anon];[anon]") that carry no information. */
+static void put_placeholder(struct out *o, const char *name)
+{
+	if (o->last && !strcmp(o->last, name))
+		return;
+	put(o, name, "");
+	o->last = name;
+}
+
+static void fold_user(struct sym *s, const struct tr_stack *st, struct out *o)
+{
+	char *names[127], tmp[SYM_NAME_MAX + 64];
+	enum ukind kinds[127];
+	struct sym_proc *p = proc_get(s, (pid_t)st->pid);
+	int n = st->nuser > 127 ? 127 : st->nuser, use = 0;
+	bool complete = false;
+
+	if (n <= 0)
+		return;
+	if (!p || !p->dwfl) {
+		put_placeholder(o, "[unknown]");
+		return;
+	}
+	/* leaf first, as captured: walk out until an entry frame or a broken link */
+	for (int i = 0; i < n; i++) {
+		/* a return address points after the call: look up the call itself */
+		uint64_t ip = i ? st->uips[i] - 1 : st->uips[i];
+		const char *name;
+		enum ukind k = user_frame(s, p, ip, tmp, sizeof(tmp), &name);
+
+		if (k == U_JUNK)
+			break;
+		/* names come from a cache slot a later lookup may replace: keep our own copy */
+		names[use] = k == U_ANON ? NULL : strdup(name);
+		if (k != U_ANON && !names[use])
+			break;
+		kinds[use++] = k;
+		if (k == U_NAMED && is_entry(name)) {
+			complete = true;
+			break;
+		}
+	}
+	if (!complete)
+		put(o, "[truncated]", "");
+	for (int i = use - 1; i >= 0; i--) {
+		if (kinds[i] == U_ANON) {
+			put_placeholder(o, "[anon]");
+			continue;
+		}
+		put(o, names[i], "");
+		o->last = NULL;
+		free(names[i]);
+	}
+}
+
+static void fold_kernel(struct sym *s, const struct tr_stack *st, struct out *o)
+{
+	int n = st->nkern > 127 ? 127 : st->nkern;
+	char buf[SYM_NAME_MAX + 1];
+
+	for (int i = n - 1; i >= 0; i--) {
+		uint64_t ip = i ? st->kips[i] - 1 : st->kips[i];
+		const char *name = kernel_name(s, ip);
+
+		if (name) {
+			copy_name(buf, sizeof(buf), name);
+			put(o, buf, "_[k]");
+			o->last = NULL;
+		} else {
+			put_placeholder(o, "[kernel]_[k]");
+		}
+	}
+}
+
+int sym_fold(struct sym *s, const struct tr_stack *st, const char *prefix, char *out, size_t len)
+{
+	struct out o = {.buf = out, .len = len, .first = true};
+	size_t plen;
+
+	if (!s || !st || !out || !len)
+		return -EINVAL;
+	prefix = prefix ? prefix : "";
+	plen = strlen(prefix);
+	if (plen + sizeof(CUT_FRAME) + 2 > len)
+		return -ENOSPC;
+	memcpy(out, prefix, plen + 1);
+	o.pos = plen;
+	o.first = plen == 0;
+	fold_user(s, st, &o);
+	fold_kernel(s, st, &o);
+	if (st->nuser <= 0 && st->nkern <= 0)
+		put(&o, "[no stack]", "");
+	return (int)o.pos;
+}

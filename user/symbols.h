@@ -1,0 +1,46 @@
+/* symbols.h - names raw kernel and user stack addresses and folds them into "a;b;c" frames. */
+#ifndef IOTRACE_SYMBOLS_H
+#define IOTRACE_SYMBOLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tracer.h"
+
+/*
+ * The symbolizer owns every address-to-name decision. Kernel frames come from
+ * /proc/kallsyms (read once, sorted, binary search). User frames come from elfutils'
+ * libdwfl, one Dwfl per process, reported from /proc/PID/maps: the mappings (and the ELF
+ * files behind them) are captured the first time a pid is seen, so a process that has
+ * exited by the time its stacks are folded still symbolizes. Rules for a frame:
+ *   named symbol              "md5_block_asm_data_order"  (kernel: "vfs_read_[k]")
+ *   in a file, no symbol      "libfoo.so+0x1a2b"  (offset = ELF address; stripped binaries)
+ *   in anonymous exec memory  "[anon]"            (JIT code)
+ *   pid never captured        "[unknown]"
+ * never a bare address. A user stack that stops short of a program or thread entry
+ * (_start, __libc_start_main, start_thread, clone...), e.g. through libcrypto's assembly
+ * without frame pointers, gets "[truncated]" as its outermost frame.
+ * Frame names never contain ';' or control characters (folded-format safe).
+ */
+
+struct sym;
+
+struct sym *sym_new(void);
+void sym_free(struct sym *s);
+
+/*
+ * Capture pid's mappings now, while it is alive (idempotent; a no-op for a pid already
+ * captured). Call it as early as a new target process is known: sym_fold does it lazily
+ * too, which is too late for a process that exits before its first stack is drained.
+ */
+void sym_pid_seen(struct sym *s, pid_t pid);
+
+/*
+ * Fold st into out as "prefix;user frames root first;kernel frames root first", kernel
+ * frames suffixed "_[k]" (as FlameGraph does); an empty prefix adds no leading ';'.
+ * A stack too deep for len keeps its root side and ends in "[deeper frames cut]".
+ * Returns the length written, or -EINVAL / -ENOSPC (len too small for the prefix).
+ */
+int sym_fold(struct sym *s, const struct tr_stack *st, const char *prefix, char *out, size_t len);
+
+#endif /* IOTRACE_SYMBOLS_H */
