@@ -1,0 +1,347 @@
+/* html.c - report.html: one self-contained page with the table, the verdicts, bars, flame graphs, timelines. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "report.h"
+
+/*
+ * The page is polyglot XHTML: valid HTML5 for browsers and well-formed XML, so the tests
+ * can check it with an XML parser as they check the SVGs. Every graph is inlined as SVG
+ * (each carries its own scoped script), nothing is fetched: the file can be mailed.
+ * Graphs in the page merge frames harder than the standalone SVG files do (max_frames),
+ * which is what keeps a report of a dozen runs small.
+ */
+
+#define HTML_MAX_FRAMES 700	/* per flame graph in the page; the runs/ SVGs keep them all */
+
+static const struct rp_svg_opts embed_opts = {
+	.embed = true, .min_frac = RP_MIN_FRAC, .max_frames = HTML_MAX_FRAMES,
+};
+
+static const char page_style[] =
+	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+	"margin:0;color:#1d1d1f;background:#fff}"
+	"main{max-width:1280px;margin:0 auto;padding:12px 24px 40px}"
+	"h1{font-size:22px;margin:10px 0 2px}h2{font-size:18px;margin:28px 0 8px;"
+	"border-bottom:1px solid #ddd;padding-bottom:3px}h3{font-size:15px;margin:14px 0 4px}"
+	".meta{color:#555;margin:0 0 10px}"
+	".answer{background:#f3f7ff;border-left:4px solid #1a5fb4;padding:8px 12px;margin:10px 0}"
+	".tw{overflow-x:auto}"
+	"table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px}"
+	"th,td{padding:3px 9px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}"
+	"th{background:#f5f5f2;font-weight:600}"
+	"td:first-child,th:first-child{text-align:left}"
+	".na{color:#999}.headline{font-weight:600;margin:2px 0}"
+	"ul.why{margin:2px 0 8px;padding-left:22px}ul.why li{margin:2px 0}"
+	".rule{color:#777;font-size:12px}"
+	".run{border:1px solid #ddd;border-radius:6px;margin:14px 0;padding:0 14px 12px}"
+	".run>summary{font-weight:600;font-size:16px;padding:9px 0;cursor:pointer}"
+	".tabs{margin:10px 0 4px}"
+	".tabs button{font:inherit;font-size:13px;border:1px solid #bbb;background:#f6f6f3;"
+	"padding:3px 12px;margin-right:4px;border-radius:4px;cursor:pointer}"
+	".tabs button.on{background:#1a5fb4;border-color:#1a5fb4;color:#fff}"
+	".panel{display:none;max-height:88vh;overflow-y:auto}.panel.on{display:block}"
+	"svg{display:block;max-width:100%;height:auto}"
+	".note{color:#666;font-size:12px}";
+
+/*
+ * Tabs of each run: show one graph at a time. A graph taller than the screen scrolls in
+ * its panel, which starts at the bottom: a flame graph's root is there.
+ */
+static const char page_script[] =
+	"<script>//<![CDATA[\n"
+	"function fgBottom(p){p.scrollTop=p.scrollHeight;}\n"
+	"document.querySelectorAll('.panel.on').forEach(fgBottom);\n"
+	"document.addEventListener('click',function(e){\n"
+	" var b=e.target.closest?e.target.closest('.tabs button'):null;if(!b)return;\n"
+	" var run=b.closest('.run'),tab=b.getAttribute('data-tab');\n"
+	" run.querySelectorAll('.tabs button').forEach(function(x){x.classList.toggle('on',x===b);});\n"
+	" run.querySelectorAll('.panel').forEach(function(p){var on=p.getAttribute('data-tab')===tab;\n"
+	"  p.classList.toggle('on',on);if(on)fgBottom(p);});\n"
+	"});\n"
+	"//]]></script>\n";
+
+static void put(FILE *f, const char *s)
+{
+	rp_xml(f, s, SIZE_MAX);
+}
+
+static void td_ms(FILE *f, uint64_t ns)
+{
+	double ms = (double)ns / 1e6;
+
+	fprintf(f, ms < 10 ? "<td>%.2f ms</td>" : "<td>%.1f ms</td>", ms);
+}
+
+static void td_pct(FILE *f, bool ok, double v)
+{
+	if (ok)
+		fprintf(f, "<td>%.0f%%</td>", v * 100);
+	else
+		fputs("<td class=\"na\" title=\"not measured\">&#8212;</td>", f);
+}
+
+static void td_x(FILE *f, bool ok, double v)
+{
+	if (ok)
+		fprintf(f, "<td>%.2f&#215;</td>", v);
+	else
+		fputs("<td class=\"na\" title=\"no sync run of this cache mode\">&#8212;</td>", f);
+}
+
+static void header(FILE *f, const struct an_report *r)
+{
+	fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+	      "<meta charset=\"utf-8\"/>\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+	      "<link rel=\"icon\" href=\"data:,\"/>\n<title>iotrace: ", f);
+	put(f, r->workload[0] ? r->workload : "report");
+	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<h1>iotrace: ", page_style);
+	put(f, r->workload[0] ? r->workload : "report");
+	fputs("</h1>\n<p class=\"meta\">", f);
+	if (r->command) {
+		fputs("command <code>", f);
+		for (char **p = r->command; *p; p++) {
+			if (p != r->command)
+				fputc(' ', f);
+			put(f, *p);
+		}
+		fputs("</code> &#183; ", f);
+	}
+	fprintf(f, "%zu run%s on %u CPU%s, kernel ", r->nruns, r->nruns == 1 ? "" : "s", r->ncpu,
+		r->ncpu == 1 ? "" : "s");
+	put(f, r->kernel[0] ? r->kernel : "unknown");
+	fputs(" &#183; iotrace ", f);
+	put(f, r->version[0] ? r->version : "?");
+	fputs("</p>\n", f);
+	if (r->answer[0]) {
+		fputs("<div class=\"answer\">", f);
+		put(f, r->answer);
+		fputs("</div>\n", f);
+	}
+}
+
+static void comparison(FILE *f, const struct an_report *r)
+{
+	fputs("<h2>Comparison</h2>\n<div class=\"tw\"><table>\n<tr><th>run</th><th>wall</th>"
+	      "<th title=\"sync wall / this wall\">speedup</th>"
+	      "<th title=\"share of the ideal speedup reached\">of ideal</th>"
+	      "<th title=\"on-CPU thread time / wall\">parallelism</th>"
+	      "<th title=\"time with at least one thread blocked in an I/O syscall\">blocked</th>"
+	      "<th title=\"share of the blocked time some thread was on CPU\">CPU overlap</th>"
+	      "<th title=\"share of the I/O time that overlapped computation\">hidden I/O</th>"
+	      "<th title=\"I/O time with no computation beside it\">exposed I/O</th>"
+	      "<th title=\"reads served from the page cache\">hit ratio</th>"
+	      "<th>lost events</th></tr>\n", f);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		char n[32];
+
+		fputs("<tr><td>", f);
+		put(f, run->label);
+		fputs("</td>", f);
+		td_ms(f, run->wall_ns);
+		td_x(f, run->speedup_ok, run->speedup_vs_sync);
+		td_pct(f, run->ideal_ok, run->ideal_fraction);
+		fprintf(f, "<td>%.2f</td>", run->parallelism);
+		td_ms(f, run->blocked_ns);
+		td_pct(f, run->cpu_overlap_ok, run->cpu_overlap);
+		td_pct(f, run->hidden_io_ok, run->hidden_io);
+		td_ms(f, run->exposed_io_ns);
+		td_pct(f, run->hit_ratio_ok, run->hit_ratio);
+		fprintf(f, "<td>%s</td></tr>\n", rp_thousands(run->c.lost_events, n));
+	}
+	fputs("</table></div>\n", f);
+}
+
+static void why(FILE *f, const struct an_report *r)
+{
+	fputs("<h2>Why</h2>\n", f);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+
+		fputs("<h3>", f);
+		put(f, run->label);
+		fputs("</h3>\n", f);
+		if (run->headline[0]) {
+			fputs("<p class=\"headline\">", f);
+			put(f, run->headline);
+			fputs("</p>\n", f);
+		}
+		if (!run->nverdict) {
+			fputs("<p class=\"note\">No rule fired for this run.</p>\n", f);
+			continue;
+		}
+		fputs("<ul class=\"why\">\n", f);
+		for (size_t v = 0; v < run->nverdict; v++) {
+			fputs("<li>", f);
+			put(f, run->verdict[v].text);
+			fputs(" <span class=\"rule\">[", f);
+			put(f, run->verdict[v].rule);
+			fputs("]</span></li>\n", f);
+		}
+		fputs("</ul>\n", f);
+	}
+}
+
+static uint64_t thread_time(const struct an_run *run)
+{
+	uint64_t t = 0;
+
+	for (int s = 0; s < TL_NSTATES; s++)
+		t += run->states_ns[s];
+	return t;
+}
+
+/* Horizontal stacked bars of thread time per state, one per run, on one scale. */
+static void state_bars(FILE *f, const struct an_report *r)
+{
+	const double x0 = 190, pw = 820; /* room after the longest bar for its label */
+	const unsigned pitch = 30, top = 34;
+	unsigned h = top + (unsigned)r->nruns * pitch + 10;
+	uint64_t max = 1;
+
+	for (size_t i = 0; i < r->nruns; i++)
+		if (thread_time(&r->runs[i]) > max)
+			max = thread_time(&r->runs[i]);
+	fputs("<h2>Where the time went</h2>\n"
+	      "<p class=\"note\">Thread time by state, summed over each run's threads (a concurrent "
+	      "run has more thread time than wall time). Hover a segment for its value.</p>\n", f);
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" width=\"100%%\" "
+		   "viewBox=\"0 0 1200 %u\" font-family=\"Verdana,DejaVu Sans,sans-serif\" "
+		   "font-size=\"12\">\n", h);
+	for (int s = 0; s < TL_NSTATES; s++)
+		fprintf(f, "<rect x=\"%.0f\" y=\"6\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			   "<text x=\"%.0f\" y=\"15\">%s</text>",
+			x0 + s * 110, rp_state_color((enum tl_state)s), x0 + s * 110 + 14,
+			tl_state_name((enum tl_state)s));
+	fputc('\n', f);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		unsigned y = top + (unsigned)i * pitch;
+		double x = x0;
+
+		fprintf(f, "<text x=\"%.0f\" y=\"%u\" text-anchor=\"end\">", x0 - 8, y + 15);
+		put(f, run->label);
+		fputs("</text>", f);
+		for (int s = 0; s < TL_NSTATES; s++) {
+			double w = (double)run->states_ns[s] / (double)max * pw;
+
+			if (!run->states_ns[s])
+				continue;
+			fprintf(f, "<rect x=\"%.2f\" y=\"%u\" width=\"%.2f\" height=\"20\" fill=\"%s\">"
+				   "<title>",
+				x, y, w, rp_state_color((enum tl_state)s));
+			put(f, run->label);
+			fprintf(f, ": %s %.1f ms</title></rect>", tl_state_name((enum tl_state)s),
+				(double)run->states_ns[s] / 1e6);
+			x += w;
+		}
+		fprintf(f, "<text x=\"%.2f\" y=\"%u\" fill=\"#555\">%.0f ms (wall %.0f ms)</text>\n",
+			x + 6, y + 15, (double)thread_time(run) / 1e6, (double)run->wall_ns / 1e6);
+	}
+	fputs("</svg>\n", f);
+
+	/* the same numbers as shares, for reading off */
+	fputs("<div class=\"tw\"><table>\n<tr><th>run</th>", f);
+	for (int s = 0; s < TL_NSTATES; s++)
+		fprintf(f, "<th>%s</th>", tl_state_name((enum tl_state)s));
+	fputs("<th>thread time</th></tr>\n", f);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		uint64_t tt = thread_time(run);
+
+		fputs("<tr><td>", f);
+		put(f, run->label);
+		fputs("</td>", f);
+		for (int s = 0; s < TL_NSTATES; s++)
+			td_pct(f, tt > 0, tt ? (double)run->states_ns[s] / (double)tt : 0);
+		td_ms(f, tt);
+		fputs("</tr>\n", f);
+	}
+	fputs("</table></div>\n", f);
+}
+
+static void tab_button(FILE *f, const char *tab, const char *text, bool on)
+{
+	fprintf(f, "<button type=\"button\" data-tab=\"%s\"%s>%s</button>", tab,
+		on ? " class=\"on\"" : "", text);
+}
+
+static int panel(FILE *f, const char *tab, bool on, const struct rp_layer *a, size_t na,
+		 const struct rp_layer *b, size_t nb, const char *title, const char *unit)
+{
+	int ret;
+
+	fprintf(f, "<div class=\"panel%s\" data-tab=\"%s\">\n", on ? " on" : "", tab);
+	ret = rp_flame_layers_svg(f, a, na, b, nb, title, unit, &embed_opts);
+	fputs("</div>\n", f);
+	return ret;
+}
+
+static int run_section(FILE *f, const struct an_report *r, const struct an_run *run)
+{
+	const struct an_run *sync = an_sync_of(r, run);
+	struct rp_layer wall[2], sw[2], on = {&run->oncpu, 1}, off = {&run->offcpu, 1e-3};
+	char title[200];
+	int ret;
+
+	rp_wall_layers(run, wall);
+	fputs("<details class=\"run\" open=\"open\"><summary>", f);
+	put(f, run->label);
+	fputs("</summary>\n", f);
+	if (run->headline[0]) {
+		fputs("<p class=\"headline\">", f);
+		put(f, run->headline);
+		fputs("</p>\n", f);
+	}
+	ret = rp_timeline_svg_ex(f, run, &embed_opts);
+	if (ret)
+		return ret;
+	fputs("<div class=\"tabs\">", f);
+	tab_button(f, "wall", "Wall clock", true);
+	tab_button(f, "oncpu", "On-CPU", false);
+	tab_button(f, "offcpu", "Off-CPU", false);
+	if (sync && sync != run)
+		tab_button(f, "diff", "Diff vs sync", false);
+	fputs("</div>\n", f);
+	snprintf(title, sizeof(title), "%s: wall clock (on- and off-CPU)", run->label);
+	ret = panel(f, "wall", true, wall, 2, NULL, 0, title, "µs");
+	snprintf(title, sizeof(title), "%s: on-CPU", run->label);
+	if (!ret)
+		ret = panel(f, "oncpu", false, &on, 1, NULL, 0, title, "samples");
+	snprintf(title, sizeof(title), "%s: off-CPU", run->label);
+	if (!ret)
+		ret = panel(f, "offcpu", false, &off, 1, NULL, 0, title, "µs");
+	if (!ret && sync && sync != run) {
+		rp_wall_layers(sync, sw);
+		snprintf(title, sizeof(title), "%s against %s: wall clock", run->label, sync->label);
+		ret = panel(f, "diff", false, wall, 2, sw, 2, title, "µs");
+	}
+	fputs("</details>\n", f);
+	return ret;
+}
+
+int rp_html(FILE *f, const struct an_report *r)
+{
+	int ret = 0;
+
+	header(f, r);
+	comparison(f, r);
+	why(f, r);
+	state_bars(f, r);
+	fputs("<h2>Runs</h2>\n<p class=\"note\">Per run: the timeline (a lane per thread), then "
+	      "flame graphs. The first frames of every stack are strategy, thread role and state; "
+	      "click a frame to zoom, Search to highlight a function. The runs/ folder holds the "
+	      "same graphs as SVG files, with finer detail.</p>\n", f);
+	for (size_t i = 0; i < r->nruns && !ret; i++)
+		ret = run_section(f, r, &r->runs[i]);
+	fputs(page_script, f);
+	fputs("</main>\n</body>\n</html>\n", f);
+	if (ret)
+		return ret;
+	return ferror(f) ? -EIO : 0;
+}

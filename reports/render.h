@@ -1,0 +1,58 @@
+/* render.h - what the SVG/HTML renderers share: state palette, XML escaping, embedding options. */
+#ifndef IOTRACE_RENDER_H
+#define IOTRACE_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analysis.h"
+
+/*
+ * Private to reports/flame.c, reports/timeline_svg.c and reports/html.c: one palette so a
+ * state has the same color in the flame graphs, the timelines and the HTML bar chart, and
+ * one escaper so every name from a stack or a thread reaches the markup the same way.
+ */
+
+struct rp_svg_opts {
+	bool embed;		/* inside report.html: no XML prolog, width follows the page */
+	double min_frac;	/* flame frames narrower than this share of the total are merged */
+	unsigned max_frames;	/* 0, or raise the merge width until at most this many are drawn */
+};
+
+/*
+ * One stack set drawn at a scale: the wall-clock graph draws on-CPU samples and off-CPU
+ * time on one axis (report.h: wall = samples * 1e6 / hz + off-CPU ns / 1000, in µs).
+ */
+struct rp_layer {
+	const struct an_stackset *s;
+	double scale;		/* 0: leave the set out */
+};
+
+#define RP_MIN_FRAC 0.001	/* "narrower than ~0.1%" */
+
+/* "#rrggbb" of a time-model state; gray for an out-of-range value. */
+const char *rp_state_color(enum tl_state st);
+/* The state whose name is [name, name+n), or -1. */
+int rp_state_by_name(const char *name, size_t n);
+
+/*
+ * Write n bytes of s (n = SIZE_MAX: up to its NUL) as XML character data that is also
+ * valid in an attribute: markup characters as entities, valid UTF-8 beyond ASCII as
+ * character references, control characters as '?', invalid bytes as a visible "\xNN".
+ */
+void rp_xml(FILE *f, const char *s, size_t n);
+/* 1234567 -> "1,234,567" into buf (at least 32 bytes); returns buf. */
+char *rp_thousands(uint64_t v, char *buf);
+
+/* The layers of a run's wall-clock graph (2 entries), in µs. */
+void rp_wall_layers(const struct an_run *run, struct rp_layer out[2]);
+/*
+ * Flame graph of layers a; with nb > 0 a differential one against layers b (the first
+ * two frames, strategy and role, dropped from both: a diff compares what was done).
+ */
+int rp_flame_layers_svg(FILE *f, const struct rp_layer *a, size_t na, const struct rp_layer *b,
+			size_t nb, const char *title, const char *unit, const struct rp_svg_opts *o);
+int rp_timeline_svg_ex(FILE *f, const struct an_run *run, const struct rp_svg_opts *o);
+
+#endif /* IOTRACE_RENDER_H */

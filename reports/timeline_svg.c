@@ -1,0 +1,398 @@
+/* timeline_svg.c - per-run timeline SVG: a lane per thread colored by state, I/O in flight, threads on CPU. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "report.h"
+
+/*
+ * Everything drawn is the model's: the threads' spans, U_io from tl_union_states and the
+ * count of threads on CPU from tl_sweep. The renderer only resamples them to pixel
+ * columns so a long run stays small: a column shows the state a thread spent most of
+ * it in, and each state of a lane is one <path> of rectangles. What the columns hide
+ * (exact totals) is in the lanes' hover titles, taken from the model as well.
+ */
+
+#define TL_W 1200.0
+#define TL_X0 180	/* plot starts after the lane labels */
+#define TL_PW 960	/* plot width in columns (user units); the CPU count label follows */
+#define TL_TOP 66
+#define TL_LH 14	/* lane height */
+#define TL_PITCH 18
+#define TL_CPU_H 48	/* the threads-on-CPU lane */
+/* not state colors: these lanes are not states */
+#define TL_IO_COLOR "#795548"
+#define TL_CPU_COLOR "#455a64"
+
+struct tls {
+	FILE *f;
+	const struct an_run *run;
+	const struct tl_timeline *tl;
+	double pxns;		/* ns per column */
+	double *bins;		/* [TL_NSTATES][TL_PW] ns per state per column, one lane at a time */
+	double *cpu;		/* [TL_PW] thread-ns on CPU per column */
+};
+
+/* Add [t0, t1) (ns from the window start) to column bins b. */
+static void spread(double *b, double pxns, double t0, double t1, double weight)
+{
+	long p0 = (long)(t0 / pxns), p1 = (long)(t1 / pxns);
+
+	if (p0 < 0)
+		p0 = 0;
+	if (p1 >= TL_PW)
+		p1 = TL_PW - 1;
+	for (long p = p0; p <= p1 && t1 > t0; p++) {
+		double a = fmax(t0, p * pxns), e = fmin(t1, (p + 1) * pxns);
+
+		if (e > a)
+			b[p] += (e - a) * weight;
+	}
+}
+
+/* One path per state: the columns where that state dominated, as runs of rectangles. */
+static void lane_paths(struct tls *s, unsigned y, const char *who)
+{
+	signed char dom[TL_PW];
+
+	for (int p = 0; p < TL_PW; p++) {
+		double best = 0;
+
+		dom[p] = -1;
+		for (int st = 0; st < TL_NSTATES; st++)
+			if (s->bins[st * TL_PW + p] > best) {
+				best = s->bins[st * TL_PW + p];
+				dom[p] = (signed char)st;
+			}
+	}
+	for (int st = 0; st < TL_NSTATES; st++) {
+		bool open = false;
+
+		for (int p = 0; p < TL_PW;) {
+			int q = p;
+
+			if (dom[p] != st) {
+				p++;
+				continue;
+			}
+			while (q < TL_PW && dom[q] == st)
+				q++;
+			if (!open) {
+				fprintf(s->f, "<path fill=\"%s\" d=\"", rp_state_color((enum tl_state)st));
+				open = true;
+			}
+			fprintf(s->f, "M%d %uh%dv%dh-%dz", TL_X0 + p, y, q - p, TL_LH, q - p);
+			p = q;
+		}
+		if (open) {
+			fputs("\"><title>", s->f);
+			rp_xml(s->f, who, SIZE_MAX);
+			fprintf(s->f, ": %s</title></path>", tl_state_name((enum tl_state)st));
+		}
+	}
+	fputc('\n', s->f);
+}
+
+static void thread_lane(struct tls *s, const struct tl_thread *t, unsigned y)
+{
+	char who[96], ms[32];
+
+	if (t->role[0])
+		snprintf(who, sizeof(who), "%s (%" PRIu32 ")", t->role, t->tid);
+	else
+		snprintf(who, sizeof(who), "%s (%" PRIu32 ")", t->comm, t->tid);
+	memset(s->bins, 0, sizeof(double) * TL_NSTATES * TL_PW);
+	for (size_t i = 0; i < t->nspans; i++) {
+		const struct tl_span *sp = &t->spans[i];
+
+		if ((unsigned)sp->state >= TL_NSTATES || sp->end <= sp->start)
+			continue;
+		spread(s->bins + sp->state * TL_PW, s->pxns, (double)(sp->start - s->tl->win_start),
+		       (double)(sp->end - s->tl->win_start), 1);
+	}
+	/* the label says who the lane is and carries the exact totals the columns round off */
+	fprintf(s->f, "<text class=\"tl-lab\" x=\"%d\" y=\"%u\" text-anchor=\"end\"><title>", TL_X0 - 8,
+		y + TL_LH - 3);
+	rp_xml(s->f, who, SIZE_MAX);
+	fputs(" comm ", s->f);
+	rp_xml(s->f, t->comm, strnlen(t->comm, sizeof(t->comm)));
+	fputc(':', s->f);
+	for (int st = 0; st < TL_NSTATES; st++)
+		if (t->state_ns[st]) {
+			snprintf(ms, sizeof(ms), "%.3f", (double)t->state_ns[st] / 1e6);
+			fprintf(s->f, " %s %s ms;", tl_state_name((enum tl_state)st), ms);
+		}
+	fputs("</title>", s->f);
+	rp_xml(s->f, who, SIZE_MAX);
+	fputs("</text>", s->f);
+	lane_paths(s, y, who);
+}
+
+/* U_io as the model defines it, in columns: solid where it covers most of one. */
+static int io_lane(struct tls *s, unsigned y)
+{
+	unsigned mask = 1u << TL_IO_CPU | 1u << TL_IO_WAIT | TL_MASK_IO;
+	struct tl_interval *iv = NULL;
+	long n = tl_union_states(s->tl, mask, &iv);
+	double *cov = s->bins; /* reuse: one row */
+	char ms[32];
+
+	if (n < 0)
+		return (int)n;
+	memset(cov, 0, sizeof(double) * TL_PW);
+	for (long i = 0; i < n; i++)
+		spread(cov, s->pxns, (double)(iv[i].start - s->tl->win_start),
+		       (double)(iv[i].end - s->tl->win_start), 1);
+	free(iv);
+	snprintf(ms, sizeof(ms), "%.3f", (double)s->run->io_ns / 1e6);
+	fprintf(s->f, "<text class=\"tl-lab\" x=\"%d\" y=\"%u\" text-anchor=\"end\"><title>"
+		      "a thread inside a read-family syscall, or an io_uring request in flight: "
+		      "%s ms of the run</title>I/O in flight</text>",
+		TL_X0 - 8, y + TL_LH - 3, ms);
+	for (int pass = 0; pass < 2; pass++) {
+		bool open = false;
+
+		for (int p = 0; p < TL_PW;) {
+			int q = p;
+			bool solid = cov[p] >= s->pxns / 2;
+
+			if (cov[p] <= 0 || solid != !pass) {
+				p++;
+				continue;
+			}
+			while (q < TL_PW && cov[q] > 0 && (cov[q] >= s->pxns / 2) == solid)
+				q++;
+			if (!open) {
+				fprintf(s->f, "<path fill=\"%s\"%s d=\"", TL_IO_COLOR,
+					pass ? " fill-opacity=\".4\"" : "");
+				open = true;
+			}
+			fprintf(s->f, "M%d %uh%dv%dh-%dz", TL_X0 + p, y, q - p, TL_LH, q - p);
+			p = q;
+		}
+		if (open)
+			fprintf(s->f, "\"><title>I/O in flight%s</title></path>",
+				pass ? " for part of this stretch" : "");
+	}
+	fputc('\n', s->f);
+	return 0;
+}
+
+static void cpu_seg(void *ctx, uint64_t t0, uint64_t t1, const uint32_t *nstate, unsigned io)
+{
+	struct tls *s = ctx;
+	unsigned k = nstate[TL_COMPUTE] + nstate[TL_IO_CPU];
+
+	(void)io;
+	if (k)
+		spread(s->cpu, s->pxns, (double)(t0 - s->tl->win_start),
+		       (double)(t1 - s->tl->win_start), k);
+}
+
+/* Threads on CPU per column (mean over the column), against the CPU count. */
+static int cpu_lane(struct tls *s, unsigned y)
+{
+	unsigned ncpu = s->run->ncpu ? s->run->ncpu : 1, base = y + TL_CPU_H;
+	double top = ncpu, prev = -1;
+	int ret;
+
+	memset(s->cpu, 0, sizeof(double) * TL_PW);
+	ret = tl_sweep(s->tl, cpu_seg, s);
+	if (ret)
+		return ret;
+	for (int p = 0; p < TL_PW; p++)
+		top = fmax(top, ceil(s->cpu[p] / s->pxns));
+	fprintf(s->f, "<text class=\"tl-lab\" x=\"%d\" y=\"%u\" text-anchor=\"end\"><title>"
+		      "mean number of this run's threads on a CPU; parallelism %.2f over the run"
+		      "</title>threads on CPU</text>"
+		      "<text class=\"tl-tick\" x=\"%d\" y=\"%u\" text-anchor=\"end\">%.0f</text>"
+		      "<text class=\"tl-tick\" x=\"%d\" y=\"%u\" text-anchor=\"end\">0</text>",
+		TL_X0 - 8, y + TL_CPU_H / 2 + 4, s->run->parallelism, TL_X0 - 2, y + 9, top,
+		TL_X0 - 2, base);
+	fprintf(s->f, "<rect x=\"%d\" y=\"%u\" width=\"%d\" height=\"%d\" fill=\"#f1f1ee\"/>",
+		TL_X0, y, TL_PW, TL_CPU_H);
+	fprintf(s->f, "<path fill=\"%s\" d=\"M%d %u", TL_CPU_COLOR, TL_X0, base);
+	for (int p = 0; p < TL_PW; p++) {
+		double h = round(s->cpu[p] / s->pxns / top * TL_CPU_H * 10) / 10;
+
+		if (h != prev)
+			fprintf(s->f, "H%dV%.1f", TL_X0 + p, base - h);
+		prev = h;
+	}
+	fprintf(s->f, "H%dV%uz\"><title>threads on CPU</title></path>", TL_X0 + TL_PW, base);
+	/* the CPU count: above this line threads queue for a CPU */
+	fprintf(s->f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#333\" "
+		      "stroke-dasharray=\"4 3\"><title>%u CPUs</title></line>"
+		      "<text class=\"tl-tick\" x=\"%d\" y=\"%.1f\">%u CPU%s</text>\n",
+		TL_X0, TL_X0 + TL_PW, base - ncpu / top * TL_CPU_H, base - ncpu / top * TL_CPU_H,
+		ncpu, TL_X0 + TL_PW + 3, base - ncpu / top * TL_CPU_H + 4, ncpu,
+		ncpu == 1 ? "" : "s");
+	return 0;
+}
+
+/* Ticks at 1, 2 or 5 times a power of ten, about ten of them. */
+static void axis(FILE *f, double wall_ms, unsigned y0, unsigned y1)
+{
+	double raw = wall_ms / 10, p = pow(10, floor(log10(raw > 0 ? raw : 1))), step;
+
+	step = raw / p < 1.5 ? p : raw / p < 3.5 ? 2 * p : raw / p < 7.5 ? 5 * p : 10 * p;
+	fprintf(f, "<g class=\"tl-axis\"><line x1=\"%d\" x2=\"%d\" y1=\"%u\" y2=\"%u\" stroke=\"#555\"/>",
+		TL_X0, TL_X0 + TL_PW, y1, y1);
+	for (double t = 0; t <= wall_ms * (1 + 1e-9) && wall_ms > 0; t += step) {
+		double x = TL_X0 + t / wall_ms * TL_PW;
+
+		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%u\" y2=\"%u\" stroke=\"#ddd\"/>"
+			   "<text class=\"tl-tick\" x=\"%.1f\" y=\"%u\" text-anchor=\"middle\">%g</text>",
+			x, x, y0, y1 + 4, x, y1 + 16, t);
+	}
+	fprintf(f, "<text class=\"tl-tick\" x=\"%d\" y=\"%u\" text-anchor=\"end\">ms</text></g>\n",
+		TL_X0 - 8, y1 + 16);
+}
+
+static void legend(FILE *f)
+{
+	double x = TL_X0;
+
+	fputs("<g class=\"tl-legend\">", f);
+	for (int st = 0; st <= TL_NSTATES + 1; st++) {
+		const char *name = st < TL_NSTATES ? tl_state_name((enum tl_state)st)
+				   : st == TL_NSTATES ? "I/O in flight" : "threads on CPU";
+		const char *col = st < TL_NSTATES ? rp_state_color((enum tl_state)st)
+				  : st == TL_NSTATES ? TL_IO_COLOR : TL_CPU_COLOR;
+
+		fprintf(f, "<rect x=\"%.0f\" y=\"44\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			   "<text x=\"%.0f\" y=\"53\">%s</text>",
+			x, col, x + 14, name);
+		x += 24 + 7.0 * (double)strlen(name);
+	}
+	fputs("</g>\n", f);
+}
+
+static const char tl_style[] =
+	"<style>"
+	".tl text{font-family:Verdana,DejaVu Sans,sans-serif;font-size:12px;fill:#000}"
+	".tl .tl-title{font-size:17px}.tl .tl-sub,.tl .tl-tick{fill:#555;font-size:11px}"
+	".tl path:hover{stroke:#000;stroke-width:.6}"
+	"</style>\n";
+
+/* A time readout under the pointer; scoped to its own <svg>, as report.html inlines many. */
+static const char tl_script[] =
+	"<script><![CDATA[\n"
+	"(function(){\n"
+	"var ss=document.getElementsByTagName('script'),me=document.currentScript||ss[ss.length-1];\n"
+	"var svg=me.ownerSVGElement||me.parentNode,c=svg.getElementsByClassName('tl-cursor')[0],\n"
+	" r=svg.getElementsByClassName('tl-readout')[0],X0=+svg.getAttribute('data-x0'),\n"
+	" PW=+svg.getAttribute('data-pw'),ms=+svg.getAttribute('data-ms');\n"
+	"svg.addEventListener('mousemove',function(e){var m=svg.getScreenCTM();if(!m)return;\n"
+	" var p=svg.createSVGPoint();p.x=e.clientX;p.y=e.clientY;p=p.matrixTransform(m.inverse());\n"
+	" if(p.x<X0||p.x>X0+PW){c.style.display='none';r.textContent=' ';return;}\n"
+	" c.setAttribute('x1',p.x);c.setAttribute('x2',p.x);c.style.display='';\n"
+	" r.textContent='t = '+((p.x-X0)/PW*ms).toFixed(ms<10?3:1)+' ms';});\n"
+	"svg.addEventListener('mouseleave',function(){c.style.display='none';r.textContent=' ';});\n"
+	"})();\n"
+	"]]></script>\n";
+
+static void open_svg(FILE *f, const struct rp_svg_opts *o, unsigned h, double wall_ms)
+{
+	if (!o->embed)
+		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n", f);
+	fputs("<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" class=\"tl\" ", f);
+	if (o->embed)
+		fputs("width=\"100%\"", f);
+	else
+		fprintf(f, "width=\"%.0f\" height=\"%u\"", TL_W, h);
+	fprintf(f, " viewBox=\"0 0 %.0f %u\" data-x0=\"%d\" data-pw=\"%d\" data-ms=\"%.6f\">\n", TL_W,
+		h, TL_X0, TL_PW, wall_ms);
+	fputs(tl_style, f);
+	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"#fbfbf8\"/>\n");
+}
+
+static void titles(FILE *f, const struct an_run *run, const char *sub)
+{
+	fprintf(f, "<text class=\"tl-title\" x=\"%.0f\" y=\"22\" text-anchor=\"middle\">", TL_W / 2);
+	rp_xml(f, run->label[0] ? run->label : "run", SIZE_MAX);
+	fputs(": timeline</text>\n", f);
+	fprintf(f, "<text class=\"tl-sub\" x=\"%.0f\" y=\"38\" text-anchor=\"middle\">", TL_W / 2);
+	rp_xml(f, sub, SIZE_MAX);
+	fputs("</text>\n", f);
+}
+
+static int empty(FILE *f, const struct an_run *run, const struct rp_svg_opts *o, const char *why)
+{
+	open_svg(f, o, 90, 0);
+	titles(f, run, "");
+	fprintf(f, "<text x=\"%.0f\" y=\"70\" text-anchor=\"middle\">", TL_W / 2);
+	rp_xml(f, why, SIZE_MAX);
+	fputs("</text>\n</svg>\n", f);
+	return ferror(f) ? -EIO : 0;
+}
+
+int rp_timeline_svg_ex(FILE *f, const struct an_run *run, const struct rp_svg_opts *o)
+{
+	static const struct rp_svg_opts def;
+	const struct tl_timeline *tl = run->tl;
+	struct tls s = {.f = f, .run = run, .tl = tl};
+	unsigned nlanes = 0, y, h;
+	double wall_ms;
+	char sub[256];
+	int ret = 0;
+
+	o = o ? o : &def;
+	if (!tl || !tl->finished)
+		return empty(f, run, o, "no timeline: this run's thread states were not saved");
+	if (tl->win_end <= tl->win_start)
+		return empty(f, run, o, "no timeline: the run has no duration");
+	for (size_t i = 0; i < tl->nthreads; i++)
+		nlanes += tl->threads[i].nspans > 0;
+	wall_ms = (double)(tl->win_end - tl->win_start) / 1e6;
+	s.pxns = (double)(tl->win_end - tl->win_start) / TL_PW;
+	s.bins = malloc(sizeof(double) * TL_NSTATES * TL_PW);
+	s.cpu = malloc(sizeof(double) * TL_PW);
+	if (!s.bins || !s.cpu) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	h = TL_TOP + nlanes * TL_PITCH + 8 + TL_PITCH + 8 + TL_CPU_H + 40;
+	snprintf(sub, sizeof(sub),
+		 "%u thread%s over %.1f ms; a lane per thread colored by its state (hover for totals)",
+		 nlanes, nlanes == 1 ? "" : "s", wall_ms);
+	open_svg(f, o, h, wall_ms);
+	titles(f, run, sub);
+	legend(f);
+	y = TL_TOP;
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		if (!tl->threads[i].nspans)
+			continue;
+		thread_lane(&s, &tl->threads[i], y);
+		y += TL_PITCH;
+	}
+	y += 8;
+	ret = io_lane(&s, y);
+	if (ret)
+		goto out;
+	y += TL_PITCH + 8;
+	ret = cpu_lane(&s, y);
+	if (ret)
+		goto out;
+	y += TL_CPU_H;
+	axis(f, wall_ms, TL_TOP - 4, y + 4);
+	fprintf(f, "<line class=\"tl-cursor\" x1=\"0\" x2=\"0\" y1=\"%d\" y2=\"%u\" stroke=\"#000\" "
+		   "stroke-width=\".6\" style=\"display:none;pointer-events:none\"/>\n"
+		   "<text class=\"tl-readout\" x=\"%d\" y=\"22\" text-anchor=\"end\"> </text>\n",
+		TL_TOP - 4, y + 4, TL_X0 + TL_PW);
+	fputs(tl_script, f);
+	fputs("</svg>\n", f);
+	ret = ferror(f) ? -EIO : 0;
+out:
+	free(s.bins);
+	free(s.cpu);
+	return ret;
+}
+
+int rp_timeline_svg(FILE *f, const struct an_run *run)
+{
+	return rp_timeline_svg_ex(f, run, NULL);
+}
