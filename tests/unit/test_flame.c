@@ -1,0 +1,934 @@
+/* test_flame.c - folded/flame/timeline/HTML renderers on a fixed synthetic model (goldens), and the symbolizer. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "analysis.h"
+#include "render.h"
+#include "report.h"
+#include "symbols.h"
+#include "timeline.h"
+
+/*
+ * Goldens live in tests/golden/flame/; IOTRACE_RECORD_GOLDENS=1 rewrites them instead of
+ * comparing (scripts/record-flame-goldens.sh). On a mismatch the actual output is left
+ * in /tmp/test_flame-<name> for a diff. The fixture is deterministic: same input, same
+ * bytes.
+ */
+
+#define MS 1000000ull
+#define T0 (5000 * MS)	/* the window starts at an arbitrary monotonic time */
+
+static char golden_dir[PATH_MAX];
+
+/* ---- helpers ---- */
+
+/* not inlined: gcc 12 then mistakes the memstream buffer for a dangling local */
+__attribute__((noinline)) static char *render_mem(int (*fn)(FILE *, const void *), const void *arg,
+						  size_t *len, int *ret)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	*ret = fn(f, arg);
+	fclose(f);
+	return buf;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		*len = (size_t)n;
+	}
+	return buf;
+}
+
+static void write_file(const char *path, const char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Compare with (or record) tests/golden/flame/<name>. */
+static void golden(const char *name, const char *buf, size_t len)
+{
+	char path[PATH_MAX + 64], tmp[PATH_MAX];
+	const char *rec = getenv("IOTRACE_RECORD_GOLDENS");
+	size_t glen = 0;
+	char *g;
+
+	snprintf(path, sizeof(path), "%s/%s", golden_dir, name);
+	if (rec && *rec && strcmp(rec, "0")) {
+		write_file(path, buf, len);
+		return;
+	}
+	g = slurp(path, &glen);
+	if (!g || glen != len || memcmp(g, buf, len)) {
+		snprintf(tmp, sizeof(tmp), "/tmp/test_flame-%s", name);
+		write_file(tmp, buf, len);
+		print_error("%s differs from its golden (%s): diff %s %s; "
+			    "scripts/record-flame-goldens.sh re-records after a deliberate change\n",
+			    name, g ? "content" : "missing", path, tmp);
+		free(g);
+		fail();
+	}
+	free(g);
+}
+
+/* xmllint --noout on buf: the XML is well-formed (libxml2-utils is a build dependency). */
+static void assert_well_formed(const char *name, const char *buf, size_t len)
+{
+	char path[128], cmd[256];
+	int rc;
+
+	if (system("command -v xmllint >/dev/null 2>&1") != 0) {
+		print_message("xmllint missing (apt-get install libxml2-utils): not checked\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "/tmp/test_flame-wf-%d-%s", (int)getpid(), name);
+	write_file(path, buf, len);
+	snprintf(cmd, sizeof(cmd), "xmllint --noout --nonet '%s'", path);
+	rc = system(cmd);
+	if (rc != 0)
+		print_error("%s is not well-formed XML (kept at %s)\n", name, path);
+	else
+		unlink(path);
+	assert_int_equal(rc, 0);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* ---- the fixture ---- */
+
+/* Deterministic pseudo-random numbers (the fixture must not change between runs). */
+static uint32_t lcg(uint32_t *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return *s >> 8;
+}
+
+static const char *const kread =
+	"read;entry_SYSCALL_64_after_hwframe_[k];do_syscall_64_[k];ksys_read_[k];vfs_read_[k];"
+	"filemap_read_[k]";
+
+static void add(struct an_stackset *s, uint64_t v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add(struct an_stackset *s, uint64_t v, const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	assert_int_equal(an_stack_add(s, buf, v), 0);
+}
+
+/*
+ * Stacks as the session builds them: strategy;role;state;user frames;kernel frames. With
+ * names a renderer must escape, a stack deeper than any screen, and 300 frames far too
+ * narrow to draw one by one.
+ */
+static void fixture_stacks(struct an_run *run, const char *strat, unsigned workers, int variant)
+{
+	const char *base = "_start;__libc_start_main;main;md5dir_run";
+	char role[32];
+
+	for (unsigned w = 0; w <= workers; w++) {
+		const char *thr = w ? "start_thread;worker_main" : base;
+		uint64_t k = (uint64_t)(variant + 1);
+
+		if (w)
+			snprintf(role, sizeof(role), "worker %u", w);
+		else
+			snprintf(role, sizeof(role), "main");
+		if (w == 0 && workers)
+			continue; /* the main thread only waits (joins) when there are workers */
+		add(&run->oncpu, 400 / k, "%s;%s;compute;%s;hash_file;EVP_DigestUpdate;MD5_Update", strat,
+		    role, thr);
+		add(&run->oncpu, 900, "%s;%s;compute;[truncated];libcrypto.so.3+0x2431a0", strat, role);
+		add(&run->oncpu, 120 * k, "%s;%s;io_cpu;%s;hash_file;%s;copy_page_to_iter_[k]", strat, role,
+		    thr, kread);
+		add(&run->offcpu, 40 * MS * k, "%s;%s;io_wait;%s;hash_file;%s;folio_wait_bit_common_[k];"
+					       "io_schedule_[k];schedule_[k];__schedule_[k]",
+		    strat, role, thr, kread);
+		if (variant)
+			add(&run->offcpu, 25 * MS, "%s;%s;lock_wait;%s;pthread_mutex_lock;"
+						   "__lll_lock_wait;do_futex_[k];futex_wait_[k];"
+						   "schedule_[k]",
+			    strat, role, thr);
+		add(&run->offcpu, 3 * MS, "%s;%s;runnable;%s;hash_file;irqentry_exit_to_user_mode_[k];"
+					  "schedule_[k]",
+		    strat, role, thr);
+	}
+	/* names with markup, quotes, valid and invalid UTF-8 */
+	add(&run->oncpu, 60, "%s;main;compute;%s;tmpl<int, std::vector<T>&>::run", strat, base);
+	add(&run->oncpu, 50, "%s;main;compute;%s;say \"hi\" & 'bye'", strat, base);
+	add(&run->oncpu, 40, "%s;main;compute;%s;caf\xc3\xa9_\xe6\x97\xa5\xe6\x9c\xac", strat, base);
+	add(&run->oncpu, 30, "%s;main;compute;%s;bad\xff\xfe_bytes", strat, base);
+	add(&run->oncpu, 20, "%s;main;compute;[anon];[anon]", strat);
+	/* 300 frames of 1 sample each: narrower than 0.1%, merged into one box */
+	for (int i = 0; i < 300; i++)
+		add(&run->oncpu, 1, "%s;main;compute;%s;tiny_fn_%03d", strat, base, i);
+	/* a very deep stack (one run's: it is the largest part of the page otherwise) */
+	if (variant == 1) {
+		char deep[8192];
+		int n = snprintf(deep, sizeof(deep), "%s;main;compute;%s", strat, base);
+
+		for (int i = 0; i < 140 && n < (int)sizeof(deep) - 16; i++)
+			n += snprintf(deep + n, sizeof(deep) - (size_t)n, ";recurse_%03d", i);
+		add(&run->oncpu, 150, "%s", deep);
+	}
+}
+
+static const char *const roles[] = {"main", "worker 1", "worker 2", "worker 3"};
+
+/* A timeline with a main thread and `workers` workers over 200 ms, states from an LCG. */
+static struct tl_timeline *fixture_timeline(unsigned workers, bool uring, uint32_t seed)
+{
+	struct tl_timeline *tl = tl_new();
+	static const enum tl_state cycle[] = {TL_COMPUTE, TL_IO_CPU, TL_COMPUTE, TL_IO_WAIT,
+					      TL_RUNNABLE, TL_COMPUTE, TL_LOCK_WAIT};
+	uint64_t end = T0 + 200 * MS;
+
+	assert_non_null(tl);
+	for (unsigned t = 0; t <= workers; t++) {
+		uint32_t tid = 4200 + t;
+		uint64_t ts = T0 + (t ? 2 * MS + t * 300000 : 0);
+		char comm[16];
+
+		snprintf(comm, sizeof(comm), t ? "iot-worker-%u" : "iot-main", t);
+		assert_non_null(tl_thread_add(tl, 4200, tid, ts, TL_COMPUTE, comm));
+		if (t == 0 && workers) {
+			/* main starts the workers, then waits for them on a futex */
+			assert_int_equal(tl_transition(tl, 4200, tid, T0 + 3 * MS, TL_LOCK_WAIT), 0);
+			assert_int_equal(tl_transition(tl, 4200, tid, end - MS, TL_COMPUTE), 0);
+			continue;
+		}
+		for (unsigned i = 0; ts < end - 5 * MS; i++) {
+			enum tl_state st = cycle[lcg(&seed) % (sizeof(cycle) / sizeof(cycle[0]))];
+
+			assert_int_equal(tl_transition(tl, 4200, tid, ts, st), 0);
+			ts += 20000 + lcg(&seed) % (st == TL_IO_WAIT ? 4 * MS : MS);
+		}
+		assert_int_equal(tl_thread_exit(tl, tid, t ? ts : end, comm), 0);
+	}
+	if (uring)
+		for (uint64_t id = 1, ts = T0 + MS; ts < end - 10 * MS; id++, ts += 3 * MS) {
+			assert_int_equal(tl_io_begin(tl, id, ts), 0);
+			assert_int_equal(tl_io_end(tl, id, ts + 2 * MS), 0);
+		}
+	assert_int_equal(tl_finish(tl, T0, end), 0);
+	for (size_t i = 0; i < tl->nthreads; i++)
+		snprintf(tl->threads[i].role, sizeof(tl->threads[i].role), "%s",
+			 roles[tl->threads[i].tid - 4200]);
+	return tl;
+}
+
+/* Figures as the analysis would fill them; fixed numbers so the goldens do not depend on it. */
+static void fixture_run(struct an_run *run, const char *strat, unsigned workers, int variant)
+{
+	memset(run, 0, sizeof(*run));
+	snprintf(run->label, sizeof(run->label), "%s/warm", strat);
+	snprintf(run->strategy, sizeof(run->strategy), "%s", strat);
+	snprintf(run->cache, sizeof(run->cache), "warm");
+	run->tl = fixture_timeline(workers, variant == 2, 7u + (uint32_t)variant);
+	run->wall_ns = 200 * MS / (uint64_t)(variant + 1);
+	for (size_t i = 0; i < run->tl->nthreads; i++)
+		for (int s = 0; s < TL_NSTATES; s++)
+			run->states_ns[s] += run->tl->threads[i].state_ns[s];
+	run->ncpu = 2;
+	run->parallelism = 0.9 + variant * 0.4;
+	run->blocked_ns = 80 * MS;
+	run->cpu_overlap = 0.25 + 0.3 * variant;
+	run->cpu_overlap_ok = true;
+	run->io_ns = 120 * MS;
+	run->hidden_io = 0.3 + 0.2 * variant;
+	run->hidden_io_ok = true;
+	run->exposed_io_ns = 50 * MS;
+	run->hit_ratio = 1;
+	run->hit_ratio_ok = variant != 1;
+	run->speedup_vs_sync = variant + 1.0;
+	run->speedup_ok = true;
+	run->ideal_fraction = 0.5 + variant * 0.2;
+	run->ideal_ok = variant > 0;
+	run->c.lost_events = (uint64_t)variant * 3;
+	run->sample_hz = 99;
+	snprintf(run->headline, sizeof(run->headline),
+		 "%s: %.2f\xc3\x97 over sync \xe2\x80\x94 reads came from the page cache <100%%> & more",
+		 run->label, run->speedup_vs_sync);
+	run->nverdict = 2;
+	snprintf(run->verdict[0].rule, sizeof(run->verdict[0].rule), "page_cache");
+	snprintf(run->verdict[0].text, sizeof(run->verdict[0].text),
+		 "reads came from the page cache (hit 100%%, 97%% of read time on CPU copying)");
+	snprintf(run->verdict[1].rule, sizeof(run->verdict[1].rule), "lock");
+	snprintf(run->verdict[1].text, sizeof(run->verdict[1].text),
+		 "threads serialized on a lock (\"GIL\"): parallelism 1.02 with %u threads", workers);
+	fixture_stacks(run, strat, workers, variant);
+}
+
+static void fixture_report(struct an_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->version, sizeof(r->version), "test");
+	snprintf(r->kernel, sizeof(r->kernel), "6.18.0-test");
+	snprintf(r->workload, sizeof(r->workload), "md5dir");
+	snprintf(r->answer, sizeof(r->answer),
+		 "Threads cannot overlap these reads with hashing: they are page-cache copies done "
+		 "on the CPU. Evict the cache (--cache cold) or throttle the disk to see overlap.");
+	r->ncpu = 2;
+	r->nruns = 3;
+	r->runs = calloc(r->nruns, sizeof(*r->runs));
+	assert_non_null(r->runs);
+	fixture_run(&r->runs[0], "sync", 0, 0);
+	fixture_run(&r->runs[1], "threads", 3, 1);
+	fixture_run(&r->runs[2], "uring", 0, 2);
+}
+
+static void report_free(struct an_report *r)
+{
+	for (size_t i = 0; i < r->nruns; i++)
+		an_run_free(&r->runs[i]);
+	free(r->runs);
+}
+
+/* ---- renderer adapters for render_mem ---- */
+
+static int do_folded(FILE *f, const void *a)
+{
+	return rp_folded(f, a);
+}
+
+static int do_flame(FILE *f, const void *a)
+{
+	return rp_flame_svg(f, a, "threads/warm: on-CPU <test> & \"quotes\"", "samples");
+}
+
+static const struct an_stackset *diff_base;
+
+static int do_diff(FILE *f, const void *a)
+{
+	return rp_flame_diff_svg(f, diff_base, a, "threads/warm against sync/warm: on-CPU",
+				 "samples");
+}
+
+static int do_timeline(FILE *f, const void *a)
+{
+	return rp_timeline_svg(f, a);
+}
+
+static int do_html(FILE *f, const void *a)
+{
+	return rp_html(f, a);
+}
+
+/* ---- tests: renderers ---- */
+
+static void test_folded_golden(void **state)
+{
+	struct an_report *r = *state;
+	size_t len;
+	int ret;
+	char *out = render_mem(do_folded, &r->runs[1].oncpu, &len, &ret);
+
+	assert_int_equal(ret, 0);
+	golden("threads-oncpu.folded", out, len);
+	free(out);
+}
+
+/* Sorted frame by frame: a stack comes before its extensions, "a;b" before "a b". */
+static void test_folded_order(void **state)
+{
+	struct an_stackset s = {0};
+	size_t len;
+	int ret;
+	char *out;
+
+	(void)state;
+	assert_int_equal(an_stack_add(&s, "a b;c", 1), 0);
+	assert_int_equal(an_stack_add(&s, "a;b;c", 2), 0);
+	assert_int_equal(an_stack_add(&s, "a;b", 3), 0);
+	assert_int_equal(an_stack_add(&s, "a", 4), 0);
+	out = render_mem(do_folded, &s, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_string_equal(out, "a 4\na;b 3\na;b;c 2\na b;c 1\n");
+	free(out);
+	an_stackset_free(&s);
+}
+
+static void test_flame_golden(void **state)
+{
+	struct an_report *r = *state;
+	size_t len;
+	int ret;
+	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len, &ret);
+
+	assert_int_equal(ret, 0);
+	assert_well_formed("flame.svg", out, len);
+	golden("threads-oncpu.svg", out, len);
+	free(out);
+}
+
+static void test_flame_escaping(void **state)
+{
+	struct an_report *r = *state;
+	size_t len;
+	int ret;
+	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len, &ret);
+
+	assert_int_equal(ret, 0);
+	/* markup and quotes as entities, never raw */
+	assert_non_null(strstr(out, "tmpl&lt;int, std::vector&lt;T&gt;&amp;&gt;::run"));
+	assert_non_null(strstr(out, "say &quot;hi&quot; &amp; &#39;bye&#39;"));
+	assert_null(strstr(out, "vector<T>"));
+	assert_null(strstr(out, "\"hi\""));
+	/* UTF-8 as character references, invalid bytes visibly */
+	assert_non_null(strstr(out, "caf&#xE9;_&#x65E5;&#x672C;"));
+	assert_non_null(strstr(out, "bad\\xFF\\xFE_bytes"));
+	for (size_t i = 0; i < len; i++)
+		assert_true((unsigned char)out[i] < 0x80);
+	/* the title too */
+	assert_non_null(strstr(out, "on-CPU &lt;test&gt; &amp; &quot;quotes&quot;"));
+	free(out);
+}
+
+/* Widths are proportional to value; the 300 narrow frames are one box; time is kept. */
+static void test_flame_geometry(void **state)
+{
+	struct an_stackset s = {0};
+	char name[64];
+	size_t len;
+	int ret;
+	char *out;
+
+	(void)state;
+	assert_int_equal(an_stack_add(&s, "s;main;compute;big", 500000), 0);
+	assert_int_equal(an_stack_add(&s, "s;main;compute;half", 498500), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "s;main;compute;tiny%d", i);
+		assert_int_equal(an_stack_add(&s, name, 5), 0);
+	}
+	out = render_mem(do_flame, &s, &len, &ret);
+	assert_int_equal(ret, 0);
+	/* root spans the full width (1180 units), "big" just over half of it */
+	assert_non_null(strstr(out, "<title>all (1,000,000 samples, 100.00%)</title><rect x=\"10.00\""));
+	assert_non_null(strstr(out, "width=\"1180.00\""));
+	assert_non_null(strstr(out, "<title>big (500,000 samples, 50.00%)</title>"));
+	assert_non_null(strstr(out, "width=\"590.00\""));
+	assert_null(strstr(out, "tiny1"));
+	/* 300 x 0.0005%: one box of 0.15%, after the wide siblings */
+	assert_non_null(strstr(out, "<title>[300 narrow frames] (1,500 samples, 0.15%)</title>"
+				    "<rect x=\"1188.23\""));
+	free(out);
+	/* narrow frames adding up to less than the limit are not drawn; their time stays */
+	an_stackset_free(&s);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(an_stack_add(&s, "s;main;compute;big", 999400), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "s;main;compute;tiny%d", i);
+		assert_int_equal(an_stack_add(&s, name, 2), 0);
+	}
+	out = render_mem(do_flame, &s, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_null(strstr(out, "narrow frames"));
+	assert_non_null(strstr(out, "<title>compute (1,000,000 samples, 100.00%)</title>"));
+	an_stackset_free(&s);
+}
+
+static void test_flame_narrow_merged(void **state)
+{
+	struct an_report *r = *state;
+	size_t len;
+	int ret;
+	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len, &ret);
+
+	assert_int_equal(ret, 0);
+	assert_null(strstr(out, "tiny_fn_"));
+	assert_non_null(strstr(out, "[300 narrow frames] (300 samples"));
+	/* the deep stack is drawn to its leaf */
+	assert_non_null(strstr(out, "<title>recurse_139 "));
+	/* stable colors: the same state gets the shared palette color */
+	assert_non_null(strstr(out, rp_state_color(TL_IO_CPU)));
+	free(out);
+}
+
+static void test_flame_empty(void **state)
+{
+	struct an_stackset s = {0};
+	size_t len;
+	int ret;
+	char *out;
+
+	(void)state;
+	snprintf(s.unavailable, sizeof(s.unavailable), "stack capture disabled (--no-stacks)");
+	out = render_mem(do_flame, &s, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_well_formed("empty.svg", out, len);
+	assert_non_null(strstr(out, "No samples"));
+	assert_non_null(strstr(out, "stack capture disabled (--no-stacks)"));
+	golden("empty.svg", out, len);
+	free(out);
+	s.unavailable[0] = '\0';
+	s.errors = 12;
+	out = render_mem(do_flame, &s, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(out, "every stack was lost (12 failed captures"));
+	free(out);
+}
+
+static void test_flame_diff(void **state)
+{
+	struct an_report *r = *state;
+	size_t len;
+	int ret;
+	char *out;
+
+	diff_base = &r->runs[0].oncpu;
+	out = render_mem(do_diff, &r->runs[1].oncpu, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_well_formed("diff.svg", out, len);
+	golden("threads-vs-sync-oncpu.svg", out, len);
+	/* strategy and role frames are merged away: the states sit on the root */
+	assert_null(strstr(out, "<title>threads "));
+	assert_null(strstr(out, "<title>worker 1 "));
+	/* io_cpu grew (threads: 240 samples a worker vs 120), compute shrank: red and blue */
+	{
+		const char *io = strstr(out, "<title>io_cpu ");
+		const char *co = strstr(out, "<title>compute ");
+
+		assert_non_null(io);
+		assert_non_null(co);
+		assert_non_null(strstr(io, "fill=\"#f0"));
+		assert_true(strstr(io, "points)") != NULL);
+		assert_non_null(strstr(co, "; -"));
+	}
+	free(out);
+	/* no baseline: drawn, and says there is nothing to compare */
+	diff_base = NULL;
+	out = render_mem(do_diff, &r->runs[1].oncpu, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(out, "the baseline has no samples"));
+	free(out);
+}
+
+static void test_timeline_golden(void **state)
+{
+	struct an_report *r = *state;
+	size_t len;
+	int ret;
+	char *out;
+
+	for (size_t i = 0; i < r->nruns; i++) {
+		char name[64];
+
+		out = render_mem(do_timeline, &r->runs[i], &len, &ret);
+		assert_int_equal(ret, 0);
+		snprintf(name, sizeof(name), "timeline-%s.svg", r->runs[i].strategy);
+		assert_well_formed(name, out, len);
+		golden(name, out, len);
+		/* a lane per thread, plus I/O and threads on CPU */
+		assert_int_equal(count(out, "class=\"tl-lab\""), r->runs[i].tl->nthreads + 2);
+		assert_non_null(strstr(out, ">worker 1 (4201)<") ? out : (r->runs[i].tl->nthreads > 1 ? NULL : out));
+		free(out);
+	}
+}
+
+/* Lanes stay small however many spans: at most one rectangle per column and state. */
+static void test_timeline_bounded(void **state)
+{
+	struct an_run run;
+	struct tl_timeline *tl = tl_new();
+	uint64_t ts = T0;
+	size_t len;
+	int ret;
+	char *out;
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	assert_non_null(tl);
+	assert_non_null(tl_thread_add(tl, 1, 1, ts, TL_COMPUTE, "busy"));
+	for (int i = 0; i < 200000; i++, ts += 5000)
+		assert_int_equal(tl_transition(tl, 1, 1, ts, i % 2 ? TL_IO_CPU : TL_COMPUTE), 0);
+	assert_int_equal(tl_finish(tl, T0, ts), 0);
+	run.tl = tl;
+	run.ncpu = 1;
+	snprintf(run.label, sizeof(run.label), "flood");
+	out = render_mem(do_timeline, &run, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_true(len < 200 * 1024);
+	assert_well_formed("flood.svg", out, len);
+	free(out);
+	tl_free(tl);
+
+	/* no timeline at all: still an SVG that says so */
+	memset(&run, 0, sizeof(run));
+	out = render_mem(do_timeline, &run, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(out, "no timeline"));
+	assert_well_formed("none.svg", out, len);
+	free(out);
+}
+
+static void test_html_golden(void **state)
+{
+	struct an_report *r = *state;
+	size_t len;
+	int ret;
+	char *out = render_mem(do_html, r, &len, &ret);
+
+	assert_int_equal(ret, 0);
+	/* polyglot: the whole page is well-formed XML too */
+	assert_well_formed("report.html", out, len);
+	golden("report.html", out, len);
+	assert_null(strstr(out, "src=\"http"));
+	assert_null(strstr(out, "href=\"http"));
+	/* headline and verdict escaped; every run has its graphs; diff only against sync */
+	assert_non_null(strstr(out, "page cache &lt;100%&gt; &amp; more"));
+	assert_non_null(strstr(out, "(&quot;GIL&quot;)"));
+	assert_int_equal(count(out, "class=\"fg\""), 3 * 3 + 2);
+	assert_int_equal(count(out, "class=\"tl\""), 3);
+	assert_int_equal(count(out, "data-tab=\"diff\">Diff vs sync"), 2);
+	assert_true(len < 2 * 1024 * 1024);
+	free(out);
+}
+
+static void test_xml_escape(void **state)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	/* overlong '/', a lone continuation byte, a surrogate, U+FFFE, a control character */
+	rp_xml(f, "a\xc0\xaf" "b\x80" "c\xed\xa0\x80" "d\xef\xbf\xbe" "e\x01" "f\xf0\x9f\x94\xa5", SIZE_MAX);
+	fclose(f);
+	assert_string_equal(buf, "a\\xC0\\xAFb\\x80c\\xED\\xA0\\x80d\\xEF\\xBF\\xBEe?f&#x1F525;");
+	free(buf);
+}
+
+/* ---- tests: symbolizer ---- */
+
+int main(int argc, char **argv);
+
+__attribute__((noinline)) int flame_test_leaf_fn(int x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x * 3 + 1;
+}
+
+__attribute__((noinline)) int flame_test_caller_fn(int x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return flame_test_leaf_fn(x) + 2;
+}
+
+static void test_sym_own_function(void **state)
+{
+	struct sym *s = sym_new();
+	struct tr_stack st;
+	char out[4096];
+	int n;
+
+	(void)state;
+	assert_non_null(s);
+	memset(&st, 0, sizeof(st));
+	st.pid = (uint32_t)getpid();
+	st.tid = st.pid;
+	st.nuser = 2;
+	st.nkern = 0;
+	/* leaf: an address inside the function; caller: a return address into it */
+	st.uips[0] = (uint64_t)(uintptr_t)flame_test_leaf_fn + 1;
+	st.uips[1] = (uint64_t)(uintptr_t)flame_test_caller_fn + 4;
+	sym_pid_seen(s, (pid_t)st.pid);
+	n = sym_fold(s, &st, "strat;main;compute", out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, strlen(out));
+	/* root first; no entry frame at the root, so the stack is marked truncated */
+	assert_string_equal(out, "strat;main;compute;[truncated];flame_test_caller_fn;flame_test_leaf_fn");
+
+	/* a stack reaching main is complete; frames are root first */
+	st.uips[1] = (uint64_t)(uintptr_t)main + 4;
+	n = sym_fold(s, &st, "", out, sizeof(out));
+	assert_true(n > 0);
+	assert_string_equal(out, "main;flame_test_leaf_fn");
+	sym_free(s);
+}
+
+static void test_sym_kallsyms(void **state)
+{
+	char line[512], name[256], type, out[1024];
+	uint64_t addr = 0;
+	struct tr_stack st;
+	struct sym *s;
+	FILE *f;
+
+	(void)state;
+	f = fopen("/proc/kallsyms", "r");
+	if (!f)
+		skip();
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) == 3 &&
+		    !strcmp(name, "vfs_read") && (type == 'T' || type == 't'))
+			break;
+	fclose(f);
+	if (!addr) {
+		print_message("kallsyms addresses are hidden (not root, kptr_restrict): skipped\n");
+		skip();
+	}
+	s = sym_new();
+	assert_non_null(s);
+	memset(&st, 0, sizeof(st));
+	st.pid = (uint32_t)getpid();
+	st.nkern = 2;
+	st.kips[0] = addr + 16;	/* leaf: inside vfs_read */
+	st.kips[1] = addr + 1;	/* a return address just past its start: still vfs_read */
+	assert_true(sym_fold(s, &st, "x", out, sizeof(out)) > 0);
+	assert_string_equal(out, "x;vfs_read_[k];vfs_read_[k]");
+	/* not a kernel address: named as such, never a bare number */
+	st.nkern = 1;
+	st.kips[0] = 0x1000;
+	assert_true(sym_fold(s, &st, "x", out, sizeof(out)) > 0);
+	assert_string_equal(out, "x;[kernel]_[k]");
+	sym_free(s);
+}
+
+static void test_sym_bad_input(void **state)
+{
+	struct sym *s = sym_new();
+	struct tr_stack st;
+	char out[4096], small[160];
+	void *anon;
+	pid_t pid;
+	int n;
+
+	(void)state;
+	assert_non_null(s);
+	memset(&st, 0, sizeof(st));
+
+	/* JIT-like code: anonymous executable memory */
+	anon = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(anon != MAP_FAILED);
+	st.pid = (uint32_t)getpid();
+	st.nuser = 3;
+	st.uips[0] = (uint64_t)(uintptr_t)anon + 100;
+	st.uips[1] = (uint64_t)(uintptr_t)anon + 200;
+	st.uips[2] = (uint64_t)(uintptr_t)main + 4;
+	assert_true(sym_fold(s, &st, "", out, sizeof(out)) > 0);
+	assert_string_equal(out, "main;[anon]");
+	munmap(anon, 4096);
+
+	/* a broken frame-pointer chain: the junk link ends the stack, marked */
+	st.nuser = 2;
+	st.uips[0] = (uint64_t)(uintptr_t)flame_test_leaf_fn + 1;
+	st.uips[1] = 0x10;
+	assert_true(sym_fold(s, &st, "", out, sizeof(out)) > 0);
+	assert_string_equal(out, "[truncated];flame_test_leaf_fn");
+
+	/* very deep: cut on the leaf side, marked, never past len */
+	st.nuser = 127;
+	for (int i = 0; i < 127; i++)
+		st.uips[i] = (uint64_t)(uintptr_t)flame_test_leaf_fn + 1;
+	st.uips[126] = (uint64_t)(uintptr_t)main + 4;
+	n = sym_fold(s, &st, "p", small, sizeof(small));
+	assert_true(n > 0 && (size_t)n < sizeof(small));
+	assert_int_equal((size_t)n, strlen(small));
+	assert_non_null(strstr(small, "p;main;flame_test_leaf_fn;"));
+	assert_non_null(strstr(small, ";[deeper frames cut]"));
+	assert_int_equal(sym_fold(s, &st, "a-prefix-longer-than-the-buffer", small, 8), -ENOSPC);
+
+	/* a process that exited before anyone looked at it */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	st.pid = (uint32_t)pid;
+	st.nuser = 2;
+	st.uips[0] = 0x401000;
+	st.uips[1] = 0x401100;
+	assert_true(sym_fold(s, &st, "", out, sizeof(out)) > 0);
+	assert_string_equal(out, "[unknown]");
+
+	/* no stack at all */
+	st.nuser = -14;
+	st.nkern = -14;
+	assert_true(sym_fold(s, &st, "p", out, sizeof(out)) > 0);
+	assert_string_equal(out, "p;[no stack]");
+	sym_free(s);
+}
+
+/* Where this process's own copy of flame_test_leaf_fn is, as an ELF address. */
+static uint64_t own_leaf_offset(uint64_t *addr)
+{
+	Dl_info di;
+
+	assert_true(dladdr((void *)(uintptr_t)flame_test_leaf_fn, &di) != 0);
+	*addr = (uint64_t)(uintptr_t)flame_test_leaf_fn;
+	return *addr - (uint64_t)(uintptr_t)di.dli_fbase;
+}
+
+/*
+ * A stripped copy of this test binary, deleted while it runs and symbolized after it
+ * exited: its frames are module+offset (the ELF address), never a bare address.
+ */
+static void test_sym_stripped_deleted(void **state)
+{
+	char dir[] = "/tmp/test_flame-XXXXXX", exe[PATH_MAX], cmd[PATH_MAX * 2 + 64];
+	char out[4096], want[128], rfd[16], wfd[16];
+	uint64_t got[2];
+	struct tr_stack st;
+	struct sym *s;
+	int down[2], up[2];
+	pid_t pid;
+
+	(void)state;
+	if (system("command -v strip >/dev/null 2>&1") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(exe, sizeof(exe), "%s/stripped", dir);
+	snprintf(cmd, sizeof(cmd), "cp /proc/%d/exe '%s' && strip '%s'", (int)getpid(), exe, exe);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(pipe(down), 0);
+	assert_int_equal(pipe(up), 0);
+	snprintf(rfd, sizeof(rfd), "%d", down[0]);
+	snprintf(wfd, sizeof(wfd), "%d", up[1]);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(down[1]);
+		close(up[0]);
+		execl(exe, exe, "--child", rfd, wfd, (char *)NULL);
+		_exit(127);
+	}
+	close(down[0]);
+	close(up[1]);
+	/* the child says where its function is, then waits for us to close the pipe */
+	assert_int_equal(read(up[0], got, sizeof(got)), (ssize_t)sizeof(got));
+	close(up[0]);
+	assert_int_equal(unlink(exe), 0);
+	assert_int_equal(rmdir(dir), 0);
+	s = sym_new();
+	assert_non_null(s);
+	sym_pid_seen(s, pid);	/* maps captured while it runs, its file already deleted */
+	close(down[1]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	memset(&st, 0, sizeof(st));
+	st.pid = (uint32_t)pid;
+	st.nuser = 1;
+	st.uips[0] = got[0] + 1;
+	assert_true(sym_fold(s, &st, "", out, sizeof(out)) > 0);
+	snprintf(want, sizeof(want), "[truncated];stripped+0x%" PRIx64, got[1] + 1);
+	assert_string_equal(out, want);
+	sym_free(s);
+}
+
+static int setup(void **state)
+{
+	struct an_report *r = calloc(1, sizeof(*r));
+	const char *src = getenv("IOTRACE_SRCDIR");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (!r)
+		return -1;
+	/* tests run from the repository root (run-tests.sh); else find it from build/tests/ */
+	if (src) {
+		snprintf(golden_dir, sizeof(golden_dir), "%s/tests/golden/flame", src);
+	} else if (access("tests/golden/flame", F_OK) == 0) {
+		snprintf(golden_dir, sizeof(golden_dir), "tests/golden/flame");
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0)
+			return -1;
+		exe[n] = '\0';
+		snprintf(golden_dir, sizeof(golden_dir), "%s/../../tests/golden/flame", dirname(exe));
+	}
+	fixture_report(r);
+	*state = r;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	report_free(*state);
+	free(*state);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_folded_golden),
+		cmocka_unit_test(test_folded_order),
+		cmocka_unit_test(test_flame_golden),
+		cmocka_unit_test(test_flame_escaping),
+		cmocka_unit_test(test_flame_geometry),
+		cmocka_unit_test(test_flame_narrow_merged),
+		cmocka_unit_test(test_flame_empty),
+		cmocka_unit_test(test_flame_diff),
+		cmocka_unit_test(test_timeline_golden),
+		cmocka_unit_test(test_timeline_bounded),
+		cmocka_unit_test(test_html_golden),
+		cmocka_unit_test(test_xml_escape),
+		cmocka_unit_test(test_sym_own_function),
+		cmocka_unit_test(test_sym_kallsyms),
+		cmocka_unit_test(test_sym_bad_input),
+		cmocka_unit_test(test_sym_stripped_deleted),
+	};
+
+	/* test_sym_stripped_deleted runs a stripped copy of this binary as its target */
+	if (argc == 4 && !strcmp(argv[1], "--child")) {
+		uint64_t v[2];
+		char c;
+
+		v[1] = own_leaf_offset(&v[0]);
+		if (write(atoi(argv[3]), v, sizeof(v)) != (ssize_t)sizeof(v))
+			return 1;
+		close(atoi(argv[3]));
+		while (read(atoi(argv[2]), &c, 1) > 0)
+			;
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
