@@ -1,0 +1,172 @@
+// report_browser.js - opens report.html (and flame SVGs) in headless /usr/bin/chromium: screenshot,
+// no console errors, a click on a flame frame zooms it to the full width, search, tabs.
+//
+//   node tests/js/report_browser.js REPORT.html SCREENSHOT.png [FLAME.svg ...]
+//
+// Prints one JSON object with what it saw; exits 1 when a check failed, 2 when it could not run.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = process.env.IOTRACE_CHROMIUM || '/usr/bin/chromium';
+// Fixed flags: headless, no sandbox (root in a container), nothing that talks to the network.
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+	'--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function check(result, ok, what) {
+	result.checks.push({ ok: !!ok, what });
+	if (!ok)
+		result.failed.push(what);
+}
+
+// Collect every console error, uncaught exception and failed request of a page.
+function watch(page, result) {
+	page.on('console', (m) => {
+		if (m.type() === 'error')
+			result.console_errors.push(m.text());
+	});
+	page.on('pageerror', (e) => result.console_errors.push(String(e)));
+	page.on('requestfailed', (r) => result.console_errors.push('request failed: ' + r.url()));
+	page.on('request', (r) => {
+		if (!r.url().startsWith('file:') && !r.url().startsWith('data:'))
+			result.external_requests.push(r.url());
+	});
+}
+
+// Click the widest frame of depth >= 3 that is not full width, by mouse, and read back its rect.
+async function clickZoom(page, svgSel, result, label) {
+	const target = await page.evaluate((sel) => {
+		const svg = document.querySelector(sel);
+		if (!svg || !svg.fgF)
+			return null;
+		const W = +svg.getAttribute('data-w');
+		const root = svg.fgF[0];
+		let best = -1;
+		svg.fgF.forEach((f, i) => {
+			const depth = Math.round((root.y - f.y) / 16);
+			if (depth >= 3 && f.w < W * 0.9 && f.w > 40 && (best < 0 || f.w > svg.fgF[best].w))
+				best = i;
+		});
+		if (best < 0)
+			return null;
+		const f = svg.fgF[best];
+		f.r.scrollIntoView({ block: 'center' });
+		return { i: best, name: f.n, w: f.w, W };
+	}, svgSel);
+	check(result, target, label + ': a frame to click');
+	if (!target)
+		return;
+	const box = await page.evaluate(({ sel, i }) => {
+		const r = document.querySelector(sel).fgF[i].r.getBoundingClientRect();
+		return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+	}, { sel: svgSel, i: target.i });
+	await page.mouse.click(box.x, box.y);
+	const after = await page.evaluate(({ sel, i }) => {
+		const svg = document.querySelector(sel);
+		const f = svg.fgF[i];
+		const hidden = svg.fgF.filter((g) => g.g.style.display === 'none').length;
+		return { w: +f.r.getAttribute('width'), x: +f.r.getAttribute('x'),
+			L: +svg.getAttribute('data-l'), hidden,
+			reset: svg.getElementsByClassName('fg-reset')[0].style.display !== 'none' };
+	}, { sel: svgSel, i: target.i });
+	result.zoom[label] = { frame: target.name, width_before: target.w, width_after: after.w };
+	check(result, Math.abs(after.w - target.W) < 0.01 && Math.abs(after.x - after.L) < 0.01,
+		label + ': clicked frame "' + target.name + '" zoomed to the full width');
+	check(result, after.hidden > 0, label + ': frames outside the zoomed one are hidden');
+	check(result, after.reset, label + ': "Reset zoom" is offered');
+	// search: highlight and the matched share
+	const matched = await page.evaluate(({ sel, name }) => {
+		const svg = document.querySelector(sel);
+		const share = svg.fgSearch(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+		return { share, text: svg.getElementsByClassName('fg-matched')[0].textContent };
+	}, { sel: svgSel, name: target.name });
+	check(result, matched.share > 0 && /^Matched: /.test(matched.text),
+		label + ': search highlights "' + target.name + '" (' + matched.text + ')');
+	// reset
+	await page.evaluate((sel) => {
+		const svg = document.querySelector(sel);
+		svg.getElementsByClassName('fg-reset')[0].dispatchEvent(new MouseEvent('click', { bubbles: true }));
+	}, svgSel);
+	const back = await page.evaluate(({ sel, i }) =>
+		+document.querySelector(sel).fgF[i].r.getAttribute('width'), { sel: svgSel, i: target.i });
+	check(result, Math.abs(back - target.w) < 0.01, label + ': reset zoom restores the width');
+}
+
+async function main() {
+	const [html, shot, ...svgs] = process.argv.slice(2);
+	if (!html || !shot) {
+		console.error('usage: report_browser.js REPORT.html SCREENSHOT.png [FLAME.svg ...]');
+		process.exit(2);
+	}
+	const result = { checks: [], failed: [], console_errors: [], external_requests: [], zoom: {},
+		screenshot: path.resolve(shot) };
+	const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'iotrace-chromium-'));
+	let ctx;
+	try {
+		ctx = await chromium.launchPersistentContext(profile, {
+			executablePath: CHROMIUM, headless: true, args: ARGS,
+			viewport: { width: 1366, height: 768 }, // a laptop screen
+		});
+		const page = await ctx.newPage();
+		watch(page, result);
+		await page.goto('file://' + path.resolve(html), { waitUntil: 'load' });
+		result.title = await page.title();
+		await page.screenshot({ path: shot });
+		await page.screenshot({ path: shot.replace(/\.png$/, '') + '-full.png', fullPage: true });
+
+		const layout = await page.evaluate(() => ({
+			width: document.documentElement.scrollWidth,
+			runs: document.querySelectorAll('details.run').length,
+			flames: document.querySelectorAll('svg.fg').length,
+			timelines: document.querySelectorAll('svg.tl').length,
+			rows: document.querySelectorAll('table tr').length,
+		}));
+		result.layout = layout;
+		check(result, layout.width <= 1366, 'no horizontal scrolling at 1366 px (' + layout.width + ')');
+		check(result, layout.runs > 0 && layout.timelines === layout.runs, 'a timeline per run');
+		check(result, layout.flames >= 3 * layout.runs, 'flame graphs for every run');
+
+		// a click on a frame of the first run's wall-clock graph zooms it
+		await clickZoom(page, 'details.run .panel.on svg.fg', result, 'report.html');
+
+		// the tabs switch graphs
+		const tab = await page.$('details.run .tabs button[data-tab="oncpu"]');
+		check(result, tab, 'an On-CPU tab');
+		if (tab) {
+			await tab.click();
+			const shown = await page.evaluate(() => {
+				const p = document.querySelector('details.run .panel[data-tab="oncpu"]');
+				return p && getComputedStyle(p).display !== 'none';
+			});
+			check(result, shown, 'the On-CPU tab shows its graph');
+		}
+		await page.close();
+
+		// standalone SVG files: the same script runs as the document's own
+		for (const svg of svgs) {
+			const p = await ctx.newPage();
+			watch(p, result);
+			await p.goto('file://' + path.resolve(svg), { waitUntil: 'load' });
+			await clickZoom(p, 'svg', result, path.basename(svg));
+			await p.close();
+		}
+		check(result, result.console_errors.length === 0,
+			'no console errors (' + result.console_errors.join(' | ') + ')');
+		check(result, result.external_requests.length === 0,
+			'no external requests (' + result.external_requests.join(' ') + ')');
+	} catch (e) {
+		result.error = String(e && e.stack || e);
+		result.failed.push('browser run failed: ' + String(e));
+	} finally {
+		if (ctx)
+			await ctx.close();
+		fs.rmSync(profile, { recursive: true, force: true });
+	}
+	console.log(JSON.stringify(result, null, 1));
+	process.exit(result.error ? 2 : result.failed.length ? 1 : 0);
+}
+
+main();
