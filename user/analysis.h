@@ -20,7 +20,7 @@
  */
 
 #define AN_MAX_CPUS 256
-#define AN_MAX_VERDICT 8
+#define AN_MAX_VERDICT 12	/* room for every rule of an_rules[] at once */
 
 /* What the tracer counted for one run, besides the timeline. */
 struct an_counters {
@@ -42,6 +42,8 @@ struct an_thread {
 	char role[32];
 	uint64_t lifetime_ns;
 	uint64_t states_ns[TL_NSTATES];
+	uint64_t reads, bytes_read, ctx_switches; /* as the tracer attached them to tl_thread */
+	uint64_t gap_ns;	/* part of the lifetime whose transitions were lost */
 };
 
 /* Folded stacks: frames "a;b;c" root first, value in samples (on-CPU) or ns (off-CPU). */
@@ -56,9 +58,16 @@ struct an_stackset {
 	uint64_t total;		/* sum of values */
 	uint64_t errors;	/* stacks lost: map collisions, truncation, failed captures */
 	char unavailable[128];	/* non-empty: why there are none (e.g. "stacks disabled") */
+	/* private to analysis.c: hash index over v */
+	uint32_t *hidx;
+	size_t hcap, hn;
 };
 
-/* Add value to the stack (merging an existing identical one). 0 or -ENOMEM. */
+/*
+ * Add value to the stack (merging an existing identical one, found by hash). 0 or -ENOMEM.
+ * v may be appended to by hand between calls (the index is rebuilt when n moved); reorder
+ * it only after the last an_stack_add, or identical stacks may no longer merge.
+ */
 int an_stack_add(struct an_stackset *s, const char *frames, uint64_t value);
 void an_stackset_free(struct an_stackset *s);
 
@@ -67,6 +76,18 @@ struct an_verdict {
 	char text[512];
 };
 
+/*
+ * One traced run. an_run_compute fills the measurements (integers, from the timeline and
+ * counters) and derives the ratios (an_run_derive); an_report_finish adds what needs the
+ * other runs (speedup, ideal bound) and the verdict. The caller's fields (label, strategy,
+ * cache, exit_status, resident_before, stacks, sample_hz) are never touched by them.
+ *
+ * Verdict: verdict[] holds every rule of an_rules[] that fired, in table order, each
+ * text a sentence with its evidence numbers. headline is the run's one line: label,
+ * speedup vs sync and % of ideal, then the first (up to two) causes that fired, e.g.
+ * "threads/warm: 1.02× over sync (51% of ideal 2.00×) — reads came from the page cache
+ * (hit 100%, 97% of read time on CPU copying); ...".
+ */
 struct an_run {
 	char label[64];		/* "threads/warm" */
 	char strategy[32];
@@ -78,16 +99,19 @@ struct an_run {
 	size_t nthreads;
 
 	uint64_t blocked_ns;	/* |U_blocked| */
+	uint64_t blocked_busy_ns; /* |U_blocked ∩ U_busy| (the numerator of cpu_overlap) */
 	double cpu_overlap;	/* |U_blocked ∩ U_busy| / |U_blocked| */
 	bool cpu_overlap_ok;	/* false when blocked_ns == 0 (JSON null) */
 	uint64_t io_ns;		/* |U_io| */
 	double hidden_io;
-	bool hidden_io_ok;
-	uint64_t exposed_io_ns;
+	bool hidden_io_ok;	/* false when io_ns == 0 */
+	uint64_t exposed_io_ns;	/* |U_io \ U_cpu|; hidden_io = 1 - exposed / io_ns */
+	uint64_t computing_ns;	/* |U_cpu|: wall time with at least one thread in compute */
 
 	double parallelism;	/* on-CPU thread-ns / wall */
 	unsigned ncpu;
 	double concurrency[AN_MAX_CPUS + 1]; /* share of wall with k threads on CPU, k=0..ncpu */
+	uint64_t concurrency_ns[AN_MAX_CPUS + 1]; /* the same in ns (last bin: >= ncpu) */
 
 	struct an_counters c;	/* reads, bytes, page cache, block, uring, lost */
 	double hit_ratio;	/* 1 - pcache_insert_bytes / bytes_read, clamped to [0,1] */
@@ -95,15 +119,38 @@ struct an_run {
 	double device_rate;	/* block bytes / block busy s */
 	bool device_rate_ok;
 	double runnable_share;	/* runnable ns / (on-CPU + runnable ns) */
+	bool runnable_share_ok;	/* false when no thread was ever on CPU or runnable */
+	double read_oncpu_share; /* io_cpu / (io_cpu + io_wait): read time spent on CPU */
+	bool read_oncpu_share_ok; /* false when no time was spent in reads */
+	uint64_t switches;	/* switch-outs (on CPU -> off) seen in the timeline */
+	uint64_t gaps_ns;	/* thread-time whose transitions were lost (tl->gaps_ns) */
+	double resident_before;	/* caller's: share of the dataset cached before the run, <0 unknown */
 
 	double speedup_vs_sync;	/* sync wall / this wall */
-	bool speedup_ok;
-	double ideal_fraction;	/* (speedup - 1) / (ideal speedup - 1), or speedup/ideal */
+	bool speedup_ok;	/* false without a sync run of the same cache mode */
+	/*
+	 * The ideal bound, from the sync run of the same cache mode:
+	 *   ideal wall = max(ideal_cpu_ns, ideal_dev_ns)
+	 *   ideal_cpu_ns = sync's on-CPU time (compute + io_cpu) / ncpu
+	 *   ideal_dev_ns = ideal_dev_bytes / ideal_dev_rate, where the bytes are sync's block
+	 *     bytes (page-cache insertions if block I/O was not traced) and the rate the best
+	 *     achieved in the report (an_report.device_rate_best), capped by the throttle.
+	 * ideal_speedup = sync wall / ideal wall; ideal_fraction = speedup / ideal_speedup
+	 * (= ideal wall / this wall). ideal_ok is false when a needed input is unavailable
+	 * (no sync run, device bytes or rate unknown while bytes came from the device).
+	 */
+	double ideal_fraction;
 	bool ideal_ok;
 	uint64_t ideal_wall_ns;	/* of the sync run of the same cache mode */
+	double ideal_speedup;
+	uint64_t ideal_cpu_ns, ideal_dev_ns;
+	bool ideal_dev_ok;	/* the device term is known (0 when no bytes came from it) */
+	uint64_t ideal_dev_bytes;
+	double ideal_dev_rate;	/* bytes/s used for ideal_dev_ns; 0 when unknown */
 
 	struct an_verdict verdict[AN_MAX_VERDICT];
 	size_t nverdict;
+	char headline[512];
 
 	/* stacks: first frames are strategy;role;state (see reports) */
 	struct an_stackset oncpu, offcpu;
@@ -121,27 +168,55 @@ struct an_report {
 	char **command;		/* trace only, NULL-terminated */
 	struct an_run *runs;
 	size_t nruns;
+	uint64_t throttle_bps;	/* --throttle read limit in bytes/s, 0 = none (caller's) */
+	/* best block bytes / block busy over the runs (those moving >= 1 MiB if any did) */
+	double device_rate_best;
+	bool device_rate_best_ok;
 	char answer[1024];	/* closing answer to the original question (md5dir) */
 };
 
-/* Fill run metrics from a finished timeline and counters. 0 or -errno. */
+/*
+ * Fill run metrics from a finished timeline and counters (c may be NULL: all counters
+ * unavailable). On success the run owns tl (run->tl, freed by an_run_free) even though
+ * it is passed const. Threads with no lifetime in the window are left out of
+ * run->threads. 0, or -EINVAL (tl not finished, ncpu 0) / -ENOMEM.
+ */
 int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 		   const struct an_counters *c, unsigned ncpu);
-/* Cross-run figures: speedup vs sync, ideal bound, verdicts, the closing answer. */
+/*
+ * Recompute every ratio of the run from its integer fields (wall, states, blocked_ns,
+ * blocked_busy_ns, io_ns, exposed_io_ns, concurrency_ns, ncpu, counters): for loaders of
+ * saved runs, so re-rendering gives the same figures. an_run_compute calls it.
+ */
+void an_run_derive(struct an_run *run);
+/* Cross-run figures: speedup vs sync, ideal bound, verdicts + headlines, the closing
+ * answer. Idempotent. 0 or -EINVAL. */
 int an_report_finish(struct an_report *rep);
+/* The sync run with the same cache mode as run (run itself if it is one), or NULL. */
+const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run);
 void an_run_free(struct an_run *run);
 void an_report_free(struct an_report *rep);
 
 /* ---- verdict rules (one table in verdict.c) ---- */
 struct an_rule {
 	const char *id;
-	/* fills text and returns true when the rule holds for run (sync = same-cache sync run or NULL) */
+	/*
+	 * Fills text with the finding and its evidence, lower case, no final period (it is
+	 * also a headline clause), and returns true when the rule holds for run (sync =
+	 * same-cache sync run or NULL; rep may be NULL). A rule whose input is unavailable
+	 * does not fire.
+	 */
 	bool (*fires)(const struct an_run *run, const struct an_run *sync, const struct an_report *rep,
 		      char *text, size_t len);
+	const char *advice;	/* what it means, appended to the verdict text; may be NULL */
+	bool cause;		/* may appear in the headline (false: notes on data quality) */
 };
 extern const struct an_rule an_rules[];
 extern const size_t an_nrules;
-/* Evaluate all rules for one run into run->verdict. */
+/* Evaluate all rules for one run into run->verdict ("Finding — advice.") and headline. */
 void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct an_report *rep);
+/* The closing answer for a report (md5dir: can threads overlap disk reads with compute
+ * here, and what would it take), from the runs' numbers; "" when there is nothing to say. */
+void an_answer(const struct an_report *rep, char *buf, size_t len);
 
 #endif /* IOTRACE_ANALYSIS_H */

@@ -1,0 +1,465 @@
+/* test_analysis.c - per-run metrics, the ideal bound and speedups on synthetic runs, hand-computed. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analysis.h"
+
+#define EPS 1e-9
+
+/* cmocka 1.1 compares floats only: doubles with their values in the failure message */
+static void near(double a, double b, double eps, const char *expr, int line)
+{
+	if (!(fabs(a - b) <= eps)) {
+		print_error("line %d: %s = %.15g, expected %.15g (±%g)\n", line, expr, a, b, eps);
+		fail();
+	}
+}
+#define assert_near(a, b, eps) near((a), (b), (eps), #a, __LINE__)
+
+/*
+ * Three threads, window [0, 100):
+ *   M (main): compute [0,10), lock_wait [10,100)                      (joins)
+ *   A: runnable [10,12) compute [12,30) io_cpu [30,35) io_wait [35,60)
+ *      io_cpu [60,62) compute [62,90), exits at 90
+ *   B: runnable [10,15) io_cpu [15,20) io_wait [20,50) io_cpu [50,55)
+ *      compute [55,80) runnable [80,85) compute [85,100)
+ *   an io_uring request in flight [64,75) that nobody blocks on.
+ *
+ * Per state (thread-ns): compute 10+46+40 = 96, io_cpu 7+10 = 17, io_wait 25+30 = 55,
+ * lock_wait 90, runnable 2+10 = 12; sum 270 = lifetimes 100+80+90.
+ *
+ * Segment by segment (threads on CPU; blocked = some io_wait; io = some io_cpu/io_wait
+ * or the request; cpu = some compute):
+ *   [0,10) 1 | [10,12) 0 | [12,15) 1 | [15,20) 2 io cpu | [20,30) 1 blocked io cpu
+ *   [30,35) 1 blocked io | [35,50) 0 blocked io | [50,55) 1 blocked io
+ *   [55,60) 1 blocked io cpu | [60,62) 2 io cpu | [62,64) 2 | [64,75) 2 io cpu
+ *   [75,80) 2 | [80,85) 1 | [85,90) 2 | [90,100) 1
+ * U_blocked = [20,60) = 40; busy in it: [20,35) + [50,60) = 25  -> overlap 25/40 = 0.625
+ * U_io = [15,62) + [64,75) = 58; with compute: [15,30) + [55,62) + [64,75) = 33
+ *   -> hidden 33/58, exposed 25 ([30,55))
+ * histogram (ncpu 2): k=0 2+15 = 17, k=2 5+2+2+11+5+5 = 30, k=1 100-17-30 = 53
+ * parallelism (96+17)/100 = 1.13; runnable share 12/125; read on CPU 17/72
+ * switch-outs: M at 10, A at 35, B at 20 and 80 = 4
+ */
+static struct tl_timeline *scenario(void)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	t = tl_thread_add(tl, 100, 100, 0, TL_COMPUTE, "md5dir");
+	assert_non_null(t);
+	snprintf(t->role, sizeof(t->role), "main");
+	assert_int_equal(tl_transition(tl, 100, 100, 10, TL_LOCK_WAIT), 0);
+
+	t = tl_thread_add(tl, 100, 101, 10, TL_RUNNABLE, "worker");
+	assert_non_null(t);
+	snprintf(t->role, sizeof(t->role), "worker 1");
+	t->reads = 2;
+	t->bytes_read = 600;
+	assert_int_equal(tl_transition(tl, 100, 101, 12, TL_COMPUTE), 0);
+	assert_int_equal(tl_transition(tl, 100, 101, 30, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 100, 101, 35, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 100, 101, 60, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 100, 101, 62, TL_COMPUTE), 0);
+	assert_int_equal(tl_thread_exit(tl, 101, 90, NULL), 0);
+
+	t = tl_thread_add(tl, 100, 102, 10, TL_RUNNABLE, "worker");
+	assert_non_null(t);
+	snprintf(t->role, sizeof(t->role), "worker 2");
+	assert_int_equal(tl_transition(tl, 100, 102, 15, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 100, 102, 20, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 100, 102, 50, TL_IO_CPU), 0);
+	assert_int_equal(tl_transition(tl, 100, 102, 55, TL_COMPUTE), 0);
+	assert_int_equal(tl_transition(tl, 100, 102, 80, TL_RUNNABLE), 0);
+	assert_int_equal(tl_transition(tl, 100, 102, 85, TL_COMPUTE), 0);
+
+	assert_int_equal(tl_io_begin(tl, 0xabc, 64), 0);
+	assert_int_equal(tl_io_end(tl, 0xabc, 75), 0);
+	/* a thread entirely before the window is left out of run->threads */
+	assert_non_null(tl_thread_add(tl, 100, 103, 0, TL_COMPUTE, "gone"));
+	assert_int_equal(tl_thread_exit(tl, 103, 0, NULL), 0);
+	assert_int_equal(tl_finish(tl, 0, 100), 0);
+	return tl;
+}
+
+static void test_run_metrics(void **state)
+{
+	struct an_counters c = {
+		.reads = 4, .bytes_read = 1000, .pcache_insert_bytes = 250, .pcache_ok = true,
+		.block_bytes = 4000, .block_busy_ns = 2000, .block_ok = true,
+	};
+	struct an_run run;
+	struct tl_timeline *tl = scenario();
+	double sum = 0.0;
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	snprintf(run.label, sizeof(run.label), "threads/cold");
+	run.resident_before = 0.25;
+	assert_int_equal(an_run_compute(&run, tl, &c, 2), 0);
+	assert_ptr_equal(run.tl, tl);
+	assert_string_equal(run.label, "threads/cold"); /* the caller's fields stay */
+	assert_true(run.resident_before == 0.25);
+
+	assert_int_equal(run.wall_ns, 100);
+	assert_int_equal(run.states_ns[TL_COMPUTE], 96);
+	assert_int_equal(run.states_ns[TL_IO_CPU], 17);
+	assert_int_equal(run.states_ns[TL_IO_WAIT], 55);
+	assert_int_equal(run.states_ns[TL_LOCK_WAIT], 90);
+	assert_int_equal(run.states_ns[TL_RUNNABLE], 12);
+	assert_int_equal(run.states_ns[TL_POLL_WAIT] + run.states_ns[TL_OTHER_WAIT], 0);
+
+	assert_int_equal(run.nthreads, 3);
+	assert_string_equal(run.threads[0].role, "main");
+	assert_string_equal(run.threads[1].role, "worker 1");
+	assert_string_equal(run.threads[1].comm, "worker");
+	assert_int_equal(run.threads[1].tid, 101);
+	assert_int_equal(run.threads[1].pid, 100);
+	assert_int_equal(run.threads[1].lifetime_ns, 80);
+	assert_int_equal(run.threads[1].states_ns[TL_IO_WAIT], 25);
+	assert_int_equal(run.threads[1].bytes_read, 600);
+	assert_int_equal(run.threads[2].lifetime_ns, 90);
+
+	assert_int_equal(run.blocked_ns, 40);
+	assert_int_equal(run.blocked_busy_ns, 25);
+	assert_true(run.cpu_overlap_ok);
+	assert_near(run.cpu_overlap, 0.625, EPS);
+	assert_int_equal(run.io_ns, 58);
+	assert_int_equal(run.exposed_io_ns, 25);
+	assert_true(run.hidden_io_ok);
+	assert_near(run.hidden_io, 33.0 / 58.0, EPS);
+
+	assert_int_equal(run.ncpu, 2);
+	assert_int_equal(run.concurrency_ns[0], 17);
+	assert_int_equal(run.concurrency_ns[1], 53);
+	assert_int_equal(run.concurrency_ns[2], 30);
+	for (unsigned k = 0; k <= run.ncpu; k++)
+		sum += run.concurrency[k];
+	assert_near(sum, 1.0, EPS);
+	assert_near(run.concurrency[0], 0.17, EPS);
+	assert_near(run.parallelism, 1.13, EPS);
+	assert_true(run.runnable_share_ok);
+	assert_near(run.runnable_share, 12.0 / 125.0, EPS);
+	assert_true(run.read_oncpu_share_ok);
+	assert_near(run.read_oncpu_share, 17.0 / 72.0, EPS);
+	assert_int_equal(run.switches, 4);
+
+	assert_true(run.hit_ratio_ok);
+	assert_near(run.hit_ratio, 0.75, EPS);
+	assert_true(run.device_rate_ok);
+	assert_near(run.device_rate, 4000.0 * 1e9 / 2000.0, 1e-3);
+	assert_int_equal(run.c.reads, 4);
+
+	an_run_free(&run);
+	assert_null(run.tl);
+	assert_null(run.threads);
+}
+
+/* No blocked time, no I/O, counters unavailable: every dependent figure says so. */
+static void test_run_unavailable(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct an_run run;
+	struct an_counters c = {.bytes_read = 100, .pcache_insert_bytes = 300, .pcache_ok = true};
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, "x"));
+	assert_int_equal(an_run_compute(&run, tl, NULL, 1), -EINVAL); /* not finished */
+	assert_int_equal(tl_finish(tl, 0, 50), 0);
+	assert_int_equal(an_run_compute(&run, tl, NULL, 0), -EINVAL); /* no CPUs */
+	assert_int_equal(an_run_compute(&run, tl, NULL, 1), 0);
+	assert_false(run.cpu_overlap_ok);
+	assert_false(run.hidden_io_ok);
+	assert_false(run.hit_ratio_ok);
+	assert_false(run.device_rate_ok);
+	assert_false(run.read_oncpu_share_ok);
+	assert_true(run.runnable_share_ok);
+	assert_near(run.parallelism, 1.0, EPS);
+	assert_near(run.concurrency[1], 1.0, EPS);
+
+	/* readahead inserting more than was read clamps to a 0% hit, not a negative one */
+	run.c = c;
+	an_run_derive(&run);
+	assert_true(run.hit_ratio_ok);
+	assert_near(run.hit_ratio, 0.0, EPS);
+	c.pcache_insert_bytes = 0;
+	run.c = c;
+	an_run_derive(&run);
+	assert_near(run.hit_ratio, 1.0, EPS);
+	c.bytes_read = 0;
+	run.c = c;
+	an_run_derive(&run);
+	assert_false(run.hit_ratio_ok); /* nothing read: no ratio */
+	an_run_free(&run);
+}
+
+/* ---- the ideal bound and speedups ---- */
+
+#define MiB (1ULL << 20)
+#define SEC 1000000000ULL
+
+static void mkrun(struct an_run *r, const char *strategy, const char *cache, uint64_t wall,
+		  uint64_t compute, uint64_t io_cpu, uint64_t block_bytes, uint64_t block_busy)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->strategy, sizeof(r->strategy), "%s", strategy);
+	snprintf(r->cache, sizeof(r->cache), "%s", cache);
+	snprintf(r->label, sizeof(r->label), "%s/%s", strategy, cache);
+	r->wall_ns = wall;
+	r->ncpu = 2;
+	r->states_ns[TL_COMPUTE] = compute;
+	r->states_ns[TL_IO_CPU] = io_cpu;
+	r->c.block_ok = r->c.pcache_ok = true;
+	r->c.block_bytes = block_bytes;
+	r->c.block_busy_ns = block_busy;
+	r->c.bytes_read = 800 * MiB;
+	r->c.pcache_insert_bytes = block_bytes;
+	an_run_derive(r);
+}
+
+/*
+ * ncpu 2.
+ *   sync/cold:    wall 10 s, compute 6 s, io_cpu 1 s, 800 MiB in 4 s busy (200 MiB/s)
+ *   threads/cold: wall  5 s, 800 MiB in 3.2 s busy (250 MiB/s: the best rate)
+ *   sync/warm:    wall  7 s, compute 6 s, io_cpu 1 s, nothing from the device
+ *   threads/warm: wall  3.6 s
+ *   uring/hot:    no sync run with that cache mode
+ * cold: CPU term 7 s / 2 = 3.5 s, device term 800 MiB / 250 MiB/s = 3.2 s -> ideal 3.5 s,
+ *   ideal speedup 10/3.5; threads: speedup 2, fraction 2 / (10/3.5) = 0.7 (= 3.5/5)
+ * warm: ideal 3.5 s, ideal speedup 2; threads: speedup 7/3.6, fraction 3.5/3.6
+ * With a 160 MiB/s throttle the device term is 5 s: ideal 5 s, speedup 2, fraction 1.0.
+ */
+static struct an_report *mkreport(void)
+{
+	struct an_report *rep = calloc(1, sizeof(*rep));
+
+	rep->runs = calloc(5, sizeof(*rep->runs));
+	rep->nruns = 5;
+	rep->ncpu = 2;
+	snprintf(rep->workload, sizeof(rep->workload), "md5dir");
+	mkrun(&rep->runs[0], "sync", "cold", 10 * SEC, 6 * SEC, 1 * SEC, 800 * MiB, 4 * SEC);
+	mkrun(&rep->runs[1], "threads", "cold", 5 * SEC, 6 * SEC, 1 * SEC, 800 * MiB,
+	      3200 * SEC / 1000);
+	mkrun(&rep->runs[2], "sync", "warm", 7 * SEC, 6 * SEC, 1 * SEC, 0, 0);
+	mkrun(&rep->runs[3], "threads", "warm", 3600 * SEC / 1000, 6 * SEC, 1 * SEC, 0, 0);
+	mkrun(&rep->runs[4], "uring", "hot", 4 * SEC, 6 * SEC, 1 * SEC, 0, 0);
+	return rep;
+}
+
+static void test_ideal_and_speedup(void **state)
+{
+	struct an_report *rep = mkreport();
+	struct an_run *r = rep->runs;
+
+	(void)state;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_true(rep->device_rate_best_ok);
+	assert_near(rep->device_rate_best, 250.0 * MiB, 1e-3);
+
+	assert_ptr_equal(an_sync_of(rep, &r[1]), &r[0]);
+	assert_ptr_equal(an_sync_of(rep, &r[0]), &r[0]);
+	assert_ptr_equal(an_sync_of(rep, &r[3]), &r[2]);
+	assert_null(an_sync_of(rep, &r[4]));
+
+	/* cold */
+	assert_true(r[0].speedup_ok);
+	assert_near(r[0].speedup_vs_sync, 1.0, EPS);
+	assert_int_equal(r[0].ideal_cpu_ns, 3500 * SEC / 1000);
+	assert_int_equal(r[0].ideal_dev_ns, 3200 * SEC / 1000);
+	assert_int_equal(r[0].ideal_wall_ns, 3500 * SEC / 1000);
+	assert_true(r[0].ideal_dev_ok);
+	assert_near(r[0].ideal_speedup, 10.0 / 3.5, EPS);
+	assert_near(r[0].ideal_fraction, 0.35, EPS);
+	assert_near(r[1].speedup_vs_sync, 2.0, EPS);
+	assert_true(r[1].ideal_ok);
+	assert_near(r[1].ideal_fraction, 0.7, EPS);
+	assert_int_equal(r[1].ideal_wall_ns, r[0].ideal_wall_ns);
+
+	/* warm: no device term */
+	assert_int_equal(r[2].ideal_dev_ns, 0);
+	assert_int_equal(r[3].ideal_wall_ns, 3500 * SEC / 1000);
+	assert_near(r[3].speedup_vs_sync, 7.0 / 3.6, EPS);
+	assert_near(r[3].ideal_speedup, 2.0, EPS);
+	assert_near(r[3].ideal_fraction, 3.5 / 3.6, EPS);
+
+	/* no sync to compare with */
+	assert_false(r[4].speedup_ok);
+	assert_false(r[4].ideal_ok);
+	assert_true(strstr(r[4].headline, "speedup unavailable") != NULL);
+
+	/* headlines and the answer are built from these numbers */
+	assert_true(strncmp(r[1].headline, "threads/cold: 2.00× over sync (70% of ideal 2.86×)",
+			    strlen("threads/cold: 2.00× over sync (70% of ideal 2.86×)")) == 0);
+	assert_true(strncmp(r[0].headline, "sync/cold: baseline", 19) == 0);
+	assert_true(rep->answer[0] != '\0');
+
+	/* a throttle caps the rate: 800 MiB at 160 MiB/s = 5 s > 3.5 s of CPU */
+	rep->throttle_bps = 160 * MiB;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(r[1].ideal_dev_ns, 5 * SEC);
+	assert_int_equal(r[1].ideal_wall_ns, 5 * SEC);
+	assert_near(r[1].ideal_speedup, 2.0, EPS);
+	assert_near(r[1].ideal_fraction, 1.0, EPS);
+	/* a throttle above the measured rate changes nothing */
+	rep->throttle_bps = 1000 * MiB;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(r[1].ideal_wall_ns, 3500 * SEC / 1000);
+	an_report_free(rep);
+	free(rep);
+}
+
+/* Device bytes known only from page-cache insertions, and a rate nobody measured. */
+static void test_ideal_unavailable(void **state)
+{
+	struct an_report *rep = mkreport();
+	struct an_run *r = rep->runs;
+
+	(void)state;
+	for (size_t i = 0; i < rep->nruns; i++) {
+		r[i].c.block_ok = false;
+		an_run_derive(&r[i]);
+	}
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_false(rep->device_rate_best_ok);
+	/* cold: 800 MiB came from the device at an unknown rate: no bound */
+	assert_false(r[1].ideal_ok);
+	assert_false(r[1].ideal_dev_ok);
+	assert_int_equal(r[1].ideal_dev_bytes, 800 * MiB);
+	assert_true(r[1].speedup_ok);
+	/* warm: nothing came from the device, the bound stands on the CPU alone */
+	assert_true(r[3].ideal_ok);
+	assert_int_equal(r[3].ideal_wall_ns, 3500 * SEC / 1000);
+	/* the throttle gives the rate when nothing was measured */
+	rep->throttle_bps = 200 * MiB;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_true(r[1].ideal_ok);
+	assert_int_equal(r[1].ideal_dev_ns, 4 * SEC);
+	/* neither block nor page-cache traced: the device term is unknown */
+	r[0].c.pcache_ok = false;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_false(r[1].ideal_ok);
+	an_report_free(rep);
+	free(rep);
+}
+
+/* The best rate prefers runs that moved real data over a few metadata blocks. */
+static void test_best_rate(void **state)
+{
+	struct an_report *rep = mkreport();
+
+	(void)state;
+	rep->runs[4].c.block_bytes = 64 * 1024;	/* 64 KiB in 10 µs: 6.5 GB/s, noise */
+	rep->runs[4].c.block_busy_ns = 10000;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_near(rep->device_rate_best, 250.0 * MiB, 1e-3);
+	/* with only small runs, the small run's rate is what there is */
+	rep->runs[0].c.block_ok = rep->runs[1].c.block_ok = false;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_true(rep->device_rate_best_ok);
+	assert_near(rep->device_rate_best, 64.0 * 1024 * 1e9 / 10000, 1e-3);
+	an_report_free(rep);
+	free(rep);
+}
+
+/* Re-running the cross-run step gives the same text (re-rendering depends on it). */
+static void test_finish_idempotent(void **state)
+{
+	struct an_report *rep = mkreport();
+	char h[512], a[1024];
+
+	(void)state;
+	assert_int_equal(an_report_finish(rep), 0);
+	memcpy(h, rep->runs[1].headline, sizeof(h));
+	memcpy(a, rep->answer, sizeof(a));
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_string_equal(h, rep->runs[1].headline);
+	assert_string_equal(a, rep->answer);
+	assert_int_equal(an_report_finish(NULL), -EINVAL);
+	an_report_free(rep);
+	free(rep);
+}
+
+/* ---- folded stacks ---- */
+
+static void test_stacks(void **state)
+{
+	struct an_stackset s;
+	char buf[64];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(an_stack_add(&s, "sync;main;compute;md5", 3), 0);
+	assert_int_equal(an_stack_add(&s, "sync;main;io_wait;read", 5), 0);
+	assert_int_equal(an_stack_add(&s, "sync;main;compute;md5", 4), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.v[0].value, 7);
+	assert_int_equal(s.total, 12);
+	/* many distinct stacks: the index grows, duplicates still merge */
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 5000; i++) {
+			snprintf(buf, sizeof(buf), "threads;worker;compute;f%d", i);
+			assert_int_equal(an_stack_add(&s, buf, 1), 0);
+		}
+	assert_int_equal(s.n, 5002);
+	assert_int_equal(s.v[2].value, 2);
+	assert_int_equal(s.total, 12 + 10000);
+	/* appended by hand (a loader): the index catches up */
+	s.v[s.n].frames = strdup("x;y");
+	s.v[s.n].value = 1;
+	s.n++;
+	s.total++;
+	assert_int_equal(an_stack_add(&s, "x;y", 2), 0);
+	assert_int_equal(s.n, 5003);
+	assert_int_equal(s.v[5002].value, 3);
+	assert_int_equal(an_stack_add(&s, NULL, 1), -EINVAL);
+	an_stackset_free(&s);
+	assert_int_equal(s.n, 0);
+	assert_null(s.v);
+	an_stackset_free(&s);
+}
+
+static void test_report_free(void **state)
+{
+	struct an_report rep;
+	struct tl_timeline *tl = scenario();
+
+	(void)state;
+	memset(&rep, 0, sizeof(rep));
+	rep.command = calloc(3, sizeof(char *));
+	rep.command[0] = strdup("python3");
+	rep.command[1] = strdup("x.py");
+	rep.runs = calloc(1, sizeof(*rep.runs));
+	rep.nruns = 1;
+	assert_int_equal(an_run_compute(&rep.runs[0], tl, NULL, 2), 0);
+	assert_int_equal(an_stack_add(&rep.runs[0].oncpu, "a;b", 1), 0);
+	an_report_free(&rep);
+	assert_null(rep.runs);
+	assert_null(rep.command);
+	an_report_free(&rep);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_metrics),
+		cmocka_unit_test(test_run_unavailable),
+		cmocka_unit_test(test_ideal_and_speedup),
+		cmocka_unit_test(test_ideal_unavailable),
+		cmocka_unit_test(test_best_rate),
+		cmocka_unit_test(test_finish_idempotent),
+		cmocka_unit_test(test_stacks),
+		cmocka_unit_test(test_report_free),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,394 @@
+/* analysis.c - per-run metrics from a finished timeline, the ideal bound, folded-stack sets. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+
+/*
+ * The best device rate is taken from runs that moved at least this much through the
+ * block layer when there are any: a handful of metadata reads says little about what the
+ * device can sustain.
+ */
+#define AN_RATE_MIN_BYTES (1ULL << 20)
+
+/* ---- per run ---- */
+
+struct sweep_acc {
+	uint64_t blocked, blocked_busy, io, io_cpu, cpu;
+	uint64_t *hist;
+	unsigned maxk;
+};
+
+/* One pass gives every union of DESIGN.md: see tl_sweep. */
+static void acc_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsigned io)
+{
+	struct sweep_acc *a = p;
+	uint64_t dt = t1 - t0;
+	unsigned oncpu = n[TL_COMPUTE] + n[TL_IO_CPU];
+	bool busy = oncpu > 0;
+	bool blocked = n[TL_IO_WAIT] > 0;
+	bool in_io = io || n[TL_IO_CPU] || n[TL_IO_WAIT];
+	bool cpu = n[TL_COMPUTE] > 0;
+
+	if (blocked) {
+		a->blocked += dt;
+		if (busy)
+			a->blocked_busy += dt;
+	}
+	if (cpu)
+		a->cpu += dt;
+	if (in_io) {
+		a->io += dt;
+		if (cpu)
+			a->io_cpu += dt;
+	}
+	a->hist[oncpu < a->maxk ? oncpu : a->maxk] += dt;
+}
+
+static double ratio(uint64_t num, uint64_t den)
+{
+	return den ? (double)num / (double)den : 0.0;
+}
+
+void an_run_derive(struct an_run *run)
+{
+	const uint64_t *st = run->states_ns;
+	uint64_t oncpu = st[TL_COMPUTE] + st[TL_IO_CPU];
+	uint64_t reading = st[TL_IO_CPU] + st[TL_IO_WAIT];
+	unsigned maxk = run->ncpu < AN_MAX_CPUS ? run->ncpu : AN_MAX_CPUS;
+
+	run->parallelism = ratio(oncpu, run->wall_ns);
+	run->cpu_overlap_ok = run->blocked_ns > 0;
+	run->cpu_overlap = ratio(run->blocked_busy_ns, run->blocked_ns);
+	run->hidden_io_ok = run->io_ns > 0;
+	run->hidden_io = run->io_ns && run->exposed_io_ns <= run->io_ns
+				 ? 1.0 - ratio(run->exposed_io_ns, run->io_ns)
+				 : 0.0;
+	for (unsigned k = 0; k <= AN_MAX_CPUS; k++)
+		run->concurrency[k] = k <= maxk ? ratio(run->concurrency_ns[k], run->wall_ns) : 0.0;
+
+	run->hit_ratio_ok = run->c.pcache_ok && run->c.bytes_read > 0;
+	run->hit_ratio = 0.0;
+	if (run->hit_ratio_ok) {
+		double h = 1.0 - ratio(run->c.pcache_insert_bytes, run->c.bytes_read);
+
+		/* readahead can insert more than was read: that is a 0% hit, not negative */
+		run->hit_ratio = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
+	}
+	run->device_rate_ok = run->c.block_ok && run->c.block_busy_ns > 0;
+	run->device_rate = run->device_rate_ok
+				   ? (double)run->c.block_bytes * 1e9 / (double)run->c.block_busy_ns
+				   : 0.0;
+	run->runnable_share_ok = oncpu + st[TL_RUNNABLE] > 0;
+	run->runnable_share = ratio(st[TL_RUNNABLE], oncpu + st[TL_RUNNABLE]);
+	run->read_oncpu_share_ok = reading > 0;
+	run->read_oncpu_share = ratio(st[TL_IO_CPU], reading);
+}
+
+int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
+		   const struct an_counters *c, unsigned ncpu)
+{
+	struct sweep_acc a = {0};
+	struct an_thread *th = NULL;
+	size_t nth = 0;
+	int ret;
+
+	if (!run || !tl || !tl->finished || !ncpu)
+		return -EINVAL;
+	if (ncpu > AN_MAX_CPUS)
+		ncpu = AN_MAX_CPUS;
+	if (tl->nthreads) {
+		th = calloc(tl->nthreads, sizeof(*th));
+		if (!th)
+			return -ENOMEM;
+	}
+	memset(run->concurrency_ns, 0, sizeof(run->concurrency_ns));
+	a.hist = run->concurrency_ns;
+	a.maxk = ncpu;
+	ret = tl_sweep(tl, acc_seg, &a);
+	if (ret) {
+		free(th);
+		return ret;
+	}
+
+	memset(run->states_ns, 0, sizeof(run->states_ns));
+	run->switches = 0;
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		const struct tl_thread *t = &tl->threads[i];
+		struct an_thread *o;
+
+		for (size_t k = 1; k < t->nspans; k++)
+			if (tl_state_on_cpu(t->spans[k - 1].state) &&
+			    !tl_state_on_cpu(t->spans[k].state))
+				run->switches++;
+		if (t->end <= t->start)
+			continue;	/* never alive in the window */
+		o = &th[nth++];
+		o->pid = t->pid;
+		o->tid = t->tid;
+		memcpy(o->comm, t->comm, sizeof(o->comm));
+		memcpy(o->role, t->role, sizeof(o->role));
+		o->comm[sizeof(o->comm) - 1] = o->role[sizeof(o->role) - 1] = '\0';
+		o->lifetime_ns = t->end - t->start;
+		o->reads = t->reads;
+		o->bytes_read = t->bytes_read;
+		o->ctx_switches = t->ctx_switches;
+		o->gap_ns = t->gap_ns;
+		for (int s = 0; s < TL_NSTATES; s++) {
+			o->states_ns[s] = t->state_ns[s];
+			run->states_ns[s] += t->state_ns[s];
+		}
+	}
+	free(run->threads);
+	run->threads = th;
+	run->nthreads = nth;
+
+	run->wall_ns = tl->win_end - tl->win_start;
+	run->ncpu = ncpu;
+	run->blocked_ns = a.blocked;
+	run->blocked_busy_ns = a.blocked_busy;
+	run->io_ns = a.io;
+	run->exposed_io_ns = a.io - a.io_cpu;
+	run->computing_ns = a.cpu;
+	run->gaps_ns = tl->gaps_ns;
+	if (c)
+		run->c = *c;
+	else
+		memset(&run->c, 0, sizeof(run->c));
+	an_run_derive(run);
+	run->tl = (struct tl_timeline *)tl;
+	return 0;
+}
+
+/* ---- across runs ---- */
+
+const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run)
+{
+	if (!rep || !run)
+		return NULL;
+	if (!strcmp(run->strategy, "sync"))
+		return run;
+	for (size_t i = 0; i < rep->nruns; i++)
+		if (!strcmp(rep->runs[i].strategy, "sync") &&
+		    !strcmp(rep->runs[i].cache, run->cache))
+			return &rep->runs[i];
+	return NULL;
+}
+
+static void best_device_rate(struct an_report *rep)
+{
+	rep->device_rate_best = 0.0;
+	rep->device_rate_best_ok = false;
+	for (int pass = 0; pass < 2 && !rep->device_rate_best_ok; pass++) {
+		for (size_t i = 0; i < rep->nruns; i++) {
+			const struct an_counters *c = &rep->runs[i].c;
+			double r;
+
+			if (!c->block_ok || !c->block_busy_ns)
+				continue;
+			if (pass == 0 && c->block_bytes < AN_RATE_MIN_BYTES)
+				continue;
+			/* from the integers, not the run's double: re-rendering is exact */
+			r = (double)c->block_bytes * 1e9 / (double)c->block_busy_ns;
+			if (!rep->device_rate_best_ok || r > rep->device_rate_best)
+				rep->device_rate_best = r;
+			rep->device_rate_best_ok = true;
+		}
+	}
+}
+
+static void ideal_bound(struct an_run *run, const struct an_run *sync, const struct an_report *rep)
+{
+	unsigned ncpu = rep->ncpu ? rep->ncpu : sync ? sync->ncpu : 0;
+	bool bytes_ok = false;
+	uint64_t bytes = 0, ideal;
+	double rate = 0.0;
+
+	run->ideal_ok = run->ideal_dev_ok = false;
+	run->ideal_fraction = run->ideal_speedup = run->ideal_dev_rate = 0.0;
+	run->ideal_wall_ns = run->ideal_cpu_ns = run->ideal_dev_ns = run->ideal_dev_bytes = 0;
+	if (!sync || !sync->wall_ns || !ncpu)
+		return;
+	run->ideal_cpu_ns = (sync->states_ns[TL_COMPUTE] + sync->states_ns[TL_IO_CPU] + ncpu / 2) /
+			    ncpu;
+	if (sync->c.block_ok) {
+		bytes = sync->c.block_bytes;
+		bytes_ok = true;
+	} else if (sync->c.pcache_ok) {
+		/* what entered the page cache for it came from the device */
+		bytes = sync->c.pcache_insert_bytes;
+		bytes_ok = true;
+	}
+	if (rep->device_rate_best_ok)
+		rate = rep->device_rate_best;
+	if (rep->throttle_bps && (rate <= 0.0 || (double)rep->throttle_bps < rate))
+		rate = (double)rep->throttle_bps;
+	run->ideal_dev_bytes = bytes;
+	run->ideal_dev_rate = rate;
+	if (bytes_ok && bytes == 0) {
+		run->ideal_dev_ok = true;
+	} else if (bytes_ok && rate > 0.0) {
+		run->ideal_dev_ns = (uint64_t)((double)bytes * 1e9 / rate + 0.5);
+		run->ideal_dev_ok = true;
+	}
+	if (!run->ideal_dev_ok)
+		return;	/* bytes came from the device at an unknown rate: no bound */
+	ideal = run->ideal_cpu_ns > run->ideal_dev_ns ? run->ideal_cpu_ns : run->ideal_dev_ns;
+	if (!ideal)
+		return;
+	run->ideal_wall_ns = ideal;
+	run->ideal_speedup = (double)sync->wall_ns / (double)ideal;
+	if (run->speedup_ok) {
+		run->ideal_fraction = run->speedup_vs_sync / run->ideal_speedup;
+		run->ideal_ok = true;
+	}
+}
+
+int an_report_finish(struct an_report *rep)
+{
+	if (!rep || (rep->nruns && !rep->runs))
+		return -EINVAL;
+	best_device_rate(rep);
+	for (size_t i = 0; i < rep->nruns; i++) {
+		struct an_run *run = &rep->runs[i];
+		const struct an_run *sync = an_sync_of(rep, run);
+
+		run->speedup_ok = sync && sync->wall_ns && run->wall_ns;
+		run->speedup_vs_sync =
+			run->speedup_ok ? (double)sync->wall_ns / (double)run->wall_ns : 0.0;
+		ideal_bound(run, sync, rep);
+	}
+	/* verdicts compare with the sync run's figures: all of them are final by now */
+	for (size_t i = 0; i < rep->nruns; i++)
+		an_verdict_eval(&rep->runs[i], an_sync_of(rep, &rep->runs[i]), rep);
+	rep->answer[0] = '\0';
+	if (!strcmp(rep->workload, "md5dir"))
+		an_answer(rep, rep->answer, sizeof(rep->answer));
+	return 0;
+}
+
+/* ---- folded stacks ---- */
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int stack_reindex(struct an_stackset *s, size_t need)
+{
+	size_t cap = 64;
+	uint32_t *n;
+
+	while (cap < need * 2)
+		cap *= 2;
+	n = calloc(cap, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	free(s->hidx);
+	s->hidx = n;
+	s->hcap = cap;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t k = str_hash(s->v[i].frames) & (cap - 1);
+
+		while (n[k])
+			k = (k + 1) & (cap - 1);
+		n[k] = (uint32_t)(i + 1);
+	}
+	s->hn = s->n;
+	return 0;
+}
+
+int an_stack_add(struct an_stackset *s, const char *frames, uint64_t value)
+{
+	uint64_t h;
+	size_t k;
+
+	if (!s || !frames)
+		return -EINVAL;
+	/* v changed behind the index (filled by a loader, truncated): rebuild it */
+	if (s->hn != s->n || !s->hidx || (s->n + 1) * 2 > s->hcap) {
+		int ret = stack_reindex(s, s->n + 1);
+
+		if (ret)
+			return ret;
+	}
+	h = str_hash(frames);
+	for (k = h & (s->hcap - 1); s->hidx[k]; k = (k + 1) & (s->hcap - 1)) {
+		struct an_stack *e = &s->v[s->hidx[k] - 1];
+
+		if (!strcmp(e->frames, frames)) {
+			e->value += value;
+			s->total += value;
+			return 0;
+		}
+	}
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		struct an_stack *n = realloc(s->v, nc * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		s->v = n;
+		s->cap = nc;
+	}
+	s->v[s->n].frames = strdup(frames);
+	if (!s->v[s->n].frames)
+		return -ENOMEM;
+	s->v[s->n].value = value;
+	s->hidx[k] = (uint32_t)(s->n + 1);
+	s->n++;
+	s->hn = s->n;
+	s->total += value;
+	return 0;
+}
+
+void an_stackset_free(struct an_stackset *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].frames);
+	free(s->v);
+	free(s->hidx);
+	s->v = NULL;
+	s->hidx = NULL;
+	s->n = s->cap = s->hcap = s->hn = 0;
+	s->total = 0;
+}
+
+/* ---- freeing ---- */
+
+void an_run_free(struct an_run *run)
+{
+	if (!run)
+		return;
+	free(run->threads);
+	run->threads = NULL;
+	run->nthreads = 0;
+	an_stackset_free(&run->oncpu);
+	an_stackset_free(&run->offcpu);
+	tl_free(run->tl);
+	run->tl = NULL;
+}
+
+void an_report_free(struct an_report *rep)
+{
+	if (!rep)
+		return;
+	for (size_t i = 0; i < rep->nruns; i++)
+		an_run_free(&rep->runs[i]);
+	free(rep->runs);
+	rep->runs = NULL;
+	rep->nruns = 0;
+	if (rep->command) {
+		for (char **p = rep->command; *p; p++)
+			free(*p);
+		free(rep->command);
+		rep->command = NULL;
+	}
+}
