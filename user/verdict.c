@@ -1,0 +1,657 @@
+/* verdict.c - the rule table: why a run was (or was not) faster, each finding with its numbers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis.h"
+
+/*
+ * Every threshold of every rule, in one place. A rule fires when its metric is at or past
+ * its threshold (>= for "at least", < for "below"); an unavailable input never fires.
+ */
+#define PAGE_CACHE_MIN_HIT 0.90		/* hit ratio */
+#define PAGE_CACHE_MIN_READ_ONCPU 0.80	/* io_cpu / (io_cpu + io_wait) */
+#define CPU_SAT_MIN_PAR_FRAC 0.85	/* parallelism >= this x ncpu, or ... */
+#define CPU_SAT_MIN_RUNNABLE 0.20	/* ... runnable / (on-CPU + runnable) >= this */
+#define LOCK_MIN_THREADS 2		/* working threads (see below) */
+#define LOCK_WORKER_MIN_ONCPU 0.05	/* a thread works if on CPU >= this of its lifetime */
+#define LOCK_MAX_PAR 1.20		/* parallelism <= this ("about one") */
+#define LOCK_MIN_SHARE 0.20		/* lock_wait / lifetime of the working threads */
+#define DISK_MIN_BYTES (1ULL << 20)	/* block bytes: less is metadata, not a workload */
+#define DISK_MIN_BUSY 0.80		/* block busy / wall, or ... */
+#define DISK_MIN_RATE 0.80		/* ... (block bytes / wall) / (throttle or best rate) */
+#define EXPOSED_MAX_OVERLAP 0.50	/* cpu_overlap below this ... */
+#define EXPOSED_MIN_BLOCKED 0.10	/* ... with blocked_ns >= this of the wall, and */
+#define EXPOSED_MIN_APART 0.05		/*   compute apart from I/O >= this of the wall, */
+					/*   or the disk below its ceiling (see disk) */
+#define OVERHEAD_MAX_SPEEDUP 1.00	/* speedup vs sync below this, and one of: */
+#define OVERHEAD_MIN_SWITCH_GROWTH 2.0	/*   context switches >= this x sync's */
+#define OVERHEAD_MIN_RUNNABLE_PTS 0.10	/*   runnable share - sync's >= this */
+#define OVERHEAD_MIN_IOCPU_GROWTH 1.25	/*   io_cpu ns >= this x sync's */
+#define HIDDEN_MIN 0.80			/* hidden_io ... */
+#define HIDDEN_MIN_IO 0.10		/* ... with io_ns >= this of the wall */
+#define NEAR_IDEAL_MIN 0.90		/* ideal_fraction */
+#define ANSWER_MIN_SPEEDUP 1.10		/* closing answer: "yes" needs at least this */
+
+/* ---- formatting of evidence ---- */
+
+static void app(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void app(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strnlen(buf, len);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(buf + n, len - n, fmt, ap) >= (int)(len - n)) {
+		/* cut: never leave half a UTF-8 character (×, µ, — ...) in JSON-bound text */
+		size_t e = len - 1, i = e;
+
+		while (i > n && ((unsigned char)buf[i - 1] & 0xC0) == 0x80)
+			i--;
+		if (i > n) {
+			unsigned char lead = (unsigned char)buf[i - 1];
+			size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+
+			if (i - 1 + need > e)
+				buf[i - 1] = '\0';
+		}
+	}
+	va_end(ap);
+}
+
+struct num {
+	char s[32];
+};
+
+static struct num dur(uint64_t ns)
+{
+	struct num n;
+	double v = (double)ns;
+
+	if (ns >= 1000000000ULL)
+		snprintf(n.s, sizeof(n.s), "%.2f s", v / 1e9);
+	else if (ns >= 10000000ULL)
+		snprintf(n.s, sizeof(n.s), "%.0f ms", v / 1e6);
+	else if (ns >= 1000000ULL)
+		snprintf(n.s, sizeof(n.s), "%.1f ms", v / 1e6);
+	else if (ns >= 1000ULL)
+		snprintf(n.s, sizeof(n.s), "%.0f µs", v / 1e3);
+	else
+		snprintf(n.s, sizeof(n.s), "%llu ns", (unsigned long long)ns);
+	return n;
+}
+
+static struct num pct(double x)
+{
+	struct num n;
+
+	snprintf(n.s, sizeof(n.s), "%.0f%%", x * 100.0);
+	return n;
+}
+
+static struct num bytes(uint64_t b)
+{
+	struct num n;
+	double v = (double)b;
+
+	if (b >= (1ULL << 30))
+		snprintf(n.s, sizeof(n.s), "%.2f GiB", v / (1ULL << 30));
+	else if (b >= (10ULL << 20))
+		snprintf(n.s, sizeof(n.s), "%.0f MiB", v / (1ULL << 20));
+	else if (b >= (1ULL << 20))
+		snprintf(n.s, sizeof(n.s), "%.1f MiB", v / (1ULL << 20));
+	else
+		snprintf(n.s, sizeof(n.s), "%.0f KiB", v / 1024);
+	return n;
+}
+
+static struct num rate(double bps)
+{
+	struct num n;
+
+	if (bps >= 100.0 * (1 << 20))
+		snprintf(n.s, sizeof(n.s), "%.0f MiB/s", bps / (1 << 20));
+	else if (bps >= (1 << 20))
+		snprintf(n.s, sizeof(n.s), "%.1f MiB/s", bps / (1 << 20));
+	else
+		snprintf(n.s, sizeof(n.s), "%.0f KiB/s", bps / 1024);
+	return n;
+}
+
+static double share(uint64_t num, uint64_t den)
+{
+	return den ? (double)num / (double)den : 0.0;
+}
+
+static unsigned ncpu_of(const struct an_run *run, const struct an_report *rep)
+{
+	return run->ncpu ? run->ncpu : rep ? rep->ncpu : 0;
+}
+
+static const char *cpus(unsigned n)
+{
+	return n == 1 ? "CPU" : "CPUs";
+}
+
+static uint64_t oncpu_ns(const uint64_t *st)
+{
+	return st[TL_COMPUTE] + st[TL_IO_CPU];
+}
+
+/* The tracer's count when it has one, else the switch-outs the timeline saw. */
+static uint64_t switches_of(const struct an_run *r)
+{
+	return r->c.ctx_switches ? r->c.ctx_switches : r->switches;
+}
+
+/* ---- the rules ---- */
+
+/* The GIL case: several threads want the CPU, only about one runs, and they queue on a lock. */
+static bool rule_lock(const struct an_run *run, const struct an_run *sync,
+		      const struct an_report *rep, char *t, size_t len)
+{
+	unsigned ncpu = ncpu_of(run, rep);
+	uint64_t lock = 0, life = 0;
+	size_t nwork = 0;
+	double sh;
+
+	(void)sync;
+	for (size_t i = 0; i < run->nthreads; i++) {
+		const struct an_thread *th = &run->threads[i];
+
+		/* a main thread parked in pthread_join waits on a futex too: not a worker */
+		if (!th->lifetime_ns ||
+		    share(oncpu_ns(th->states_ns), th->lifetime_ns) < LOCK_WORKER_MIN_ONCPU)
+			continue;
+		nwork++;
+		lock += th->states_ns[TL_LOCK_WAIT];
+		life += th->lifetime_ns;
+	}
+	sh = share(lock, life);
+	/* on one CPU, parallelism 1 is the CPU's limit, not the lock's */
+	if (ncpu < 2 || nwork < LOCK_MIN_THREADS || run->parallelism > LOCK_MAX_PAR ||
+	    sh < LOCK_MIN_SHARE)
+		return false;
+	snprintf(t, len,
+		 "threads took turns on a lock, the GIL case: %zu working threads ran at "
+		 "parallelism %.2f on %u %s and spent %s of their time waiting on a lock (futex)",
+		 nwork, run->parallelism, ncpu, cpus(ncpu), pct(sh).s);
+	return true;
+}
+
+static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
+			    const struct an_report *rep, char *t, size_t len)
+{
+	(void)sync;
+	(void)rep;
+	if (!run->hit_ratio_ok || !run->read_oncpu_share_ok ||
+	    run->hit_ratio < PAGE_CACHE_MIN_HIT || run->read_oncpu_share < PAGE_CACHE_MIN_READ_ONCPU)
+		return false;
+	snprintf(t, len,
+		 "reads came from the page cache (hit %s, %s of read time on CPU copying: "
+		 "%s on CPU, %s waiting)",
+		 pct(run->hit_ratio).s, pct(run->read_oncpu_share).s,
+		 dur(run->states_ns[TL_IO_CPU]).s, dur(run->states_ns[TL_IO_WAIT]).s);
+	return true;
+}
+
+static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sync,
+			       const struct an_report *rep, char *t, size_t len)
+{
+	unsigned ncpu = ncpu_of(run, rep);
+	bool par, rq;
+
+	(void)sync;
+	if (!ncpu)
+		return false;
+	par = run->parallelism >= CPU_SAT_MIN_PAR_FRAC * ncpu;
+	rq = run->runnable_share_ok && run->runnable_share >= CPU_SAT_MIN_RUNNABLE;
+	if (!par && !rq)
+		return false;
+	snprintf(t, len, "the CPUs were busy: parallelism %.2f of %u %s", run->parallelism, ncpu,
+		 cpus(ncpu));
+	if (run->runnable_share_ok)
+		app(t, len, ", %s of ready time spent waiting for a CPU",
+		    pct(run->runnable_share).s);
+	return true;
+}
+
+/* The rate the device (or its throttle) allows, and what it is called. */
+static bool ceiling(const struct an_run *run, const struct an_report *rep, double *r,
+		    const char **what)
+{
+	if (rep && rep->throttle_bps) {
+		*r = (double)rep->throttle_bps;
+		*what = "the throttle's";
+		return true;
+	}
+	if (rep && rep->device_rate_best_ok) {
+		*r = rep->device_rate_best;
+		*what = "the best measured";
+		return true;
+	}
+	if (run->device_rate_ok) {
+		*r = run->device_rate;
+		*what = "the device's";
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The device's side of a run: busy share, achieved rate (block bytes over the wall) and
+ * the ceiling it is compared with. false when block I/O was not traced or too small.
+ */
+struct disk_ev {
+	double busy, achieved, cap;
+	const char *what;
+	bool have_cap;
+	bool at_ceiling;
+};
+
+static bool disk_eval(const struct an_run *run, const struct an_report *rep, struct disk_ev *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!run->c.block_ok || !run->wall_ns || run->c.block_bytes < DISK_MIN_BYTES)
+		return false;
+	d->busy = share(run->c.block_busy_ns, run->wall_ns);
+	d->achieved = (double)run->c.block_bytes * 1e9 / (double)run->wall_ns;
+	d->have_cap = ceiling(run, rep, &d->cap, &d->what) && d->cap > 0.0;
+	d->at_ceiling = d->busy >= DISK_MIN_BUSY || (d->have_cap && d->achieved / d->cap >= DISK_MIN_RATE);
+	return true;
+}
+
+static bool rule_disk(const struct an_run *run, const struct an_run *sync,
+		      const struct an_report *rep, char *t, size_t len)
+{
+	struct disk_ev d;
+
+	(void)sync;
+	if (!disk_eval(run, rep, &d) || !d.at_ceiling)
+		return false;
+	snprintf(t, len, "the disk was the ceiling: device busy %s of the wall, %s read at %s",
+		 pct(d.busy).s, bytes(run->c.block_bytes).s, rate(d.achieved).s);
+	if (d.have_cap)
+		app(t, len, " (%s of %s %s)", pct(d.achieved / d.cap).s, d.what, rate(d.cap).s);
+	return true;
+}
+
+/* Compute that ran while no I/O was under way: what overlapping could still hide. */
+static uint64_t unoverlapped_compute(const struct an_run *run)
+{
+	uint64_t hidden = run->io_ns >= run->exposed_io_ns ? run->io_ns - run->exposed_io_ns : 0;
+
+	return run->computing_ns > hidden ? run->computing_ns - hidden : 0;
+}
+
+/*
+ * Blocked with the CPU idle, and something to gain: either compute that ran apart from
+ * the I/O (overlapping it would shorten the run) or a device with room to spare (more
+ * requests in flight would). Waiting on a saturated disk with nothing to overlap is the
+ * disk rule's case, not this one.
+ */
+static bool rule_exposed_io(const struct an_run *run, const struct an_run *sync,
+			    const struct an_report *rep, char *t, size_t len)
+{
+	uint64_t apart = unoverlapped_compute(run);
+	struct disk_ev d;
+	bool dev, room, cpu;
+
+	(void)sync;
+	if (!run->cpu_overlap_ok || !run->wall_ns || run->cpu_overlap >= EXPOSED_MAX_OVERLAP ||
+	    share(run->blocked_ns, run->wall_ns) < EXPOSED_MIN_BLOCKED)
+		return false;
+	dev = disk_eval(run, rep, &d);
+	room = dev && !d.at_ceiling;
+	cpu = share(apart, run->wall_ns) >= EXPOSED_MIN_APART;
+	if (!room && !cpu)
+		return false;
+	snprintf(t, len,
+		 "I/O was left exposed: blocked in reads for %s (%s of the wall) with the CPU "
+		 "busy during only %s of it; %s of compute ran with no I/O under way",
+		 dur(run->blocked_ns).s, pct(share(run->blocked_ns, run->wall_ns)).s,
+		 pct(run->cpu_overlap).s, dur(apart).s);
+	if (room)
+		app(t, len, ", while the device was busy only %s of the wall", pct(d.busy).s);
+	return true;
+}
+
+static bool rule_overhead(const struct an_run *run, const struct an_run *sync,
+			  const struct an_report *rep, char *t, size_t len)
+{
+	uint64_t sw = switches_of(run), sw0 = sync ? switches_of(sync) : 0;
+	uint64_t ioc = run->states_ns[TL_IO_CPU], ioc0 = sync ? sync->states_ns[TL_IO_CPU] : 0;
+	bool csw, rq, io;
+
+	(void)rep;
+	if (!sync || sync == run || !strcmp(run->strategy, "sync") || !run->speedup_ok ||
+	    run->speedup_vs_sync >= OVERHEAD_MAX_SPEEDUP)
+		return false;
+	csw = sw0 && (double)sw >= OVERHEAD_MIN_SWITCH_GROWTH * (double)sw0;
+	rq = run->runnable_share_ok && sync->runnable_share_ok &&
+	     run->runnable_share - sync->runnable_share >= OVERHEAD_MIN_RUNNABLE_PTS;
+	io = ioc0 && (double)ioc >= OVERHEAD_MIN_IOCPU_GROWTH * (double)ioc0;
+	if (!csw && !rq && !io)
+		return false;
+	snprintf(t, len, "concurrency cost more than it won: %.2f× sync's speed", run->speedup_vs_sync);
+	if (sw0)
+		app(t, len, ", %.1f× the context switches (%llu vs %llu)", share(sw, sw0),
+		    (unsigned long long)sw, (unsigned long long)sw0);
+	if (run->runnable_share_ok && sync->runnable_share_ok)
+		app(t, len, ", %s of ready time waiting for a CPU (sync %s)",
+		    pct(run->runnable_share).s, pct(sync->runnable_share).s);
+	if (ioc0)
+		app(t, len, ", %.2f× the CPU time in reads (%s vs %s)", share(ioc, ioc0),
+		    dur(ioc).s, dur(ioc0).s);
+	return true;
+}
+
+static bool rule_io_hidden(const struct an_run *run, const struct an_run *sync,
+			   const struct an_report *rep, char *t, size_t len)
+{
+	(void)sync;
+	(void)rep;
+	if (!run->hidden_io_ok || !run->wall_ns || run->hidden_io < HIDDEN_MIN ||
+	    share(run->io_ns, run->wall_ns) < HIDDEN_MIN_IO)
+		return false;
+	snprintf(t, len,
+		 "I/O was hidden behind compute: a thread was computing during %s of the %s with "
+		 "I/O under way",
+		 pct(run->hidden_io).s, dur(run->io_ns).s);
+	return true;
+}
+
+static bool rule_near_ideal(const struct an_run *run, const struct an_run *sync,
+			    const struct an_report *rep, char *t, size_t len)
+{
+	unsigned ncpu = rep && rep->ncpu ? rep->ncpu : ncpu_of(run, rep);
+	bool dev = run->ideal_dev_ns > run->ideal_cpu_ns;
+
+	(void)sync;
+	if (!run->ideal_ok || run->ideal_fraction < NEAR_IDEAL_MIN)
+		return false;
+	snprintf(t, len, "it reached %s of the ideal speedup (%.2f× of %.2f×; ideal wall %s, ",
+		 pct(run->ideal_fraction).s, run->speedup_vs_sync, run->ideal_speedup,
+		 dur(run->ideal_wall_ns).s);
+	if (dev)
+		app(t, len, "set by the device: %s at %s)", bytes(run->ideal_dev_bytes).s,
+		    rate(run->ideal_dev_rate).s);
+	else
+		app(t, len, "set by the CPUs: %s of on-CPU work over %u %s)",
+		    dur(run->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu));
+	return true;
+}
+
+static bool rule_lost(const struct an_run *run, const struct an_run *sync,
+		      const struct an_report *rep, char *t, size_t len)
+{
+	uint64_t ns = run->c.lost_ns > run->gaps_ns ? run->c.lost_ns : run->gaps_ns;
+
+	(void)sync;
+	(void)rep;
+	if (!run->c.lost_events && !ns)
+		return false;
+	snprintf(t, len, "%llu events were lost (%s of thread time with an uncertain state)",
+		 (unsigned long long)run->c.lost_events, dur(ns).s);
+	return true;
+}
+
+static bool rule_unavailable(const struct an_run *run, const struct an_run *sync,
+			     const struct an_report *rep, char *t, size_t len)
+{
+	(void)rep;
+	t[0] = '\0';
+	if (!run->c.pcache_ok)
+		app(t, len, "%spage_cache (page-cache insertions were not traced)", t[0] ? "; " : "");
+	if (!run->c.block_ok)
+		app(t, len, "%sdisk (block-layer I/O was not traced)", t[0] ? "; " : "");
+	if (!sync)
+		app(t, len, "%soverhead, near_ideal (no sync run with the same cache mode)",
+		    t[0] ? "; " : "");
+	else if (run->speedup_ok && !run->ideal_ok)
+		app(t, len, "%snear_ideal (the device rate is unknown, so the ideal bound is)",
+		    t[0] ? "; " : "");
+	if (!t[0])
+		return false;
+	{
+		char list[512];
+
+		snprintf(list, sizeof(list), "%s", t);
+		snprintf(t, len, "not evaluated, input unavailable: %s", list);
+	}
+	return true;
+}
+
+/*
+ * The table. Order matters twice: verdict[] lists findings in this order, and the
+ * headline names the first two causes, so the more specific explanation comes first
+ * (a lock or the page cache explains a saturated CPU or exposed I/O, not the reverse).
+ */
+const struct an_rule an_rules[] = {
+	{"lock", rule_lock,
+	 "only one thread computed at a time; more threads cannot help until the lock is "
+	 "released around the work (or the work runs in processes)",
+	 true},
+	{"page_cache", rule_page_cache,
+	 "a cached read is a memory copy done on the CPU, so there was no disk wait to overlap",
+	 true},
+	{"cpu_saturated", rule_cpu_saturated,
+	 "the work is CPU-bound here; threads beyond the CPU count only queue (more CPUs, or "
+	 "less CPU per byte, would help)",
+	 true},
+	{"disk", rule_disk,
+	 "reads could not arrive faster; only a faster device (or fewer bytes) shortens this", true},
+	{"exposed_io", rule_exposed_io,
+	 "overlap them: more reads in flight while computing (a bigger pool, a deeper io_uring "
+	 "queue) would hide this wait",
+	 true},
+	{"overhead", rule_overhead,
+	 "the extra threads added switching and queueing but no useful overlap; fewer threads "
+	 "(at most the CPU count) or larger reads cost less",
+	 true},
+	{"io_hidden", rule_io_hidden, "this is the overlap concurrency can buy", true},
+	{"near_ideal", rule_near_ideal, "little is left to win on this machine", true},
+	{"lost_events", rule_lost, "figures that depend on the lost part are less exact", false},
+	{"unavailable", rule_unavailable, NULL, false},
+};
+const size_t an_nrules = sizeof(an_rules) / sizeof(an_rules[0]);
+
+void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct an_report *rep)
+{
+	char clauses[2][sizeof(run->verdict[0].text)];
+	size_t nclause = 0;
+
+	run->nverdict = 0;
+	run->headline[0] = '\0';
+	for (size_t i = 0; i < an_nrules && run->nverdict < AN_MAX_VERDICT; i++) {
+		struct an_verdict *v = &run->verdict[run->nverdict];
+		char clause[sizeof(v->text)];
+
+		clause[0] = '\0';
+		if (!an_rules[i].fires(run, sync, rep, clause, sizeof(clause)))
+			continue;
+		snprintf(v->rule, sizeof(v->rule), "%s", an_rules[i].id);
+		snprintf(v->text, sizeof(v->text), "%s", clause);
+		if (v->text[0] >= 'a' && v->text[0] <= 'z')
+			v->text[0] = (char)(v->text[0] - 'a' + 'A');
+		if (an_rules[i].advice)
+			app(v->text, sizeof(v->text), " — %s", an_rules[i].advice);
+		app(v->text, sizeof(v->text), ".");
+		if (an_rules[i].cause && nclause < 2)
+			memcpy(clauses[nclause++], clause, sizeof(clause));
+		run->nverdict++;
+	}
+
+	/* headline: label, speedup and % of ideal, then the first causes */
+	app(run->headline, sizeof(run->headline), "%s: ", run->label[0] ? run->label : run->strategy);
+	if (sync == run || !strcmp(run->strategy, "sync"))
+		app(run->headline, sizeof(run->headline), "baseline");
+	else if (run->speedup_ok)
+		app(run->headline, sizeof(run->headline), "%.2f× over sync", run->speedup_vs_sync);
+	else
+		app(run->headline, sizeof(run->headline),
+		    "speedup unavailable (no sync run with the same cache mode)");
+	if (run->ideal_ok)
+		app(run->headline, sizeof(run->headline), " (%s of ideal %.2f×)",
+		    pct(run->ideal_fraction).s, run->ideal_speedup);
+	for (size_t k = 0; k < nclause; k++)
+		app(run->headline, sizeof(run->headline), "%s%s", k ? "; " : " — ", clauses[k]);
+	if (!nclause) {
+		unsigned ncpu = ncpu_of(run, rep);
+
+		app(run->headline, sizeof(run->headline),
+		    " — no limiting cause found by the rules: parallelism %.2f of %u %s",
+		    run->parallelism, ncpu, cpus(ncpu));
+		if (run->cpu_overlap_ok)
+			app(run->headline, sizeof(run->headline), ", CPU overlap of blocked time %s",
+			    pct(run->cpu_overlap).s);
+	}
+}
+
+/* ---- the closing answer ---- */
+
+static const struct an_run *find(const struct an_report *rep, const char *cache, bool sync)
+{
+	const struct an_run *best = NULL;
+
+	for (size_t i = 0; i < rep->nruns; i++) {
+		const struct an_run *r = &rep->runs[i];
+
+		if (strcmp(r->cache, cache) || !strcmp(r->strategy, "sync") != sync)
+			continue;
+		if (sync)
+			return r;
+		if (r->speedup_ok && (!best || r->speedup_vs_sync > best->speedup_vs_sync))
+			best = r;
+	}
+	return best;
+}
+
+static const struct an_verdict *verdict_of(const struct an_run *r, const char *rule)
+{
+	for (size_t i = 0; i < r->nverdict; i++)
+		if (!strcmp(r->verdict[i].rule, rule))
+			return &r->verdict[i];
+	return NULL;
+}
+
+/* The first cause's clause of a run's headline ("" if none). */
+static void first_cause(const struct an_run *r, char *buf, size_t len)
+{
+	const char *p = strstr(r->headline, " — ");
+
+	buf[0] = '\0';
+	if (!p || strstr(p, " — no limiting cause"))
+		return;
+	p += strlen(" — ");
+	snprintf(buf, len, "%.*s", (int)strcspn(p, ";"), p);
+}
+
+static void answer_bound(const struct an_run *best, const struct an_run *sync, unsigned ncpu,
+			 char *buf, size_t len)
+{
+	const struct an_run *r = best ? best : sync;
+
+	if (!r->ideal_dev_ok) {
+		app(buf, len,
+		    " The device rate was not measured, so how far the disk allows this to go is "
+		    "unknown.");
+		return;
+	}
+	if (r->ideal_dev_ns > r->ideal_cpu_ns)
+		app(buf, len,
+		    " What bounds it is the disk: %s at %s take %s, more than the %s of CPU work "
+		    "spread over %u %s; past that only a faster device or fewer bytes help.",
+		    bytes(r->ideal_dev_bytes).s, rate(r->ideal_dev_rate).s,
+		    dur(r->ideal_dev_ns).s, dur(r->ideal_cpu_ns).s, ncpu, cpus(ncpu));
+	else
+		app(buf, len,
+		    " What bounds it is the CPU: %s of on-CPU work over %u %s is %s, more than the "
+		    "%s the disk needs; more cores would help, more threads would not.",
+		    dur(r->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu), dur(r->ideal_cpu_ns).s,
+		    dur(r->ideal_dev_ns).s);
+	if (best && verdict_of(best, "exposed_io"))
+		app(buf, len,
+		    " %s still left %s of compute apart from its I/O: more reads in flight (a "
+		    "bigger pool, a deeper io_uring queue) would overlap more.",
+		    best->strategy, dur(unoverlapped_compute(best)).s);
+	else if (!best && verdict_of(sync, "exposed_io"))
+		app(buf, len,
+		    " Overlapping its %s of compute with the reads is what a concurrent strategy "
+		    "can win.",
+		    dur(unoverlapped_compute(sync)).s);
+}
+
+void an_answer(const struct an_report *rep, char *buf, size_t len)
+{
+	const struct an_run *sc = find(rep, "cold", true), *bc = find(rep, "cold", false);
+	const struct an_run *sw = find(rep, "warm", true), *bw = find(rep, "warm", false);
+	unsigned ncpu = rep->ncpu ? rep->ncpu : sc ? sc->ncpu : sw ? sw->ncpu : 0;
+	char why[512];
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (sc && bc) {
+		bool yes = bc->speedup_vs_sync >= ANSWER_MIN_SPEEDUP && bc->cpu_overlap_ok &&
+			   (!sc->cpu_overlap_ok || bc->cpu_overlap > sc->cpu_overlap);
+
+		if (yes) {
+			app(buf, len,
+			    "Yes. Reading from disk (cold cache), %s kept the CPU busy during %s of "
+			    "its blocked time",
+			    bc->strategy, pct(bc->cpu_overlap).s);
+			if (sc->cpu_overlap_ok)
+				app(buf, len, " (sync: %s)", pct(sc->cpu_overlap).s);
+			app(buf, len, " and ran %.2f× faster than sync", bc->speedup_vs_sync);
+		} else {
+			first_cause(bc, why, sizeof(why));
+			app(buf, len,
+			    "Not much here. Reading from disk (cold cache), the best strategy, %s, "
+			    "ran %.2f× sync's speed",
+			    bc->strategy, bc->speedup_vs_sync);
+			if (why[0])
+				app(buf, len, ": %s", why);
+		}
+		if (bc->ideal_ok)
+			app(buf, len, " (%s of the ideal %.2f×)", pct(bc->ideal_fraction).s,
+			    bc->ideal_speedup);
+		app(buf, len, ".");
+		answer_bound(bc, sc, ncpu, buf, len);
+	} else if (sc) {
+		app(buf, len, "Reading from disk (cold cache) only sync ran: it was blocked in reads "
+			      "for %s of %s",
+		    dur(sc->blocked_ns).s, dur(sc->wall_ns).s);
+		if (sc->cpu_overlap_ok)
+			app(buf, len, " with %s CPU overlap", pct(sc->cpu_overlap).s);
+		app(buf, len, "; run a concurrent strategy to see how much of it can be hidden.");
+		answer_bound(NULL, sc, ncpu, buf, len);
+	} else {
+		app(buf, len, "No cold-cache run was made, so disk reads were not measured here "
+			      "(run with --cache cold, and --throttle to emulate a slow disk).");
+	}
+
+	if (sw) {
+		const struct an_verdict *pc = verdict_of(sw, "page_cache");
+
+		if (pc)
+			app(buf, len,
+			    " With the files in the page cache (warm), reads are memory copies on "
+			    "the CPU (hit %s, %s of read time on CPU): there is no disk wait to "
+			    "overlap",
+			    pct(sw->hit_ratio).s, pct(sw->read_oncpu_share).s);
+		else
+			app(buf, len, " With a warm cache, sync was blocked in reads for %s of %s",
+			    dur(sw->blocked_ns).s, dur(sw->wall_ns).s);
+		if (bw)
+			app(buf, len,
+			    "; concurrency can only help by computing on more CPUs, and %s ran %.2f× "
+			    "sync's speed",
+			    bw->strategy, bw->speedup_vs_sync);
+		if (bw && bw->ideal_ok)
+			app(buf, len, " (ideal %.2f× with %u %s)", bw->ideal_speedup, ncpu, cpus(ncpu));
+		app(buf, len, ".");
+	}
+}
