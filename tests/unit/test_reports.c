@@ -1,0 +1,1143 @@
+/* test_reports.c - summary.json, text, trace.json and the run folder on a hand-built model. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../user/iotrace.h" /* not bpf/iotrace.h, first on the include path */
+#include "report.h"
+#include "rp_json.h"
+
+/*
+ * The model is built by hand (no tracer, no an_run_compute), so these goldens pin the
+ * renderers alone. Goldens live in tests/golden/report/ (tests run from the repo root);
+ * IOTRACE_RECORD_GOLDENS=1 (scripts/record-goldens.sh) rewrites them instead of comparing.
+ */
+
+#define GOLDEN_DIR "tests/golden/report/"
+#define MS 1000000ULL
+#define T0 1000000000ULL /* window start of every synthetic run */
+
+/*
+ * main.c is not linked into unit tests, but cmd_*.c call its helpers: weak stand-ins,
+ * overridden if they ever move into a linked object.
+ */
+__attribute__((weak)) bool it_verbose;
+__attribute__((weak)) const char *it_prog = "iotrace";
+
+__attribute__((weak)) void it_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+__attribute__((weak)) void it_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+__attribute__((weak)) int it_require_root(const char *what)
+{
+	(void)what;
+	return 0;
+}
+
+/* ---- the synthetic model ---- */
+
+struct span_spec {
+	uint64_t a, b; /* ms from T0 */
+	enum tl_state st;
+};
+
+static void add_thread(struct tl_timeline *tl, uint32_t pid, uint32_t tid, const char *comm,
+		       const char *role, const struct span_spec *sp, size_t n)
+{
+	struct tl_thread *t = tl_thread_add(tl, pid, tid, T0 + sp[0].a * MS, sp[0].st, comm);
+
+	assert_non_null(t);
+	snprintf(t->role, sizeof(t->role), "%s", role);
+	t->reads = tid % 7;
+	t->bytes_read = (tid % 7) * 4096;
+	t->ctx_switches = tid % 5;
+	for (size_t i = 1; i < n; i++)
+		assert_int_equal(tl_transition(tl, pid, tid, T0 + sp[i].a * MS, sp[i].st), 0);
+	assert_int_equal(tl_thread_exit(tl, tid, T0 + sp[n - 1].b * MS, comm), 0);
+}
+
+static void set_thread(struct an_thread *t, uint32_t pid, uint32_t tid, const char *comm,
+		       const char *role, uint64_t life_ms, const uint64_t *st_ms)
+{
+	t->pid = pid;
+	t->tid = tid;
+	snprintf(t->comm, sizeof(t->comm), "%s", comm);
+	snprintf(t->role, sizeof(t->role), "%s", role);
+	t->lifetime_ns = life_ms * MS;
+	for (int i = 0; i < TL_NSTATES; i++)
+		t->states_ns[i] = st_ms[i] * MS;
+	t->reads = tid % 7;
+	t->bytes_read = (tid % 7) * 4096;
+	t->ctx_switches = tid % 5;
+}
+
+/* The ratios as the model defines them (analysis.h), from the integers set by hand. */
+static void ratios(struct an_run *r)
+{
+	const uint64_t *st = r->states_ns;
+	uint64_t oncpu = st[TL_COMPUTE] + st[TL_IO_CPU], reading = st[TL_IO_CPU] + st[TL_IO_WAIT];
+
+	r->parallelism = (double)oncpu / (double)r->wall_ns;
+	r->cpu_overlap_ok = r->blocked_ns > 0;
+	r->cpu_overlap = r->blocked_ns ? (double)r->blocked_busy_ns / (double)r->blocked_ns : 0;
+	r->hidden_io_ok = r->io_ns > 0;
+	r->hidden_io = r->io_ns ? 1.0 - (double)r->exposed_io_ns / (double)r->io_ns : 0;
+	for (unsigned k = 0; k <= r->ncpu; k++)
+		r->concurrency[k] = (double)r->concurrency_ns[k] / (double)r->wall_ns;
+	r->hit_ratio_ok = r->c.pcache_ok && r->c.bytes_read > 0;
+	r->hit_ratio = r->hit_ratio_ok ? 1.0 - (double)r->c.pcache_insert_bytes /
+						       (double)r->c.bytes_read
+				       : 0;
+	if (r->hit_ratio < 0)
+		r->hit_ratio = 0;
+	r->device_rate_ok = r->c.block_ok && r->c.block_busy_ns > 0;
+	r->device_rate = r->device_rate_ok ? (double)r->c.block_bytes * 1e9 /
+						     (double)r->c.block_busy_ns
+					   : 0;
+	r->runnable_share_ok = oncpu + st[TL_RUNNABLE] > 0;
+	r->runnable_share = r->runnable_share_ok ? (double)st[TL_RUNNABLE] /
+							   (double)(oncpu + st[TL_RUNNABLE])
+						 : 0;
+	r->read_oncpu_share_ok = reading > 0;
+	r->read_oncpu_share = reading ? (double)st[TL_IO_CPU] / (double)reading : 0;
+}
+
+static void verdict(struct an_run *r, const char *rule, const char *text)
+{
+	snprintf(r->verdict[r->nverdict].rule, sizeof(r->verdict[0].rule), "%s", rule);
+	snprintf(r->verdict[r->nverdict].text, sizeof(r->verdict[0].text), "%s", text);
+	r->nverdict++;
+}
+
+static void states_ms(struct an_run *r, uint64_t c, uint64_t ic, uint64_t iw, uint64_t lw,
+		      uint64_t pw, uint64_t ow, uint64_t rq)
+{
+	uint64_t v[TL_NSTATES] = {c, ic, iw, lw, pw, ow, rq};
+
+	for (int i = 0; i < TL_NSTATES; i++)
+		r->states_ns[i] = v[i] * MS;
+}
+
+/* A comm with every kind of byte the escapers must handle (15 bytes max). */
+static const char weird_comm[] = "w<&\"\\\x01\xff\xc3\xa9";
+
+static void build(struct an_report *rep)
+{
+	struct an_run *r;
+	struct tl_timeline *tl;
+
+	memset(rep, 0, sizeof(*rep));
+	snprintf(rep->version, sizeof(rep->version), "test-1.0");
+	rep->ncpu = 2;
+	snprintf(rep->kernel, sizeof(rep->kernel), "6.1.0-test");
+	snprintf(rep->workload, sizeof(rep->workload), "md5dir");
+	rep->throttle_bps = 100ULL << 20;
+	rep->device_rate_best = 335544320.0;
+	rep->device_rate_best_ok = true;
+	snprintf(rep->answer, sizeof(rep->answer),
+		 "No: on warm data the reads are memory copies on the CPU, so there is no wait to "
+		 "hide; threads helped only by using the second CPU. On cold data the disk is the "
+		 "ceiling at 320 MiB/s.");
+	rep->nruns = 3;
+	rep->runs = calloc(3, sizeof(*rep->runs));
+	assert_non_null(rep->runs);
+
+	/* sync/warm: one thread, reads from the page cache */
+	r = &rep->runs[0];
+	snprintf(r->label, sizeof(r->label), "sync/warm");
+	snprintf(r->strategy, sizeof(r->strategy), "sync");
+	snprintf(r->cache, sizeof(r->cache), "warm");
+	r->wall_ns = 200 * MS;
+	states_ms(r, 150, 30, 20, 0, 0, 0, 0);
+	r->nthreads = 1;
+	r->threads = calloc(1, sizeof(*r->threads));
+	assert_non_null(r->threads);
+	set_thread(&r->threads[0], 1000, 1000, "iot-main", "main", 200,
+		   (const uint64_t[]){150, 30, 20, 0, 0, 0, 0});
+	r->blocked_ns = 20 * MS;
+	r->blocked_busy_ns = 0;
+	r->io_ns = 50 * MS;
+	r->exposed_io_ns = 50 * MS;
+	r->ncpu = 2;
+	r->concurrency_ns[0] = 20 * MS;
+	r->concurrency_ns[1] = 180 * MS;
+	r->switches = 11;
+	r->c.reads = 100;
+	r->c.bytes_read = 100ULL << 20;
+	r->c.pcache_ok = true;
+	r->c.ctx_switches = 12;
+	r->resident_before = 1.0;
+	r->speedup_ok = true;
+	r->speedup_vs_sync = 1.0;
+	r->ideal_ok = true;
+	r->ideal_wall_ns = 90 * MS;
+	r->ideal_cpu_ns = 90 * MS;
+	r->ideal_dev_ok = true;
+	r->ideal_speedup = 200.0 / 90.0;
+	r->ideal_fraction = 90.0 / 200.0;
+	snprintf(r->headline, sizeof(r->headline),
+		 "sync/warm: 1.00× over sync (45%% of ideal 2.22×) — reads came from the page "
+		 "cache (hit 100%%, 60%% of read time on CPU copying)");
+	verdict(r, "page_cache",
+		"reads came from the page cache (hit 100%, 60% of read time on CPU copying) — "
+		"there is no disk wait for concurrency to hide.");
+	r->sample_hz = 99;
+	assert_int_equal(an_stack_add(&r->oncpu, "sync;main;compute;main;md5_update", 15), 0);
+	assert_int_equal(an_stack_add(&r->oncpu, "sync;main;io_cpu;main;read;copy_page_to_iter", 3),
+			 0);
+	assert_int_equal(an_stack_add(&r->offcpu, "sync;main;io_wait;main;read;io_schedule",
+				      20 * MS),
+			 0);
+	tl = tl_new();
+	assert_non_null(tl);
+	add_thread(tl, 1000, 1000, "iot-main", "main",
+		   (const struct span_spec[]){{0, 120, TL_COMPUTE},
+					      {120, 150, TL_IO_CPU},
+					      {150, 170, TL_IO_WAIT},
+					      {170, 200, TL_COMPUTE}},
+		   4);
+	assert_int_equal(tl_finish(tl, T0, T0 + 200 * MS), 0);
+	r->tl = tl;
+	ratios(r);
+
+	/* threads/warm: three threads, escaping, lost events, stack errors */
+	r = &rep->runs[1];
+	snprintf(r->label, sizeof(r->label), "threads/warm");
+	snprintf(r->strategy, sizeof(r->strategy), "threads");
+	snprintf(r->cache, sizeof(r->cache), "warm");
+	r->wall_ns = 120 * MS;
+	states_ms(r, 170, 30, 10, 10, 0, 110, 10);
+	r->nthreads = 3;
+	r->threads = calloc(3, sizeof(*r->threads));
+	assert_non_null(r->threads);
+	set_thread(&r->threads[0], 2000, 2000, "iot-main", "main", 120,
+		   (const uint64_t[]){10, 0, 0, 0, 0, 110, 0});
+	set_thread(&r->threads[1], 2000, 2001, "iot-worker-1", "worker 1", 110,
+		   (const uint64_t[]){85, 15, 10, 0, 0, 0, 0});
+	set_thread(&r->threads[2], 2000, 2002, weird_comm, "worker 2 <é>", 110,
+		   (const uint64_t[]){75, 15, 0, 10, 0, 0, 10});
+	r->threads[1].gap_ns = 2 * MS;
+	r->blocked_ns = 10 * MS;
+	r->blocked_busy_ns = 7500000;
+	r->io_ns = 40 * MS;
+	r->exposed_io_ns = 10 * MS;
+	r->ncpu = 2;
+	r->concurrency_ns[0] = 10 * MS;
+	r->concurrency_ns[1] = 30 * MS;
+	r->concurrency_ns[2] = 80 * MS;
+	r->switches = 40;
+	r->c.reads = 100;
+	r->c.bytes_read = 100ULL << 20;
+	r->c.pcache_ok = true;
+	r->c.block_ok = true;
+	r->c.ctx_switches = 45;
+	r->c.lost_events = 3;
+	r->c.lost_ns = 2 * MS;
+	r->gaps_ns = 2 * MS;
+	r->resident_before = 1.0;
+	r->speedup_ok = true;
+	r->speedup_vs_sync = 200.0 / 120.0;
+	r->ideal_ok = true;
+	r->ideal_wall_ns = 90 * MS;
+	r->ideal_cpu_ns = 90 * MS;
+	r->ideal_dev_ok = true;
+	r->ideal_speedup = 200.0 / 90.0;
+	r->ideal_fraction = 90.0 / 120.0;
+	snprintf(r->headline, sizeof(r->headline),
+		 "threads/warm: 1.67× over sync (75%% of ideal 2.22×) — the CPUs were busy "
+		 "(parallelism 1.67 of 2)");
+	verdict(r, "cpu_saturated",
+		"the CPUs were busy (parallelism 1.67 of 2, 4.8% of the time runnable) — more "
+		"threads than CPUs cannot help.");
+	verdict(r, "lost", "3 events were lost <covering 2.0 ms> & \"quoted\" \\ back\tslash.");
+	r->sample_hz = 99;
+	r->oncpu.errors = 2;
+	assert_int_equal(an_stack_add(&r->oncpu, "threads;worker 1;compute;worker;md5_update", 9),
+			 0);
+	assert_int_equal(an_stack_add(&r->oncpu, "threads;worker 2 <é>;compute;w<&>;md5_update",
+				      7),
+			 0);
+	assert_int_equal(an_stack_add(&r->offcpu, "threads;main;other_wait;main;pthread_join",
+				      110 * MS + 123),
+			 0);
+	tl = tl_new();
+	assert_non_null(tl);
+	add_thread(tl, 2000, 2000, "iot-main", "main",
+		   (const struct span_spec[]){{0, 5, TL_COMPUTE},
+					      {5, 115, TL_OTHER_WAIT},
+					      {115, 120, TL_COMPUTE}},
+		   3);
+	add_thread(tl, 2000, 2001, "iot-worker-1", "worker 1",
+		   (const struct span_spec[]){{5, 60, TL_COMPUTE},
+					      {60, 75, TL_IO_CPU},
+					      {75, 85, TL_IO_WAIT},
+					      {85, 115, TL_COMPUTE}},
+		   4);
+	add_thread(tl, 2000, 2002, weird_comm, "worker 2 <é>",
+		   (const struct span_spec[]){{5, 20, TL_IO_CPU},
+					      {20, 70, TL_COMPUTE},
+					      {70, 80, TL_RUNNABLE},
+					      {80, 90, TL_LOCK_WAIT},
+					      {90, 115, TL_COMPUTE}},
+		   5);
+	tl_gap(tl, 2001, T0 + 40 * MS, T0 + 42 * MS);
+	assert_int_equal(tl_finish(tl, T0, T0 + 120 * MS), 0);
+	r->tl = tl;
+	ratios(r);
+
+	/* uring/cold: the disk, io_uring requests in flight, stacks off, no sync to compare */
+	r = &rep->runs[2];
+	snprintf(r->label, sizeof(r->label), "uring/cold");
+	snprintf(r->strategy, sizeof(r->strategy), "uring");
+	snprintf(r->cache, sizeof(r->cache), "cold");
+	r->wall_ns = 300 * MS;
+	states_ms(r, 250, 0, 50, 0, 0, 260, 0);
+	r->nthreads = 2;
+	r->threads = calloc(2, sizeof(*r->threads));
+	assert_non_null(r->threads);
+	set_thread(&r->threads[0], 3000, 3000, "iot-main", "main", 300,
+		   (const uint64_t[]){250, 0, 50, 0, 0, 0, 0});
+	set_thread(&r->threads[1], 3000, 3001, "iou-wrk-3000", "io-wq worker", 260,
+		   (const uint64_t[]){0, 0, 0, 0, 0, 260, 0});
+	r->exit_status = 0;
+	r->blocked_ns = 50 * MS;
+	r->io_ns = 235 * MS;
+	r->exposed_io_ns = 50 * MS;
+	r->ncpu = 2;
+	r->concurrency_ns[0] = 50 * MS;
+	r->concurrency_ns[1] = 250 * MS;
+	r->switches = 3;
+	r->c.bytes_read = 64ULL << 20;
+	r->c.pcache_ok = true;
+	r->c.pcache_insert_bytes = 64ULL << 20;
+	r->c.block_ok = true;
+	r->c.block_bytes = 64ULL << 20;
+	r->c.block_busy_ns = 200 * MS;
+	r->c.block_reqs = 512;
+	r->c.uring_ok = true;
+	r->c.uring_submitted = 512;
+	r->c.uring_completed = 512;
+	r->c.uring_inline = 12;
+	r->c.uring_punted = 500;
+	r->resident_before = 0.0;
+	verdict(r, "disk", "the disk was the ceiling (busy 67% of the run at 320 MiB/s).");
+	snprintf(r->oncpu.unavailable, sizeof(r->oncpu.unavailable), "stacks disabled (--no-stacks)");
+	snprintf(r->offcpu.unavailable, sizeof(r->offcpu.unavailable),
+		 "stacks disabled (--no-stacks)");
+	tl = tl_new();
+	assert_non_null(tl);
+	add_thread(tl, 3000, 3000, "iot-main", "main",
+		   (const struct span_spec[]){{0, 100, TL_COMPUTE},
+					      {100, 150, TL_IO_WAIT},
+					      {150, 300, TL_COMPUTE}},
+		   3);
+	add_thread(tl, 3000, 3001, "iou-wrk-3000", "io-wq worker",
+		   (const struct span_spec[]){{20, 280, TL_OTHER_WAIT}}, 1);
+	assert_int_equal(tl_io_begin(tl, 7, T0 + 10 * MS), 0);
+	assert_int_equal(tl_io_end(tl, 7, T0 + 90 * MS), 0);
+	assert_int_equal(tl_io_begin(tl, 8, T0 + 95 * MS), 0);
+	assert_int_equal(tl_io_end(tl, 8, T0 + 160 * MS), 0);
+	assert_int_equal(tl_io_begin(tl, 9, T0 + 200 * MS), 0);
+	assert_int_equal(tl_io_end(tl, 9, T0 + 290 * MS), 0);
+	assert_int_equal(tl_finish(tl, T0, T0 + 300 * MS), 0);
+	r->tl = tl;
+	ratios(r);
+}
+
+/* ---- helpers ---- */
+
+/* noinline: gcc 12 mistakes the open_memstream buffer for a dangling local once inlined */
+static __attribute__((noinline)) char *render(int (*fn)(FILE *, const struct an_report *), const struct an_report *rep,
+		    size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	assert_non_null(f);
+	assert_int_equal(fn(f, rep), 0);
+	assert_int_equal(fclose(f), 0);
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static int text_plain(FILE *f, const struct an_report *r)
+{
+	return rp_text(f, r, false);
+}
+
+static int text_color(FILE *f, const struct an_report *r)
+{
+	return rp_text(f, r, true);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (!f)
+		return NULL;
+	do {
+		if (n + 4096 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap + 1);
+			assert_non_null(buf);
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got);
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void spit(const char *path, const char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void golden(const char *name, const char *buf, size_t len)
+{
+	char path[256], actual[256];
+	size_t glen;
+	char *g;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "%s", name);
+	if (getenv("IOTRACE_RECORD_GOLDENS")) {
+		spit(path, buf, len);
+		fprintf(stderr, "recorded %s\n", path);
+		return;
+	}
+	g = slurp(path, &glen);
+	if (!g)
+		fail_msg("missing golden %s (run from the repo root; record with "
+			 "scripts/record-goldens.sh)",
+			 path);
+	if (glen != len || memcmp(g, buf, len)) {
+		snprintf(actual, sizeof(actual), "/tmp/iotrace-actual-%s", name);
+		spit(actual, buf, len);
+		free(g);
+		fail_msg("%s differs from the output: diff -u %s %s (re-record with "
+			 "scripts/record-goldens.sh if the change is intended)",
+			 path, path, actual);
+	}
+	free(g);
+}
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/iotrace-test-XXXXXX");
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void rmtree(const char *d)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void write_text(const char *path, const char *s)
+{
+	spit(path, s, strlen(s));
+}
+
+/* ---- goldens ---- */
+
+static void test_summary_golden(void **state)
+{
+	struct an_report rep;
+	size_t n;
+	char *out;
+
+	(void)state;
+	build(&rep);
+	out = render(rp_summary_json, &rep, &n);
+	golden("summary.json", out, n);
+	free(out);
+	an_report_free(&rep);
+}
+
+static void test_text_golden(void **state)
+{
+	struct an_report rep;
+	size_t n;
+	char *out;
+
+	(void)state;
+	build(&rep);
+	out = render(text_plain, &rep, &n);
+	golden("report.txt", out, n);
+	assert_null(strchr(out, '\033'));
+	free(out);
+	an_report_free(&rep);
+}
+
+static void test_perfetto_golden(void **state)
+{
+	struct an_report rep;
+	size_t n;
+	char *out;
+
+	(void)state;
+	build(&rep);
+	out = render(rp_perfetto, &rep, &n);
+	golden("trace.json", out, n);
+	free(out);
+	an_report_free(&rep);
+}
+
+/* ---- summary.json content ---- */
+
+static void test_summary_nulls_and_types(void **state)
+{
+	struct an_report rep;
+	json_error_t je;
+	json_t *root, *runs, *r2, *r0;
+	char *out;
+
+	(void)state;
+	build(&rep);
+	out = render(rp_summary_json, &rep, NULL);
+	root = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+	assert_non_null(root);
+	assert_string_equal(json_string_value(json_object_get(root, "schema")),
+			    "iotrace.summary/1");
+	runs = json_object_get(root, "runs");
+	assert_int_equal(json_array_size(runs), 3);
+	r0 = json_array_get(runs, 0);
+	r2 = json_array_get(runs, 2);
+	/* unmeasured figures are null, never 0 */
+	assert_true(json_is_null(json_object_get(r2, "speedup_vs_sync")));
+	assert_true(json_is_null(json_object_get(r2, "ideal_fraction")));
+	assert_true(json_is_null(json_object_get(r0, "block_bytes")));
+	assert_true(json_is_null(json_object_get(json_object_get(r0, "uring"), "submitted")));
+	assert_true(json_is_integer(json_object_get(json_object_get(r2, "uring"), "punted")));
+	assert_true(json_is_null(json_object_get(root, "command")));
+	/* ns are integers, shares reals in 0..1 */
+	assert_true(json_is_integer(json_object_get(r0, "wall_ns")));
+	assert_true(json_is_real(json_object_get(r0, "hit_ratio")));
+	assert_int_equal(json_array_size(json_object_get(r0, "concurrency")), 3);
+	assert_string_equal(json_string_value(json_object_get(r2, "cache")), "cold");
+	json_decref(root);
+	free(out);
+	an_report_free(&rep);
+}
+
+static void test_json_escaping(void **state)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	(void)state;
+	assert_non_null(f);
+	rp_json_string(f, "a<b>&\"q\"\\\n\t\r\b\f\x01\x1f\x7f é \xff\xc3 \xef\xbf\xbd \xe2\x80\xa8 "
+			  "\xed\xa0\x80 \xc0\xaf \xf4\x90\x80\x80 😀");
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "\"a\\u003cb\\u003e\\u0026\\\"q\\\"\\\\\\n\\t\\r\\b\\f\\u0001\\u001f"
+				 "\\u007f é \\ufffd\\ufffd \\ufffd \\u2028 "
+				 "\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\\ufffd "
+				 "😀\"");
+	free(buf);
+}
+
+/* A comm with invalid bytes keeps its bytes through JSON (U+FFFD <-> one 0xff byte). */
+static void test_roundtrip_weird_names(void **state)
+{
+	struct an_report rep, back;
+	char *d = tmpdir(), path[512], err[512];
+	const char *s;
+	FILE *f;
+	int ret;
+
+	(void)state;
+	build(&rep);
+	snprintf(path, sizeof(path), "%s/summary.json", d);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(rp_summary_json(f, &rep), 0);
+	assert_int_equal(fclose(f), 0);
+	ret = rp_summary_load(path, &back, err, sizeof(err));
+	if (ret)
+		fail_msg("%s", err);
+	s = back.runs[1].threads[2].comm;
+	assert_int_equal(strlen(s), strlen(weird_comm));
+	/* the invalid \xff came back as one 0xff byte; the rest exactly */
+	assert_memory_equal(s, weird_comm, strlen(weird_comm));
+	assert_string_equal(back.runs[1].threads[2].role, "worker 2 <é>");
+	assert_string_equal(back.runs[1].verdict[1].text, rep.runs[1].verdict[1].text);
+	an_report_free(&back);
+	an_report_free(&rep);
+	rmtree(d);
+	free(d);
+}
+
+/* ---- the run folder ---- */
+
+static const char *const files[] = {
+	"summary.json",
+	"trace.json",
+	"runs/sync-warm/spans.tsv",
+	"runs/threads-warm/spans.tsv",
+	"runs/uring-cold/spans.tsv",
+	"runs/sync-warm/oncpu.folded",
+	"runs/threads-warm/oncpu.folded",
+	"runs/threads-warm/offcpu.folded",
+	"runs/threads-warm/wall.folded",
+};
+
+static void test_roundtrip(void **state)
+{
+	struct an_report rep, back;
+	char *a = tmpdir(), *b = tmpdir(), pa[512], pb[512], err[512];
+	char *t1, *t2;
+	int ret;
+
+	(void)state;
+	build(&rep);
+	/* a saved run is one the model derived: its ratios follow from its integers */
+	for (size_t i = 0; i < rep.nruns; i++)
+		an_run_derive(&rep.runs[i]);
+	assert_int_equal(rp_write_outdir(a, &rep, (uid_t)-1, (gid_t)-1), 0);
+	ret = rp_load_outdir(a, &back, err, sizeof(err));
+	if (ret)
+		fail_msg("load: %s", err);
+	assert_int_equal(back.nruns, 3);
+	assert_non_null(back.runs[1].tl);
+	assert_int_equal(back.runs[1].tl->nthreads, 3);
+	assert_string_equal(back.runs[1].tl->threads[2].comm, weird_comm);
+	assert_int_equal(back.runs[1].oncpu.total, rep.runs[1].oncpu.total);
+	assert_int_equal(back.runs[1].offcpu.total, rep.runs[1].offcpu.total);
+	assert_int_equal(back.runs[1].oncpu.errors, 2);
+	assert_string_equal(back.runs[2].offcpu.unavailable, "stacks disabled (--no-stacks)");
+	assert_int_equal(rp_write_outdir(b, &back, (uid_t)-1, (gid_t)-1), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		size_t la, lb;
+		char *x, *y;
+
+		snprintf(pa, sizeof(pa), "%s/%s", a, files[i]);
+		snprintf(pb, sizeof(pb), "%s/%s", b, files[i]);
+		x = slurp(pa, &la);
+		y = slurp(pb, &lb);
+		if (!x || !y)
+			fail_msg("%s missing after the round trip", files[i]);
+		if (la != lb || memcmp(x, y, la))
+			fail_msg("%s differs after write -> load -> write: diff %s %s", files[i], pa,
+				 pb);
+		free(x);
+		free(y);
+	}
+	/* every view reads the same numbers back */
+	t1 = render(text_plain, &rep, NULL);
+	t2 = render(text_plain, &back, NULL);
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
+	/* and every file of the layout is there */
+	{
+		static const char *const layout[] = {
+			"report.html",		     "runs/threads-warm/flame-wall.svg",
+			"runs/threads-warm/flame-oncpu.svg", "runs/threads-warm/flame-offcpu.svg",
+			"runs/threads-warm/flame-diff.svg",  "runs/threads-warm/timeline.svg",
+			"runs/uring-cold/offcpu.folded",
+		};
+		struct stat st;
+
+		for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++) {
+			snprintf(pa, sizeof(pa), "%s/%s", a, layout[i]);
+			if (stat(pa, &st) < 0 || !S_ISREG(st.st_mode))
+				fail_msg("%s was not written", layout[i]);
+		}
+		/* sync has no diff against itself; no stray temporaries */
+		snprintf(pa, sizeof(pa), "%s/runs/sync-warm/flame-diff.svg", a);
+		assert_int_equal(stat(pa, &st), -1);
+		snprintf(pa, sizeof(pa), "ls -A '%s' | grep -q tmp", a);
+		assert_int_not_equal(system(pa), 0);
+	}
+	an_report_free(&back);
+	an_report_free(&rep);
+	rmtree(a);
+	rmtree(b);
+	free(a);
+	free(b);
+}
+
+/* Re-rendering a folder in place (the `iotrace report DIR` case) keeps it identical. */
+static void test_rerender_in_place(void **state)
+{
+	struct an_report rep, back;
+	char *a = tmpdir(), p[512], err[512], *x, *y;
+	size_t la, lb;
+
+	(void)state;
+	build(&rep);
+	for (size_t i = 0; i < rep.nruns; i++)
+		an_run_derive(&rep.runs[i]);
+	assert_int_equal(rp_write_outdir(a, &rep, (uid_t)-1, (gid_t)-1), 0);
+	snprintf(p, sizeof(p), "%s/summary.json", a);
+	x = slurp(p, &la);
+	assert_non_null(x);
+	if (rp_load_outdir(a, &back, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(rp_write_outdir(a, &back, (uid_t)-1, (gid_t)-1), 0);
+	y = slurp(p, &lb);
+	assert_non_null(y);
+	assert_int_equal(la, lb);
+	assert_memory_equal(x, y, la);
+	free(x);
+	free(y);
+	an_report_free(&back);
+	an_report_free(&rep);
+	rmtree(a);
+	free(a);
+}
+
+static void test_write_refuses_symlinks(void **state)
+{
+	struct an_report rep;
+	char *d = tmpdir(), *victim = tmpdir(), p[512], q[512], *x;
+	size_t n;
+	struct stat st;
+
+	(void)state;
+	build(&rep);
+	/* a symlink in place of a file is replaced, the file it points to untouched */
+	snprintf(q, sizeof(q), "%s/precious", victim);
+	write_text(q, "keep me\n");
+	snprintf(p, sizeof(p), "%s/summary.json", d);
+	assert_int_equal(symlink(q, p), 0);
+	assert_int_equal(rp_write_outdir(d, &rep, (uid_t)-1, (gid_t)-1), 0);
+	x = slurp(q, &n);
+	assert_non_null(x);
+	assert_string_equal(x, "keep me\n");
+	free(x);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	rmtree(d);
+	/* a symlinked folder is refused */
+	assert_int_equal(mkdir(d, 0755), 0);
+	snprintf(p, sizeof(p), "%s/runs", d);
+	assert_int_equal(symlink(victim, p), 0);
+	assert_int_equal(rp_write_outdir(d, &rep, (uid_t)-1, (gid_t)-1), -ELOOP);
+	snprintf(q, sizeof(q), "%s/sync-warm", victim);
+	assert_int_equal(stat(q, &st), -1);
+	/* and so is an OUTDIR that is itself a link */
+	snprintf(p, sizeof(p), "%s/link", d);
+	assert_int_equal(symlink(victim, p), 0);
+	assert_int_equal(rp_write_outdir(p, &rep, (uid_t)-1, (gid_t)-1), -ELOOP);
+	an_report_free(&rep);
+	rmtree(d);
+	rmtree(victim);
+	free(d);
+	free(victim);
+}
+
+static void test_write_error_reported(void **state)
+{
+	struct an_report rep;
+
+	(void)state;
+	build(&rep);
+	/* a full disk is never a silent success */
+	if (access("/dev/full", W_OK) == 0) {
+		FILE *f = fopen("/dev/full", "w");
+
+		assert_non_null(f);
+		setvbuf(f, NULL, _IONBF, 0);
+		assert_true(rp_summary_json(f, &rep) < 0);
+		assert_true(rp_text(f, &rep, false) < 0);
+		assert_true(rp_perfetto(f, &rep) < 0);
+		fclose(f);
+	}
+	assert_true(rp_write_outdir("/nonexistent-dir/x", &rep, (uid_t)-1, (gid_t)-1) < 0);
+	an_report_free(&rep);
+}
+
+/* ---- loader errors ---- */
+
+/* Write a valid folder, let edit() spoil it, load: the error and its message. */
+static int load_spoilt(const char *sed, char *err, size_t errlen)
+{
+	struct an_report rep, back;
+	char *d = tmpdir(), cmd[1024];
+	int ret;
+
+	build(&rep);
+	for (size_t i = 0; i < rep.nruns; i++)
+		an_run_derive(&rep.runs[i]);
+	assert_int_equal(rp_write_outdir(d, &rep, (uid_t)-1, (gid_t)-1), 0);
+	an_report_free(&rep);
+	if (sed) {
+		snprintf(cmd, sizeof(cmd), "cd '%s' && %s", d, sed);
+		assert_int_equal(system(cmd), 0);
+	}
+	ret = rp_load_outdir(d, &back, err, errlen);
+	if (!ret)
+		an_report_free(&back);
+	else
+		assert_int_equal(back.nruns, 0); /* nothing left half-loaded */
+	rmtree(d);
+	free(d);
+	return ret;
+}
+
+static void assert_has(const char *s, const char *sub)
+{
+	if (!strstr(s, sub))
+		fail_msg("expected '%s' in the message: %s", sub, s);
+}
+
+static void test_load_missing(void **state)
+{
+	struct an_report back;
+	char err[512], *d = tmpdir();
+
+	(void)state;
+	assert_int_equal(rp_load_outdir("/nonexistent/iotrace-run", &back, err, sizeof(err)),
+			 -ENOENT);
+	assert_has(err, "/nonexistent/iotrace-run: no such folder");
+	assert_int_equal(rp_load_outdir(d, &back, err, sizeof(err)), -ENOENT);
+	assert_has(err, "not an iotrace run folder (no summary.json)");
+	assert_has(err, d);
+	assert_int_equal(rp_load_outdir("/etc/hostname", &back, err, sizeof(err)), -ENOTDIR);
+	assert_has(err, "not a folder");
+	rmtree(d);
+	free(d);
+}
+
+static void test_load_truncated(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_spoilt("head -c 300 summary.json > s && mv s summary.json", err,
+				     sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "summary.json:");
+	assert_has(err, "invalid JSON");
+	/* file:line:column */
+	{
+		const char *p = strstr(err, "summary.json:");
+		int line = 0, col = 0;
+
+		assert_int_equal(sscanf(p, "summary.json:%d:%d:", &line, &col), 2);
+		assert_true(line > 1);
+	}
+	assert_int_equal(load_spoilt(": > summary.json", err, sizeof(err)), -EINVAL);
+	assert_has(err, "invalid JSON");
+}
+
+static void test_load_wrong_type(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_spoilt("sed -i '0,/\"wall_ns\": [0-9]*/s//\"wall_ns\": \"fast\"/' "
+				     "summary.json",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "summary.json: runs[0].wall_ns: expected a whole number, found a string");
+	assert_int_equal(load_spoilt("sed -i 's/\"hit_ratio\": 1.000000/\"hit_ratio\": 7/' "
+				     "summary.json",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs[0].hit_ratio: 7 is out of range (0 to 1)");
+	assert_int_equal(load_spoilt("sed -i 's/\"io_wait\": 20000000/\"io_wait\": -1/' "
+				     "summary.json",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "states_ns.io_wait: expected a whole number >= 0");
+	assert_int_equal(load_spoilt("sed -i 's/\"runs\": \\[/\"runs\": {\"x\": [/; "
+				     "s/^  \\]$/  ]}/' summary.json",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs: expected an array, found an object");
+}
+
+static void test_load_missing_field(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_spoilt("sed -i 's/\"blocked_ns\"/\"blocked_nz\"/' summary.json", err,
+				     sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs[0].blocked_ns: missing required field");
+	assert_int_equal(load_spoilt("sed -i 's/\"label\": \"threads\\/warm\"/\"label\": \"sync\\/warm\"/' "
+				     "summary.json",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs[1]: label 'sync/warm' is used twice");
+}
+
+static void test_load_schema(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_spoilt("sed -i 's/iotrace.summary\\/1/iotrace.summary\\/2/' "
+				     "summary.json",
+				     err, sizeof(err)),
+			 -EPROTONOSUPPORT);
+	assert_has(err, "summary.json: iotrace.summary/2: written by a newer iotrace; upgrade");
+	assert_int_equal(load_spoilt("sed -i 's/iotrace.summary\\/1/other.thing\\/1/' "
+				     "summary.json",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "schema: unknown schema 'other.thing/1'");
+	assert_int_equal(load_spoilt("echo '[1, 2]' > summary.json", err, sizeof(err)), -EINVAL);
+	assert_has(err, "expected a JSON object at the top, found an array");
+	assert_int_equal(load_spoilt("echo '{\"runs\": []}' > summary.json", err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "not an iotrace summary (no \"schema\" field");
+}
+
+static void test_load_bad_side_files(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_spoilt("sed -i '4s/compute/computing/' runs/sync-warm/spans.tsv",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs/sync-warm/spans.tsv:4: expected 'TID START END STATE'");
+	assert_int_equal(load_spoilt("echo 'frames-without-count' >> runs/sync-warm/oncpu.folded",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs/sync-warm/oncpu.folded:3: expected 'frame;frame;... COUNT'");
+	/* side files are optional: a summary alone still loads (no timeline, no stacks) */
+	assert_int_equal(load_spoilt("rm -rf runs", err, sizeof(err)), 0);
+}
+
+/* Every prefix and many single-byte corruptions of a summary: an error or a load, no crash. */
+static void test_load_never_crashes(void **state)
+{
+	struct an_report rep, back;
+	char *d = tmpdir(), path[512], err[512], *orig;
+	size_t len;
+	unsigned seed = 12345;
+
+	(void)state;
+	build(&rep);
+	for (size_t i = 0; i < rep.nruns; i++)
+		an_run_derive(&rep.runs[i]);
+	assert_int_equal(rp_write_outdir(d, &rep, (uid_t)-1, (gid_t)-1), 0);
+	an_report_free(&rep);
+	snprintf(path, sizeof(path), "%s/summary.json", d);
+	orig = slurp(path, &len);
+	assert_non_null(orig);
+	for (size_t cut = 0; cut < len; cut += 13) {
+		spit(path, orig, cut);
+		assert_int_not_equal(rp_load_outdir(d, &back, err, sizeof(err)), 0);
+		assert_true(strlen(err) > 0);
+	}
+	for (int i = 0; i < 400; i++) {
+		char *m = malloc(len);
+		static const char junk[] = "{}[]\",:0-9.eE\\nul\xff\x01 ";
+
+		assert_non_null(m);
+		memcpy(m, orig, len);
+		seed = seed * 1103515245 + 12345;
+		m[(seed >> 8) % len] = junk[(seed >> 20) % (sizeof(junk) - 1)];
+		spit(path, m, len);
+		if (rp_load_outdir(d, &back, err, sizeof(err)) == 0)
+			an_report_free(&back);
+		free(m);
+	}
+	free(orig);
+	rmtree(d);
+	free(d);
+}
+
+/* ---- text ---- */
+
+static void test_text_unavailable_and_color(void **state)
+{
+	struct an_report rep;
+	char *plain, *color, *line;
+
+	(void)state;
+	build(&rep);
+	plain = render(text_plain, &rep, NULL);
+	/* uring/cold has no sync run: speedup and ideal unavailable, not 0 */
+	line = strstr(plain, "\nuring/cold ");
+	assert_non_null(line);
+	assert_has(line, "unavailable");
+	assert_has(plain, "warning: 3 events lost");
+	assert_has(plain, "on-CPU stacks: unavailable (stacks disabled (--no-stacks))");
+	/* the comm's control byte and invalid byte never reach the terminal */
+	assert_null(strchr(plain, '\x01'));
+	assert_null(strchr(plain, '\xff'));
+	assert_has(plain, "w<&\"\\??é");
+	color = render(text_color, &rep, NULL);
+	assert_non_null(strstr(color, "\033[1m"));
+	free(plain);
+	free(color);
+	an_report_free(&rep);
+}
+
+static void test_slug(void **state)
+{
+	char s[32];
+
+	(void)state;
+	rp_slug("threads/warm", s, sizeof(s));
+	assert_string_equal(s, "threads-warm");
+	rp_slug("..", s, sizeof(s));
+	assert_string_equal(s, "_.");
+	rp_slug("", s, sizeof(s));
+	assert_string_equal(s, "run");
+	rp_slug("a b/c\n", s, sizeof(s));
+	assert_string_equal(s, "a_b-c_");
+	rp_slug("run-1:sync/warm", s, sizeof(s));
+	assert_string_equal(s, "run-1:sync-warm");
+}
+
+/* ---- iotrace report ---- */
+
+static int run_report(char **argv, int argc, const char *out)
+{
+	int saved = dup(STDOUT_FILENO), fd, rc;
+
+	fflush(stdout);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	rc = cmd_report(argc, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	return rc;
+}
+
+static void test_cmd_report(void **state)
+{
+	struct an_report rep;
+	char *a = tmpdir(), *b = tmpdir(), o[256], x[512], y[512], out[512], *s1, *s2, *txt;
+	size_t l1, l2;
+
+	(void)state;
+	build(&rep);
+	for (size_t i = 0; i < rep.nruns; i++)
+		an_run_derive(&rep.runs[i]);
+	assert_int_equal(rp_write_outdir(a, &rep, (uid_t)-1, (gid_t)-1), 0);
+	snprintf(out, sizeof(out), "%s/stdout", b);
+	snprintf(o, sizeof(o), "%s/copy", b);
+	{
+		char *argv[] = {"report", a, "-o", o, "--no-color", NULL};
+
+		assert_int_equal(run_report(argv, 5, out), IT_EXIT_OK);
+	}
+	snprintf(x, sizeof(x), "%s/summary.json", a);
+	snprintf(y, sizeof(y), "%s/summary.json", o);
+	s1 = slurp(x, &l1);
+	s2 = slurp(y, &l2);
+	assert_non_null(s1);
+	assert_non_null(s2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(s1, s2, l1);
+	free(s2);
+	{
+		char *argv[] = {"report", a, "--json", "-o", o, NULL};
+
+		assert_int_equal(run_report(argv, 5, out), IT_EXIT_OK);
+		s2 = slurp(out, &l2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(s1, s2, l1);
+		free(s2);
+	}
+	{
+		char *argv[] = {"report", a, o, "--no-color", NULL};
+
+		assert_int_equal(run_report(argv, 4, out), IT_EXIT_OK);
+		txt = slurp(out, &l2);
+		assert_non_null(strstr(txt, "copy:threads/warm"));
+		assert_non_null(strstr(txt, "copy:sync/warm"));
+		free(txt);
+	}
+	{
+		char *argv[] = {"report", "/nonexistent/run-9", NULL};
+
+		assert_int_equal(run_report(argv, 2, out), IT_EXIT_INPUT);
+	}
+	{
+		char *argv[] = {"report", NULL};
+
+		assert_int_equal(run_report(argv, 1, out), IT_EXIT_USAGE);
+	}
+	free(s1);
+	an_report_free(&rep);
+	rmtree(a);
+	rmtree(b);
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_summary_golden),
+		cmocka_unit_test(test_text_golden),
+		cmocka_unit_test(test_perfetto_golden),
+		cmocka_unit_test(test_summary_nulls_and_types),
+		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_roundtrip_weird_names),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_rerender_in_place),
+		cmocka_unit_test(test_write_refuses_symlinks),
+		cmocka_unit_test(test_write_error_reported),
+		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test(test_load_truncated),
+		cmocka_unit_test(test_load_wrong_type),
+		cmocka_unit_test(test_load_missing_field),
+		cmocka_unit_test(test_load_schema),
+		cmocka_unit_test(test_load_bad_side_files),
+		cmocka_unit_test(test_load_never_crashes),
+		cmocka_unit_test(test_text_unavailable_and_color),
+		cmocka_unit_test(test_slug),
+		cmocka_unit_test(test_cmd_report),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
