@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -522,9 +523,32 @@ static int exec_path(char *const argv[])
 	return WL_EXIT_NOTFOUND;
 }
 
+/* The target user's HOME, USER and LOGNAME, looked up before fork (NSS is not safe in a
+ * child of a threaded parent). */
+struct user_env {
+	bool set;
+	char home[PATH_MAX], name[64];
+};
+
+static void lookup_user(uid_t uid, struct user_env *ue)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	ue->set = false;
+	if (uid == (uid_t)-1 || uid == geteuid())
+		return;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) || !res)
+		return;
+	snprintf(ue->home, sizeof(ue->home), "%s", pw.pw_dir);
+	snprintf(ue->name, sizeof(ue->name), "%s", pw.pw_name);
+	ue->set = true;
+}
+
 static __attribute__((noreturn)) void child(const struct wl_workload *w, const char *strategy,
 					    char *const argv[], const struct wl_opts *o,
-					    pid_t parent, int go, int errw, int res)
+					    const struct user_env *ue, pid_t parent, int go,
+					    int errw, int res)
 {
 	char b;
 	ssize_t n;
@@ -545,6 +569,12 @@ static __attribute__((noreturn)) void child(const struct wl_workload *w, const c
 	if (o->throttle_cgroup)
 		join_cgroup(o->throttle_cgroup);
 	drop_privileges(o->uid, o->gid);
+	if (ue->set) {
+		/* as su -c / sudo -H do: a program run as the user looks in the user's home */
+		setenv("HOME", ue->home, 1);
+		setenv("USER", ue->name, 1);
+		setenv("LOGNAME", ue->name, 1);
+	}
 	/* after the credential change, which clears it */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		setup_fail(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
@@ -579,6 +609,7 @@ static int spawn(const struct wl_workload *w, const char *strategy, char *const 
 	char msg[320];
 	size_t len = 0;
 	pid_t parent = getpid(), pid;
+	struct user_env ue;
 
 	c->pid = -1;
 	c->go_fd = c->res_fd = c->err_fd = -1;
@@ -601,13 +632,14 @@ static int spawn(const struct wl_workload *w, const char *strategy, char *const 
 			goto fail;
 		}
 	}
+	lookup_user(o->uid, &ue);
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
 		goto fail;
 	}
 	if (pid == 0)
-		child(w, strategy, argv, o, parent, go[1], errp[1], res);
+		child(w, strategy, argv, o, &ue, parent, go[1], errp[1], res);
 	close_fd(&go[1]);
 	close_fd(&errp[1]);
 	/* wait until the child is set up (EOF) or says why it could not be */

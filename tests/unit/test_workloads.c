@@ -621,6 +621,34 @@ static void test_privilege_drop(void **s)
 		assert_int_equal(r.files[i].err, !strcmp(r.files[i].path, "odd.bin") ? EACCES : 0);
 	wl_result_free(&r);
 
+	/* as nobody, a subdirectory it cannot list is reported (its path ends in '/') */
+	snprintf(path, sizeof(path), "%s/a/b/c", fixture);
+	chmod(path, 0700);
+	st = run_workload("md5dir", "uring", &o, &r);
+	chmod(path, 0755);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(r.nfiles, NFIX);
+	assert_int_equal(r.nerrors, 1);
+	assert_string_equal(r.files[0].path, "a/b/c/");
+	assert_int_equal(r.files[0].err, EACCES);
+	wl_result_free(&r);
+
+	/* as nobody, a DIR it cannot read: the run fails with a message and its code */
+	chmod(fixture, 0700);
+	{
+		int devnull = open("/dev/null", O_WRONLY), saved = dup(2);
+
+		dup2(devnull, 2);
+		st = run_workload("md5dir", "sync", &o, &r);
+		dup2(saved, 2);
+		close(saved);
+		close(devnull);
+	}
+	chmod(fixture, 0755);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == WL_EXIT_INPUT);
+	assert_false(r.complete);
+	wl_result_free(&r);
+
 	/* a uid without a gid is refused by the child, with a message */
 	o.gid = (gid_t)-1;
 	assert_int_equal(wl_spawn_cmd(argv, &o, &c), -EINVAL);
