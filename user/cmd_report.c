@@ -234,7 +234,11 @@ int cmd_report(int argc, char **argv)
 		       target);
 		rc = IT_EXIT_FAIL;
 	} else if (ret < 0) {
-		it_err("failed to write the report folder '%s': %s", target, strerror(-ret));
+		bool in_place = !outdir && (ret == -EACCES || ret == -EPERM || ret == -EROFS);
+
+		/* a folder someone else wrote (or a read-only one) can still be re-rendered */
+		it_err("failed to write the report folder '%s': %s%s", target, strerror(-ret),
+		       in_place ? "; give another folder with -o NEWDIR" : "");
 		rc = IT_EXIT_FAIL;
 	} else if (!json) {
 		fprintf(stderr, "%s: report written to %s/report.html\n", it_prog, target);
