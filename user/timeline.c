@@ -165,10 +165,11 @@ static int tidx_rehash(struct tl_timeline *tl)
 
 	if (!n)
 		return -ENOMEM;
+	/* a reused tid has several entries: the slot keeps the newest (highest index) */
 	for (size_t i = 0; i < tl->nthreads; i++) {
 		size_t s = tid_slot(tl->threads[i].tid, cap);
 
-		while (n[s])
+		while (n[s] && tl->threads[n[s] - 1].tid != tl->threads[i].tid)
 			s = (s + 1) & (cap - 1);
 		n[s] = (uint32_t)(i + 1);
 	}
@@ -198,17 +199,12 @@ static void set_comm(struct tl_thread *t, const char *comm)
 	}
 }
 
-/* The thread's index, created if unknown; -ENOMEM. */
-static long thread_get(struct tl_timeline *tl, uint32_t tid)
+/* A new entry for tid (prev: index + 1 of the entry it succeeds, 0 if none); -ENOMEM. */
+static long thread_new(struct tl_timeline *tl, uint32_t tid, size_t prev)
 {
-	long i = tid_lookup(tl, tid);
 	struct tl_thread *t;
 	size_t s;
 
-	if (i >= 0) {
-		tl->last = (size_t)i;
-		return i;
-	}
 	if ((tl->nthreads + 1) * 2 > tl->tidx_cap && tidx_rehash(tl))
 		return -ENOMEM;
 	if (grow((void **)&tl->threads, &tl->capthreads, tl->nthreads + 1, sizeof(*tl->threads)))
@@ -217,11 +213,38 @@ static long thread_get(struct tl_timeline *tl, uint32_t tid)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	t->init_state = -1;
-	for (s = tid_slot(tid, tl->tidx_cap); tl->tidx[s]; s = (s + 1) & (tl->tidx_cap - 1))
+	t->prev = prev;
+	for (s = tid_slot(tid, tl->tidx_cap);
+	     tl->tidx[s] && tl->threads[tl->tidx[s] - 1].tid != tid; s = (s + 1) & (tl->tidx_cap - 1))
 		;
 	tl->tidx[s] = (uint32_t)(tl->nthreads + 1);
+	/* the lookup cache only ever holds a tid's newest entry */
 	tl->last = tl->nthreads;
 	return (long)tl->nthreads++;
+}
+
+/* The thread's (newest) index, created if unknown; -ENOMEM. */
+static long thread_get(struct tl_timeline *tl, uint32_t tid)
+{
+	long i = tid_lookup(tl, tid);
+
+	if (i >= 0) {
+		tl->last = (size_t)i;
+		return i;
+	}
+	return thread_new(tl, tid, 0);
+}
+
+/*
+ * Of the entries of a reused tid, the one an event at ts belongs to: a late event of the
+ * earlier thread predates the newer one's birth.
+ */
+static long route(const struct tl_timeline *tl, long i, uint64_t ts)
+{
+	while (tl->threads[i].prev && tl->threads[i].init_state >= 0 &&
+	       ts < tl->threads[i].create_ts)
+		i = (long)tl->threads[i].prev - 1;
+	return i;
 }
 
 static int raw_push(struct tl_thread *t, uint64_t ts, int state)
@@ -246,6 +269,9 @@ struct tl_thread *tl_thread_add(struct tl_timeline *tl, uint32_t pid, uint32_t t
 		return NULL;
 	}
 	i = thread_get(tl, tid);
+	/* born at or after the known thread's exit: the kernel reused its tid */
+	if (i >= 0 && tl->threads[i].has_exit && ts >= tl->threads[i].exit_ts)
+		i = thread_new(tl, tid, (size_t)i + 1);
 	if (i < 0) {
 		errno = ENOMEM;
 		return NULL;
@@ -283,7 +309,7 @@ int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t t
 	i = thread_get(tl, tid);
 	if (i < 0)
 		return -ENOMEM;
-	t = &tl->threads[i];
+	t = &tl->threads[route(tl, i, ts)];
 	if (pid)
 		t->pid = pid;
 	return raw_push(t, ts, (int)state);
@@ -299,7 +325,7 @@ int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char
 	i = thread_get(tl, tid);
 	if (i < 0)
 		return -ENOMEM;
-	t = &tl->threads[i];
+	t = &tl->threads[route(tl, i, ts)];
 	set_comm(t, comm);
 	/* a thread dies once; a repeated record keeps the first */
 	if (!t->has_exit) {
@@ -426,42 +452,61 @@ out:
 	return 0;
 }
 
-static int gaprec_cmp(const void *a, const void *b)
-{
-	const struct tl_gaprec *x = a, *y = b;
+/* gap records resolved to the thread entry they belong to */
+struct gapref {
+	size_t idx;
+	uint64_t from, to;
+};
 
-	if (x->tid != y->tid)
-		return x->tid < y->tid ? -1 : 1;
+static int gapref_cmp(const void *a, const void *b)
+{
+	const struct gapref *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
 	return x->from < y->from ? -1 : x->from > y->from;
 }
 
 static int finish_gaps(struct tl_timeline *tl)
 {
-	size_t i = 0, j;
+	struct gapref *g;
+	size_t i, j, n = 0;
 
 	tl->gaps_ns = 0;
 	if (!tl->ngapraw)
 		return 0;
-	qsort(tl->gapraw, tl->ngapraw, sizeof(*tl->gapraw), gaprec_cmp);
-	for (; i < tl->ngapraw; i = j) {
-		struct tl_thread *t = tl_thread_find(tl, tl->gapraw[i].tid);
-		size_t n = 0;
+	g = malloc(tl->ngapraw * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (i = 0; i < tl->ngapraw; i++) {
+		long k = tid_lookup(tl, tl->gapraw[i].tid);
 
-		for (j = i; j < tl->ngapraw && tl->gapraw[j].tid == tl->gapraw[i].tid; j++)
+		if (k >= 0)
+			g[n++] = (struct gapref){(size_t)route(tl, k, tl->gapraw[i].from),
+						 tl->gapraw[i].from, tl->gapraw[i].to};
+	}
+	qsort(g, n, sizeof(*g), gapref_cmp);
+	for (i = 0; i < n; i = j) {
+		struct tl_thread *t = &tl->threads[g[i].idx];
+		size_t m = 0;
+
+		for (j = i; j < n && g[j].idx == g[i].idx; j++)
 			;
-		if (!t || t->end <= t->start)
+		if (t->end <= t->start)
 			continue;
 		t->gaps = malloc((j - i) * sizeof(*t->gaps));
-		if (!t->gaps)
+		if (!t->gaps) {
+			free(g);
 			return -ENOMEM;
+		}
 		for (size_t k = i; k < j; k++) {
-			uint64_t a = max64(tl->gapraw[k].from, t->start);
-			uint64_t b = min64(tl->gapraw[k].to, t->end);
+			uint64_t a = max64(g[k].from, t->start);
+			uint64_t b = min64(g[k].to, t->end);
 
 			if (b > a)
-				t->gaps[n++] = (struct tl_interval){a, b};
+				t->gaps[m++] = (struct tl_interval){a, b};
 		}
-		t->ngaps = tl_iv_normalize(t->gaps, n);
+		t->ngaps = tl_iv_normalize(t->gaps, m);
 		t->gap_ns = tl_iv_length(t->gaps, t->ngaps);
 		tl->gaps_ns += t->gap_ns;
 		if (!t->ngaps) {
@@ -469,6 +514,7 @@ static int finish_gaps(struct tl_timeline *tl)
 			t->gaps = NULL;
 		}
 	}
+	free(g);
 	free(tl->gapraw);
 	tl->gapraw = NULL;
 	tl->ngapraw = tl->capgapraw = 0;

@@ -66,6 +66,7 @@ struct tl_thread {
 	uint64_t create_ts, exit_ts;
 	int init_state;		/* -1 until tl_thread_add gave a birth time and state */
 	int has_exit;
+	size_t prev;		/* reused tid: index + 1 of the earlier thread, 0 if none */
 };
 
 struct tl_timeline {
@@ -103,7 +104,9 @@ void tl_free(struct tl_timeline *tl);
  *
  * Ordering: a thread's events are sorted by time (stably) in tl_finish; it starts at its
  * earliest event (birth or transition) and ends at its exit or the window end; transitions
- * after its exit are ignored. A tid is one thread for the whole timeline (no reuse).
+ * after its exit are ignored. A tid the kernel reused (tl_thread_add at or after the known
+ * thread's exit) starts a new entry; tl_thread_find then returns the newest, and events
+ * older than its birth still go to the earlier one.
  */
 struct tl_thread *tl_thread_add(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
 				enum tl_state state, const char *comm);

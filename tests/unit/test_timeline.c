@@ -296,6 +296,49 @@ static void test_gaps(void **state)
 	tl_free(tl);
 }
 
+/*
+ * The kernel reuses tid 5: the first thread lives [0,100), the second is born at 150.
+ * A late event (io_wait at 50) and a gap (20..40) of the first arrive after the second's
+ * birth and still land on the first.
+ */
+static void test_tid_reuse(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *a = NULL, *b = NULL;
+
+	(void)state;
+	assert_non_null(tl_thread_add(tl, 1, 5, 0, TL_COMPUTE, "first"));
+	assert_int_equal(tl_thread_exit(tl, 5, 100, NULL), 0);
+	assert_non_null(tl_thread_add(tl, 1, 5, 150, TL_RUNNABLE, "second"));
+	assert_int_equal(tl_transition(tl, 1, 5, 160, TL_COMPUTE), 0);
+	assert_int_equal(tl_transition(tl, 1, 5, 50, TL_IO_WAIT), 0);
+	tl_gap(tl, 5, 20, 40);
+	assert_int_equal(tl->nthreads, 2);
+	assert_string_equal(tl_thread_find(tl, 5)->comm, "second");
+	assert_int_equal(tl_finish(tl, 0, 300), 0);
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		if (!strcmp(tl->threads[i].comm, "first"))
+			a = &tl->threads[i];
+		else
+			b = &tl->threads[i];
+	}
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->start, 0);
+	assert_int_equal(a->end, 100);
+	assert_int_equal(a->state_ns[C], 50);
+	assert_int_equal(a->state_ns[IOW], 50);
+	assert_int_equal(a->gap_ns, 20);
+	assert_int_equal(b->start, 150);
+	assert_int_equal(b->end, 300);
+	assert_int_equal(b->state_ns[RUN], 10);
+	assert_int_equal(b->state_ns[C], 140);
+	assert_int_equal(b->gap_ns, 0);
+	assert_ptr_equal(tl_thread_find(tl, 5), b);
+	check_all(tl);
+	tl_free(tl);
+}
+
 /* ---- interval arithmetic ---- */
 
 static void test_iv_normalize(void **state)
@@ -550,11 +593,17 @@ static void test_random_vs_oracle(void **state)
 
 		for (uint32_t tid = 1; tid <= NT; tid++) {
 			int nev = (int)rnd(30);
+			/* births before the exit (one at or after it would be a reused tid) */
+			uint64_t death = rnd(2) ? 1 + rnd(TMAX) : TMAX;
 
-			for (int k = 0; k < nev; k++)
-				e[n++] = (struct ev){tid, rnd(8) == 0, rnd(TMAX), (int)rnd(TL_NSTATES)};
-			if (rnd(2))
-				e[n++] = (struct ev){tid, 2, rnd(TMAX), 0};
+			for (int k = 0; k < nev; k++) {
+				int add = rnd(8) == 0;
+				uint64_t ts = add ? rnd(death) : rnd(TMAX);
+
+				e[n++] = (struct ev){tid, add, ts, (int)rnd(TL_NSTATES)};
+			}
+			if (death < TMAX)
+				e[n++] = (struct ev){tid, 2, death, 0};
 		}
 		/* a mild shuffle: neighbours swap, as per-CPU buffers interleave */
 		for (size_t i = 1; i < n; i++)
@@ -692,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_clipping),
 		cmocka_unit_test(test_exit_only_and_errors),
 		cmocka_unit_test(test_gaps),
+		cmocka_unit_test(test_tid_reuse),
 		cmocka_unit_test(test_iv_normalize),
 		cmocka_unit_test(test_iv_intersect),
 		cmocka_unit_test(test_union_states),
