@@ -526,6 +526,74 @@ static void test_perfetto_golden(void **state)
 	an_report_free(&rep);
 }
 
+/* trace.json parses; each thread's complete events are ordered and never overlap (so they
+ * nest); every async slice begins before it ends; each run is its own process. */
+static void test_perfetto_well_formed(void **state)
+{
+	struct an_report rep;
+	json_error_t je;
+	json_t *root, *evs, *e;
+	char *out;
+	size_t i, nx = 0, nb = 0;
+	struct {
+		long pid, tid;
+		double end;
+	} last[16] = {{0}};
+	size_t nlast = 0;
+
+	(void)state;
+	build(&rep);
+	out = render(rp_perfetto, &rep, NULL);
+	root = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		fail_msg("trace.json:%d:%d: %s", je.line, je.column, je.text);
+	evs = json_object_get(root, "traceEvents");
+	assert_true(json_is_array(evs));
+	json_array_foreach(evs, i, e) {
+		const char *ph = json_string_value(json_object_get(e, "ph"));
+		long pid = (long)json_integer_value(json_object_get(e, "pid"));
+		long tid = (long)json_integer_value(json_object_get(e, "tid"));
+
+		assert_non_null(ph);
+		assert_true(pid >= 1 && pid <= (long)rep.nruns);
+		if (!strcmp(ph, "X")) {
+			double ts = json_number_value(json_object_get(e, "ts"));
+			double dur = json_number_value(json_object_get(e, "dur"));
+			size_t k;
+
+			assert_true(dur > 0);
+			for (k = 0; k < nlast && (last[k].pid != pid || last[k].tid != tid); k++)
+				;
+			if (k == nlast) {
+				assert_true(nlast < 16);
+				last[nlast].pid = pid;
+				last[nlast].tid = tid;
+				last[nlast++].end = 0;
+			}
+			assert_true(ts >= last[k].end);
+			last[k].end = ts + dur;
+			nx++;
+		} else if (!strcmp(ph, "b")) {
+			json_t *end = json_array_get(evs, i + 1);
+
+			/* written as adjacent pairs: the matching end follows */
+			assert_string_equal(json_string_value(json_object_get(end, "ph")), "e");
+			assert_string_equal(json_string_value(json_object_get(end, "id")),
+					    json_string_value(json_object_get(e, "id")));
+			assert_true(json_number_value(json_object_get(end, "ts")) >=
+				    json_number_value(json_object_get(e, "ts")));
+			nb++;
+		} else {
+			assert_true(!strcmp(ph, "M") || !strcmp(ph, "e"));
+		}
+	}
+	assert_int_equal(nx, 4 + 3 + 4 + 5 + 3 + 1);
+	assert_int_equal(nb, 3 + 1); /* three I/O stretches, one lost stretch */
+	json_decref(root);
+	free(out);
+	an_report_free(&rep);
+}
+
 /* ---- summary.json content ---- */
 
 static void test_summary_nulls_and_types(void **state)
@@ -1120,6 +1188,7 @@ int main(void)
 		cmocka_unit_test(test_summary_golden),
 		cmocka_unit_test(test_text_golden),
 		cmocka_unit_test(test_perfetto_golden),
+		cmocka_unit_test(test_perfetto_well_formed),
 		cmocka_unit_test(test_summary_nulls_and_types),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_roundtrip_weird_names),
