@@ -1017,7 +1017,7 @@ static void test_load_bad_side_files(void **state)
 	assert_int_equal(load_spoilt("rm -rf runs", err, sizeof(err)), 0);
 }
 
-/* Every prefix and many single-byte corruptions of a summary: an error or a load, no crash. */
+/* Prefixes and single-byte corruptions of every saved file: an error or a load, no crash. */
 static void test_load_never_crashes(void **state)
 {
 	struct an_report rep, back;
@@ -1052,7 +1052,31 @@ static void test_load_never_crashes(void **state)
 			an_report_free(&back);
 		free(m);
 	}
+	spit(path, orig, len);
 	free(orig);
+	/* and the side files: spans.tsv and a folded file */
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/runs/threads-warm/%s", d,
+			 k ? "oncpu.folded" : "spans.tsv");
+		orig = slurp(path, &len);
+		assert_non_null(orig);
+		for (int i = 0; i < 300; i++) {
+			char *m = malloc(len);
+			static const char junk[] = "\t\n 0123456789-#\\x;";
+
+			assert_non_null(m);
+			memcpy(m, orig, len);
+			seed = seed * 1103515245 + 12345;
+			m[(seed >> 8) % len] = junk[(seed >> 20) % (sizeof(junk) - 1)];
+			/* a prefix too, cut anywhere */
+			spit(path, m, i % 3 ? len : (seed >> 4) % len);
+			if (rp_load_outdir(d, &back, err, sizeof(err)) == 0)
+				an_report_free(&back);
+			free(m);
+		}
+		spit(path, orig, len);
+		free(orig);
+	}
 	rmtree(d);
 	free(d);
 }
