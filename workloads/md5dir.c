@@ -87,6 +87,7 @@ static void hash_one(struct job *j, size_t i, unsigned char *buf, EVP_MD_CTX *ct
 	uint64_t got = 0;
 	int fd;
 
+	r->err = 0;
 	gil_drop(j);
 	fd = open_file(j, i, &st);
 	gil_take(j);
@@ -815,6 +816,9 @@ int wl_md5dir_run(const char *strategy, const struct wl_opts *o, int res_fd)
 		rc = WL_EXIT_FAIL;
 		goto out;
 	}
+	/* a file no strategy got to (it failed midway) must not pass for an empty digest */
+	for (size_t i = 0; i < j.n; i++)
+		j.res[i].err = ECANCELED;
 	if (!strcmp(strategy, "sync")) {
 		ret = run_sync(&j);
 		snprintf(j.note, sizeof(j.note), "1 thread");

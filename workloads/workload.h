@@ -30,13 +30,13 @@ struct wl_opts {
 	size_t chunk;		/* read size, default 64 KiB */
 	unsigned qd;		/* io_uring queue depth / callback files in flight */
 	bool gil_hold_io;	/* gil: keep the lock held across reads */
-	bool verify;		/* print each file's digest */
+	bool verify;		/* print each file's digest: the caller does, from wl_result */
 	uid_t uid;		/* run the workload as this user (SUDO_UID), or -1 = keep */
 	gid_t gid;
 	const char *throttle_cgroup; /* cgroup.procs path to join before release, or NULL */
 	unsigned fetch_delay_ms;	/* fetch: server answer delay */
 	unsigned factorial_n;		/* readfile/fetch: n of n!, 0 = 60000 */
-	bool quiet;
+	bool quiet;		/* (unused by the child: it prints only fatal errors) */
 	uint16_t fetch_port;		/* fetch: port of wl_fetch_server_start()'s server */
 };
 
