@@ -622,8 +622,8 @@ static int ld_u64(struct ld *l, const json_t *obj, const char *base, const char 
 }
 
 /* Same, into an unsigned int (pids, CPU counts). */
-static int ld_uint(struct ld *l, const json_t *obj, const char *base, const char *key, bool required,
-		   unsigned *out, unsigned max)
+static int ld_uint(struct ld *l, const json_t *obj, const char *base, const char *key,
+		   bool required, unsigned *out, unsigned max)
 {
 	char p[160];
 	uint64_t v = 0;
@@ -848,8 +848,8 @@ static int ld_hist(struct ld *l, const json_t *o, const char *p, const char *key
 		snprintf(q, sizeof(q), "%s.%s[%zu]", p, key, k);
 		if (ns) {
 			if (!json_is_integer(e) || json_integer_value(e) < 0)
-				return ld_fail(l, -EINVAL, q, "expected a whole number >= 0, found %s",
-					       jtype(e));
+				return ld_fail(l, -EINVAL, q,
+					       "expected a whole number >= 0, found %s", jtype(e));
 			ns[k] = (uint64_t)json_integer_value(e);
 			continue;
 		}
@@ -959,7 +959,8 @@ static int ld_run(struct ld *l, const json_t *o, const char *p, struct an_run *r
 		ret = ld_u64(l, o, p, "page_cache_insert_bytes", true, &c->pcache_insert_bytes,
 			     &c->pcache_ok);
 	if (!ret)
-		ret = ld_real(l, o, p, "hit_ratio", true, &run->hit_ratio, &run->hit_ratio_ok, 0, 1);
+		ret =
+		    ld_real(l, o, p, "hit_ratio", true, &run->hit_ratio, &run->hit_ratio_ok, 0, 1);
 	run->resident_before = -1;
 	ok = false;
 	if (!ret)

@@ -202,7 +202,8 @@ static int emit_spans(FILE *f, const void *a, const void *b)
 		fputc('\n', f);
 		for (size_t s = 0; s < t->nspans; s++)
 			fprintf(f, "%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%s\n", t->tid,
-				t->spans[s].start, t->spans[s].end, tl_state_name(t->spans[s].state));
+				t->spans[s].start, t->spans[s].end,
+				tl_state_name(t->spans[s].state));
 		for (size_t g = 0; g < t->ngaps; g++)
 			fprintf(f, "gap\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\n", t->tid,
 				t->gaps[g].start, t->gaps[g].end);
@@ -552,7 +553,8 @@ static int load_spans(const char *dir, const char *slug, struct an_run *run, cha
 				ret = lf_fail(&l, "a second 'thread' line for the same tid");
 				break;
 			}
-			t = tl_thread_add(tl, (uint32_t)v[0], (uint32_t)v[1], v[2], TL_COMPUTE, comm);
+			t = tl_thread_add(tl, (uint32_t)v[0], (uint32_t)v[1], v[2], TL_COMPUTE,
+					  comm);
 			if (!t) {
 				ret = -ENOMEM;
 				break;
@@ -723,7 +725,8 @@ int rp_load_outdir(const char *outdir, struct an_report *r, char *err, size_t er
 
 		ret = load_spans(outdir, slug, run, err, errlen);
 		if (!ret)
-			ret = load_folded(outdir, slug, "oncpu.folded", 1, &run->oncpu, err, errlen);
+			ret =
+			    load_folded(outdir, slug, "oncpu.folded", 1, &run->oncpu, err, errlen);
 		if (!ret)
 			ret = load_folded(outdir, slug, "offcpu.folded", 1000, &run->offcpu, err,
 					  errlen);

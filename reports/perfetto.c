@@ -1,4 +1,4 @@
-/* perfetto.c - trace.json: the runs' thread states in Chrome Trace Event format (Perfetto, chrome://tracing). */
+/* perfetto.c - trace.json: the runs' thread states as Chrome Trace Events, for Perfetto. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -45,7 +45,8 @@ static void meta(struct pw *w, unsigned pid, uint32_t tid, const char *what, con
 		 const char *str, long num)
 {
 	ev_begin(w);
-	fprintf(w->f, "{\"ph\":\"M\",\"pid\":%u,\"tid\":%" PRIu32 ",\"name\":\"%s\",\"args\":{\"%s\":",
+	fprintf(w->f,
+		"{\"ph\":\"M\",\"pid\":%u,\"tid\":%" PRIu32 ",\"name\":\"%s\",\"args\":{\"%s\":",
 		pid, tid, what, key);
 	if (str)
 		rp_json_string(w->f, str);
@@ -60,12 +61,16 @@ static void async(struct pw *w, unsigned pid, uint32_t tid, const char *cat, con
 	uint64_t id = ++w->next_id;
 
 	ev_begin(w);
-	fprintf(w->f, "{\"ph\":\"b\",\"pid\":%u,\"tid\":%" PRIu32 ",\"cat\":\"%s\",\"name\":\"%s\",\"id\":\"0x%" PRIx64 "\",\"ts\":",
+	fprintf(w->f,
+		"{\"ph\":\"b\",\"pid\":%u,\"tid\":%" PRIu32
+		",\"cat\":\"%s\",\"name\":\"%s\",\"id\":\"0x%" PRIx64 "\",\"ts\":",
 		pid, tid, cat, name, id);
 	us(w->f, t0);
 	fputs("}", w->f);
 	ev_begin(w);
-	fprintf(w->f, "{\"ph\":\"e\",\"pid\":%u,\"tid\":%" PRIu32 ",\"cat\":\"%s\",\"name\":\"%s\",\"id\":\"0x%" PRIx64 "\",\"ts\":",
+	fprintf(w->f,
+		"{\"ph\":\"e\",\"pid\":%u,\"tid\":%" PRIu32
+		",\"cat\":\"%s\",\"name\":\"%s\",\"id\":\"0x%" PRIx64 "\",\"ts\":",
 		pid, tid, cat, name, id);
 	us(w->f, t1);
 	fputs("}", w->f);
@@ -116,7 +121,9 @@ static int run_events(struct pw *w, const struct an_run *run, unsigned pid)
 			unsigned st = (unsigned)sp->state < TL_NSTATES ? sp->state : TL_OTHER_WAIT;
 
 			ev_begin(w);
-			fprintf(w->f, "{\"ph\":\"X\",\"pid\":%u,\"tid\":%" PRIu32 ",\"cat\":\"state\",\"name\":\"%s\",\"cname\":\"%s\",\"ts\":",
+			fprintf(w->f,
+				"{\"ph\":\"X\",\"pid\":%u,\"tid\":%" PRIu32
+				",\"cat\":\"state\",\"name\":\"%s\",\"cname\":\"%s\",\"ts\":",
 				pid, t->tid, tl_state_name(st), state_cname[st]);
 			us(w->f, REL(sp->start));
 			fputs(",\"dur\":", w->f);

@@ -1,4 +1,4 @@
-/* rp_json.h - JSON writing shared by the JSON renderers, and the summary.json loader (reports/ only). */
+/* rp_json.h - JSON writing shared by the JSON renderers, and the summary.json loader (reports/). */
 #ifndef IOTRACE_RP_JSON_H
 #define IOTRACE_RP_JSON_H
 

@@ -428,7 +428,8 @@ static void run_facts(struct out *o, const struct an_run *run)
 	line[0] = 0;
 	fmt_bytes(a, sizeof(a), c->bytes_read);
 	fmt_pct(b, sizeof(b), run->read_oncpu_share_ok, run->read_oncpu_share);
-	add(line, sizeof(line), "reads: %" PRIu64 " (%s), %s of read time on CPU; ", c->reads, a, b);
+	add(line, sizeof(line), "reads: %" PRIu64 " (%s), %s of read time on CPU; ", c->reads, a,
+	    b);
 	fmt_dur(a, sizeof(a), run->blocked_ns);
 	fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
 	add(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ", a, b);
@@ -517,7 +518,8 @@ static void run_facts(struct out *o, const struct an_run *run)
 				 k ? "off-CPU" : "on-CPU", s->unavailable);
 		else if (s->errors)
 			snprintf(line, sizeof(line),
-				 "%s stacks: %" PRIu64 " could not be captured (map full or truncated)",
+				 "%s stacks: %" PRIu64
+				 " could not be captured (map full or truncated)",
 				 k ? "off-CPU" : "on-CPU", s->errors);
 		else
 			continue;

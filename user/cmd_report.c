@@ -1,4 +1,4 @@
-/* cmd_report.c - iotrace report: re-render one saved run folder or compare several, without root. */
+/* cmd_report.c - iotrace report: re-render one saved run folder, or compare several; no root. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -24,10 +24,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: iotrace report OUTDIR [OUTDIR...] [-o NEWDIR] [--json] [--no-color]\n\n"
 		"Re-render a saved run folder, or compare several side by side; no root needed.\n\n"
-		"  One OUTDIR: its files (report.html, SVGs, trace.json, summary.json) are written\n"
-		"  again in place, or into NEWDIR with -o, and the table is printed.\n"
-		"  Several: one comparison table, runs labelled FOLDER:LABEL; with -o the combined\n"
-		"  report is written into NEWDIR.\n\n"
+		"  One OUTDIR: its files (report.html, SVGs, trace.json, summary.json) are\n"
+		"  written again in place, or into NEWDIR with -o, and the table is printed.\n"
+		"  Several: one comparison table, runs labelled FOLDER:LABEL; with -o the\n"
+		"  combined report is written into NEWDIR.\n\n"
 		"Options:\n"
 		"  -o, --output NEWDIR  write the report folder here\n"
 		"      --json           print summary.json to stdout instead of the table\n"
@@ -132,7 +132,8 @@ static int combine(struct an_report *reps, char **dirs, size_t n, struct an_repo
 			if (room < 8)
 				room = 8;
 			/* truncation is intended (a 63-byte label): the count is not needed */
-			if (snprintf(label, sizeof(label), "%.*s:%s", room, names[i], run->label) < 0)
+			if (snprintf(label, sizeof(label), "%.*s:%s", room, names[i],
+				     run->label) < 0)
 				label[0] = 0;
 			memcpy(run->label, label, sizeof(label));
 		}
@@ -229,8 +230,8 @@ int cmd_report(int argc, char **argv)
 	owner_for(target, !outdir, &uid, &gid);
 	ret = rp_write_outdir(target, rep, uid, gid);
 	if (ret == -ELOOP) {
-		it_err("failed to write the report folder '%s': it is a symbolic link; iotrace does "
-		       "not write through links, give the real folder",
+		it_err("failed to write the report folder '%s': it is a symbolic link; iotrace "
+		       "does not write through links, give the real folder",
 		       target);
 		rc = IT_EXIT_FAIL;
 	} else if (ret < 0) {

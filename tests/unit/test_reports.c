@@ -348,7 +348,8 @@ static void build(struct an_report *rep)
 	r->c.uring_punted = 500;
 	r->resident_before = 0.0;
 	verdict(r, "disk", "the disk was the ceiling (busy 67% of the run at 320 MiB/s).");
-	snprintf(r->oncpu.unavailable, sizeof(r->oncpu.unavailable), "stacks disabled (--no-stacks)");
+	snprintf(r->oncpu.unavailable, sizeof(r->oncpu.unavailable),
+		 "stacks disabled (--no-stacks)");
 	snprintf(r->offcpu.unavailable, sizeof(r->offcpu.unavailable),
 		 "stacks disabled (--no-stacks)");
 	tl = tl_new();
@@ -374,8 +375,8 @@ static void build(struct an_report *rep)
 /* ---- helpers ---- */
 
 /* noinline: gcc 12 mistakes the open_memstream buffer for a dangling local once inlined */
-static __attribute__((noinline)) char *render(int (*fn)(FILE *, const struct an_report *), const struct an_report *rep,
-		    size_t *len)
+static __attribute__((noinline)) char *render(int (*fn)(FILE *, const struct an_report *),
+					      const struct an_report *rep, size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
@@ -642,10 +643,11 @@ static void test_json_escaping(void **state)
 	rp_json_string(f, "a<b>&\"q\"\\\n\t\r\b\f\x01\x1f\x7f é \xff\xc3 \xef\xbf\xbd \xe2\x80\xa8 "
 			  "\xed\xa0\x80 \xc0\xaf \xf4\x90\x80\x80 😀");
 	assert_int_equal(fclose(f), 0);
-	assert_string_equal(buf, "\"a\\u003cb\\u003e\\u0026\\\"q\\\"\\\\\\n\\t\\r\\b\\f\\u0001\\u001f"
-				 "\\u007f é \\ufffd\\ufffd \\ufffd \\u2028 "
-				 "\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\\ufffd "
-				 "😀\"");
+	assert_string_equal(buf,
+			    "\"a\\u003cb\\u003e\\u0026\\\"q\\\"\\\\\\n\\t\\r\\b\\f\\u0001\\u001f"
+			    "\\u007f é \\ufffd\\ufffd \\ufffd \\u2028 "
+			    "\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\\ufffd "
+			    "😀\"");
 	free(buf);
 }
 
@@ -730,8 +732,8 @@ static void test_roundtrip(void **state)
 		if (!x || !y)
 			fail_msg("%s missing after the round trip", files[i]);
 		if (la != lb || memcmp(x, y, la))
-			fail_msg("%s differs after write -> load -> write: diff %s %s", files[i], pa,
-				 pb);
+			fail_msg("%s differs after write -> load -> write: diff %s %s", files[i],
+				 pa, pb);
 		free(x);
 		free(y);
 	}
@@ -971,10 +973,11 @@ static void test_load_missing_field(void **state)
 				     sizeof(err)),
 			 -EINVAL);
 	assert_has(err, "runs[0].blocked_ns: missing required field");
-	assert_int_equal(load_spoilt("sed -i 's/\"label\": \"threads\\/warm\"/\"label\": \"sync\\/warm\"/' "
-				     "summary.json",
-				     err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    load_spoilt("sed -i 's/\"label\": \"threads\\/warm\"/\"label\": \"sync\\/warm\"/' "
+			"summary.json",
+			err, sizeof(err)),
+	    -EINVAL);
 	assert_has(err, "runs[1]: label 'sync/warm' is used twice");
 }
 
