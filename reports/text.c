@@ -420,7 +420,7 @@ static void run_facts(struct out *o, const struct an_run *run)
 	add(line, sizeof(line), ", waiting for a CPU %s of the time runnable or on CPU", a);
 	if (run->exit_status > 128)
 		add(line, sizeof(line), "; killed by signal %d", run->exit_status - 128);
-	else if (run->exit_status)
+	else if (run->exit_status > 0) /* -1: attached with -p, no status of ours */
 		add(line, sizeof(line), "; exited with status %d", run->exit_status);
 	para(o, "  ", "  ", line);
 
