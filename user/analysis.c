@@ -163,6 +163,12 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 
 /* ---- across runs ---- */
 
+bool an_run_clean(const struct an_run *run)
+{
+	/* -1: attached to a process iotrace did not start, so there is no status to judge */
+	return run->exit_status == 0 || run->exit_status == -1;
+}
+
 const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run)
 {
 	if (!rep || !run)
@@ -208,7 +214,7 @@ static void ideal_bound(struct an_run *run, const struct an_run *sync, const str
 	run->ideal_ok = run->ideal_dev_ok = false;
 	run->ideal_fraction = run->ideal_speedup = run->ideal_dev_rate = 0.0;
 	run->ideal_wall_ns = run->ideal_cpu_ns = run->ideal_dev_ns = run->ideal_dev_bytes = 0;
-	if (!sync || !sync->wall_ns || !ncpu)
+	if (!sync || !sync->wall_ns || !ncpu || !an_run_clean(sync))
 		return;
 	run->ideal_cpu_ns = (sync->states_ns[TL_COMPUTE] + sync->states_ns[TL_IO_CPU] + ncpu / 2) /
 			    ncpu;
@@ -254,7 +260,9 @@ int an_report_finish(struct an_report *rep)
 		struct an_run *run = &rep->runs[i];
 		const struct an_run *sync = an_sync_of(rep, run);
 
-		run->speedup_ok = sync && sync->wall_ns && run->wall_ns;
+		/* a run cut short (killed, failed) ran part of the work: no speedup from it */
+		run->speedup_ok = sync && sync->wall_ns && run->wall_ns && an_run_clean(run) &&
+				  an_run_clean(sync);
 		run->speedup_vs_sync =
 			run->speedup_ok ? (double)sync->wall_ns / (double)run->wall_ns : 0.0;
 		ideal_bound(run, sync, rep);

@@ -127,7 +127,8 @@ struct an_run {
 	double resident_before;	/* caller's: share of the dataset cached before the run, <0 unknown */
 
 	double speedup_vs_sync;	/* sync wall / this wall */
-	bool speedup_ok;	/* false without a sync run of the same cache mode */
+	bool speedup_ok;	/* false without a clean sync run of the same cache mode, or if
+				 * this run did not finish cleanly (see an_run_clean) */
 	/*
 	 * The ideal bound, from the sync run of the same cache mode:
 	 *   ideal wall = max(ideal_cpu_ns, ideal_dev_ns)
@@ -192,6 +193,9 @@ void an_run_derive(struct an_run *run);
 /* Cross-run figures: speedup vs sync, ideal bound, verdicts + headlines, the closing
  * answer. Idempotent. 0 or -EINVAL. */
 int an_report_finish(struct an_report *rep);
+/* Did the run do all its work (exit status 0, or -1 = attached, no status)? Speedups and
+ * the ideal bound need clean runs on both sides. */
+bool an_run_clean(const struct an_run *run);
 /* The sync run with the same cache mode as run (run itself if it is one), or NULL. */
 const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run);
 void an_run_free(struct an_run *run);

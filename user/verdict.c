@@ -398,6 +398,20 @@ static bool rule_lost(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
+/* Why run has no speedup over sync, in words. */
+static void why_no_speedup(const struct an_run *run, const struct an_run *sync, char *b,
+			   size_t n)
+{
+	if (!an_run_clean(run))
+		snprintf(b, n, "the run did not finish: exit status %d", run->exit_status);
+	else if (!sync)
+		snprintf(b, n, "no sync run with the same cache mode");
+	else if (!an_run_clean(sync))
+		snprintf(b, n, "the sync run did not finish: exit status %d", sync->exit_status);
+	else
+		snprintf(b, n, "no wall time");
+}
+
 static bool rule_unavailable(const struct an_run *run, const struct an_run *sync,
 			     const struct an_report *rep, char *t, size_t len)
 {
@@ -407,12 +421,17 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
 		app(t, len, "%spage_cache (page-cache insertions were not traced)", t[0] ? "; " : "");
 	if (!run->c.block_ok)
 		app(t, len, "%sdisk (block-layer I/O was not traced)", t[0] ? "; " : "");
-	if (!sync)
-		app(t, len, "%soverhead, near_ideal (no sync run with the same cache mode)",
-		    t[0] ? "; " : "");
-	else if (run->speedup_ok && !run->ideal_ok)
-		app(t, len, "%snear_ideal (the device rate is unknown, so the ideal bound is)",
-		    t[0] ? "; " : "");
+	if (!run->speedup_ok) {
+		char why[128];
+
+		why_no_speedup(run, sync, why, sizeof(why));
+		app(t, len, "%soverhead, near_ideal (%s)", t[0] ? "; " : "", why);
+	} else if (!run->ideal_ok) {
+		app(t, len, "%snear_ideal (%s)", t[0] ? "; " : "",
+		    run->ideal_dev_ok ? "no ideal bound"
+				      : "bytes came from the device at an unknown rate, so the "
+					"ideal bound is unknown");
+	}
 	if (!t[0])
 		return false;
 	{
@@ -486,13 +505,20 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 
 	/* headline: label, speedup and % of ideal, then the first causes */
 	app(run->headline, sizeof(run->headline), "%s: ", run->label[0] ? run->label : run->strategy);
-	if (sync == run || !strcmp(run->strategy, "sync"))
-		app(run->headline, sizeof(run->headline), "baseline");
-	else if (run->speedup_ok)
-		app(run->headline, sizeof(run->headline), "%.2f× over sync", run->speedup_vs_sync);
-	else
+	if (!an_run_clean(run)) {
 		app(run->headline, sizeof(run->headline),
-		    "speedup unavailable (no sync run with the same cache mode)");
+		    "did not finish (exit status %d), so these figures cover part of the work",
+		    run->exit_status);
+	} else if (sync == run || !strcmp(run->strategy, "sync")) {
+		app(run->headline, sizeof(run->headline), "baseline");
+	} else if (run->speedup_ok) {
+		app(run->headline, sizeof(run->headline), "%.2f× over sync", run->speedup_vs_sync);
+	} else {
+		char why[128];
+
+		why_no_speedup(run, sync, why, sizeof(why));
+		app(run->headline, sizeof(run->headline), "speedup unavailable (%s)", why);
+	}
 	if (run->ideal_ok)
 		app(run->headline, sizeof(run->headline), " (%s of ideal %.2f×)",
 		    pct(run->ideal_fraction).s, run->ideal_speedup);
@@ -594,31 +620,42 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 	if (!len)
 		return;
 	buf[0] = '\0';
+	if (!rep->nruns)
+		return;
 	if (sc && bc) {
-		bool yes = bc->speedup_vs_sync >= ANSWER_MIN_SPEEDUP && bc->cpu_overlap_ok &&
-			   (!sc->cpu_overlap_ok || bc->cpu_overlap > sc->cpu_overlap);
+		/* the evidence of overlap: blocked time with the CPU busy, or for strategies
+		 * that never block (io_uring), I/O under way with a thread computing */
+		bool by_overlap = bc->cpu_overlap_ok;
+		double ov = by_overlap ? bc->cpu_overlap : bc->hidden_io;
+		bool base_ok = by_overlap ? sc->cpu_overlap_ok : sc->hidden_io_ok;
+		double base = by_overlap ? sc->cpu_overlap : sc->hidden_io;
+		bool yes = bc->speedup_vs_sync >= ANSWER_MIN_SPEEDUP &&
+			   (by_overlap || bc->hidden_io_ok) && (!base_ok || ov > base);
 
 		if (yes) {
-			app(buf, len,
-			    "Yes. Reading from disk (cold cache), %s kept the CPU busy during %s of "
-			    "its blocked time",
-			    bc->strategy, pct(bc->cpu_overlap).s);
-			if (sc->cpu_overlap_ok)
-				app(buf, len, " (sync: %s)", pct(sc->cpu_overlap).s);
+			app(buf, len, "Yes. Reading from disk (cold cache), %s %s %s of its %s",
+			    bc->strategy, by_overlap ? "kept the CPU busy during" : "computed during",
+			    pct(ov).s, by_overlap ? "blocked time" : "I/O time");
+			if (base_ok)
+				app(buf, len, " (sync: %s)", pct(base).s);
 			app(buf, len, " and ran %.2f× faster than sync", bc->speedup_vs_sync);
+			if (bc->ideal_ok)
+				app(buf, len, ", %s of the ideal %.2f×", pct(bc->ideal_fraction).s,
+				    bc->ideal_speedup);
+			app(buf, len, ".");
 		} else {
 			first_cause(bc, why, sizeof(why));
 			app(buf, len,
 			    "Not much here. Reading from disk (cold cache), the best strategy, %s, "
 			    "ran %.2f× sync's speed",
 			    bc->strategy, bc->speedup_vs_sync);
+			if (bc->ideal_ok)
+				app(buf, len, " (%s of the ideal %.2f×)", pct(bc->ideal_fraction).s,
+				    bc->ideal_speedup);
 			if (why[0])
-				app(buf, len, ": %s", why);
+				app(buf, len, " — %s", why);
+			app(buf, len, ".");
 		}
-		if (bc->ideal_ok)
-			app(buf, len, " (%s of the ideal %.2f×)", pct(bc->ideal_fraction).s,
-			    bc->ideal_speedup);
-		app(buf, len, ".");
 		answer_bound(bc, sc, ncpu, buf, len);
 	} else if (sc) {
 		app(buf, len, "Reading from disk (cold cache) only sync ran: it was blocked in reads "

@@ -371,6 +371,33 @@ static void test_best_rate(void **state)
 	free(rep);
 }
 
+/* A run cut short has no speedup; a sync run cut short gives no bound to anyone. */
+static void test_unclean_runs(void **state)
+{
+	struct an_report *rep = mkreport();
+	struct an_run *r = rep->runs;
+
+	(void)state;
+	r[1].exit_status = 137;
+	r[3].exit_status = -1; /* attached: no status, counts as clean */
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_false(an_run_clean(&r[1]));
+	assert_true(an_run_clean(&r[3]));
+	assert_false(r[1].speedup_ok);
+	assert_false(r[1].ideal_ok);
+	assert_non_null(strstr(r[1].headline, "did not finish (exit status 137)"));
+	assert_true(r[3].speedup_ok);
+	r[1].exit_status = 0;
+	r[0].exit_status = 1;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_false(r[1].speedup_ok);
+	assert_false(r[1].ideal_ok);
+	assert_int_equal(r[1].ideal_wall_ns, 0);
+	assert_non_null(strstr(r[1].headline, "the sync run did not finish: exit status 1"));
+	an_report_free(rep);
+	free(rep);
+}
+
 /* Re-running the cross-run step gives the same text (re-rendering depends on it). */
 static void test_finish_idempotent(void **state)
 {
@@ -456,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_ideal_and_speedup),
 		cmocka_unit_test(test_ideal_unavailable),
 		cmocka_unit_test(test_best_rate),
+		cmocka_unit_test(test_unclean_runs),
 		cmocka_unit_test(test_finish_idempotent),
 		cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_report_free),

@@ -571,6 +571,22 @@ static void test_answer(void **state)
 	an_answer(&f->rep, a, sizeof(a));
 	assert_true(strncmp(a, "Not much here.", 14) == 0);
 	assert_non_null(strstr(a, "ran 1.05× sync's speed"));
+	/* a strategy that never blocks (io_uring): the evidence is hidden I/O instead */
+	cold_pair(f, 1.6, 0.0);
+	f->run->cpu_overlap_ok = false;
+	f->run->hidden_io = 0.7;
+	f->sync->hidden_io = 0.05;
+	an_answer(&f->rep, a, sizeof(a));
+	assert_non_null(strstr(a, "Yes. Reading from disk (cold cache), threads computed during "
+				  "70% of its I/O time (sync: 5%)"));
+	f->run->hidden_io = 0.04;
+	an_answer(&f->rep, a, sizeof(a));
+	assert_true(strncmp(a, "Not much here.", 14) == 0);
+	/* nothing ran: nothing to say */
+	f->rep.nruns = 0;
+	an_answer(&f->rep, a, sizeof(a));
+	assert_string_equal(a, "");
+	f->rep.nruns = 2;
 	/* the answer is written by an_report_finish for md5dir only */
 	snprintf(f->rep.workload, sizeof(f->rep.workload), "fetch");
 	assert_int_equal(an_report_finish(&f->rep), 0);
