@@ -501,9 +501,13 @@ static int exec_path(char *const argv[])
 
 		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dlen, dlen ? path : ".",
 			     dlen && path[dlen - 1] == '/' ? "" : "/", name) < (int)sizeof(buf)) {
+			struct stat st;
+
 			execve(buf, argv, environ);
+			/* as a shell: a PATH directory we may not search is not a hit, a file
+			 * that is there but not executable is */
 			if (errno == EACCES)
-				eacces = true;
+				eacces |= stat(buf, &st) == 0;
 			else if (errno != ENOENT && errno != ENOTDIR) {
 				err = errno;
 				break;
