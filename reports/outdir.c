@@ -549,10 +549,11 @@ static int load_spans(const char *dir, const char *slug, struct an_run *run, cha
 						  "CTX_SWITCHES COMM ROLE'");
 				break;
 			}
-			if (tl_thread_find(tl, (uint32_t)v[1])) {
-				ret = lf_fail(&l, "a second 'thread' line for the same tid");
-				break;
-			}
+			/*
+			 * A tid the kernel reused has a second thread line starting at or after
+			 * the first one's end: tl_thread_add then opens a new entry, as it did
+			 * when the run was traced.
+			 */
 			t = tl_thread_add(tl, (uint32_t)v[0], (uint32_t)v[1], v[2], TL_COMPUTE,
 					  comm);
 			if (!t) {

@@ -772,6 +772,61 @@ static void test_roundtrip(void **state)
 	free(b);
 }
 
+/* A tid the kernel reused is two threads in the timeline, and stays two after loading. */
+static void test_roundtrip_reused_tid(void **state)
+{
+	struct an_report rep, back;
+	struct an_run *r;
+	struct tl_timeline *tl;
+	char *a = tmpdir(), *b = tmpdir(), pa[512], pb[512], err[512], *x, *y;
+	size_t la, lb;
+
+	(void)state;
+	memset(&rep, 0, sizeof(rep));
+	snprintf(rep.workload, sizeof(rep.workload), "trace");
+	rep.ncpu = 1;
+	rep.nruns = 1;
+	rep.runs = calloc(1, sizeof(*rep.runs));
+	assert_non_null(rep.runs);
+	r = &rep.runs[0];
+	snprintf(r->label, sizeof(r->label), "trace");
+	snprintf(r->strategy, sizeof(r->strategy), "trace");
+	r->exit_status = -1;
+	r->wall_ns = 40 * MS;
+	r->ncpu = 1;
+	tl = tl_new();
+	assert_non_null(tl);
+	add_thread(tl, 50, 50, "sh", "main", (const struct span_spec[]){{0, 40, TL_OTHER_WAIT}}, 1);
+	add_thread(tl, 50, 77, "job", "job 1", (const struct span_spec[]){{0, 10, TL_COMPUTE}}, 1);
+	add_thread(tl, 50, 77, "job", "job 2",
+		   (const struct span_spec[]){{20, 25, TL_COMPUTE}, {25, 30, TL_IO_WAIT}}, 2);
+	assert_int_equal(tl_finish(tl, T0, T0 + 40 * MS), 0);
+	assert_int_equal(tl->nthreads, 3);
+	r->tl = tl;
+	assert_int_equal(rp_write_outdir(a, &rep, (uid_t)-1, (gid_t)-1), 0);
+	if (rp_load_outdir(a, &back, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(back.runs[0].tl->nthreads, 3);
+	assert_int_equal(back.runs[0].tl->threads[2].nspans, 2);
+	assert_int_equal(rp_write_outdir(b, &back, (uid_t)-1, (gid_t)-1), 0);
+	snprintf(pa, sizeof(pa), "%s/runs/trace/spans.tsv", a);
+	snprintf(pb, sizeof(pb), "%s/runs/trace/spans.tsv", b);
+	x = slurp(pa, &la);
+	y = slurp(pb, &lb);
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_int_equal(la, lb);
+	assert_memory_equal(x, y, la);
+	free(x);
+	free(y);
+	an_report_free(&back);
+	an_report_free(&rep);
+	rmtree(a);
+	rmtree(b);
+	free(a);
+	free(b);
+}
+
 /* Re-rendering a folder in place (the `iotrace report DIR` case) keeps it identical. */
 static void test_rerender_in_place(void **state)
 {
@@ -1220,6 +1275,7 @@ int main(void)
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_roundtrip_weird_names),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_roundtrip_reused_tid),
 		cmocka_unit_test(test_rerender_in_place),
 		cmocka_unit_test(test_write_refuses_symlinks),
 		cmocka_unit_test(test_write_error_reported),
