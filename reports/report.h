@@ -35,6 +35,7 @@
  *                                                     its thread line (STATE: tl_state_name)
  *   gap  TID  START  END                              its stretches of lost events
  *   io  START  END                                    I/O in flight (tl->io), any order
+ * A tid the kernel reused has one thread line per thread, in timeline order.
  * COMM and ROLE escape '\' as "\\", tab as "\t", newline as "\n" and other control
  * bytes as "\xHH"; other bytes are written as they are. Lines starting with '#' are
  * comments. A run without a timeline has no spans.tsv; the loader then leaves run->tl NULL.
