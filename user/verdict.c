@@ -210,11 +210,19 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 	rq = run->runnable_share_ok && run->runnable_share >= CPU_SAT_MIN_RUNNABLE;
 	if (!par && !rq)
 		return false;
-	snprintf(t, len, "the CPUs were busy: parallelism %.2f of %u %s", run->parallelism, ncpu,
-		 cpus(ncpu));
-	if (run->runnable_share_ok)
-		app(t, len, ", %s of ready time spent waiting for a CPU",
-		    pct(run->runnable_share).s);
+	if (par) {
+		snprintf(t, len, "the CPUs were saturated: parallelism %.2f of %u %s",
+			 run->parallelism, ncpu, cpus(ncpu));
+		if (run->runnable_share_ok)
+			app(t, len, ", %s of ready time spent waiting for a CPU",
+			    pct(run->runnable_share).s);
+	} else {
+		/* queued for CPUs this program did not fill: something else held them */
+		snprintf(t, len,
+			 "threads waited for a CPU %s of their ready time at parallelism %.2f of %u "
+			 "%s: other work held the CPUs",
+			 pct(run->runnable_share).s, run->parallelism, ncpu, cpus(ncpu));
+	}
 	return true;
 }
 
@@ -335,14 +343,15 @@ static bool rule_overhead(const struct an_run *run, const struct an_run *sync,
 	io = ioc0 && (double)ioc >= OVERHEAD_MIN_IOCPU_GROWTH * (double)ioc0;
 	if (!csw && !rq && !io)
 		return false;
+	/* the costs that grew past their threshold are the evidence */
 	snprintf(t, len, "concurrency cost more than it won: %.2f× sync's speed", run->speedup_vs_sync);
-	if (sw0)
+	if (csw)
 		app(t, len, ", %.1f× the context switches (%llu vs %llu)", share(sw, sw0),
 		    (unsigned long long)sw, (unsigned long long)sw0);
-	if (run->runnable_share_ok && sync->runnable_share_ok)
+	if (rq)
 		app(t, len, ", %s of ready time waiting for a CPU (sync %s)",
 		    pct(run->runnable_share).s, pct(sync->runnable_share).s);
-	if (ioc0)
+	if (io)
 		app(t, len, ", %.2f× the CPU time in reads (%s vs %s)", share(ioc, ioc0),
 		    dur(ioc).s, dur(ioc0).s);
 	return true;
@@ -457,8 +466,8 @@ const struct an_rule an_rules[] = {
 	 "a cached read is a memory copy done on the CPU, so there was no disk wait to overlap",
 	 true},
 	{"cpu_saturated", rule_cpu_saturated,
-	 "the work is CPU-bound here; threads beyond the CPU count only queue (more CPUs, or "
-	 "less CPU per byte, would help)",
+	 "runnable threads beyond the free CPUs only queue: more (or idler) CPUs would help, "
+	 "more threads would not",
 	 true},
 	{"disk", rule_disk,
 	 "reads could not arrive faster; only a faster device (or fewer bytes) shortens this", true},

@@ -205,12 +205,13 @@ static void test_cpu_saturated(void **state)
 	/* 0.85 x 4 CPUs = 3.4 */
 	f->run->parallelism = 3.41;
 	assert_true(fires(f, "cpu_saturated"));
-	has("parallelism 3.41 of 4 CPUs");
+	has("The CPUs were saturated: parallelism 3.41 of 4 CPUs, 10% of ready time");
 	f->run->parallelism = 3.39;
 	assert_false(fires(f, "cpu_saturated"));
 	f->run->runnable_share = 0.201;
 	assert_true(fires(f, "cpu_saturated"));
-	has("20% of ready time");
+	has("Threads waited for a CPU 20% of their ready time at parallelism 3.39 of 4 CPUs: "
+	    "other work held the CPUs");
 	f->run->runnable_share = 0.199;
 	assert_false(fires(f, "cpu_saturated"));
 	f->run->runnable_share = 0.5;
@@ -364,10 +365,15 @@ static void test_overhead(void **state)
 	f->run->runnable_share = 0.199;
 	assert_false(fires(f, "overhead"));
 	also_ok = "";
+	/* only the costs that grew are the evidence */
+	f->run->runnable_share = 0.10;
+	f->run->c.ctx_switches = 1500;
 	/* CPU time in reads x1.25 (sync 200 ms) */
 	f->run->states_ns[TL_IO_CPU] = 251 * MS;
 	assert_true(fires(f, "overhead"));
 	has("1.25× the CPU time in reads");
+	assert_null(strstr(last_text, "context switches"));
+	assert_null(strstr(last_text, "ready time"));
 	f->run->states_ns[TL_IO_CPU] = 249 * MS;
 	assert_false(fires(f, "overhead"));
 	/* faster than sync: whatever it cost, it won */
@@ -496,7 +502,7 @@ static void test_headline(void **state)
 	assert_non_null(strstr(f->run->headline,
 			       "threads/warm: 1.50× over sync (95% of ideal 3.00×) — reads came "
 			       "from the page cache (hit 100%, 97% of read time on CPU copying"));
-	assert_non_null(strstr(f->run->headline, "; the CPUs were busy: parallelism 3.90 of 4"));
+	assert_non_null(strstr(f->run->headline, "; the CPUs were saturated: parallelism 3.90 of 4"));
 	assert_null(strstr(f->run->headline, "ideal speedup"));
 	f->run->speedup_ok = false;
 	f->run->ideal_ok = false;
