@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
@@ -17,6 +18,7 @@
 #define SYM_NAME_MAX 200	/* longer names (C++ templates) are cut: frames stay readable */
 #define SYM_CACHE 4096		/* direct-mapped (pid, ip) -> name cache, power of two */
 #define SYM_MAX_RECAPTURE 8	/* re-read maps after a miss (dlopen) at most this often */
+#define SYM_MAX_PROCS 16	/* beyond this, processes that have exited are forgotten */
 #define SYM_KERNEL_SLACK (1 << 20) /* past the last kernel symbol by more: not kernel text */
 
 static const char CUT_FRAME[] = "[deeper frames cut]";
@@ -35,7 +37,9 @@ struct sym_proc {
 	Dwfl *dwfl;		/* NULL: the process was gone before we could capture it */
 	struct anon_range *anon; /* executable anonymous mappings (JIT code) */
 	size_t nanon;
+	struct anon_range vdso;
 	unsigned recaptures;
+	uint64_t used;		/* s->tick at the last use, for eviction */
 };
 
 /* What a user address turned out to be. */
@@ -58,6 +62,7 @@ struct sym {
 	int kstate;		/* 0 not loaded yet, 1 loaded, -1 unavailable */
 	struct sym_proc *procs;
 	size_t nprocs, capprocs;
+	uint64_t tick;
 	struct cache_ent cache[SYM_CACHE];
 };
 
@@ -238,6 +243,9 @@ static int find_elf(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr ba
 {
 	int fd = dwfl_linux_proc_find_elf(mod, ud, name, base, file_name, elfp);
 
+	/* a traced command (trace -- CMD) is exec'd by iotrace: keep our files out of it */
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	if (fd >= 0 || *elfp || capturing <= 0 || name[0] != '/')
 		return fd;
 	return open_mapped(capturing, name, file_name);
@@ -266,69 +274,196 @@ static int open_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr
 	return DWARF_CB_OK;
 }
 
-/* Executable mappings with no file behind them: JIT code and the like. */
-static void read_anon(struct sym_proc *p)
+/* All of a /proc file (their size is not known beforehand). malloc'd, NUL-terminated. */
+static char *read_proc(const char *path, size_t *len)
 {
-	char path[64], line[512];
-	size_t cap = 0;
-	FILE *f;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap), *nb;
+	FILE *f = fopen(path, "re");
+	size_t r;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	p->nanon = 0;
-	while (fgets(line, sizeof(line), f)) {
-		uint64_t a, b;
-		char perms[8];
-		int off = 0;
-		const char *rest;
-
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s%n", &a, &b, perms, &off) < 3 ||
-		    !off || perms[2] != 'x')
-			continue;
-		rest = line + off;
-		while (*rest == ' ')
-			rest++;
-		/* file-backed (and [vdso]) are libdwfl's; "" and [anon:...] are ours */
-		if (*rest == '/' || !strncmp(rest, "[vdso]", 6) || !strncmp(rest, "[vsyscall]", 10))
-			continue;
-		if (p->nanon == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			void *n = realloc(p->anon, ncap * sizeof(*p->anon));
-
-			if (!n)
-				break;
-			p->anon = n;
-			cap = ncap;
+	if (!f || !buf)
+		goto fail;
+	while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += r;
+		if (cap - n - 1 == 0) {
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap *= 2;
 		}
-		p->anon[p->nanon].start = a;
-		p->anon[p->nanon].end = b;
-		p->nanon++;
 	}
 	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	if (f)
+		fclose(f);
+	free(buf);
+	return NULL;
+}
+
+static int add_range(struct anon_range **v, size_t *n, size_t *cap, uint64_t a, uint64_t b)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		void *nv = realloc(*v, nc * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[*n].start = a;
+	(*v)[*n].end = b;
+	(*n)++;
+	return 0;
+}
+
+/* The path field of a maps line ("" for anonymous memory), and its length to the newline. */
+static const char *map_path(const char *line, size_t *plen)
+{
+	const char *p = line;
+
+	/* address perms offset dev inode, then spaces, then the path */
+	for (int field = 0; field < 5; field++) {
+		while (*p && *p != ' ' && *p != '\n')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	*plen = strcspn(p, "\n");
+	return p;
+}
+
+/*
+ * Which mappings libdwfl sees: only those of files the process runs code from (a group of
+ * consecutive mappings of one file with an executable one among them). The rest must stay
+ * out: a workload forked from iotrace inherits iotrace's own read-only mappings of the
+ * ELF files it symbolizes, and reporting those as modules would open and map the files
+ * again at each capture, doubling the mappings with every run. Executable memory with no
+ * file behind it (JIT code) and the vDSO are kept aside for "[anon]" / "[vdso]".
+ */
+static int filter_maps(struct sym_proc *p, char *maps, size_t len, char *out, size_t *outlen)
+{
+	size_t o = 0, cap = 0;
+	char *line = maps;
+
+	p->nanon = 0;
+	p->vdso.start = p->vdso.end = 0;
+	while (line < maps + len) {
+		char *group = line, *next;
+		const char *path;
+		size_t plen, glen;
+		bool exec = false;
+
+		path = map_path(line, &plen);
+		/* the group: this line and the following ones of the same path */
+		for (next = line; next < maps + len;) {
+			const char *pp;
+			size_t pl;
+			char *eol = strchr(next, '\n');
+			char perms[8] = "";
+			uint64_t a, b;
+
+			pp = map_path(next, &pl);
+			if (next != line && (pl != plen || memcmp(pp, path, plen) || *path != '/'))
+				break;
+			if (sscanf(next, "%" SCNx64 "-%" SCNx64 " %7s", &a, &b, perms) == 3 &&
+			    perms[2] == 'x') {
+				exec = true;
+				if (!plen || (*path == '[' && strncmp(path, "[vdso]", 6) &&
+					      strncmp(path, "[vsyscall]", 10))) {
+					if (add_range(&p->anon, &p->nanon, &cap, a, b))
+						return -ENOMEM;
+				} else if (!strncmp(path, "[vdso]", 6)) {
+					p->vdso.start = a;
+					p->vdso.end = b;
+				}
+			}
+			next = eol ? eol + 1 : maps + len;
+			if (*path != '/')
+				break;
+		}
+		glen = (size_t)(next - group);
+		if (exec && *path == '/') {
+			memcpy(out + o, group, glen);
+			o += glen;
+		}
+		line = next;
+	}
+	*outlen = o;
+	return 0;
 }
 
 /* (Re)read pid's mappings while it is alive. False when the process is gone. */
 static bool proc_capture(struct sym_proc *p)
 {
-	Dwfl *d = dwfl_begin(&proc_callbacks);
+	char path[64], *maps, *kept = NULL;
+	size_t len = 0, klen = 0;
+	Dwfl *d = NULL;
+	FILE *f = NULL;
+	bool ok = false;
 
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
+	maps = read_proc(path, &len);
+	if (!maps || !len)
+		goto out;
+	kept = malloc(len + 1);
+	if (!kept || filter_maps(p, maps, len, kept, &klen))
+		goto out;
+	d = dwfl_begin(&proc_callbacks);
 	if (!d)
-		return false;
+		goto out;
 	dwfl_report_begin(d);
-	if (dwfl_linux_proc_report(d, p->pid) != 0 || dwfl_report_end(d, NULL, NULL) != 0) {
-		dwfl_end(d);
-		return false;
-	}
+	f = klen ? fmemopen(kept, klen, "r") : NULL;
+	if ((f && dwfl_linux_proc_maps_report(d, f) != 0) || dwfl_report_end(d, NULL, NULL) != 0)
+		goto out;
 	capturing = p->pid;
 	dwfl_getmodules(d, open_module, NULL, 0);
 	capturing = 0;
 	if (p->dwfl)
 		dwfl_end(p->dwfl);
 	p->dwfl = d;
-	read_anon(p);
-	return true;
+	d = NULL;
+	ok = true;
+out:
+	if (f)
+		fclose(f);
+	if (d)
+		dwfl_end(d);
+	free(maps);
+	free(kept);
+	return ok;
+}
+
+/*
+ * Forget a process that has exited and was not used for the longest time, once many are
+ * kept: each holds its files open (a run of iotrace sees a few processes per strategy).
+ */
+static void proc_evict(struct sym *s)
+{
+	size_t victim = SIZE_MAX;
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct sym_proc *p = &s->procs[i];
+
+		if (kill(p->pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (victim == SIZE_MAX || p->used < s->procs[victim].used)
+			victim = i;
+	}
+	if (victim == SIZE_MAX)
+		return;
+	proc_free(&s->procs[victim]);
+	s->procs[victim] = s->procs[--s->nprocs];
+	/* cached names may belong to the forgotten pid, which the kernel can reuse */
+	for (size_t i = 0; i < SYM_CACHE; i++) {
+		free(s->cache[i].name);
+		s->cache[i].name = NULL;
+	}
 }
 
 static struct sym_proc *proc_get(struct sym *s, pid_t pid)
@@ -336,8 +471,12 @@ static struct sym_proc *proc_get(struct sym *s, pid_t pid)
 	struct sym_proc *p;
 
 	for (size_t i = 0; i < s->nprocs; i++)
-		if (s->procs[i].pid == pid)
+		if (s->procs[i].pid == pid) {
+			s->procs[i].used = ++s->tick;
 			return &s->procs[i];
+		}
+	if (s->nprocs >= SYM_MAX_PROCS)
+		proc_evict(s);
 	if (s->nprocs == s->capprocs) {
 		size_t ncap = s->capprocs ? s->capprocs * 2 : 16;
 		void *n = realloc(s->procs, ncap * sizeof(*s->procs));
@@ -350,6 +489,7 @@ static struct sym_proc *proc_get(struct sym *s, pid_t pid)
 	p = &s->procs[s->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
+	p->used = ++s->tick;
 	proc_capture(p);
 	return p;
 }
@@ -398,6 +538,10 @@ static enum ukind user_frame_uncached(struct sym_proc *p, uint64_t ip, char *buf
 
 	mod = dwfl_addrmodule(p->dwfl, ip);
 	if (!mod) {
+		if (ip >= p->vdso.start && ip < p->vdso.end) {
+			snprintf(buf, len, "[vdso]");
+			return U_NAMED;
+		}
 		if (in_anon(p, ip)) {
 			snprintf(buf, len, "[anon]");
 			return U_ANON;
@@ -543,12 +687,42 @@ static void fold_user(struct sym *s, const struct tr_stack *st, struct out *o)
 	}
 }
 
+/*
+ * Frames of the capture itself: a stack taken in the sched_switch tracepoint or in the
+ * cpu-clock sampling interrupt starts (leaf side) with the BPF program, the tracepoint or
+ * perf plumbing and the timer interrupt. They are iotrace observing, not the program
+ * running: dropped, as offcputime and perf do, so the leaf is __schedule or the
+ * interrupted function (none at all for a sample taken in user mode).
+ */
+static const char *const capture_prefixes[] = {
+	"bpf_prog_", "bpf_trace_run", "__bpf_trace_", "__traceiter_", "trace_call_bpf",
+	"perf_trace_run_bpf_submit", "bpf_overflow_handler", "__perf_event_overflow",
+	"perf_event_overflow", "perf_swevent_hrtimer", "__hrtimer_run_queues",
+	"hrtimer_interrupt", "__sysvec_apic_timer_interrupt", "sysvec_apic_timer_interrupt",
+	"asm_sysvec_apic_timer_interrupt",
+};
+
+static bool capture_frame(const char *name)
+{
+	for (size_t i = 0; i < sizeof(capture_prefixes) / sizeof(capture_prefixes[0]); i++)
+		if (!strncmp(name, capture_prefixes[i], strlen(capture_prefixes[i])))
+			return true;
+	return false;
+}
+
 static void fold_kernel(struct sym *s, const struct tr_stack *st, struct out *o)
 {
-	int n = st->nkern > 127 ? 127 : st->nkern;
+	int n = st->nkern > 127 ? 127 : st->nkern, leaf = 0;
 	char buf[SYM_NAME_MAX + 1];
 
-	for (int i = n - 1; i >= 0; i--) {
+	while (leaf < n) {
+		const char *name = kernel_name(s, leaf ? st->kips[leaf] - 1 : st->kips[leaf]);
+
+		if (!name || !capture_frame(name))
+			break;
+		leaf++;
+	}
+	for (int i = n - 1; i >= leaf; i--) {
 		uint64_t ip = i ? st->kips[i] - 1 : st->kips[i];
 		const char *name = kernel_name(s, ip);
 

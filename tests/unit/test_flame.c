@@ -725,6 +725,30 @@ static void test_sym_kallsyms(void **state)
 	st.kips[1] = addr + 1;	/* a return address just past its start: still vfs_read */
 	assert_true(sym_fold(s, &st, "x", out, sizeof(out)) > 0);
 	assert_string_equal(out, "x;vfs_read_[k];vfs_read_[k]");
+	/* the capture's own frames on the leaf side (BPF program, tracepoint) are dropped */
+	{
+		uint64_t bpf = 0, sched = 0;
+
+		f = fopen("/proc/kallsyms", "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f) && (!bpf || !sched))
+			if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) == 3 &&
+			    (type == 'T' || type == 't')) {
+				if (!strcmp(name, "bpf_trace_run4"))
+					bpf = addr;
+				else if (!strcmp(name, "__schedule"))
+					sched = addr;
+			}
+		fclose(f);
+		if (bpf && sched) {
+			st.nkern = 3;
+			st.kips[0] = bpf + 8;
+			st.kips[1] = sched + 8;
+			st.kips[2] = bpf + 8; /* not on the leaf side: kept */
+			assert_true(sym_fold(s, &st, "x", out, sizeof(out)) > 0);
+			assert_string_equal(out, "x;bpf_trace_run4_[k];__schedule_[k]");
+		}
+	}
 	/* not a kernel address: named as such, never a bare number */
 	st.nkern = 1;
 	st.kips[0] = 0x1000;
