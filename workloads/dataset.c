@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +134,8 @@ int wl_dataset_create(const char *base, unsigned nfiles, uint64_t size, uid_t ui
 	ret = prng_seed(&rng);
 	if (ret < 0)
 		return ret;
-	if (asprintf(&path, "%s/" DATASET_PREFIX "XXXXXX", base) < 0)
+	/* the creator's pid in the name lets wl_dataset_sweep() find what a killed run left */
+	if (asprintf(&path, "%s/" DATASET_PREFIX "%d-XXXXXX", base, (int)getpid()) < 0)
 		return -ENOMEM;
 	if (!mkdtemp(path)) {
 		ret = -errno;
@@ -211,6 +213,45 @@ int wl_dataset_remove(const char *dir)
 	if (rmdir(dir) < 0)
 		return -errno;
 	return ret;
+}
+
+/* "<prefix><pid>-..." whose pid is gone: what a killed run left behind */
+bool wl_orphan_name(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, n) || name[n] < '1' || name[n] > '9')
+		return false;
+	errno = 0;
+	pid = strtol(name + n, &end, 10);
+	if (errno || *end != '-' || pid <= 0 || pid > INT_MAX)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int wl_dataset_sweep(const char *base)
+{
+	struct dirent *e;
+	int removed = 0;
+	DIR *d = opendir(base);
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char *path;
+
+		if (!wl_orphan_name(e->d_name, DATASET_PREFIX))
+			continue;
+		if (asprintf(&path, "%s/%s", base, e->d_name) < 0)
+			break;
+		if (wl_dataset_remove(path) == 0)
+			removed++;
+		free(path);
+	}
+	closedir(d);
+	return removed;
 }
 
 /* ---- listing ---- */

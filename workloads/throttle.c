@@ -279,8 +279,10 @@ int wl_throttle_setup(const char *dir, uint64_t bps, struct wl_throttle *t)
 		return ret;
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
-	ret = snprintf(t->path, sizeof(t->path), "%s/iotrace-%02x%02x%02x%02x%02x%02x%02x%02x",
-		       h.root, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	/* unguessable, and with our pid so that wl_throttle_sweep() can tell a leftover */
+	ret = snprintf(t->path, sizeof(t->path),
+		       "%s/iotrace-%d-%02x%02x%02x%02x%02x%02x%02x%02x", h.root, (int)getpid(),
+		       rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	if (ret >= (int)sizeof(t->path)) {
 		t->path[0] = 0;
 		return -ENAMETOOLONG;
@@ -344,4 +346,33 @@ int wl_throttle_remove(struct wl_throttle *t)
 	if (!ret)
 		t->path[0] = t->procs[0] = 0;
 	return ret;
+}
+
+int wl_throttle_sweep(void)
+{
+	struct hier h;
+	struct dirent *e;
+	int removed = 0, ret;
+	DIR *d;
+
+	ret = find_hierarchy(&h);
+	if (ret < 0)
+		return ret == -ENODEV ? 0 : ret;
+	d = opendir(h.root);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		struct wl_throttle t = {.v2 = h.v2};
+
+		if (e->d_type != DT_DIR || !wl_orphan_name(e->d_name, "iotrace-"))
+			continue;
+		if (snprintf(t.path, sizeof(t.path), "%s/%s", h.root, e->d_name) >=
+		    (int)sizeof(t.path))
+			continue;
+		snprintf(t.procs, sizeof(t.procs), "%s/cgroup.procs", t.path);
+		if (wl_throttle_remove(&t) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }

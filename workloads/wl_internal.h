@@ -2,6 +2,7 @@
 #ifndef IOTRACE_WL_INTERNAL_H
 #define IOTRACE_WL_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ unsigned wl_ncpu(void);
 long wl_factorial(unsigned n);
 /* "iotrace: " + message on stderr: only ever called inside the child. */
 void wl_child_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* name is prefix + a pid of no live process + "-...": left by a killed run. */
+bool wl_orphan_name(const char *name, const char *prefix);
 /* statfs says: 1 disk-backed, 0 not (tmpfs, overlay, NFS...), -errno. */
 int wl_fs_disk_backed(const char *path);
 

@@ -143,14 +143,17 @@ const unsigned char *wl_fetch_body(void);
 
 /* ---- datasets ---- */
 /* Create nfiles random files of size bytes (file-000000 ...) in a fresh, unguessable
- * directory base/iotrace-data-XXXXXX, owned by uid/gid (-1 = keep). *dir receives the
- * malloc'd path. 0 or -errno: -EXDEV when base is not disk-backed (tmpfs, ramfs, overlay,
+ * directory base/iotrace-data-<our pid>-XXXXXX, owned by uid/gid (-1 = keep). *dir
+ * receives the malloc'd path. 0 or -errno: -EXDEV when base is not disk-backed (tmpfs, ramfs, overlay,
  * NFS/CIFS, FUSE, 9p), -EINVAL for nfiles 0. On failure nothing is left behind. */
 int wl_dataset_create(const char *base, unsigned nfiles, uint64_t size, uid_t uid, gid_t gid,
 		      char **dir);
 /* Removes only what wl_dataset_create() made: its file-NNNNNN files, then the directory
  * (-ENOTEMPTY if someone added files; -EINVAL if dir is not an iotrace-data-* dir). */
 int wl_dataset_remove(const char *dir);
+/* Remove the datasets under base whose creating process is gone (a SIGKILLed run's; the
+ * name carries the creator's pid). Number removed, or -errno. */
+int wl_dataset_sweep(const char *base);
 /* List regular files under dir (recursive, symlinks/FIFOs/sockets/devices skipped unopened
  * via d_type/lstat), as paths relative to dir, sorted bytewise (LC_ALL=C). A subdirectory
  * that cannot be listed is returned as "sub/" so that opening it fails and is reported with
@@ -183,7 +186,7 @@ struct wl_throttle {
 int wl_parse_rate(const char *s, uint64_t *bps);
 int wl_parse_size(const char *s, uint64_t *bytes);
 /*
- * Create a cgroup "iotrace-<16 random hex>" limiting reads from the whole disk that backs
+ * Create a cgroup "iotrace-<our pid>-<16 random hex>" limiting reads from the whole disk that backs
  * dir (a directory or file; partitions -> their disk; loop/dm: the device itself, or its
  * slaves if the controller refuses it) to bps: cgroup v2 io.max when the io controller is
  * enabled at the v2 root, else v1 blkio.throttle.read_bps_device. t->procs is what
@@ -195,5 +198,8 @@ int wl_throttle_setup(const char *dir, uint64_t bps, struct wl_throttle *t);
 /* Move any remaining processes to the hierarchy's root and rmdir (retried while exiting
  * tasks linger). Only touches an "iotrace-*" directory. 0 or -errno. */
 int wl_throttle_remove(struct wl_throttle *t);
+/* Remove the iotrace cgroups whose creating process is gone (names carry its pid): call at
+ * start-up to clean up after a SIGKILLed run. Number removed, or -errno. */
+int wl_throttle_sweep(void);
 
 #endif /* IOTRACE_WORKLOAD_H */

@@ -31,7 +31,7 @@
 /* The fixture every digest test hashes; removed in the group teardown, whatever happened. */
 static char fixture[64];
 /* Datasets and cgroups a test made, removed by teardown if the test did not get to it. */
-static char *made_dataset;
+static char *made_dataset, *fixture_dataset;
 static struct wl_throttle made_cgroup;
 
 static bool is_root(void)
@@ -141,8 +141,16 @@ static int test_teardown(void **state)
 		free(made_dataset);
 		made_dataset = NULL;
 	}
-	if (made_cgroup.path[0])
+	if (fixture_dataset) {
+		wl_dataset_remove(fixture_dataset);
+		free(fixture_dataset);
+		fixture_dataset = NULL;
+	}
+	if (made_cgroup.path[0]) {
+		snprintf(made_cgroup.procs, sizeof(made_cgroup.procs), "%s/cgroup.procs",
+			 made_cgroup.path);
 		wl_throttle_remove(&made_cgroup);
+	}
 	return 0;
 }
 
@@ -438,6 +446,7 @@ static void test_dataset_and_cache(void **s)
 	assert_null(dir);
 	assert_int_equal(wl_dataset_create("/var/tmp", 5, (1u << 20) + 3, -1, -1, &made_dataset), 0);
 	assert_int_equal(strncmp(made_dataset, "/var/tmp/iotrace-data-", 22), 0);
+	assert_int_equal(atoi(made_dataset + 22), getpid());
 	assert_int_equal(wl_list_files(made_dataset, &paths, &n, &total), 0);
 	assert_int_equal(n, 5);
 	assert_int_equal(total, 5 * ((1u << 20) + 3));
@@ -513,6 +522,59 @@ static void test_dataset_and_cache(void **s)
 	free(made_dataset);
 	made_dataset = NULL;
 	assert_int_equal(wl_dataset_remove(fixture), -EINVAL);
+}
+
+/* What a killed run leaves (its pid is in the names) is swept; a live run's is not. */
+static void test_sweep(void **s)
+{
+	int p[2], st;
+	char buf[300] = "";
+	struct stat sb;
+	pid_t pid;
+
+	(void)s;
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct wl_throttle t;
+		char *dir = NULL;
+		int n;
+
+		if (wl_dataset_create("/var/tmp", 1, 10, -1, -1, &dir) < 0)
+			_exit(1);
+		if (!is_root() || wl_throttle_setup("/var/tmp", 1 << 20, &t) < 0)
+			t.path[0] = 0;
+		n = snprintf(buf, sizeof(buf), "%s\n%s", dir, t.path);
+		_exit(write(p[1], buf, (size_t)n) == n ? 0 : 1); /* "killed": no clean-up */
+	}
+	close(p[1]);
+	assert_true(read(p[0], buf, sizeof(buf) - 1) > 0);
+	close(p[0]);
+	waitpid(pid, &st, 0); /* a zombie still counts as alive */
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	*strchr(buf, '\n') = 0;
+	made_dataset = strdup(buf);
+	if (buf[strlen(buf) + 1])
+		snprintf(made_cgroup.path, sizeof(made_cgroup.path), "%s", buf + strlen(buf) + 1);
+	assert_int_equal(stat(made_dataset, &sb), 0);
+
+	/* ours are alive: kept */
+	assert_int_equal(wl_dataset_create("/var/tmp", 1, 10, -1, -1, &fixture_dataset), 0);
+	assert_true(wl_dataset_sweep("/var/tmp") >= 1);
+	assert_int_equal(stat(made_dataset, &sb), -1);
+	assert_int_equal(stat(fixture_dataset, &sb), 0);
+	assert_int_equal(wl_dataset_remove(fixture_dataset), 0);
+	free(fixture_dataset);
+	fixture_dataset = NULL;
+	free(made_dataset);
+	made_dataset = NULL;
+	if (made_cgroup.path[0]) {
+		assert_int_equal(stat(made_cgroup.path, &sb), 0);
+		assert_true(wl_throttle_sweep() >= 1);
+		assert_int_equal(stat(made_cgroup.path, &sb), -1);
+		made_cgroup.path[0] = 0;
+	}
 }
 
 /* ---- launch: fds, privileges, exec errors, set-up errors, parent death ---- */
@@ -936,6 +998,7 @@ int main(void)
 		cmocka_unit_test(test_digests_procs),
 		cmocka_unit_test(test_digests_gil),
 		cmocka_unit_test_teardown(test_dataset_and_cache, test_teardown),
+		cmocka_unit_test_teardown(test_sweep, test_teardown),
 		cmocka_unit_test(test_child_fds),
 		cmocka_unit_test(test_privilege_drop),
 		cmocka_unit_test(test_exec_errors),
