@@ -11,7 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "iotrace.h"
+#include "cli.h"
 #include "tracer.h"
 
 /*

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "iotrace.h"
+#include "cli.h"
 #include "report.h"
 
 /*

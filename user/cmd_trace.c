@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "iotrace.h"
+#include "cli.h"
 #include "outdir.h"
 #include "report.h"
 #include "session.h"

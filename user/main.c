@@ -1,14 +1,10 @@
 /* main.c - iotrace entry point: dispatches to one subcommand per file through cmds[]. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "iotrace.h"
-
-bool it_verbose;
-const char *it_prog = "iotrace";
+#include "cli.h"
 
 static const struct it_cmd cmds[] = {
 	{"run", cmd_run, "run a built-in workload under several strategies and explain the result"},
@@ -32,38 +28,6 @@ static void usage(FILE *f)
 		   "  iotrace report ./iotrace-out/run-1\n"
 		   "  sudo iotrace check\n\n"
 		   "'iotrace COMMAND --help' for a command's options; --version for the version.\n");
-}
-
-void it_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", it_prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void it_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: warning: ", it_prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int it_require_root(const char *what)
-{
-	if (geteuid() == 0)
-		return 0;
-	it_err("failed to %s: loading eBPF probes needs root (or CAP_BPF and CAP_PERFMON); "
-	       "run it with sudo",
-	       what);
-	return IT_EXIT_PERM;
 }
 
 int main(int argc, char **argv)

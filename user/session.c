@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "iotrace.h"
+#include "cli.h"
 #include "session.h"
 #include "symbols.h"
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../user/iotrace.h" /* not bpf/iotrace.h, first on the include path */
+#include "cli.h" /* not bpf/iotrace.h, first on the include path */
 #include "report.h"
 #include "rp_json.h"
 
@@ -27,39 +27,6 @@
 #define GOLDEN_DIR "tests/golden/report/"
 #define MS 1000000ULL
 #define T0 1000000000ULL /* window start of every synthetic run */
-
-/*
- * main.c is not linked into unit tests, but cmd_*.c call its helpers: weak stand-ins,
- * overridden if they ever move into a linked object.
- */
-__attribute__((weak)) bool it_verbose;
-__attribute__((weak)) const char *it_prog = "iotrace";
-
-__attribute__((weak)) void it_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-__attribute__((weak)) void it_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-__attribute__((weak)) int it_require_root(const char *what)
-{
-	(void)what;
-	return 0;
-}
 
 /* ---- the synthetic model ---- */
 

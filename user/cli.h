@@ -1,6 +1,6 @@
-/* iotrace.h - what the subcommands share: the command table, exit codes, messages. */
-#ifndef IOTRACE_IOTRACE_H
-#define IOTRACE_IOTRACE_H
+/* cli.h - what the subcommands share: the command table, exit codes, messages. */
+#ifndef IOTRACE_CLI_H
+#define IOTRACE_CLI_H
 
 #include <stdbool.h>
 
@@ -38,4 +38,4 @@ void it_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for "not permitted", with the message naming the fix (sudo). */
 int it_require_root(const char *what);
 
-#endif /* IOTRACE_IOTRACE_H */
+#endif /* IOTRACE_CLI_H */
