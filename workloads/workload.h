@@ -12,14 +12,22 @@
 
 /*
  * A workload runs in a child process so that its threads form one thread group the
- * probes can filter on. The launch is in two steps: wl_spawn() forks a child that drops
- * privileges and then blocks on a pipe; the caller registers the child's pid with the
- * probes and calls wl_release(), after which the child does its work and exits. The
- * child reports its results (digests, per-file problems) through a result pipe, read by
- * wl_wait(). Thread names (comm) carry roles: "iot-main", "iot-worker-N", "iot-loop",
- * "iot-uvpool-N" (the callback strategy names libuv's pool threads, which libuv 1.44 leaves
- * unnamed; they are born "iot-uvpool" and renamed a moment later: take the last comm seen),
- * "iot-proc-N"; wl_role() maps a comm to a role label.
+ * probes can filter on. The launch is in two steps: wl_spawn() forks a child that sets
+ * itself up (fds, cgroup, privileges) and then blocks on a socket; the caller registers the
+ * child's pid with the probes and calls wl_release(), after which the child does its work
+ * and exits. The child writes its results (digests, per-file problems) to a memfd, read by
+ * wl_wait() (no pipe to drain, whatever the file count). Thread names (comm) carry roles:
+ * "iot-main", "iot-worker-N", "iot-loop", "iot-uvpool-N" (the callback strategy names
+ * libuv's pool threads, which libuv 1.44 leaves unnamed; they are born "iot-uvpool" and
+ * renamed a moment later: take the last comm seen), "iot-proc-N" (procs: child processes),
+ * "iot-reader", "iot-fetch", "iot-factorial" (readfile, fetch); wl_role() maps a comm to a
+ * role label.
+ *
+ * md5dir strategies: sync; threads (o->threads workers); callback (libuv, o->qd files in
+ * flight, pool = UV_THREADPOOL_SIZE, else o->threads if set, else 4); uring (o->qd reads in
+ * flight); procs (o->threads processes); gil (o->threads threads, one mutex). A file that
+ * cannot be read has err set and is skipped; one that no strategy got to (the run failed
+ * midway) has ECANCELED.
  */
 
 enum wl_cache { WL_CACHE_NONE = 0, WL_CACHE_WARM, WL_CACHE_COLD };
