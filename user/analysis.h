@@ -124,7 +124,7 @@ struct an_run {
 	bool read_oncpu_share_ok; /* false when no time was spent in reads */
 	uint64_t switches;	/* switch-outs (on CPU -> off) seen in the timeline */
 	uint64_t gaps_ns;	/* thread-time whose transitions were lost (tl->gaps_ns) */
-	double resident_before;	/* caller's: share of the dataset cached before the run, <0 unknown */
+	double resident_before;	/* caller's: dataset share cached before the run, <0 unknown */
 
 	double speedup_vs_sync;	/* sync wall / this wall */
 	bool speedup_ok;	/* false without a clean sync run of the same cache mode, or if

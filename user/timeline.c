@@ -1,4 +1,4 @@
-/* timeline.c - builds exact per-thread state spans from (possibly reordered) events; interval sets. */
+/* timeline.c - exact per-thread state spans from (possibly reordered) events; interval sets. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -214,9 +214,9 @@ static long thread_new(struct tl_timeline *tl, uint32_t tid, size_t prev)
 	t->tid = tid;
 	t->init_state = -1;
 	t->prev = prev;
-	for (s = tid_slot(tid, tl->tidx_cap);
-	     tl->tidx[s] && tl->threads[tl->tidx[s] - 1].tid != tid; s = (s + 1) & (tl->tidx_cap - 1))
-		;
+	s = tid_slot(tid, tl->tidx_cap);
+	while (tl->tidx[s] && tl->threads[tl->tidx[s] - 1].tid != tid)
+		s = (s + 1) & (tl->tidx_cap - 1);
 	tl->tidx[s] = (uint32_t)(tl->nthreads + 1);
 	/* the lookup cache only ever holds a tid's newest entry */
 	tl->last = tl->nthreads;

@@ -78,7 +78,7 @@ struct tl_timeline {
 	size_t nio, capio;
 	struct tl_ioreq *open_io;
 	size_t nopen_io, capopen_io;
-	uint64_t gaps_ns;	/* thread-time covered by lost batches (see tl_gap), after tl_finish */
+	uint64_t gaps_ns;	/* thread-time lost batches covered (tl_gap), after tl_finish */
 	/* I/O ends with no begin (dropped) and begins with no end (run to the window end) */
 	uint64_t io_unmatched;
 	int finished;

@@ -187,7 +187,8 @@ static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
 	(void)sync;
 	(void)rep;
 	if (!run->hit_ratio_ok || !run->read_oncpu_share_ok ||
-	    run->hit_ratio < PAGE_CACHE_MIN_HIT || run->read_oncpu_share < PAGE_CACHE_MIN_READ_ONCPU)
+	    run->hit_ratio < PAGE_CACHE_MIN_HIT ||
+	    run->read_oncpu_share < PAGE_CACHE_MIN_READ_ONCPU)
 		return false;
 	snprintf(t, len,
 		 "reads came from the page cache (hit %s, %s of read time on CPU copying: "
@@ -219,8 +220,8 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 	} else {
 		/* queued for CPUs this program did not fill: something else held them */
 		snprintf(t, len,
-			 "threads waited for a CPU %s of their ready time at parallelism %.2f of %u "
-			 "%s: other work held the CPUs",
+			 "threads waited for a CPU %s of their ready time at parallelism %.2f of "
+			 "%u %s: other work held the CPUs",
 			 pct(run->runnable_share).s, run->parallelism, ncpu, cpus(ncpu));
 	}
 	return true;
@@ -267,7 +268,8 @@ static bool disk_eval(const struct an_run *run, const struct an_report *rep, str
 	d->busy = share(run->c.block_busy_ns, run->wall_ns);
 	d->achieved = (double)run->c.block_bytes * 1e9 / (double)run->wall_ns;
 	d->have_cap = ceiling(run, rep, &d->cap, &d->what) && d->cap > 0.0;
-	d->at_ceiling = d->busy >= DISK_MIN_BUSY || (d->have_cap && d->achieved / d->cap >= DISK_MIN_RATE);
+	d->at_ceiling = d->busy >= DISK_MIN_BUSY ||
+			(d->have_cap && d->achieved / d->cap >= DISK_MIN_RATE);
 	return true;
 }
 
@@ -344,7 +346,8 @@ static bool rule_overhead(const struct an_run *run, const struct an_run *sync,
 	if (!csw && !rq && !io)
 		return false;
 	/* the costs that grew past their threshold are the evidence */
-	snprintf(t, len, "concurrency cost more than it won: %.2f× sync's speed", run->speedup_vs_sync);
+	snprintf(t, len, "concurrency cost more than it won: %.2f× sync's speed",
+		 run->speedup_vs_sync);
 	if (csw)
 		app(t, len, ", %.1f× the context switches (%llu vs %llu)", share(sw, sw0),
 		    (unsigned long long)sw, (unsigned long long)sw0);
@@ -427,7 +430,8 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
 	(void)rep;
 	t[0] = '\0';
 	if (!run->c.pcache_ok)
-		app(t, len, "%spage_cache (page-cache insertions were not traced)", t[0] ? "; " : "");
+		app(t, len, "%spage_cache (page-cache insertions were not traced)",
+		    t[0] ? "; " : "");
 	if (!run->c.block_ok)
 		app(t, len, "%sdisk (block-layer I/O was not traced)", t[0] ? "; " : "");
 	if (!run->speedup_ok) {
@@ -470,7 +474,8 @@ const struct an_rule an_rules[] = {
 	 "more threads would not",
 	 true},
 	{"disk", rule_disk,
-	 "reads could not arrive faster; only a faster device (or fewer bytes) shortens this", true},
+	 "reads could not arrive faster; only a faster device (or fewer bytes) shortens this",
+	 true},
 	{"exposed_io", rule_exposed_io,
 	 "overlap them: more reads in flight while computing (a bigger pool, a deeper io_uring "
 	 "queue) would hide this wait",
@@ -513,7 +518,8 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 	}
 
 	/* headline: label, speedup and % of ideal, then the first causes */
-	app(run->headline, sizeof(run->headline), "%s: ", run->label[0] ? run->label : run->strategy);
+	app(run->headline, sizeof(run->headline), "%s: ",
+	    run->label[0] ? run->label : run->strategy);
 	if (!an_run_clean(run)) {
 		app(run->headline, sizeof(run->headline),
 		    "did not finish (exit status %d), so these figures cover part of the work",
@@ -540,8 +546,8 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 		    " — no limiting cause found by the rules: parallelism %.2f of %u %s",
 		    run->parallelism, ncpu, cpus(ncpu));
 		if (run->cpu_overlap_ok)
-			app(run->headline, sizeof(run->headline), ", CPU overlap of blocked time %s",
-			    pct(run->cpu_overlap).s);
+			app(run->headline, sizeof(run->headline),
+			    ", CPU overlap of blocked time %s", pct(run->cpu_overlap).s);
 	}
 }
 
@@ -643,8 +649,9 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 
 		if (yes) {
 			app(buf, len, "Yes. Reading from disk (cold cache), %s %s %s of its %s",
-			    bc->strategy, by_overlap ? "kept the CPU busy during" : "computed during",
-			    pct(ov).s, by_overlap ? "blocked time" : "I/O time");
+			    bc->strategy,
+			    by_overlap ? "kept the CPU busy during" : "computed during", pct(ov).s,
+			    by_overlap ? "blocked time" : "I/O time");
 			if (base_ok)
 				app(buf, len, " (sync: %s)", pct(base).s);
 			app(buf, len, " and ran %.2f× faster than sync", bc->speedup_vs_sync);
@@ -667,8 +674,9 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 		}
 		answer_bound(bc, sc, ncpu, buf, len);
 	} else if (sc) {
-		app(buf, len, "Reading from disk (cold cache) only sync ran: it was blocked in reads "
-			      "for %s of %s",
+		app(buf, len,
+		    "Reading from disk (cold cache) only sync ran: it was blocked in reads for "
+		    "%s of %s",
 		    dur(sc->blocked_ns).s, dur(sc->wall_ns).s);
 		if (sc->cpu_overlap_ok)
 			app(buf, len, " with %s CPU overlap", pct(sc->cpu_overlap).s);
@@ -693,11 +701,12 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 			    dur(sw->blocked_ns).s, dur(sw->wall_ns).s);
 		if (bw)
 			app(buf, len,
-			    "; concurrency can only help by computing on more CPUs, and %s ran %.2f× "
-			    "sync's speed",
+			    "; concurrency can only help by computing on more CPUs, and %s ran "
+			    "%.2f× sync's speed",
 			    bw->strategy, bw->speedup_vs_sync);
 		if (bw && bw->ideal_ok)
-			app(buf, len, " (ideal %.2f× with %u %s)", bw->ideal_speedup, ncpu, cpus(ncpu));
+			app(buf, len, " (ideal %.2f× with %u %s)", bw->ideal_speedup, ncpu,
+			    cpus(ncpu));
 		app(buf, len, ".");
 	}
 }

@@ -1,4 +1,4 @@
-/* bench_model.c - how fast the model digests events: feed, tl_finish and an_run_compute, in events/s. */
+/* bench_model.c - model speed: feed, tl_finish and an_run_compute, in events/s. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* test_analysis.c - per-run metrics, the ideal bound and speedups on synthetic runs, hand-computed. */
+/* test_analysis.c - per-run metrics, ideal bound and speedups on synthetic runs, by hand. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>

@@ -615,7 +615,8 @@ static void test_random_vs_oracle(void **state)
 			}
 		for (size_t i = 0; i < n; i++) {
 			if (e[i].kind == 0)
-				assert_int_equal(tl_transition(tl, 1, e[i].tid, e[i].ts, e[i].state), 0);
+				assert_int_equal(
+					tl_transition(tl, 1, e[i].tid, e[i].ts, e[i].state), 0);
 			else if (e[i].kind == 1)
 				assert_non_null(
 					tl_thread_add(tl, 1, e[i].tid, e[i].ts, e[i].state, NULL));

@@ -149,7 +149,8 @@ static void test_neutral(void **state)
 
 	an_verdict_eval(f->run, f->sync, &f->rep);
 	assert_int_equal(f->run->nverdict, 0);
-	assert_non_null(strstr(f->run->headline, "threads/warm: 1.50× over sync (50% of ideal 3.00×)"));
+	assert_non_null(
+		strstr(f->run->headline, "threads/warm: 1.50× over sync (50% of ideal 3.00×)"));
 	assert_non_null(strstr(f->run->headline, "no limiting cause"));
 	an_verdict_eval(f->sync, f->sync, &f->rep);
 	assert_int_equal(f->sync->nverdict, 0);
@@ -502,7 +503,8 @@ static void test_headline(void **state)
 	assert_non_null(strstr(f->run->headline,
 			       "threads/warm: 1.50× over sync (95% of ideal 3.00×) — reads came "
 			       "from the page cache (hit 100%, 97% of read time on CPU copying"));
-	assert_non_null(strstr(f->run->headline, "; the CPUs were saturated: parallelism 3.90 of 4"));
+	assert_non_null(
+		strstr(f->run->headline, "; the CPUs were saturated: parallelism 3.90 of 4"));
 	assert_null(strstr(f->run->headline, "ideal speedup"));
 	f->run->speedup_ok = false;
 	f->run->ideal_ok = false;
