@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +23,20 @@
 
 /* Filesystems whose pages have no block device behind them (or not one we can see). */
 static const unsigned long not_disk[] = {
-	TMPFS_MAGIC,	RAMFS_MAGIC,	OVERLAYFS_SUPER_MAGIC, NFS_SUPER_MAGIC,
-	SMB_SUPER_MAGIC, 0xFF534D42UL /* cifs */, 0xFE534D42UL /* smb2 */,
-	FUSE_SUPER_MAGIC, V9FS_MAGIC,	PROC_SUPER_MAGIC,      SYSFS_MAGIC,
-	0x00c36400UL /* ceph */, 0x6B414653UL /* afs */, 0x19830326UL /* fhgfs */,
+    TMPFS_MAGIC,
+    RAMFS_MAGIC,
+    OVERLAYFS_SUPER_MAGIC,
+    NFS_SUPER_MAGIC,
+    SMB_SUPER_MAGIC,
+    0xFF534D42UL /* cifs */,
+    0xFE534D42UL /* smb2 */,
+    FUSE_SUPER_MAGIC,
+    V9FS_MAGIC,
+    PROC_SUPER_MAGIC,
+    SYSFS_MAGIC,
+    0x00c36400UL /* ceph */,
+    0x6B414653UL /* afs */,
+    0x19830326UL /* fhgfs */,
 };
 
 int wl_fs_disk_backed(const char *path)
@@ -48,10 +58,7 @@ struct prng {
 	uint64_t s[4];
 };
 
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 static uint64_t prng_next(struct prng *p)
 {

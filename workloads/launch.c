@@ -3,9 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,7 +19,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "wl_internal.h"
@@ -29,27 +29,27 @@ extern char **environ;
 /* Fixed fds in the child: everything else is closed before it can run anything. */
 enum { CHILD_GO_FD = 3, CHILD_ERR_FD = 4, CHILD_RES_FD = 5 };
 
-static const char *const md5dir_strategies[] = {"sync",  "threads", "callback", "uring",
+static const char *const md5dir_strategies[] = {"sync",	 "threads", "callback", "uring",
 						"procs", "gil",	    NULL};
 static const char *const pair_strategies[] = {"sync", "threads", NULL};
 
 static const struct wl_workload md5dir = {
-	.name = "md5dir",
-	.strategies = md5dir_strategies,
-	.default_strategies = "sync,threads,callback,uring,procs,gil",
-	.run = wl_md5dir_run,
+    .name = "md5dir",
+    .strategies = md5dir_strategies,
+    .default_strategies = "sync,threads,callback,uring,procs,gil",
+    .run = wl_md5dir_run,
 };
 static const struct wl_workload readfile = {
-	.name = "readfile",
-	.strategies = pair_strategies,
-	.default_strategies = "sync,threads",
-	.run = wl_readfile_run,
+    .name = "readfile",
+    .strategies = pair_strategies,
+    .default_strategies = "sync,threads",
+    .run = wl_readfile_run,
 };
 static const struct wl_workload fetch = {
-	.name = "fetch",
-	.strategies = pair_strategies,
-	.default_strategies = "sync,threads",
-	.run = wl_fetch_run,
+    .name = "fetch",
+    .strategies = pair_strategies,
+    .default_strategies = "sync,threads",
+    .run = wl_fetch_run,
 };
 
 const struct wl_workload *const wl_workloads[] = {&md5dir, &readfile, &fetch, NULL};
@@ -79,10 +79,7 @@ const char *wl_strerror(int err)
 	return strerror(err);
 }
 
-void wl_name_self(const char *name)
-{
-	prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
-}
+void wl_name_self(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
 
 unsigned wl_ncpu(void)
 {
@@ -131,15 +128,15 @@ void wl_role(const char *comm, bool is_main, char *role, size_t len)
 	static const struct {
 		const char *comm, *role;
 	} fixed[] = {
-		{"iot-main", "main"},	  {"iot-loop", "loop"},	      {"iot-uvpool", "uv pool"},
-		{"iot-reader", "reader"}, {"iot-fetch", "fetch"}, {"iot-factorial", "factorial"},
+	    {"iot-main", "main"},     {"iot-loop", "loop"},   {"iot-uvpool", "uv pool"},
+	    {"iot-reader", "reader"}, {"iot-fetch", "fetch"}, {"iot-factorial", "factorial"},
 	};
 	static const struct {
 		const char *prefix, *role;
 	} counted[] = {
-		{"iot-worker-", "worker"},
-		{"iot-uvpool-", "uv pool"},
-		{"iot-proc-", "proc"},
+	    {"iot-worker-", "worker"},
+	    {"iot-uvpool-", "uv pool"},
+	    {"iot-proc-", "proc"},
 	};
 	const char *n;
 
@@ -584,7 +581,7 @@ static __attribute__((noreturn)) void child(const struct wl_workload *w, const c
 		setup_fail(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
 	if (getppid() != parent)
 		_exit(WL_EXIT_SETUP); /* the parent is already gone */
-	close(CHILD_ERR_FD); /* EOF: set up, waiting */
+	close(CHILD_ERR_FD);	      /* EOF: set up, waiting */
 	do
 		n = read(CHILD_GO_FD, &b, 1);
 	while (n < 0 && errno == EINTR);
@@ -621,7 +618,9 @@ static int spawn(const struct wl_workload *w, const char *strategy, char *const 
 	c->reaped = false;
 	if (!o || (w && !wl_has_strategy(w, strategy)) || (!w && (!argv || !argv[0]))) {
 		snprintf(c->errmsg, sizeof(c->errmsg), "%s",
-			 !o ? "no options" : w ? "unknown strategy" : "no command");
+			 !o  ? "no options"
+			 : w ? "unknown strategy"
+			     : "no command");
 		return -EINVAL;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||

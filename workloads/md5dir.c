@@ -32,10 +32,10 @@ struct job {
 	size_t chunk;
 	unsigned nthreads;
 	EVP_MD *md5;
-	_Atomic size_t *next;	    /* the work queue: next file index to take */
+	_Atomic size_t *next; /* the work queue: next file index to take */
 	pthread_mutex_t *gil;
 	bool hold_io;
-	unsigned pool;		    /* reported pool size */
+	unsigned pool; /* reported pool size */
 	char note[256];
 };
 
@@ -217,8 +217,8 @@ static int run_procs(struct job *j, unsigned n)
 	int ret = 0;
 	pid_t me = getpid();
 
-	map = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		   -1, 0);
+	map = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		   0);
 	if (map == MAP_FAILED)
 		return -errno;
 	pids = calloc(n, sizeof(*pids));
@@ -528,8 +528,9 @@ static int run_callback(struct job *j)
 	j->pool = pool;
 	snprintf(j->note, sizeof(j->note),
 		 "libuv pool: %u threads (UV_THREADPOOL_SIZE%s), %u files in flight", pool,
-		 from_env ? " from the environment" : j->o->threads ? " set from --threads"
-								      : " unset: default 4",
+		 from_env	 ? " from the environment"
+		 : j->o->threads ? " set from --threads"
+				 : " unset: default 4",
 		 qd);
 out:
 	for (unsigned i = 0; slots && i < qd; i++) {
@@ -733,8 +734,8 @@ static int run_uring(struct job *j)
 			u.free = q->next;
 			q->f = f;
 			q->off = f->issue_off;
-			q->len = f->size - f->issue_off < j->chunk ? f->size - f->issue_off
-								   : j->chunk;
+			q->len =
+			    f->size - f->issue_off < j->chunk ? f->size - f->issue_off : j->chunk;
 			q->done = 0;
 			q->complete = q->eof = false;
 			q->next = NULL;
@@ -766,8 +767,9 @@ static int run_uring(struct job *j)
 		ret = 0;
 	}
 	io_uring_queue_exit(&u.ring);
-	snprintf(j->note, sizeof(j->note), "io_uring: queue depth %u, %llu reads (%llu resubmitted)",
-		 qd, (unsigned long long)u.submitted, (unsigned long long)u.resubmitted);
+	snprintf(j->note, sizeof(j->note),
+		 "io_uring: queue depth %u, %llu reads (%llu resubmitted)", qd,
+		 (unsigned long long)u.submitted, (unsigned long long)u.resubmitted);
 out_bufs:
 	for (unsigned i = 0; i < qd; i++)
 		free(reqs[i].buf);

@@ -21,26 +21,26 @@ static const struct {
 	const char *unit;
 	uint64_t mult;
 } units[] = {
-	{"", 1},
-	{"B", 1},
-	{"k", 1ULL << 10},
-	{"K", 1ULL << 10},
-	{"Ki", 1ULL << 10},
-	{"KiB", 1ULL << 10},
-	{"M", 1ULL << 20},
-	{"Mi", 1ULL << 20},
-	{"MiB", 1ULL << 20},
-	{"G", 1ULL << 30},
-	{"Gi", 1ULL << 30},
-	{"GiB", 1ULL << 30},
-	{"T", 1ULL << 40},
-	{"Ti", 1ULL << 40},
-	{"TiB", 1ULL << 40},
-	{"kB", 1000ULL},
-	{"KB", 1000ULL},
-	{"MB", 1000000ULL},
-	{"GB", 1000000000ULL},
-	{"TB", 1000000000000ULL},
+    {"", 1},
+    {"B", 1},
+    {"k", 1ULL << 10},
+    {"K", 1ULL << 10},
+    {"Ki", 1ULL << 10},
+    {"KiB", 1ULL << 10},
+    {"M", 1ULL << 20},
+    {"Mi", 1ULL << 20},
+    {"MiB", 1ULL << 20},
+    {"G", 1ULL << 30},
+    {"Gi", 1ULL << 30},
+    {"GiB", 1ULL << 30},
+    {"T", 1ULL << 40},
+    {"Ti", 1ULL << 40},
+    {"TiB", 1ULL << 40},
+    {"kB", 1000ULL},
+    {"KB", 1000ULL},
+    {"MB", 1000000ULL},
+    {"GB", 1000000000ULL},
+    {"TB", 1000000000000ULL},
 };
 
 static int parse_amount(const char *s, bool rate, uint64_t *out)
@@ -53,7 +53,8 @@ static int parse_amount(const char *s, bool rate, uint64_t *out)
 	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	for (; *p >= '0' && *p <= '9'; p++)
-		if (__builtin_mul_overflow(ip, 10, &ip) || __builtin_add_overflow(ip, *p - '0', &ip))
+		if (__builtin_mul_overflow(ip, 10, &ip) ||
+		    __builtin_add_overflow(ip, *p - '0', &ip))
 			return -EINVAL;
 	if (*p == '.') {
 		p++;
@@ -89,15 +90,9 @@ static int parse_amount(const char *s, bool rate, uint64_t *out)
 	return 0;
 }
 
-int wl_parse_rate(const char *s, uint64_t *bps)
-{
-	return parse_amount(s, true, bps);
-}
+int wl_parse_rate(const char *s, uint64_t *bps) { return parse_amount(s, true, bps); }
 
-int wl_parse_size(const char *s, uint64_t *bytes)
-{
-	return parse_amount(s, false, bytes);
-}
+int wl_parse_size(const char *s, uint64_t *bytes) { return parse_amount(s, false, bytes); }
 
 /* ---- the device ---- */
 
@@ -246,7 +241,8 @@ static int limit_device(const struct wl_throttle *t, const char *sysdir, uint64_
 			continue;
 		snprintf(dev, sizeof(dev), "%s/%s/dev", path, e->d_name);
 		if (read_line(dev, devno, sizeof(devno)) < 0 ||
-		    sscanf(devno, "%u:%u", &maj, &min) != 2 || disk_dir(maj, min, disk, sizeof(disk)))
+		    sscanf(devno, "%u:%u", &maj, &min) != 2 ||
+		    disk_dir(maj, min, disk, sizeof(disk)))
 			continue;
 		if (limit_device(t, disk, bps, depth + 1) == 0)
 			got++;
@@ -280,9 +276,9 @@ int wl_throttle_setup(const char *dir, uint64_t bps, struct wl_throttle *t)
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
 	/* unguessable, and with our pid so that wl_throttle_sweep() can tell a leftover */
-	ret = snprintf(t->path, sizeof(t->path),
-		       "%s/iotrace-%d-%02x%02x%02x%02x%02x%02x%02x%02x", h.root, (int)getpid(),
-		       rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	ret = snprintf(t->path, sizeof(t->path), "%s/iotrace-%d-%02x%02x%02x%02x%02x%02x%02x%02x",
+		       h.root, (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+		       rnd[6], rnd[7]);
 	if (ret >= (int)sizeof(t->path)) {
 		t->path[0] = 0;
 		return -ENAMETOOLONG;

@@ -33,26 +33,26 @@
 enum wl_cache { WL_CACHE_NONE = 0, WL_CACHE_WARM, WL_CACHE_COLD };
 
 struct wl_opts {
-	const char *dir;	/* dataset directory (md5dir), or file (readfile) */
-	unsigned threads;	/* pool size / process count; 0 = CPU count */
-	size_t chunk;		/* read size, default 64 KiB */
-	unsigned qd;		/* io_uring queue depth / callback files in flight */
-	bool gil_hold_io;	/* gil: keep the lock held across reads */
-	bool verify;		/* print each file's digest: the caller does, from wl_result */
-	uid_t uid;		/* run the workload as this user (SUDO_UID), or -1 = keep */
+	const char *dir;  /* dataset directory (md5dir), or file (readfile) */
+	unsigned threads; /* pool size / process count; 0 = CPU count */
+	size_t chunk;	  /* read size, default 64 KiB */
+	unsigned qd;	  /* io_uring queue depth / callback files in flight */
+	bool gil_hold_io; /* gil: keep the lock held across reads */
+	bool verify;	  /* print each file's digest: the caller does, from wl_result */
+	uid_t uid;	  /* run the workload as this user (SUDO_UID), or -1 = keep */
 	gid_t gid;
 	const char *throttle_cgroup; /* cgroup.procs path to join before release, or NULL */
-	unsigned fetch_delay_ms;	/* fetch: server answer delay */
-	unsigned factorial_n;		/* readfile/fetch: n of n!, 0 = 60000 */
-	bool quiet;		/* (unused by the child: it prints only fatal errors) */
-	uint16_t fetch_port;		/* fetch: port of wl_fetch_server_start()'s server */
+	unsigned fetch_delay_ms;     /* fetch: server answer delay */
+	unsigned factorial_n;	     /* readfile/fetch: n of n!, 0 = 60000 */
+	bool quiet;		     /* (unused by the child: it prints only fatal errors) */
+	uint16_t fetch_port;	     /* fetch: port of wl_fetch_server_start()'s server */
 };
 
 struct wl_file_result {
-	char *path;		/* relative to the dataset dir */
+	char *path; /* relative to the dataset dir */
 	unsigned char md5[16];
-	uint64_t size;		/* bytes hashed */
-	int err;		/* 0, or errno: reported and skipped; WL_ECHANGED: see below */
+	uint64_t size; /* bytes hashed */
+	int err;       /* 0, or errno: reported and skipped; WL_ECHANGED: see below */
 };
 
 /* A file whose size changed between listing and the end of its read (it shrank, grew or
@@ -68,32 +68,32 @@ enum {
 	WL_EXIT_INPUT = 5,	/* DIR/FILE missing, unreadable, not a directory; stderr says */
 	WL_EXIT_SETUP = 125,	/* set-up before release failed; wl_spawn() returned the error */
 	WL_EXIT_NOEXEC = 126,	/* wl_spawn_cmd: found but not executable */
-	WL_EXIT_NOTFOUND = 127,	/* wl_spawn_cmd: command not found */
+	WL_EXIT_NOTFOUND = 127, /* wl_spawn_cmd: command not found */
 };
 
 struct wl_result {
 	struct wl_file_result *files;
 	size_t nfiles;
-	uint64_t bytes;		/* bytes hashed */
+	uint64_t bytes; /* bytes hashed */
 	size_t nerrors;
-	unsigned pool_threads;	/* libuv pool size etc., 0 if n/a */
-	char note[256];		/* e.g. "libuv pool: 4 threads (UV_THREADPOOL_SIZE)" */
-	bool complete;		/* the child wrote its whole result stream (false: crashed) */
+	unsigned pool_threads; /* libuv pool size etc., 0 if n/a */
+	char note[256];	       /* e.g. "libuv pool: 4 threads (UV_THREADPOOL_SIZE)" */
+	bool complete;	       /* the child wrote its whole result stream (false: crashed) */
 };
 
 struct wl_child {
 	pid_t pid;
-	int go_fd;		/* write end: release */
-	int res_fd;		/* read end: results (a memfd the child appends to; -1 for commands) */
-	int err_fd;		/* always -1 once wl_spawn() returns: set-up errors come back from it */
-	char errmsg[256];	/* wl_spawn() failure: what the child said ("setuid(1000): ...") */
-	bool reaped;		/* wl_wait() collected it: wl_kill() is a no-op */
+	int go_fd;	  /* write end: release */
+	int res_fd;	  /* read end: results (a memfd the child appends to; -1 for commands) */
+	int err_fd;	  /* always -1 once wl_spawn() returns: set-up errors come back from it */
+	char errmsg[256]; /* wl_spawn() failure: what the child said ("setuid(1000): ...") */
+	bool reaped;	  /* wl_wait() collected it: wl_kill() is a no-op */
 };
 
 struct wl_workload {
 	const char *name;
 	const char *const *strategies;	/* NULL-terminated */
-	const char *default_strategies;	/* comma list */
+	const char *default_strategies; /* comma list */
 	/* body, runs in the child after release; returns exit code, writes results to fd */
 	int (*run)(const char *strategy, const struct wl_opts *o, int res_fd);
 };
@@ -133,11 +133,11 @@ void wl_role(const char *comm, bool is_main, char *role, size_t len);
 /* ---- fetch's loopback HTTP server: runs in a thread of the caller, outside the target ---- */
 struct wl_server {
 	int listen_fd;
-	int stop_fd;		/* eventfd that ends the thread */
+	int stop_fd; /* eventfd that ends the thread */
 	unsigned delay_ms;
 	uint16_t port;
 	bool running;
-	unsigned long served;	/* responses sent */
+	unsigned long served; /* responses sent */
 	pthread_t thread;
 };
 /* Body served for GET /: WL_FETCH_BODY bytes, deterministic (wl_fetch_body()). */
@@ -152,8 +152,8 @@ const unsigned char *wl_fetch_body(void);
 /* ---- datasets ---- */
 /* Create nfiles random files of size bytes (file-000000 ...) in a fresh, unguessable
  * directory base/iotrace-data-<our pid>-XXXXXX, owned by uid/gid (-1 = keep). *dir
- * receives the malloc'd path. 0 or -errno: -EXDEV when base is not disk-backed (tmpfs, ramfs, overlay,
- * NFS/CIFS, FUSE, 9p), -EINVAL for nfiles 0. On failure nothing is left behind. */
+ * receives the malloc'd path. 0 or -errno: -EXDEV when base is not disk-backed (tmpfs, ramfs,
+ * overlay, NFS/CIFS, FUSE, 9p), -EINVAL for nfiles 0. On failure nothing is left behind. */
 int wl_dataset_create(const char *base, unsigned nfiles, uint64_t size, uid_t uid, gid_t gid,
 		      char **dir);
 /* Removes only what wl_dataset_create() made: its file-NNNNNN files, then the directory
@@ -180,8 +180,8 @@ int wl_cache_prepare(const char *dir, enum wl_cache mode, double *resident);
 
 /* ---- slow disk ---- */
 struct wl_throttle {
-	char path[256];		/* cgroup dir created */
-	char procs[300];	/* its cgroup.procs */
+	char path[256];	 /* cgroup dir created */
+	char procs[300]; /* its cgroup.procs */
 	int v2;
 };
 /*

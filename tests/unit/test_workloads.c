@@ -1,4 +1,5 @@
-/* test_workloads.c - workloads: digests against md5sum, listing, parsing, cache, throttle, launch. */
+/* test_workloads.c - workloads: digests against md5sum, listing, parsing, cache, throttle, launch.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,10 +35,7 @@ static char fixture[64];
 static char *made_dataset, *fixture_dataset;
 static struct wl_throttle made_cgroup;
 
-static bool is_root(void)
-{
-	return geteuid() == 0;
-}
+static bool is_root(void) { return geteuid() == 0; }
 
 static double now_s(void)
 {
@@ -76,7 +74,7 @@ static void mkdir_rel(const char *rel)
 
 /* The regular files of the fixture, sorted; md5sum is asked about exactly these. */
 static const char *const fixture_files[] = {
-	"a/b/c/deep.bin", "a/b/x.txt", "a/mid.bin", "big.bin", "empty", "odd.bin", "one",
+    "a/b/c/deep.bin", "a/b/x.txt", "a/mid.bin", "big.bin", "empty", "odd.bin", "one",
 };
 #define NFIX (sizeof(fixture_files) / sizeof(fixture_files[0]))
 
@@ -96,9 +94,9 @@ static int group_setup(void **state)
 	mkdir_rel("a/b/c");
 	write_file("empty", 0, 1);
 	write_file("one", 1, 2);
-	write_file("odd.bin", 200001, 3);		 /* not a multiple of any chunk */
-	write_file("big.bin", (3u << 20) + 17, 4);	 /* many chunks in flight */
-	write_file("a/mid.bin", 3 * 4096, 5);		 /* exactly 3 small chunks */
+	write_file("odd.bin", 200001, 3);	   /* not a multiple of any chunk */
+	write_file("big.bin", (3u << 20) + 17, 4); /* many chunks in flight */
+	write_file("a/mid.bin", 3 * 4096, 5);	   /* exactly 3 small chunks */
 	write_file("a/b/x.txt", 4095, 6);
 	write_file("a/b/c/deep.bin", 70000, 7);
 	/* what a listing must skip without opening */
@@ -354,24 +352,16 @@ static void test_parse(void **s)
 		const char *in;
 		uint64_t want;
 	} good[] = {
-		{"1", 1},
-		{"512", 512},
-		{"64K", 65536},
-		{"64k", 65536},
-		{"64KiB", 65536},
-		{"8M", 8u << 20},
-		{"1G", 1u << 30},
-		{"2T", 2ULL << 40},
-		{"1.5G", 3ULL << 29},
-		{"0.5K", 512},
-		{"2KB", 2000},
-		{"50MB", 50000000},
-		{"7B", 7},
+	    {"1", 1},	      {"512", 512},	  {"64K", 65536},
+	    {"64k", 65536},   {"64KiB", 65536},	  {"8M", 8u << 20},
+	    {"1G", 1u << 30}, {"2T", 2ULL << 40}, {"1.5G", 3ULL << 29},
+	    {"0.5K", 512},    {"2KB", 2000},	  {"50MB", 50000000},
+	    {"7B", 7},
 	};
 	static const char *const bad[] = {
-		"",    "abc", "-5M", "+5M", "0",   "0K",  "5X",	  "5 M",	  " 5M", "5M ",
-		"1.5", "M",   ".5M", "1.",  "1.5.2K", "99999999999999999999", "9999999T", "5m",
-		"5M/s",
+	    "",		"abc", "-5M",  "+5M", "0",   "0K", "5X",     "5 M",
+	    " 5M",	"5M ", "1.5",  "M",   ".5M", "1.", "1.5.2K", "99999999999999999999",
+	    "9999999T", "5m",  "5M/s",
 	};
 	uint64_t v;
 
@@ -407,12 +397,18 @@ static void test_roles(void **s)
 		bool is_main;
 		const char *role;
 	} cases[] = {
-		{"iot-main", true, "main"},	      {"iot-worker-3", false, "worker 3"},
-		{"iot-loop", true, "loop"},	      {"iot-uvpool-2", false, "uv pool 2"},
-		{"iou-wrk-4242", false, "io-wq worker"}, {"iot-proc-1", true, "proc 1"},
-		{"iot-reader", false, "reader"},      {"iot-factorial", false, "factorial"},
-		{"python3", true, "main"},	      {"python3", false, "python3"},
-		{"iot-worker-", false, "iot-worker-"}, {"iot-worker-x", false, "iot-worker-x"},
+	    {"iot-main", true, "main"},
+	    {"iot-worker-3", false, "worker 3"},
+	    {"iot-loop", true, "loop"},
+	    {"iot-uvpool-2", false, "uv pool 2"},
+	    {"iou-wrk-4242", false, "io-wq worker"},
+	    {"iot-proc-1", true, "proc 1"},
+	    {"iot-reader", false, "reader"},
+	    {"iot-factorial", false, "factorial"},
+	    {"python3", true, "main"},
+	    {"python3", false, "python3"},
+	    {"iot-worker-", false, "iot-worker-"},
+	    {"iot-worker-x", false, "iot-worker-x"},
 	};
 	char role[32];
 
@@ -444,7 +440,8 @@ static void test_dataset_and_cache(void **s)
 	(void)s;
 	assert_int_equal(wl_dataset_create("/dev/shm", 2, 4096, -1, -1, &dir), -EXDEV);
 	assert_null(dir);
-	assert_int_equal(wl_dataset_create("/var/tmp", 5, (1u << 20) + 3, -1, -1, &made_dataset), 0);
+	assert_int_equal(wl_dataset_create("/var/tmp", 5, (1u << 20) + 3, -1, -1, &made_dataset),
+			 0);
 	assert_int_equal(strncmp(made_dataset, "/var/tmp/iotrace-data-", 22), 0);
 	assert_int_equal(atoi(made_dataset + 22), getpid());
 	assert_int_equal(wl_list_files(made_dataset, &paths, &n, &total), 0);
@@ -972,8 +969,9 @@ static void test_throttle(void **s)
 			assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 			assert_int_equal(r.nfiles, 1);
 			if (r.files[0].err != WL_ECHANGED)
-				fail_msg("%s: err %d after a shrink (read %llu bytes)", strategies[i],
-					 r.files[0].err, (unsigned long long)r.files[0].size);
+				fail_msg("%s: err %d after a shrink (read %llu bytes)",
+					 strategies[i], r.files[0].err,
+					 (unsigned long long)r.files[0].size);
 			wl_result_free(&r);
 		}
 	}
@@ -988,24 +986,24 @@ static void test_throttle(void **s)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_roles),
-		cmocka_unit_test(test_list_files),
-		cmocka_unit_test(test_digests_sync),
-		cmocka_unit_test(test_digests_threads),
-		cmocka_unit_test(test_digests_callback),
-		cmocka_unit_test(test_digests_uring),
-		cmocka_unit_test(test_digests_procs),
-		cmocka_unit_test(test_digests_gil),
-		cmocka_unit_test_teardown(test_dataset_and_cache, test_teardown),
-		cmocka_unit_test_teardown(test_sweep, test_teardown),
-		cmocka_unit_test(test_child_fds),
-		cmocka_unit_test(test_privilege_drop),
-		cmocka_unit_test(test_exec_errors),
-		cmocka_unit_test(test_parent_death),
-		cmocka_unit_test(test_readfile),
-		cmocka_unit_test(test_fetch),
-		cmocka_unit_test_teardown(test_throttle, test_teardown),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_roles),
+	    cmocka_unit_test(test_list_files),
+	    cmocka_unit_test(test_digests_sync),
+	    cmocka_unit_test(test_digests_threads),
+	    cmocka_unit_test(test_digests_callback),
+	    cmocka_unit_test(test_digests_uring),
+	    cmocka_unit_test(test_digests_procs),
+	    cmocka_unit_test(test_digests_gil),
+	    cmocka_unit_test_teardown(test_dataset_and_cache, test_teardown),
+	    cmocka_unit_test_teardown(test_sweep, test_teardown),
+	    cmocka_unit_test(test_child_fds),
+	    cmocka_unit_test(test_privilege_drop),
+	    cmocka_unit_test(test_exec_errors),
+	    cmocka_unit_test(test_parent_death),
+	    cmocka_unit_test(test_readfile),
+	    cmocka_unit_test(test_fetch),
+	    cmocka_unit_test_teardown(test_throttle, test_teardown),
 	};
 
 	return cmocka_run_group_tests_name("workloads", tests, group_setup, group_teardown);
