@@ -376,6 +376,35 @@ static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 va
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
+/*
+ * tid is on a CPU from ts on (now: the time of the event that says so). If it slept and was
+ * woken since, the time from the wake-up to ts was spent waiting for a CPU.
+ */
+static __always_inline void switch_in(struct it_thread *th, __u32 tid, __u64 ts, __u64 now)
+{
+	__u64 out = th->switch_out_ts, wake = th->wake_ts;
+	__u32 off = th->state;
+
+	if (!th->on_cpu && off != IT_RUNNABLE && off != IT_COMPUTE && off != IT_IO_CPU &&
+	    wake > out && wake < ts)
+		transition(th, tid, IT_RUNNABLE, wake);
+	else
+		wake = 0;
+	transition(th, tid, th->sys == IT_SYS_IO ? IT_IO_CPU : IT_COMPUTE, ts);
+	/* a thread seeded as running was not seen going off: no off-CPU stack to report */
+	if (stacks_enabled && !th->on_cpu && th->off_state != IT_COMPUTE) {
+		__u32 pid = th->pid;
+
+		if (wake) {
+			emit_offcpu(pid, tid, now, wake - out, off, th->kstack, th->ustack);
+			emit_offcpu(pid, tid, now, ts - wake, IT_RUNNABLE, th->kstack, th->ustack);
+		} else if (ts > out) {
+			emit_offcpu(pid, tid, now, ts - out, off, th->kstack, th->ustack);
+		}
+	}
+	th->on_cpu = 1;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -386,6 +415,9 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 	th = bpf_map_lookup_elem(&threads, &ptid);
 	if (th && !th->exited) {
 		now = bpf_ktime_get_ns();
+		/* its switch-in was not seen, nor inferred from sched_stat_runtime: counted */
+		if (!th->on_cpu)
+			cnt_add(IT_CNT_SWITCHIN_UNSEEN, 1);
 		/* preempted, or woken before it got off the CPU: still wants to run */
 		if (preempt || BPF_CORE_READ(prev, __state) == TASK_RUNNING)
 			st = IT_RUNNABLE;
@@ -414,32 +446,37 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 
 	th = bpf_map_lookup_elem(&threads, &ntid);
 	if (th && !th->exited) {
-		__u64 out = th->switch_out_ts, wake = th->wake_ts;
-		__u32 off = th->state;
-
 		if (!now)
 			now = bpf_ktime_get_ns();
-		/* woken after it went to sleep: from then on it was waiting for a CPU */
-		if (!th->on_cpu && off != IT_RUNNABLE && off != IT_COMPUTE && off != IT_IO_CPU &&
-		    wake > out && wake < now)
-			transition(th, ntid, IT_RUNNABLE, wake);
-		else
-			wake = 0;
-		transition(th, ntid, th->sys == IT_SYS_IO ? IT_IO_CPU : IT_COMPUTE, now);
-		/* a thread seeded as running was not seen going off: no off-CPU stack to report */
-		if (stacks_enabled && !th->on_cpu && th->off_state != IT_COMPUTE) {
-			__u32 pid = th->pid;
-
-			if (wake) {
-				emit_offcpu(pid, ntid, now, wake - out, off, th->kstack, th->ustack);
-				emit_offcpu(pid, ntid, now, now - wake, IT_RUNNABLE, th->kstack,
-					    th->ustack);
-			} else {
-				emit_offcpu(pid, ntid, now, now - out, off, th->kstack, th->ustack);
-			}
-		}
-		th->on_cpu = 1;
+		switch_in(th, ntid, now, now);
 	}
+	return 0;
+}
+
+/*
+ * Some context switches never reach the sched_switch tracepoint (seen here: switches away
+ * from one of the VM agent's threads), so a target thread can start running unseen. The
+ * fair scheduler's runtime accounting of the running task says so: the first one after an
+ * unseen switch-in carries the time since it (exec_start is set at the switch), which
+ * dates the switch-in. Otherwise a lookup that finds the thread already on CPU.
+ */
+SEC("tp_btf/sched_stat_runtime")
+int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
+{
+	__u32 tid = p->pid;
+	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	__u64 now, ts;
+
+	if (!th || th->on_cpu || th->exited)
+		return 0;
+	now = bpf_ktime_get_ns();
+	ts = now - runtime;
+	if (ts < th->switch_out_ts)
+		ts = th->switch_out_ts;
+	if (ts < th->since)
+		ts = th->since;
+	cnt_add(IT_CNT_SWITCHIN_INFERRED, 1);
+	switch_in(th, tid, ts, now);
 	return 0;
 }
 

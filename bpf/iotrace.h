@@ -161,6 +161,8 @@ enum it_counter {
 	IT_CNT_URING_ASYNC,
 	IT_CNT_INFLIGHT_FULL,		/* block / io_uring request not tracked: map full */
 	IT_CNT_BATCHES,			/* batches streamed (lost ones included) */
+	IT_CNT_SWITCHIN_INFERRED,	/* switch-in not traced, dated by sched_stat_runtime */
+	IT_CNT_SWITCHIN_UNSEEN,		/* switch-out of a thread not known to be running */
 	IT_CNT_MAX,
 };
 

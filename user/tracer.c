@@ -28,7 +28,7 @@
  */
 
 /* One probe: program name in the skeleton, tracepoint (for the BTF presence test), group. */
-enum pgroup { PG_CORE, PG_PCACHE, PG_BLOCK, PG_BLOCK_START, PG_URING, PG_SAMPLE };
+enum pgroup { PG_CORE, PG_REPAIR, PG_PCACHE, PG_BLOCK, PG_BLOCK_START, PG_URING, PG_SAMPLE };
 
 struct probe {
 	const char *prog;
@@ -45,6 +45,8 @@ static const struct probe probes[] = {
 	{"iot_sched_wakeup_new", "sched_wakeup_new", "new tasks", PG_CORE},
 	{"iot_sched_fork", "sched_process_fork", "fork and thread creation", PG_CORE},
 	{"iot_sched_exit", "sched_process_exit", "thread exit", PG_CORE},
+	{"iot_stat_runtime", "sched_stat_runtime", "switch-ins the switch tracepoint misses",
+	 PG_REPAIR},
 	{"iot_pcache_add", "mm_filemap_add_to_page_cache", "page-cache insertions", PG_PCACHE},
 	{"iot_block_io_start", "block_io_start", "block request start (submitter)",
 	 PG_BLOCK_START},
@@ -958,8 +960,9 @@ static int finish_threads(struct tr *t, struct snap *sn, size_t n, uint64_t now)
 			s->next_seq = v->seq; /* pending entries carry the next seq */
 		}
 		if (v->exited) {
-			/* its exit record was lost: the map still knows when */
+			/* its exit record may have been lost: the map still knows when */
 			end = v->since;
+			note_ts(t, end);
 			stream_gap(t, s, v->seq, end);
 			if (!s->exited) {
 				set_err(t, tl_thread_exit(t->tl, sn[i].tid, end, NULL));
@@ -1046,7 +1049,8 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	c->uring_inline = c->uring_submitted > c->uring_punted ? c->uring_submitted - c->uring_punted
 							       : 0;
 	c->lost_events = cnt[IT_CNT_LOST_BATCHES] + cnt[IT_CNT_LOST_RECORDS] +
-			 cnt[IT_CNT_THREADS_FULL] + cnt[IT_CNT_INFLIGHT_FULL];
+			 cnt[IT_CNT_THREADS_FULL] + cnt[IT_CNT_INFLIGHT_FULL] +
+			 cnt[IT_CNT_SWITCHIN_UNSEEN];
 	c->lost_ns = t->lost_ns;
 
 	t->stats.batches = cnt[IT_CNT_BATCHES];
@@ -1056,6 +1060,8 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	t->stats.inflight_full = cnt[IT_CNT_INFLIGHT_FULL];
 	t->stats.stack_errors = cnt[IT_CNT_STACK_ERRORS];
 	t->stats.pcache_folios = cnt[IT_CNT_PCACHE_FOLIOS];
+	t->stats.switchin_inferred = cnt[IT_CNT_SWITCHIN_INFERRED];
+	t->stats.switchin_unseen = cnt[IT_CNT_SWITCHIN_UNSEEN];
 	if (last_ts)
 		*last_ts = t->last_ts;
 	ret = t->err;

@@ -69,6 +69,9 @@ struct tr_stats {
 	uint64_t inflight_full;	/* block / io_uring requests not tracked: map full */
 	uint64_t stack_errors;	/* stacks not captured (collisions, no memory) */
 	uint64_t pcache_folios;
+	/* context switches the sched_switch tracepoint never showed (it skips some, e.g.
+	 * away from a VM agent's thread): dated from sched_stat_runtime, or not at all */
+	uint64_t switchin_inferred, switchin_unseen;
 	unsigned ringbuf_mb;
 	bool pcache_ok, block_ok, uring_ok, oncpu_ok; /* probe groups attached */
 };
