@@ -223,11 +223,13 @@ int main(int argc, char **argv)
 		(unsigned long long)c.lost_ns, (unsigned long long)c.ctx_switches);
 	fprintf(f, " \"stats\": {\"batches\": %llu, \"lost_batches\": %llu, \"lost_records\": %llu, "
 		   "\"threads_full\": %llu, \"stack_errors\": %llu, \"ringbuf_mb\": %u, "
-		   "\"oncpu_ok\": %d, \"pcache_folios\": %llu},\n",
+		   "\"oncpu_ok\": %d, \"pcache_folios\": %llu, \"switchin_inferred\": %llu, "
+		   "\"switchin_unseen\": %llu},\n",
 		(unsigned long long)st.batches, (unsigned long long)st.lost_batches,
 		(unsigned long long)st.lost_records, (unsigned long long)st.threads_full,
 		(unsigned long long)st.stack_errors, st.ringbuf_mb, st.oncpu_ok,
-		(unsigned long long)st.pcache_folios);
+		(unsigned long long)st.pcache_folios, (unsigned long long)st.switchin_inferred,
+		(unsigned long long)st.switchin_unseen);
 	fprintf(f, " \"stacks\": {\"oncpu_samples\": %llu, \"oncpu_nokern\": %llu, "
 		   "\"oncpu_nouser\": %llu, \"offcpu_recs\": %llu, \"maxdepth\": %u, \"offcpu_ns\": ",
 		(unsigned long long)D.oncpu_samples, (unsigned long long)D.oncpu_nokern,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,10 +23,14 @@
  *   mix                   a bit of everything, several threads
  * Every thread prints, just before it ends:
  *   sched TID RUN_NS RUNQ_NS      (from /proc/self/task/TID/schedstat)
- * and `read` prints `bytes N reads N`. The tests compare these with what the tracer saw.
+ * spinning threads also `self TID NS` (the time they saw themselves run, see spin_ms),
+ * `read` prints `bytes N reads N`, and the process `rusage NS` (user+system, all threads)
+ * last. The tests compare these with what the tracer saw. The lines go to stdout, or are
+ * appended to the file $TRACER_WORK_OUT when set (stdout may be the tracer's JSON).
  */
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *out;
 
 static void report_sched(void)
 {
@@ -42,8 +47,8 @@ static void report_sched(void)
 		fclose(f);
 	}
 	pthread_mutex_lock(&out_lock);
-	printf("sched %ld %llu %llu\n", tid, run, runq);
-	fflush(stdout);
+	fprintf(out, "sched %ld %llu %llu\n", tid, run, runq);
+	fflush(out);
 	pthread_mutex_unlock(&out_lock);
 }
 
@@ -57,14 +62,34 @@ static uint64_t now_ns(void)
 
 static volatile uint64_t sink;
 
-static void spin_ms(unsigned ms)
+/*
+ * Busy for ms of wall time; returns the time this thread saw itself running: the sum of
+ * the steps between clock reads that are short (< 20 us). A longer step is time it was
+ * off the CPU (preempted, or its vCPU descheduled). An independent lower bound of on-CPU
+ * time, whatever the kernel's accounting says.
+ */
+static uint64_t spin_ms(unsigned ms)
 {
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull, x = 0;
+	uint64_t t = now_ns(), end = t + (uint64_t)ms * 1000000ull, x = 0, on = 0, prev = t;
 
-	while (now_ns() < end)
-		for (int i = 0; i < 1000; i++)
+	while (t < end) {
+		for (int i = 0; i < 100; i++)
 			x += (uint64_t)i * i;
+		t = now_ns();
+		if (t - prev < 20000)
+			on += t - prev;
+		prev = t;
+	}
 	sink = x;
+	return on;
+}
+
+static void report_self(uint64_t on)
+{
+	pthread_mutex_lock(&out_lock);
+	fprintf(out, "self %ld %llu\n", (long)syscall(SYS_gettid), (unsigned long long)on);
+	fflush(out);
+	pthread_mutex_unlock(&out_lock);
 }
 
 static int do_read(const char *path, size_t bs)
@@ -85,7 +110,7 @@ static int do_read(const char *path, size_t bs)
 	reads++; /* the read that returned 0 */
 	close(fd);
 	free(buf);
-	printf("bytes %llu reads %llu\n", bytes, reads);
+	fprintf(out, "bytes %llu reads %llu\n", bytes, reads);
 	report_sched();
 	return n < 0;
 }
@@ -130,7 +155,7 @@ static unsigned spin_len;
 static void *spin_thread(void *arg)
 {
 	(void)arg;
-	spin_ms(spin_len);
+	report_self(spin_ms(spin_len));
 	report_sched();
 	return NULL;
 }
@@ -234,7 +259,7 @@ static int do_mix(void)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
 
@@ -255,4 +280,24 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: tracer_work read FILE BS | pingpong N | spin T MS | sleep MS | "
 			"poll MS | pipe N MS | mix\n");
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = getenv("TRACER_WORK_OUT");
+	struct rusage ru;
+	int rc;
+
+	out = path ? fopen(path, "ae") : stdout;
+	if (!out) {
+		perror(path);
+		return 1;
+	}
+	rc = dispatch(argc, argv);
+	if (rc != 2 && getrusage(RUSAGE_SELF, &ru) == 0)
+		fprintf(out, "rusage %llu\n",
+			(unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+				(unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull);
+	fclose(out);
+	return rc;
 }
