@@ -73,6 +73,8 @@ static const char *const entry_frames[] = {
 	"thread_start", "__clone_internal",
 };
 
+static void dwfl_free(Dwfl *d);
+
 struct sym *sym_new(void)
 {
 	return calloc(1, sizeof(struct sym));
@@ -81,7 +83,7 @@ struct sym *sym_new(void)
 static void proc_free(struct sym_proc *p)
 {
 	if (p->dwfl)
-		dwfl_end(p->dwfl);
+		dwfl_free(p->dwfl);
 	free(p->anon);
 }
 
@@ -425,7 +427,7 @@ static bool proc_capture(struct sym_proc *p)
 	dwfl_getmodules(d, open_module, NULL, 0);
 	capturing = 0;
 	if (p->dwfl)
-		dwfl_end(p->dwfl);
+		dwfl_free(p->dwfl);
 	p->dwfl = d;
 	d = NULL;
 	ok = true;
@@ -433,7 +435,7 @@ out:
 	if (f)
 		fclose(f);
 	if (d)
-		dwfl_end(d);
+		dwfl_free(d);
 	free(maps);
 	free(kept);
 	return ok;
@@ -526,6 +528,109 @@ static void module_label(const char *name, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/*
+ * Function starts of a module from its .eh_frame_hdr search table (the unwinder's index,
+ * present in stripped files too): ELF addresses, sorted. Built once per module and kept
+ * in the module's userdata slot; an empty table when the file has none we can read.
+ */
+struct fstarts {
+	size_t n;
+	uint64_t v[];
+};
+
+static struct fstarts *fstarts_build(Elf *elf)
+{
+	const unsigned char *raw, *h;
+	struct fstarts *t = NULL;
+	size_t size, nph, ptrlen;
+	uint32_t count;
+	GElf_Phdr ph;
+
+	raw = elf ? (const unsigned char *)elf_rawfile(elf, &size) : NULL;
+	if (!raw || elf_getphdrnum(elf, &nph))
+		return NULL;
+	for (size_t i = 0; i < nph; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
+			continue;
+		if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset || ph.p_filesz < 12)
+			return NULL;
+		h = raw + ph.p_offset;
+		/* version 1; count as udata4; table as datarel sdata4: what toolchains emit */
+		ptrlen = (h[1] & 0x0f) == 0x03 || (h[1] & 0x0f) == 0x0b ? 4
+			 : (h[1] & 0x0f) == 0x04 || (h[1] & 0x0f) == 0x0c ? 8 : 0;
+		if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b || !ptrlen || 4 + ptrlen + 4 > ph.p_filesz)
+			return NULL;
+		memcpy(&count, h + 4 + ptrlen, 4);
+		if (!count || count > (ph.p_filesz - 8 - ptrlen) / 8)
+			return NULL;
+		t = malloc(sizeof(*t) + count * sizeof(t->v[0]));
+		if (!t)
+			return NULL;
+		t->n = count;
+		for (uint32_t k = 0; k < count; k++) {
+			int32_t loc;
+
+			memcpy(&loc, h + 8 + ptrlen + (size_t)k * 8, 4);
+			t->v[k] = ph.p_vaddr + (uint64_t)(int64_t)loc;
+		}
+		return t;
+	}
+	return NULL;
+}
+
+/* The start of the function containing ELF address a, or a itself when unknown. */
+static uint64_t function_start(Dwfl_Module *mod, uint64_t a)
+{
+	static struct fstarts none;
+	struct fstarts *t;
+	GElf_Addr bias;
+	void **slot = NULL;
+	size_t lo = 0, hi;
+
+	dwfl_module_info(mod, &slot, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (!slot)
+		return a;
+	if (!*slot) {
+		t = fstarts_build(dwfl_module_getelf(mod, &bias));
+		*slot = t ? t : &none;
+	}
+	t = *slot;
+	if (!t->n || a < t->v[0])
+		return a;
+	hi = t->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid] <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return t->v[lo];
+}
+
+static int free_module_data(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start,
+			    void *arg)
+{
+	(void)mod;
+	(void)name;
+	(void)start;
+	(void)arg;
+	if (*ud && ((struct fstarts *)*ud)->n)
+		free(*ud);
+	*ud = NULL;
+	return DWARF_CB_OK;
+}
+
+/* dwfl_end, and what we hung on its modules. */
+static void dwfl_free(Dwfl *d)
+{
+	if (!d)
+		return;
+	dwfl_getmodules(d, free_module_data, NULL, 0);
+	dwfl_end(d);
+}
+
 static enum ukind user_frame_uncached(struct sym_proc *p, uint64_t ip, char *buf, size_t len)
 {
 	Dwfl_Module *mod;
@@ -536,29 +641,34 @@ static enum ukind user_frame_uncached(struct sym_proc *p, uint64_t ip, char *buf
 	GElf_Sym gs;
 	char label[128];
 
-	mod = dwfl_addrmodule(p->dwfl, ip);
-	if (!mod) {
-		if (ip >= p->vdso.start && ip < p->vdso.end) {
-			snprintf(buf, len, "[vdso]");
-			return U_NAMED;
-		}
-		if (in_anon(p, ip)) {
-			snprintf(buf, len, "[anon]");
-			return U_ANON;
-		}
-		return U_JUNK;
+	/* the maps lines first: a module's range spans the holes between its segments, where
+	 * anonymous memory may have been mapped since */
+	if (ip >= p->vdso.start && ip < p->vdso.end) {
+		snprintf(buf, len, "[vdso]");
+		return U_NAMED;
 	}
+	if (in_anon(p, ip)) {
+		snprintf(buf, len, "[anon]");
+		return U_ANON;
+	}
+	mod = dwfl_addrmodule(p->dwfl, ip);
+	if (!mod)
+		return U_JUNK;
 	name = dwfl_module_addrinfo(mod, ip, &off, &gs, NULL, NULL, NULL);
 	if (name && *name) {
 		copy_name(buf, len, name);
 		return U_NAMED;
 	}
-	/* stripped, or code no symbol covers: the ELF address finds it later (addr2line -e) */
+	/*
+	 * Stripped, or code no symbol covers (libcrypto's assembly): module + the ELF address
+	 * of the function's start, so all samples in one function are one frame (and
+	 * `addr2line -f -e` with debug info names it later).
+	 */
 	modname = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
 	module_label(modname ? modname : "[unknown]", label, sizeof(label));
 	if (!dwfl_module_getelf(mod, &bias))
 		bias = low;
-	snprintf(buf, len, "%s+0x%" PRIx64, label, ip - bias);
+	snprintf(buf, len, "%s+0x%" PRIx64, label, function_start(mod, ip - bias));
 	copy_name(buf, len, buf);
 	return U_NAMED;
 }
