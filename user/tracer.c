@@ -670,18 +670,36 @@ cleanup:
 
 /* ---- per run ---- */
 
+/*
+ * Delete every entry: collect the keys first, then delete. (Deleting while walking would
+ * restart the walk each time, which scans all buckets: quadratic on a full stack map.)
+ */
 static void map_clear(int fd, size_t key_size)
 {
-	char key[8], next[8];
+	size_t n = 0, cap = 0;
+	char *keys = NULL, *p;
 	void *prev = NULL;
+	char next[8];
 
-	/* collect-free: deleting the current key and restarting is simplest and safe */
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-			break;
-		prev = NULL;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			p = realloc(keys, cap * key_size);
+			if (!p)
+				break;
+			keys = p;
+		}
+		memcpy(keys + n * key_size, next, key_size);
+		prev = keys + n * key_size;
+		n++;
 	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, keys + i * key_size);
+	free(keys);
+	/* out of memory above: fall back to deleting one at a time */
+	while (bpf_map_get_next_key(fd, NULL, next) == 0)
+		if (bpf_map_delete_elem(fd, next) && errno != ENOENT)
+			break;
 }
 
 static int counters_read(struct tr *t, uint64_t *sum)

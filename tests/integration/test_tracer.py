@@ -451,10 +451,10 @@ class TracerThroughIotrace(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="iot-tracer-") as d:
             wout = os.path.join(d, "w.txt")
             env = dict(os.environ, TRACER_WORK_OUT=wout)
-            summary, p = common.run_json(["trace", "-o", os.path.join(d, "out")] + list(args) +
-                                         ["--"] + list(cmd), env=env)
+            p = common.run(["trace", "--json", "-o", os.path.join(d, "out")] + list(args) +
+                           ["--"] + list(cmd), env=env)
             self.assertEqual(p.returncode, 0, p.stderr)
-            return summary["runs"][0], parse_work(wout)
+            return json.loads(p.stdout)["runs"][0], parse_work(wout)
 
     def test_states_sum_to_lifetime(self):
         run, _ = self.trace([WORK, "mix"])
@@ -503,8 +503,23 @@ class TracerThroughIotrace(unittest.TestCase):
         self.assertEqual(full["reads"] - zero["reads"], math.ceil(size / 4096))
 
     def test_no_probe_left_after_run(self):
-        self.trace([WORK, "sleep", "20"])
-        self.assertEqual(common.bpf_programs_left(), [])
+        """The programs this iotrace loaded are gone when it exits (others may run theirs)."""
+        with tempfile.TemporaryDirectory(prefix="iot-tracer-") as d:
+            p = subprocess.Popen([common.IOTRACE, "trace", "--json", "-o", os.path.join(d, "o"),
+                                  "--", WORK, "sleep", "1000"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            ids = []
+            deadline = time.time() + 20
+            while p.poll() is None and time.time() < deadline:
+                ids = our_prog_ids(p.pid) or ids
+                time.sleep(0.02)
+            p.wait(timeout=60)
+        self.assertEqual(p.returncode, 0)
+        self.assertGreaterEqual(len(ids), 7, "did not see iotrace's probes: %s" % ids)
+        deadline = time.time() + 5
+        while time.time() < deadline and prog_ids_alive(ids):
+            time.sleep(0.1)
+        self.assertEqual(prog_ids_alive(ids), [])
 
 
 if __name__ == "__main__":
