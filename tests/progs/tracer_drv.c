@@ -209,7 +209,16 @@ int main(int argc, char **argv)
 		json_states(f, th->state_ns);
 		fputc('}', f);
 	}
-	fprintf(f, "],\n \"counters\": {\"reads\": %llu, \"bytes_read\": %llu, "
+	{
+		struct tl_interval *iv = NULL;
+		long n = tl && tl->finished ? tl_union_states(tl, TL_MASK_IO, &iv) : 0;
+
+		fprintf(f, "],\n \"io_requests\": %zu, \"io_union_ns\": %llu",
+			tl ? tl->nio : 0,
+			(unsigned long long)(n > 0 ? tl_iv_length(iv, (size_t)n) : 0));
+		free(iv);
+	}
+	fprintf(f, ",\n \"counters\": {\"reads\": %llu, \"bytes_read\": %llu, "
 		   "\"pcache_bytes\": %llu, \"pcache_ok\": %d, \"block_bytes\": %llu, "
 		   "\"block_reqs\": %llu, \"block_busy_ns\": %llu, \"block_ok\": %d, "
 		   "\"uring_submitted\": %llu, \"uring_completed\": %llu, \"uring_punted\": %llu, "
