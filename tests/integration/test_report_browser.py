@@ -1,16 +1,21 @@
 """test_report_browser.py - report.html and the flame SVGs in headless Chromium (Debian's).
 
-Opens the golden report.html (rendered by the unit test from a fixed synthetic model) and,
-when IOTRACE_REPORT_DIR names a run folder, that real report too: a screenshot is saved,
-the page must log no console errors and fetch nothing, and a click on a flame frame must
-zoom it to the full width. The driver is tests/js/report_browser.js (playwright-core,
-installed by `make deps` from tests/js/package-lock.json; no browser is downloaded).
+Opens the golden report.html (rendered by the unit test from a fixed synthetic model) and
+the report of a real `iotrace run md5dir` (small dataset, sync and gil, cold cache; or the
+run folder IOTRACE_REPORT_DIR names): a screenshot is saved (build/screenshots/), the page
+must log no console errors and fetch nothing, and a click on a flame frame must zoom it to
+the full width. The real run's stacks are checked too: MD5 (libcrypto) on CPU in every run,
+the page-cache wait path off CPU in the cold runs, futex waits in gil. The driver is
+tests/js/report_browser.js (playwright-core, installed by `make deps` from
+tests/js/package-lock.json; no browser is downloaded).
 """
+import glob
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,6 +53,10 @@ def open_in_browser(html, shot, svgs=()):
 
 
 class ReportBrowser(unittest.TestCase):
+    @classmethod
+    def tearDownClass(cls):
+        RealRun.tearDownClass()
+
     def setUp(self):
         why = browser_missing()
         if why:
@@ -75,15 +84,88 @@ class ReportBrowser(unittest.TestCase):
             self.assertLess(z["width_before"], z["width_after"], name)
 
     def test_real_report(self):
-        out = os.environ.get("IOTRACE_REPORT_DIR")
-        if not out:
-            self.skipTest("IOTRACE_REPORT_DIR not set (a run folder of `iotrace run`)")
+        out = RealRun.folder()
         html = os.path.join(out, "report.html")
         self.assertTrue(os.path.isfile(html), html)
         self.assertLess(os.path.getsize(html), 10 * 1024 * 1024, "report.html over 10 MB")
+        # polyglot XHTML: an XML parser reads the page, and every SVG file
+        for path in [html] + glob.glob(os.path.join(out, "runs", "*", "*.svg")):
+            p = subprocess.run(["xmllint", "--noout", "--nonet", path], capture_output=True,
+                               text=True)
+            self.assertEqual(p.returncode, 0, "%s: %s" % (path, p.stderr[-2000:]))
         shot = os.path.join(SHOTS, "real-report.png")
-        res = open_in_browser(html, shot)
+        svgs = sorted(glob.glob(os.path.join(out, "runs", "*", "flame-wall.svg")))[:1]
+        res = open_in_browser(html, shot, svgs)
         self.check(res, shot)
+
+
+class RealRun(unittest.TestCase):
+    """One small real run shared by the tests here (root: it loads the probes)."""
+    _dir = None
+    _tmp = None
+
+    @classmethod
+    def folder(cls):
+        if os.environ.get("IOTRACE_REPORT_DIR"):
+            return os.environ["IOTRACE_REPORT_DIR"]
+        if cls._dir is None:
+            cls._tmp = tempfile.mkdtemp(prefix="iotrace-flame-")
+            cls._dir = os.path.join(cls._tmp, "out")
+            common.run(["run", "md5dir", "--files", "16", "--file-size", "2M",
+                        "--strategies", "sync,gil", "--cache", "cold", "-o", cls._dir,
+                        "--no-color"], timeout=300, check=True)
+        return cls._dir
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls._tmp:
+            shutil.rmtree(cls._tmp, ignore_errors=True)
+            cls._tmp = cls._dir = None
+
+    def folded(self, run, kind):
+        with open(os.path.join(self.folder(), "runs", run, kind + ".folded")) as f:
+            return [line.rsplit(" ", 1)[0].split(";") for line in f if line.strip()]
+
+    def runs(self):
+        return sorted(os.path.basename(d) for d in glob.glob(os.path.join(self.folder(), "runs", "*")))
+
+    def test_md5_on_cpu_everywhere(self):
+        # libcrypto's MD5 is stripped assembly: it shows as libcrypto + its function's start
+        for run in self.runs():
+            stacks = self.folded(run, "oncpu")
+            self.assertTrue(stacks, "%s: no on-CPU samples" % run)
+            self.assertTrue(any(s[2] == "compute" and any(f.startswith("libcrypto") for f in s)
+                                for s in stacks), "%s: no libcrypto frame on CPU" % run)
+
+    def test_frames_well_formed(self):
+        for run in self.runs():
+            for kind in ("oncpu", "offcpu", "wall"):
+                for s in self.folded(run, kind):
+                    self.assertGreaterEqual(len(s), 3, (run, kind, s))
+                    self.assertIn(s[2], common.STATES, (run, kind, s))
+                    for f in s:
+                        # never a bare address
+                        self.assertNotRegex(f, r"^(0x)?[0-9a-f]{8,}$", (run, kind, s))
+                    # the capture's own frames (sampler, sched_switch probe) are cut off the
+                    # leaf; iotrace's other probes, where the target ran them, stay
+                    self.assertFalse(s[-1].startswith(("bpf_prog_", "bpf_trace_run",
+                                                       "__traceiter_", "bpf_overflow_handler")),
+                                     (run, kind, s))
+
+    def test_cold_waits_in_page_cache(self):
+        for run in self.runs():
+            waits = [s for s in self.folded(run, "offcpu") if s[2] == "io_wait"]
+            self.assertTrue(waits, "%s: no io_wait stacks" % run)
+            path = [s for s in waits if any(f.startswith(("filemap_", "folio_wait", "io_schedule",
+                                                          "blk_", "submit_bio"))
+                                            for f in s)]
+            self.assertTrue(path, "%s: io_wait stacks without the page-cache wait path: %s"
+                            % (run, waits[:3]))
+
+    def test_gil_waits_on_futex(self):
+        waits = [s for s in self.folded("gil-cold", "offcpu") if s[2] == "lock_wait"]
+        self.assertTrue(any(any("futex" in f for f in s) for s in waits),
+                        "gil: no futex frames in lock_wait stacks: %s" % waits[:3])
 
 
 if __name__ == "__main__":
