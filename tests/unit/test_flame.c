@@ -236,7 +236,7 @@ static struct tl_timeline *fixture_timeline(unsigned workers, bool uring, uint32
 	for (unsigned t = 0; t <= workers; t++) {
 		uint32_t tid = 4200 + t;
 		uint64_t ts = T0 + (t ? 2 * MS + t * 300000 : 0);
-		char comm[16];
+		char comm[32];
 
 		snprintf(comm, sizeof(comm), t ? "iot-worker-%u" : "iot-main", t);
 		assert_non_null(tl_thread_add(tl, 4200, tid, ts, TL_COMPUTE, comm));
@@ -473,6 +473,7 @@ static void test_flame_geometry(void **state)
 	assert_int_equal(ret, 0);
 	assert_null(strstr(out, "narrow frames"));
 	assert_non_null(strstr(out, "<title>compute (1,000,000 samples, 100.00%)</title>"));
+	free(out);
 	an_stackset_free(&s);
 }
 
