@@ -325,6 +325,17 @@ static void jw_run(struct rp_jw *w, const struct an_run *run)
 	rp_jw_i64(w, run->exit_status);
 	rp_jw_key(w, "wall_ns");
 	rp_jw_u64(w, run->wall_ns);
+	rp_jw_key(w, "rusage");
+	if (run->rusage_ok) {
+		rp_jw_obj(w, true);
+		rp_jw_key(w, "utime_ns");
+		rp_jw_u64(w, run->rusage_utime_ns);
+		rp_jw_key(w, "stime_ns");
+		rp_jw_u64(w, run->rusage_stime_ns);
+		rp_jw_obj_end(w);
+	} else {
+		rp_jw_null(w);
+	}
 	rp_jw_key(w, "states_ns");
 	jw_states(w, run->states_ns);
 
@@ -793,6 +804,27 @@ static int ld_stackset(struct ld *l, const json_t *obj, const char *base, const 
 	return ret;
 }
 
+/* "rusage": {"utime_ns", "stime_ns"} or null; optional (files from before it existed). */
+static int ld_rusage(struct ld *l, const json_t *obj, const char *base, struct an_run *run)
+{
+	char p[160];
+	json_t *v;
+	int ret = ld_get(l, obj, base, "rusage", false, &v);
+
+	run->rusage_ok = false;
+	if (ret || !v || json_is_null(v))
+		return ret;
+	ret = ld_obj(l, obj, base, "rusage", false, &v);
+	if (ret)
+		return ret;
+	fpath(p, sizeof(p), base, "rusage");
+	ret = ld_u64(l, v, p, "utime_ns", true, &run->rusage_utime_ns, NULL);
+	if (!ret)
+		ret = ld_u64(l, v, p, "stime_ns", true, &run->rusage_stime_ns, NULL);
+	run->rusage_ok = !ret;
+	return ret;
+}
+
 static int ld_thread(struct ld *l, const json_t *o, const char *p, struct an_thread *t)
 {
 	unsigned v;
@@ -895,6 +927,8 @@ static int ld_run(struct ld *l, const json_t *o, const char *p, struct an_run *r
 	}
 	run->exit_status = (int)json_integer_value(es);
 	ret = ld_u64(l, o, p, "wall_ns", true, &run->wall_ns, NULL);
+	if (!ret)
+		ret = ld_rusage(l, o, p, run);
 	if (!ret)
 		ret = ld_states(l, o, p, run->states_ns);
 	if (!ret)

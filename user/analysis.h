@@ -80,7 +80,7 @@ struct an_verdict {
  * One traced run. an_run_compute fills the measurements (integers, from the timeline and
  * counters) and derives the ratios (an_run_derive); an_report_finish adds what needs the
  * other runs (speedup, ideal bound) and the verdict. The caller's fields (label, strategy,
- * cache, exit_status, resident_before, stacks, sample_hz) are never touched by them.
+ * cache, exit_status, rusage, resident_before, stacks, sample_hz) are never touched by them.
  *
  * Verdict: verdict[] holds every rule of an_rules[] that fired, in table order, each
  * text a sentence with its evidence numbers. headline is the run's one line: label,
@@ -93,6 +93,13 @@ struct an_run {
 	char strategy[32];
 	char cache[8];		/* "warm", "cold", or "" (null) */
 	int exit_status;	/* as in summary.json: exit code, or 128+signal */
+	/*
+	 * Caller's: the launched child's rusage (wait4: the child and the descendants it
+	 * reaped), an independent check of the on-CPU states. Not ok (JSON null) for runs
+	 * attached to a process iotrace did not start.
+	 */
+	uint64_t rusage_utime_ns, rusage_stime_ns;
+	bool rusage_ok;
 	uint64_t wall_ns;
 	uint64_t states_ns[TL_NSTATES]; /* summed over threads */
 	struct an_thread *threads;

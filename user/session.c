@@ -153,6 +153,11 @@ static bool pidfd_done(int pidfd)
 	return poll(&p, 1, 0) > 0;
 }
 
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ULL + (uint64_t)tv->tv_usec * 1000ULL;
+}
+
 static void set_roles(struct tl_timeline *tl, pid_t root)
 {
 	for (size_t i = 0; i < tl->nthreads; i++) {
@@ -305,6 +310,12 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	snprintf(run->strategy, sizeof(run->strategy), "%s", spec->strategy);
 	snprintf(run->cache, sizeof(run->cache), "%s", spec->cache ? spec->cache : "");
 	run->exit_status = launched ? ss_exit_status(status) : -1;
+	if (launched) {
+		/* the kernel's own CPU accounting of the child, to check the states against */
+		run->rusage_utime_ns = tv_ns(&out->ru.ru_utime);
+		run->rusage_stime_ns = tv_ns(&out->ru.ru_stime);
+		run->rusage_ok = true;
+	}
 	if (s->stacks) {
 		ret = attach_stacks(s, spec, run, run->tl);
 		if (ret < 0) {
