@@ -106,6 +106,17 @@ $(BUILD)/tests/progs/tracer_drv: tests/progs/tracer_drv.c $(BUILD)/user/tracer.o
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/user/tracer.o $(BUILD)/user/timeline.o -lbpf -lelf -lz
 
+# tests/bench: make bench's drivers and the stress tests' helper (linked against everything but main.o)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(wildcard tests/bench/*.c))
+
+.PHONY: benchprogs
+benchprogs: $(BENCH_BINS)
+
+$(BUILD)/tests/bench/%: tests/bench/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
 # Idempotent: installs only the packages that are missing; a no-op otherwise.
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -129,8 +140,8 @@ test: deps
 	@tests/run-tests.sh $(BUILD)
 
 bench: deps
-	$(MAKE) all
-	tests/bench.sh
+	$(MAKE) all benchprogs
+	tests/bench.sh $(BUILD)
 
 stress: deps
 	$(MAKE) all

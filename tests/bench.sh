@@ -1,0 +1,266 @@
+#!/bin/bash
+# bench.sh - make bench: iotrace's overhead and speed, side by side with its peers, one table.
+#
+#   tests/bench.sh [BUILD_DIR]        (root; IOTRACE_BENCH_REPS=N repetitions, default 7)
+#
+# Every ratio comes from one run of this script: the variants of a measurement are run in
+# turn within each repetition (the order rotating), so a machine that gets busier or
+# quieter affects them alike, and each ratio is the median of the per-repetition ratios.
+# Workloads are launched by tests/bench/bench_drv the same way whatever watches them.
+# bpftrace and libbpf-tools (for offcputime) are Debian packages, installed if missing.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+build=${1:-build}
+reps=${IOTRACE_BENCH_REPS:-7}
+drv=$PWD/$build/tests/bench/bench_drv
+stress=$PWD/$build/tests/bench/stress_work
+model=$PWD/$build/tests/bench/bench_model
+iotrace=$PWD/$build/iotrace
+
+if [ "$(id -u)" != 0 ]; then
+	echo "make bench loads BPF probes: run it as root (sudo make bench)" >&2
+	exit 1
+fi
+for b in "$drv" "$stress" "$model" "$iotrace"; do
+	[ -x "$b" ] || { echo "bench.sh: $b missing: run 'make all benchprogs'" >&2; exit 1; }
+done
+
+# The peers: bpftrace, and libbpf-tools' offcputime (Debian has no separate package of it).
+missing=""
+command -v bpftrace >/dev/null || missing="$missing bpftrace"
+command -v offcputime >/dev/null || missing="$missing libbpf-tools"
+if [ -n "$missing" ]; then
+	echo "  DEPS    installing:$missing" >&2
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $missing >/dev/null || exit 1
+fi
+
+# bpftrace reads tracepoint formats from tracefs, which is not mounted at boot here: mount
+# it in a private mount namespace of our own, so that nothing is left mounted afterwards.
+if [ -z "${IOTRACE_BENCH_NS:-}" ]; then
+	IOTRACE_BENCH_NS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+if [ ! -e /sys/kernel/tracing/events ]; then
+	mount -t tracefs nodev /sys/kernel/tracing || exit 1
+fi
+
+# Data on the real disk, named so that iotrace's own sweeps and leak checks never see it.
+work=$(mktemp -d /var/tmp/iotbench.XXXXXX) || exit 1
+chmod 0755 "$work"
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+raw=$work/raw.txt
+: >"$raw"
+
+echo "make bench: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $reps repetitions" >&2
+echo "  preparing data under $work..." >&2
+mkdir -p "$work/md5" "$work/thr"
+for i in 0 1 2 3 4 5 6 7; do head -c 64M /dev/urandom >"$work/md5/f$i"; done
+for i in 0 1 2 3; do head -c 32M /dev/urandom >"$work/thr/f$i"; done
+head -c 512M /dev/urandom >"$work/storm.bin"
+sed 's/\$1/cpid/g' tests/bench/peer.bt >"$work/peer-c.bt"
+cat "$work/storm.bin" >/dev/null
+md5files=("$work"/md5/f*)
+dd_cmd=(/usr/bin/dd if="$work/storm.bin" of=/dev/null bs=4k status=none)
+
+# one measurement: KEY VARIANT REP then bench_drv's "name value" pairs
+measure() {
+	local key=$1 variant=$2 rep=$3 out
+	shift 3
+	out=$("$@" 2>>"$work/err.txt" | grep -E '^(wall_ns|attach_ns|bps) ' | tail -1)
+	if [ -z "$out" ]; then
+		echo "  $key/$variant failed: $(tail -3 "$work/err.txt")" >&2
+		return
+	fi
+	echo "$key $variant $rep $out" >>"$raw"
+}
+
+# run VARIANTs of KEY in a rotating order, REPS times
+rotate() {
+	local key=$1 n=$2 rep i k
+	shift 2
+	local -a variants=("$@")
+	for ((rep = 0; rep < n; rep++)); do
+		for ((i = 0; i < ${#variants[@]}; i++)); do
+			k=$(((i + rep) % ${#variants[@]}))
+			"run_${key}" "${variants[$k]}" "$rep"
+		done
+		printf '.' >&2
+	done
+	echo >&2
+}
+
+run_md5() {
+	case $1 in
+	none) measure md5 none "$2" "$drv" run --md5dir "$work/md5" ;;
+	iotrace) measure md5 iotrace "$2" "$drv" run --iotrace --md5dir "$work/md5" ;;
+	bpftrace) measure md5 bpftrace "$2" "$drv" run --ext "bpftrace $PWD/tests/bench/peer.bt {pid}" --md5dir "$work/md5" ;;
+	offcputime) measure md5 offcputime "$2" "$drv" run --ext "offcputime -p {pid}" --md5dir "$work/md5" ;;
+	md5sum) measure md5 md5sum "$2" "$drv" run -- md5sum "${md5files[@]}" ;;
+	esac
+}
+
+run_storm() {
+	case $1 in
+	none) measure storm none "$2" "$drv" run -- "${dd_cmd[@]}" ;;
+	iotrace) measure storm iotrace "$2" "$drv" run --iotrace -- "${dd_cmd[@]}" ;;
+	bpftrace) measure storm bpftrace "$2" "$drv" run --ext "bpftrace $PWD/tests/bench/peer.bt {pid}" -- "${dd_cmd[@]}" ;;
+	offcputime) measure storm offcputime "$2" "$drv" run --ext "offcputime -p {pid}" -- "${dd_cmd[@]}" ;;
+	esac
+}
+
+run_attach() {
+	case $1 in
+	iotrace) measure attach iotrace "$2" "$drv" attach "$work/stamp" -- "$iotrace" trace --no-color -o "$work/out" -- "$drv" stamp "$work/stamp" ;;
+	bpftrace) measure attach bpftrace "$2" "$drv" attach "$work/stamp" -- bpftrace -c "$drv stamp $work/stamp" "$work/peer-c.bt" ;;
+	esac
+}
+
+run_rss() {
+	case $1 in
+	iotrace-storm) measure rss "$1" "$2" "$drv" rss -- "$iotrace" trace --no-color -o "$work/out" -- "${dd_cmd[@]}" ;;
+	bpftrace-storm) measure rss "$1" "$2" "$drv" rss -- bpftrace -c "${dd_cmd[*]}" "$work/peer-c.bt" ;;
+	iotrace-md5) measure rss "$1" "$2" "$drv" rss -- "$iotrace" trace --no-color -o "$work/out" -- md5sum "${md5files[@]}" ;;
+	bpftrace-md5) measure rss "$1" "$2" "$drv" rss -- bpftrace -c "/usr/bin/md5sum ${md5files[*]}" "$work/peer-c.bt" ;;
+	esac
+}
+
+run_strat() {
+	if [ "$1" = md5rate ]; then
+		measure strat md5rate "$2" "$drv" md5rate 1
+	else
+		measure strat "$1" "$2" "$drv" run --md5dir "$work/md5" --strategy "$1"
+	fi
+}
+
+throttle=${IOTRACE_BENCH_THROTTLE:-50M}
+run_thr() {
+	measure thr "$1" "$2" "$drv" run --cold --throttle "$throttle" --md5dir "$work/thr" --strategy "$1"
+}
+
+echo "  md5dir warm sync (8 x 64 MiB): none / iotrace / bpftrace / offcputime / md5sum" >&2
+rotate md5 "$reps" none iotrace bpftrace offcputime md5sum
+echo "  4 KiB-read storm (dd of 512 MiB, warm)" >&2
+rotate storm $((reps * 2)) none iotrace bpftrace offcputime
+echo "  start to attached" >&2
+rotate attach "$reps" iotrace bpftrace
+echo "  peak RSS" >&2
+rotate rss 3 iotrace-storm bpftrace-storm iotrace-md5 bpftrace-md5
+echo "  md5dir warm, every strategy, and the single-core MD5 rate" >&2
+rotate strat 3 md5rate sync threads callback uring procs gil
+echo "  md5dir cold, throttled to $throttle/s (4 x 32 MiB)" >&2
+rotate thr 2 sync threads uring procs
+echo "  analysis speed (tests/bench/bench_model)" >&2
+"$model" 10 8 >"$work/model.txt" || echo "  bench_model failed" >&2
+
+NCPU=$(nproc) THROTTLE=$throttle python3 - "$raw" "$work/model.txt" <<'EOF'
+import os, re, statistics, sys
+from collections import defaultdict
+
+raw, model = sys.argv[1], sys.argv[2]
+m = defaultdict(dict)          # key -> variant -> {rep: {name: value}}
+for line in open(raw):
+    w = line.split()
+    key, var, rep = w[0], w[1], int(w[2])
+    m[key].setdefault(var, {})[rep] = {w[i]: float(w[i + 1]) for i in range(3, len(w) - 1, 2)}
+ncpu = int(os.environ["NCPU"])
+
+def med(key, var, field):
+    v = [r[field] for r in m[key].get(var, {}).values() if field in r]
+    return statistics.median(v) if v else None
+
+def ratio(key, var, base="none", field="wall_ns"):
+    """median of per-repetition ratios var/base"""
+    a, b = m[key].get(var, {}), m[key].get(base, {})
+    v = [a[r][field] / b[r][field] for r in a if r in b and b[r][field] > 0]
+    return (statistics.median(v), len(v)) if v else (None, 0)
+
+def parse_rate(s):
+    n = re.match(r"([0-9.]+)([KMGT]?)", s)
+    return float(n.group(1)) * 1024 ** " KMGT".index(n.group(2) or " ")
+
+rows = []
+def row(what, measured, target, ok):
+    mark = "—" if ok is None else ("met" if ok else "**missed**")
+    rows.append((what, measured, target, mark))
+
+def fx(x):
+    return "n/a" if x is None else "%.3f×" % x
+
+for key, label, target in (("md5", "md5dir warm sync", 1.01), ("storm", "4 KiB-read storm (dd, 512 MiB)", 1.5)):
+    base = med(key, "none", "wall_ns")
+    for var in ("iotrace", "bpftrace", "offcputime"):
+        r, n = ratio(key, var)
+        t = med(key, var, "wall_ns")
+        meas = "%s (%.0f ms vs %.0f ms, n=%d)" % (fx(r), t / 1e6, base / 1e6, n) if r else "n/a"
+        row("%s: %s vs untraced" % (label, var), meas,
+            "≤ %.2f×" % target if var == "iotrace" else "(peer)",
+            (r <= target) if (r and var == "iotrace") else None)
+    ri = ratio(key, "iotrace")[0]
+    peers = [ratio(key, p)[0] for p in ("bpftrace", "offcputime")]
+    if ri and all(peers):
+        row("%s: iotrace lowest overhead of the three" % label,
+            "iotrace %s, bpftrace %s, offcputime %s" % (fx(ri), fx(peers[0]), fx(peers[1])),
+            "lowest", ri <= min(peers))
+
+for var, lim in (("iotrace", 150), ("bpftrace", None)):
+    a = med("attach", var, "attach_ns")
+    row("start to attached: %s" % var, "n/a" if a is None else "%.0f ms" % (a / 1e6),
+        "≤ %d ms" % lim if lim else "(peer)", (a / 1e6 <= lim) if (a and lim) else None)
+for wl in ("storm", "md5"):
+    for var in ("iotrace", "bpftrace"):
+        r = med("rss", "%s-%s" % (var, wl), "maxrss_kb")
+        row("peak RSS: %s tracing %s" % (var, "the storm" if wl == "storm" else "md5sum of the dataset"),
+            "n/a" if r is None else "%.1f MiB" % (r / 1024),
+            "≤ 32 MiB" if var == "iotrace" else "(peer)",
+            (r / 1024 <= 32) if (r and var == "iotrace") else None)
+
+r, n = ratio("md5", "md5sum", base="none")
+if r:
+    # throughput ratio = md5sum time / md5dir time
+    row("md5dir warm sync throughput vs md5sum (same files)",
+        "%.1f%% (md5dir %.0f MB/s, md5sum %.0f MB/s)" % (100 / r * 1.0,
+            512 * 1.048576 / (med("md5", "none", "wall_ns") / 1e9),
+            512 * 1.048576 / (med("md5", "md5sum", "wall_ns") / 1e9)),
+        "≥ 95%", 1 / r >= 0.95)
+
+rate = med("strat", "md5rate", "bps")
+best, bestv = None, 0
+for s in ("sync", "threads", "callback", "uring", "procs", "gil"):
+    t = med("strat", s, "wall_ns")
+    b = med("strat", s, "bytes")
+    if t and b and b / (t / 1e9) > bestv:
+        best, bestv = s, b / (t / 1e9)
+if rate and best:
+    ideal = ncpu * rate
+    row("md5dir warm best strategy vs ideal (%d CPUs × single-core MD5)" % ncpu,
+        "%.1f%% (%s %.0f MB/s, ideal %.0f MB/s)" % (100 * bestv / ideal, best, bestv / 1e6, ideal / 1e6),
+        "≥ 90%", bestv / ideal >= 0.90)
+
+thr = parse_rate(os.environ["THROTTLE"])
+best, bestv = None, 0
+for s in ("sync", "threads", "uring", "procs"):
+    t = med("thr", s, "wall_ns")
+    b = med("thr", s, "bytes")
+    if t and b and b / (t / 1e9) > bestv:
+        best, bestv = s, b / (t / 1e9)
+if best:
+    row("md5dir cold, throttled to %s/s: best strategy vs throttle" % os.environ["THROTTLE"],
+        "%.1f%% (%s %.1f MiB/s)" % (100 * bestv / thr, best, bestv / 2**20),
+        "within 10%", abs(bestv / thr - 1) <= 0.10)
+
+try:
+    txt = open(model).read()
+    ev = float(re.search(r"model: ([0-9.]+) M events/s", txt).group(1))
+    row("analysis speed (bench_model: feed + tl_finish + analysis)", "%.1f M events/s" % ev,
+        "≥ 5 M/s", ev >= 5)
+except (OSError, AttributeError):
+    row("analysis speed", "n/a", "≥ 5 M/s", None)
+
+w = [max(len(r[i]) for r in rows + [("measure", "measured", "target", "")]) for i in range(4)]
+print("| %s | %s | %s | %s |" % tuple(h.ljust(w[i]) for i, h in enumerate(("measure", "measured", "target", ""))))
+print("|%s|" % "|".join("-" * (x + 2) for x in w))
+for r in rows:
+    print("| %s |" % " | ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+EOF
