@@ -337,6 +337,28 @@ static int check_target(const struct run_cfg *cfg)
 		       cfg->w->name);
 		return IT_EXIT_INPUT;
 	}
+	if (want_dir) {
+		char **paths = NULL;
+		size_t n = 0;
+		uint64_t total;
+
+		/*
+		 * Nothing to hash is bad input, not a run: say so before probes are loaded or a
+		 * report is written. A listing error is left to the workload, which reports it
+		 * as the user it runs as (what root can list, that user may not).
+		 */
+		if (wl_list_files(cfg->target, &paths, &n, &total) == 0) {
+			for (size_t i = 0; i < n; i++)
+				free(paths[i]);
+			free(paths);
+			if (!n) {
+				it_err("'%s' has no regular files to hash (symlinks, FIFOs, sockets "
+				       "and devices are skipped)",
+				       cfg->target);
+				return IT_EXIT_INPUT;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -370,14 +392,14 @@ static int digests_differ(const struct wl_result *a, const struct wl_result *b, 
 	return 0;
 }
 
-static void print_digests(const struct wl_result *r, const char *dir)
+static void print_digests(FILE *f, const struct wl_result *r, const char *dir)
 {
 	for (size_t i = 0; i < r->nfiles; i++) {
 		if (r->files[i].err)
 			continue;
 		for (int k = 0; k < 16; k++)
-			printf("%02x", r->files[i].md5[k]);
-		printf("  %s/%s\n", dir, r->files[i].path);
+			fprintf(f, "%02x", r->files[i].md5[k]);
+		fprintf(f, "  %s/%s\n", dir, r->files[i].path);
 	}
 }
 
@@ -577,7 +599,8 @@ int cmd_run(int argc, char **argv)
 				       run->exit_status > 128 ? run->exit_status - 128
 							      : run->exit_status);
 				wl_result_free(&oc.res);
-				rc = IT_EXIT_FAIL;
+				/* the child said why on stderr (e.g. DIR unreadable as SUDO_USER) */
+				rc = run->exit_status == WL_EXIT_INPUT ? IT_EXIT_INPUT : IT_EXIT_FAIL;
 				goto report;
 			}
 			for (size_t f = 0; f < oc.res.nfiles; f++)
@@ -620,8 +643,9 @@ report:
 		rc = IT_EXIT_FAIL;
 		goto out;
 	}
+	/* with --json, stdout must stay one JSON document: the digests go to stderr */
 	if (cfg.verify && have_first)
-		print_digests(&first, cfg.o.dir);
+		print_digests(cfg.json ? stderr : stdout, &first, cfg.o.dir);
 	if (cfg.json)
 		ret = rp_summary_json(stdout, &rep);
 	else
