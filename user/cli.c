@@ -1,9 +1,11 @@
 /* cli.c - messages and privilege checks shared by the subcommands (linked into tests too). */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "tracer.h"
 
 bool it_verbose;
 const char *it_prog = "iotrace";
@@ -38,4 +40,22 @@ int it_require_root(const char *what)
 	       "run it with sudo",
 	       what);
 	return IT_EXIT_PERM;
+}
+
+void it_warn_losses(const char *label, const struct tr_stats *st)
+{
+	/* the report counts every loss; this names the map that overflowed and the remedy */
+	if (st->lost_batches || st->lost_records)
+		it_warn("%s: the %u MiB ring buffer overflowed: %" PRIu64 " batches and %" PRIu64
+			" records lost (see the report for the time they cover); raise it with "
+			"--ringbuf-mb",
+			label, st->ringbuf_mb, st->lost_batches, st->lost_records);
+	if (st->threads_full)
+		it_warn("%s: the threads map was full: %" PRIu64 " threads not tracked (limit %d "
+			"threads alive at once)",
+			label, st->threads_full, IT_MAX_THREADS);
+	if (st->inflight_full)
+		it_warn("%s: the in-flight requests map was full: %" PRIu64
+			" block or io_uring requests not tracked (limit %d in flight)",
+			label, st->inflight_full, IT_MAX_INFLIGHT);
 }

@@ -37,5 +37,8 @@ void it_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void it_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for "not permitted", with the message naming the fix (sudo). */
 int it_require_root(const char *what);
+/* Warn (stderr) about what the last run lost, naming the full ring buffer or map. */
+struct tr_stats;
+void it_warn_losses(const char *label, const struct tr_stats *st);
 
 #endif /* IOTRACE_CLI_H */

@@ -51,6 +51,8 @@ static void usage(FILE *f)
 		"      --no-color         no colors even on a terminal\n"
 		"  -F, --freq HZ          on-CPU stack sampling frequency (default 99)\n"
 		"      --no-stacks        do not capture stacks (no flame graphs)\n"
+		"      --ringbuf-mb N     probe ring buffer size in MiB (default: from the CPU count;\n"
+		"                         raise it if the report says events were lost)\n"
 		"  -v, --verbose          libbpf debug output\n"
 		"  -h, --help             this help\n\n"
 		"Examples:\n"
@@ -77,6 +79,7 @@ enum {
 	OPT_JSON,
 	OPT_NO_COLOR,
 	OPT_NO_STACKS,
+	OPT_RINGBUF_MB,
 };
 
 static const struct option long_opts[] = {
@@ -97,6 +100,7 @@ static const struct option long_opts[] = {
 	{"no-color", no_argument, NULL, OPT_NO_COLOR},
 	{"freq", required_argument, NULL, 'F'},
 	{"no-stacks", no_argument, NULL, OPT_NO_STACKS},
+	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{},
@@ -114,6 +118,7 @@ struct run_cfg {
 	const char *outdir;
 	bool json, color, stacks, verify;
 	unsigned hz;
+	unsigned ringbuf_mb;
 	struct wl_opts o;
 };
 
@@ -273,6 +278,10 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 		case OPT_NO_STACKS:
 			cfg->stacks = false;
 			break;
+		case OPT_RINGBUF_MB:
+			if (parse_uint(optarg, "--ringbuf-mb", 1, 1024, &cfg->ringbuf_mb))
+				return IT_EXIT_USAGE;
+			break;
 		case 'v':
 			it_verbose = true;
 			break;
@@ -429,6 +438,14 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		goto out;
 	sudo_ids(&cfg.o.uid, &cfg.o.gid);
+	/* what a SIGKILLed run left (its pid is gone; live runs' are kept) */
+	ret = wl_dataset_sweep("/var/tmp");
+	if (ret > 0 && !cfg.json)
+		it_warn("removed %d dataset%s left under /var/tmp by a killed run", ret,
+			ret == 1 ? "" : "s");
+	ret = wl_throttle_sweep();
+	if (ret > 0 && !cfg.json)
+		it_warn("removed %d cgroup%s left by a killed run", ret, ret == 1 ? "" : "s");
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -439,6 +456,7 @@ int cmd_run(int argc, char **argv)
 	to.verbose = it_verbose;
 	to.stacks = cfg.stacks;
 	to.sample_hz = cfg.hz;
+	to.ringbuf_mb = cfg.ringbuf_mb;
 	to.follow = true; /* procs: the worker processes are part of the run */
 	ret = ss_open(&ss, &to, &stop_sig, err, sizeof(err));
 	if (ret < 0) {
@@ -584,6 +602,12 @@ int cmd_run(int argc, char **argv)
 				it_err("%s: %s", label, err);
 				rc = IT_EXIT_FAIL;
 				goto report;
+			}
+			{
+				struct tr_stats st;
+
+				tr_last_stats(ss.tr, &st);
+				it_warn_losses(label, &st);
 			}
 			run->resident_before = resident;
 			rep.nruns++;

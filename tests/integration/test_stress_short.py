@@ -1,0 +1,140 @@
+"""test_stress_short.py - the stress cases of make stress, scaled to run in make test (< 60 s).
+
+1,000 threads; 10,000 tiny files; a 512 MiB file; a 4 KiB-read storm (two threads, over a
+million syscalls a second untraced); a futex ping-pong; and a storm during which iotrace's
+consumer is stopped, so that the ring buffer overflows and losses must be counted and
+shown. For each: the run completes, every thread's states close within 1%, the timeline
+agrees with the kernel's own totals within 1% plus what was lost, and losses are shown.
+"""
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import common
+import stress_common as sc
+
+
+class StressShort(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        sc.build()
+        cls.tmp = tempfile.mkdtemp(prefix="iot-stress-", dir="/var/tmp")
+        cls.storm = os.path.join(cls.tmp, "storm.bin")
+        sc.warm_file(cls.storm, 64 << 20)
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.run(["rm", "-rf", cls.tmp])
+
+    def test_threads_1000(self):
+        run, _, text, html, out = sc.trace(self, [sc.WORK, "threads", "1000", "100"])
+        st = sc.stat_line(out, "threads")
+        self.assertEqual(st["threads"], 1000)
+        self.assertEqual(run["exit_status"], 0)
+        self.assertGreaterEqual(len(run["threads"]), 1001)
+        sc.check_closure(self, run)
+        sc.check_losses_shown(self, run, text, html)
+        res, _ = sc.drv(self, [sc.WORK, "threads", "1000", "100"], extra=["--stacks"])
+        self.assertEqual(len(res["timeline"]), 1001)
+        sc.check_kernel_vs_timeline(self, res)
+
+    def test_tiny_files_10k(self):
+        with common.Dataset() as ds:
+            for i in range(10000):
+                with open(os.path.join(ds.dir, "t%05d" % i), "wb") as f:
+                    f.write(os.urandom(i % 700 + 1))
+            s, p = common.run_json(["run", "md5dir", ds.dir, "-s", "sync,threads", "--cache",
+                                    "warm", "-o", os.path.join(ds.dir + ".out")])
+            subprocess.run(["rm", "-rf", ds.dir + ".out"])
+            self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+            for run in s["runs"]:
+                self.assertEqual(run["exit_status"], 0)
+                self.assertGreaterEqual(run["reads"], 10000, run["label"])
+                sc.check_closure(self, run)
+                self.assertIsInstance(run["lost_events"], int)
+
+    def test_big_file(self):
+        with common.Dataset() as ds:
+            path = os.path.join(ds.dir, "big.bin")
+            sc.warm_file(path, 512 << 20)
+            s, p = common.run_json(["run", "md5dir", ds.dir, "-s", "sync", "--cache", "warm",
+                                    "--verify", "-o", ds.dir + ".out"])
+            subprocess.run(["rm", "-rf", ds.dir + ".out"])
+            self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+            run = s["runs"][0]
+            # the file, plus what the loader and libc read
+            self.assertGreaterEqual(run["bytes_read"], 512 << 20)
+            self.assertLess(run["bytes_read"], (512 << 20) + (1 << 20))
+            sc.check_closure(self, run)
+
+    def test_read_storm(self):
+        cmd = [sc.WORK, "storm", self.storm, "2", "1"]
+        base = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        rate = sc.stat_line(base, "reads")["rate"]
+        # the load itself: over a million 4 KiB reads a second untraced (two threads)
+        self.assertGreater(rate, 1e6, "the storm made only %.0f reads/s" % rate)
+        run, _, text, html, out = sc.trace(self, cmd)
+        st = sc.stat_line(out, "reads")
+        # every read is counted by the probes (the syscalls of the run's other threads too)
+        self.assertGreaterEqual(run["reads"], st["reads"])
+        self.assertLess(run["reads"], st["reads"] + 1000)
+        sc.check_closure(self, run)
+        sc.check_losses_shown(self, run, text, html)
+        res, _ = sc.drv(self, cmd, extra=["--stacks"])
+        sc.check_kernel_vs_timeline(self, res)
+
+    def test_futex_pingpong(self):
+        cmd = [sc.WORK, "pingpong", "50000"]
+        run, _, text, html, out = sc.trace(self, cmd)
+        self.assertEqual(sc.stat_line(out, "handoffs")["handoffs"], 100000)
+        workers = [t for t in run["threads"] if t["tid"] != t["pid"]]
+        self.assertEqual(len(workers), 2)
+        for t in workers:
+            # each hand-off waits in futex: lock_wait dominates the off-CPU time
+            self.assertGreater(t["states_ns"]["lock_wait"], 0, t)
+        self.assertGreaterEqual(run["ctx_switches"], 50000)
+        sc.check_closure(self, run)
+        sc.check_losses_shown(self, run, text, html)
+        res, _ = sc.drv(self, cmd, extra=["--stacks"])
+        sc.check_kernel_vs_timeline(self, res)
+
+    def test_overflow_counted_and_shown(self):
+        """The consumer stopped for 0.8 s with a 1 MiB ring buffer: events are lost, and
+        the loss is counted, closed over (states still sum to lifetimes) and shown."""
+        with tempfile.TemporaryDirectory(prefix="iot-stress-") as d:
+            out = os.path.join(d, "out")
+            p = subprocess.Popen([common.IOTRACE, "trace", "--json", "--ringbuf-mb", "1", "-o",
+                                  out, "--", sc.WORK, "storm", self.storm, "2", "2"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+            def pause():
+                time.sleep(0.5)
+                try:
+                    os.kill(p.pid, signal.SIGSTOP)
+                    time.sleep(0.8)
+                finally:
+                    os.kill(p.pid, signal.SIGCONT)
+            th = threading.Thread(target=pause)
+            th.start()
+            stdout, stderr = p.communicate(timeout=300)
+            th.join()
+            self.assertEqual(p.returncode, 0, stderr[-2000:])
+            import json
+            run = json.loads(stdout[stdout.find("{\n"):])["runs"][0]
+            self.assertGreater(run["lost_events"], 0, "no loss with the consumer stopped")
+            self.assertGreater(max(run["lost_ns"], run["gaps_ns"]), 0)
+            sc.check_closure(self, run)
+            rep = common.run(["report", "--no-color", out])
+            with open(os.path.join(out, "report.html")) as f:
+                html = f.read()
+            sc.check_losses_shown(self, run, rep.stdout, html)
+            # the user is told which buffer overflowed and how to raise it
+            self.assertIn("--ringbuf-mb", stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
