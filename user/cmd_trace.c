@@ -1,4 +1,5 @@
 /* cmd_trace.c - `iotrace trace -- CMD` / `-p PID`: the same analysis for any program. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -39,6 +40,8 @@ static void usage(FILE *f)
 		"      --no-color       no colors even on a terminal\n"
 		"  -F, --freq HZ        on-CPU stack sampling frequency (default 99)\n"
 		"      --no-stacks      do not capture stacks\n"
+		"      --ringbuf-mb N   probe ring buffer size in MiB (default: from the CPU count;\n"
+		"                       raise it if the report says events were lost)\n"
 		"  -v, --verbose        libbpf debug output\n"
 		"  -h, --help           this help\n\n"
 		"Examples:\n"
@@ -49,7 +52,7 @@ static void usage(FILE *f)
 		"run; otherwise as iotrace run (2 usage, 3 not permitted, 4 kernel, 5 bad input).\n");
 }
 
-enum { OPT_FOLLOW = 256, OPT_JSON, OPT_NO_COLOR, OPT_NO_STACKS };
+enum { OPT_FOLLOW = 256, OPT_JSON, OPT_NO_COLOR, OPT_NO_STACKS, OPT_RINGBUF_MB };
 
 static const struct option long_opts[] = {
 	{"pid", required_argument, NULL, 'p'},
@@ -61,6 +64,7 @@ static const struct option long_opts[] = {
 	{"no-color", no_argument, NULL, OPT_NO_COLOR},
 	{"freq", required_argument, NULL, 'F'},
 	{"no-stacks", no_argument, NULL, OPT_NO_STACKS},
+	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{},
@@ -187,6 +191,15 @@ int cmd_trace(int argc, char **argv)
 		case OPT_NO_STACKS:
 			to.stacks = false;
 			break;
+		case OPT_RINGBUF_MB:
+			errno = 0;
+			to.ringbuf_mb = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !isdigit((unsigned char)optarg[0]) || to.ringbuf_mb < 1 ||
+			    to.ringbuf_mb > 1024) {
+				it_err("invalid --ringbuf-mb '%s': expected 1 to 1024 (MiB)", optarg);
+				return IT_EXIT_USAGE;
+			}
+			break;
 		case 'v':
 			it_verbose = true;
 			break;
@@ -296,6 +309,12 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	rep.nruns = 1;
+	{
+		struct tr_stats st;
+
+		tr_last_stats(ss.tr, &st);
+		it_warn_losses(label, &st);
+	}
 	if (oc.err[0])
 		it_err("%s", oc.err);
 	ret = an_report_finish(&rep);
