@@ -20,6 +20,7 @@ int od_pick(const char *given, char *out, size_t len)
 			return -ENAMETOOLONG;
 		return 0;
 	}
+	snprintf(out, len, OD_BASE); /* what a failure names */
 	if (mkdir(OD_BASE, 0755) == 0) {
 		/* under sudo the folder belongs to whoever asked for it */
 		if (geteuid() == 0 && u && g &&
@@ -32,6 +33,13 @@ int od_pick(const char *given, char *out, size_t len)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR; /* a symlink planted in place of the folder is refused */
+	/*
+	 * Someone else's folder (planted in /tmp, say) could be swapped for a symlink between
+	 * this check and the writes, which follow "iotrace-out/": only ours or the invoking
+	 * user's is used.
+	 */
+	if (st.st_uid != geteuid() && !(geteuid() == 0 && u && st.st_uid == strtoul(u, NULL, 10)))
+		return -EPERM;
 	for (unsigned n = 1; n < 100000; n++) {
 		snprintf(out, len, OD_BASE "/run-%u", n);
 		if (lstat(out, &st) < 0 && errno == ENOENT)
