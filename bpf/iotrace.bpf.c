@@ -68,6 +68,8 @@ struct uring_start {
 	__u64 ts;
 	__u32 pid;
 	__u32 tid;
+	__u32 opcode;	/* carried to the completion: user space sums the bytes of reads */
+	__u32 pad;
 };
 
 /* io_uring requests of the target between submit and complete, keyed by request pointer */
@@ -709,6 +711,7 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	v.ts = bpf_ktime_get_ns();
 	v.pid = tgid;
 	v.tid = (__u32)pt;
+	v.opcode = BPF_CORE_READ(req, opcode);
 	if (bpf_map_update_elem(&uring_reqs, &key, &v, BPF_ANY)) {
 		cnt_add(IT_CNT_INFLIGHT_FULL, 1);
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
@@ -723,7 +726,7 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	r->req = key;
 	r->user_data = BPF_CORE_READ(req, cqe.user_data);
 	r->res = 0;
-	r->opcode = BPF_CORE_READ(req, opcode);
+	r->opcode = v.opcode;
 	bpf_ringbuf_submit(r, rb_flags());
 	return 0;
 }
@@ -753,7 +756,7 @@ int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe
 		return 0;
 	cnt_add(IT_CNT_URING_COMPLETE, 1);
 	emit_uring(IT_URING_COMPLETE, v->pid, v->tid, bpf_ktime_get_ns(), key,
-		   BPF_CORE_READ(cqe, user_data), BPF_CORE_READ(cqe, res), 0);
+		   BPF_CORE_READ(cqe, user_data), BPF_CORE_READ(cqe, res), v->opcode);
 	bpf_map_delete_elem(&uring_reqs, &key);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +91,7 @@ struct tr {
 	size_t nblk, capblk;
 	uint64_t lost_ns;
 	uint64_t reads, bytes_read, ctx_switches; /* of threads consumed at exit */
+	uint64_t uring_reads, uring_bytes;	/* read completions of io_uring */
 	uint64_t **stack_cache; /* stack id -> ips (IT_MAX_STACK), ids are stable in a run */
 	uint32_t stack_cache_n;
 	struct tr_stack *stack_buf;
@@ -302,13 +304,25 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 	}
 }
 
+/* io_uring opcodes whose result is bytes received: they count as reads, as read(2) does. */
+static bool uring_is_read(__u32 op)
+{
+	return op == IORING_OP_READV || op == IORING_OP_READ_FIXED || op == IORING_OP_READ ||
+	       op == IORING_OP_RECV || op == IORING_OP_RECVMSG;
+}
+
 static void on_uring(struct tr *t, const struct it_uring_rec *r)
 {
 	note_ts(t, r->ts);
-	if (r->ev == IT_URING_SUBMIT)
+	if (r->ev == IT_URING_SUBMIT) {
 		set_err(t, tl_io_begin(t->tl, r->req, r->ts));
-	else if (r->ev == IT_URING_COMPLETE)
+	} else if (r->ev == IT_URING_COMPLETE) {
 		set_err(t, tl_io_end(t->tl, r->req, r->ts));
+		if (uring_is_read(r->opcode) && r->res >= 0) {
+			t->uring_reads++;
+			t->uring_bytes += (uint64_t)r->res;
+		}
+	}
 }
 
 static void on_block(struct tr *t, const struct it_block_rec *r)
@@ -765,6 +779,7 @@ static void run_state_free(struct tr *t)
 	}
 	t->lost_ns = 0;
 	t->reads = t->bytes_read = t->ctx_switches = 0;
+	t->uring_reads = t->uring_bytes = 0;
 	t->last_ts = 0;
 	t->err = 0;
 }
@@ -1047,8 +1062,9 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	ret = counters_read(t, cnt);
 	if (ret < 0)
 		goto out;
-	c->reads = t->reads;
-	c->bytes_read = t->bytes_read;
+	/* read completions of io_uring are reads too: their bytes come back without read(2) */
+	c->reads = t->reads + t->uring_reads;
+	c->bytes_read = t->bytes_read + t->uring_bytes;
 	c->ctx_switches = t->ctx_switches;
 	c->pcache_ok = t->group_ok[PG_PCACHE];
 	c->pcache_insert_bytes = cnt[IT_CNT_PCACHE_BYTES];

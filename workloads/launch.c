@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -20,6 +22,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "wl_internal.h"
 #include "workload.h"
@@ -551,8 +556,7 @@ static __attribute__((noreturn)) void child(const struct wl_workload *w, const c
 					    const struct user_env *ue, pid_t parent, int go,
 					    int errw, int res)
 {
-	char b;
-	ssize_t n;
+	sigset_t go_set;
 	int rc;
 
 	/* the parent's unflushed stdio buffers are the parent's to write, not ours */
@@ -581,13 +585,42 @@ static __attribute__((noreturn)) void child(const struct wl_workload *w, const c
 		setup_fail(errno, "PR_SET_PDEATHSIG: %s", strerror(errno));
 	if (getppid() != parent)
 		_exit(WL_EXIT_SETUP); /* the parent is already gone */
+	/*
+	 * Wait for the go without reading it: the child is already traced, and a read of the
+	 * go channel would count as one of the workload's reads. The channel raises SIGUSR1
+	 * itself (O_ASYNC + F_SETSIG) when the go byte arrives or the parent hangs up;
+	 * sigwaitinfo is no tracked syscall (a plain other_wait), and FIONREAD and a
+	 * zero-timeout poll tell the two apart without blocking. The signal is blocked
+	 * before the parent can learn we are ready, so an early one stays pending.
+	 */
+	sigemptyset(&go_set);
+	sigaddset(&go_set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &go_set, NULL) < 0 ||
+	    fcntl(CHILD_GO_FD, F_SETOWN, getpid()) < 0 ||
+	    fcntl(CHILD_GO_FD, F_SETSIG, SIGUSR1) < 0 ||
+	    fcntl(CHILD_GO_FD, F_SETFL, fcntl(CHILD_GO_FD, F_GETFL) | O_ASYNC) < 0)
+		setup_fail(errno, "go channel: %s", strerror(errno));
 	close(CHILD_ERR_FD);	      /* EOF: set up, waiting */
-	do
-		n = read(CHILD_GO_FD, &b, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		_exit(WL_EXIT_SETUP); /* closed without release: the caller gave up */
+	for (;;) {
+		struct pollfd p = {.fd = CHILD_GO_FD, .events = POLLIN};
+		int avail = 0;
+
+		if (ioctl(CHILD_GO_FD, FIONREAD, &avail) == 0 && avail > 0)
+			break;
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+			_exit(WL_EXIT_SETUP); /* closed without release: the caller gave up */
+		sigwaitinfo(&go_set, NULL);
+	}
+	/* no more signals from the channel; the parent's hang-up may have queued one more */
 	close(CHILD_GO_FD);
+	{
+		const struct timespec zero = {0};
+
+		while (sigtimedwait(&go_set, NULL, &zero) > 0)
+			;
+	}
+	if (sigprocmask(SIG_UNBLOCK, &go_set, NULL) < 0)
+		_exit(WL_EXIT_SETUP);
 	if (w)
 		rc = w->run(strategy, o, CHILD_RES_FD);
 	else
@@ -684,6 +717,24 @@ fail:
 	return ret;
 }
 
+/*
+ * libcrypto reads its configuration file (openssl.cnf) and sets up its providers on first
+ * use. Done in the child, those reads would be traced as the workload's own: do it once
+ * here, before fork, so a run's reads are exactly the dataset's.
+ */
+static void crypto_preload(void)
+{
+	static bool done;
+	EVP_MD *md;
+
+	if (done)
+		return;
+	done = true;
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	md = EVP_MD_fetch(NULL, "MD5", NULL);
+	EVP_MD_free(md);
+}
+
 int wl_spawn(const struct wl_workload *w, const char *strategy, const struct wl_opts *o,
 	     struct wl_child *c)
 {
@@ -693,6 +744,7 @@ int wl_spawn(const struct wl_workload *w, const char *strategy, const struct wl_
 		snprintf(c->errmsg, sizeof(c->errmsg), "no workload");
 		return -EINVAL;
 	}
+	crypto_preload();
 	return spawn(w, strategy, NULL, o, c);
 }
 
