@@ -105,6 +105,30 @@ class RunCoreWarm(unittest.TestCase):
                 self.assertEqual(run["states_ns"][st],
                                  sum(t["states_ns"][st] for t in run["threads"]), st)
 
+    def test_model_identities(self):
+        """What the unions must give on real data: one thread (sync) is in a read exactly
+        when I/O is under way, blocked exactly in io_wait, and never computes meanwhile;
+        the concurrency histogram covers the wall; parallelism is on-CPU over wall."""
+        for run in self.s["runs"]:
+            with self.subTest(run=run["label"]):
+                st = run["states_ns"]
+                self.assertEqual(sum(run["concurrency_ns"]), run["wall_ns"])
+                self.assertEqual(len(run["concurrency_ns"]), os.cpu_count() + 1)
+                self.assertAlmostEqual(run["parallelism"], runlib.oncpu(st) / run["wall_ns"],
+                                       places=5)
+                self.assertAlmostEqual(run["concurrency"][0], 1 - sum(run["concurrency"][1:]),
+                                       places=5)
+                self.assertEqual(run["hit_ratio"], 1.0)
+                self.assertEqual(run["resident_before"], 1.0)
+        sync = self.runs()["sync/warm"]
+        st = sync["states_ns"]
+        self.assertEqual(sync["io_ns"], st["io_cpu"] + st["io_wait"])
+        self.assertEqual(sync["blocked_ns"], st["io_wait"])
+        self.assertEqual(sync["exposed_io_ns"], sync["io_ns"])
+        self.assertEqual(sync["hidden_io"], 0.0)
+        self.assertEqual(sync["speedup_vs_sync"], 1.0)
+        self.assertEqual(sync["concurrency_ns"][2:], [0] * (os.cpu_count() - 1))
+
     def test_roles_and_who_read(self):
         runs = self.runs()
         self.assertEqual([t["role"] for t in runs["sync/warm"]["threads"]], ["main"])

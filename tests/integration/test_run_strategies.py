@@ -130,6 +130,29 @@ class ThrottledCold(unittest.TestCase):
                 self.assertLessEqual(abs(ins - self.fx.size), 0.05 * self.fx.size,
                                      "%s inserted %d, dataset %d" % (st, ins, self.fx.size))
 
+    def test_block_bytes_cover_the_dataset(self):
+        """Cold: every byte came from the device on the run's behalf (block_bytes within 5%
+        of the dataset, as page_cache_insert_bytes are), throttled or not."""
+        for st in STRATEGIES:
+            with self.subTest(strategy=st):
+                run = self.run_of(st)
+                self.assertIsNotNone(run["block_bytes"])
+                self.assertLessEqual(abs(run["block_bytes"] - self.fx.size), 0.05 * self.fx.size,
+                                     "%s: block_bytes %d (%d requests), page cache %d, dataset "
+                                     "%d" % (st, run["block_bytes"], run["block_reqs"],
+                                             run["page_cache_insert_bytes"], self.fx.size))
+
+    def test_throttle_held_the_rate(self):
+        """The cgroup limit applied to every thread and process of the workload (io-wq
+        workers, libuv's pool, procs' children): no run read faster than 20 MiB/s (10%
+        slack for the window starting after the first request)."""
+        for st in STRATEGIES:
+            with self.subTest(strategy=st):
+                run = self.run_of(st)
+                rate = self.fx.size * 1e9 / run["wall_ns"]
+                self.assertLessEqual(rate, 1.10 * 20 * 1024 * 1024, "%.1f MiB/s" % (rate / 2**20))
+                self.assertLessEqual(run["hit_ratio"], 0.05)
+
     def test_sync_io_wait_is_the_largest_state(self):
         states = self.run_of("sync")["states_ns"]
         self.assertEqual(max(states, key=states.get), "io_wait", states)
