@@ -41,9 +41,11 @@ def steal_ns():
     return int(w[8]) * 1000000000 // os.sysconf("SC_CLK_TCK") if len(w) > 8 else 0
 
 
-def prog_ids_of(pid):
-    """Ids of the BPF programs process pid holds (fds and links, from /proc/PID/fdinfo)."""
+def bpf_ids_of(pid, kind="prog"):
+    """Ids of the BPF programs (kind "prog") or maps ("map") process pid holds (fds and
+    links, from /proc/PID/fdinfo)."""
     ids = set()
+    key = kind + "_id:"
     d = "/proc/%d/fdinfo" % pid
     try:
         fds = os.listdir(d)
@@ -53,18 +55,18 @@ def prog_ids_of(pid):
         try:
             with open(os.path.join(d, fd)) as f:
                 for line in f:
-                    if line.startswith("prog_id:"):
+                    if line.startswith(key):
                         ids.add(int(line.split()[1]))
         except OSError:
             pass
     return ids
 
 
-def progs_alive(ids):
+def bpf_alive(ids, kind="prog"):
     """Those of ids still loaded; waits up to 5 s for the kernel's deferred frees."""
     deadline = time.time() + 5
     while True:
-        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
+        out = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True,
                              text=True).stdout
         alive = sorted(i for i in ids if i in {p["id"] for p in json.loads(out or "[]")})
         if not alive or time.time() > deadline:
@@ -131,6 +133,7 @@ class IotraceRun:
         self.args = list(args)
         self.on_running = on_running
         self.prog_ids = set()
+        self.map_ids = set()
         self.running = []
         self.err_lines = []
         cmd = [common.IOTRACE] + self.args
@@ -170,7 +173,8 @@ class IotraceRun:
         for line in self.p.stderr:
             self.err_lines.append(line)
             if line.startswith("iotrace: running "):
-                self.prog_ids |= prog_ids_of(self.pid)
+                self.prog_ids |= bpf_ids_of(self.pid, "prog")
+                self.map_ids |= bpf_ids_of(self.pid, "map")
                 self.running.append(line.split()[2].rstrip("."))
                 if self.on_running:
                     self.on_running(self, line)
@@ -190,9 +194,12 @@ class IotraceRun:
     def leftovers(self):
         """What this iotrace left behind: [] when nothing."""
         left = []
-        alive = progs_alive(self.prog_ids) if self.prog_ids else []
+        alive = bpf_alive(self.prog_ids, "prog") if self.prog_ids else []
         if alive:
             left.append("BPF programs %s still loaded" % alive)
+        alive = bpf_alive(self.map_ids, "map") if self.map_ids else []
+        if alive:
+            left.append("BPF maps %s still loaded" % alive)
         if cgroups_of(self.pid):
             left.append("cgroups %s" % cgroups_of(self.pid))
         if datasets_of(self.pid):

@@ -237,9 +237,10 @@ class RunCoreWarm(unittest.TestCase):
             attempts.append((s, kern, steal))
         self.fail(" / ".join(msgs))
 
-    def test_no_probe_left(self):
+    def test_no_probe_or_map_left(self):
         self.assertGreaterEqual(len(self.r.prog_ids), 7,
                                 "did not see iotrace's probes: %s" % self.r.prog_ids)
+        self.assertGreaterEqual(len(self.r.map_ids), 2, "did not see iotrace's maps")
         self.assertEqual(self.r.leftovers(), [])
         self.assertFalse(os.path.exists(self.fx.dir), "the test dataset is still there")
 
