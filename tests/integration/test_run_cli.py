@@ -196,6 +196,12 @@ class Faults(unittest.TestCase):
         action(run, child)
 
     def test_sigint_partial_report_nothing_left(self):
+        self.interrupted(signal.SIGINT, 130)
+
+    def test_sigterm_partial_report_nothing_left(self):
+        self.interrupted(signal.SIGTERM, 143)
+
+    def interrupted(self, sig, code):
         with tempfile.TemporaryDirectory() as out:
             # a generated dataset (no DIR): iotrace must remove it on the way out too
             r = runlib.iotrace(
@@ -203,10 +209,10 @@ class Faults(unittest.TestCase):
                  "--throttle", "10M", "-s", "sync,threads", "--no-stacks", "--no-color",
                  "-o", os.path.join(out, "o")],
                 on_running=lambda run, line: self.interrupt_at_first_mib(
-                    run, line, lambda run, child: os.kill(run.pid, signal.SIGINT)))
+                    run, line, lambda run, child: os.kill(run.pid, sig)))
             self.assertIsNotNone(getattr(r, "child", None), "never saw the workload read: " +
                                  r.describe())
-            self.assertEqual(r.rc, 130, r.describe())
+            self.assertEqual(r.rc, code, r.describe())
             self.assertEqual(r.running, ["sync/cold"])
             # the partial table: the interrupted run's row, and no later run
             self.assertIn("sync/cold", r.stdout)
