@@ -118,8 +118,8 @@ class RunCoreWarm(unittest.TestCase):
                                        places=5)
                 self.assertAlmostEqual(run["concurrency"][0], 1 - sum(run["concurrency"][1:]),
                                        places=5)
-                self.assertEqual(run["hit_ratio"], 1.0)
-                self.assertEqual(run["resident_before"], 1.0)
+                self.assertGreaterEqual(run["hit_ratio"], 0.99)
+                self.assertGreaterEqual(run["resident_before"], 0.99)
         sync = self.runs()["sync/warm"]
         st = sync["states_ns"]
         self.assertEqual(sync["io_ns"], st["io_cpu"] + st["io_wait"])
