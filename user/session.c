@@ -203,6 +203,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	bool launched = spec->attach_pid == 0, started = false, waited = false;
 
 	memset(out, 0, sizeof(*out));
+	out->child.pid = -1;
 	memset(&c, 0, sizeof(c));
 	pending_clear(s);
 	tl = tl_new();
@@ -271,7 +272,11 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		}
 	}
 	t_end = tr_now();
-	if (launched) {
+	if (launched && !out->exited && spec->leave_running) {
+		/* the trace is over, the command is not: the caller decides its fate */
+		out->child = child;
+		child.pid = -1;
+	} else if (launched) {
 		if (!out->exited)
 			wl_kill(&child, SIGKILL);
 		do
@@ -309,8 +314,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	snprintf(run->label, sizeof(run->label), "%s", spec->label);
 	snprintf(run->strategy, sizeof(run->strategy), "%s", spec->strategy);
 	snprintf(run->cache, sizeof(run->cache), "%s", spec->cache ? spec->cache : "");
-	run->exit_status = launched ? ss_exit_status(status) : -1;
-	if (launched) {
+	run->exit_status = waited ? ss_exit_status(status) : -1;
+	if (waited) {
 		/* the kernel's own CPU accounting of the child, to check the states against */
 		run->rusage_utime_ns = tv_ns(&out->ru.ru_utime);
 		run->rusage_stime_ns = tv_ns(&out->ru.ru_stime);

@@ -37,6 +37,10 @@ struct ss_spec {
 	char *const *argv;	/* trace -- CMD */
 	pid_t attach_pid;	/* trace -p PID (no launch); 0 otherwise */
 	uint64_t duration_ns;	/* stop after this long (0 = until exit) */
+	/* trace -- CMD: a command still running when the trace ends (-d, a signal) is not
+	 * killed but handed to the caller in ss_outcome.child (the run's exit_status is then
+	 * -1 and its rusage null: neither is known yet) */
+	bool leave_running;
 	const struct wl_opts *o;
 };
 
@@ -46,6 +50,8 @@ struct ss_outcome {
 	bool interrupted;	/* cut short by a signal to iotrace */
 	bool timed_out;		/* -d elapsed */
 	struct rusage ru;	/* children's rusage (launched runs) */
+	struct wl_child child;	/* leave_running: the command still running (pid > 0), which
+				 * the caller must wait for (wl_wait); pid -1 otherwise */
 	struct wl_result res;
 	char err[256];		/* set-up error reported by the child, if any */
 };
