@@ -181,6 +181,68 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
+/* Is the thread a CPython interpreter's? Its comm is the executable's name (python3,
+ * python3.11); a script started through its #! line is named after the script instead. */
+static bool is_python_comm(const char *comm)
+{
+	return !strncmp(comm, "python", 6);
+}
+
+/* The command of a trace, when it names a python executable ("python3 x.py"). */
+static bool is_python_command(const struct an_report *rep)
+{
+	const char *c, *slash;
+
+	if (!rep || !rep->command || !rep->command[0])
+		return false;
+	c = rep->command[0];
+	slash = strrchr(c, '/');
+	return is_python_comm(slash ? slash + 1 : c);
+}
+
+/*
+ * Not a cause but a reading aid: in a CPython program lock_wait holds the waits for the
+ * interpreter lock, which users look for under "GIL", not "futex". Says so plainly whenever
+ * the traced executable is python, with how much lock_wait there was.
+ */
+static bool rule_python(const struct an_run *run, const struct an_run *sync,
+			const struct an_report *rep, char *t, size_t len)
+{
+	uint64_t lock = 0, life = 0;
+	size_t npy = 0;
+	const char *name = NULL;
+
+	(void)sync;
+	for (size_t i = 0; i < run->nthreads; i++) {
+		const struct an_thread *th = &run->threads[i];
+
+		if (!is_python_comm(th->comm))
+			continue;
+		if (!name)
+			name = th->comm;
+		npy++;
+		lock += th->states_ns[TL_LOCK_WAIT];
+		life += th->lifetime_ns;
+	}
+	if (!npy && !is_python_command(rep))
+		return false;
+	if (!npy) {
+		/* a python named in the command whose threads renamed themselves: count all */
+		for (size_t i = 0; i < run->nthreads; i++) {
+			lock += run->threads[i].states_ns[TL_LOCK_WAIT];
+			life += run->threads[i].lifetime_ns;
+		}
+		npy = run->nthreads;
+	}
+	snprintf(t, len,
+		 "the traced executable is python (%s): a CPython thread waiting for the "
+		 "interpreter lock, the GIL, sleeps in futex, so GIL waits show as lock_wait on "
+		 "futex (%s here, %s of the %zu python %s time)",
+		 name ? name : rep->command[0], dur(lock).s, pct(share(lock, life)).s, npy,
+		 npy == 1 ? "thread's" : "threads'");
+	return true;
+}
+
 static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
 			    const struct an_report *rep, char *t, size_t len)
 {
@@ -424,17 +486,24 @@ static void why_no_speedup(const struct an_run *run, const struct an_run *sync, 
 		snprintf(b, n, "no wall time");
 }
 
+/* A traced program with no sync run beside it: speedups are not a question it asked. */
+static bool lone_trace(const struct an_run *sync, const struct an_report *rep)
+{
+	return !sync && rep && !strcmp(rep->workload, "trace");
+}
+
 static bool rule_unavailable(const struct an_run *run, const struct an_run *sync,
 			     const struct an_report *rep, char *t, size_t len)
 {
-	(void)rep;
 	t[0] = '\0';
 	if (!run->c.pcache_ok)
 		app(t, len, "%spage_cache (page-cache insertions were not traced)",
 		    t[0] ? "; " : "");
 	if (!run->c.block_ok)
 		app(t, len, "%sdisk (block-layer I/O was not traced)", t[0] ? "; " : "");
-	if (!run->speedup_ok) {
+	if (!run->speedup_ok && lone_trace(sync, rep)) {
+		/* nothing was left out: there was nothing to compare with */
+	} else if (!run->speedup_ok) {
 		char why[128];
 
 		why_no_speedup(run, sync, why, sizeof(why));
@@ -466,6 +535,11 @@ const struct an_rule an_rules[] = {
 	 "only one thread computed at a time; more threads cannot help until the lock is "
 	 "released around the work (or the work runs in processes)",
 	 true},
+	{"python_gil", rule_python,
+	 "CPython releases the GIL around blocking reads (and hashlib around large buffers), so "
+	 "threads can overlap reads but run Python code one at a time; a thread waiting in "
+	 "join() or on a queue is counted there too",
+	 false},
 	{"page_cache", rule_page_cache,
 	 "a cached read is a memory copy done on the CPU, so there was no disk wait to overlap",
 	 true},
@@ -494,6 +568,7 @@ const size_t an_nrules = sizeof(an_rules) / sizeof(an_rules[0]);
 void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct an_report *rep)
 {
 	char clauses[2][sizeof(run->verdict[0].text)];
+	const char *sep = " — ";
 	size_t nclause = 0;
 
 	run->nverdict = 0;
@@ -528,6 +603,8 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 		app(run->headline, sizeof(run->headline), "baseline");
 	} else if (run->speedup_ok) {
 		app(run->headline, sizeof(run->headline), "%.2f× over sync", run->speedup_vs_sync);
+	} else if (lone_trace(sync, rep)) {
+		sep = ""; /* "python3: reads came from ...": the causes are the whole line */
 	} else {
 		char why[128];
 
@@ -538,12 +615,12 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 		app(run->headline, sizeof(run->headline), " (%s of ideal %.2f×)",
 		    pct(run->ideal_fraction).s, run->ideal_speedup);
 	for (size_t k = 0; k < nclause; k++)
-		app(run->headline, sizeof(run->headline), "%s%s", k ? "; " : " — ", clauses[k]);
+		app(run->headline, sizeof(run->headline), "%s%s", k ? "; " : sep, clauses[k]);
 	if (!nclause) {
 		unsigned ncpu = ncpu_of(run, rep);
 
 		app(run->headline, sizeof(run->headline),
-		    " — no limiting cause found by the rules: parallelism %.2f of %u %s",
+		    "%sno limiting cause found by the rules: parallelism %.2f of %u %s", sep,
 		    run->parallelism, ncpu, cpus(ncpu));
 		if (run->cpu_overlap_ok)
 			app(run->headline, sizeof(run->headline),
