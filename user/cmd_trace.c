@@ -3,11 +3,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -15,11 +18,30 @@
 #include "report.h"
 #include "session.h"
 
-static volatile sig_atomic_t stop_sig;
+/*
+ * How a trace ends, and what happens to the program:
+ *   - CMD exits (or, with -p, the process does): the report covers its whole life; iotrace
+ *     exits with CMD's status (128+N if signal N killed it), as time(1) does.
+ *   - -d SECS elapse: the probes detach and the report is written at once; CMD keeps
+ *     running and iotrace waits for it and exits with its status (it cannot leave it
+ *     behind: the command dies with iotrace, PR_SET_PDEATHSIG). A -p process is left alone.
+ *   - SIGINT/SIGTERM/SIGHUP to iotrace: the report covers what was traced until then; the
+ *     signal is passed on to CMD (Ctrl-C at a terminal already sent it), which gets
+ *     STOP_GRACE_MS to end before SIGKILL (a second signal kills it at once); iotrace exits
+ *     128+N. A -p process is left alone.
+ * Processes CMD leaves behind (a daemon it forked) are not waited for.
+ */
+#define STOP_GRACE_MS 5000
 
-static void on_signal(int sig)
+static volatile sig_atomic_t stop_sig, nsignals, from_tty;
+
+static void on_signal(int sig, siginfo_t *info, void *uctx)
 {
+	(void)uctx;
 	stop_sig = sig;
+	/* the terminal signals the whole foreground group, the command included */
+	from_tty = info && info->si_code == SI_KERNEL;
+	nsignals++;
 }
 
 static void usage(FILE *f)
@@ -32,11 +54,14 @@ static void usage(FILE *f)
 		"CMD runs as the invoking user (SUDO_UID) and iotrace exits with its status.\n\n"
 		"Options:\n"
 		"  -p, --pid PID        attach to a running process (all its threads) instead\n"
-		"  -d, --duration SECS  stop tracing after SECS seconds (CMD/PID keeps running)\n"
-		"      --follow         trace child processes too (fork/exec)\n"
+		"  -d, --duration SECS  stop tracing after SECS seconds; the report is written\n"
+		"                       then, the process keeps running (iotrace waits for CMD)\n"
+		"      --follow         trace child processes too (fork/exec): reported per\n"
+		"                       process and as a whole (with -p: those born after attaching)\n"
 		"  -l, --label NAME     name of the run (default: the command's name)\n"
 		"  -o, --output DIR     report folder (default ./iotrace-out/run-N)\n"
-		"      --json           print summary.json to stdout instead of the table\n"
+		"      --json           print summary.json to stdout instead of the table (CMD's\n"
+		"                       own stdout then goes to stderr, so stdout is JSON only)\n"
 		"      --no-color       no colors even on a terminal\n"
 		"  -F, --freq HZ        on-CPU stack sampling frequency (default 99)\n"
 		"      --no-stacks      do not capture stacks\n"
@@ -48,8 +73,13 @@ static void usage(FILE *f)
 		"  sudo iotrace trace -- python3 hash_all.py ~/photos\n"
 		"  sudo iotrace trace --follow -- sh -c 'ls | xargs -P2 md5sum'\n"
 		"  sudo iotrace trace -p 4242 -d 10\n\n"
+		"The trace ends when CMD exits (a daemon it leaves behind is not waited for), when\n"
+		"-d elapses, or on Ctrl-C (passed on to CMD; the report covers what was traced).\n"
+		"A python program's waits for its interpreter lock (the GIL) show as lock_wait.\n\n"
 		"Exit status: CMD's status (128+N if killed by signal N); 126/127 if CMD cannot be\n"
-		"run; otherwise as iotrace run (2 usage, 3 not permitted, 4 kernel, 5 bad input).\n");
+		"run; 128+N if iotrace itself was stopped by signal N (130 for Ctrl-C); with -p, 0\n"
+		"when the process exited or -d elapsed; otherwise as iotrace run (1 failure,\n"
+		"2 usage, 3 not permitted, 4 kernel, 5 bad input such as a PID that does not exist).\n");
 }
 
 enum { OPT_FOLLOW = 256, OPT_JSON, OPT_NO_COLOR, OPT_NO_STACKS, OPT_RINGBUF_MB };
@@ -107,37 +137,195 @@ found:
 	return 0;
 }
 
-static int check_pid(pid_t pid)
+/* A field of /proc/PID/status ("Tgid"), or -1. */
+static long status_field(pid_t pid, const char *key)
 {
-	char path[64];
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* State letter and flags of /proc/PID/stat (after the parenthesised comm). */
+static int proc_stat(pid_t pid, char *state, unsigned long *flags)
+{
+	char path[64], buf[1024], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
+		return -EIO;
+	return 0;
+}
+
+#define PF_KTHREAD_ 0x00200000UL /* include/linux/sched.h: a kernel thread */
+
+/*
+ * Can -p PID be traced? *pid may become the process of a thread id given. Returns 0 or an
+ * exit code, having said why not.
+ */
+static int check_pid(pid_t *pidp)
+{
+	pid_t pid = *pidp;
+	unsigned long flags = 0;
+	char state = '?';
+	long tgid;
 
 	if (pid == getpid()) {
-		it_err("failed to attach to %d: that is iotrace itself", (int)pid);
+		it_err("failed to attach to process %d: that is iotrace itself; give the PID of "
+		       "the program to trace",
+		       (int)pid);
 		return IT_EXIT_INPUT;
 	}
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	if (access(path, F_OK) < 0) {
-		it_err("failed to attach to process %d: no such process", (int)pid);
+	tgid = status_field(pid, "Tgid");
+	if (tgid <= 0) {
+		it_err("failed to attach to process %d: no such process (see ps or pgrep for "
+		       "its PID)",
+		       (int)pid);
 		return IT_EXIT_INPUT;
 	}
+	if (tgid != pid) {
+		/* /proc answers for thread ids too: trace the thread's process, as ps would */
+		it_warn("%d is a thread of process %ld: tracing the whole process", (int)pid, tgid);
+		pid = (pid_t)tgid;
+		if (pid == getpid()) {
+			it_err("failed to attach to process %d: that is iotrace itself", (int)pid);
+			return IT_EXIT_INPUT;
+		}
+	}
+	if (proc_stat(pid, &state, &flags) < 0) {
+		it_err("failed to attach to process %d: no such process (it exited)", (int)pid);
+		return IT_EXIT_INPUT;
+	}
+	if (flags & PF_KTHREAD_) {
+		it_err("failed to attach to process %d: it is a kernel thread; iotrace traces "
+		       "user processes",
+		       (int)pid);
+		return IT_EXIT_INPUT;
+	}
+	if (state == 'Z' || state == 'X') {
+		it_err("failed to attach to process %d: it has exited (a zombie its parent has "
+		       "not reaped)",
+		       (int)pid);
+		return IT_EXIT_INPUT;
+	}
+	*pidp = pid;
 	return 0;
+}
+
+static bool process_gone(pid_t pid)
+{
+	char state;
+	unsigned long flags;
+
+	return proc_stat(pid, &state, &flags) < 0 || state == 'Z' || state == 'X';
+}
+
+/*
+ * A command still running when the trace ended (-d, or a signal to iotrace): signal it with
+ * sig (0: none), then wait for it. With grace_ms >= 0 it is killed (SIGKILL) if still there
+ * after that long; with -1 it may run as long as it likes. A signal to iotrace while
+ * waiting is passed on (unless the terminal sent it to the command too); the next one
+ * kills. Returns the waitpid status, or -1 if it could not be collected.
+ */
+static int finish_child(struct wl_child *c, int sig, int grace_ms)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0), status = 0, ret, waited = 0;
+	sig_atomic_t seen = nsignals;
+	bool killed = sig == SIGKILL, passed = sig != 0;
+
+	if (sig)
+		kill(c->pid, sig);
+	while (pidfd >= 0) {
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+		if (poll(&p, 1, 50) > 0)
+			break;
+		waited += 50;
+		if (nsignals != seen && !killed) {
+			seen = nsignals;
+			if (!passed) {
+				if (!from_tty)
+					kill(c->pid, stop_sig);
+				passed = true;
+			} else {
+				kill(c->pid, SIGKILL);
+				killed = true;
+			}
+		}
+		if (grace_ms >= 0 && waited >= grace_ms && !killed) {
+			it_warn("the command (pid %d) was still running %.1f s after the trace "
+				"was stopped: killing it (SIGKILL)",
+				(int)c->pid, grace_ms / 1000.0);
+			kill(c->pid, SIGKILL);
+			killed = true;
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	do
+		ret = wl_wait(c, &status, NULL, NULL);
+	while (ret == -EINTR);
+	return ret < 0 ? -1 : status;
+}
+
+/* The run's name when --label is not given: the command's, or the process's comm. */
+static void default_label(pid_t pid, const char *cmd, char *name, size_t len)
+{
+	char path[64], comm[32] = "", tmp[256];
+	FILE *f;
+
+	if (!pid) {
+		snprintf(tmp, sizeof(tmp), "%s", cmd);
+		snprintf(name, len, "%s", basename(tmp));
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(name, len, "%s", comm[0] ? comm : "process");
 }
 
 int cmd_trace(int argc, char **argv)
 {
 	struct ss_session ss;
 	struct an_report rep;
-	struct ss_outcome oc = {0};
+	struct ss_outcome oc = {.child = {.pid = -1}};
 	struct ss_spec spec = {0};
 	struct wl_opts o = {0};
 	struct tr_opts to = {0};
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
 	const char *label = NULL, *out_given = NULL, *su, *sg;
 	char err[512], outdir[4096], name[64];
-	bool json = false, color = isatty(STDOUT_FILENO), ss_ok = false;
+	bool json = false, color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), ss_ok = false;
+	bool report_ok = false;
 	double secs = 0;
 	pid_t pid = 0;
-	int c, ret, rc = IT_EXIT_OK;
+	int c, ret, rc = IT_EXIT_OK, json_fd = -1, status = -1;
 	unsigned hz = 0;
 
 	memset(&rep, 0, sizeof(rep));
@@ -219,15 +407,15 @@ int cmd_trace(int argc, char **argv)
 		it_err("missing command: iotrace trace -- CMD [ARGS...], or -p PID");
 		return IT_EXIT_USAGE;
 	}
-	if (pid) {
-		rc = check_pid(pid);
-		if (rc)
-			return rc;
-	} else {
-		rc = check_command(argv[optind]);
-		if (rc)
-			return rc;
+	if (label && (!label[0] || strlen(label) >= sizeof(rep.runs->label))) {
+		it_err("invalid --label '%s': expected 1 to %zu characters", label,
+		       sizeof(rep.runs->label) - 1);
+		return IT_EXIT_USAGE;
 	}
+	/* the command's problems first, as a shell reports them, before any privilege check */
+	rc = pid ? check_pid(&pid) : check_command(argv[optind]);
+	if (rc)
+		return rc;
 	rc = it_require_root("trace a program");
 	if (rc)
 		return rc;
@@ -240,6 +428,7 @@ int cmd_trace(int argc, char **argv)
 		o.uid = (uid_t)strtoul(su, NULL, 10);
 		o.gid = (gid_t)strtoul(sg, NULL, 10);
 	}
+	/* no SA_RESTART: a signal must wake the waits below */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -256,24 +445,7 @@ int cmd_trace(int argc, char **argv)
 	ss_ok = true;
 
 	if (!label) {
-		if (pid) {
-			char path[64], comm[32] = "";
-			FILE *f;
-
-			snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-			f = fopen(path, "r");
-			if (f) {
-				if (fgets(comm, sizeof(comm), f))
-					comm[strcspn(comm, "\n")] = 0;
-				fclose(f);
-			}
-			snprintf(name, sizeof(name), "%s", comm[0] ? comm : "process");
-		} else {
-			char tmp[256];
-
-			snprintf(tmp, sizeof(tmp), "%s", argv[optind]);
-			snprintf(name, sizeof(name), "%s", basename(tmp));
-		}
+		default_label(pid, pid ? NULL : argv[optind], name, sizeof(name));
 		label = name;
 	}
 	ss_report_header(&rep, "trace", ss.ncpu);
@@ -293,30 +465,72 @@ int cmd_trace(int argc, char **argv)
 	}
 	rep.runs = calloc(1, sizeof(*rep.runs));
 	if (!rep.runs) {
+		it_err("failed to allocate the report: %s", strerror(ENOMEM));
 		rc = IT_EXIT_FAIL;
 		goto out;
 	}
+	/* --json: stdout carries the summary alone, so the command's stdout goes to stderr */
+	if (json && !pid) {
+		fflush(stdout);
+		json_fd = dup(STDOUT_FILENO);
+		if (json_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+			it_err("failed to set the command's stdout aside for --json: %s",
+			       strerror(errno));
+			rc = IT_EXIT_FAIL;
+			goto out;
+		}
+	}
+	/* loading the probes took a while: is the process still there to attach to? */
+	if (pid && process_gone(pid)) {
+		it_err("failed to attach to process %d: it exited while iotrace was attaching",
+		       (int)pid);
+		rc = IT_EXIT_INPUT;
+		goto out;
+	}
 	spec.label = label;
-	spec.strategy = label;
+	spec.strategy = "trace";
 	spec.argv = pid ? NULL : argv + optind;
 	spec.attach_pid = pid;
 	spec.duration_ns = (uint64_t)(secs * 1e9);
+	spec.leave_running = !pid;
 	spec.o = &o;
 	ret = ss_run(&ss, &spec, &rep.runs[0], &oc, err, sizeof(err));
-	if (ret < 0) {
-		it_err("%s", err);
-		rc = ret == -ESRCH ? IT_EXIT_INPUT : IT_EXIT_FAIL;
-		goto out;
+	if (json_fd >= 0) {
+		/* the command has its copy of the old stdout; ours is the JSON's again */
+		dup2(json_fd, STDOUT_FILENO);
+		close(json_fd);
+		json_fd = -1;
 	}
-	rep.nruns = 1;
-	{
+	if (ret >= 0) {
 		struct tr_stats st;
 
 		tr_last_stats(ss.tr, &st);
 		it_warn_losses(label, &st);
 	}
+	/* the probes are not needed any more: detach before waiting on anything */
+	ss_close(&ss);
+	ss_ok = false;
+	if (ret < 0) {
+		if (pid && process_gone(pid)) {
+			it_err("failed to attach to process %d: it exited while iotrace was attaching",
+			       (int)pid);
+			rc = IT_EXIT_INPUT;
+		} else {
+			it_err("%s", err);
+			rc = ret == -ESRCH ? IT_EXIT_INPUT : IT_EXIT_FAIL;
+		}
+		goto out;
+	}
+	rep.nruns = 1;
+	rep.runs[0].resident_before = -1; /* nobody prepared the program's files: unknown */
 	if (oc.err[0])
 		it_err("%s", oc.err);
+	if (oc.child.pid > 0 && oc.interrupted) {
+		/* cut short: the command ends too, and its end is part of the story */
+		status = finish_child(&oc.child, from_tty ? 0 : stop_sig, STOP_GRACE_MS);
+		if (status != -1)
+			rep.runs[0].exit_status = ss_exit_status(status);
+	}
 	ret = an_report_finish(&rep);
 	if (ret < 0) {
 		it_err("failed to analyse the trace: %s", strerror(-ret));
@@ -326,23 +540,43 @@ int cmd_trace(int argc, char **argv)
 	ret = json ? rp_summary_json(stdout, &rep) : rp_text(stdout, &rep, color);
 	if (ret < 0)
 		it_err("failed to write the report to stdout: %s", strerror(-ret));
+	fflush(stdout);
 	ret = od_pick(out_given, outdir, sizeof(outdir));
 	if (ret == 0)
 		ret = rp_write_outdir(outdir, &rep, o.uid, o.gid);
 	if (ret < 0) {
-		it_err("failed to write the report folder '%s': %s", outdir, strerror(-ret));
+		it_err("failed to write the report folder '%s': %s", out_given ? out_given : outdir,
+		       strerror(-ret));
 		rc = IT_EXIT_FAIL;
-	} else if (!json) {
-		fprintf(stderr, "iotrace: report written to %s/report.html\n", outdir);
+	} else {
+		report_ok = true;
+		if (!json)
+			fprintf(stderr, "iotrace: report written to %s/report.html\n", outdir);
 	}
-	/* exit as the command did, as time(1) does; an interrupted trace says so */
-	if (!pid && oc.exited && rc == IT_EXIT_OK)
-		rc = ss_exit_status(oc.status);
-	else if (oc.interrupted && rc == IT_EXIT_OK)
-		rc = 128 + stop_sig;
+	if (oc.child.pid > 0 && !oc.child.reaped) {
+		/* -d ended the trace, not the command: as time(1), wait for it */
+		fprintf(stderr,
+			"iotrace: tracing stopped after %g s; %s (pid %d) is still running: "
+			"waiting for it to exit (Ctrl-C passes the signal on)\n",
+			secs, label, (int)oc.child.pid);
+		status = finish_child(&oc.child, 0, -1);
+		oc.exited = status != -1;
+	} else if (!pid && oc.exited) {
+		status = oc.status;
+	}
+	if (oc.interrupted)
+		rc = 128 + stop_sig; /* as a shell reports a command stopped by that signal */
+	else if (!pid && status != -1 && report_ok)
+		rc = ss_exit_status(status);
 out:
+	if (json_fd >= 0) {
+		dup2(json_fd, STDOUT_FILENO);
+		close(json_fd);
+	}
 	if (ss_ok)
 		ss_close(&ss);
+	if (oc.child.pid > 0 && !oc.child.reaped)
+		finish_child(&oc.child, SIGKILL, 0);
 	wl_result_free(&oc.res);
 	an_report_free(&rep);
 	return rc;
