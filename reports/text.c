@@ -533,18 +533,23 @@ static int thread_table(struct out *o, const struct an_run *run)
 	struct trow *h, *w;
 	char b[TCELL];
 	size_t shown = run->nthreads < MAX_THREAD_ROWS ? run->nthreads : MAX_THREAD_ROWS;
-	int ret = 0;
+	int ret = 0, k = 0; /* k: the pid column, shown when the run spans processes */
 
+	for (size_t i = 1; i < run->nthreads && !k; i++)
+		k = run->threads[i].pid != run->threads[0].pid;
+	t.ncol += k;
 	t.left[0] = t.left[1] = true;
 	h = tbl_row(&t);
 	if (!h)
 		return -ENOMEM;
 	cell(h, 0, ST_NONE, "role");
 	cell(h, 1, ST_NONE, "comm");
-	cell(h, 2, ST_NONE, "tid");
-	cell(h, 3, ST_NONE, "lifetime");
+	if (k)
+		cell(h, 2, ST_NONE, "pid");
+	cell(h, 2 + k, ST_NONE, "tid");
+	cell(h, 3 + k, ST_NONE, "lifetime");
 	for (int s = 0; s < TL_NSTATES; s++)
-		cell(h, s + 4, ST_NONE, state_col[s]);
+		cell(h, s + 4 + k, ST_NONE, state_col[s]);
 	for (size_t i = 0; i < shown; i++) {
 		const struct an_thread *th = &run->threads[i];
 
@@ -555,14 +560,18 @@ static int thread_table(struct out *o, const struct an_run *run)
 		}
 		cell(w, 0, ST_NONE, th->role);
 		cell(w, 1, ST_NONE, th->comm);
+		if (k) {
+			snprintf(b, sizeof(b), "%" PRIu32, th->pid);
+			cell(w, 2, ST_NONE, b);
+		}
 		snprintf(b, sizeof(b), "%" PRIu32, th->tid);
-		cell(w, 2, ST_NONE, b);
+		cell(w, 2 + k, ST_NONE, b);
 		fmt_dur(b, sizeof(b), th->lifetime_ns);
-		cell(w, 3, ST_NONE, b);
+		cell(w, 3 + k, ST_NONE, b);
 		for (int s = 0; s < TL_NSTATES; s++) {
 			/* "-" for none: the eye finds the states a thread was in */
 			fmt_dur(b, sizeof(b), th->states_ns[s]);
-			cell(w, s + 4, ST_NONE, th->states_ns[s] ? b : "-");
+			cell(w, s + 4 + k, ST_NONE, th->states_ns[s] ? b : "-");
 		}
 	}
 	w = tbl_row(&t);
@@ -574,7 +583,7 @@ static int thread_table(struct out *o, const struct an_run *run)
 	cell(w, 0, ST_BOLD, b);
 	for (int s = 0; s < TL_NSTATES; s++) {
 		fmt_dur(b, sizeof(b), run->states_ns[s]);
-		cell(w, s + 4, ST_BOLD, run->states_ns[s] ? b : "-");
+		cell(w, s + 4 + k, ST_BOLD, run->states_ns[s] ? b : "-");
 	}
 	tbl_print(o, &t, "  ");
 	if (run->nthreads > shown)
