@@ -480,6 +480,13 @@ int cmd_trace(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Ctrl-C while the probes loaded: nothing was traced, and CMD never started */
+	if (stop_sig) {
+		it_err("interrupted (%s) before the trace began: nothing was traced",
+		       strsignal(stop_sig));
+		rc = 128 + stop_sig;
+		goto out;
+	}
 	/* loading the probes took a while: is the process still there to attach to? */
 	if (pid && process_gone(pid)) {
 		it_err("failed to attach to process %d: it exited while iotrace was attaching",

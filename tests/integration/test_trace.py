@@ -380,6 +380,8 @@ class TraceRealPrograms(unittest.TestCase):
                 self.assertGreaterEqual(t["bytes_read"], 4 * self.SIZE, t)
             self.assertEqual({t["comm"] for t in run["threads"]} >= {"sh", "xargs", "md5sum"},
                              True, run["threads"])
+            # the terminal report tells the processes apart
+            self.assertRegex(p.stdout, r"role +comm +pid +tid")
             self.assertIsNotNone(run["rusage"], "summary.json has no rusage for the run")
             ru = run["rusage"]["utime_ns"] + run["rusage"]["stime_ns"]
             total = sum(oncpu(t["states_ns"]) for t in run["threads"])
