@@ -252,7 +252,8 @@ static int finish_child(struct wl_child *c, int sig, int grace_ms)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0), status = 0, ret, waited = 0;
 	sig_atomic_t seen = nsignals;
-	bool killed = sig == SIGKILL, passed = sig != 0;
+	/* with a grace period the command already has the signal, from us or the terminal */
+	bool killed = sig == SIGKILL, passed = sig != 0 || grace_ms >= 0;
 
 	if (sig)
 		kill(c->pid, sig);
