@@ -775,12 +775,6 @@ int rp_flame_layers_svg(FILE *f, const struct rp_layer *a, size_t na, const stru
 	return ferror(f) ? -EIO : 0;
 }
 
-void rp_wall_layers(const struct an_run *run, struct rp_layer out[2])
-{
-	out[0] = (struct rp_layer){&run->oncpu, run->sample_hz ? 1e6 / run->sample_hz : 0};
-	out[1] = (struct rp_layer){&run->offcpu, 1e-3};
-}
-
 int rp_flame_svg(FILE *f, const struct an_stackset *s, const char *title, const char *unit)
 {
 	struct rp_layer l = {s, 1};

@@ -285,11 +285,10 @@ static int panel(FILE *f, const char *tab, bool on, const struct rp_layer *a, si
 static int run_section(FILE *f, const struct an_report *r, const struct an_run *run)
 {
 	const struct an_run *sync = an_sync_of(r, run);
-	struct rp_layer wall[2], sw[2], on = {&run->oncpu, 1}, off = {&run->offcpu, 1e-3};
+	struct rp_layer wall = {&run->wall, 1}, on = {&run->oncpu, 1}, off = {&run->offcpu, 1e-3};
 	char title[200];
 	int ret;
 
-	rp_wall_layers(run, wall);
 	fputs("<details class=\"run\" open=\"open\"><summary>", f);
 	put(f, run->label);
 	fputs("</summary>\n", f);
@@ -309,7 +308,7 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 		tab_button(f, "diff", "Diff vs sync", false);
 	fputs("</div>\n", f);
 	snprintf(title, sizeof(title), "%s: wall clock (on- and off-CPU)", run->label);
-	ret = panel(f, "wall", true, wall, 2, NULL, 0, title, "µs");
+	ret = panel(f, "wall", true, &wall, 1, NULL, 0, title, "µs");
 	snprintf(title, sizeof(title), "%s: on-CPU", run->label);
 	if (!ret)
 		ret = panel(f, "oncpu", false, &on, 1, NULL, 0, title, "samples");
@@ -317,9 +316,10 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 	if (!ret)
 		ret = panel(f, "offcpu", false, &off, 1, NULL, 0, title, "µs");
 	if (!ret && sync && sync != run) {
-		rp_wall_layers(sync, sw);
+		struct rp_layer sw = {&sync->wall, 1};
+
 		snprintf(title, sizeof(title), "%s against %s: wall clock", run->label, sync->label);
-		ret = panel(f, "diff", false, wall, 2, sw, 2, title, "µs");
+		ret = panel(f, "diff", false, &wall, 1, &sw, 1, title, "µs");
 	}
 	fputs("</details>\n", f);
 	return ret;

@@ -283,24 +283,8 @@ static int to_us(const struct an_stackset *s, double scale, struct an_stackset *
 	return 0;
 }
 
-static int wall_set(const struct an_run *run, struct an_stackset *out)
-{
-	int ret = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (run->sample_hz)
-		ret = to_us(&run->oncpu, 1e6 / run->sample_hz, out);
-	if (!ret)
-		ret = to_us(&run->offcpu, 1e-3, out);
-	out->errors = run->oncpu.errors + run->offcpu.errors;
-	if (run->oncpu.unavailable[0])
-		snprintf(out->unavailable, sizeof(out->unavailable), "%s",
-			 run->oncpu.unavailable);
-	return ret;
-}
-
 static int write_run(int runsfd, const struct an_report *r, size_t i, const char *slug,
-		     struct an_stackset *walls, const struct wctx *w)
+		     const struct wctx *w)
 {
 	const struct an_run *run = &r->runs[i];
 	const struct an_run *sync = an_sync_of(r, run);
@@ -328,12 +312,12 @@ static int write_run(int runsfd, const struct an_report *r, size_t i, const char
 	if (!ret)
 		ret = write_file(fd, "offcpu.folded", w, emit_folded, &off, NULL);
 	if (!ret)
-		ret = write_file(fd, "wall.folded", w, emit_folded, &walls[i], NULL);
+		ret = write_file(fd, "wall.folded", w, emit_folded, &run->wall, NULL);
 	if (ret)
 		goto out;
 	snprintf(title, sizeof(title), "%s: wall clock (on- and off-CPU)", run->label);
 	fa = (struct flame_args){title, "µs"};
-	ret = write_file(fd, "flame-wall.svg", w, emit_flame, &walls[i], &fa);
+	ret = write_file(fd, "flame-wall.svg", w, emit_flame, &run->wall, &fa);
 	if (ret)
 		goto out;
 	snprintf(title, sizeof(title), "%s: on-CPU", run->label);
@@ -347,11 +331,11 @@ static int write_run(int runsfd, const struct an_report *r, size_t i, const char
 	if (ret)
 		goto out;
 	if (sync && sync != run) {
-		struct diff_args d = {.base = &walls[sync - r->runs], .title = title};
+		struct diff_args d = {.base = &sync->wall, .title = title};
 
 		snprintf(title, sizeof(title), "%s against %s: wall clock", run->label,
 			 sync->label);
-		ret = write_file(fd, "flame-diff.svg", w, emit_diff, &walls[i], &d);
+		ret = write_file(fd, "flame-diff.svg", w, emit_diff, &run->wall, &d);
 	}
 out:
 	an_stackset_free(&off);
@@ -362,12 +346,10 @@ out:
 int rp_write_outdir(const char *outdir, const struct an_report *r, uid_t uid, gid_t gid)
 {
 	struct wctx w = {.uid = uid, .gid = gid};
-	struct an_stackset *walls;
 	char (*slugs)[SLUG_MAX] = run_slugs(r);
 	int dfd, runsfd, ret;
 
-	walls = calloc(r->nruns ? r->nruns : 1, sizeof(*walls));
-	if (!walls || !slugs) {
+	if (!slugs) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -378,9 +360,7 @@ int rp_write_outdir(const char *outdir, const struct an_report *r, uid_t uid, gi
 	if (ret)
 		goto out_close;
 	for (size_t i = 0; i < r->nruns && !ret; i++)
-		ret = wall_set(&r->runs[i], &walls[i]);
-	for (size_t i = 0; i < r->nruns && !ret; i++)
-		ret = write_run(runsfd, r, i, slugs[i], walls, &w);
+		ret = write_run(runsfd, r, i, slugs[i], &w);
 	close(runsfd);
 	if (!ret)
 		ret = write_file(dfd, "summary.json", &w, emit_summary, r, NULL);
@@ -391,9 +371,6 @@ int rp_write_outdir(const char *outdir, const struct an_report *r, uid_t uid, gi
 out_close:
 	close(dfd);
 out_free:
-	for (size_t i = 0; walls && i < r->nruns; i++)
-		an_stackset_free(&walls[i]);
-	free(walls);
 	free(slugs);
 	return ret;
 }
@@ -731,6 +708,8 @@ int rp_load_outdir(const char *outdir, struct an_report *r, char *err, size_t er
 		if (!ret)
 			ret = load_folded(outdir, slug, "offcpu.folded", 1000, &run->offcpu, err,
 					  errlen);
+		if (!ret)
+			ret = an_run_wall(run);
 	}
 	free(slugs);
 	if (ret) {

@@ -46,7 +46,6 @@ void rp_xml(FILE *f, const char *s, size_t n);
 char *rp_thousands(uint64_t v, char *buf);
 
 /* The layers of a run's wall-clock graph (2 entries), in µs. */
-void rp_wall_layers(const struct an_run *run, struct rp_layer out[2]);
 /*
  * Flame graph of layers a; with nb > 0 a differential one against layers b (the first
  * two frames, strategy and role, dropped from both: a diff compares what was done).

@@ -369,6 +369,38 @@ void an_stackset_free(struct an_stackset *s)
 	s->total = 0;
 }
 
+/* ---- the wall-clock stack set ---- */
+
+static int add_scaled(struct an_stackset *out, const struct an_stackset *s, double scale)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		int ret = an_stack_add(out, s->v[i].frames,
+				       (uint64_t)((double)s->v[i].value * scale + 0.5));
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * On-CPU stacks are counted in samples and off-CPU ones in ns; the wall-clock view puts
+ * both on one axis of time. A sample stands for 1/hz s of running.
+ */
+int an_run_wall(struct an_run *run)
+{
+	int ret = 0;
+
+	an_stackset_free(&run->wall);
+	if (run->sample_hz)
+		ret = add_scaled(&run->wall, &run->oncpu, 1e6 / run->sample_hz);
+	if (!ret)
+		ret = add_scaled(&run->wall, &run->offcpu, 1e-3);
+	run->wall.errors = run->oncpu.errors + run->offcpu.errors;
+	memcpy(run->wall.unavailable, run->oncpu.unavailable, sizeof(run->wall.unavailable));
+	return ret;
+}
+
 /* ---- freeing ---- */
 
 void an_run_free(struct an_run *run)
@@ -380,6 +412,7 @@ void an_run_free(struct an_run *run)
 	run->nthreads = 0;
 	an_stackset_free(&run->oncpu);
 	an_stackset_free(&run->offcpu);
+	an_stackset_free(&run->wall);
 	tl_free(run->tl);
 	run->tl = NULL;
 }

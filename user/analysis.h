@@ -71,6 +71,7 @@ struct an_stackset {
 int an_stack_add(struct an_stackset *s, const char *frames, uint64_t value);
 void an_stackset_free(struct an_stackset *s);
 
+
 struct an_verdict {
 	char rule[32];	/* stable id: "page_cache", "cpu_saturated", "lock", "disk", ... */
 	char text[512];
@@ -163,6 +164,8 @@ struct an_run {
 	/* stacks: first frames are strategy;role;state (see reports) */
 	struct an_stackset oncpu, offcpu;
 	unsigned sample_hz;
+	/* both on one scale, µs: samples x 1e6/hz plus off-CPU ns / 1000 (an_run_wall) */
+	struct an_stackset wall;
 
 	/* rendering aids carried with the model (timeline for lanes; owned by the run) */
 	struct tl_timeline *tl;
@@ -183,6 +186,8 @@ struct an_report {
 	char answer[1024];	/* closing answer to the original question (md5dir) */
 };
 
+/* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */
+int an_run_wall(struct an_run *run);
 /*
  * Fill run metrics from a finished timeline and counters (c may be NULL: all counters
  * unavailable). On success the run owns tl (run->tl, freed by an_run_free) even though

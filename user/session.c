@@ -188,7 +188,7 @@ static int attach_stacks(struct ss_session *s, const struct ss_spec *spec, struc
 	}
 	run->oncpu.errors += s->stack_drops;
 	free(buf);
-	return ret;
+	return ret ? ret : an_run_wall(run);
 }
 
 int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,

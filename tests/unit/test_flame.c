@@ -306,6 +306,7 @@ static void fixture_run(struct an_run *run, const char *strat, unsigned workers,
 	snprintf(run->verdict[1].text, sizeof(run->verdict[1].text),
 		 "threads serialized on a lock (\"GIL\"): parallelism 1.02 with %u threads", workers);
 	fixture_stacks(run, strat, workers, variant);
+	assert_int_equal(an_run_wall(run), 0);
 }
 
 static void fixture_report(struct an_report *r)

@@ -94,6 +94,7 @@ static void ratios(struct an_run *r)
 						 : 0;
 	r->read_oncpu_share_ok = reading > 0;
 	r->read_oncpu_share = reading ? (double)st[TL_IO_CPU] / (double)reading : 0;
+	assert_int_equal(an_run_wall(r), 0); /* the model builds the wall-clock stacks */
 }
 
 static void verdict(struct an_run *r, const char *rule, const char *text)
