@@ -57,7 +57,8 @@ endif
 
 .PHONY: all deps run test unit integration bench stress fuzz install clean check-root
 
-all: iotrace
+# a sanitizer build stays in build-san: ./iotrace is always the plain one
+all: $(if $(filter 1,$(SANITIZE)),$(BUILD)/iotrace,iotrace)
 
 iotrace: $(BUILD)/iotrace
 	$(Q)cp $< $@
