@@ -132,7 +132,12 @@ class Iotrace:
             if time.time() > deadline:
                 break
         self.progs = prog_ids_of(self.p.pid)
+        # "running X..." comes just before the workload is spawned: wait for it to be
+        deadline = time.time() + 20
         self.kids = descendants(self.p.pid)
+        while not self.kids and self.p.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+            self.kids = descendants(self.p.pid)
 
     def finish(self, timeout=120):
         out, err = self.p.communicate(timeout=timeout)
