@@ -32,6 +32,17 @@ const volatile __u32 page_size = 4096;
 /* runtime: child processes of a target join the target (procs strategy, trace --follow) */
 volatile bool follow_children;
 
+/*
+ * runtime, per run: the id of a blkio (v1) / io (v2) cgroup the target is alone in (the
+ * --throttle cgroup), 0 = none. blk-throttle holds the target's bios and dispatches them
+ * later from a kworker, so the submitter's tgid can't attribute those requests; the cgroup
+ * of the bio can. target_css is that cgroup's css, learned from a target task whose cgroup
+ * has this id (never trusted blindly: a css of any other cgroup, the root's included,
+ * would take in other processes' requests).
+ */
+volatile __u64 own_cgroup_id;
+volatile __u64 target_css;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, IT_MAX_THREADS);
@@ -50,6 +61,7 @@ struct {
 struct blk_start {
 	__u64 start_ts;
 	__u64 issue_ts;
+	__u64 queued_ts;	/* own cgroup: the target's submission (see folio_added) */
 	__u32 bytes;
 	__u32 dev;
 	__u32 pid;
@@ -63,6 +75,21 @@ struct {
 	__type(key, __u64);
 	__type(value, struct blk_start);
 } blk_inflight SEC(".maps");
+
+/*
+ * Own cgroup (--throttle) only: when the target inserted a folio into the page cache, keyed
+ * by folio pointer. A read's bios are submitted right after their folios are inserted, and
+ * then blk-throttle holds them: the emulated slow disk is busy with a request from there
+ * on, not from the kworker's dispatch to the fast device under it. The first folio of a
+ * request's first bio dates it. LRU: entries of folios that start no request are never
+ * looked up, and age out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IT_MAX_INFLIGHT);
+	__type(key, __u64);
+	__type(value, __u64);
+} folio_added SEC(".maps");
 
 struct uring_start {
 	__u64 ts;
@@ -407,6 +434,36 @@ static __always_inline void switch_in(struct it_thread *th, __u32 tid, __u64 ts,
 	th->on_cpu = 1;
 }
 
+/* The io controller's css of task (0 without one), whatever the hierarchy (v1 blkio, v2). */
+static __always_inline __u64 task_io_css(struct task_struct *task)
+{
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cset;
+	int id;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, io_cgrp_id))
+		return 0;
+	id = bpf_core_enum_value(enum cgroup_subsys_id, io_cgrp_id);
+	cset = BPF_CORE_READ(task, cgroups);
+	if (!cset || id < 0 || id >= 64)
+		return 0;
+	bpf_core_read(&css, sizeof(css), &cset->subsys[id]);
+	return (__u64)css;
+}
+
+/* Learn target_css from a task of the target, once per run (own_cgroup_id set). */
+static __always_inline void learn_css(struct task_struct *task)
+{
+	__u64 css;
+
+	if (!own_cgroup_id || target_css)
+		return;
+	css = task_io_css(task);
+	if (css && BPF_CORE_READ((struct cgroup_subsys_state *)css, cgroup, kn, id) ==
+			   own_cgroup_id)
+		target_css = css;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -451,6 +508,8 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		if (!now)
 			now = bpf_ktime_get_ns();
 		switch_in(th, ntid, now, now);
+		/* released from its start-up wait: its first switch-in, before any I/O */
+		learn_css(next);
 	}
 	return 0;
 }
@@ -479,6 +538,7 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 		ts = th->since;
 	cnt_add(IT_CNT_SWITCHIN_INFERRED, 1);
 	switch_in(th, tid, ts, now);
+	learn_css(p);
 	return 0;
 }
 
@@ -573,6 +633,11 @@ int BPF_PROG(iot_pcache_add, struct folio *folio)
 	}
 	cnt_add(IT_CNT_PCACHE_BYTES, (__u64)page_size << (order & 31));
 	cnt_add(IT_CNT_PCACHE_FOLIOS, 1);
+	if (own_cgroup_id) {
+		__u64 key = (__u64)folio, now = bpf_ktime_get_ns();
+
+		bpf_map_update_elem(&folio_added, &key, &now, BPF_ANY);
+	}
 	return 0;
 }
 
@@ -583,35 +648,73 @@ static __always_inline __u32 rq_dev(struct request *rq)
 	return part ? BPF_CORE_READ(part, bd_dev) : 0;
 }
 
-/* A read request created in the target's context (the submitter's, so readahead counts). */
+/*
+ * Is rq the target's? Created in its context (the submitter's, so readahead counts), or,
+ * when the target has a cgroup of its own, carrying a bio of that cgroup (dispatched by
+ * blk-throttle's kworker). *pid: the target's tgid, 0 when matched by cgroup. Called for
+ * every read request on the machine: the tgid lookup first, the cgroup only when set.
+ */
+static __always_inline bool rq_is_target(struct request *rq, __u32 *pid)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 css = target_css;
+	struct blkcg *blkcg;
+
+	*pid = tgid;
+	if (bpf_map_lookup_elem(&targets, &tgid))
+		return true;
+	if (!css || !bpf_core_field_exists(struct bio, bi_blkg))
+		return false;
+	blkcg = BPF_CORE_READ(rq, bio, bi_blkg, blkcg);
+	*pid = 0;
+	return blkcg && (__u64)&blkcg->css == css;
+}
+
+/*
+ * Own cgroup: when the target submitted rq's first bio (its first folio's insertion), 0 if
+ * unknown (no cgroup, metadata, a split's tail). Not deleted: both halves of a split bio
+ * were submitted then.
+ */
+static __always_inline __u64 rq_queued(struct request *rq)
+{
+	__u64 key, *ts;
+
+	if (!own_cgroup_id)
+		return 0;
+	key = (__u64)BPF_CORE_READ(rq, bio, bi_io_vec, bv_page);
+	ts = key ? bpf_map_lookup_elem(&folio_added, &key) : NULL;
+	return ts ? *ts : 0;
+}
+
 SEC("tp_btf/block_io_start")
 int BPF_PROG(iot_block_io_start, struct request *rq)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct blk_start v = {};
 	__u64 key = (__u64)rq;
+	__u32 pid;
 
 	if ((BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) != 0 /* REQ_OP_READ */)
 		return 0;
-	if (!bpf_map_lookup_elem(&targets, &tgid))
+	if (!rq_is_target(rq, &pid))
 		return 0;
 	v.start_ts = bpf_ktime_get_ns();
+	v.queued_ts = rq_queued(rq);
 	v.bytes = BPF_CORE_READ(rq, __data_len);
 	v.dev = rq_dev(rq);
-	v.pid = tgid;
+	v.pid = pid;
 	if (bpf_map_update_elem(&blk_inflight, &key, &v, BPF_ANY))
 		cnt_add(IT_CNT_INFLIGHT_FULL, 1);
 	return 0;
 }
 
 /* Issue to the driver (any context): device time starts here. Without block_io_start
- * (older kernels) requests issued in the target's context are taken here instead. */
+ * (older kernels) requests issued in the target's context (or cgroup) are taken here. */
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(iot_block_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq;
 	struct blk_start *v = bpf_map_lookup_elem(&blk_inflight, &key);
-	__u32 tgid;
+	__u32 pid;
 
 	if (v) {
 		v->issue_ts = bpf_ktime_get_ns();
@@ -620,16 +723,16 @@ int BPF_PROG(iot_block_rq_issue, struct request *rq)
 	}
 	if ((BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) != 0)
 		return 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!bpf_map_lookup_elem(&targets, &tgid))
+	if (!rq_is_target(rq, &pid))
 		return 0;
 	{
 		struct blk_start n = {};
 
 		n.start_ts = n.issue_ts = bpf_ktime_get_ns();
+		n.queued_ts = rq_queued(rq);
 		n.bytes = BPF_CORE_READ(rq, __data_len);
 		n.dev = rq_dev(rq);
-		n.pid = tgid;
+		n.pid = pid;
 		if (bpf_map_update_elem(&blk_inflight, &key, &n, BPF_ANY))
 			cnt_add(IT_CNT_INFLIGHT_FULL, 1);
 	}
@@ -657,7 +760,8 @@ int BPF_PROG(iot_block_rq_complete, struct request *rq, blk_status_t error, unsi
 		r->dev = v->dev;
 		r->pid = v->pid;
 		r->bytes = v->bytes;
-		r->issue_ts = v->issue_ts ? v->issue_ts : v->start_ts;
+		/* the device's time with it; under a throttle, the emulated disk's */
+		r->issue_ts = v->queued_ts ? v->queued_ts : v->issue_ts ? v->issue_ts : v->start_ts;
 		r->complete_ts = now;
 		bpf_ringbuf_submit(r, rb_flags());
 	} else {

@@ -96,9 +96,11 @@ struct it_uring_rec {
 struct it_block_rec {
 	__u32 type;
 	__u32 dev;
-	__u32 pid;
+	__u32 pid;		/* submitting target's tgid; 0: matched by the target's cgroup */
 	__u32 bytes;
-	__u64 issue_ts;
+	__u64 issue_ts;		/* issue to the driver; with an own cgroup (--throttle), the
+				 * target's submission when known: its wait in blk-throttle is
+				 * the emulated slow disk's time */
 	__u64 complete_ts;
 };
 

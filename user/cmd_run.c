@@ -639,6 +639,8 @@ int cmd_run(int argc, char **argv)
 			spec.cache = files ? cache : NULL;
 			spec.w = cfg.w;
 			spec.o = &cfg.o;
+			/* alone in the throttle's cgroup: its held bios are dispatched by a kworker */
+			spec.own_cgroup_id = thr_ok ? thr.id : 0;
 			ret = ss_run(&ss, &spec, run, &oc, err, sizeof(err));
 			if (ret < 0) {
 				it_err("%s: %s", label, err);

@@ -231,7 +231,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		snprintf(err, errlen, "failed to watch process %d: %s", (int)pid, strerror(errno));
 		goto fail;
 	}
-	ret = tr_start(s->tr, pid, tl);
+	ret = tr_start_opts(s->tr, pid, tl,
+			    &(struct tr_start_opts){.own_cgroup_id = spec->own_cgroup_id});
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to start tracing process %d: %s", (int)pid,
 			 strerror(-ret));

@@ -42,6 +42,9 @@ struct ss_spec {
 	 * -1 and its rusage null: neither is known yet) */
 	bool leave_running;
 	const struct wl_opts *o;
+	/* id of a cgroup the workload is alone in (--throttle's), 0 = none: see
+	 * tr_start_opts.own_cgroup_id */
+	uint64_t own_cgroup_id;
 };
 
 struct ss_outcome {

@@ -759,10 +759,14 @@ static void drain_discard(struct tr *t)
 
 static void maps_reset(struct tr *t)
 {
+	/* no cgroup matching until a run sets it: the css is learned anew every run */
+	t->skel->bss->own_cgroup_id = 0;
+	t->skel->bss->target_css = 0;
 	map_clear(bpf_map__fd(t->skel->maps.targets), sizeof(__u32));
 	map_clear(bpf_map__fd(t->skel->maps.threads), sizeof(__u32));
 	map_clear(bpf_map__fd(t->skel->maps.blk_inflight), sizeof(__u64));
 	map_clear(bpf_map__fd(t->skel->maps.uring_reqs), sizeof(__u64));
+	map_clear(bpf_map__fd(t->skel->maps.folio_added), sizeof(__u64));
 }
 
 static void run_state_free(struct tr *t)
@@ -885,6 +889,11 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 
 int tr_start(struct tr *t, pid_t pid, struct tl_timeline *tl)
 {
+	return tr_start_opts(t, pid, tl, NULL);
+}
+
+int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct tr_start_opts *so)
+{
 	char path[64];
 	struct dirent *d;
 	DIR *dir;
@@ -907,6 +916,7 @@ int tr_start(struct tr *t, pid_t pid, struct tl_timeline *tl)
 	run_state_free(t);
 	memset(&t->stats, 0, sizeof(t->stats));
 	t->skel->bss->follow_children = t->o.follow;
+	t->skel->bss->own_cgroup_id = so ? so->own_cgroup_id : 0;
 
 	t->tl = tl;
 	/* targets first: a thread born from here on is added by the probes themselves */
@@ -1140,6 +1150,7 @@ static int check_open(struct iotrace_bpf **out, const struct btf *btf, int only,
 	bpf_map__set_max_entries(skel->maps.threads, 16);
 	bpf_map__set_max_entries(skel->maps.blk_inflight, 16);
 	bpf_map__set_max_entries(skel->maps.uring_reqs, 16);
+	bpf_map__set_max_entries(skel->maps.folio_added, 16);
 	for (size_t i = 0; i < NPROBES; i++) {
 		present[i] = !probes[i].tp || tp_in_btf(btf, probes[i].tp);
 		bpf_program__set_autoload(prog_of(skel, &probes[i]),

@@ -84,6 +84,18 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen);
 /* Begin a run: clear per-run state, make pid (and, for -p, all its current threads) the
  * target; from here on events feed tl. */
 int tr_start(struct tr *t, pid_t pid, struct tl_timeline *tl);
+
+/* Per-run options of tr_start_opts(); all zero is tr_start(). */
+struct tr_start_opts {
+	/*
+	 * Id (the inode number of its directory) of a blkio (v1) or io (v2) cgroup the target
+	 * is alone in, as under --throttle; 0 = none. Block requests carrying that cgroup's
+	 * bios are the target's whoever submits them: blk-throttle dispatches the bios it held
+	 * from a kworker. Never set it for a cgroup shared with other work (the root).
+	 */
+	uint64_t own_cgroup_id;
+};
+int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct tr_start_opts *so);
 /* Consume ring-buffer records for up to timeout_ms; >= 0 records or -errno. */
 int tr_poll(struct tr *t, int timeout_ms);
 /* End the run: final drain, flush pending per-thread batches from the threads map, close

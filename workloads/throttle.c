@@ -291,11 +291,15 @@ int wl_throttle_setup(const char *dir, uint64_t bps, struct wl_throttle *t)
 		return ret;
 	}
 	ret = limit_device(t, sysdir, bps, 0);
+	/* a cgroup's id is its kernfs node's, which is the directory's inode number */
+	if (ret == 0 && stat(t->path, &st) < 0)
+		ret = -errno;
 	if (ret < 0) {
 		rmdir(t->path);
 		t->path[0] = t->procs[0] = 0;
 		return ret;
 	}
+	t->id = (uint64_t)st.st_ino;
 	return 0;
 }
 

@@ -183,6 +183,7 @@ struct wl_throttle {
 	char path[256];	 /* cgroup dir created */
 	char procs[300]; /* its cgroup.procs */
 	int v2;
+	uint64_t id;	 /* cgroup id (inode of path): the probes match the bios it holds */
 };
 /*
  * Sizes and rates: digits, optionally a fraction ("1.5G"), then a unit. k/K, M, G, T (and
