@@ -12,7 +12,8 @@
 #define PAGE_CACHE_MIN_HIT 0.90		/* hit ratio */
 #define PAGE_CACHE_MIN_READ_ONCPU 0.80	/* io_cpu / (io_cpu + io_wait) */
 #define CPU_SAT_MIN_PAR_FRAC 0.85	/* parallelism >= this x ncpu, or ... */
-#define CPU_SAT_MIN_RUNNABLE 0.20	/* ... runnable / (on-CPU + runnable) >= this */
+#define CPU_SAT_MIN_RUNNABLE 0.20	/* ... runnable / (on-CPU + runnable) >= this, */
+#define CPU_SAT_MIN_RUNNABLE_WALL 0.10	/*   with runnable thread-time >= this of the wall */
 #define LOCK_MIN_THREADS 2		/* working threads (see below) */
 #define LOCK_WORKER_MIN_ONCPU 0.05	/* a thread works if on CPU >= this of its lifetime */
 #define LOCK_MAX_PAR 1.20		/* parallelism <= this ("about one") */
@@ -264,13 +265,16 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 			       const struct an_report *rep, char *t, size_t len)
 {
 	unsigned ncpu = ncpu_of(run, rep);
+	uint64_t runnable = run->states_ns[TL_RUNNABLE];
 	bool par, rq;
 
 	(void)sync;
 	if (!ncpu)
 		return false;
 	par = run->parallelism >= CPU_SAT_MIN_PAR_FRAC * ncpu;
-	rq = run->runnable_share_ok && run->runnable_share >= CPU_SAT_MIN_RUNNABLE;
+	/* a large share of almost no ready time (an I/O-bound run) is a few wake-ups' wait */
+	rq = run->runnable_share_ok && run->runnable_share >= CPU_SAT_MIN_RUNNABLE &&
+	     run->wall_ns && share(runnable, run->wall_ns) >= CPU_SAT_MIN_RUNNABLE_WALL;
 	if (!par && !rq)
 		return false;
 	if (par) {
@@ -282,9 +286,10 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 	} else {
 		/* queued for CPUs this program did not fill: something else held them */
 		snprintf(t, len,
-			 "threads waited for a CPU %s of their ready time at parallelism %.2f of "
-			 "%u %s: other work held the CPUs",
-			 pct(run->runnable_share).s, run->parallelism, ncpu, cpus(ncpu));
+			 "threads waited for a CPU %s of their ready time (%s, %s of the wall) at "
+			 "parallelism %.2f of %u %s: other work held the CPUs",
+			 pct(run->runnable_share).s, dur(runnable).s,
+			 pct(share(runnable, run->wall_ns)).s, run->parallelism, ncpu, cpus(ncpu));
 	}
 	return true;
 }

@@ -211,10 +211,26 @@ static void test_cpu_saturated(void **state)
 	assert_false(fires(f, "cpu_saturated"));
 	f->run->runnable_share = 0.201;
 	assert_true(fires(f, "cpu_saturated"));
-	has("Threads waited for a CPU 20% of their ready time at parallelism 3.39 of 4 CPUs: "
-	    "other work held the CPUs");
+	has("Threads waited for a CPU 20% of their ready time (222 ms, 22% of the wall) at "
+	    "parallelism 3.39 of 4 CPUs: other work held the CPUs");
 	f->run->runnable_share = 0.199;
 	assert_false(fires(f, "cpu_saturated"));
+	/* a big share of little ready time: runnable thread-time must be 10% of the wall */
+	f->run->runnable_share = 0.5;
+	f->run->states_ns[TL_RUNNABLE] = 101 * MS;
+	assert_true(fires(f, "cpu_saturated"));
+	has("50% of their ready time (101 ms, 10% of the wall)");
+	f->run->states_ns[TL_RUNNABLE] = 99 * MS;
+	assert_false(fires(f, "cpu_saturated"));
+	/* the I/O-bound run that showed it: 29% of 7.1 ms ready, wall 387 ms */
+	f->run->parallelism = 0.04;
+	f->run->runnable_share = 0.29;
+	f->run->states_ns[TL_RUNNABLE] = 7100000;
+	f->run->wall_ns = 387 * MS;
+	assert_false(rule("cpu_saturated")->fires(f->run, f->sync, &f->rep, last_text,
+						  sizeof(last_text)));
+	f->run->wall_ns = SEC;
+	f->run->states_ns[TL_RUNNABLE] = 222 * MS;
 	f->run->runnable_share = 0.5;
 	f->run->runnable_share_ok = false;
 	assert_false(fires(f, "cpu_saturated"));
