@@ -150,6 +150,12 @@ void rp_jw_null(struct rp_jw *w)
 	fputs("null", w->f);
 }
 
+void rp_jw_bool(struct rp_jw *w, bool v)
+{
+	jw_sep(w);
+	fputs(v ? "true" : "false", w->f);
+}
+
 int rp_jw_finish(struct rp_jw *w)
 {
 	fputc('\n', w->f);
@@ -323,6 +329,8 @@ static void jw_run(struct rp_jw *w, const struct an_run *run)
 	rp_jw_str(w, run->cache[0] ? run->cache : NULL);
 	rp_jw_key(w, "exit_status");
 	rp_jw_i64(w, run->exit_status);
+	rp_jw_key(w, "interrupted");
+	rp_jw_bool(w, run->interrupted);
 	rp_jw_key(w, "wall_ns");
 	rp_jw_u64(w, run->wall_ns);
 	rp_jw_key(w, "rusage");
@@ -926,6 +934,15 @@ static int ld_run(struct ld *l, const json_t *o, const char *p, struct an_run *r
 		return ld_fail(l, -EINVAL, q, "expected a whole number, found %s", jtype(es));
 	}
 	run->exit_status = (int)json_integer_value(es);
+	/* optional: summaries written before it was added are of runs nobody stopped */
+	ret = ld_get(l, o, p, "interrupted", false, &es);
+	if (ret)
+		return ret;
+	if (es && !json_is_boolean(es)) {
+		fpath(q, sizeof(q), p, "interrupted");
+		return ld_fail(l, -EINVAL, q, "expected true or false, found %s", jtype(es));
+	}
+	run->interrupted = es && json_is_true(es);
 	ret = ld_u64(l, o, p, "wall_ns", true, &run->wall_ns, NULL);
 	if (!ret)
 		ret = ld_rusage(l, o, p, run);

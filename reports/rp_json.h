@@ -37,6 +37,7 @@ void rp_jw_u64(struct rp_jw *w, uint64_t v);
 void rp_jw_i64(struct rp_jw *w, int64_t v);
 void rp_jw_real(struct rp_jw *w, double v);	/* %.6f, null when not finite */
 void rp_jw_null(struct rp_jw *w);
+void rp_jw_bool(struct rp_jw *w, bool v);
 /* Ends the document with a newline; 0 or -errno if anything failed to write. */
 int rp_jw_finish(struct rp_jw *w);
 

@@ -418,7 +418,9 @@ static void run_facts(struct out *o, const struct an_run *run)
 	    run->nthreads == 1 ? "" : "s", c->ctx_switches);
 	fmt_pct(a, sizeof(a), run->runnable_share_ok, run->runnable_share);
 	add(line, sizeof(line), ", waiting for a CPU %s of the time runnable or on CPU", a);
-	if (run->exit_status > 128)
+	if (run->interrupted) /* iotrace killed it (or passed the signal on): not its fault */
+		add(line, sizeof(line), "; interrupted by the user (Ctrl-C)");
+	else if (run->exit_status > 128)
 		add(line, sizeof(line), "; killed by signal %d", run->exit_status - 128);
 	else if (run->exit_status > 0) /* -1: attached with -p, no status of ours */
 		add(line, sizeof(line), "; exited with status %d", run->exit_status);

@@ -81,7 +81,8 @@ struct an_verdict {
  * One traced run. an_run_compute fills the measurements (integers, from the timeline and
  * counters) and derives the ratios (an_run_derive); an_report_finish adds what needs the
  * other runs (speedup, ideal bound) and the verdict. The caller's fields (label, strategy,
- * cache, exit_status, rusage, resident_before, stacks, sample_hz) are never touched by them.
+ * cache, exit_status, interrupted, rusage, resident_before, stacks, sample_hz) are never
+ * touched by them.
  *
  * Verdict: verdict[] holds every rule of an_rules[] that fired, in table order, each
  * text a sentence with its evidence numbers. headline is the run's one line: label,
@@ -94,6 +95,9 @@ struct an_run {
 	char strategy[32];
 	char cache[8];		/* "warm", "cold", or "" (null) */
 	int exit_status;	/* as in summary.json: exit code, or 128+signal */
+	/* the user stopped iotrace (Ctrl-C) before the run ended by itself: exit_status is
+	 * then what stopping did (iotrace's SIGKILL, 137), not the workload's fault */
+	bool interrupted;
 	/*
 	 * Caller's: the launched child's rusage (wait4: the child and the descendants it
 	 * reaped), an independent check of the on-CPU states. Not ok (JSON null) for runs

@@ -316,6 +316,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	snprintf(run->strategy, sizeof(run->strategy), "%s", spec->strategy);
 	snprintf(run->cache, sizeof(run->cache), "%s", spec->cache ? spec->cache : "");
 	run->exit_status = waited ? ss_exit_status(status) : -1;
+	run->interrupted = out->interrupted;
 	if (waited) {
 		/* the kernel's own CPU accounting of the child, to check the states against */
 		run->rusage_utime_ns = tv_ns(&out->ru.ru_utime);

@@ -34,6 +34,9 @@
 #define NEAR_IDEAL_MIN 0.90		/* ideal_fraction */
 #define ANSWER_MIN_SPEEDUP 1.10		/* closing answer: "yes" needs at least this */
 
+/* How a run the user stopped is told (an_run.interrupted): not as a signal's exit status. */
+#define INTERRUPTED "interrupted by the user (Ctrl-C)"
+
 /* ---- formatting of evidence ---- */
 
 static void app(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -481,10 +484,14 @@ static bool rule_lost(const struct an_run *run, const struct an_run *sync,
 static void why_no_speedup(const struct an_run *run, const struct an_run *sync, char *b,
 			   size_t n)
 {
-	if (!an_run_clean(run))
+	if (!an_run_clean(run) && run->interrupted)
+		snprintf(b, n, "the run was %s", INTERRUPTED);
+	else if (!an_run_clean(run))
 		snprintf(b, n, "the run did not finish: exit status %d", run->exit_status);
 	else if (!sync)
 		snprintf(b, n, "no sync run with the same cache mode");
+	else if (!an_run_clean(sync) && sync->interrupted)
+		snprintf(b, n, "the sync run was %s", INTERRUPTED);
 	else if (!an_run_clean(sync))
 		snprintf(b, n, "the sync run did not finish: exit status %d", sync->exit_status);
 	else
@@ -600,7 +607,12 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 	/* headline: label, speedup and % of ideal, then the first causes */
 	app(run->headline, sizeof(run->headline), "%s: ",
 	    run->label[0] ? run->label : run->strategy);
-	if (!an_run_clean(run)) {
+	if (!an_run_clean(run) && run->interrupted) {
+		/* its exit status is iotrace's doing, not the workload's */
+		app(run->headline, sizeof(run->headline),
+		    "%s, so it did not finish and these figures cover part of the work",
+		    INTERRUPTED);
+	} else if (!an_run_clean(run)) {
 		app(run->headline, sizeof(run->headline),
 		    "did not finish (exit status %d), so these figures cover part of the work",
 		    run->exit_status);

@@ -222,6 +222,10 @@ class Faults(unittest.TestCase):
         run = s["runs"][0]
         self.assertGreaterEqual(run["bytes_read"], MIB)
         self.assertLess(run["bytes_read"], 16 * MIB)
+        # iotrace's own SIGKILL of the workload is not blamed on it
+        self.assertTrue(run["interrupted"])
+        self.assertIn("interrupted by the user (Ctrl-C)", run["headline"])
+        self.assertNotIn("killed by signal", r.stdout)
         self.assertGreaterEqual(len(r.prog_ids), 7)
         self.assertEqual(r.leftovers(), [])  # probes, cgroup, dataset
 
@@ -243,6 +247,7 @@ class Faults(unittest.TestCase):
         run = s["runs"][0]
         self.assertEqual(run["exit_status"], 128 + signal.SIGSEGV)
         self.assertIn("did not finish", run["headline"])
+        self.assertFalse(run["interrupted"])
         self.assertIsNone(run["speedup_vs_sync"])  # no figure from a run cut short
         self.assertIn("sync/cold", r.stdout)
         self.assertIn("139", r.stdout)

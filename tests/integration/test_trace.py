@@ -560,6 +560,7 @@ class TraceBadInput(unittest.TestCase):
         run = s["runs"][0]
         self.assertEqual(run["exit_status"], 128 + signal.SIGKILL)
         self.assertIn("did not finish", run["headline"])
+        self.assertFalse(run["interrupted"])  # the command died, nobody stopped iotrace
         self.assertIsNotNone(run["rusage"])
 
     def test_exit_status_passed_through(self):
@@ -631,6 +632,9 @@ class TraceBadInput(unittest.TestCase):
         # python dies of the SIGINT passed on to it (KeyboardInterrupt, then the signal)
         self.assertEqual(run["exit_status"], 128 + signal.SIGINT)
         self.assertIn("did not finish", run["headline"])
+        # the user stopped it: said so, not blamed on the signal's exit status
+        self.assertTrue(run["interrupted"])
+        self.assertIn("interrupted by the user (Ctrl-C)", run["headline"])
         self.assertFalse(os.path.exists("/proc/%d" % child), "the command outlived iotrace")
         self.assertEqual(orphaned_iot_progs(), [])
 

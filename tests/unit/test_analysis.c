@@ -398,6 +398,35 @@ static void test_unclean_runs(void **state)
 	free(rep);
 }
 
+/* A run the user stopped (Ctrl-C) is told so, not blamed on the SIGKILL iotrace sent. */
+static void test_interrupted_runs(void **state)
+{
+	struct an_report *rep = mkreport();
+	struct an_run *r = rep->runs;
+
+	(void)state;
+	r[1].exit_status = 137;
+	r[1].interrupted = true;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_false(r[1].speedup_ok);
+	assert_non_null(strstr(r[1].headline, ": interrupted by the user (Ctrl-C), so it did not "
+					      "finish and these figures cover part of the work"));
+	assert_null(strstr(r[1].headline, "137"));
+	r[1].exit_status = 0;
+	r[1].interrupted = false;
+	r[0].exit_status = 137;
+	r[0].interrupted = true;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_false(r[1].speedup_ok);
+	assert_non_null(strstr(r[1].headline, "the sync run was interrupted by the user (Ctrl-C)"));
+	/* the workload had ended by itself when the user stopped iotrace: nothing was lost */
+	r[0].exit_status = 0;
+	assert_int_equal(an_report_finish(rep), 0);
+	assert_true(r[1].speedup_ok);
+	an_report_free(rep);
+	free(rep);
+}
+
 /* Re-running the cross-run step gives the same text (re-rendering depends on it). */
 static void test_finish_idempotent(void **state)
 {
@@ -484,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_ideal_unavailable),
 		cmocka_unit_test(test_best_rate),
 		cmocka_unit_test(test_unclean_runs),
+		cmocka_unit_test(test_interrupted_runs),
 		cmocka_unit_test(test_finish_idempotent),
 		cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_report_free),

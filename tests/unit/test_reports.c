@@ -980,6 +980,11 @@ static void test_load_wrong_type(void **state)
 				     err, sizeof(err)),
 			 -EINVAL);
 	assert_has(err, "states_ns.io_wait: expected a whole number >= 0");
+	assert_int_equal(load_spoilt("sed -i '0,/\"interrupted\": false/s//\"interrupted\": 0/' "
+				     "summary.json",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs[0].interrupted: expected true or false, found a whole number");
 	assert_int_equal(load_spoilt("sed -i 's/\"runs\": \\[/\"runs\": {\"x\": [/; "
 				     "s/^  \\]$/  ]}/' summary.json",
 				     err, sizeof(err)),
@@ -1134,6 +1139,63 @@ static void test_text_unavailable_and_color(void **state)
 	an_report_free(&rep);
 }
 
+/* A run the user stopped: "interrupted" in summary.json, loaded back, told in the text. */
+static void test_interrupted(void **state)
+{
+	struct an_report rep, back;
+	char *d = tmpdir(), path[512], err[512], *out, *plain;
+	json_error_t je;
+	json_t *root, *runs;
+	FILE *f;
+	int ret;
+
+	(void)state;
+	build(&rep);
+	rep.runs[2].exit_status = 137;
+	rep.runs[2].interrupted = true;
+	out = render(rp_summary_json, &rep, NULL);
+	root = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+	assert_non_null(root);
+	runs = json_object_get(root, "runs");
+	assert_true(json_is_false(json_object_get(json_array_get(runs, 0), "interrupted")));
+	assert_true(json_is_true(json_object_get(json_array_get(runs, 2), "interrupted")));
+	json_decref(root);
+
+	snprintf(path, sizeof(path), "%s/summary.json", d);
+	spit(path, out, strlen(out));
+	ret = rp_summary_load(path, &back, err, sizeof(err));
+	if (ret)
+		fail_msg("%s", err);
+	assert_false(back.runs[0].interrupted);
+	assert_true(back.runs[2].interrupted);
+	assert_int_equal(back.runs[2].exit_status, 137);
+	an_report_free(&back);
+
+	/* written before the field existed: nobody stopped those runs */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (char *p = out, *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!strstr(p, "\"interrupted\"") || strstr(p, "\"interrupted\"") > nl)
+			fwrite(p, 1, (size_t)(nl - p + 1), f);
+	}
+	assert_int_equal(fclose(f), 0);
+	ret = rp_summary_load(path, &back, err, sizeof(err));
+	if (ret)
+		fail_msg("%s", err);
+	assert_false(back.runs[2].interrupted);
+	an_report_free(&back);
+
+	plain = render(text_plain, &rep, NULL);
+	assert_has(plain, "; interrupted by the user (Ctrl-C)");
+	assert_null(strstr(plain, "killed by signal"));
+	free(plain);
+	free(out);
+	an_report_free(&rep);
+	rmtree(d);
+	free(d);
+}
+
 static void test_slug(void **state)
 {
 	char s[32];
@@ -1255,6 +1317,7 @@ int main(void)
 		cmocka_unit_test(test_load_bad_side_files),
 		cmocka_unit_test(test_load_never_crashes),
 		cmocka_unit_test(test_text_unavailable_and_color),
+		cmocka_unit_test(test_interrupted),
 		cmocka_unit_test(test_slug),
 		cmocka_unit_test(test_cmd_report),
 	};
