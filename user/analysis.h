@@ -71,7 +71,6 @@ struct an_stackset {
 int an_stack_add(struct an_stackset *s, const char *frames, uint64_t value);
 void an_stackset_free(struct an_stackset *s);
 
-
 struct an_verdict {
 	char rule[32];	/* stable id: "page_cache", "cpu_saturated", "lock", "disk", ... */
 	char text[512];
