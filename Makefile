@@ -118,6 +118,40 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB_OBJS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# tests/fuzz: libFuzzer targets (clang) on every parser of outside input, FUZZ_SECS each in
+# make fuzz, and their corpora (seeds, inputs that once crashed) replayed by make test as
+# $(BUILD)/tests/test_fuzz_NAME, built with gcc against the same objects as the unit tests
+FUZZ_SECS ?= 60
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_OBJS := $(patsubst %.c,build-fuzz/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -fno-omit-frame-pointer -D_GNU_SOURCE \
+	       -DIOTRACE_VERSION='"$(VERSION)"' -Ibuild -Ibpf -Iuser -Iworkloads -Ireports -Itests/fuzz \
+	       -fsanitize=address,undefined -fno-sanitize-recover=undefined
+REPLAY_BINS := $(patsubst %,$(BUILD)/tests/test_fuzz_%,$(FUZZ_NAMES))
+
+unit: $(REPLAY_BINS)
+
+$(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' -Wl,--wrap=fopen -o $@ $< \
+		tests/fuzz/replay.c $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+build-fuzz/%.o: %.c build/iotrace.skel.h
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	@echo "  FUZZER  $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=fopen -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+fuzz: deps
+	$(MAKE) all
+	$(MAKE) $(FUZZ_BINS)
+	tests/fuzz/run.sh $(FUZZ_SECS) $(FUZZ_NAMES)
+
 # Idempotent: installs only the packages that are missing; a no-op otherwise.
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -153,6 +187,6 @@ install: iotrace
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/iotrace/README.md
 
 clean:
-	rm -rf build build-san iotrace
+	rm -rf build build-san build-fuzz iotrace
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
