@@ -167,6 +167,10 @@ class StressLoad(unittest.TestCase):
             sc.check_losses_shown(self, run, rep.stdout, html)
             self.assertIn("--ringbuf-mb", stderr)
             tt = sum(run["states_ns"].values())
+            # the HTML report too says how much of the time the losses cover, not only
+            # how many events were lost
+            share = "%.1f%%" % (100 * max(run["lost_ns"], run["gaps_ns"]) / tt)
+            self.assertIn(share, html, "report.html gives the lost events' count only")
             note("overflow: %d events lost covering %.1f%% of thread time, closure %.4f%%" %
                  (run["lost_events"], 100 * max(run["lost_ns"], run["gaps_ns"]) / tt,
                   100 * worst))
