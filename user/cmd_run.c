@@ -471,8 +471,12 @@ int cmd_run(int argc, char **argv)
 
 	memset(&rep, 0, sizeof(rep));
 	ret = parse_args(argc, argv, &cfg);
-	if (ret)
+	if (ret) {
+		/* "sync,fibers": the strategies parsed before the bad one are ours to free */
+		for (size_t i = 0; i < cfg.nstrategies; i++)
+			free(cfg.strategies[i]);
 		return ret < 0 ? IT_EXIT_OK : ret;
+	}
 	rc = check_target(&cfg);
 	if (rc)
 		goto out;
