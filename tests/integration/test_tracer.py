@@ -321,18 +321,33 @@ class TracerAlone(unittest.TestCase):
                 p = subprocess.Popen([DRV, "--ringbuf-mb", "1", "--out", out, "--", "dd",
                                       "if=" + path, "of=/dev/null", "bs=4k", "status=none"],
                                      stderr=subprocess.PIPE, text=True)
-                # stop the consumer once the traced child exists
+                # stop the consumer once the traced child runs dd: it execs only after
+                # the release, so tracing has started (its mere existence does not say so)
                 deadline = time.time() + 20
-                while time.time() < deadline:
+                released, k = False, None
+                while time.time() < deadline and not released:
                     try:
                         with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
-                            if f.read().strip():
-                                break
+                            kids = f.read().split()
+                        for kid in kids:
+                            with open("/proc/%s/comm" % kid) as f:
+                                if f.read().strip() == "dd":
+                                    released, k = True, kid
                     except OSError:
                         pass
-                    time.sleep(0.005)
+                    time.sleep(0.001)
+                self.assertTrue(released, "the traced dd never started")
                 os.kill(p.pid, signal.SIGSTOP)
-                time.sleep(2)
+                # all of dd's reads happen with nobody draining: until it is a zombie
+                deadline = time.time() + 60
+                while time.time() < deadline:
+                    try:
+                        with open("/proc/%s/stat" % k) as f:
+                            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                                break
+                    except OSError:
+                        break
+                    time.sleep(0.01)
                 os.kill(p.pid, signal.SIGCONT)
                 _, err = p.communicate(timeout=120)
                 with open(out) as f:
