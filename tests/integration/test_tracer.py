@@ -250,7 +250,10 @@ class TracerAlone(unittest.TestCase):
             run, runq = work["sched"][tid]
             k = ks[tid]
             self.assertAlmostEqual(on_cpu(k["states"]), run, delta=1 * MS + run * 0.05 + steal)
-            self.assertAlmostEqual(k["states"][6], runq, delta=1 * MS + runq * 0.15 + steal)
+            # 20,000 wake-ups, each dated by the scheduler's lazily updated run-queue clock
+            # there and by the tracepoint here: a few hundred ns apart each (seen: 5.7 ms
+            # of 29 ms), so the queue time gets 25% where on-CPU time gets 5%
+            self.assertAlmostEqual(k["states"][6], runq, delta=1 * MS + runq * 0.25 + steal)
             self.assertGreater(k["states"][STATES.index("lock_wait")], 0)
         res, work = drv([WORK, "pingpong", "10000"])
         self.check_sums(res)
