@@ -211,8 +211,9 @@ for var, lim in (("iotrace", 150), ("bpftrace", None)):
 for wl in ("storm", "md5"):
     for var in ("iotrace", "bpftrace"):
         r = med("rss", "%s-%s" % (var, wl), "maxrss_kb")
+        a = med("rss", "%s-%s" % (var, wl), "anon_kb")
         row("peak RSS: %s tracing %s" % (var, "the storm" if wl == "storm" else "md5sum of the dataset"),
-            "n/a" if r is None else "%.1f MiB" % (r / 1024),
+            "n/a" if r is None else "%.1f MiB (anonymous %.1f MiB)" % (r / 1024, (a or 0) / 1024),
             "≤ 32 MiB" if var == "iotrace" else "(peer)",
             (r / 1024 <= 32) if (r and var == "iotrace") else None)
 
@@ -235,8 +236,10 @@ for s in ("sync", "threads", "callback", "uring", "procs", "gil"):
         best, bestv = s, b / (t / 1e9)
 if rate and best:
     ideal = ncpu * rate
+    busy = med("strat", best, "others_ns") / med("strat", best, "wall_ns")
     row("md5dir warm best strategy vs ideal (%d CPUs × single-core MD5)" % ncpu,
-        "%.1f%% (%s %.0f MB/s, ideal %.0f MB/s)" % (100 * bestv / ideal, best, bestv / 1e6, ideal / 1e6),
+        "%.1f%% (%s %.0f MB/s, ideal %.0f MB/s; other processes took %.0f%% of a CPU meanwhile)" %
+        (100 * bestv / ideal, best, bestv / 1e6, ideal / 1e6, 100 * busy),
         "≥ 90%", bestv / ideal >= 0.90)
 
 thr = parse_rate(os.environ["THROTTLE"])
@@ -264,4 +267,10 @@ print("| %s | %s | %s | %s |" % tuple(h.ljust(w[i]) for i, h in enumerate(("meas
 print("|%s|" % "|".join("-" * (x + 2) for x in w))
 for r in rows:
     print("| %s |" % " | ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+# how quiet the machine was: other processes' CPU during the untraced md5dir runs and storms
+for key, label in (("md5", "md5dir"), ("storm", "storm")):
+    o, t = med(key, "none", "others_ns"), med(key, "none", "wall_ns")
+    if o is not None and t:
+        print("\nother processes used %.0f%% of a CPU during the untraced %s runs" % (100 * o / t, label), end="")
+print()
 EOF

@@ -36,14 +36,17 @@
  *     released only once the tracer's fds have stopped changing (it has attached). Both
  *     ways the end is stamped by a thread blocked on the child's pidfd, so the measured
  *     window is the same whoever drains what.
- *     Prints "wall_ns N bytes N lost N gaps_ns N thread_ns N status N".
+ *     Prints "wall_ns N bytes N lost N gaps_ns N thread_ns N others_ns N status N";
+ *     others_ns: CPU time the rest of the machine (an external tracer included) used
+ *     meanwhile, so a table can tell a slow run from a busy machine.
  *   bench_drv md5rate SECONDS    single-core MD5 (libcrypto EVP, 64 KiB updates): "bps N"
  *   bench_drv stamp FILE         writes CLOCK_MONOTONIC ns to FILE (a traced command)
  *   bench_drv attach FILE -- TRACER ARGS...
  *     Runs TRACER (whose traced command is `bench_drv stamp FILE`) and prints
  *     "attach_ns N maxrss_kb N": exec of the tracer to the command's first instruction,
  *     and the tracer's peak RSS (wait4; its child is a small exec'd program).
- *   bench_drv rss -- TRACER ARGS...   "wall_ns N maxrss_kb N status N" of a tracer run.
+ *   bench_drv rss -- TRACER ARGS...   "wall_ns N maxrss_kb N anon_kb N status N" of a tracer
+ *     run; anon_kb: the peak of RssAnon sampled every 5 ms (what it allocated itself).
  */
 
 static uint64_t now_ns(void)
@@ -212,6 +215,31 @@ static void ext_stop(pid_t pid)
 	waitpid(pid, &st, 0);
 }
 
+/* ---- what else ran: other processes' CPU time during a measurement ---- */
+
+/* CPU time the whole machine spent busy so far (not idle, not iowait), in ns */
+static uint64_t machine_busy_ns(void)
+{
+	unsigned long long v[10] = {0}, busy = 0;
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) < 8)
+		v[0] = 0;
+	fclose(f);
+	for (int i = 0; i < 8; i++)
+		if (i != 3 && i != 4) /* idle, iowait */
+			busy += v[i];
+	return busy * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
+}
+
 /* ---- run ---- */
 
 struct run_args {
@@ -237,7 +265,8 @@ static int mode_run(const struct run_args *a)
 	struct rusage ru;
 	pthread_t th;
 	char err[512];
-	uint64_t t0, last_ts = 0, thread_ns = 0;
+	uint64_t t0, last_ts = 0, thread_ns = 0, busy0, self0, others;
+	struct rusage self;
 	pid_t ext = -1;
 	int ret, status = 0, ext_fd = -1;
 	bool thr_ok = false;
@@ -307,6 +336,9 @@ static int mode_run(const struct run_args *a)
 	}
 	if (pthread_create(&th, NULL, wait_exit, &w))
 		return die("pthread_create", EAGAIN);
+	busy0 = machine_busy_ns();
+	getrusage(RUSAGE_SELF, &self);
+	self0 = tv_ns(&self.ru_utime) + tv_ns(&self.ru_stime);
 	t0 = tr ? tr_now() : now_ns();
 	ret = wl_release(&c);
 	if (ret < 0)
@@ -317,6 +349,9 @@ static int mode_run(const struct run_args *a)
 			return die("tr_poll", -ret);
 	}
 	pthread_join(th, NULL);
+	others = machine_busy_ns() - busy0;
+	getrusage(RUSAGE_SELF, &self);
+	others -= tv_ns(&self.ru_utime) + tv_ns(&self.ru_stime) - self0;
 	do
 		ret = wl_wait(&c, &status, &ru, wl ? &res : NULL);
 	while (ret == -EINTR);
@@ -342,10 +377,16 @@ static int mode_run(const struct run_args *a)
 		for (int s = 0; s < TL_NSTATES; s++)
 			thread_ns += run.states_ns[s];
 	}
-	printf("wall_ns %llu bytes %llu lost %llu gaps_ns %llu thread_ns %llu status %d\n",
+	/* the workload's own CPU (rusage) is no one else's; an external tracer's is */
+	others -= tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
+	if ((int64_t)others < 0)
+		others = 0;
+	printf("wall_ns %llu bytes %llu lost %llu gaps_ns %llu thread_ns %llu others_ns %llu "
+	       "status %d\n",
 	       (unsigned long long)(w.t_exit - t0), (unsigned long long)res.bytes,
 	       (unsigned long long)cnt.lost_events, (unsigned long long)run.gaps_ns,
-	       (unsigned long long)thread_ns, WIFEXITED(status) ? WEXITSTATUS(status)
+	       (unsigned long long)thread_ns, (unsigned long long)others,
+	       WIFEXITED(status) ? WEXITSTATUS(status)
 							: 128 + WTERMSIG(status));
 	if (tr)
 		an_run_free(&run);
@@ -397,6 +438,8 @@ static int mode_stamp(const char *file)
 	return fclose(f) ? 1 : 0;
 }
 
+static long anon_peak_kb;
+
 static int run_tracer(char **argv, uint64_t *t0, uint64_t *t1, struct rusage *ru, int *status)
 {
 	pid_t pid;
@@ -412,8 +455,30 @@ static int run_tracer(char **argv, uint64_t *t0, uint64_t *t1, struct rusage *ru
 	if (pid < 0)
 		return die("fork", errno);
 	close(devnull);
-	if (wait4(pid, status, 0, ru) < 0)
-		return die("wait4", errno);
+	/* RssAnon, sampled: what the tracer allocates, apart from mappings such as the ring
+	 * buffer's (wait4's ru_maxrss counts those too) */
+	anon_peak_kb = 0;
+	for (;;) {
+		char path[64], line[128];
+		pid_t w = wait4(pid, status, WNOHANG, ru);
+		FILE *f;
+
+		if (w == pid)
+			break;
+		if (w < 0)
+			return die("wait4", errno);
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			long kb;
+
+			if (sscanf(line, "RssAnon: %ld", &kb) == 1 && kb > anon_peak_kb)
+				anon_peak_kb = kb;
+		}
+		if (f)
+			fclose(f);
+		usleep(5000);
+	}
 	*t1 = now_ns();
 	return 0;
 }
@@ -448,8 +513,8 @@ static int mode_rss(char **argv)
 
 	if (run_tracer(argv, &t0, &t1, &ru, &status))
 		return 1;
-	printf("wall_ns %llu maxrss_kb %ld status %d\n", (unsigned long long)(t1 - t0),
-	       ru.ru_maxrss, status);
+	printf("wall_ns %llu maxrss_kb %ld anon_kb %ld status %d\n", (unsigned long long)(t1 - t0),
+	       ru.ru_maxrss, anon_peak_kb, status);
 	return 0;
 }
 
