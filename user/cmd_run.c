@@ -415,45 +415,6 @@ static void print_digests(FILE *f, const struct wl_result *r, const char *dir)
 	}
 }
 
-/*
- * The datasets a SIGKILLed run left under /var/tmp (iotrace-data-PID-*, PID gone). Not
- * wl_dataset_sweep(): it opens whatever has such a name, so a symlink an unprivileged user
- * planted there would have root delete the file-NNNNNN files of any directory it points
- * to. Only real directories owned by root or the invoking user are handed to
- * wl_dataset_remove(); in sticky /var/tmp nobody else can swap such an entry.
- */
-static int sweep_datasets(uid_t caller)
-{
-	static const char base[] = "/var/tmp", prefix[] = "iotrace-data-";
-	struct dirent *e;
-	int n = 0;
-	DIR *d = opendir(base);
-
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		char path[sizeof(base) + 256], *end;
-		struct stat st;
-		long pid;
-
-		if (strncmp(e->d_name, prefix, strlen(prefix)))
-			continue;
-		errno = 0;
-		pid = strtol(e->d_name + strlen(prefix), &end, 10);
-		if (errno || *end != '-' || pid <= 0 || pid > INT_MAX ||
-		    !(kill((pid_t)pid, 0) < 0 && errno == ESRCH))
-			continue; /* not a name iotrace makes, or its run is still going */
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != caller))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
-		if (wl_dataset_remove(path) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct run_cfg cfg;
@@ -485,7 +446,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	sudo_ids(&cfg.o.uid, &cfg.o.gid);
 	/* what a SIGKILLed run left (its pid is gone; live runs' are kept) */
-	ret = sweep_datasets(cfg.o.uid);
+	ret = wl_dataset_sweep("/var/tmp", cfg.o.uid);
 	if (ret > 0 && !cfg.json)
 		it_warn("removed %d dataset%s left under /var/tmp by a killed run", ret,
 			ret == 1 ? "" : "s");

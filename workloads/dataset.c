@@ -238,7 +238,12 @@ bool wl_orphan_name(const char *name, const char *prefix)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-int wl_dataset_sweep(const char *base)
+/*
+ * Only real directories owned by root or the caller: a symlink an unprivileged user planted
+ * under such a name would otherwise have root delete the file-NNNNNN files of whatever
+ * directory it points to. In a sticky base (/var/tmp) nobody else can swap the entry.
+ */
+int wl_dataset_sweep(const char *base, uid_t caller)
 {
 	struct dirent *e;
 	int removed = 0;
@@ -247,9 +252,13 @@ int wl_dataset_sweep(const char *base)
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
+		struct stat st;
 		char *path;
 
 		if (!wl_orphan_name(e->d_name, DATASET_PREFIX))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != caller))
 			continue;
 		if (asprintf(&path, "%s/%s", base, e->d_name) < 0)
 			break;

@@ -160,8 +160,9 @@ int wl_dataset_create(const char *base, unsigned nfiles, uint64_t size, uid_t ui
  * (-ENOTEMPTY if someone added files; -EINVAL if dir is not an iotrace-data-* dir). */
 int wl_dataset_remove(const char *dir);
 /* Remove the datasets under base whose creating process is gone (a SIGKILLed run's; the
- * name carries the creator's pid). Number removed, or -errno. */
-int wl_dataset_sweep(const char *base);
+ * name carries the creator's pid): real directories owned by root or caller only, never
+ * through a symlink. Number removed, or -errno. */
+int wl_dataset_sweep(const char *base, uid_t caller);
 /* List regular files under dir (recursive, symlinks/FIFOs/sockets/devices skipped unopened
  * via d_type/lstat), as paths relative to dir, sorted bytewise (LC_ALL=C). A subdirectory
  * that cannot be listed is returned as "sub/" so that opening it fails and is reported with

@@ -556,9 +556,25 @@ static void test_sweep(void **s)
 		snprintf(made_cgroup.path, sizeof(made_cgroup.path), "%s", buf + strlen(buf) + 1);
 	assert_int_equal(stat(made_dataset, &sb), 0);
 
-	/* ours are alive: kept */
+	/* ours are alive: kept; a link planted under a dead run's name is never followed */
 	assert_int_equal(wl_dataset_create("/var/tmp", 1, 10, -1, -1, &fixture_dataset), 0);
-	assert_true(wl_dataset_sweep("/var/tmp") >= 1);
+	{
+		char victim[] = "/var/tmp/iotrace-victim-XXXXXX", link[128], file[128];
+		int fd;
+
+		assert_non_null(mkdtemp(victim));
+		snprintf(file, sizeof(file), "%s/file-000000", victim);
+		fd = open(file, O_CREAT | O_WRONLY, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+		snprintf(link, sizeof(link), "/var/tmp/iotrace-data-%d-planted", (int)pid);
+		assert_int_equal(symlink(victim, link), 0);
+		assert_true(wl_dataset_sweep("/var/tmp", getuid()) >= 1);
+		assert_int_equal(stat(file, &sb), 0);
+		unlink(link);
+		unlink(file);
+		rmdir(victim);
+	}
 	assert_int_equal(stat(made_dataset, &sb), -1);
 	assert_int_equal(stat(fixture_dataset, &sb), 0);
 	assert_int_equal(wl_dataset_remove(fixture_dataset), 0);
