@@ -440,17 +440,19 @@ static unsigned pow2_mb(unsigned mb)
 
 /*
  * Expected rate: a read storm is ~1M transitions/s per CPU, i.e. ~9 MiB/s of batches; with
- * stacks, off-CPU records at ~200k switches/s add ~11 MiB/s. Give the consumer half a
- * second of slack per CPU (it drains every 10 ms), within 16..256 MiB.
+ * stacks, off-CPU records at ~200k switches/s add ~11 MiB/s. The consumer drains every
+ * 10 ms; a fifth of a second of slack per CPU covers a consumer starved for that long
+ * (the buffer is mapped twice, so it counts double in our RSS: keep it no larger), within
+ * 8..256 MiB; --ringbuf-mb raises it, and any overflow is counted and named.
  */
 static unsigned rb_size_mb(const struct tr_opts *o, int ncpu)
 {
 	unsigned mb = o->ringbuf_mb;
 
 	if (!mb) {
-		mb = (unsigned)ncpu * (o->stacks ? 16 : 8);
-		if (mb < 16)
-			mb = 16;
+		mb = (unsigned)ncpu * (o->stacks ? 4 : 2);
+		if (mb < 8)
+			mb = 8;
 		if (mb > 256)
 			mb = 256;
 	}
