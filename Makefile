@@ -170,9 +170,11 @@ run: deps
 
 unit: $(TEST_BINS)
 
+# TEST_SUITE=unit runs the cmocka binaries (fuzz corpora included) without loading probes
+TEST_SUITE ?= all
 test: deps
 	$(MAKE) all unit
-	@tests/run-tests.sh $(BUILD)
+	@tests/run-tests.sh $(BUILD) $(TEST_SUITE)
 
 bench: deps
 	$(MAKE) all benchprogs
