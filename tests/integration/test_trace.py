@@ -420,7 +420,9 @@ class TraceAttach(unittest.TestCase):
         self.addCleanup(kill_quietly, it)
         ids = []
         while it.poll() is None:
-            ids = our_prog_ids(it.pid) or ids
+            # the fullest snapshot: one taken while it loads or detaches holds fewer
+            cur = our_prog_ids(it.pid)
+            ids = cur if len(cur) > len(ids) else ids
             time.sleep(0.02)
         stdout, stderr = it.communicate(timeout=60)
         self.assertEqual(it.returncode, 0, stderr)
