@@ -74,6 +74,27 @@ class Dataset:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def bpf_ids_of(pid, kind="prog"):
+    """Ids of the BPF programs (kind "prog") or maps ("map") process pid holds (its fds and
+    links, from /proc/PID/fdinfo): a set, empty if the process is gone."""
+    ids = set()
+    key = kind + "_id:"
+    d = "/proc/%d/fdinfo" % pid
+    try:
+        fds = os.listdir(d)
+    except OSError:
+        return ids
+    for fd in fds:
+        try:
+            with open(os.path.join(d, fd)) as f:
+                for line in f:
+                    if line.startswith(key):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
 def bpf_programs_left():
     """Names of loaded BPF programs that belong to iotrace (iot_ prefix)."""
     if shutil.which("bpftool") is None:

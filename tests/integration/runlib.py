@@ -41,25 +41,7 @@ def steal_ns():
     return int(w[8]) * 1000000000 // os.sysconf("SC_CLK_TCK") if len(w) > 8 else 0
 
 
-def bpf_ids_of(pid, kind="prog"):
-    """Ids of the BPF programs (kind "prog") or maps ("map") process pid holds (fds and
-    links, from /proc/PID/fdinfo)."""
-    ids = set()
-    key = kind + "_id:"
-    d = "/proc/%d/fdinfo" % pid
-    try:
-        fds = os.listdir(d)
-    except OSError:
-        return ids
-    for fd in fds:
-        try:
-            with open(os.path.join(d, fd)) as f:
-                for line in f:
-                    if line.startswith(key):
-                        ids.add(int(line.split()[1]))
-        except OSError:
-            pass
-    return ids
+bpf_ids_of = common.bpf_ids_of
 
 
 def bpf_alive(ids, kind="prog"):

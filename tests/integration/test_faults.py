@@ -29,22 +29,7 @@ LONG_RUN = ["run", "md5dir", "--files", "4", "--file-size", "16M", "-s", "sync",
 
 
 def prog_ids_of(pid):
-    """Ids of the BPF programs process pid holds (its fds and links, /proc/PID/fdinfo)."""
-    ids = set()
-    d = "/proc/%d/fdinfo" % pid
-    try:
-        fds = os.listdir(d)
-    except OSError:
-        return ids
-    for fd in fds:
-        try:
-            with open(os.path.join(d, fd)) as f:
-                for line in f:
-                    if line.startswith("prog_id:"):
-                        ids.add(int(line.split()[1]))
-        except OSError:
-            pass
-    return ids
+    return common.bpf_ids_of(pid)
 
 
 def progs_alive(ids, wait=5.0):

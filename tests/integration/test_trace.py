@@ -59,22 +59,7 @@ def summary(outdir):
 
 
 def our_prog_ids(pid):
-    """Ids of the BPF programs process pid holds (fds and links, /proc/PID/fdinfo)."""
-    ids = set()
-    d = "/proc/%d/fdinfo" % pid
-    try:
-        fds = os.listdir(d)
-    except OSError:
-        return []
-    for fd in fds:
-        try:
-            with open(os.path.join(d, fd)) as f:
-                for line in f:
-                    if line.startswith("prog_id:"):
-                        ids.add(int(line.split()[1]))
-        except OSError:
-            pass
-    return sorted(ids)
+    return sorted(common.bpf_ids_of(pid))
 
 
 def holds_bpf(pid):
