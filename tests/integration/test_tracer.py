@@ -364,7 +364,8 @@ class TracerAlone(unittest.TestCase):
         res, _ = drv([WORK, "spin", "2", "300"], ["--stacks", "--hz", "199"])
         s = res["stacks"]
         self.assertTrue(res["stats"]["oncpu_ok"])
-        self.assertEqual(res["stats"]["stack_errors"], 0)
+        # a stack-map hash collision (-EEXIST) is counted, not retried: rare, never silent
+        self.assertLessEqual(res["stats"]["stack_errors"], 1 + 0.02 * s["oncpu_samples"])
         cpu_s = sum(on_cpu(k["states"]) for k in res["kernel"]) / 1e9
         self.assertAlmostEqual(s["oncpu_samples"], 199 * cpu_s, delta=0.3 * 199 * cpu_s + 3)
         self.assertGreater(s["maxdepth"], 0)
