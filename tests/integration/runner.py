@@ -32,10 +32,29 @@ def main():
     suite = loader.discover(here, pattern=(only + ".py") if only else pattern, top_level_dir=here)
     suite.addTests(loader.loadTestsFromTestCase(LeakCheck))
     res = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(res.failures) + len(res.errors)
-    passed = res.testsRun - failed - len(res.skipped)
+    failed_tests = [t for t, _ in res.failures + res.errors]
+    # These tests cross-check kernel figures on a shared 2-vCPU VM, where another tenant or
+    # the host can steal the CPU mid-measurement. A failed test runs once more, alone; one
+    # that passes then is reported as FLAKY (with its first failure above), one that fails
+    # twice fails. The leak check is never retried.
+    still_failed = 0
+    for t in failed_tests:
+        if isinstance(t, LeakCheck) or not hasattr(t, "id"):
+            still_failed += 1
+            continue
+        try:
+            again = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(
+                loader.loadTestsFromName(t.id()))
+        except Exception:  # e.g. a failed setUpClass has no test to load by name
+            still_failed += 1
+            continue
+        if again.wasSuccessful() and again.testsRun:
+            print("FLAKY: %s failed, then passed when run again" % t.id())
+        else:
+            still_failed += 1
+    passed = res.testsRun - still_failed - len(res.skipped)
     with open(out, "w") as f:
-        f.write("passed=%d failed=%d skipped=%d\n" % (passed, failed, len(res.skipped)))
+        f.write("passed=%d failed=%d skipped=%d\n" % (passed, still_failed, len(res.skipped)))
 
 
 if __name__ == "__main__":
