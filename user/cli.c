@@ -1,7 +1,9 @@
 /* cli.c - messages and privilege checks shared by the subcommands (linked into tests too). */
 #include <inttypes.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -58,4 +60,39 @@ void it_warn_losses(const char *label, const struct tr_stats *st)
 		it_warn("%s: the in-flight requests map was full: %" PRIu64
 			" block or io_uring requests not tracked (limit %d in flight)",
 			label, st->inflight_full, IT_MAX_INFLIGHT);
+}
+
+void it_sudo_ids(uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (geteuid() != 0 || !u || !g)
+		return;
+	*uid = (uid_t)strtoul(u, NULL, 10);
+	*gid = (gid_t)strtoul(g, NULL, 10);
+}
+
+int it_parse_uint(const char *s, const char *what, unsigned min, unsigned max, unsigned *v)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || n < min || n > max || s[0] == '-') {
+		it_err("invalid %s '%s': expected a whole number from %u to %u", what, s, min, max);
+		return -EINVAL;
+	}
+	*v = (unsigned)n;
+	return 0;
+}
+
+void it_catch_signals(const struct sigaction *sa)
+{
+	sigaction(SIGINT, sa, NULL);
+	sigaction(SIGTERM, sa, NULL);
+	sigaction(SIGHUP, sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }

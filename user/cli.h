@@ -2,7 +2,9 @@
 #ifndef IOTRACE_CLI_H
 #define IOTRACE_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /*
  * Exit codes (documented in README.md). `iotrace trace` exits with the traced command's
@@ -37,6 +39,14 @@ void it_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void it_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for "not permitted", with the message naming the fix (sudo). */
 int it_require_root(const char *what);
+/* The invoking user under sudo (SUDO_UID/SUDO_GID, as root only), else -1/-1. */
+void it_sudo_ids(uid_t *uid, gid_t *gid);
+/* A whole number of [min, max] from an option's argument; -EINVAL with a message naming
+ * the option otherwise. */
+int it_parse_uint(const char *s, const char *what, unsigned min, unsigned max, unsigned *v);
+/* SIGINT, SIGTERM, SIGHUP to sa's handler (which only sets a flag); SIGPIPE ignored, so a
+ * closed stdout is a write error, not a death. */
+void it_catch_signals(const struct sigaction *sa);
 /* Warn (stderr) about what the last run lost, naming the full ring buffer or map. */
 struct tr_stats;
 void it_warn_losses(const char *label, const struct tr_stats *st);

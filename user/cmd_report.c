@@ -42,17 +42,12 @@ static void usage(FILE *f)
  * the folder's owner; anyone else writes as themselves. */
 static void owner_for(const char *dir, bool in_place, uid_t *uid, gid_t *gid)
 {
-	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
 	struct stat st;
 
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (geteuid() != 0)
+	it_sudo_ids(uid, gid);
+	if (geteuid() != 0 || *uid != (uid_t)-1)
 		return;
-	if (u && g) {
-		*uid = (uid_t)strtoul(u, NULL, 10);
-		*gid = (gid_t)strtoul(g, NULL, 10);
-	} else if (in_place && lstat(dir, &st) == 0) {
+	if (in_place && lstat(dir, &st) == 0) {
 		*uid = st.st_uid;
 		*gid = st.st_gid;
 	}

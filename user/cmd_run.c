@@ -125,21 +125,6 @@ struct run_cfg {
 	struct wl_opts o;
 };
 
-static int parse_uint(const char *s, const char *what, unsigned min, unsigned max, unsigned *v)
-{
-	char *end;
-	unsigned long n;
-
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (errno || end == s || *end || n < min || n > max || s[0] == '-') {
-		it_err("invalid %s '%s': expected a whole number from %u to %u", what, s, min, max);
-		return -EINVAL;
-	}
-	*v = (unsigned)n;
-	return 0;
-}
-
 static int parse_strategies(struct run_cfg *cfg, const char *list)
 {
 	char *dup = strdup(list), *save = NULL, *tok;
@@ -208,7 +193,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 			strategies = optarg;
 			break;
 		case 't':
-			if (parse_uint(optarg, "--threads", 1, 4096, &cfg->o.threads))
+			if (it_parse_uint(optarg, "--threads", 1, 4096, &cfg->o.threads))
 				return IT_EXIT_USAGE;
 			break;
 		case OPT_CHUNK:
@@ -220,7 +205,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 			cfg->o.chunk = v;
 			break;
 		case OPT_QD:
-			if (parse_uint(optarg, "--qd", 1, 4096, &cfg->o.qd))
+			if (it_parse_uint(optarg, "--qd", 1, 4096, &cfg->o.qd))
 				return IT_EXIT_USAGE;
 			break;
 		case OPT_CACHE:
@@ -245,7 +230,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 			cfg->o.gil_hold_io = true;
 			break;
 		case OPT_FILES:
-			if (parse_uint(optarg, "--files", 1, 10000000, &cfg->nfiles))
+			if (it_parse_uint(optarg, "--files", 1, 10000000, &cfg->nfiles))
 				return IT_EXIT_USAGE;
 			break;
 		case OPT_FILE_SIZE:
@@ -255,11 +240,11 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 			}
 			break;
 		case OPT_DELAY:
-			if (parse_uint(optarg, "--delay", 0, 600000, &cfg->o.fetch_delay_ms))
+			if (it_parse_uint(optarg, "--delay", 0, 600000, &cfg->o.fetch_delay_ms))
 				return IT_EXIT_USAGE;
 			break;
 		case OPT_FACTORIAL:
-			if (parse_uint(optarg, "--factorial", 1, 100000000, &cfg->o.factorial_n))
+			if (it_parse_uint(optarg, "--factorial", 1, 100000000, &cfg->o.factorial_n))
 				return IT_EXIT_USAGE;
 			break;
 		case OPT_VERIFY:
@@ -275,14 +260,14 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 			cfg->color = false;
 			break;
 		case 'F':
-			if (parse_uint(optarg, "--freq", 1, 10000, &cfg->hz))
+			if (it_parse_uint(optarg, "--freq", 1, 10000, &cfg->hz))
 				return IT_EXIT_USAGE;
 			break;
 		case OPT_NO_STACKS:
 			cfg->stacks = false;
 			break;
 		case OPT_RINGBUF_MB:
-			if (parse_uint(optarg, "--ringbuf-mb", 1, 1024, &cfg->ringbuf_mb))
+			if (it_parse_uint(optarg, "--ringbuf-mb", 1, 1024, &cfg->ringbuf_mb))
 				return IT_EXIT_USAGE;
 			break;
 		case 'v':
@@ -374,18 +359,6 @@ static int check_target(const struct run_cfg *cfg)
 	return 0;
 }
 
-static void sudo_ids(uid_t *uid, gid_t *gid)
-{
-	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
-
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (geteuid() != 0 || !u || !g)
-		return;
-	*uid = (uid_t)strtoul(u, NULL, 10);
-	*gid = (gid_t)strtoul(g, NULL, 10);
-}
-
 static int digests_differ(const struct wl_result *a, const struct wl_result *b, char *what,
 			  size_t len)
 {
@@ -444,7 +417,7 @@ int cmd_run(int argc, char **argv)
 	rc = it_require_root("run a workload under the probes");
 	if (rc)
 		goto out;
-	sudo_ids(&cfg.o.uid, &cfg.o.gid);
+	it_sudo_ids(&cfg.o.uid, &cfg.o.gid);
 	/* what a SIGKILLed run left (its pid is gone; live runs' are kept) */
 	ret = wl_dataset_sweep("/var/tmp", cfg.o.uid);
 	if (ret > 0 && !cfg.json)
@@ -455,10 +428,7 @@ int cmd_run(int argc, char **argv)
 		it_warn("removed %d cgroup%s left by a killed run", ret, ret == 1 ? "" : "s");
 
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	it_catch_signals(&sa);
 
 	to.verbose = it_verbose;
 	to.stacks = cfg.stacks;

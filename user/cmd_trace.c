@@ -320,7 +320,7 @@ int cmd_trace(int argc, char **argv)
 	struct wl_opts o = {0};
 	struct tr_opts to = {0};
 	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
-	const char *label = NULL, *out_given = NULL, *su, *sg;
+	const char *label = NULL, *out_given = NULL;
 	char err[512], outdir[4096], name[64];
 	bool json = false, color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), ss_ok = false;
 	bool report_ok = false;
@@ -371,23 +371,15 @@ int cmd_trace(int argc, char **argv)
 			color = false;
 			break;
 		case 'F':
-			hz = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || hz < 1 || hz > 10000) {
-				it_err("invalid --freq '%s': expected 1 to 10000", optarg);
+			if (it_parse_uint(optarg, "--freq", 1, 10000, &hz))
 				return IT_EXIT_USAGE;
-			}
 			break;
 		case OPT_NO_STACKS:
 			to.stacks = false;
 			break;
 		case OPT_RINGBUF_MB:
-			errno = 0;
-			to.ringbuf_mb = (unsigned)strtoul(optarg, &end, 10);
-			if (errno || *end || !isdigit((unsigned char)optarg[0]) || to.ringbuf_mb < 1 ||
-			    to.ringbuf_mb > 1024) {
-				it_err("invalid --ringbuf-mb '%s': expected 1 to 1024 (MiB)", optarg);
+			if (it_parse_uint(optarg, "--ringbuf-mb", 1, 1024, &to.ringbuf_mb))
 				return IT_EXIT_USAGE;
-			}
 			break;
 		case 'v':
 			it_verbose = true;
@@ -421,20 +413,10 @@ int cmd_trace(int argc, char **argv)
 	if (rc)
 		return rc;
 
-	su = getenv("SUDO_UID");
-	sg = getenv("SUDO_GID");
-	o.uid = (uid_t)-1;
-	o.gid = (gid_t)-1;
-	if (su && sg) {
-		o.uid = (uid_t)strtoul(su, NULL, 10);
-		o.gid = (gid_t)strtoul(sg, NULL, 10);
-	}
+	it_sudo_ids(&o.uid, &o.gid);
 	/* no SA_RESTART: a signal must wake the waits below */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	it_catch_signals(&sa);
 
 	to.verbose = it_verbose;
 	to.sample_hz = hz;

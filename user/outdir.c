@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "outdir.h"
 
 #define OD_BASE "iotrace-out"
@@ -13,7 +14,8 @@
 int od_pick(const char *given, char *out, size_t len)
 {
 	struct stat st;
-	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	uid_t uid;
+	gid_t gid;
 
 	if (given) {
 		if ((size_t)snprintf(out, len, "%s", given) >= len)
@@ -21,10 +23,10 @@ int od_pick(const char *given, char *out, size_t len)
 		return 0;
 	}
 	snprintf(out, len, OD_BASE); /* what a failure names */
+	it_sudo_ids(&uid, &gid);
 	if (mkdir(OD_BASE, 0755) == 0) {
 		/* under sudo the folder belongs to whoever asked for it */
-		if (geteuid() == 0 && u && g &&
-		    chown(OD_BASE, (uid_t)strtoul(u, NULL, 10), (gid_t)strtoul(g, NULL, 10)) < 0)
+		if (uid != (uid_t)-1 && chown(OD_BASE, uid, gid) < 0)
 			return -errno;
 	} else if (errno != EEXIST) {
 		return -errno;
@@ -38,7 +40,7 @@ int od_pick(const char *given, char *out, size_t len)
 	 * this check and the writes, which follow "iotrace-out/": only ours or the invoking
 	 * user's is used.
 	 */
-	if (st.st_uid != geteuid() && !(geteuid() == 0 && u && st.st_uid == strtoul(u, NULL, 10)))
+	if (st.st_uid != geteuid() && !(uid != (uid_t)-1 && st.st_uid == uid))
 		return -EPERM;
 	for (unsigned n = 1; n < 100000; n++) {
 		snprintf(out, len, OD_BASE "/run-%u", n);
