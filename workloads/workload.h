@@ -44,7 +44,6 @@ struct wl_opts {
 	const char *throttle_cgroup; /* cgroup.procs path to join before release, or NULL */
 	unsigned fetch_delay_ms;     /* fetch: server answer delay */
 	unsigned factorial_n;	     /* readfile/fetch: n of n!, 0 = 60000 */
-	bool quiet;		     /* (unused by the child: it prints only fatal errors) */
 	uint16_t fetch_port;	     /* fetch: port of wl_fetch_server_start()'s server */
 };
 
