@@ -396,7 +396,7 @@ int cmd_run(int argc, char **argv)
 	struct wl_throttle thr;
 	struct wl_server srv;
 	struct wl_result first = {0};
-	char err[512], outdir[4096], *dataset = NULL;
+	char err[512], outdir[4096], datafile[4096], *dataset = NULL;
 	const char *target;
 	bool ss_ok = false, thr_ok = false, srv_ok = false, have_first = false;
 	int ret, rc = IT_EXIT_OK;
@@ -465,26 +465,25 @@ int cmd_run(int argc, char **argv)
 		}
 		target = dataset;
 	}
-	if (target && strcmp(cfg.w->name, "md5dir") == 0 && dataset) {
-		/* readfile wants the file inside the generated directory */
-	}
 	cfg.o.dir = target;
 	if (dataset && strcmp(cfg.w->name, "readfile") == 0) {
+		/* readfile reads the one file generated inside the dataset directory */
 		char **paths = NULL;
 		size_t n = 0;
 		uint64_t total;
 
 		ret = wl_list_files(dataset, &paths, &n, &total);
+		if (ret == 0 && n == 1)
+			snprintf(datafile, sizeof(datafile), "%s/%s", dataset, paths[0]);
+		for (size_t i = 0; ret == 0 && i < n; i++)
+			free(paths[i]);
+		free(paths);
 		if (ret < 0 || n != 1) {
 			it_err("failed to find the generated file in %s", dataset);
 			rc = IT_EXIT_FAIL;
 			goto out;
 		}
-		snprintf(outdir, sizeof(outdir), "%s/%s", dataset, paths[0]);
-		for (size_t i = 0; i < n; i++)
-			free(paths[i]);
-		free(paths);
-		cfg.o.dir = strdup(outdir);
+		cfg.o.dir = datafile;
 	}
 	if (cfg.cache_cold && cfg.o.dir) {
 		double resident;
