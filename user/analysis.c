@@ -14,38 +14,6 @@
 
 /* ---- per run ---- */
 
-struct sweep_acc {
-	uint64_t blocked, blocked_busy, io, io_cpu, cpu;
-	uint64_t *hist;
-	unsigned maxk;
-};
-
-/* One pass gives every union of DESIGN.md: see tl_sweep. */
-static void acc_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsigned io)
-{
-	struct sweep_acc *a = p;
-	uint64_t dt = t1 - t0;
-	unsigned oncpu = n[TL_COMPUTE] + n[TL_IO_CPU];
-	bool busy = oncpu > 0;
-	bool blocked = n[TL_IO_WAIT] > 0;
-	bool in_io = io || n[TL_IO_CPU] || n[TL_IO_WAIT];
-	bool cpu = n[TL_COMPUTE] > 0;
-
-	if (blocked) {
-		a->blocked += dt;
-		if (busy)
-			a->blocked_busy += dt;
-	}
-	if (cpu)
-		a->cpu += dt;
-	if (in_io) {
-		a->io += dt;
-		if (cpu)
-			a->io_cpu += dt;
-	}
-	a->hist[oncpu < a->maxk ? oncpu : a->maxk] += dt;
-}
-
 static double ratio(uint64_t num, uint64_t den)
 {
 	return den ? (double)num / (double)den : 0.0;
@@ -89,10 +57,9 @@ void an_run_derive(struct an_run *run)
 int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 		   const struct an_counters *c, unsigned ncpu)
 {
-	struct sweep_acc a = {0};
+	const struct tl_measure *m = &tl->measure;
 	struct an_thread *th = NULL;
 	size_t nth = 0;
-	int ret;
 
 	if (!run || !tl || !tl->finished || !ncpu)
 		return -EINVAL;
@@ -103,14 +70,10 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 		if (!th)
 			return -ENOMEM;
 	}
+	/* the timeline measured the unions exactly (before any downsampling of its spans) */
 	memset(run->concurrency_ns, 0, sizeof(run->concurrency_ns));
-	a.hist = run->concurrency_ns;
-	a.maxk = ncpu;
-	ret = tl_sweep(tl, acc_seg, &a);
-	if (ret) {
-		free(th);
-		return ret;
-	}
+	for (unsigned k = 0; k <= TL_MAX_K; k++)
+		run->concurrency_ns[k < ncpu ? k : ncpu] += m->oncpu[k];
 
 	memset(run->states_ns, 0, sizeof(run->states_ns));
 	run->switches = 0;
@@ -118,10 +81,7 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 		const struct tl_thread *t = &tl->threads[i];
 		struct an_thread *o;
 
-		for (size_t k = 1; k < t->nspans; k++)
-			if (tl_state_on_cpu(t->spans[k - 1].state) &&
-			    !tl_state_on_cpu(t->spans[k].state))
-				run->switches++;
+		run->switches += t->switches;
 		if (t->end <= t->start)
 			continue;	/* never alive in the window */
 		o = &th[nth++];
@@ -146,16 +106,20 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 
 	run->wall_ns = tl->win_end - tl->win_start;
 	run->ncpu = ncpu;
-	run->blocked_ns = a.blocked;
-	run->blocked_busy_ns = a.blocked_busy;
-	run->io_ns = a.io;
-	run->exposed_io_ns = a.io - a.io_cpu;
-	run->computing_ns = a.cpu;
+	run->blocked_ns = m->blocked;
+	run->blocked_busy_ns = m->blocked_busy;
+	run->io_ns = m->io;
+	run->exposed_io_ns = m->io - m->io_computing;
+	run->computing_ns = m->computing;
 	run->gaps_ns = tl->gaps_ns;
+	run->spans_exact_from_ns = tl->exact_from - tl->win_start;
+	run->spans_resolution_ns = tl->resolution_ns;
 	if (c)
 		run->c = *c;
 	else
 		memset(&run->c, 0, sizeof(run->c));
+	/* events that came in after their time was folded could not be placed */
+	run->c.lost_events += tl->late_events;
 	an_run_derive(run);
 	run->tl = (struct tl_timeline *)tl;
 	return 0;

@@ -135,6 +135,12 @@ struct an_run {
 	bool read_oncpu_share_ok; /* false when no time was spent in reads */
 	uint64_t switches;	/* switch-outs (on CPU -> off) seen in the timeline */
 	uint64_t gaps_ns;	/* thread-time whose transitions were lost (tl->gaps_ns) */
+	/*
+	 * Drawing only: the timeline's spans before spans_exact_from_ns (from the window
+	 * start) are downsampled to bins of spans_resolution_ns to bound memory and report
+	 * size on long runs (0: every span exact). Every figure above is exact regardless.
+	 */
+	uint64_t spans_exact_from_ns, spans_resolution_ns;
 	double resident_before;	/* caller's: dataset share cached before the run, <0 unknown */
 
 	double speedup_vs_sync;	/* sync wall / this wall */

@@ -15,7 +15,7 @@ struct tl_raw {
 /* One edge of an I/O request. */
 struct tl_ioreq {
 	uint64_t id, ts;
-	int end;
+	int end;	/* 1 end, 0 begin, -1 begin carried over a cut (tl_cut) */
 };
 
 struct tl_gaprec {
@@ -104,8 +104,12 @@ int tl_state_from_name(const char *name)
 	}
 
 #define RAW_LESS(x, y) ((x)->ts < (y)->ts)
-/* at one instant an end goes first, so a reused id closes its old request first */
-#define IOREQ_LESS(x, y) ((x)->ts < (y)->ts || ((x)->ts == (y)->ts && (x)->end > (y)->end))
+/*
+ * At one instant a request carried over a cut goes first (it began earlier), then ends,
+ * so a reused id closes its old request first, then begins.
+ */
+#define IOREQ_RANK(x) ((x)->end < 0 ? 0 : (x)->end ? 1 : 2)
+#define IOREQ_LESS(x, y) ((x)->ts < (y)->ts || ((x)->ts == (y)->ts && IOREQ_RANK(x) < IOREQ_RANK(y)))
 #define IV_LESS(x, y) ((x)->start < (y)->start)
 DEFINE_MSORT(sort_raw, struct tl_raw, RAW_LESS)
 DEFINE_MSORT(sort_ioreq, struct tl_ioreq, IOREQ_LESS)
@@ -142,9 +146,11 @@ void tl_free(struct tl_timeline *tl)
 		free(tl->threads[i].spans);
 		free(tl->threads[i].raw);
 		free(tl->threads[i].gaps);
+		free(tl->threads[i].hist);
 	}
 	free(tl->threads);
 	free(tl->io);
+	free(tl->hist_io);
 	free(tl->open_io);
 	free(tl->gapraw);
 	free(tl->tidx);
@@ -213,6 +219,7 @@ static long thread_new(struct tl_timeline *tl, uint32_t tid, size_t prev)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	t->init_state = -1;
+	t->hist_last = -1;
 	t->prev = prev;
 	s = tid_slot(tid, tl->tidx_cap);
 	while (tl->tidx[s] && tl->threads[tl->tidx[s] - 1].tid != tid)
@@ -280,6 +287,11 @@ struct tl_thread *tl_thread_add(struct tl_timeline *tl, uint32_t pid, uint32_t t
 	t->pid = pid;
 	set_comm(t, comm);
 	if (t->init_state < 0) {
+		if (ts < tl->cut_at) {
+			/* born in time already folded: it exists from the cut on */
+			ts = tl->cut_at;
+			tl->late_events++;
+		}
 		/* the birth is an event like the others: sorted with them in tl_finish */
 		if (raw_push(t, ts, (int)state)) {
 			errno = ENOMEM;
@@ -306,6 +318,11 @@ int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t t
 
 	if (tl->finished || (unsigned)state >= TL_NSTATES)
 		return -EINVAL;
+	if (ts < tl->cut_at) {
+		/* the folded past cannot change any more */
+		tl->late_events++;
+		return 0;
+	}
 	i = thread_get(tl, tid);
 	if (i < 0)
 		return -ENOMEM;
@@ -322,6 +339,10 @@ int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char
 
 	if (tl->finished)
 		return -EINVAL;
+	if (ts < tl->cut_at) {
+		ts = tl->cut_at;
+		tl->late_events++;
+	}
 	i = thread_get(tl, tid);
 	if (i < 0)
 		return -ENOMEM;
@@ -339,6 +360,11 @@ static int io_push(struct tl_timeline *tl, uint64_t id, uint64_t ts, int end)
 {
 	if (tl->finished)
 		return -EINVAL;
+	if (ts < tl->cut_at) {
+		/* a request's edge in folded time: it counts from the cut on */
+		ts = tl->cut_at;
+		tl->late_events++;
+	}
 	if (tl->nopen_io == tl->capopen_io &&
 	    grow((void **)&tl->open_io, &tl->capopen_io, tl->nopen_io + 1, sizeof(*tl->open_io)))
 		return -ENOMEM;
@@ -398,13 +424,15 @@ static void span_emit(struct tl_thread *t, int state, uint64_t a, uint64_t b)
 	t->spans[t->nspans++] = (struct tl_span){.start = a, .end = b, .state = state};
 }
 
-static int build_spans(struct tl_thread *t, uint64_t ws, uint64_t we)
+/* Spans of t over [ws, we) from its raw events (sorted here), which it leaves in place. */
+static int build_core(struct tl_thread *t, uint64_t ws, uint64_t we)
 {
 	uint64_t death, cur_ts;
 	int cur, ret;
 
 	memset(t->state_ns, 0, sizeof(t->state_ns));
 	t->nspans = 0;
+	t->spans = NULL;
 	death = t->has_exit ? t->exit_ts : we;
 	if (!t->nraw) {
 		/* seen only exiting or losing events: no known state, so no lifetime */
@@ -418,7 +446,7 @@ static int build_spans(struct tl_thread *t, uint64_t ws, uint64_t we)
 	t->end = min64(death, we);
 	if (t->end <= t->start) {
 		t->start = t->end = min64(t->start, we);
-		goto out;
+		return 0;
 	}
 	/* each raw event opens at most one span */
 	t->spans = malloc(t->nraw * sizeof(*t->spans));
@@ -445,11 +473,26 @@ static int build_spans(struct tl_thread *t, uint64_t ws, uint64_t we)
 		if (n)
 			t->spans = n;
 	}
-out:
+	return 0;
+}
+
+static int build_spans(struct tl_thread *t, uint64_t ws, uint64_t we)
+{
+	int ret = build_core(t, ws, we);
+
 	free(t->raw);
 	t->raw = NULL;
 	t->nraw = t->capraw = 0;
-	return 0;
+	return ret;
+}
+
+static uint64_t count_switches(const struct tl_span *s, size_t n)
+{
+	uint64_t k = 0;
+
+	for (size_t i = 1; i < n; i++)
+		k += tl_state_on_cpu(s[i - 1].state) && !tl_state_on_cpu(s[i].state);
+	return k;
 }
 
 /* gap records resolved to the thread entry they belong to */
@@ -612,89 +655,90 @@ static void iomap_del(struct iomap *m, size_t s)
 	}
 }
 
-static int io_add(struct tl_timeline *tl, uint64_t a, uint64_t b)
+static int iv_push(struct tl_interval **v, size_t *n, size_t *cap, uint64_t a, uint64_t b,
+		   uint64_t lo, uint64_t hi)
 {
-	a = max64(a, tl->win_start);
-	b = min64(b, tl->win_end);
+	a = max64(a, lo);
+	b = min64(b, hi);
 	if (b <= a)
 		return 0;
-	if (grow((void **)&tl->io, &tl->capio, tl->nio + 1, sizeof(*tl->io)))
+	if (grow((void **)v, cap, *n + 1, sizeof(**v)))
 		return -ENOMEM;
-	tl->io[tl->nio++] = (struct tl_interval){a, b};
+	(*v)[(*n)++] = (struct tl_interval){a, b};
 	return 0;
 }
 
-static int finish_io(struct tl_timeline *tl)
+/*
+ * Pair the sorted request edges ev[0..n) into intervals clipped to [lo, hi). A request
+ * still open at hi runs to hi; with carry it is also handed back (a begin at hi, for the
+ * events after a cut), without carry it counts as unmatched (outstanding past the window).
+ */
+static int io_pair(const struct tl_ioreq *ev, size_t n, uint64_t lo, uint64_t hi,
+		   struct tl_interval **iv, size_t *niv, size_t *capiv, uint64_t *unmatched,
+		   struct tl_ioreq **carry, size_t *ncarry)
 {
 	struct iomap m;
+	size_t capcarry = 0;
+	int ret = 0;
+
+	if (iomap_init(&m, 64)) {
+		iomap_free(&m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		const struct tl_ioreq *r = &ev[i];
+		long s = iomap_find(&m, r->id);
+
+		if (r->end != 1) {
+			if (s < 0)
+				ret = iomap_put(&m, r->id, r->ts);
+			/* else a begin with the request open: an end was lost; keep the older */
+			else
+				(*unmatched)++;
+		} else if (s >= 0) {
+			ret = iv_push(iv, niv, capiv, m.val[s], r->ts, lo, hi);
+			iomap_del(&m, (size_t)s);
+		} else {
+			/* an end with no begin: when it began is unknown, so no interval */
+			(*unmatched)++;
+		}
+	}
+	for (size_t s = 0; s < m.cap && !ret; s++) {
+		if (!m.used[s])
+			continue;
+		if (carry) {
+			ret = grow((void **)carry, &capcarry, *ncarry + 1, sizeof(**carry));
+			if (!ret)
+				(*carry)[(*ncarry)++] =
+					(struct tl_ioreq){.id = m.key[s], .ts = hi, .end = -1};
+		} else {
+			/* still in flight at the end: a real request outstanding past the window */
+			(*unmatched)++;
+		}
+		if (!ret)
+			ret = iv_push(iv, niv, capiv, m.val[s], hi, lo, hi);
+	}
+	iomap_free(&m);
+	return ret;
+}
+
+static int finish_io(struct tl_timeline *tl, uint64_t lo)
+{
 	int ret;
 
 	tl->nio = 0;
 	if (!tl->nopen_io)
 		return 0;
 	ret = sort_ioreq(tl->open_io, tl->nopen_io);
-	if (ret)
-		return ret;
-	if (iomap_init(&m, 64)) {
-		iomap_free(&m);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < tl->nopen_io && !ret; i++) {
-		struct tl_ioreq *r = &tl->open_io[i];
-		long s = iomap_find(&m, r->id);
-
-		if (!r->end) {
-			if (s < 0)
-				ret = iomap_put(&m, r->id, r->ts);
-			/* else a begin with the request open: an end was lost; keep the older */
-			else
-				tl->io_unmatched++;
-		} else if (s >= 0) {
-			ret = io_add(tl, m.val[s], r->ts);
-			iomap_del(&m, (size_t)s);
-		} else {
-			/* an end with no begin: when it began is unknown, so no interval */
-			tl->io_unmatched++;
-		}
-	}
-	/* still in flight at the end: a real request outstanding past the window */
-	for (size_t s = 0; s < m.cap && !ret; s++) {
-		if (!m.used[s])
-			continue;
-		tl->io_unmatched++;
-		ret = io_add(tl, m.val[s], tl->win_end);
-	}
-	iomap_free(&m);
+	if (!ret)
+		ret = io_pair(tl->open_io, tl->nopen_io, lo, tl->win_end, &tl->io, &tl->nio,
+			      &tl->capio, &tl->io_unmatched, NULL, NULL);
 	if (ret)
 		return ret;
 	tl->nio = tl_iv_normalize(tl->io, tl->nio);
 	free(tl->open_io);
 	tl->open_io = NULL;
 	tl->nopen_io = tl->capopen_io = 0;
-	return 0;
-}
-
-int tl_finish(struct tl_timeline *tl, uint64_t win_start, uint64_t win_end)
-{
-	int ret;
-
-	if (!tl || tl->finished || win_end < win_start)
-		return -EINVAL;
-	if (tl->err)
-		return tl->err;
-	tl->win_start = win_start;
-	tl->win_end = win_end;
-	for (size_t i = 0; i < tl->nthreads; i++) {
-		ret = build_spans(&tl->threads[i], win_start, win_end);
-		if (ret)
-			return ret;
-	}
-	ret = finish_gaps(tl);
-	if (!ret)
-		ret = finish_io(tl);
-	if (ret)
-		return ret;
-	tl->finished = 1;
 	return 0;
 }
 
@@ -788,7 +832,7 @@ static void sift_down(struct hnode *h, size_t n, size_t i)
  * last span's end it leaves. A heap merges the threads' streams (and the I/O-in-flight
  * set's) in time order; between two consecutive boundary instants nothing changes.
  */
-int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
+static int sweep_from(const struct tl_timeline *tl, uint64_t from, tl_sweep_fn fn, void *ctx)
 {
 	uint32_t nstate[TL_NSTATES] = {0};
 	size_t nsrc = 0, n = 0, *cur;
@@ -797,8 +841,6 @@ int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
 	uint64_t prev;
 	unsigned io = 0;
 
-	if (!tl || !tl->finished)
-		return -EINVAL;
 	h = malloc((tl->nthreads + 1) * sizeof(*h));
 	cur = calloc(tl->nthreads + 1, sizeof(*cur));
 	map = malloc((tl->nthreads + 1) * sizeof(*map));
@@ -824,7 +866,7 @@ int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
 	for (size_t i = n / 2; i-- > 0;)
 		sift_down(h, n, i);
 
-	prev = tl->win_start;
+	prev = from;
 	while (n) {
 		uint64_t t = h[0].key;
 
@@ -868,6 +910,36 @@ int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
 	free(cur);
 	free(map);
 	return 0;
+}
+
+int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
+{
+	if (!tl || !tl->finished)
+		return -EINVAL;
+	return sweep_from(tl, tl->win_start, fn, ctx);
+}
+
+/* One pass gives every union of DESIGN.md. */
+static void measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsigned io)
+{
+	struct tl_measure *m = p;
+	uint64_t dt = t1 - t0;
+	unsigned oncpu = n[TL_COMPUTE] + n[TL_IO_CPU];
+	bool busy = oncpu > 0, computing = n[TL_COMPUTE] > 0;
+
+	if (n[TL_IO_WAIT]) {
+		m->blocked += dt;
+		if (busy)
+			m->blocked_busy += dt;
+	}
+	if (computing)
+		m->computing += dt;
+	if (io || n[TL_IO_CPU] || n[TL_IO_WAIT]) {
+		m->io += dt;
+		if (computing)
+			m->io_computing += dt;
+	}
+	m->oncpu[oncpu < TL_MAX_K ? oncpu : TL_MAX_K] += dt;
 }
 
 struct union_ctx {
@@ -935,4 +1007,430 @@ int tl_concurrency(const struct tl_timeline *tl, uint64_t *hist, unsigned maxk)
 		return -EINVAL;
 	memset(hist, 0, (maxk + 1) * sizeof(*hist));
 	return tl_sweep(tl, conc_seg, &c);
+}
+
+/* ---- bounded memory: downsampling, tl_cut, tl_finish ---- */
+
+#define TL_RES0 1000ULL	/* first downsampling bin: 1 µs */
+
+static int span_put(struct tl_span **v, size_t *n, size_t *cap, enum tl_state st, uint64_t a,
+		    uint64_t b)
+{
+	if (b <= a)
+		return 0;
+	if (*n && (*v)[*n - 1].state == st && (*v)[*n - 1].end == a) {
+		(*v)[*n - 1].end = b;
+		return 0;
+	}
+	if (grow((void **)v, cap, *n + 1, sizeof(**v)))
+		return -ENOMEM;
+	(*v)[(*n)++] = (struct tl_span){.start = a, .end = b, .state = st};
+	return 0;
+}
+
+struct bin {
+	uint64_t ns[TL_NSTATES];
+	uint64_t idx, a, b;	/* bin number, extent covered in it */
+	bool open;
+};
+
+static int bin_close(struct bin *bn, struct tl_span **v, size_t *n, size_t *cap)
+{
+	int best = 0;
+
+	if (!bn->open)
+		return 0;
+	bn->open = false;
+	for (int s = 1; s < TL_NSTATES; s++)
+		if (bn->ns[s] > bn->ns[best])
+			best = s;
+	return span_put(v, n, cap, (enum tl_state)best, bn->a, bn->b);
+}
+
+/*
+ * Downsample contiguous sorted spans to bins of r ns (at multiples of r): a bin is drawn
+ * in the state that held most of it; runs of whole bins in one state stay one span. The
+ * extent is unchanged. Replaces *v (count *n, capacity *cap). 0 or -ENOMEM.
+ */
+static int coarsen(struct tl_span **v, size_t *n, size_t *cap, uint64_t r)
+{
+	struct tl_span *out = NULL;
+	size_t nout = 0, capout = 0;
+	struct bin bn = {0};
+	int ret = 0;
+
+	for (size_t i = 0; i < *n && !ret; i++) {
+		uint64_t a = (*v)[i].start, b = (*v)[i].end;
+		enum tl_state st = (*v)[i].state;
+
+		while (a < b && !ret) {
+			uint64_t idx = a / r, lo = idx * r, hi = lo + r;
+
+			if (bn.open && bn.idx != idx)
+				ret = bin_close(&bn, &out, &nout, &capout);
+			if (ret)
+				break;
+			if (!bn.open && a == lo && b >= hi) {
+				/* whole bins in one state */
+				uint64_t e = lo + (b - lo) / r * r;
+
+				ret = span_put(&out, &nout, &capout, st, a, e);
+				a = e;
+				continue;
+			}
+			if (!bn.open) {
+				memset(&bn, 0, sizeof(bn));
+				bn.open = true;
+				bn.idx = idx;
+				bn.a = a;
+			}
+			bn.b = min64(b, hi);
+			bn.ns[st] += bn.b - a;
+			a = bn.b;
+			if (a == hi)
+				ret = bin_close(&bn, &out, &nout, &capout);
+		}
+	}
+	if (!ret)
+		ret = bin_close(&bn, &out, &nout, &capout);
+	if (ret) {
+		free(out);
+		return ret;
+	}
+	free(*v);
+	*v = out;
+	*n = nout;
+	*cap = capout;
+	return 0;
+}
+
+/* I/O-in-flight intervals (normalized) at resolution r: gaps shorter than r are closed. */
+static size_t coarsen_iv(struct tl_interval *iv, size_t n, uint64_t r)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (o && iv[i].start - iv[o - 1].end < r) {
+			iv[o - 1].end = max64(iv[o - 1].end, iv[i].end);
+			continue;
+		}
+		iv[o++] = iv[i];
+	}
+	return o;
+}
+
+static size_t budget_of(const struct tl_timeline *tl)
+{
+	return tl->span_budget ? tl->span_budget : TL_SPAN_BUDGET;
+}
+
+/*
+ * Downsample, doubling the bin, until the kept spans fit in limit: the folded history
+ * only (all = false, in tl_cut) or every span (in tl_finish). Gives up once a bin is as
+ * long as the time covered: each thread then has a span or two, however many threads.
+ * 1 if it downsampled, 0 if it did not need to, or -ENOMEM.
+ */
+static int fit(struct tl_timeline *tl, size_t limit, bool all, uint64_t span_ns)
+{
+	for (int done = 0;; done = 1) {
+		size_t total = all ? tl->nio : tl->nhist_io;
+		uint64_t r;
+		int ret;
+
+		for (size_t i = 0; i < tl->nthreads; i++)
+			total += all ? tl->threads[i].nspans : tl->threads[i].nhist;
+		if (total <= limit || tl->resolution_ns > span_ns)
+			return done;
+		r = tl->resolution_ns ? tl->resolution_ns * 2 : TL_RES0;
+		tl->resolution_ns = r;
+		for (size_t i = 0; i < tl->nthreads; i++) {
+			struct tl_thread *t = &tl->threads[i];
+			size_t cap = all ? t->nspans : t->caphist;
+
+			ret = all ? coarsen(&t->spans, &t->nspans, &cap, r)
+				  : coarsen(&t->hist, &t->nhist, &t->caphist, r);
+			if (ret)
+				return ret;
+		}
+		if (all)
+			tl->nio = coarsen_iv(tl->io, tl->nio, r);
+		else
+			tl->nhist_io = coarsen_iv(tl->hist_io, tl->nhist_io, r);
+	}
+}
+
+size_t tl_pending(const struct tl_timeline *tl)
+{
+	size_t n = tl->nopen_io;
+
+	for (size_t i = 0; i < tl->nthreads; i++)
+		n += tl->threads[i].nraw;
+	return n;
+}
+
+void tl_set_span_budget(struct tl_timeline *tl, size_t n)
+{
+	tl->span_budget = n;
+}
+
+/* Fold one thread's head (its spans over [from, upto), exact) into its history. */
+static int fold_thread(struct tl_timeline *tl, struct tl_thread *t, const struct tl_thread *h)
+{
+	size_t first = t->nhist;
+
+	if (h->end <= h->start || !h->nspans)
+		return 0;
+	if (t->hist_last < 0)
+		t->hist_start = h->start;
+	else if (tl_state_on_cpu((enum tl_state)t->hist_last) &&
+		 !tl_state_on_cpu(h->spans[0].state))
+		t->hist_switches++;
+	t->hist_end = h->end;
+	t->hist_switches += count_switches(h->spans, h->nspans);
+	t->hist_last = (int)h->spans[h->nspans - 1].state;
+	for (int s = 0; s < TL_NSTATES; s++)
+		t->hist_state_ns[s] += h->state_ns[s];
+	for (size_t k = 0; k < h->nspans; k++)
+		if (span_put(&t->hist, &t->nhist, &t->caphist, h->spans[k].state, h->spans[k].start,
+			     h->spans[k].end))
+			return -ENOMEM;
+	/* what joins an already downsampled history is downsampled alike */
+	if (tl->resolution_ns && t->nhist > first) {
+		struct tl_span *tail = NULL;
+		size_t n = t->nhist - first, cap = n;
+		int ret;
+
+		tail = malloc(n * sizeof(*tail));
+		if (!tail)
+			return -ENOMEM;
+		memcpy(tail, t->hist + first, n * sizeof(*tail));
+		ret = coarsen(&tail, &n, &cap, tl->resolution_ns);
+		if (ret) {
+			free(tail);
+			return ret;
+		}
+		t->nhist = first;
+		for (size_t k = 0; k < n && !ret; k++)
+			ret = span_put(&t->hist, &t->nhist, &t->caphist, tail[k].state,
+				       tail[k].start, tail[k].end);
+		free(tail);
+		return ret;
+	}
+	return 0;
+}
+
+/* After the head [.., upto) went into the history: the thread's events from upto on. */
+static int keep_tail(struct tl_thread *t, size_t k, uint64_t upto)
+{
+	struct tl_raw *n;
+	size_t rest = t->nraw - k;
+
+	if (t->has_exit && t->exit_ts <= upto) {
+		/* dead by the cut: nothing of it is left to come */
+		free(t->raw);
+		t->raw = NULL;
+		t->nraw = t->capraw = 0;
+		return 0;
+	}
+	if (!k)
+		return 0;
+	/* the state it was in at the cut opens what follows */
+	n = malloc((rest + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n[0] = (struct tl_raw){.ts = upto, .state = t->raw[k - 1].state};
+	memcpy(n + 1, t->raw + k, rest * sizeof(*n));
+	free(t->raw);
+	t->raw = n;
+	t->nraw = t->capraw = rest + 1;
+	return 0;
+}
+
+int tl_cut(struct tl_timeline *tl, uint64_t win_start, uint64_t upto)
+{
+	uint64_t from = tl->cut_at ? tl->cut_at : win_start;
+	struct tl_timeline head = {0};
+	struct tl_ioreq *carry = NULL;
+	size_t *split = NULL, ncarry = 0, p = 0;
+	int ret = 0;
+
+	if (!tl || tl->finished || tl->err || upto <= from || win_start > from)
+		return tl && tl->err ? tl->err : -EINVAL;
+	head.win_start = from;
+	head.win_end = upto;
+	head.nthreads = tl->nthreads;
+	head.threads = calloc(tl->nthreads ? tl->nthreads : 1, sizeof(*head.threads));
+	split = calloc(tl->nthreads ? tl->nthreads : 1, sizeof(*split));
+	if (!head.threads || !split) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* each thread's events before upto, as a thread of its own over [from, upto) */
+	for (size_t i = 0; i < tl->nthreads && !ret; i++) {
+		struct tl_thread *t = &tl->threads[i], *h = &head.threads[i];
+		size_t k = 0;
+
+		ret = sort_raw(t->raw, t->nraw);
+		while (!ret && k < t->nraw && t->raw[k].ts < upto)
+			k++;
+		split[i] = k;
+		h->raw = t->raw;
+		h->nraw = k;
+		h->has_exit = t->has_exit && t->exit_ts <= upto;
+		h->exit_ts = t->exit_ts;
+		if (!ret && k)
+			ret = build_core(h, from, upto);
+	}
+	/* requests: edges before upto (and ends at it) pair up; those open carry over */
+	if (!ret && tl->nopen_io) {
+		ret = sort_ioreq(tl->open_io, tl->nopen_io);
+		while (!ret && p < tl->nopen_io &&
+		       (tl->open_io[p].ts < upto ||
+			(tl->open_io[p].ts == upto && tl->open_io[p].end == 1)))
+			p++;
+		if (!ret)
+			ret = io_pair(tl->open_io, p, from, upto, &head.io, &head.nio, &head.capio,
+				      &tl->io_unmatched, &carry, &ncarry);
+		if (!ret)
+			head.nio = tl_iv_normalize(head.io, head.nio);
+	}
+	if (!ret)
+		ret = sweep_from(&head, from, measure_seg, &tl->measure);
+	for (size_t i = 0; i < tl->nthreads && !ret; i++) {
+		ret = fold_thread(tl, &tl->threads[i], &head.threads[i]);
+		if (!ret)
+			ret = keep_tail(&tl->threads[i], split[i], upto);
+	}
+	for (size_t i = 0; i < head.nio && !ret; i++) {
+		ret = iv_push(&tl->hist_io, &tl->nhist_io, &tl->caphist_io, head.io[i].start,
+			      head.io[i].end, from, upto);
+		/* touching the previous cut's last interval: one interval */
+		if (!ret && tl->nhist_io > 1 &&
+		    tl->hist_io[tl->nhist_io - 2].end >= tl->hist_io[tl->nhist_io - 1].start) {
+			tl->hist_io[tl->nhist_io - 2].end = tl->hist_io[tl->nhist_io - 1].end;
+			tl->nhist_io--;
+		}
+	}
+	if (!ret && tl->nopen_io) {
+		size_t rest = tl->nopen_io - p;
+		struct tl_ioreq *n = malloc((ncarry + rest + 1) * sizeof(*n));
+
+		if (!n) {
+			ret = -ENOMEM;
+		} else {
+			if (ncarry)
+				memcpy(n, carry, ncarry * sizeof(*n));
+			if (rest)
+				memcpy(n + ncarry, tl->open_io + p, rest * sizeof(*n));
+			free(tl->open_io);
+			tl->open_io = n;
+			tl->nopen_io = tl->capopen_io = ncarry + rest;
+			if (!tl->capopen_io)
+				tl->capopen_io = 1;
+		}
+	}
+	if (!ret) {
+		tl->cut_at = upto;
+		ret = fit(tl, budget_of(tl) / 2, false, upto - win_start);
+		ret = ret > 0 ? 0 : ret;
+	}
+out:
+	for (size_t i = 0; head.threads && i < head.nthreads; i++)
+		free(head.threads[i].spans);
+	free(head.threads);
+	free(head.io);
+	free(carry);
+	free(split);
+	/* half-folded is not a timeline: tl_finish reports it */
+	if (ret && !tl->err)
+		tl->err = ret;
+	return ret;
+}
+
+/* The folded history in front of the thread's exact spans (built from tl->cut_at on). */
+static int join_history(struct tl_thread *t)
+{
+	struct tl_span *v;
+	size_t n = 0, cap;
+
+	t->switches = count_switches(t->spans, t->nspans);
+	if (t->hist_last < 0)
+		return 0;
+	if (t->nspans && tl_state_on_cpu((enum tl_state)t->hist_last) &&
+	    !tl_state_on_cpu(t->spans[0].state))
+		t->switches++;
+	t->switches += t->hist_switches;
+	for (int s = 0; s < TL_NSTATES; s++)
+		t->state_ns[s] += t->hist_state_ns[s];
+	if (t->end <= t->start)
+		t->end = t->hist_end;
+	t->start = t->hist_start;
+	cap = t->nhist + t->nspans;
+	v = malloc((cap ? cap : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (t->nhist)
+		memcpy(v, t->hist, t->nhist * sizeof(*v));
+	n = t->nhist;
+	for (size_t k = 0; k < t->nspans; k++)
+		span_put(&v, &n, &cap, t->spans[k].state, t->spans[k].start, t->spans[k].end);
+	free(t->spans);
+	free(t->hist);
+	t->hist = NULL;
+	t->nhist = t->caphist = 0;
+	t->spans = v;
+	t->nspans = n;
+	return 0;
+}
+
+int tl_finish(struct tl_timeline *tl, uint64_t win_start, uint64_t win_end)
+{
+	uint64_t lo;
+	int ret;
+
+	if (!tl || tl->finished || win_end < win_start)
+		return -EINVAL;
+	if (tl->err)
+		return tl->err;
+	if (tl->cut_at && (win_start > tl->cut_at || win_end < tl->cut_at))
+		return -EINVAL;
+	lo = tl->cut_at ? tl->cut_at : win_start;
+	tl->win_start = win_start;
+	tl->win_end = win_end;
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		ret = build_spans(&tl->threads[i], lo, win_end);
+		if (ret)
+			return ret;
+	}
+	ret = finish_io(tl, lo);
+	/* the exact figures of what was not folded yet */
+	if (!ret)
+		ret = sweep_from(tl, lo, measure_seg, &tl->measure);
+	for (size_t i = 0; i < tl->nthreads && !ret; i++)
+		ret = join_history(&tl->threads[i]);
+	if (!ret && tl->nhist_io) {
+		for (size_t i = 0; i < tl->nio && !ret; i++)
+			ret = iv_push(&tl->hist_io, &tl->nhist_io, &tl->caphist_io, tl->io[i].start,
+				      tl->io[i].end, lo, win_end);
+		if (!ret) {
+			free(tl->io);
+			tl->io = tl->hist_io;
+			tl->nio = tl_iv_normalize(tl->io, tl->nhist_io);
+			tl->capio = tl->caphist_io;
+			tl->hist_io = NULL;
+			tl->nhist_io = tl->caphist_io = 0;
+		}
+	}
+	if (!ret)
+		ret = finish_gaps(tl);
+	if (ret)
+		return ret;
+	tl->exact_from = tl->resolution_ns ? tl->cut_at : win_start;
+	ret = fit(tl, budget_of(tl), true, win_end - win_start);
+	if (ret < 0)
+		return ret;
+	if (ret)
+		tl->exact_from = win_end;
+	tl->finished = 1;
+	return 0;
 }

@@ -43,6 +43,22 @@ struct tl_span {
 	enum tl_state state;
 };
 
+/*
+ * The measures of the window's unions (DESIGN.md's U_blocked, U_busy, U_io, U_cpu) and the
+ * concurrency histogram, computed by tl_finish (and tl_cut, for what it folds) from the
+ * exact spans before any downsampling. They add up over disjoint stretches of time, which
+ * is what lets a long run be folded as it goes.
+ */
+#define TL_MAX_K 256
+struct tl_measure {
+	uint64_t blocked;	/* some thread in io_wait */
+	uint64_t blocked_busy;	/* ... while some thread is on CPU */
+	uint64_t io;		/* some I/O under way: a thread in io_cpu/io_wait, or a request */
+	uint64_t io_computing;	/* ... while some thread is in compute */
+	uint64_t computing;	/* some thread in compute */
+	uint64_t oncpu[TL_MAX_K + 1]; /* ns with exactly k threads on CPU (last bin: >= k) */
+};
+
 struct tl_thread {
 	uint32_t pid, tid;
 	char comm[16];
@@ -50,7 +66,8 @@ struct tl_thread {
 	uint64_t start, end;	/* lifetime clipped to the window */
 	struct tl_span *spans;	/* sorted, contiguous from start to end after tl_finish */
 	size_t nspans;
-	uint64_t state_ns[TL_NSTATES];
+	uint64_t state_ns[TL_NSTATES];	/* exact, even where spans are downsampled */
+	uint64_t switches;	/* on CPU -> off CPU state changes (exact) */
 	uint64_t reads, bytes_read, ctx_switches; /* counters the caller attaches */
 	/*
 	 * After tl_finish: the parts of [start, end) whose transitions were lost (tl_gap),
@@ -67,6 +84,12 @@ struct tl_thread {
 	int init_state;		/* -1 until tl_thread_add gave a birth time and state */
 	int has_exit;
 	size_t prev;		/* reused tid: index + 1 of the earlier thread, 0 if none */
+	/* what tl_cut folded: spans (downsampled once over budget) and exact figures */
+	struct tl_span *hist;
+	size_t nhist, caphist;
+	uint64_t hist_state_ns[TL_NSTATES];
+	uint64_t hist_start, hist_end, hist_switches;
+	int hist_last;		/* state of the last folded span, -1 before any */
 };
 
 struct tl_timeline {
@@ -82,6 +105,21 @@ struct tl_timeline {
 	/* I/O ends with no begin (dropped) and begins with no end (run to the window end) */
 	uint64_t io_unmatched;
 	int finished;
+	/* exact figures of the whole window (after tl_finish) */
+	struct tl_measure measure;
+	/*
+	 * Memory stays bounded on long runs: tl_cut folds everything before an instant into
+	 * `measure`, the threads' exact totals and downsampled spans. After tl_finish, the
+	 * spans and I/O intervals before exact_from are downsampled to bins of resolution_ns
+	 * (each bin drawn in the state that held most of it) and the rest are exact; with
+	 * resolution_ns 0 every span is exact (exact_from == win_start). Only drawing reads
+	 * spans: every figure comes from `measure` and the threads' state_ns/switches.
+	 */
+	uint64_t exact_from, resolution_ns;
+	size_t span_budget;	/* most spans kept (tl_set_span_budget), 0 = the default */
+	uint64_t cut_at;	/* folded up to here (0: never cut) */
+	/* events that arrived for time already folded: dropped or clamped, and counted */
+	uint64_t late_events;
 	/* private to timeline.c */
 	struct tl_gaprec *gapraw;
 	size_t ngapraw, capgapraw;
@@ -89,6 +127,8 @@ struct tl_timeline {
 	size_t tidx_cap;
 	size_t last;		/* index of the last thread looked up (events come in runs) */
 	int err;		/* first error of a void call (tl_gap), returned by tl_finish */
+	struct tl_interval *hist_io;
+	size_t nhist_io, caphist_io;
 };
 
 struct tl_timeline *tl_new(void);
@@ -126,11 +166,28 @@ int tl_io_end(struct tl_timeline *tl, uint64_t id, uint64_t ts);
 /* Record that the tid's transitions between from and to were lost. */
 void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to);
 /*
- * Sort, build spans, clip to [win_start, win_end). 0 or -ENOMEM / -EINVAL. Once only: the
- * raw events are freed. A thread entirely outside the window keeps start == end, no spans.
- * Adjacent spans of one state are merged, so every span boundary is a state change.
+ * Sort, build spans, clip to [win_start, win_end), compute `measure`. 0 or -ENOMEM /
+ * -EINVAL. Once only: the raw events are freed. A thread entirely outside the window keeps
+ * start == end, no spans. Adjacent spans of one state are merged, so every exact span
+ * boundary is a state change. Over the span budget, spans are downsampled (see exact_from).
  */
 int tl_finish(struct tl_timeline *tl, uint64_t win_start, uint64_t win_end);
+
+/*
+ * Fold everything before `upto` (window starting at win_start, as tl_finish will be given)
+ * into exact figures and spans kept within the span budget, so that a long run needs
+ * memory for the recent events only. The caller promises that no event older than upto
+ * is still to come: one that does is counted in late_events (a transition is dropped, a
+ * birth, exit or I/O edge is moved to upto). 0, -ENOMEM or -EINVAL (finished, upto not
+ * after the last cut or the window start).
+ */
+int tl_cut(struct tl_timeline *tl, uint64_t win_start, uint64_t upto);
+/* Events held and not folded yet (what tl_cut frees). */
+size_t tl_pending(const struct tl_timeline *tl);
+/* Keep at most about n spans (over all threads) for drawing; the default is
+ * TL_SPAN_BUDGET. Downsampling never changes a figure, only the spans. */
+#define TL_SPAN_BUDGET (1u << 19)
+void tl_set_span_budget(struct tl_timeline *tl, size_t n);
 
 /* ---- interval arithmetic (sets of [start,end) intervals) ---- */
 
@@ -153,7 +210,8 @@ long tl_union_states(const struct tl_timeline *tl, unsigned mask, struct tl_inte
 int tl_concurrency(const struct tl_timeline *tl, uint64_t *hist, unsigned maxk);
 
 /*
- * The sweep behind the unions and the histogram, for callers that need several figures
+ * The sweep behind the unions and the histogram (over the spans, downsampled or not: for
+ * drawing; the exact figures are tl->measure), for callers that need several figures
  * in one pass: fn is called for consecutive segments [t0, t1) covering the whole window,
  * with nstate[s] = the number of threads in state s during the segment and io = 1 when
  * an I/O request (tl_io_*) is in flight. O(spans * log threads). 0 or -ENOMEM / -EINVAL.

@@ -730,6 +730,259 @@ static void test_many_threads(void **state)
 	tl_free(tl);
 }
 
+/* ---- folding long runs (tl_cut) and downsampling ---- */
+
+struct cev {
+	int kind; /* 0 transition, 1 add, 2 exit, 3 io begin, 4 io end, 5 gap */
+	uint32_t tid;
+	uint64_t ts, id, to;
+	int state;
+};
+
+static int cev_cmp(const void *a, const void *b)
+{
+	const struct cev *x = a, *y = b;
+
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+static void feed(struct tl_timeline *tl, const struct cev *e)
+{
+	switch (e->kind) {
+	case 0:
+		assert_int_equal(tl_transition(tl, 1, e->tid, e->ts, e->state), 0);
+		break;
+	case 1:
+		assert_non_null(tl_thread_add(tl, 1, e->tid, e->ts, e->state, NULL));
+		break;
+	case 2:
+		assert_int_equal(tl_thread_exit(tl, e->tid, e->ts, NULL), 0);
+		break;
+	case 3:
+		assert_int_equal(tl_io_begin(tl, e->id, e->ts), 0);
+		break;
+	case 4:
+		assert_int_equal(tl_io_end(tl, e->id, e->ts), 0);
+		break;
+	default:
+		tl_gap(tl, e->tid, e->ts, e->to);
+	}
+}
+
+/* A random stream in time order, neighbours swapped (events arrive slightly out of order). */
+static size_t cut_stream(struct cev *e, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t tid = 1; tid <= NT; tid++) {
+		uint64_t death = rnd(2) ? 1 + rnd(TMAX) : TMAX;
+		int nev = 5 + (int)rnd(60);
+
+		e[n++] = (struct cev){.kind = 1, .tid = tid, .ts = rnd(death), .state = (int)rnd(7)};
+		for (int k = 0; k < nev && n + 4 < max; k++)
+			e[n++] = (struct cev){.kind = 0, .tid = tid, .ts = rnd(TMAX),
+					      .state = (int)rnd(TL_NSTATES)};
+		if (death < TMAX)
+			e[n++] = (struct cev){.kind = 2, .tid = tid, .ts = death};
+		if (rnd(3) == 0) {
+			uint64_t a = rnd(TMAX);
+
+			e[n++] = (struct cev){.kind = 5, .tid = tid, .ts = a, .to = a + rnd(50)};
+		}
+	}
+	/* requests, some never ending, one id reused, a stray end */
+	for (uint64_t id = 1; id <= 12 && n + 3 < max; id++) {
+		uint64_t a = rnd(TMAX);
+
+		e[n++] = (struct cev){.kind = 3, .id = id % 9, .ts = a};
+		if (rnd(5))
+			e[n++] = (struct cev){.kind = 4, .id = id % 9, .ts = a + rnd(120)};
+	}
+	e[n++] = (struct cev){.kind = 4, .id = 99, .ts = rnd(TMAX)};
+	qsort(e, n, sizeof(*e), cev_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (rnd(3) == 0) {
+			struct cev x = e[i];
+
+			e[i] = e[i - 1];
+			e[i - 1] = x;
+		}
+	return n;
+}
+
+static void same_figures(const struct tl_timeline *a, const struct tl_timeline *b)
+{
+	assert_int_equal(a->nthreads, b->nthreads);
+	assert_memory_equal(&a->measure, &b->measure, sizeof(a->measure));
+	assert_int_equal(a->io_unmatched, b->io_unmatched);
+	assert_int_equal(a->gaps_ns, b->gaps_ns);
+	assert_int_equal(b->late_events, 0);
+	for (size_t i = 0; i < a->nthreads; i++) {
+		const struct tl_thread *x = &a->threads[i], *y = &b->threads[i];
+
+		assert_int_equal(x->tid, y->tid);
+		/* never alive in the window: start == end, wherever */
+		assert_int_equal(x->end > x->start, y->end > y->start);
+		if (x->end > x->start) {
+			assert_int_equal(x->start, y->start);
+			assert_int_equal(x->end, y->end);
+		}
+		assert_int_equal(x->switches, y->switches);
+		assert_int_equal(x->gap_ns, y->gap_ns);
+		assert_memory_equal(x->state_ns, y->state_ns, sizeof(x->state_ns));
+	}
+}
+
+/*
+ * Folding as the events come (cut at every instant no later event can precede) changes
+ * nothing: under the span budget not even the spans; the figures always, whatever the
+ * budget, and a small budget downsamples the spans into contiguous bins within it.
+ */
+static void test_cut_equals_uncut(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 60; round++) {
+		struct cev e[NT * 70 + 40];
+		uint64_t sufmin[NT * 70 + 41];
+		size_t n = cut_stream(e, NT * 70 + 30);
+		uint64_t ws = rnd(100), we = ws + 1 + rnd(TMAX - ws);
+		struct tl_timeline *a = tl_new(), *b = tl_new(), *c = tl_new();
+		int cuts = 0;
+
+		tl_set_span_budget(c, 6 + rnd(10));
+		sufmin[n] = UINT64_MAX;
+		for (size_t i = n; i-- > 0;)
+			sufmin[i] = e[i].ts < sufmin[i + 1] ? e[i].ts : sufmin[i + 1];
+		for (size_t i = 0; i < n; i++) {
+			uint64_t upto = sufmin[i + 1];
+
+			feed(a, &e[i]);
+			feed(b, &e[i]);
+			feed(c, &e[i]);
+			if (rnd(4) == 0 && upto > ws && upto <= we && upto > b->cut_at) {
+				assert_int_equal(tl_cut(b, ws, upto), 0);
+				assert_int_equal(tl_cut(c, ws, upto), 0);
+				cuts++;
+			}
+		}
+		assert_int_equal(tl_finish(a, ws, we), 0);
+		assert_int_equal(tl_finish(b, ws, we), 0);
+		assert_int_equal(tl_finish(c, ws, we), 0);
+		same_figures(a, b);
+		same_figures(a, c);
+		/* under budget: the very same spans and I/O intervals */
+		assert_int_equal(b->resolution_ns, 0);
+		assert_int_equal(b->exact_from, ws);
+		check_all(b);
+		for (size_t i = 0; i < a->nthreads; i++) {
+			assert_int_equal(a->threads[i].nspans, b->threads[i].nspans);
+			for (size_t k = 0; k < a->threads[i].nspans; k++) {
+				const struct tl_span *x = &a->threads[i].spans[k];
+				const struct tl_span *y = &b->threads[i].spans[k];
+
+				assert_int_equal(x->start, y->start);
+				assert_int_equal(x->end, y->end);
+				assert_int_equal(x->state, y->state);
+			}
+		}
+		assert_int_equal(a->nio, b->nio);
+		assert_memory_equal(a->io, b->io, a->nio * sizeof(*a->io));
+		/* downsampled: contiguous, non-empty, inside the lifetime, within budget */
+		{
+			size_t total = c->nio;
+
+			for (size_t i = 0; i < c->nthreads; i++) {
+				const struct tl_thread *t = &c->threads[i];
+
+				total += t->nspans;
+				if (!t->nspans)
+					continue;
+				assert_int_equal(t->spans[0].start, t->start);
+				assert_int_equal(t->spans[t->nspans - 1].end, t->end);
+				for (size_t k = 0; k < t->nspans; k++) {
+					assert_true(t->spans[k].start < t->spans[k].end);
+					if (k)
+						assert_int_equal(t->spans[k].start,
+								 t->spans[k - 1].end);
+				}
+			}
+			if (total > c->span_budget)
+				assert_true(c->resolution_ns > we - ws);
+			if (c->resolution_ns)
+				assert_true(c->exact_from > ws);
+		}
+		(void)cuts;
+		tl_free(a);
+		tl_free(b);
+		tl_free(c);
+	}
+}
+
+/*
+ * Downsampling by hand: 0..4000 ns alternating compute 60 ns / io_wait 40 ns. At the first
+ * bin (1 µs) compute holds 600 of every 1000 ns, so the thread is drawn as one compute
+ * span; the figures stay those of the 80 alternations.
+ */
+static void test_downsample_by_hand(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	tl_set_span_budget(tl, 4);
+	assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, "w"));
+	for (uint64_t x = 0; x < 4000; x += 100) {
+		assert_int_equal(tl_transition(tl, 1, 1, x, TL_COMPUTE), 0);
+		assert_int_equal(tl_transition(tl, 1, 1, x + 60, TL_IO_WAIT), 0);
+	}
+	assert_int_equal(tl_finish(tl, 0, 4000), 0);
+	t = th(tl, 1);
+	assert_int_equal(tl->resolution_ns, 1000);
+	assert_int_equal(tl->exact_from, 4000);
+	assert_int_equal(t->nspans, 1);
+	assert_int_equal(t->spans[0].state, C);
+	assert_int_equal(t->spans[0].end, 4000);
+	assert_int_equal(t->state_ns[C], 2400);
+	assert_int_equal(t->state_ns[IOW], 1600);
+	assert_int_equal(t->switches, 40);
+	assert_int_equal(tl->measure.blocked, 1600);
+	assert_int_equal(tl->measure.computing, 2400);
+	assert_int_equal(tl->measure.oncpu[1], 2400);
+	assert_int_equal(tl->measure.oncpu[0], 1600);
+	tl_free(tl);
+}
+
+/* Events for folded time: a transition is dropped, an I/O edge moves to the cut; counted. */
+static void test_cut_late_events(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	struct tl_thread *t;
+
+	(void)state;
+	assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, "w"));
+	assert_int_equal(tl_transition(tl, 1, 1, 100, TL_IO_WAIT), 0);
+	assert_int_equal(tl_cut(tl, 0, 150), 0);
+	assert_int_equal(tl_cut(tl, 0, 150), -EINVAL); /* not after the last cut */
+	assert_int_equal(tl_transition(tl, 1, 1, 120, TL_COMPUTE), 0);
+	assert_int_equal(tl_io_begin(tl, 7, 100), 0);
+	assert_int_equal(tl_io_end(tl, 7, 400), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 250, TL_COMPUTE), 0);
+	assert_int_equal(tl_finish(tl, 0, 100), -EINVAL); /* ends before the cut */
+	assert_int_equal(tl_finish(tl, 0, 300), 0);
+	assert_int_equal(tl->late_events, 2);
+	t = th(tl, 1);
+	assert_int_equal(t->state_ns[C], 150);
+	assert_int_equal(t->state_ns[IOW], 150);
+	assert_int_equal(tl->nio, 1);
+	assert_int_equal(tl->io[0].start, 150);
+	assert_int_equal(tl->io[0].end, 300);
+	/* U_io: in io_wait [100, 250) or the request [150, 300) */
+	assert_int_equal(tl->measure.io, 200);
+	assert_int_equal(tl->io_unmatched, 0);
+	check_all(tl);
+	tl_free(tl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -752,6 +1005,9 @@ int main(void)
 		cmocka_unit_test(test_io_many),
 		cmocka_unit_test(test_random_vs_oracle),
 		cmocka_unit_test(test_large_unsorted),
+		cmocka_unit_test(test_cut_equals_uncut),
+		cmocka_unit_test(test_downsample_by_hand),
+		cmocka_unit_test(test_cut_late_events),
 		cmocka_unit_test(test_many_threads),
 	};
 
