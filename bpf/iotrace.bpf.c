@@ -28,6 +28,12 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool stacks_enabled = false;
 const volatile __u64 rb_wakeup_bytes = 1 << 20; /* force a consumer wake-up past this backlog */
 const volatile __u32 page_size = 4096;
+/*
+ * A running thread's batch is streamed once its oldest transition is this old (checked on
+ * the scheduler tick), so user space may fold everything older than a bound: without it,
+ * a thread computing for minutes would hold its last few transitions all along.
+ */
+const volatile __u64 batch_max_age_ns = 50000000;
 
 /* runtime: child processes of a target join the target (procs strategy, trace --follow) */
 volatile bool follow_children;
@@ -528,8 +534,13 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
 	__u64 now, ts;
 
-	if (!th || th->on_cpu || th->exited)
+	if (!th || th->exited)
 		return 0;
+	if (th->on_cpu) {
+		if (th->n && bpf_ktime_get_ns() - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
+			flush(th, tid);
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	ts = now - runtime;
 	if (ts < th->switch_out_ts)

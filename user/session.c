@@ -17,60 +17,37 @@
 /*
  * Stacks arrive while the run is going, but their first frames (strategy;role;state) need
  * the thread's role, which is only known once the thread has named itself: keep the
- * symbolized frames per tid and prefix them when the run is over.
+ * symbolized frames keyed by "tid kind state frames" (merged as they come, so a long run
+ * holds one entry per distinct stack, not one per event) and prefix them when the run is
+ * over.
  */
-struct ss_pending {
-	uint32_t tid;
-	int kind;
-	enum tl_state state;
-	uint64_t value;
-	char *frames;
-};
-
 #define SS_POLL_MS 10	/* the probes don't wake us (BPF_RB_NO_WAKEUP): drain on a tick */
+/*
+ * The timeline holds raw events until it is folded (tl_cut): once this many are held,
+ * everything older than TR_EVENT_DELAY_NS is folded, and the next fold waits until twice
+ * what was left is held, so each event is copied a bounded number of times.
+ */
+#define SS_FOLD_EVENTS (1u << 18)
 #define SS_MAX_FRAMES_LEN 8192
 
 static void on_stack(void *ctx, const struct tr_stack *st)
 {
 	struct ss_session *s = ctx;
 	char buf[SS_MAX_FRAMES_LEN];
-	struct ss_pending *p;
+	int n;
 
 	if (!s->sym)
 		return;
-	if (sym_fold(s->sym, st, "", buf, sizeof(buf)) < 0) {
+	n = snprintf(buf, sizeof(buf), "%u %d %d ", st->tid, st->kind, (int)st->state);
+	if (n < 0 || sym_fold(s->sym, st, "", buf + n, sizeof(buf) - (size_t)n) < 0 ||
+	    an_stack_add(&s->pend, buf, st->value) < 0)
 		s->stack_drops++;
-		return;
-	}
-	if (s->npend == s->cappend) {
-		size_t cap = s->cappend ? s->cappend * 2 : 1024;
-		void *n = realloc(s->pend, cap * sizeof(*s->pend));
-
-		if (!n) {
-			s->stack_drops++;
-			return;
-		}
-		s->pend = n;
-		s->cappend = cap;
-	}
-	p = &s->pend[s->npend];
-	p->frames = strdup(buf);
-	if (!p->frames) {
-		s->stack_drops++;
-		return;
-	}
-	p->tid = st->tid;
-	p->kind = st->kind;
-	p->state = st->state;
-	p->value = st->value;
-	s->npend++;
 }
 
 static void pending_clear(struct ss_session *s)
 {
-	for (size_t i = 0; i < s->npend; i++)
-		free(s->pend[i].frames);
-	s->npend = 0;
+	an_stackset_free(&s->pend);
+	memset(&s->pend, 0, sizeof(s->pend));
 	s->stack_drops = 0;
 }
 
@@ -111,8 +88,6 @@ int ss_open(struct ss_session *s, const struct tr_opts *o, volatile sig_atomic_t
 void ss_close(struct ss_session *s)
 {
 	pending_clear(s);
-	free(s->pend);
-	s->pend = NULL;
 	tr_close(s->tr);
 	s->tr = NULL;
 	sym_free(s->sym);
@@ -176,15 +151,22 @@ static int attach_stacks(struct ss_session *s, const struct ss_spec *spec, struc
 	if (!buf)
 		return -ENOMEM;
 	run->sample_hz = s->sample_hz;
-	for (size_t i = 0; i < s->npend && !ret; i++) {
-		struct ss_pending *p = &s->pend[i];
-		struct tl_thread *t = tl_thread_find(tl, p->tid);
-		const char *role = t && t->role[0] ? t->role : "thread";
-		struct an_stackset *set = p->kind == IT_STACK_ONCPU ? &run->oncpu : &run->offcpu;
+	for (size_t i = 0; i < s->pend.n && !ret; i++) {
+		const struct an_stack *p = &s->pend.v[i];
+		unsigned tid;
+		int kind, state, off = 0;
+		struct tl_thread *t;
+		const char *role;
 
+		if (sscanf(p->frames, "%u %d %d %n", &tid, &kind, &state, &off) != 3 || !off)
+			continue;	/* cannot happen: on_stack wrote the key */
+		t = tl_thread_find(tl, tid);
+		role = t && t->role[0] ? t->role : "thread";
 		snprintf(buf, SS_MAX_FRAMES_LEN + 256, "%s;%s;%s%s%s", spec->strategy, role,
-			 tl_state_name(p->state), p->frames[0] ? ";" : "", p->frames);
-		ret = an_stack_add(set, buf, p->value);
+			 tl_state_name((enum tl_state)state), p->frames[off] ? ";" : "",
+			 p->frames + off);
+		ret = an_stack_add(kind == IT_STACK_ONCPU ? &run->oncpu : &run->offcpu, buf,
+				   p->value);
 	}
 	run->oncpu.errors += s->stack_drops;
 	free(buf);
@@ -198,6 +180,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	struct tl_timeline *tl = NULL;
 	struct an_counters c;
 	uint64_t t0, t_end = 0, last_ts = 0;
+	size_t fold_at = SS_FOLD_EVENTS;
 	pid_t pid;
 	int pidfd = -1, ret, status = 0;
 	bool launched = spec->attach_pid == 0, started = false, waited = false;
@@ -263,6 +246,21 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 			snprintf(err, errlen, "failed to read probe events: %s", strerror(-ret));
 			goto fail;
 		}
+		if (tl_pending(tl) >= fold_at) {
+			uint64_t upto = tr_now() - TR_EVENT_DELAY_NS;
+
+			if (upto > t0 && upto > tl->cut_at) {
+				ret = tl_cut(tl, t0, upto);
+				if (ret < 0) {
+					snprintf(err, errlen, "failed to fold the timeline: %s",
+						 strerror(-ret));
+					goto fail;
+				}
+			}
+			fold_at = 2 * tl_pending(tl);
+			if (fold_at < SS_FOLD_EVENTS)
+				fold_at = SS_FOLD_EVENTS;
+		}
 		if (pidfd_done(pidfd)) {
 			out->exited = true;
 			break;
@@ -300,6 +298,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	/* a run that ended by itself ends at its last thread's exit, not when we noticed */
 	if (out->exited && last_ts > t0 && last_ts < t_end)
 		t_end = last_ts;
+	if (t_end < tl->cut_at)
+		t_end = tl->cut_at;
 	ret = tl_finish(tl, t0, t_end);
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to build the timeline: %s", strerror(-ret));

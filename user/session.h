@@ -24,8 +24,7 @@ struct ss_session {
 	unsigned sample_hz;
 	bool stacks;
 	/* per-run, private */
-	struct ss_pending *pend;
-	size_t npend, cappend;
+	struct an_stackset pend;	/* stacks of the run so far, by tid/kind/state */
 	uint64_t stack_drops;
 };
 

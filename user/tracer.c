@@ -588,6 +588,7 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 	skel->rodata->stacks_enabled = o->stacks;
 	skel->rodata->rb_wakeup_bytes = (uint64_t)t->rb_mb << 18; /* a quarter full */
 	skel->rodata->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	skel->rodata->batch_max_age_ns = TR_BATCH_MAX_AGE_NS;
 	bpf_map__set_max_entries(skel->maps.rb, t->rb_mb << 20);
 	if (!o->stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);

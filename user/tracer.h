@@ -107,6 +107,15 @@ void tr_last_stats(const struct tr *t, struct tr_stats *st);
 
 /* The probes' clock (CLOCK_MONOTONIC, as bpf_ktime_get_ns). */
 uint64_t tr_now(void);
+/*
+ * Events reach the timeline late by a bound: a running thread's batch is streamed once
+ * its oldest transition is TR_BATCH_MAX_AGE_NS old (checked on the scheduler tick), a
+ * thread going off CPU streams its batch at once, and tr_poll drains every few ms.
+ * TR_EVENT_DELAY_NS is that bound with a wide margin: time older than now - it is final
+ * (what the session folds, tl_cut); anything arriving later still is counted as late.
+ */
+#define TR_BATCH_MAX_AGE_NS (50ULL * 1000 * 1000)
+#define TR_EVENT_DELAY_NS (250ULL * 1000 * 1000)
 
 /* Probe-by-probe attachability report for `iotrace check`: one line per probe. */
 struct tr_probe_status {
