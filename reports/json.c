@@ -445,6 +445,10 @@ static void jw_run(struct rp_jw *w, const struct an_run *run)
 	rp_jw_u64(w, c->lost_ns);
 	rp_jw_key(w, "gaps_ns");
 	rp_jw_u64(w, run->gaps_ns);
+	rp_jw_key(w, "spans_exact_from_ns");
+	rp_jw_u64(w, run->spans_exact_from_ns);
+	rp_jw_key(w, "spans_resolution_ns");
+	rp_jw_u64(w, run->spans_resolution_ns);
 
 	rp_jw_key(w, "speedup_vs_sync");
 	jw_real_or_null(w, run->speedup_ok, run->speedup_vs_sync);
@@ -1047,6 +1051,12 @@ static int ld_run(struct ld *l, const json_t *o, const char *p, struct an_run *r
 		ret = ld_u64(l, o, p, "lost_ns", false, &c->lost_ns, NULL);
 	if (!ret)
 		ret = ld_u64(l, o, p, "gaps_ns", false, &run->gaps_ns, NULL);
+	if (!ret)
+		ret = ld_u64(l, o, p, "spans_exact_from_ns", false, &run->spans_exact_from_ns,
+			     NULL);
+	if (!ret)
+		ret = ld_u64(l, o, p, "spans_resolution_ns", false, &run->spans_resolution_ns,
+			     NULL);
 	if (!ret)
 		ret = ld_real(l, o, p, "speedup_vs_sync", true, &run->speedup_vs_sync,
 			      &run->speedup_ok, 0, HUGE_VAL);

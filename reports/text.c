@@ -512,6 +512,15 @@ static void run_facts(struct out *o, const struct an_run *run)
 		para_at(o, 2, "  ", line);
 		off(o, ST_WARN);
 	}
+	if (run->spans_resolution_ns) {
+		fmt_dur(a, sizeof(a), run->spans_resolution_ns);
+		fmt_dur(b, sizeof(b), run->spans_exact_from_ns);
+		snprintf(line, sizeof(line),
+			 "timeline drawn at %s resolution for its first %s (to bound memory); "
+			 "every figure is exact",
+			 a, b);
+		para(o, "  ", "  ", line);
+	}
 	for (int k = 0; k < 2; k++) {
 		const struct an_stackset *s = k ? &run->offcpu : &run->oncpu;
 

@@ -1066,6 +1066,8 @@ static void test_load_never_crashes(void **state)
 	orig = slurp(path, &len);
 	assert_non_null(orig);
 	for (size_t cut = 0; cut < len; cut += 13) {
+		if (strspn(orig + cut, " \n") == len - cut)
+			continue;	/* only the final newline cut: still the whole document */
 		spit(path, orig, cut);
 		assert_int_not_equal(rp_load_outdir(d, &back, err, sizeof(err)), 0);
 		assert_true(strlen(err) > 0);
