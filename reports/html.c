@@ -300,6 +300,12 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 	ret = rp_timeline_svg_ex(f, run, &embed_opts);
 	if (ret)
 		return ret;
+	if (run->spans_resolution_ns)
+		fprintf(f,
+			"<p class=\"note\">Timeline drawn at %.3g µs resolution for its first %.3f s "
+			"(a long run is folded as it goes, to bound memory): each bin shows the state "
+			"that held most of it. Every figure is exact.</p>\n",
+			(double)run->spans_resolution_ns / 1e3, (double)run->spans_exact_from_ns / 1e9);
 	fputs("<div class=\"tabs\">", f);
 	tab_button(f, "wall", "Wall clock", true);
 	tab_button(f, "oncpu", "On-CPU", false);

@@ -6,6 +6,8 @@ consumer is stopped, so that the ring buffer overflows and losses must be counte
 shown. For each: the run completes, every thread's states close within 1%, the timeline
 agrees with the kernel's own totals within 1% plus what was lost, and losses are shown.
 """
+import glob
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +17,7 @@ import time
 import unittest
 
 import common
+import runlib
 import stress_common as sc
 
 
@@ -87,6 +90,45 @@ class StressShort(unittest.TestCase):
         sc.check_losses_shown(self, run, text, html)
         res, _ = sc.drv(self, cmd, extra=["--stacks"])
         sc.check_kernel_vs_timeline(self, res)
+
+    def test_long_storm_folded(self):
+        """A storm long enough (millions of transitions) that iotrace folds its timeline as
+        it goes: every figure still closes and agrees with the kernel's rusage, the saved
+        timeline is downsampled to a bounded size, and the report says so."""
+        cmd = [sc.WORK, "storm", self.storm, "1", "3"]
+        steal0 = runlib.steal_ns()
+        with tempfile.TemporaryDirectory(prefix="iot-stress-") as d:
+            out = os.path.join(d, "out")
+            p = common.run(["trace", "--json", "-o", out, "--"] + cmd, timeout=300)
+            steal = runlib.steal_ns() - steal0
+            self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+            i = p.stdout.find("{\n")
+            run = json.loads(p.stdout[i:])["runs"][0]
+            st = sc.stat_line(p.stdout[:i] + p.stderr, "reads")
+            spans = glob.glob(os.path.join(out, "runs", "*", "spans.tsv"))
+            self.assertEqual(len(spans), 1, spans)
+            size = os.path.getsize(spans[0])
+            rep = common.run(["report", "--no-color", out], timeout=300)
+            with open(os.path.join(out, "report.html")) as f:
+                html = f.read()
+        self.assertIn("Timeline drawn at", html)
+        self.assertGreater(st["reads"], 300000, "too small a storm to need folding")
+        self.assertGreaterEqual(run["reads"], st["reads"])
+        self.assertLess(run["reads"], st["reads"] + 1000)
+        self.assertGreater(run["spans_resolution_ns"], 0, "the timeline was not downsampled")
+        self.assertGreater(run["spans_exact_from_ns"], 0)
+        self.assertLessEqual(run["spans_exact_from_ns"], run["wall_ns"])
+        # the span budget (512K spans) bounds the file: ~30 bytes a line
+        self.assertLess(size, 32 << 20, "spans.tsv is %d bytes" % size)
+        sc.check_closure(self, run)
+        ru = run["rusage"]
+        cpu = ru["utime_ns"] + ru["stime_ns"]
+        traced = sum(runlib.oncpu(t["states_ns"]) for t in run["threads"])
+        self.assertLessEqual(abs(traced - cpu), cpu * 0.03 + steal,
+                             "on-CPU %d vs rusage %d (steal %d)" % (traced, cpu, steal))
+        self.assertEqual(rep.returncode, 0, rep.stderr[-2000:])
+        self.assertIn("resolution", rep.stdout)
+        self.assertIn("every figure is exact", rep.stdout)
 
     def test_futex_pingpong(self):
         cmd = [sc.WORK, "pingpong", "50000"]
