@@ -1,5 +1,6 @@
 /* session.c - one traced run: launch start-synchronised, drain the probes, build the model. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -256,6 +257,9 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 						 strerror(-ret));
 					goto fail;
 				}
+				/* folding frees big arrays in the middle of the heap: give the
+				 * pages back, or RSS keeps the high-water mark of every fold */
+				malloc_trim(0);
 			}
 			fold_at = 2 * tl_pending(tl);
 			if (fold_at < SS_FOLD_EVENTS)
