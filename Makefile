@@ -108,7 +108,7 @@ $(BUILD)/tests/progs/tracer_drv: tests/progs/tracer_drv.c $(BUILD)/user/tracer.o
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/user/tracer.o $(BUILD)/user/timeline.o -lbpf -lelf -lz
 
 # tests/bench: make bench's drivers and the stress tests' helper (linked against everything but main.o)
-BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(wildcard tests/bench/*.c))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
 
 .PHONY: benchprogs
 benchprogs: $(BENCH_BINS)
@@ -117,6 +117,20 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# the floor: empty programs on sys_enter/sys_exit, what observing syscalls costs at all
+$(BUILD)/tests/bench/floor.bpf.o: tests/bench/floor.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/bench/floor.skel.h: $(BUILD)/tests/bench/floor.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/bench/floor: tests/bench/floor.c $(BUILD)/tests/bench/floor.skel.h
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests/bench $(LDFLAGS) -o $@ $< -lbpf -lelf -lz
 
 # tests/fuzz: libFuzzer targets (clang) on every parser of outside input, FUZZ_SECS each in
 # make fuzz, and their corpora (seeds, inputs that once crashed) replayed by make test as

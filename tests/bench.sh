@@ -15,13 +15,14 @@ reps=${IOTRACE_BENCH_REPS:-7}
 drv=$PWD/$build/tests/bench/bench_drv
 stress=$PWD/$build/tests/bench/stress_work
 model=$PWD/$build/tests/bench/bench_model
+floor=$PWD/$build/tests/bench/floor
 iotrace=$PWD/$build/iotrace
 
 if [ "$(id -u)" != 0 ]; then
 	echo "make bench loads BPF probes: run it as root (sudo make bench)" >&2
 	exit 1
 fi
-for b in "$drv" "$stress" "$model" "$iotrace"; do
+for b in "$drv" "$stress" "$model" "$floor" "$iotrace"; do
 	[ -x "$b" ] || { echo "bench.sh: $b missing: run 'make all benchprogs'" >&2; exit 1; }
 done
 
@@ -97,6 +98,7 @@ run_md5() {
 	iotrace) measure md5 iotrace "$2" "$drv" run --iotrace --md5dir "$work/md5" ;;
 	bpftrace) measure md5 bpftrace "$2" "$drv" run --ext "bpftrace $PWD/tests/bench/peer.bt {pid}" --md5dir "$work/md5" ;;
 	offcputime) measure md5 offcputime "$2" "$drv" run --ext "offcputime -p {pid}" --md5dir "$work/md5" ;;
+	floor) measure md5 floor "$2" "$drv" run --ext "$floor" --md5dir "$work/md5" ;;
 	md5sum) measure md5 md5sum "$2" "$drv" run -- md5sum "${md5files[@]}" ;;
 	esac
 }
@@ -107,6 +109,7 @@ run_storm() {
 	iotrace) measure storm iotrace "$2" "$drv" run --iotrace -- "${dd_cmd[@]}" ;;
 	bpftrace) measure storm bpftrace "$2" "$drv" run --ext "bpftrace $PWD/tests/bench/peer.bt {pid}" -- "${dd_cmd[@]}" ;;
 	offcputime) measure storm offcputime "$2" "$drv" run --ext "offcputime -p {pid}" -- "${dd_cmd[@]}" ;;
+	floor) measure storm floor "$2" "$drv" run --ext "$floor" -- "${dd_cmd[@]}" ;;
 	esac
 }
 
@@ -139,10 +142,10 @@ run_thr() {
 	measure thr "$1" "$2" "$drv" run --cold --throttle "$throttle" --md5dir "$work/thr" --strategy "$1"
 }
 
-echo "  md5dir warm sync (8 x 64 MiB): none / iotrace / bpftrace / offcputime / md5sum" >&2
-rotate md5 "$reps" none iotrace bpftrace offcputime md5sum
-echo "  4 KiB-read storm (dd of 512 MiB, warm)" >&2
-rotate storm $((reps * 2)) none iotrace bpftrace offcputime
+echo "  md5dir warm sync (8 x 64 MiB): none / iotrace / bpftrace / offcputime / floor / md5sum" >&2
+rotate md5 "$reps" none iotrace bpftrace offcputime floor md5sum
+echo "  4 KiB-read storm (dd of 512 MiB, warm): none / iotrace / bpftrace / offcputime / floor" >&2
+rotate storm $((reps * 2)) none iotrace bpftrace offcputime floor
 echo "  start to attached" >&2
 rotate attach "$reps" iotrace bpftrace
 echo "  peak RSS" >&2
@@ -203,6 +206,14 @@ for key, label, target in (("md5", "md5dir warm sync", 1.01), ("storm", "4 KiB-r
         row("%s: iotrace lowest overhead of the three" % label,
             "iotrace %s, bpftrace %s, offcputime %s" % (fx(ri), fx(peers[0]), fx(peers[1])),
             "lowest", ri <= min(peers))
+    # the floor: empty programs on sys_enter/sys_exit, what timing syscalls costs at all
+    # (offcputime hooks only sched_switch, so it pays none of it)
+    rf, n = ratio(key, "floor")
+    if rf:
+        row("%s: floor (empty sys_enter/sys_exit programs) vs untraced" % label,
+            "%s (n=%d)" % (fx(rf), n), "(reference)", None)
+        ra, n = ratio(key, "iotrace", base="floor")
+        row("%s: iotrace vs the floor" % label, "%s (n=%d)" % (fx(ra), n), "(reference)", None)
 
 for var, lim in (("iotrace", 150), ("bpftrace", None)):
     a = med("attach", var, "attach_ns")
