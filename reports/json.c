@@ -344,6 +344,19 @@ static void jw_run(struct rp_jw *w, const struct an_run *run)
 	} else {
 		rp_jw_null(w);
 	}
+	rp_jw_key(w, "machine_cpu");
+	if (run->machine_ok) {
+		rp_jw_obj(w, true);
+		rp_jw_key(w, "busy_ns");
+		rp_jw_u64(w, run->machine_busy_ns);
+		rp_jw_key(w, "idle_ns");
+		rp_jw_u64(w, run->machine_idle_ns);
+		rp_jw_key(w, "steal_ns");
+		rp_jw_u64(w, run->machine_steal_ns);
+		rp_jw_obj_end(w);
+	} else {
+		rp_jw_null(w);
+	}
 	rp_jw_key(w, "states_ns");
 	jw_states(w, run->states_ns);
 
@@ -837,6 +850,29 @@ static int ld_rusage(struct ld *l, const json_t *obj, const char *base, struct a
 	return ret;
 }
 
+/* "machine_cpu": {"busy_ns", "idle_ns", "steal_ns"} or null; optional. */
+static int ld_machine(struct ld *l, const json_t *obj, const char *base, struct an_run *run)
+{
+	char p[160];
+	json_t *v;
+	int ret = ld_get(l, obj, base, "machine_cpu", false, &v);
+
+	run->machine_ok = false;
+	if (ret || !v || json_is_null(v))
+		return ret;
+	ret = ld_obj(l, obj, base, "machine_cpu", false, &v);
+	if (ret)
+		return ret;
+	fpath(p, sizeof(p), base, "machine_cpu");
+	ret = ld_u64(l, v, p, "busy_ns", true, &run->machine_busy_ns, NULL);
+	if (!ret)
+		ret = ld_u64(l, v, p, "idle_ns", true, &run->machine_idle_ns, NULL);
+	if (!ret)
+		ret = ld_u64(l, v, p, "steal_ns", true, &run->machine_steal_ns, NULL);
+	run->machine_ok = !ret;
+	return ret;
+}
+
 static int ld_thread(struct ld *l, const json_t *o, const char *p, struct an_thread *t)
 {
 	unsigned v;
@@ -950,6 +986,8 @@ static int ld_run(struct ld *l, const json_t *o, const char *p, struct an_run *r
 	ret = ld_u64(l, o, p, "wall_ns", true, &run->wall_ns, NULL);
 	if (!ret)
 		ret = ld_rusage(l, o, p, run);
+	if (!ret)
+		ret = ld_machine(l, o, p, run);
 	if (!ret)
 		ret = ld_states(l, o, p, run->states_ns);
 	if (!ret)

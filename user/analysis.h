@@ -20,7 +20,7 @@
  */
 
 #define AN_MAX_CPUS 256
-#define AN_MAX_VERDICT 12	/* room for every rule of an_rules[] at once */
+#define AN_MAX_VERDICT 16	/* room for every rule of an_rules[] at once */
 
 /* What the tracer counted for one run, besides the timeline. */
 struct an_counters {
@@ -104,6 +104,14 @@ struct an_run {
 	 */
 	uint64_t rusage_utime_ns, rusage_stime_ns;
 	bool rusage_ok;
+	/*
+	 * Caller's: what the whole machine's CPUs did over the run (/proc/stat deltas, tick
+	 * resolution): busy (user, system, irq; this program included), idle (idle, iowait)
+	 * and steal (taken by the hypervisor), in CPU-ns. Tells threads queued behind other
+	 * work from threads slow to be woken on idle CPUs. Not ok (JSON null) when unknown.
+	 */
+	uint64_t machine_busy_ns, machine_idle_ns, machine_steal_ns;
+	bool machine_ok;
 	uint64_t wall_ns;
 	uint64_t states_ns[TL_NSTATES]; /* summed over threads */
 	struct an_thread *threads;

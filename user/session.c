@@ -129,6 +129,34 @@ static bool pidfd_done(int pidfd)
 	return poll(&p, 1, 0) > 0;
 }
 
+/* The machine's CPU time so far from /proc/stat's "cpu" line, in CPU-ns. */
+struct cpu_sample {
+	uint64_t busy, idle, steal;
+	bool ok;
+};
+
+static struct cpu_sample cpu_sample(void)
+{
+	unsigned long long v[8] = {0};
+	struct cpu_sample c = {0};
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f || hz <= 0) {
+		if (f)
+			fclose(f);
+		return c;
+	}
+	/* user nice system idle iowait irq softirq steal */
+	c.ok = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		      &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
+	fclose(f);
+	c.busy = (v[0] + v[1] + v[2] + v[5] + v[6]) * (1000000000ULL / (uint64_t)hz);
+	c.idle = (v[3] + v[4]) * (1000000000ULL / (uint64_t)hz);
+	c.steal = v[7] * (1000000000ULL / (uint64_t)hz);
+	return c;
+}
+
 static uint64_t tv_ns(const struct timeval *tv)
 {
 	return (uint64_t)tv->tv_sec * 1000000000ULL + (uint64_t)tv->tv_usec * 1000ULL;
@@ -182,6 +210,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	struct an_counters c;
 	uint64_t t0, t_end = 0, last_ts = 0;
 	size_t fold_at = SS_FOLD_EVENTS;
+	struct cpu_sample cpu0 = {0}, cpu1 = {0};
 	pid_t pid;
 	int pidfd = -1, ret, status = 0;
 	bool launched = spec->attach_pid == 0, started = false, waited = false;
@@ -224,6 +253,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	}
 	started = true;
 	t0 = tr_now();
+	cpu0 = cpu_sample();
 	if (launched) {
 		ret = wl_release(&child);
 		if (ret < 0) {
@@ -275,6 +305,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		}
 	}
 	t_end = tr_now();
+	cpu1 = cpu_sample();
 	if (launched && !out->exited && spec->leave_running) {
 		/* the trace is over, the command is not: the caller decides its fate */
 		out->child = child;
@@ -321,6 +352,13 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	snprintf(run->cache, sizeof(run->cache), "%s", spec->cache ? spec->cache : "");
 	run->exit_status = waited ? ss_exit_status(status) : -1;
 	run->interrupted = out->interrupted;
+	if (cpu0.ok && cpu1.ok && cpu1.busy >= cpu0.busy && cpu1.idle >= cpu0.idle &&
+	    cpu1.steal >= cpu0.steal) {
+		run->machine_busy_ns = cpu1.busy - cpu0.busy;
+		run->machine_idle_ns = cpu1.idle - cpu0.idle;
+		run->machine_steal_ns = cpu1.steal - cpu0.steal;
+		run->machine_ok = true;
+	}
 	if (waited) {
 		/* the kernel's own CPU accounting of the child, to check the states against */
 		run->rusage_utime_ns = tv_ns(&out->ru.ru_utime);

@@ -14,6 +14,8 @@
 #define CPU_SAT_MIN_PAR_FRAC 0.85	/* parallelism >= this x ncpu, or ... */
 #define CPU_SAT_MIN_RUNNABLE 0.20	/* ... runnable / (on-CPU + runnable) >= this, */
 #define CPU_SAT_MIN_RUNNABLE_WALL 0.10	/*   with runnable thread-time >= this of the wall */
+/* queued threads while the machine's CPUs idled this share of the time: slow wake-ups */
+#define WAKE_MIN_IDLE 0.25
 #define LOCK_MIN_THREADS 2		/* working threads (see below) */
 #define LOCK_WORKER_MIN_ONCPU 0.05	/* a thread works if on CPU >= this of its lifetime */
 #define LOCK_MAX_PAR 1.20		/* parallelism <= this ("about one") */
@@ -264,21 +266,35 @@ static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
+/* Threads queued for a CPU a real share of their ready time and of the wall. */
+static bool queued(const struct an_run *run)
+{
+	return run->runnable_share_ok && run->runnable_share >= CPU_SAT_MIN_RUNNABLE &&
+	       run->wall_ns &&
+	       share(run->states_ns[TL_RUNNABLE], run->wall_ns) >= CPU_SAT_MIN_RUNNABLE_WALL;
+}
+
+/* Share of the machine's CPU time (ncpu x wall) that was idle, or -1 if unknown. */
+static double machine_idle(const struct an_run *run)
+{
+	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
+
+	return run->machine_ok && all ? share(run->machine_idle_ns, all) : -1.0;
+}
+
 static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sync,
 			       const struct an_report *rep, char *t, size_t len)
 {
 	unsigned ncpu = ncpu_of(run, rep);
 	uint64_t runnable = run->states_ns[TL_RUNNABLE];
-	bool par, rq;
+	bool par;
 
 	(void)sync;
 	if (!ncpu)
 		return false;
 	par = run->parallelism >= CPU_SAT_MIN_PAR_FRAC * ncpu;
 	/* a large share of almost no ready time (an I/O-bound run) is a few wake-ups' wait */
-	rq = run->runnable_share_ok && run->runnable_share >= CPU_SAT_MIN_RUNNABLE &&
-	     run->wall_ns && share(runnable, run->wall_ns) >= CPU_SAT_MIN_RUNNABLE_WALL;
-	if (!par && !rq)
+	if (!par && (!queued(run) || machine_idle(run) >= WAKE_MIN_IDLE))
 		return false;
 	if (par) {
 		snprintf(t, len, "the CPUs were saturated: parallelism %.2f of %u %s",
@@ -286,14 +302,48 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 		if (run->runnable_share_ok)
 			app(t, len, ", %s of ready time spent waiting for a CPU",
 			    pct(run->runnable_share).s);
-	} else {
-		/* queued for CPUs this program did not fill: something else held them */
-		snprintf(t, len,
-			 "threads waited for a CPU %s of their ready time (%s, %s of the wall) at "
-			 "parallelism %.2f of %u %s: other work held the CPUs",
-			 pct(run->runnable_share).s, dur(runnable).s,
-			 pct(share(runnable, run->wall_ns)).s, run->parallelism, ncpu, cpus(ncpu));
+		return true;
 	}
+	/* queued for CPUs this program did not fill, which were not idle: something else
+	 * held them */
+	snprintf(t, len,
+		 "threads waited for a CPU %s of their ready time (%s, %s of the wall) at "
+		 "parallelism %.2f of %u %s: other work held the CPUs",
+		 pct(run->runnable_share).s, dur(runnable).s,
+		 pct(share(runnable, run->wall_ns)).s, run->parallelism, ncpu, cpus(ncpu));
+	if (run->machine_ok && run->wall_ns) {
+		double busy = (double)run->machine_busy_ns / (double)run->wall_ns;
+		double oncpu = (double)(run->states_ns[TL_COMPUTE] + run->states_ns[TL_IO_CPU]) /
+			       (double)run->wall_ns;
+
+		app(t, len, " (the rest of the machine used %.2f CPUs", busy > oncpu ? busy - oncpu : 0);
+		if (run->machine_steal_ns)
+			app(t, len, ", the hypervisor took %.2f",
+			    (double)run->machine_steal_ns / (double)run->wall_ns);
+		app(t, len, ")");
+	}
+	return true;
+}
+
+/*
+ * Threads queued while the machine had idle CPUs: the wait was for a sleeping CPU to
+ * wake (slow on a VM, whose idle vCPU the host must schedule), not for other work.
+ */
+static bool rule_wakeup(const struct an_run *run, const struct an_run *sync,
+			const struct an_report *rep, char *t, size_t len)
+{
+	unsigned ncpu = ncpu_of(run, rep);
+	double idle = machine_idle(run);
+
+	(void)sync;
+	if (!ncpu || run->parallelism >= CPU_SAT_MIN_PAR_FRAC * ncpu || !queued(run) ||
+	    idle < WAKE_MIN_IDLE)
+		return false;
+	snprintf(t, len,
+		 "threads waited %s for a CPU (%s of their ready time, %s of the wall) while the "
+		 "machine's CPUs were idle %s of the time: wake-up latency, not other work",
+		 dur(run->states_ns[TL_RUNNABLE]).s, pct(run->runnable_share).s,
+		 pct(share(run->states_ns[TL_RUNNABLE], run->wall_ns)).s, pct(idle).s);
 	return true;
 }
 
@@ -569,6 +619,10 @@ const struct an_rule an_rules[] = {
 	{"overhead", rule_overhead,
 	 "the extra threads added switching and queueing but no useful overlap; fewer threads "
 	 "(at most the CPU count) or larger reads cost less",
+	 true},
+	{"wakeup_latency", rule_wakeup,
+	 "each sleep costs a wake-up of an idle CPU (slow on a VM); fewer, longer waits (bigger "
+	 "reads, batching hand-offs) pay it less often",
 	 true},
 	{"io_hidden", rule_io_hidden, "this is the overlap concurrency can buy", true},
 	{"near_ideal", rule_near_ideal, "little is left to win on this machine", true},

@@ -160,7 +160,7 @@ static void test_neutral(void **state)
 static void test_rule_table(void **state)
 {
 	const char *want[] = {"page_cache", "cpu_saturated", "lock", "disk", "exposed_io",
-			      "overhead"};
+			      "overhead", "wakeup_latency"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -234,6 +234,54 @@ static void test_cpu_saturated(void **state)
 	f->run->runnable_share = 0.5;
 	f->run->runnable_share_ok = false;
 	assert_false(fires(f, "cpu_saturated"));
+}
+
+/*
+ * Queued threads at low parallelism: with the machine's CPUs busy it is other work
+ * (cpu_saturated, with how much of the machine the rest used), with them idle it is the
+ * wake-up of an idle CPU (wakeup_latency), never both.
+ */
+static void test_wakeup_latency(void **state)
+{
+	struct fx *f = *state;
+
+	f->run->parallelism = 1.0; /* of 4 CPUs */
+	f->run->runnable_share = 0.3;
+	f->run->states_ns[TL_RUNNABLE] = 200 * MS; /* 20% of the 1 s wall */
+	f->run->machine_ok = true;
+	/* 4 CPU-s: 3.0 busy (1.0 of them this run's), 0.6 idle, 0.4 stolen */
+	f->run->machine_busy_ns = 3 * SEC;
+	f->run->machine_idle_ns = 600 * MS;
+	f->run->machine_steal_ns = 400 * MS;
+	assert_true(fires(f, "cpu_saturated"));
+	has("other work held the CPUs (the rest of the machine used 1.00 CPUs");
+	has("the hypervisor took 0.40)");
+	assert_false(rule("wakeup_latency")->fires(f->run, f->sync, &f->rep, last_text,
+						   sizeof(last_text)));
+	/* 1.0 CPU-s idle of 4: exactly 25% */
+	f->run->machine_idle_ns = 1000 * MS;
+	f->run->machine_busy_ns = 2600 * MS;
+	assert_true(fires(f, "wakeup_latency"));
+	has("Threads waited 200 ms for a CPU (30% of their ready time, 20% of the wall) while "
+	    "the machine's CPUs were idle 25% of the time: wake-up latency, not other work");
+	assert_false(rule("cpu_saturated")->fires(f->run, f->sync, &f->rep, last_text,
+						  sizeof(last_text)));
+	/* unknown machine: the old reading */
+	f->run->machine_ok = false;
+	assert_false(rule("wakeup_latency")->fires(f->run, f->sync, &f->rep, last_text,
+						   sizeof(last_text)));
+	assert_true(fires(f, "cpu_saturated"));
+	/* saturated by this program itself: never wake-up latency */
+	f->run->machine_ok = true;
+	f->run->parallelism = 3.5;
+	assert_false(rule("wakeup_latency")->fires(f->run, f->sync, &f->rep, last_text,
+						   sizeof(last_text)));
+	assert_true(fires(f, "cpu_saturated"));
+	/* too little ready time to matter */
+	f->run->parallelism = 1.0;
+	f->run->states_ns[TL_RUNNABLE] = 90 * MS;
+	assert_false(rule("wakeup_latency")->fires(f->run, f->sync, &f->rep, last_text,
+						   sizeof(last_text)));
 }
 
 static void add_thread(struct an_run *r, const char *role, uint64_t life, uint64_t compute,
@@ -626,7 +674,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_neutral),     T(test_rule_table), T(test_page_cache),
-		T(test_cpu_saturated), T(test_lock),	   T(test_disk),
+		T(test_cpu_saturated), T(test_wakeup_latency), T(test_lock),	   T(test_disk),
 		T(test_exposed_io),  T(test_overhead),	 T(test_overhead_not_for_sync),
 		T(test_io_hidden),   T(test_near_ideal), T(test_lost),
 		T(test_unavailable), T(test_headline),	 T(test_utf8_safe),
