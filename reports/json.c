@@ -340,6 +340,16 @@ static void jw_run(struct rp_jw *w, const struct an_run *run)
 		rp_jw_u64(w, run->rusage_utime_ns);
 		rp_jw_key(w, "stime_ns");
 		rp_jw_u64(w, run->rusage_stime_ns);
+		rp_jw_key(w, "setup_ns");
+		if (run->rusage_setup_ok)
+			rp_jw_u64(w, run->rusage_setup_ns);
+		else
+			rp_jw_null(w);
+		rp_jw_key(w, "exit_ns");
+		if (run->rusage_exit_ok)
+			rp_jw_u64(w, run->rusage_exit_ns);
+		else
+			rp_jw_null(w);
 		rp_jw_obj_end(w);
 	} else {
 		rp_jw_null(w);
@@ -829,7 +839,8 @@ static int ld_stackset(struct ld *l, const json_t *obj, const char *base, const 
 	return ret;
 }
 
-/* "rusage": {"utime_ns", "stime_ns"} or null; optional (files from before it existed). */
+/* "rusage": {"utime_ns", "stime_ns", "setup_ns", "exit_ns"} or null; optional (files from
+ * before it existed), as are setup_ns and exit_ns within it (null: unknown). */
 static int ld_rusage(struct ld *l, const json_t *obj, const char *base, struct an_run *run)
 {
 	char p[160];
@@ -837,6 +848,8 @@ static int ld_rusage(struct ld *l, const json_t *obj, const char *base, struct a
 	int ret = ld_get(l, obj, base, "rusage", false, &v);
 
 	run->rusage_ok = false;
+	run->rusage_setup_ok = false;
+	run->rusage_exit_ok = false;
 	if (ret || !v || json_is_null(v))
 		return ret;
 	ret = ld_obj(l, obj, base, "rusage", false, &v);
@@ -846,6 +859,12 @@ static int ld_rusage(struct ld *l, const json_t *obj, const char *base, struct a
 	ret = ld_u64(l, v, p, "utime_ns", true, &run->rusage_utime_ns, NULL);
 	if (!ret)
 		ret = ld_u64(l, v, p, "stime_ns", true, &run->rusage_stime_ns, NULL);
+	if (!ret)
+		ret = ld_u64(l, v, p, "setup_ns", false, &run->rusage_setup_ns,
+			     &run->rusage_setup_ok);
+	if (!ret)
+		ret = ld_u64(l, v, p, "exit_ns", false, &run->rusage_exit_ns,
+			     &run->rusage_exit_ok);
 	run->rusage_ok = !ret;
 	return ret;
 }

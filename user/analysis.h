@@ -100,10 +100,13 @@ struct an_run {
 	/*
 	 * Caller's: the launched child's rusage (wait4: the child and the descendants it
 	 * reaped), an independent check of the on-CPU states. Not ok (JSON null) for runs
-	 * attached to a process iotrace did not start.
+	 * attached to a process iotrace did not start. Of it, outside the window: setup_ns
+	 * before it (the child's set-up until release) and exit_ns after it (a built-in
+	 * workload's exit once its work returned, which the probes do not see); each not ok
+	 * (JSON null) when unknown.
 	 */
-	uint64_t rusage_utime_ns, rusage_stime_ns;
-	bool rusage_ok;
+	uint64_t rusage_utime_ns, rusage_stime_ns, rusage_setup_ns, rusage_exit_ns;
+	bool rusage_ok, rusage_setup_ok, rusage_exit_ok;
 	/*
 	 * Caller's: what the whole machine's CPUs did over the run (/proc/stat deltas, tick
 	 * resolution): busy (user, system, irq; this program included), idle (idle, iowait)

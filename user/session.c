@@ -364,6 +364,16 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		run->rusage_utime_ns = tv_ns(&out->ru.ru_utime);
 		run->rusage_stime_ns = tv_ns(&out->ru.ru_stime);
 		run->rusage_ok = true;
+		/* of which outside the window: the set-up before release, the exit after */
+		run->rusage_setup_ns = child.setup_cpu_ns;
+		run->rusage_setup_ok = child.setup_cpu_ok;
+		if (out->res.end_cpu_ok) {
+			uint64_t total = run->rusage_utime_ns + run->rusage_stime_ns;
+
+			run->rusage_exit_ns = total > out->res.end_cpu_ns
+						      ? total - out->res.end_cpu_ns : 0;
+			run->rusage_exit_ok = true;
+		}
 	}
 	if (s->stacks) {
 		ret = attach_stacks(s, spec, run, run->tl);

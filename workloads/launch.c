@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -176,6 +177,9 @@ void wl_role(const char *comm, bool is_main, char *role, size_t len)
  *   'F' u32 pathlen, path, u64 size, i32 err, u8 md5[16]    one per file
  *   'S' u64 bytes, u32 pool_threads, u16 notelen, note       once
  *   'E'                                                      end: the stream is complete
+ *   'C' u64 cpu_ns     after it, from the launcher: the child's CPU time (user + system, its
+ *                      own and its reaped children's, as wait4 will count it) when the
+ *                      workload's body returned, just before it exits
  */
 #define RES_MAGIC "IOTR"
 #define RES_VERSION 1u
@@ -332,7 +336,10 @@ static int parse(struct rbuf *b, struct wl_result *r)
 			b->off += nlen;
 		} else if (type == 'E') {
 			r->complete = true;
-			return 0;
+		} else if (type == 'C' && r->complete) {
+			if (!get(b, &r->end_cpu_ns, 8))
+				return 0;
+			r->end_cpu_ok = true;
 		} else {
 			return -EPROTO;
 		}
@@ -551,6 +558,32 @@ static void lookup_user(uid_t uid, struct user_env *ue)
 	ue->set = true;
 }
 
+/*
+ * The 'C' record: what the child's CPU time is as its body returns. wait4's rusage also
+ * counts the exit after it, which the probes do not see (the kernel tears the address space
+ * down after sched_process_exit; for a copy of a big parent, e.g. a sanitizer build, that
+ * takes milliseconds): the difference tells the caller how long the exit took.
+ */
+static void write_end_cpu(int fd)
+{
+	struct rusage self, kids;
+	char rec[9] = {'C'};
+	uint64_t ns;
+
+	/* only after a stream: a workload that failed early wrote none (then neither do we) */
+	if (lseek(fd, 0, SEEK_CUR) <= 0)
+		return;
+	if (getrusage(RUSAGE_SELF, &self) || getrusage(RUSAGE_CHILDREN, &kids))
+		return;
+	ns = ((uint64_t)self.ru_utime.tv_sec + (uint64_t)self.ru_stime.tv_sec +
+	      (uint64_t)kids.ru_utime.tv_sec + (uint64_t)kids.ru_stime.tv_sec) * 1000000000ull +
+	     ((uint64_t)self.ru_utime.tv_usec + (uint64_t)self.ru_stime.tv_usec +
+	      (uint64_t)kids.ru_utime.tv_usec + (uint64_t)kids.ru_stime.tv_usec) * 1000ull;
+	memcpy(rec + 1, &ns, 8);
+	if (write(fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec))
+		return; /* the caller then has no end figure: null */
+}
+
 static __attribute__((noreturn)) void child(const struct wl_workload *w, const char *strategy,
 					    char *const argv[], const struct wl_opts *o,
 					    const struct user_env *ue, pid_t parent, int go,
@@ -626,6 +659,8 @@ static __attribute__((noreturn)) void child(const struct wl_workload *w, const c
 	else
 		rc = exec_path(argv);
 	fflush(NULL);
+	if (w)
+		write_end_cpu(CHILD_RES_FD);
 	_exit(rc);
 }
 
@@ -755,11 +790,19 @@ int wl_spawn_cmd(char *const argv[], const struct wl_opts *o, struct wl_child *c
 
 int wl_release(struct wl_child *c)
 {
+	struct timespec ts;
+	clockid_t clk;
 	ssize_t n;
-	if (c->go_fd < 0 || c->pid <= 0 || c->reaped)
-		return -EINVAL;
 	int err;
 
+	c->setup_cpu_ok = false;
+	if (c->go_fd < 0 || c->pid <= 0 || c->reaped)
+		return -EINVAL;
+	/* the child is blocked waiting for the go: what it used so far is its set-up */
+	if (clock_getcpuclockid(c->pid, &clk) == 0 && clock_gettime(clk, &ts) == 0) {
+		c->setup_cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		c->setup_cpu_ok = true;
+	}
 	do
 		n = send(c->go_fd, "g", 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);

@@ -78,6 +78,10 @@ struct wl_result {
 	unsigned pool_threads; /* libuv pool size etc., 0 if n/a */
 	char note[256];	       /* e.g. "libuv pool: 4 threads (UV_THREADPOOL_SIZE)" */
 	bool complete;	       /* the child wrote its whole result stream (false: crashed) */
+	/* the child's CPU time (user + system, with its reaped children's) when the workload
+	 * returned, just before its exit; not ok if it never got there */
+	uint64_t end_cpu_ns;
+	bool end_cpu_ok;
 };
 
 struct wl_child {
@@ -87,6 +91,11 @@ struct wl_child {
 	int err_fd;	  /* always -1 once wl_spawn() returns: set-up errors come back from it */
 	char errmsg[256]; /* wl_spawn() failure: what the child said ("setuid(1000): ...") */
 	bool reaped;	  /* wl_wait() collected it: wl_kill() is a no-op */
+	/* CPU time the child had used when wl_release() let it go (its set-up: fork, fds,
+	 * cgroup, privileges; the process CPU clock, the figure rusage sums), so that the
+	 * caller can take the released part of wait4's rusage; setup_cpu_ok false if unread */
+	uint64_t setup_cpu_ns;
+	bool setup_cpu_ok;
 };
 
 struct wl_workload {
@@ -114,7 +123,8 @@ int wl_spawn(const struct wl_workload *w, const char *strategy, const struct wl_
 	     struct wl_child *c);
 /* Same launch for an arbitrary command (iotrace trace): exec after release. */
 int wl_spawn_cmd(char *const argv[], const struct wl_opts *o, struct wl_child *c);
-/* Let the child go. 0 or -errno (e.g. -ECHILD if it died meanwhile). */
+/* Let the child go, first reading the CPU time its set-up took (c->setup_cpu_ns). 0 or
+ * -errno (e.g. -ECHILD if it died meanwhile). */
 int wl_release(struct wl_child *c);
 /* Kill a spawned, unreleased or running child. */
 void wl_kill(struct wl_child *c, int sig);

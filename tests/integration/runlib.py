@@ -217,6 +217,15 @@ def oncpu(states):
     return states["compute"] + states["io_cpu"]
 
 
+def rusage_in_window(ru):
+    """The part of a run's rusage (summary.json: wait4 of the child) spent in the traced
+    window: utime + stime less what the child used before it (setup_ns: its set-up until
+    release) and after it (exit_ns: a built-in workload's exit once its work returned; the
+    kernel tears the address space down after the exit probe, which for a fork of a
+    sanitizer build of iotrace takes ~3 ms). Like with like for the on-CPU states."""
+    return ru["utime_ns"] + ru["stime_ns"] - (ru.get("setup_ns") or 0) - (ru.get("exit_ns") or 0)
+
+
 def make_dataset(sizes, nested=False, readable_by_all=False):
     ds = common.Dataset(sizes, nested=nested)
     if readable_by_all:

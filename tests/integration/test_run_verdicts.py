@@ -167,6 +167,9 @@ class ReportRoundTrip(unittest.TestCase):
         for run in s["runs"]:
             self.assertIsNotNone(run["rusage"])
             self.assertGreater(run["rusage"]["utime_ns"] + run["rusage"]["stime_ns"], 0)
+            # and so do the parts outside the window (built-in workloads: both known)
+            self.assertIsNotNone(run["rusage"]["setup_ns"])
+            self.assertIsNotNone(run["rusage"]["exit_ns"])
 
 
 if __name__ == "__main__":

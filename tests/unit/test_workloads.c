@@ -214,6 +214,17 @@ static int run_workload(const char *wl, const char *strategy, const struct wl_op
 	assert_int_equal(wl_release(&c), 0);
 	assert_int_equal(wl_wait(&c, &st, &ru, res), 0);
 	assert_true(c.reaped);
+	/* the CPU time before release and at the end are parts of what wait4 counted (its
+	 * timevals are whole microseconds: four of them may each be a microsecond short) */
+	assert_true(c.setup_cpu_ok);
+	if (res && res->complete) {
+		uint64_t total = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+				 (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+
+		assert_true(res->end_cpu_ok);
+		assert_true(res->end_cpu_ns <= total);
+		assert_true(c.setup_cpu_ns <= res->end_cpu_ns + 4000);
+	}
 	return st;
 }
 
