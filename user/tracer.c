@@ -890,6 +890,71 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 	return 0;
 }
 
+/*
+ * Make pid a target and seed its threads; with follow, its existing descendants too (new
+ * ones the probes add at fork). The target is in the map before its threads are read, so a
+ * thread or child born meanwhile is seen by one side or the other (seed_thread ignores a
+ * thread the probes already added). -ESRCH if pid has no thread (it is gone).
+ */
+static int seed_process(struct tr *t, pid_t pid, uint64_t now, int depth)
+{
+	__u32 key = (__u32)pid, one = 1;
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int ret = 0, n = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.targets), &key, &one, BPF_ANY))
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir)) && ret >= 0) {
+		char *end;
+		unsigned long tid = strtoul(d->d_name, &end, 10);
+
+		if (*end || !tid)
+			continue;
+		ret = seed_thread(t, (uint32_t)pid, (uint32_t)tid, now);
+		n++;
+	}
+	if (ret >= 0 && !n)
+		ret = -ESRCH;
+	/* children of every thread (a child's parent is the thread that forked it) */
+	rewinddir(dir);
+	while (ret >= 0 && t->o.follow && depth < 64 && (d = readdir(dir))) {
+		char cpath[320], *buf = NULL, *p, *end;
+		size_t cap = 0;
+		FILE *f;
+
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", (int)pid, d->d_name);
+		f = fopen(cpath, "re");
+		if (!f)
+			continue;	/* the thread ended */
+		/* one line, however many children */
+		while (ret >= 0 && getline(&buf, &cap, f) > 0) {
+			for (p = buf;; p = end) {
+				long c = strtol(p, &end, 10);
+				int r;
+
+				if (end == p || c <= 0)
+					break;
+				r = seed_process(t, (pid_t)c, now, depth + 1);
+				/* a child that exited meanwhile is no error */
+				if (r < 0 && r != -ENOENT && r != -ESRCH)
+					ret = r;
+			}
+		}
+		free(buf);
+		fclose(f);
+	}
+	closedir(dir);
+	return ret < 0 ? ret : 0;
+}
+
 int tr_start(struct tr *t, pid_t pid, struct tl_timeline *tl)
 {
 	return tr_start_opts(t, pid, tl, NULL);
@@ -897,12 +962,8 @@ int tr_start(struct tr *t, pid_t pid, struct tl_timeline *tl)
 
 int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct tr_start_opts *so)
 {
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	__u32 key = (__u32)pid, one = 1;
 	uint64_t now;
-	int ret = 0, n = 0;
+	int ret = 0;
 
 	if (t->running)
 		return -EBUSY;
@@ -922,36 +983,10 @@ int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct 
 	t->skel->bss->own_cgroup_id = so ? so->own_cgroup_id : 0;
 
 	t->tl = tl;
-	/* targets first: a thread born from here on is added by the probes themselves */
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.targets), &key, &one, BPF_ANY)) {
-		ret = -errno;
-		goto fail;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir) {
-		ret = -errno;
-		goto fail;
-	}
 	now = tr_now();
-	while ((d = readdir(dir))) {
-		char *end;
-		unsigned long tid = strtoul(d->d_name, &end, 10);
-
-		if (*end || !tid)
-			continue;
-		ret = seed_thread(t, (uint32_t)pid, (uint32_t)tid, now);
-		if (ret < 0)
-			break;
-		n++;
-	}
-	closedir(dir);
+	ret = seed_process(t, pid, now, 0);
 	if (ret < 0)
 		goto fail;
-	if (!n) {
-		ret = -ESRCH;
-		goto fail;
-	}
 	note_ts(t, now);
 	t->running = true;
 	return 0;

@@ -433,6 +433,48 @@ class TraceAttach(unittest.TestCase):
         time.sleep(0.1)
         self.assertIsNone(target.poll(), "the process stopped after iotrace detached")
 
+    def test_attach_follow_existing_children(self):
+        """-p --follow takes in the children (and theirs) that existed before the attach,
+        not only those forked after it; without --follow only the process itself."""
+        marker = os.path.join(self.tmp, "grandchild-ready")
+        # parent -> child -> grandchild reading in a loop; the first two only wait
+        prog = ("import subprocess, sys\n"
+                "inner = [sys.executable, '-c', sys.argv[1], sys.argv[2], sys.argv[3]]\n"
+                "outer = [sys.executable, '-c', 'import subprocess, sys; "
+                "subprocess.run(sys.argv[1:])'] + inner\n"
+                "subprocess.run(outer)\n")
+        parent = subprocess.Popen([python3(), "-c", prog, READ_LOOP, self.ds.files[0], marker],
+                                  start_new_session=True)
+
+        def kill_tree():
+            try:
+                os.killpg(parent.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            parent.wait()
+        self.addCleanup(kill_tree)
+        self.assertTrue(wait_for(lambda: os.path.exists(marker)), "the reader never started")
+        with open(marker) as f:
+            grandchild = int(f.read())
+        for follow in (True, False):
+            out = os.path.join(self.tmp, "attach-follow-%d" % follow)
+            p, s = trace(["--no-stacks", "-p", str(parent.pid), "-d", "0.5"] +
+                         (["--follow"] if follow else []), outdir=out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            run = s["runs"][0]
+            pids = {t["pid"] for t in run["threads"]}
+            if not follow:
+                self.assertEqual(pids, {parent.pid})
+                self.assertEqual(run["reads"], 0)
+                continue
+            self.assertEqual(len(pids), 3, pids)
+            self.assertIn(grandchild, pids)
+            gc = [t for t in run["threads"] if t["pid"] == grandchild]
+            self.assertGreater(sum(runlib.oncpu(t["states_ns"]) for t in gc), 0)
+            self.assertGreater(run["reads"], 0)
+            self.assertGreater(run["bytes_read"], 0)
+        self.assertIsNone(parent.poll(), "the attached process did not survive the traces")
+
     def test_attach_sigint(self):
         """Ctrl-C ends the trace (report written, exit 130); the process lives on."""
         target = self.reader()
