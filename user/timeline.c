@@ -1034,47 +1034,38 @@ struct bin {
 	bool open;
 };
 
-static int bin_close(struct bin *bn, struct tl_span **v, size_t *n, size_t *cap)
-{
-	int best = 0;
-
-	if (!bn->open)
-		return 0;
-	bn->open = false;
-	for (int s = 1; s < TL_NSTATES; s++)
-		if (bn->ns[s] > bn->ns[best])
-			best = s;
-	return span_put(v, n, cap, (enum tl_state)best, bn->a, bn->b);
-}
-
 /*
  * Downsample contiguous sorted spans to bins of r ns (at multiples of r): a bin is drawn
  * in the state that held most of it; runs of whole bins in one state stay one span. The
- * extent is unchanged. Replaces *v (count *n, capacity *cap). 0 or -ENOMEM.
+ * extent is unchanged. With out NULL it only counts the spans it would make (no memory
+ * needed: how fit() finds the bin). 0 or -ENOMEM; *nout gets the count.
  */
-static int coarsen(struct tl_span **v, size_t *n, size_t *cap, uint64_t r)
+static int downsample(const struct tl_span *v, size_t n, uint64_t r, struct tl_span **out,
+		      size_t *nout, size_t *capout)
 {
-	struct tl_span *out = NULL;
-	size_t nout = 0, capout = 0;
+	struct tl_span last = {0};
 	struct bin bn = {0};
+	size_t count = 0;
 	int ret = 0;
 
-	for (size_t i = 0; i < *n && !ret; i++) {
-		uint64_t a = (*v)[i].start, b = (*v)[i].end;
-		enum tl_state st = (*v)[i].state;
+	/* one emitted span: merged into the last when it continues it in the same state */
+#define EMIT(st_, a_, b_)                                                                  	do {                                                                               		if ((b_) > (a_)) {                                                         			if (count && last.state == (st_) && last.end == (a_)) {            				last.end = (b_);                                           				if (out)                                                   					(*out)[count - 1].end = (b_);                      			} else {                                                           				last = (struct tl_span){.start = (a_), .end = (b_),        							.state = (st_)};                   				if (out && grow((void **)out, capout, count + 1,           						sizeof(**out)))                            					ret = -ENOMEM;                                     				else if (out)                                              					(*out)[count] = last;                              				count++;                                                   			}                                                                  		}                                                                          	} while (0)
+#define CLOSE_BIN()                                                                        	do {                                                                               		if (bn.open) {                                                             			int best_ = 0;                                                                                                                                                			bn.open = false;                                                   			for (int s_ = 1; s_ < TL_NSTATES; s_++)                            				if (bn.ns[s_] > bn.ns[best_])                              					best_ = s_;                                        			EMIT((enum tl_state)best_, bn.a, bn.b);                            		}                                                                          	} while (0)
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		uint64_t a = v[i].start, b = v[i].end;
+		enum tl_state st = v[i].state;
 
 		while (a < b && !ret) {
 			uint64_t idx = a / r, lo = idx * r, hi = lo + r;
 
 			if (bn.open && bn.idx != idx)
-				ret = bin_close(&bn, &out, &nout, &capout);
-			if (ret)
-				break;
+				CLOSE_BIN();
 			if (!bn.open && a == lo && b >= hi) {
 				/* whole bins in one state */
 				uint64_t e = lo + (b - lo) / r * r;
 
-				ret = span_put(&out, &nout, &capout, st, a, e);
+				EMIT(st, a, e);
 				a = e;
 				continue;
 			}
@@ -1088,11 +1079,24 @@ static int coarsen(struct tl_span **v, size_t *n, size_t *cap, uint64_t r)
 			bn.ns[st] += bn.b - a;
 			a = bn.b;
 			if (a == hi)
-				ret = bin_close(&bn, &out, &nout, &capout);
+				CLOSE_BIN();
 		}
 	}
 	if (!ret)
-		ret = bin_close(&bn, &out, &nout, &capout);
+		CLOSE_BIN();
+#undef CLOSE_BIN
+#undef EMIT
+	*nout = count;
+	return ret;
+}
+
+/* Downsample *v in place of itself (see downsample). 0 or -ENOMEM. */
+static int coarsen(struct tl_span **v, size_t *n, size_t *cap, uint64_t r)
+{
+	struct tl_span *out = NULL;
+	size_t nout = 0, capout = 0;
+	int ret = downsample(*v, *n, r, &out, &nout, &capout);
+
 	if (ret) {
 		free(out);
 		return ret;
@@ -1132,31 +1136,44 @@ static size_t budget_of(const struct tl_timeline *tl)
  */
 static int fit(struct tl_timeline *tl, size_t limit, bool all, uint64_t span_ns)
 {
-	for (int done = 0;; done = 1) {
-		size_t total = all ? tl->nio : tl->nhist_io;
-		uint64_t r;
-		int ret;
+	size_t total = all ? tl->nio : tl->nhist_io;
+	uint64_t r = tl->resolution_ns;
 
-		for (size_t i = 0; i < tl->nthreads; i++)
-			total += all ? tl->threads[i].nspans : tl->threads[i].nhist;
-		if (total <= limit || tl->resolution_ns > span_ns)
-			return done;
-		r = tl->resolution_ns ? tl->resolution_ns * 2 : TL_RES0;
-		tl->resolution_ns = r;
+	for (size_t i = 0; i < tl->nthreads; i++)
+		total += all ? tl->threads[i].nspans : tl->threads[i].nhist;
+	if (total <= limit || r > span_ns)
+		return 0;	/* fits, or bins already as long as the time covered */
+	/* find the bin by counting (cheap), then downsample once */
+	do {
+		size_t n;
+
+		r = r ? r * 2 : TL_RES0;
+		total = 0;
 		for (size_t i = 0; i < tl->nthreads; i++) {
-			struct tl_thread *t = &tl->threads[i];
-			size_t cap = all ? t->nspans : t->caphist;
+			const struct tl_thread *t = &tl->threads[i];
 
-			ret = all ? coarsen(&t->spans, &t->nspans, &cap, r)
-				  : coarsen(&t->hist, &t->nhist, &t->caphist, r);
-			if (ret)
-				return ret;
+			downsample(all ? t->spans : t->hist, all ? t->nspans : t->nhist, r, NULL,
+				   &n, NULL);
+			total += n;
 		}
-		if (all)
-			tl->nio = coarsen_iv(tl->io, tl->nio, r);
-		else
-			tl->nhist_io = coarsen_iv(tl->hist_io, tl->nhist_io, r);
+		/* I/O intervals shrink too; counted as they are, an upper bound */
+		total += all ? tl->nio : tl->nhist_io;
+	} while (total > limit && r <= span_ns);
+	tl->resolution_ns = r;
+	for (size_t i = 0; i < tl->nthreads; i++) {
+		struct tl_thread *t = &tl->threads[i];
+		size_t cap = 0;
+		int ret = all ? coarsen(&t->spans, &t->nspans, &cap, r)
+			      : coarsen(&t->hist, &t->nhist, &t->caphist, r);
+
+		if (ret)
+			return ret;
 	}
+	if (all)
+		tl->nio = coarsen_iv(tl->io, tl->nio, r);
+	else
+		tl->nhist_io = coarsen_iv(tl->hist_io, tl->nhist_io, r);
+	return 1;
 }
 
 size_t tl_pending(const struct tl_timeline *tl)
@@ -1173,10 +1190,13 @@ void tl_set_span_budget(struct tl_timeline *tl, size_t n)
 	tl->span_budget = n;
 }
 
-/* Fold one thread's head (its spans over [from, upto), exact) into its history. */
-static int fold_thread(struct tl_timeline *tl, struct tl_thread *t, const struct tl_thread *h)
+/*
+ * Fold one thread's head (its spans over [from, upto), exact) into its history; the head's
+ * spans are downsampled first when the history already is.
+ */
+static int fold_thread(struct tl_timeline *tl, struct tl_thread *t, struct tl_thread *h)
 {
-	size_t first = t->nhist;
+	size_t k = 0, cap = h->nspans;
 
 	if (h->end <= h->start || !h->nspans)
 		return 0;
@@ -1190,32 +1210,20 @@ static int fold_thread(struct tl_timeline *tl, struct tl_thread *t, const struct
 	t->hist_last = (int)h->spans[h->nspans - 1].state;
 	for (int s = 0; s < TL_NSTATES; s++)
 		t->hist_state_ns[s] += h->state_ns[s];
-	for (size_t k = 0; k < h->nspans; k++)
-		if (span_put(&t->hist, &t->nhist, &t->caphist, h->spans[k].state, h->spans[k].start,
-			     h->spans[k].end))
-			return -ENOMEM;
-	/* what joins an already downsampled history is downsampled alike */
-	if (tl->resolution_ns && t->nhist > first) {
-		struct tl_span *tail = NULL;
-		size_t n = t->nhist - first, cap = n;
-		int ret;
-
-		tail = malloc(n * sizeof(*tail));
-		if (!tail)
-			return -ENOMEM;
-		memcpy(tail, t->hist + first, n * sizeof(*tail));
-		ret = coarsen(&tail, &n, &cap, tl->resolution_ns);
-		if (ret) {
-			free(tail);
-			return ret;
-		}
-		t->nhist = first;
-		for (size_t k = 0; k < n && !ret; k++)
-			ret = span_put(&t->hist, &t->nhist, &t->caphist, tail[k].state,
-				       tail[k].start, tail[k].end);
-		free(tail);
-		return ret;
+	if (tl->resolution_ns && coarsen(&h->spans, &h->nspans, &cap, tl->resolution_ns))
+		return -ENOMEM;
+	/* the first joins the last folded span if it continues it */
+	if (h->nspans && t->nhist && t->hist[t->nhist - 1].state == h->spans[0].state &&
+	    t->hist[t->nhist - 1].end == h->spans[0].start) {
+		t->hist[t->nhist - 1].end = h->spans[0].end;
+		k = 1;
 	}
+	if (h->nspans <= k)
+		return 0;
+	if (grow((void **)&t->hist, &t->caphist, t->nhist + h->nspans - k, sizeof(*t->hist)))
+		return -ENOMEM;
+	memcpy(t->hist + t->nhist, h->spans + k, (h->nspans - k) * sizeof(*t->hist));
+	t->nhist += h->nspans - k;
 	return 0;
 }
 
