@@ -381,13 +381,18 @@ class TracerAlone(unittest.TestCase):
             fio = ["fio", "--name=u", "--filename=" + ds.files[0], "--rw=read", "--bs=64k",
                    "--ioengine=io_uring", "--iodepth=8", "--size=%d" % size, "--thread",
                    "--output=/dev/null"]
-            res, _ = drv(fio + ["--direct=1"])
-            c = res["counters"]
-            self.assertTrue(c["uring_ok"])
-            self.assertEqual(c["uring_submitted"], size // 65536)
-            self.assertEqual(c["uring_completed"], size // 65536)
-            self.assertGreaterEqual(c["block_bytes"], size)
-            self.check_sums(res)
+            # O_DIRECT: every byte comes from the device, counted once. A run now and then
+            # has requests whose completion no tracer sees (counted at issue since): a few
+            # runs, as a single one rarely shows it. Above the file: fio's own cold reads.
+            for _ in range(3):
+                res, _ = drv(fio + ["--direct=1"])
+                c = res["counters"]
+                self.assertTrue(c["uring_ok"])
+                self.assertEqual(c["uring_submitted"], size // 65536)
+                self.assertEqual(c["uring_completed"], size // 65536)
+                self.assertGreaterEqual(c["block_bytes"], size)
+                self.assertLessEqual(c["block_bytes"], size + size // 8)
+                self.check_sums(res)
             res, _ = drv(fio + ["--force_async=1"])
             c = res["counters"]
             self.assertEqual(c["uring_submitted"], size // 65536)
