@@ -111,9 +111,12 @@ class RealRun(unittest.TestCase):
         if cls._dir is None:
             cls._tmp = tempfile.mkdtemp(prefix="iotrace-flame-")
             cls._dir = os.path.join(cls._tmp, "out")
+            # 32 MiB of MD5 is ~50 ms of CPU: at the default 99 Hz that is a handful of
+            # samples, and under ASan the instrumented code around MD5 takes a bigger share
+            # of them; 999 Hz makes "some sample landed in MD5" a certainty, not a bet
             common.run(["run", "md5dir", "--files", "16", "--file-size", "2M",
-                        "--strategies", "sync,gil", "--cache", "cold", "-o", cls._dir,
-                        "--no-color"], timeout=300, check=True)
+                        "--strategies", "sync,gil", "--cache", "cold", "-F", "999", "-o",
+                        cls._dir, "--no-color"], timeout=300, check=True)
         return cls._dir
 
     @classmethod
