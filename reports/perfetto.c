@@ -98,6 +98,15 @@ static int run_events(struct pw *w, const struct an_run *run, unsigned pid)
 
 	meta(w, pid, 0, "process_name", "name", run->label, 0);
 	meta(w, pid, 0, "process_sort_index", "sort_index", NULL, (long)pid);
+	if (run->spans_resolution_ns) {
+		char lab[160];
+
+		snprintf(lab, sizeof(lab),
+			 "states before %.3f s drawn in %.3g us bins (majority state); figures exact",
+			 (double)run->spans_exact_from_ns / 1e9,
+			 (double)run->spans_resolution_ns / 1e3);
+		meta(w, pid, 0, "process_labels", "labels", lab, 0);
+	}
 	if (!tl)
 		return 0;
 	ws = tl->win_start;

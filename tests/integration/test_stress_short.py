@@ -111,7 +111,13 @@ class StressShort(unittest.TestCase):
             rep = common.run(["report", "--no-color", out], timeout=300)
             with open(os.path.join(out, "report.html")) as f:
                 html = f.read()
+            with open(os.path.join(out, "trace.json")) as f:
+                events = json.load(f)
+            events = events["traceEvents"] if isinstance(events, dict) else events
         self.assertIn("Timeline drawn at", html)
+        labels = [e for e in events if e.get("name") == "process_labels"]
+        self.assertEqual(len(labels), 1, "trace.json does not say it is downsampled")
+        self.assertIn("bins", labels[0]["args"]["labels"])
         self.assertGreater(st["reads"], 300000, "too small a storm to need folding")
         self.assertGreaterEqual(run["reads"], st["reads"])
         self.assertLess(run["reads"], st["reads"] + 1000)
