@@ -96,8 +96,26 @@ static void lane_paths(struct tls *s, unsigned y, const char *who)
 	fputc('\n', s->f);
 }
 
+/*
+ * The thread's exact totals: the model's (run->threads), since the lane's spans may be
+ * downsampled (and a timeline reloaded from spans.tsv only has those). A reused tid is
+ * matched in order. The timeline's own totals if the model has no such thread.
+ */
+static const uint64_t *exact_states(const struct tls *s, const struct tl_thread *t)
+{
+	size_t k = 0;
+
+	for (const struct tl_thread *o = s->tl->threads; o < t; o++)
+		k += o->tid == t->tid && o->nspans;
+	for (size_t i = 0; i < s->run->nthreads; i++)
+		if (s->run->threads[i].tid == t->tid && k-- == 0)
+			return s->run->threads[i].states_ns;
+	return t->state_ns;
+}
+
 static void thread_lane(struct tls *s, const struct tl_thread *t, unsigned y)
 {
+	const uint64_t *states = exact_states(s, t);
 	char who[96], ms[32];
 
 	if (t->role[0])
@@ -121,8 +139,8 @@ static void thread_lane(struct tls *s, const struct tl_thread *t, unsigned y)
 	rp_xml(s->f, t->comm, strnlen(t->comm, sizeof(t->comm)));
 	fputc(':', s->f);
 	for (int st = 0; st < TL_NSTATES; st++)
-		if (t->state_ns[st]) {
-			snprintf(ms, sizeof(ms), "%.3f", (double)t->state_ns[st] / 1e6);
+		if (states[st]) {
+			snprintf(ms, sizeof(ms), "%.3f", (double)states[st] / 1e6);
 			fprintf(s->f, " %s %s ms;", tl_state_name((enum tl_state)st), ms);
 		}
 	fputs("</title>", s->f);
