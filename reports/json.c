@@ -363,6 +363,8 @@ static void jw_run(struct rp_jw *w, const struct an_run *run)
 		rp_jw_u64(w, run->machine_idle_ns);
 		rp_jw_key(w, "steal_ns");
 		rp_jw_u64(w, run->machine_steal_ns);
+		rp_jw_key(w, "iotrace_ns");
+		rp_jw_u64(w, run->machine_iotrace_ns);
 		rp_jw_obj_end(w);
 	} else {
 		rp_jw_null(w);
@@ -888,6 +890,8 @@ static int ld_machine(struct ld *l, const json_t *obj, const char *base, struct 
 		ret = ld_u64(l, v, p, "idle_ns", true, &run->machine_idle_ns, NULL);
 	if (!ret)
 		ret = ld_u64(l, v, p, "steal_ns", true, &run->machine_steal_ns, NULL);
+	if (!ret)
+		ret = ld_u64(l, v, p, "iotrace_ns", false, &run->machine_iotrace_ns, NULL);
 	run->machine_ok = !ret;
 	return ret;
 }

@@ -114,6 +114,7 @@ struct an_run {
 	 * work from threads slow to be woken on idle CPUs. Not ok (JSON null) when unknown.
 	 */
 	uint64_t machine_busy_ns, machine_idle_ns, machine_steal_ns;
+	uint64_t machine_iotrace_ns;	/* of busy: iotrace's own CPU time (RUSAGE_SELF) */
 	bool machine_ok;
 	uint64_t wall_ns;
 	uint64_t states_ns[TL_NSTATES]; /* summed over threads */

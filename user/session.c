@@ -16,12 +16,21 @@
 #include "symbols.h"
 
 /*
- * Stacks arrive while the run is going, but their first frames (strategy;role;state) need
- * the thread's role, which is only known once the thread has named itself: keep the
- * symbolized frames keyed by "tid kind state frames" (merged as they come, so a long run
- * holds one entry per distinct stack, not one per event) and prefix them when the run is
- * over.
+ * Stacks arrive while the run is going, one record per switch-out or sample, but their
+ * first frames (strategy;role;state) need the thread's role, which is only known once the
+ * thread has named itself. They are counted by (tid, kind, state, stack ids) as they come,
+ * folded to text the first time a key is seen (while the process lives, for its maps), and
+ * prefixed when the run is over: a switch storm costs a hash lookup per record, not a
+ * symbolization, and a long run holds one entry per distinct stack.
  */
+struct ss_pend {
+	uint32_t tid, pid;
+	int32_t kid, uid;
+	int kind, state;
+	uint64_t value;
+	char *frames;		/* folded; NULL: the slot is free */
+};
+
 #define SS_POLL_MS 10	/* the probes don't wake us (BPF_RB_NO_WAKEUP): drain on a tick */
 /*
  * The timeline holds raw events until it is folded (tl_cut): once this many are held,
@@ -31,24 +40,78 @@
 #define SS_FOLD_EVENTS (1u << 18)
 #define SS_MAX_FRAMES_LEN 8192
 
+static size_t pend_slot(const struct ss_pend *k, size_t cap)
+{
+	uint64_t h = ((uint64_t)k->tid << 32 | (uint32_t)k->kid) * 0x9e3779b97f4a7c15ULL;
+
+	h ^= ((uint64_t)(uint32_t)k->uid << 8 | (unsigned)k->kind << 4 | (unsigned)k->state) *
+	     0xff51afd7ed558ccdULL;
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+static bool pend_same(const struct ss_pend *a, const struct ss_pend *b)
+{
+	return a->tid == b->tid && a->pid == b->pid && a->kid == b->kid && a->uid == b->uid &&
+	       a->kind == b->kind && a->state == b->state;
+}
+
+static int pend_grow(struct ss_session *s)
+{
+	size_t cap = s->cappend ? s->cappend * 2 : 1024;
+	struct ss_pend *n = calloc(cap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->cappend; i++) {
+		size_t j;
+
+		if (!s->pend[i].frames)
+			continue;
+		for (j = pend_slot(&s->pend[i], cap); n[j].frames; j = (j + 1) & (cap - 1))
+			;
+		n[j] = s->pend[i];
+	}
+	free(s->pend);
+	s->pend = n;
+	s->cappend = cap;
+	return 0;
+}
+
 static void on_stack(void *ctx, const struct tr_stack *st)
 {
 	struct ss_session *s = ctx;
+	struct ss_pend k = {.tid = st->tid, .pid = st->pid, .kid = st->kstack_id,
+			    .uid = st->ustack_id, .kind = st->kind, .state = (int)st->state};
 	char buf[SS_MAX_FRAMES_LEN];
-	int n;
+	size_t i;
 
 	if (!s->sym)
 		return;
-	n = snprintf(buf, sizeof(buf), "%u %d %d ", st->tid, st->kind, (int)st->state);
-	if (n < 0 || sym_fold(s->sym, st, "", buf + n, sizeof(buf) - (size_t)n) < 0 ||
-	    an_stack_add(&s->pend, buf, st->value) < 0)
+	if ((s->npend + 1) * 2 > s->cappend && pend_grow(s)) {
 		s->stack_drops++;
+		return;
+	}
+	for (i = pend_slot(&k, s->cappend); s->pend[i].frames; i = (i + 1) & (s->cappend - 1))
+		if (pend_same(&s->pend[i], &k)) {
+			s->pend[i].value += st->value;
+			return;
+		}
+	if (sym_fold(s->sym, st, "", buf, sizeof(buf)) < 0 || !(k.frames = strdup(buf))) {
+		s->stack_drops++;
+		return;
+	}
+	k.value = st->value;
+	s->pend[i] = k;
+	s->npend++;
 }
 
 static void pending_clear(struct ss_session *s)
 {
-	an_stackset_free(&s->pend);
-	memset(&s->pend, 0, sizeof(s->pend));
+	for (size_t i = 0; i < s->cappend; i++)
+		free(s->pend[i].frames);
+	free(s->pend);
+	s->pend = NULL;
+	s->npend = s->cappend = 0;
 	s->stack_drops = 0;
 }
 
@@ -129,9 +192,15 @@ static bool pidfd_done(int pidfd)
 	return poll(&p, 1, 0) > 0;
 }
 
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ULL + (uint64_t)tv->tv_usec * 1000ULL;
+}
+
 /* The machine's CPU time so far from /proc/stat's "cpu" line, in CPU-ns. */
 struct cpu_sample {
 	uint64_t busy, idle, steal;
+	uint64_t self;		/* iotrace's own CPU time */
 	bool ok;
 };
 
@@ -154,12 +223,13 @@ static struct cpu_sample cpu_sample(void)
 	c.busy = (v[0] + v[1] + v[2] + v[5] + v[6]) * (1000000000ULL / (uint64_t)hz);
 	c.idle = (v[3] + v[4]) * (1000000000ULL / (uint64_t)hz);
 	c.steal = v[7] * (1000000000ULL / (uint64_t)hz);
-	return c;
-}
+	if (c.ok) {
+		struct rusage ru;
 
-static uint64_t tv_ns(const struct timeval *tv)
-{
-	return (uint64_t)tv->tv_sec * 1000000000ULL + (uint64_t)tv->tv_usec * 1000ULL;
+		c.ok = !getrusage(RUSAGE_SELF, &ru);
+		c.self = tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
+	}
+	return c;
 }
 
 static void set_roles(struct tl_timeline *tl, pid_t root)
@@ -180,21 +250,18 @@ static int attach_stacks(struct ss_session *s, const struct ss_spec *spec, struc
 	if (!buf)
 		return -ENOMEM;
 	run->sample_hz = s->sample_hz;
-	for (size_t i = 0; i < s->pend.n && !ret; i++) {
-		const struct an_stack *p = &s->pend.v[i];
-		unsigned tid;
-		int kind, state, off = 0;
+	for (size_t i = 0; i < s->cappend && !ret; i++) {
+		const struct ss_pend *p = &s->pend[i];
 		struct tl_thread *t;
 		const char *role;
 
-		if (sscanf(p->frames, "%u %d %d %n", &tid, &kind, &state, &off) != 3 || !off)
-			continue;	/* cannot happen: on_stack wrote the key */
-		t = tl_thread_find(tl, tid);
+		if (!p->frames)
+			continue;
+		t = tl_thread_find(tl, p->tid);
 		role = t && t->role[0] ? t->role : "thread";
 		snprintf(buf, SS_MAX_FRAMES_LEN + 256, "%s;%s;%s%s%s", spec->strategy, role,
-			 tl_state_name((enum tl_state)state), p->frames[off] ? ";" : "",
-			 p->frames + off);
-		ret = an_stack_add(kind == IT_STACK_ONCPU ? &run->oncpu : &run->offcpu, buf,
+			 tl_state_name((enum tl_state)p->state), p->frames[0] ? ";" : "", p->frames);
+		ret = an_stack_add(p->kind == IT_STACK_ONCPU ? &run->oncpu : &run->offcpu, buf,
 				   p->value);
 	}
 	run->oncpu.errors += s->stack_drops;
@@ -357,6 +424,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		run->machine_busy_ns = cpu1.busy - cpu0.busy;
 		run->machine_idle_ns = cpu1.idle - cpu0.idle;
 		run->machine_steal_ns = cpu1.steal - cpu0.steal;
+		run->machine_iotrace_ns = cpu1.self > cpu0.self ? cpu1.self - cpu0.self : 0;
 		run->machine_ok = true;
 	}
 	if (waited) {

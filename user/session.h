@@ -24,7 +24,9 @@ struct ss_session {
 	unsigned sample_hz;
 	bool stacks;
 	/* per-run, private */
-	struct an_stackset pend;	/* stacks of the run so far, by tid/kind/state */
+	/* stacks of the run so far, by tid/kind/state/stack ids (session.c) */
+	struct ss_pend *pend;
+	size_t npend, cappend;
 	uint64_t stack_drops;
 };
 

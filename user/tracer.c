@@ -382,6 +382,8 @@ static void on_stack_rec(struct tr *t, const struct it_stack_rec *r)
 	s->tid = r->tid;
 	s->state = r->state < TL_NSTATES ? (enum tl_state)r->state : TL_COMPUTE;
 	s->value = r->value;
+	s->kstack_id = r->kstack_id;
+	s->ustack_id = r->ustack_id;
 	s->nkern = stack_frames(t, r->kstack_id, s->kips, 127);
 	s->nuser = stack_frames(t, r->ustack_id, s->uips, 127);
 	t->o.on_stack(t->o.stack_ctx, s);

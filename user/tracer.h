@@ -24,6 +24,9 @@ struct tr_stack {
 	uint32_t pid, tid;
 	enum tl_state state;	/* off-CPU: the state while off */
 	uint64_t value;		/* samples (on-CPU) or ns (off-CPU) */
+	/* the stacks' ids: within one run (tr_start to tr_start), equal ids of one pid mean
+	 * equal frames, so a consumer can fold a stack once and count it by its ids */
+	int32_t kstack_id, ustack_id;
 	int nkern, nuser;	/* <0: unavailable (-errno) */
 	uint64_t kips[127];
 	uint64_t uips[127];

@@ -312,14 +312,17 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 		 pct(run->runnable_share).s, dur(runnable).s,
 		 pct(share(runnable, run->wall_ns)).s, run->parallelism, ncpu, cpus(ncpu));
 	if (run->machine_ok && run->wall_ns) {
-		double busy = (double)run->machine_busy_ns / (double)run->wall_ns;
-		double oncpu = (double)(run->states_ns[TL_COMPUTE] + run->states_ns[TL_IO_CPU]) /
-			       (double)run->wall_ns;
+		double w = (double)run->wall_ns;
+		double busy = (double)run->machine_busy_ns / w;
+		double self = (double)run->machine_iotrace_ns / w;
+		double rest = busy - (double)(run->states_ns[TL_COMPUTE] +
+					      run->states_ns[TL_IO_CPU]) / w - self;
 
-		app(t, len, " (the rest of the machine used %.2f CPUs", busy > oncpu ? busy - oncpu : 0);
+		/* iotrace's own consumer is one of the others: say how much of it */
+		app(t, len, " (iotrace itself used %.2f CPUs, the rest of the machine %.2f", self,
+		    rest > 0 ? rest : 0);
 		if (run->machine_steal_ns)
-			app(t, len, ", the hypervisor took %.2f",
-			    (double)run->machine_steal_ns / (double)run->wall_ns);
+			app(t, len, ", the hypervisor took %.2f", (double)run->machine_steal_ns / w);
 		app(t, len, ")");
 	}
 	return true;

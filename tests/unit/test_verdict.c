@@ -254,7 +254,12 @@ static void test_wakeup_latency(void **state)
 	f->run->machine_idle_ns = 600 * MS;
 	f->run->machine_steal_ns = 400 * MS;
 	assert_true(fires(f, "cpu_saturated"));
-	has("other work held the CPUs (the rest of the machine used 1.00 CPUs");
+	has("other work held the CPUs (iotrace itself used 0.00 CPUs, the rest of the machine "
+	    "1.00");
+	f->run->machine_iotrace_ns = 250 * MS;
+	assert_true(fires(f, "cpu_saturated"));
+	has("(iotrace itself used 0.25 CPUs, the rest of the machine 0.75, the hypervisor "
+	    "took 0.40)");
 	has("the hypervisor took 0.40)");
 	assert_false(rule("wakeup_latency")->fires(f->run, f->sync, &f->rep, last_text,
 						   sizeof(last_text)));
