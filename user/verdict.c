@@ -16,8 +16,10 @@
 #define CPU_SAT_MIN_RUNNABLE_WALL 0.10	/*   with runnable thread-time >= this of the wall */
 /* queued threads while the machine's CPUs idled this share of the time: slow wake-ups */
 #define WAKE_MIN_IDLE 0.25
+/* steal at least this share of the machine's CPU time: worth a note */
+#define STEAL_MIN_SHARE 0.05
 #define LOCK_MIN_THREADS 2		/* working threads (see below) */
-#define LOCK_WORKER_MIN_ONCPU 0.05	/* a thread works if on CPU >= this of its lifetime */
+#define LOCK_WORKER_MIN_ONCPU 0.05	/* a thread works if computing >= this of its lifetime */
 #define LOCK_MAX_PAR 1.20		/* parallelism <= this ("about one") */
 #define LOCK_MIN_SHARE 0.20		/* lock_wait / lifetime of the working threads */
 #define DISK_MIN_BYTES (1ULL << 20)	/* block bytes: less is metadata, not a workload */
@@ -141,11 +143,6 @@ static const char *cpus(unsigned n)
 	return n == 1 ? "CPU" : "CPUs";
 }
 
-static uint64_t oncpu_ns(const uint64_t *st)
-{
-	return st[TL_COMPUTE] + st[TL_IO_CPU];
-}
-
 /* The tracer's count when it has one, else the switch-outs the timeline saw. */
 static uint64_t switches_of(const struct an_run *r)
 {
@@ -167,9 +164,14 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 	for (size_t i = 0; i < run->nthreads; i++) {
 		const struct an_thread *th = &run->threads[i];
 
-		/* a main thread parked in pthread_join waits on a futex too: not a worker */
+		/*
+		 * A lock like the GIL serializes computing: a worker is a thread that computes.
+		 * Not a main thread parked in pthread_join, nor an I/O pool's thread (libuv's)
+		 * that only reads and then waits on its queue's condition variable: those wait
+		 * on a futex too, for work, not for a lock held by others computing.
+		 */
 		if (!th->lifetime_ns ||
-		    share(oncpu_ns(th->states_ns), th->lifetime_ns) < LOCK_WORKER_MIN_ONCPU)
+		    share(th->states_ns[TL_COMPUTE], th->lifetime_ns) < LOCK_WORKER_MIN_ONCPU)
 			continue;
 		nwork++;
 		lock += th->states_ns[TL_LOCK_WAIT];
@@ -533,6 +535,32 @@ static bool rule_lost(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
+/*
+ * A data-quality note: the hypervisor ran other guests on this machine's CPUs during the
+ * run (steal). The switch times iotrace reads are the guest's, so a thread on CPU while
+ * its vCPU was stolen counts as on CPU here, where the kernel's own accounting (rusage,
+ * schedstat) leaves the stolen time out: on-CPU figures are high by up to that much.
+ */
+static bool rule_steal(const struct an_run *run, const struct an_run *sync,
+		       const struct an_report *rep, char *t, size_t len)
+{
+	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
+	double sh;
+
+	(void)sync;
+	(void)rep;
+	if (!run->machine_ok || !all)
+		return false;
+	sh = share(run->machine_steal_ns, all);
+	if (sh < STEAL_MIN_SHARE)
+		return false;
+	snprintf(t, len,
+		 "the hypervisor took %s of this machine's CPU time during the run (steal, %s of "
+		 "CPU time): a thread on a stolen vCPU counts as on CPU here",
+		 pct(sh).s, dur(run->machine_steal_ns).s);
+	return true;
+}
+
 /* Why run has no speedup over sync, in words. */
 static void why_no_speedup(const struct an_run *run, const struct an_run *sync, char *b,
 			   size_t n)
@@ -629,6 +657,10 @@ const struct an_rule an_rules[] = {
 	 true},
 	{"io_hidden", rule_io_hidden, "this is the overlap concurrency can buy", true},
 	{"near_ideal", rule_near_ideal, "little is left to win on this machine", true},
+	{"steal", rule_steal,
+	 "the kernel's own CPU accounting (rusage, schedstat) leaves it out, so on-CPU and "
+	 "parallelism figures here are high by up to that much; rerun on a quieter host",
+	 false},
 	{"lost_events", rule_lost, "figures that depend on the lost part are less exact", false},
 	{"unavailable", rule_unavailable, NULL, false},
 };

@@ -245,6 +245,7 @@ static void test_wakeup_latency(void **state)
 {
 	struct fx *f = *state;
 
+	also_ok = "steal"; /* 10% stolen below: the data-quality note fires too */
 	f->run->parallelism = 1.0; /* of 4 CPUs */
 	f->run->runnable_share = 0.3;
 	f->run->states_ns[TL_RUNNABLE] = 200 * MS; /* 20% of the 1 s wall */
@@ -289,6 +290,27 @@ static void test_wakeup_latency(void **state)
 						   sizeof(last_text)));
 }
 
+/* steal >= 5% of the machine's CPU time: a note, never a cause */
+static void test_steal(void **state)
+{
+	struct fx *f = *state;
+
+	f->run->machine_ok = true;
+	f->run->machine_busy_ns = 3 * SEC;
+	f->run->machine_idle_ns = 800 * MS;
+	f->run->machine_steal_ns = 200 * MS; /* 5% of 4 CPU-s */
+	assert_true(fires(f, "steal"));
+	has("The hypervisor took 5% of this machine's CPU time during the run (steal, 200 ms of "
+	    "CPU time)");
+	assert_null(strstr(f->run->headline, "hypervisor"));
+	f->run->machine_steal_ns = 190 * MS;
+	f->run->machine_idle_ns = 810 * MS;
+	assert_false(rule("steal")->fires(f->run, f->sync, &f->rep, last_text, sizeof(last_text)));
+	f->run->machine_ok = false;
+	f->run->machine_steal_ns = 2 * SEC;
+	assert_false(rule("steal")->fires(f->run, f->sync, &f->rep, last_text, sizeof(last_text)));
+}
+
 static void add_thread(struct an_run *r, const char *role, uint64_t life, uint64_t compute,
 		       uint64_t lock)
 {
@@ -328,11 +350,20 @@ static void test_lock(void **state)
 	f->run->threads[1].states_ns[TL_LOCK_WAIT] = 210 * MS;
 	f->run->threads[2].states_ns[TL_LOCK_WAIT] = 210 * MS;
 	assert_true(fires(f, "lock"));
-	/* one worker is not a queue: worker 2 on CPU 4.9% of its life */
+	/* one worker is not a queue: worker 2 computing 4.9% of its life */
 	f->run->threads[2].states_ns[TL_COMPUTE] = 49 * MS;
 	assert_false(fires(f, "lock"));
 	f->run->threads[2].states_ns[TL_COMPUTE] = 51 * MS;
 	assert_true(fires(f, "lock"));
+	/*
+	 * An I/O pool (libuv's): worker 2 spends its time on CPU copying reads (io_cpu), not
+	 * computing, and waits on its queue's condvar between requests: not a lock's queue
+	 */
+	f->run->threads[2].states_ns[TL_IO_CPU] = 500 * MS;
+	f->run->threads[2].states_ns[TL_COMPUTE] = 49 * MS;
+	assert_false(fires(f, "lock"));
+	f->run->threads[2].states_ns[TL_IO_CPU] = 0;
+	f->run->threads[2].states_ns[TL_COMPUTE] = 51 * MS;
 	/* on one CPU parallelism 1 is the CPU's doing (and the saturation rule's case) */
 	f->run->ncpu = 1;
 	f->rep.ncpu = 1;
@@ -679,7 +710,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_neutral),     T(test_rule_table), T(test_page_cache),
-		T(test_cpu_saturated), T(test_wakeup_latency), T(test_lock),	   T(test_disk),
+		T(test_cpu_saturated), T(test_wakeup_latency), T(test_steal), T(test_lock),	   T(test_disk),
 		T(test_exposed_io),  T(test_overhead),	 T(test_overhead_not_for_sync),
 		T(test_io_hidden),   T(test_near_ideal), T(test_lost),
 		T(test_unavailable), T(test_headline),	 T(test_utf8_safe),
