@@ -25,6 +25,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define EFAULT 14
 
 /* set by user space before load */
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+
 const volatile bool stacks_enabled = false;
 const volatile __u64 rb_wakeup_bytes = 1 << 20; /* force a consumer wake-up past this backlog */
 const volatile __u32 page_size = 4096;
@@ -261,20 +264,33 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 
 	if (st == old)
 		return;
-	if (old < IT_NSTATES && ts > th->since)
-		th->ns[old] += ts - th->since;
+	if (old < IT_NSTATES && ts > th->since) {
+		__u64 i = old;
+
+		/* clang may check one copy of old and index with another, which the verifier
+		 * then sees unbounded: bound the index register itself (a no-op here) */
+		asm volatile("%0 &= 7" : "+r"(i));
+		th->ns[i] += ts - th->since;
+	}
 	if (ts > th->since)
 		th->since = ts;
 	th->state = st;
-	n = th->n;
+	/*
+	 * The scheduler tick can interrupt a syscall probe here and stream the batch (see
+	 * iot_stat_runtime): not while it is half-updated. Same CPU, so volatile accesses
+	 * (kept in program order by the compiler) are ordering enough.
+	 */
+	WRITE_ONCE(th->busy, 1);
+	n = READ_ONCE(th->n);
 	if (n >= IT_BATCH) {
 		flush(th, tid);
 		n = 0;
 	}
-	th->e[n] = (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT);
-	th->n = n + 1;
+	WRITE_ONCE(th->e[n], (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT));
+	WRITE_ONCE(th->n, n + 1);
 	if (n + 1 >= IT_BATCH)
 		flush(th, tid);
+	WRITE_ONCE(th->busy, 0);
 }
 
 static __always_inline __u32 wait_state(__u32 sys)
@@ -544,7 +560,8 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 	if (!th || th->exited)
 		return 0;
 	if (th->on_cpu) {
-		if (th->n && bpf_ktime_get_ns() - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
+		if (th->n && !READ_ONCE(th->busy) &&
+		    bpf_ktime_get_ns() - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
 			flush(th, tid);
 		return 0;
 	}

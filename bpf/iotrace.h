@@ -139,7 +139,7 @@ struct it_thread {
 	__u32 seq;
 	__u32 n;		/* pending entries in e[] */
 	__u32 exited;
-	__u32 pad;
+	__u32 busy;		/* inside transition(): the tick's age flush keeps out */
 	__u64 e[IT_BATCH];	/* pending transitions not yet streamed */
 	/* off-CPU stack taken at switch-out, reported at switch-in (stacks enabled) */
 	__s32 kstack;
