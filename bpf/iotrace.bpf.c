@@ -435,6 +435,22 @@ static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 va
 }
 
 /*
+ * Steal checkpoint: on CPU since th->ckpt_ts, the thread was run for the growth of its
+ * se.sum_exec_runtime (the scheduler's clock_task, which leaves out the time the
+ * hypervisor took from the vCPU: PARAVIRT_TIME_ACCOUNTING); the rest of the wall time is
+ * unrun. exec must be up to date at ts: true at a switch (update_curr ran just before)
+ * and in sched_stat_runtime (it reports that update), not at exit. add = false only
+ * starts a stretch (a switch-in).
+ */
+static __always_inline void steal_ckpt(struct it_thread *th, __u64 ts, __u64 exec, bool add)
+{
+	if (add && th->ckpt_ts && ts > th->ckpt_ts)
+		th->unrun_ns += (__s64)(ts - th->ckpt_ts) - (__s64)(exec - th->ckpt_exec);
+	th->ckpt_ts = ts;
+	th->ckpt_exec = exec;
+}
+
+/*
  * tid is on a CPU from ts on (now: the time of the event that says so). If it slept and was
  * woken since, the time from the wake-up to ts was spent waiting for a CPU.
  */
@@ -514,6 +530,8 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		th->switch_out_ts = now;
 		th->on_cpu = 0;
 		th->ctx_switches++;
+		steal_ckpt(th, now, BPF_CORE_READ(prev, se.sum_exec_runtime), true);
+		th->ckpt_ts = 0;
 		th->off_state = st;
 		if (stacks_enabled) {
 			/* prev is still current here: its stacks are the ones that blocked */
@@ -537,6 +555,7 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		if (!now)
 			now = bpf_ktime_get_ns();
 		switch_in(th, ntid, now, now);
+		steal_ckpt(th, now, BPF_CORE_READ(next, se.sum_exec_runtime), false);
 		/* released from its start-up wait: its first switch-in, before any I/O */
 		learn_css(next);
 	}
@@ -555,17 +574,20 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 {
 	__u32 tid = p->pid;
 	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
-	__u64 now, ts;
+	__u64 now, ts, exec;
 
 	if (!th || th->exited)
 		return 0;
+	now = bpf_ktime_get_ns();
+	exec = BPF_CORE_READ(p, se.sum_exec_runtime);
 	if (th->on_cpu) {
+		/* a thread seeded as running starts its first stretch here */
+		steal_ckpt(th, now, exec, true);
 		if (th->n && !READ_ONCE(th->busy) &&
-		    bpf_ktime_get_ns() - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
+		    now - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
 			flush(th, tid);
 		return 0;
 	}
-	now = bpf_ktime_get_ns();
 	ts = now - runtime;
 	if (ts < th->switch_out_ts)
 		ts = th->switch_out_ts;
@@ -573,6 +595,8 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 		ts = th->since;
 	cnt_add(IT_CNT_SWITCHIN_INFERRED, 1);
 	switch_in(th, tid, ts, now);
+	/* the stretch since the inferred switch-in is run time by construction: start here */
+	steal_ckpt(th, now, exec, false);
 	learn_css(p);
 	return 0;
 }

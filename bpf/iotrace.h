@@ -146,6 +146,15 @@ struct it_thread {
 	__s32 ustack;
 	__u32 off_state;	/* state entered at the last switch-out (IT_COMPUTE: none yet) */
 	__u32 flags;		/* enum it_thread_flags */
+	/*
+	 * Steal: on CPU, the time from ckpt_ts on that the scheduler did not count as the
+	 * thread's run time (se.sum_exec_runtime, which leaves out what the hypervisor took
+	 * from the vCPU) adds up in unrun_ns. Signed: the two clocks are read a few ns apart
+	 * at each checkpoint, and those differences cancel only in the sum.
+	 */
+	__u64 ckpt_ts;		/* 0: off CPU, or no checkpoint yet */
+	__u64 ckpt_exec;	/* the task's se.sum_exec_runtime at ckpt_ts */
+	__s64 unrun_ns;
 };
 
 /* Indexes of the per-CPU `counters` array. */

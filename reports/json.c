@@ -371,6 +371,11 @@ static void jw_run(struct rp_jw *w, const struct an_run *run)
 	}
 	rp_jw_key(w, "states_ns");
 	jw_states(w, run->states_ns);
+	rp_jw_key(w, "stolen_ns");
+	if (run->stolen_ok)
+		rp_jw_u64(w, run->stolen_ns);
+	else
+		rp_jw_null(w);
 
 	rp_jw_key(w, "threads");
 	rp_jw_arr(w, false);
@@ -390,6 +395,8 @@ static void jw_run(struct rp_jw *w, const struct an_run *run)
 		rp_jw_u64(w, t->lifetime_ns);
 		rp_jw_key(w, "states_ns");
 		jw_states(w, t->states_ns);
+		rp_jw_key(w, "stolen_ns");
+		rp_jw_u64(w, t->stolen_ns);
 		rp_jw_key(w, "reads");
 		rp_jw_u64(w, t->reads);
 		rp_jw_key(w, "bytes_read");
@@ -919,6 +926,8 @@ static int ld_thread(struct ld *l, const json_t *o, const char *p, struct an_thr
 	if (!ret)
 		ret = ld_states(l, o, p, t->states_ns);
 	if (!ret)
+		ret = ld_u64(l, o, p, "stolen_ns", false, &t->stolen_ns, NULL);
+	if (!ret)
 		ret = ld_u64(l, o, p, "reads", false, &t->reads, NULL);
 	if (!ret)
 		ret = ld_u64(l, o, p, "bytes_read", false, &t->bytes_read, NULL);
@@ -1013,6 +1022,9 @@ static int ld_run(struct ld *l, const json_t *o, const char *p, struct an_run *r
 		ret = ld_machine(l, o, p, run);
 	if (!ret)
 		ret = ld_states(l, o, p, run->states_ns);
+	run->stolen_ok = false; /* absent in files from before it */
+	if (!ret)
+		ret = ld_u64(l, o, p, "stolen_ns", false, &run->stolen_ns, &run->stolen_ok);
 	if (!ret)
 		ret = ld_arr(l, o, p, "threads", true, &a);
 	if (ret)

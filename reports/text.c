@@ -418,6 +418,11 @@ static void run_facts(struct out *o, const struct an_run *run)
 	    run->nthreads == 1 ? "" : "s", c->ctx_switches);
 	fmt_pct(a, sizeof(a), run->runnable_share_ok, run->runnable_share);
 	add(line, sizeof(line), ", waiting for a CPU %s of the time runnable or on CPU", a);
+	/* sub-millisecond steal is the host's background noise: not worth a reader's time */
+	if (run->stolen_ok && run->stolen_ns >= 1000000) {
+		fmt_dur(b, sizeof(b), run->stolen_ns);
+		add(line, sizeof(line), ", %s of the on-CPU time stolen by the hypervisor", b);
+	}
 	if (run->interrupted) /* iotrace killed it (or passed the signal on): not its fault */
 		add(line, sizeof(line), "; interrupted by the user (Ctrl-C)");
 	else if (run->exit_status > 128)

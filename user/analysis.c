@@ -77,6 +77,8 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 
 	memset(run->states_ns, 0, sizeof(run->states_ns));
 	run->switches = 0;
+	run->stolen_ns = 0;
+	run->stolen_ok = true;
 	for (size_t i = 0; i < tl->nthreads; i++) {
 		const struct tl_thread *t = &tl->threads[i];
 		struct an_thread *o;
@@ -94,6 +96,8 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 		o->reads = t->reads;
 		o->bytes_read = t->bytes_read;
 		o->ctx_switches = t->ctx_switches;
+		o->stolen_ns = t->stolen_ns;
+		run->stolen_ns += t->stolen_ns;
 		o->gap_ns = t->gap_ns;
 		for (int s = 0; s < TL_NSTATES; s++) {
 			o->states_ns[s] = t->state_ns[s];

@@ -43,6 +43,12 @@ struct an_thread {
 	uint64_t lifetime_ns;
 	uint64_t states_ns[TL_NSTATES];
 	uint64_t reads, bytes_read, ctx_switches; /* as the tracer attached them to tl_thread */
+	/*
+	 * Part of its on-CPU time (compute + io_cpu) that the scheduler did not count as run
+	 * time: the hypervisor ran something else on the vCPU (steal). The switch times are the
+	 * guest's, so the states include it; rusage and schedstat do not.
+	 */
+	uint64_t stolen_ns;
 	uint64_t gap_ns;	/* part of the lifetime whose transitions were lost */
 };
 
@@ -116,6 +122,9 @@ struct an_run {
 	uint64_t machine_busy_ns, machine_idle_ns, machine_steal_ns;
 	uint64_t machine_iotrace_ns;	/* of busy: iotrace's own CPU time (RUSAGE_SELF) */
 	bool machine_ok;
+	/* sum of the threads' stolen_ns (an_thread); not ok (JSON null) in files before it */
+	uint64_t stolen_ns;
+	bool stolen_ok;
 	uint64_t wall_ns;
 	uint64_t states_ns[TL_NSTATES]; /* summed over threads */
 	struct an_thread *threads;

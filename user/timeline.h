@@ -69,6 +69,7 @@ struct tl_thread {
 	uint64_t state_ns[TL_NSTATES];	/* exact, even where spans are downsampled */
 	uint64_t switches;	/* on CPU -> off CPU state changes (exact) */
 	uint64_t reads, bytes_read, ctx_switches; /* counters the caller attaches */
+	uint64_t stolen_ns;	/* ... and the on-CPU time the vCPU was stolen (see an_thread) */
 	/*
 	 * After tl_finish: the parts of [start, end) whose transitions were lost (tl_gap),
 	 * normalized. The spans there carry the last state seen before the gap, so the

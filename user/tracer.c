@@ -234,15 +234,19 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 {
 	struct tr_thread_totals tt;
 	struct tl_thread *th;
+	uint64_t stolen;
 
 	t->reads += v->reads;
 	t->bytes_read += v->bytes_read;
 	t->ctx_switches += v->ctx_switches;
+	/* a few ns below zero where nothing was stolen: the clocks are read apart */
+	stolen = v->unrun_ns > 0 ? (uint64_t)v->unrun_ns : 0;
 	th = tl_thread_find(t->tl, tid);
 	if (th) {
 		th->reads = v->reads;
 		th->bytes_read = v->bytes_read;
 		th->ctx_switches = v->ctx_switches;
+		th->stolen_ns = stolen;
 	}
 	if (!t->o.on_thread)
 		return;
@@ -262,6 +266,7 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 	tt.reads = v->reads;
 	tt.bytes_read = v->bytes_read;
 	tt.ctx_switches = v->ctx_switches;
+	tt.stolen_ns = stolen;
 	t->o.on_thread(t->o.thread_ctx, &tt);
 }
 

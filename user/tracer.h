@@ -47,6 +47,7 @@ struct tr_thread_totals {
 	uint64_t end_ts;	/* exit, or tr_stop for a live thread */
 	uint64_t state_ns[TL_NSTATES];
 	uint64_t reads, bytes_read, ctx_switches;
+	uint64_t stolen_ns;	/* of the on-CPU time, what the scheduler did not run it for */
 };
 
 typedef void (*tr_thread_fn)(void *ctx, const struct tr_thread_totals *t);

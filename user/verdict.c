@@ -16,7 +16,7 @@
 #define CPU_SAT_MIN_RUNNABLE_WALL 0.10	/*   with runnable thread-time >= this of the wall */
 /* queued threads while the machine's CPUs idled this share of the time: slow wake-ups */
 #define WAKE_MIN_IDLE 0.25
-/* steal at least this share of the machine's CPU time: worth a note */
+/* steal at least this share of the threads' on-CPU time (or the machine's CPU time): a note */
 #define STEAL_MIN_SHARE 0.05
 #define LOCK_MIN_THREADS 2		/* working threads (see below) */
 #define LOCK_WORKER_MIN_ONCPU 0.05	/* a thread works if computing >= this of its lifetime */
@@ -536,19 +536,32 @@ static bool rule_lost(const struct an_run *run, const struct an_run *sync,
 }
 
 /*
- * A data-quality note: the hypervisor ran other guests on this machine's CPUs during the
- * run (steal). The switch times iotrace reads are the guest's, so a thread on CPU while
- * its vCPU was stolen counts as on CPU here, where the kernel's own accounting (rusage,
- * schedstat) leaves the stolen time out: on-CPU figures are high by up to that much.
+ * A data-quality note: the hypervisor ran other guests on the vCPUs while the target's
+ * threads held them (steal). The switch times iotrace reads are the guest's, so that time
+ * counts as on CPU here, where the kernel's own accounting (rusage, schedstat) leaves it
+ * out. The probes measure it per thread (stolen_ns); runs saved before they did have only
+ * the machine's steal, which bounds it.
  */
 static bool rule_steal(const struct an_run *run, const struct an_run *sync,
 		       const struct an_report *rep, char *t, size_t len)
 {
 	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
+	uint64_t oncpu = run->states_ns[TL_COMPUTE] + run->states_ns[TL_IO_CPU];
 	double sh;
 
 	(void)sync;
 	(void)rep;
+	if (run->stolen_ok) {
+		sh = share(run->stolen_ns, oncpu);
+		if (!oncpu || sh < STEAL_MIN_SHARE)
+			return false;
+		snprintf(t, len,
+			 "the hypervisor stole %s of the %s the threads were on CPU (%s, steal): "
+			 "their vCPUs ran another guest meanwhile. The on-CPU figures include it, "
+			 "rusage and schedstat do not",
+			 dur(run->stolen_ns).s, dur(oncpu).s, pct(sh).s);
+		return true;
+	}
 	if (!run->machine_ok || !all)
 		return false;
 	sh = share(run->machine_steal_ns, all);

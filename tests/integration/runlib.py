@@ -217,6 +217,12 @@ def oncpu(states):
     return states["compute"] + states["io_cpu"]
 
 
+def ran(x):
+    """On-CPU time of a summary.json thread or run less what the hypervisor stole of it
+    (stolen_ns): the run time rusage and schedstat count."""
+    return oncpu(x["states_ns"]) - x["stolen_ns"]
+
+
 def rusage_in_window(ru):
     """The part of a run's rusage (summary.json: wait4 of the child) spent in the traced
     window: utime + stime less what the child used before it (setup_ns: its set-up until

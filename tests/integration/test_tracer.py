@@ -87,6 +87,17 @@ def on_cpu(states):
     return states[0] + states[1]
 
 
+def ran(k):
+    """A thread's on-CPU time less what the hypervisor stole of it (the kernel's "stolen"):
+    the run time schedstat and rusage count."""
+    return on_cpu(k["states"]) - k["stolen"]
+
+
+def ran_summary(t):
+    """ran() of a summary.json thread."""
+    return t["states_ns"]["compute"] + t["states_ns"]["io_cpu"] - t["stolen_ns"]
+
+
 def sparse_file(size):
     f = tempfile.NamedTemporaryFile(prefix="iotrace-test-", dir="/var/tmp", delete=False)
     f.truncate(size)
@@ -173,23 +184,26 @@ class TracerAlone(unittest.TestCase):
                                     "thread %d ran %d ns by its own clock" % (tid, seen))
 
     def test_oncpu_vs_rusage(self):
-        """Total on-CPU within 3% of rusage.
+        """Total on-CPU less the stolen time measured per thread within 1% of rusage: steal
+        is left out of the kernel's run time, and iotrace measures it (no allowance for
+        the machine's steal is made). Seen here: -0.04% to -0.08%, where on-CPU alone was
+        +0.02% to +0.22% off with no steal the machine's tick-based counter could see.
 
-        On a loaded VM the kernel's own accounting drifts: steal is left out of run time,
-        and a preemption by a wake-up is charged with a stale run-queue clock. So the
-        comparison allows the run's steal and is tried up to 3 times; the thread's own
-        clock (self-observed running time) is the load-independent check.
+        On a loaded VM the kernel's own accounting drifts (a preemption by a wake-up is
+        charged with a stale run-queue clock), so it is tried up to 3 times; the thread's
+        own clock (self-observed running time) is the load-independent check.
         """
         msgs = []
         for _ in range(3):
             res, work = drv([WORK, "spin", "3", "300"])
             self.check_sums(res)
             self.check_self_observed(res, work)
-            total = sum(on_cpu(k["states"]) for k in res["kernel"])
-            if abs(total - res["rusage_ns"]) <= res["rusage_ns"] * 0.03 + res["steal_ns"]:
+            total = sum(ran(k) for k in res["kernel"])
+            if abs(total - res["rusage_ns"]) <= res["rusage_ns"] * 0.01:
                 return
-            msgs.append("on-CPU %d vs rusage %d (steal %d)" % (total, res["rusage_ns"],
-                                                              res["steal_ns"]))
+            msgs.append("on-CPU less stolen %d vs rusage %d (stolen %d, machine's steal %d)" % (
+                total, res["rusage_ns"], sum(k["stolen"] for k in res["kernel"]),
+                res["steal_ns"]))
         self.fail("; ".join(msgs))
 
     def test_schedstat_cpu_contention(self):
@@ -207,8 +221,9 @@ class TracerAlone(unittest.TestCase):
             for tid, (run, runq) in work["sched"].items():
                 k = ks[tid]
                 # schedstat is read by the thread itself just before it ends: a slice short
-                if abs(on_cpu(k["states"]) - run) > 2 * MS + run * 0.03 + steal:
-                    bad.append("on-CPU of %d: %d vs %d" % (tid, on_cpu(k["states"]), run))
+                if abs(ran(k) - run) > 2 * MS + run * 0.03:
+                    bad.append("on-CPU less stolen of %d: %d vs %d (stolen %d)" % (
+                        tid, ran(k), run, k["stolen"]))
                 if abs(k["states"][6] - runq) > 3 * MS + runq * 0.05 + steal:
                     bad.append("runnable of %d: %d vs %d" % (tid, k["states"][6], runq))
             if not bad:
@@ -234,7 +249,7 @@ class TracerAlone(unittest.TestCase):
         for tid in workers:
             run, runq = work["sched"][tid]
             k = ks[tid]
-            self.assertAlmostEqual(on_cpu(k["states"]), run, delta=1 * MS + run * 0.05 + steal)
+            self.assertAlmostEqual(ran(k), run, delta=1 * MS + run * 0.05)
             # 20,000 wake-ups, each dated by the scheduler's lazily updated run-queue clock
             # there and by the tracepoint here: a few hundred ns apart each (seen: 5.7 ms
             # of 29 ms), so the queue time gets 25% where on-CPU time gets 5%
@@ -248,7 +263,7 @@ class TracerAlone(unittest.TestCase):
             if tid == res["pid"]:
                 continue
             k = ks[tid]
-            ours = on_cpu(k["states"]) + k["states"][6]
+            ours = ran(k) + k["states"][6]
             self.assertAlmostEqual(ours, run + runq, delta=2 * MS + (run + runq) * 0.03 + steal)
 
     def test_wait_states(self):
@@ -489,15 +504,16 @@ class TracerThroughIotrace(unittest.TestCase):
             for tid, seen in work["self"].items():
                 st = ts[tid]["states_ns"]
                 self.assertGreaterEqual(st["compute"] + st["io_cpu"], seen - MS // 2)
-            total = sum(t["states_ns"]["compute"] + t["states_ns"]["io_cpu"]
-                        for t in run["threads"])
+            total = sum(ran_summary(t) for t in run["threads"])
+            self.assertEqual(run["stolen_ns"], sum(t["stolen_ns"] for t in run["threads"]))
             bad = []
-            if abs(total - work["rusage"]) > work["rusage"] * 0.03 + steal:
-                bad.append("on-CPU %d vs rusage %d" % (total, work["rusage"]))
+            if abs(total - work["rusage"]) > work["rusage"] * 0.03:
+                bad.append("on-CPU less stolen %d vs rusage %d" % (total, work["rusage"]))
             for tid, (oncpu, runq) in work["sched"].items():
                 st = ts[tid]["states_ns"]
-                if abs(st["compute"] + st["io_cpu"] - oncpu) > 2 * MS + oncpu * 0.03 + steal:
-                    bad.append("on-CPU of %d" % tid)
+                if abs(ran_summary(ts[tid]) - oncpu) > 2 * MS + oncpu * 0.03:
+                    bad.append("on-CPU less stolen of %d: %d vs %d" % (tid, ran_summary(ts[tid]),
+                                                                       oncpu))
                 if abs(st["runnable"] - runq) > 3 * MS + runq * 0.05 + steal:
                     bad.append("runnable of %d: %d vs %d" % (tid, st["runnable"], runq))
             if not bad:

@@ -188,11 +188,11 @@ int main(int argc, char **argv)
 
 		fprintf(f, "%s\n  {\"pid\": %u, \"tid\": %u, \"comm\": \"%s\", \"exited\": %d, "
 			   "\"start\": %llu, \"end\": %llu, \"reads\": %llu, \"bytes\": %llu, "
-			   "\"ctxsw\": %llu, \"states\": ",
+			   "\"ctxsw\": %llu, \"stolen\": %llu, \"states\": ",
 			i ? "," : "", k->pid, k->tid, k->comm, k->exited,
 			(unsigned long long)k->start_ts, (unsigned long long)k->end_ts,
 			(unsigned long long)k->reads, (unsigned long long)k->bytes_read,
-			(unsigned long long)k->ctx_switches);
+			(unsigned long long)k->ctx_switches, (unsigned long long)k->stolen_ns);
 		json_states(f, k->state_ns);
 		fputc('}', f);
 	}

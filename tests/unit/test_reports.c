@@ -161,6 +161,7 @@ static void build(struct an_report *rep)
 	r->c.bytes_read = 100ULL << 20;
 	r->c.pcache_ok = true;
 	r->c.ctx_switches = 12;
+	r->stolen_ok = true; /* measured: nothing stolen */
 	r->resident_before = 1.0;
 	r->speedup_ok = true;
 	r->speedup_vs_sync = 1.0;
@@ -212,6 +213,11 @@ static void build(struct an_report *rep)
 	set_thread(&r->threads[2], 2000, 2002, weird_comm, "worker 2 <é>", 110,
 		   (const uint64_t[]){75, 15, 0, 10, 0, 0, 10});
 	r->threads[1].gap_ns = 2 * MS;
+	/* the hypervisor stole 5 + 3 ms of the workers' on-CPU time */
+	r->threads[1].stolen_ns = 5 * MS;
+	r->threads[2].stolen_ns = 3 * MS;
+	r->stolen_ns = 8 * MS;
+	r->stolen_ok = true;
 	r->blocked_ns = 10 * MS;
 	r->blocked_busy_ns = 7500000;
 	r->io_ns = 40 * MS;

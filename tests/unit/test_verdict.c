@@ -311,6 +311,31 @@ static void test_steal(void **state)
 	assert_false(rule("steal")->fires(f->run, f->sync, &f->rep, last_text, sizeof(last_text)));
 }
 
+/*
+ * Measured per thread (stolen_ns), the note is about the target's on-CPU time, whatever the
+ * machine's steal: 5% of it fires, just under does not.
+ */
+static void test_steal_measured(void **state)
+{
+	struct fx *f = *state;
+	uint64_t oncpu = f->run->states_ns[TL_COMPUTE] + f->run->states_ns[TL_IO_CPU];
+
+	assert_true(oncpu > 0);
+	f->run->stolen_ok = true;
+	f->run->stolen_ns = oncpu / 20;
+	f->run->machine_ok = true; /* the machine's figure is not what counts now */
+	f->run->machine_busy_ns = 3 * SEC;
+	f->run->machine_idle_ns = 1 * SEC;
+	f->run->machine_steal_ns = 0;
+	assert_true(fires(f, "steal"));
+	has("The hypervisor stole 100 ms of the 2.00 s the threads were on CPU (5%, steal): their vCPUs ran another guest meanwhile. The "
+	    "on-CPU figures include it, rusage and schedstat do not");
+	assert_null(strstr(f->run->headline, "hypervisor"));
+	f->run->stolen_ns = oncpu / 20 - 1;
+	f->run->machine_steal_ns = 2 * SEC; /* 33% of the machine: still not the target's */
+	assert_false(rule("steal")->fires(f->run, f->sync, &f->rep, last_text, sizeof(last_text)));
+}
+
 static void add_thread(struct an_run *r, const char *role, uint64_t life, uint64_t compute,
 		       uint64_t lock)
 {
@@ -710,7 +735,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_neutral),     T(test_rule_table), T(test_page_cache),
-		T(test_cpu_saturated), T(test_wakeup_latency), T(test_steal), T(test_lock),	   T(test_disk),
+		T(test_cpu_saturated), T(test_wakeup_latency), T(test_steal), T(test_steal_measured), T(test_lock),	   T(test_disk),
 		T(test_exposed_io),  T(test_overhead),	 T(test_overhead_not_for_sync),
 		T(test_io_hidden),   T(test_near_ideal), T(test_lost),
 		T(test_unavailable), T(test_headline),	 T(test_utf8_safe),
