@@ -435,19 +435,34 @@ static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 va
 }
 
 /*
- * Steal checkpoint: on CPU since th->ckpt_ts, the thread was run for the growth of its
- * se.sum_exec_runtime (the scheduler's clock_task, which leaves out the time the
- * hypervisor took from the vCPU: PARAVIRT_TIME_ACCOUNTING); the rest of the wall time is
- * unrun. exec must be up to date at ts: true at a switch (update_curr ran just before)
- * and in sched_stat_runtime (it reports that update), not at exit. add = false only
- * starts a stretch (a switch-in).
+ * Steal checkpoint of task p, on (or, end: just off) its CPU. Each update of a run queue's
+ * clock moves rq->clock by the time passed and rq->clock_task by that less what the
+ * hypervisor stole meanwhile, so their difference only grows, and what it grew by while
+ * the thread held the CPU is what was stolen from the thread. Both are fresh here: the
+ * scheduler updates the clock before a switch and before the runtime accounting that
+ * sched_stat_runtime reports, under the run queue's lock. The run queue is reached through
+ * the task's cfs_rq (per-CPU variables are not in kallsyms without KALLSYMS_ALL); without
+ * group scheduling there is no such link, and user space reports steal unavailable.
  */
-static __always_inline void steal_ckpt(struct it_thread *th, __u64 ts, __u64 exec, bool add)
+static __always_inline void steal_ckpt(struct it_thread *th, struct task_struct *p, bool end)
 {
-	if (add && th->ckpt_ts && ts > th->ckpt_ts)
-		th->unrun_ns += (__s64)(ts - th->ckpt_ts) - (__s64)(exec - th->ckpt_exec);
-	th->ckpt_ts = ts;
-	th->ckpt_exec = exec;
+	struct rq *rq;
+	__u64 u;
+
+	if (!bpf_core_field_exists(((struct cfs_rq *)0)->rq))
+		return;
+	rq = BPF_CORE_READ(p, se.cfs_rq, rq);
+	if (!rq) {
+		th->ckpt_on = 0;
+		return;
+	}
+	u = BPF_CORE_READ(rq, clock) - BPF_CORE_READ(rq, clock_task);
+	/* a thread cannot change CPU while it runs: another run queue means a missed switch */
+	if (th->ckpt_on && th->ckpt_rq == (__u64)rq && u > th->ckpt_unrun)
+		th->stolen_ns += u - th->ckpt_unrun;
+	th->ckpt_unrun = u;
+	th->ckpt_rq = (__u64)rq;
+	th->ckpt_on = !end;
 }
 
 /*
@@ -530,8 +545,7 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		th->switch_out_ts = now;
 		th->on_cpu = 0;
 		th->ctx_switches++;
-		steal_ckpt(th, now, BPF_CORE_READ(prev, se.sum_exec_runtime), true);
-		th->ckpt_ts = 0;
+		steal_ckpt(th, prev, true);
 		th->off_state = st;
 		if (stacks_enabled) {
 			/* prev is still current here: its stacks are the ones that blocked */
@@ -555,7 +569,7 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		if (!now)
 			now = bpf_ktime_get_ns();
 		switch_in(th, ntid, now, now);
-		steal_ckpt(th, now, BPF_CORE_READ(next, se.sum_exec_runtime), false);
+		steal_ckpt(th, next, false);
 		/* released from its start-up wait: its first switch-in, before any I/O */
 		learn_css(next);
 	}
@@ -574,15 +588,13 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 {
 	__u32 tid = p->pid;
 	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
-	__u64 now, ts, exec;
+	__u64 now, ts;
 
 	if (!th || th->exited)
 		return 0;
 	now = bpf_ktime_get_ns();
-	exec = BPF_CORE_READ(p, se.sum_exec_runtime);
+	steal_ckpt(th, p, false);
 	if (th->on_cpu) {
-		/* a thread seeded as running starts its first stretch here */
-		steal_ckpt(th, now, exec, true);
 		if (th->n && !READ_ONCE(th->busy) &&
 		    now - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
 			flush(th, tid);
@@ -595,8 +607,6 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 		ts = th->since;
 	cnt_add(IT_CNT_SWITCHIN_INFERRED, 1);
 	switch_in(th, tid, ts, now);
-	/* the stretch since the inferred switch-in is run time by construction: start here */
-	steal_ckpt(th, now, exec, false);
 	learn_css(p);
 	return 0;
 }

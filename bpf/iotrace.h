@@ -147,14 +147,16 @@ struct it_thread {
 	__u32 off_state;	/* state entered at the last switch-out (IT_COMPUTE: none yet) */
 	__u32 flags;		/* enum it_thread_flags */
 	/*
-	 * Steal: on CPU, the time from ckpt_ts on that the scheduler did not count as the
-	 * thread's run time (se.sum_exec_runtime, which leaves out what the hypervisor took
-	 * from the vCPU) adds up in unrun_ns. Signed: the two clocks are read a few ns apart
-	 * at each checkpoint, and those differences cancel only in the sum.
+	 * Steal: the part of the thread's time on CPU that its run queue's clock_task left
+	 * out of rq->clock (what the hypervisor took from the vCPU: PARAVIRT_TIME_ACCOUNTING;
+	 * with IRQ_TIME_ACCOUNTING, interrupts too), i.e. what rusage and schedstat do not
+	 * count as its run time. Read at each switch and scheduler tick of the thread, on the
+	 * CPU it runs on.
 	 */
-	__u64 ckpt_ts;		/* 0: off CPU, or no checkpoint yet */
-	__u64 ckpt_exec;	/* the task's se.sum_exec_runtime at ckpt_ts */
-	__s64 unrun_ns;
+	__u64 ckpt_unrun;	/* rq->clock - rq->clock_task of ckpt_rq at the last reading */
+	__u64 ckpt_rq;		/* that run queue (an id: a kernel pointer value) */
+	__u64 ckpt_on;		/* on CPU since that reading */
+	__u64 stolen_ns;
 };
 
 /* Indexes of the per-CPU `counters` array. */

@@ -78,7 +78,7 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 	memset(run->states_ns, 0, sizeof(run->states_ns));
 	run->switches = 0;
 	run->stolen_ns = 0;
-	run->stolen_ok = true;
+	run->stolen_ok = c && c->stolen_ok;
 	for (size_t i = 0; i < tl->nthreads; i++) {
 		const struct tl_thread *t = &tl->threads[i];
 		struct an_thread *o;

@@ -34,6 +34,7 @@ struct an_counters {
 	uint64_t lost_events;	/* batches + records lost, all causes */
 	uint64_t lost_ns;	/* thread-time covered by lost batches */
 	uint64_t ctx_switches;
+	bool stolen_ok;		/* the probes measured steal (the threads' stolen_ns) */
 };
 
 struct an_thread {

@@ -79,6 +79,7 @@ struct tr {
 	int ncpu;		/* possible CPUs (per-CPU map values) */
 	unsigned rb_mb;
 	bool group_ok[PG_SAMPLE + 1];
+	bool steal_ok;		/* the probes can reach a task's run queue (see steal_ckpt) */
 	bool running;
 
 	/* per run */
@@ -239,8 +240,7 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 	t->reads += v->reads;
 	t->bytes_read += v->bytes_read;
 	t->ctx_switches += v->ctx_switches;
-	/* a few ns below zero where nothing was stolen: the clocks are read apart */
-	stolen = v->unrun_ns > 0 ? (uint64_t)v->unrun_ns : 0;
+	stolen = v->stolen_ns;
 	th = tl_thread_find(t->tl, tid);
 	if (th) {
 		th->reads = v->reads;
@@ -466,6 +466,19 @@ static unsigned rb_size_mb(const struct tr_opts *o, int ncpu)
 	return pow2_mb(mb);
 }
 
+/* Does struct sname of the kernel have a member mname? */
+static bool member_in_btf(const struct btf *btf, const char *sname, const char *mname)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (int i = 0; m && i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), mname))
+			return true;
+	return false;
+}
+
 static bool tp_in_btf(const struct btf *btf, const char *tp)
 {
 	char name[128];
@@ -626,6 +639,9 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 		}
 		bpf_program__set_autoload(prog_of(skel, p), want);
 	}
+	/* the links the probes follow to a task's run queue clocks (steal_ckpt) */
+	t->steal_ok = member_in_btf(btf, "sched_entity", "cfs_rq") &&
+		      member_in_btf(btf, "cfs_rq", "rq") && member_in_btf(btf, "rq", "clock_task");
 	btf__free(btf);
 	btf = NULL;
 
@@ -1121,6 +1137,7 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	c->reads = t->reads + t->uring_reads;
 	c->bytes_read = t->bytes_read + t->uring_bytes;
 	c->ctx_switches = t->ctx_switches;
+	c->stolen_ok = t->steal_ok;
 	c->pcache_ok = t->group_ok[PG_PCACHE];
 	c->pcache_insert_bytes = cnt[IT_CNT_PCACHE_BYTES];
 	c->block_ok = t->group_ok[PG_BLOCK];
