@@ -65,6 +65,7 @@ static struct tl_timeline *scenario(void)
 	snprintf(t->role, sizeof(t->role), "worker 1");
 	t->reads = 2;
 	t->bytes_read = 600;
+	t->stolen_ns = 7;
 	assert_int_equal(tl_transition(tl, 100, 101, 12, TL_COMPUTE), 0);
 	assert_int_equal(tl_transition(tl, 100, 101, 30, TL_IO_CPU), 0);
 	assert_int_equal(tl_transition(tl, 100, 101, 35, TL_IO_WAIT), 0);
@@ -75,6 +76,7 @@ static struct tl_timeline *scenario(void)
 	t = tl_thread_add(tl, 100, 102, 10, TL_RUNNABLE, "worker");
 	assert_non_null(t);
 	snprintf(t->role, sizeof(t->role), "worker 2");
+	t->stolen_ns = 4;
 	assert_int_equal(tl_transition(tl, 100, 102, 15, TL_IO_CPU), 0);
 	assert_int_equal(tl_transition(tl, 100, 102, 20, TL_IO_WAIT), 0);
 	assert_int_equal(tl_transition(tl, 100, 102, 50, TL_IO_CPU), 0);
@@ -95,7 +97,7 @@ static void test_run_metrics(void **state)
 {
 	struct an_counters c = {
 		.reads = 4, .bytes_read = 1000, .pcache_insert_bytes = 250, .pcache_ok = true,
-		.block_bytes = 4000, .block_busy_ns = 2000, .block_ok = true,
+		.block_bytes = 4000, .block_busy_ns = 2000, .block_ok = true, .stolen_ok = true,
 	};
 	struct an_run run;
 	struct tl_timeline *tl = scenario();
@@ -127,6 +129,11 @@ static void test_run_metrics(void **state)
 	assert_int_equal(run.threads[1].lifetime_ns, 80);
 	assert_int_equal(run.threads[1].states_ns[TL_IO_WAIT], 25);
 	assert_int_equal(run.threads[1].bytes_read, 600);
+	/* the tracer's per-thread steal is carried, and summed over the run's threads */
+	assert_int_equal(run.threads[1].stolen_ns, 7);
+	assert_int_equal(run.threads[2].stolen_ns, 4);
+	assert_int_equal(run.stolen_ns, 11);
+	assert_true(run.stolen_ok);
 	assert_int_equal(run.threads[2].lifetime_ns, 90);
 
 	assert_int_equal(run.blocked_ns, 40);
@@ -183,6 +190,7 @@ static void test_run_unavailable(void **state)
 	assert_false(run.hit_ratio_ok);
 	assert_false(run.device_rate_ok);
 	assert_false(run.read_oncpu_share_ok);
+	assert_false(run.stolen_ok); /* no counters: steal was not measured (null, not 0) */
 	assert_true(run.runnable_share_ok);
 	assert_near(run.parallelism, 1.0, EPS);
 	assert_near(run.concurrency[1], 1.0, EPS);
