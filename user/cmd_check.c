@@ -38,6 +38,7 @@ struct check {
 	char tracefs_at[64];
 	bool blkio_v1, io_v2;
 	char blkio_at[256];
+	bool steal;		/* per-thread steal measurable (stolen_ns) */
 	struct tr_probe_status st[MAX_PROBES];
 	size_t nst;
 	bool probes_tested;
@@ -171,6 +172,7 @@ static void run_checks(struct check *c)
 	check_privileges(c);
 	c->tracefs = find_mount("tracefs", NULL, c->tracefs_at, sizeof(c->tracefs_at));
 	check_throttle(c);
+	c->steal = c->btf && tr_steal_measurable();
 	c->required_ok = false;
 	if (c->privileged && c->btf) {
 		c->probe_err = tr_probe_check(c->st, MAX_PROBES, &c->nst);
@@ -254,6 +256,7 @@ static void print_json(const struct check *c)
 	}
 	printf(",\n \"throttle\": {\"cgroup_v1_blkio\": %s, \"cgroup_v2_io\": %s},\n",
 	       c->blkio_v1 ? "true" : "false", c->io_v2 ? "true" : "false");
+	printf(" \"steal\": %s,\n", c->steal ? "true" : "false");
 	printf(" \"can_run\": %s, \"exit\": %d, \"reason\": ", c->exit == 0 ? "true" : "false",
 	       c->exit);
 	json_str(c->reason);
@@ -306,6 +309,11 @@ static void print_text(const struct check *c)
 		line("skip", "probes", "not tested: %s",
 		     c->privileged ? strerror(-c->probe_err) : "needs root");
 	}
+	if (c->steal)
+		line("ok", "steal", "hypervisor steal per thread (run-queue clocks via the task's cfs_rq)");
+	else if (c->btf)
+		line("warn", "steal", "not measurable without group scheduling (CONFIG_FAIR_GROUP_SCHED): "
+				      "stolen_ns will be null");
 	if (c->blkio_v1)
 		line("ok", "--throttle", "cgroup v1 blkio throttling at %s", c->blkio_at);
 	else if (c->io_v2)

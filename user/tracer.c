@@ -479,6 +479,22 @@ static bool member_in_btf(const struct btf *btf, const char *sname, const char *
 	return false;
 }
 
+/* The links the probes follow from a task to its run queue's clocks (steal_ckpt). */
+static bool steal_in_btf(const struct btf *btf)
+{
+	return member_in_btf(btf, "sched_entity", "cfs_rq") && member_in_btf(btf, "cfs_rq", "rq") &&
+	       member_in_btf(btf, "rq", "clock_task");
+}
+
+bool tr_steal_measurable(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok = btf && steal_in_btf(btf);
+
+	btf__free(btf);
+	return ok;
+}
+
 static bool tp_in_btf(const struct btf *btf, const char *tp)
 {
 	char name[128];
@@ -639,9 +655,7 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 		}
 		bpf_program__set_autoload(prog_of(skel, p), want);
 	}
-	/* the links the probes follow to a task's run queue clocks (steal_ckpt) */
-	t->steal_ok = member_in_btf(btf, "sched_entity", "cfs_rq") &&
-		      member_in_btf(btf, "cfs_rq", "rq") && member_in_btf(btf, "rq", "clock_task");
+	t->steal_ok = steal_in_btf(btf);
 	btf__free(btf);
 	btf = NULL;
 

@@ -129,6 +129,8 @@ struct tr_probe_status {
 	char desc[64];		/* what it is for, in plain words */
 };
 int tr_probe_check(struct tr_probe_status *st, size_t max, size_t *n);
+/* Can the probes measure the steal of each thread here (stolen_ns; see bpf steal_ckpt)? */
+bool tr_steal_measurable(void);
 /* libbpf's own messages on stderr (tr_open sets it from tr_opts.verbose). */
 void tr_set_verbose(bool verbose);
 
