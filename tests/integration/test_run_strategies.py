@@ -207,6 +207,22 @@ class ThrottledCold(unittest.TestCase):
         self.assertIsNotNone(u["punted"])
         self.assertLessEqual(u["inline"] + u["punted"], u["submitted"])
 
+    def test_no_run_beats_the_ideal_bound(self):
+        """The bound is the least work any run needed (CPU spread over the CPUs, bytes at the
+        best rate measured): its CPU term recomputed from summary.json's own figures, and no
+        run's wall time beats it, up to 1% of measurement error."""
+        runs = self.s["runs"]
+        ncpu = self.s["machine"]["ncpu"]
+        work = min(runlib.ran(r) for r in runs if r["exit_status"] == 0)
+        for run in runs:
+            with self.subTest(run=run["label"]):
+                self.assertEqual(run["ideal_cpu_ns"], (work + ncpu // 2) // ncpu)
+                self.assertIsNotNone(run["ideal_fraction"], run["label"])
+                self.assertLessEqual(run["ideal_fraction"], 1.01,
+                                     "%s: wall %d, ideal %d (cpu %d, device %d)" % (
+                                         run["label"], run["wall_ns"], run["ideal_wall_ns"],
+                                         run["ideal_cpu_ns"], run["ideal_device_ns"]))
+
     def test_every_strategy_read_what_sync_read(self):
         """Same files, same bytes: io_uring completions count as reads (summary-schema.md).
 
