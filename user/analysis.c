@@ -175,10 +175,10 @@ static void best_device_rate(struct an_report *rep)
 /*
  * The work of the runs of sync's cache mode, the least any clean run needed: on-CPU time
  * less what the hypervisor stole (cpu), and bytes from the device (bytes; *bytes_ok false
- * when no run could tell). Not sync's alone: the same reads cost a run more CPU now and
- * then (on this VM a first cold run copied its pages at a quarter of the speed of the
- * next ones: memory the host had to map in again), and a bound that another run beats is
- * no bound. A run's own work, spread over every CPU or moved at the best rate measured,
+ * when no run could tell). Not sync's alone: the same reads can cost one run several
+ * times the CPU of another (seen here, cold, 512 MiB: 564 ms of io_cpu for sync, 106 ms for
+ * procs, most of it copying pages out), and a bound that another run beats is no bound
+ * (procs/cold was at 111% of one built on sync's). A run's own work, spread over every CPU or moved at the best rate measured,
  * takes at most its wall time, so no run can beat the least.
  */
 static void least_work(const struct an_report *rep, const struct an_run *sync, uint64_t *cpu,
