@@ -478,8 +478,8 @@ static void run_facts(struct out *o, const struct an_run *run)
 		line[0] = 0;
 		fmt_dur(a, sizeof(a), run->ideal_wall_ns);
 		fmt_dur(b, sizeof(b), run->ideal_cpu_ns);
-		add(line, sizeof(line), "ideal (from the sync run): wall %s = the larger of CPU %s",
-		    a, b);
+		add(line, sizeof(line), "ideal (the least work of the %s%sruns): wall %s = the larger of "
+					"CPU %s", run->cache, run->cache[0] ? " " : "", a, b);
 		if (run->ideal_dev_ok) {
 			fmt_dur(a, sizeof(a), run->ideal_dev_ns);
 			add(line, sizeof(line), " and device %s", a);

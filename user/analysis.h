@@ -169,12 +169,13 @@ struct an_run {
 	bool speedup_ok;	/* false without a clean sync run of the same cache mode, or if
 				 * this run did not finish cleanly (see an_run_clean) */
 	/*
-	 * The ideal bound, from the sync run of the same cache mode:
+	 * The ideal bound, from the least work the clean runs of the cache mode needed (sync's,
+	 * unless another run needed less):
 	 *   ideal wall = max(ideal_cpu_ns, ideal_dev_ns)
-	 *   ideal_cpu_ns = sync's on-CPU time (compute + io_cpu) / ncpu
-	 *   ideal_dev_ns = ideal_dev_bytes / ideal_dev_rate, where the bytes are sync's block
-	 *     bytes (page-cache insertions if block I/O was not traced) and the rate the best
-	 *     achieved in the report (an_report.device_rate_best), capped by the throttle.
+	 *   ideal_cpu_ns = the least on-CPU time (compute + io_cpu, less stolen_ns) / ncpu
+	 *   ideal_dev_ns = ideal_dev_bytes / ideal_dev_rate, where the bytes are the least
+	 *     block bytes (page-cache insertions if block I/O was not traced) and the rate the
+	 *     best achieved in the report (an_report.device_rate_best; the throttle when none).
 	 * ideal_speedup = sync wall / ideal wall; ideal_fraction = speedup / ideal_speedup
 	 * (= ideal wall / this wall). ideal_ok is false when a needed input is unavailable
 	 * (no sync run, device bytes or rate unknown while bytes came from the device).
