@@ -557,8 +557,7 @@ static bool rule_steal(const struct an_run *run, const struct an_run *sync,
 			return false;
 		snprintf(t, len,
 			 "the hypervisor stole %s of the %s the threads were on CPU (%s, steal): "
-			 "their vCPUs ran another guest meanwhile. The on-CPU figures include it, "
-			 "rusage and schedstat do not",
+			 "their vCPUs ran another guest meanwhile",
 			 dur(run->stolen_ns).s, dur(oncpu).s, pct(sh).s);
 		return true;
 	}
@@ -671,8 +670,8 @@ const struct an_rule an_rules[] = {
 	{"io_hidden", rule_io_hidden, "this is the overlap concurrency can buy", true},
 	{"near_ideal", rule_near_ideal, "little is left to win on this machine", true},
 	{"steal", rule_steal,
-	 "the kernel's own CPU accounting (rusage, schedstat) leaves it out, so on-CPU and "
-	 "parallelism figures here are high by up to that much; rerun on a quieter host",
+	 "the on-CPU and parallelism figures count it, the kernel's own accounting (rusage, "
+	 "schedstat) does not; to compare strategies, rerun on a quieter host",
 	 false},
 	{"lost_events", rule_lost, "figures that depend on the lost part are less exact", false},
 	{"unavailable", rule_unavailable, NULL, false},
