@@ -178,8 +178,9 @@ static void best_device_rate(struct an_report *rep)
  * when no run could tell). Not sync's alone: the same reads can cost one run several
  * times the CPU of another (seen here, cold, 512 MiB: 564 ms of io_cpu for sync, 106 ms for
  * procs, most of it copying pages out), and a bound that another run beats is no bound
- * (procs/cold was at 111% of one built on sync's). A run's own work, spread over every CPU or moved at the best rate measured,
- * takes at most its wall time, so no run can beat the least.
+ * (procs/cold was at 111% of one built on sync's). A run's own work, spread over every CPU
+ * or moved at the best rate measured, takes at most its wall time, so no run can beat the
+ * least.
  */
 static void least_work(const struct an_report *rep, const struct an_run *sync, uint64_t *cpu,
 		       uint64_t *bytes, bool *bytes_ok)

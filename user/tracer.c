@@ -235,18 +235,16 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 {
 	struct tr_thread_totals tt;
 	struct tl_thread *th;
-	uint64_t stolen;
 
 	t->reads += v->reads;
 	t->bytes_read += v->bytes_read;
 	t->ctx_switches += v->ctx_switches;
-	stolen = v->stolen_ns;
 	th = tl_thread_find(t->tl, tid);
 	if (th) {
 		th->reads = v->reads;
 		th->bytes_read = v->bytes_read;
 		th->ctx_switches = v->ctx_switches;
-		th->stolen_ns = stolen;
+		th->stolen_ns = v->stolen_ns;
 	}
 	if (!t->o.on_thread)
 		return;
@@ -266,7 +264,7 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 	tt.reads = v->reads;
 	tt.bytes_read = v->bytes_read;
 	tt.ctx_switches = v->ctx_switches;
-	tt.stolen_ns = stolen;
+	tt.stolen_ns = v->stolen_ns;
 	t->o.on_thread(t->o.thread_ctx, &tt);
 }
 

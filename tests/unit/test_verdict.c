@@ -735,7 +735,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_neutral),     T(test_rule_table), T(test_page_cache),
-		T(test_cpu_saturated), T(test_wakeup_latency), T(test_steal), T(test_steal_measured), T(test_lock),	   T(test_disk),
+		T(test_cpu_saturated), T(test_wakeup_latency), T(test_steal),
+		T(test_steal_measured), T(test_lock), T(test_disk),
 		T(test_exposed_io),  T(test_overhead),	 T(test_overhead_not_for_sync),
 		T(test_io_hidden),   T(test_near_ideal), T(test_lost),
 		T(test_unavailable), T(test_headline),	 T(test_utf8_safe),
