@@ -368,6 +368,24 @@ static void test_lock(void **state)
 	has("21% of their time waiting on a lock");
 	f->run->parallelism = 1.21;
 	assert_false(fires(f, "lock"));
+	/*
+	 * Steal kept threads on CPU: 1.35 counting it, but 20% of the 2 s on CPU was stolen,
+	 * so they ran at 1.08. Unmeasured steal proves nothing.
+	 */
+	also_ok = "steal"; /* 20% stolen: the data-quality note fires too */
+	f->run->parallelism = 1.35;
+	f->run->stolen_ok = true;
+	f->run->stolen_ns = 400 * MS;
+	assert_true(fires(f, "lock"));
+	has("2 working threads ran at parallelism 1.08 on 4 CPUs");
+	has("lock (futex) (parallelism 1.35 counting the time the hypervisor stole)");
+	f->run->stolen_ns = 200 * MS; /* 1.215 */
+	assert_false(fires(f, "lock"));
+	f->run->stolen_ok = false;
+	f->run->stolen_ns = 400 * MS;
+	assert_false(fires(f, "lock"));
+	f->run->stolen_ns = 0;
+	also_ok = "";
 	f->run->parallelism = 1.19;
 	f->run->threads[1].states_ns[TL_LOCK_WAIT] = 190 * MS;
 	f->run->threads[2].states_ns[TL_LOCK_WAIT] = 190 * MS;
