@@ -24,6 +24,7 @@
  * Every thread prints, just before it ends:
  *   sched TID RUN_NS RUNQ_NS      (from /proc/self/task/TID/schedstat)
  * spinning threads also `self TID NS` (the time they saw themselves run, see spin_ms),
+ * `sleep` and `poll` also `waited TID NS` (the call's duration by the thread's own clock),
  * `read` prints `bytes N reads N`, and the process `rusage NS` (user+system, all threads)
  * last. The tests compare these with what the tracer saw. The lines go to stdout, or are
  * appended to the file $TRACER_WORK_OUT when set (stdout may be the tracer's JSON).
@@ -175,11 +176,21 @@ static int do_spin(int n, unsigned ms)
 	return 0;
 }
 
+static void report_waited(uint64_t ns)
+{
+	pthread_mutex_lock(&out_lock);
+	fprintf(out, "waited %ld %llu\n", (long)syscall(SYS_gettid), (unsigned long long)ns);
+	fflush(out);
+	pthread_mutex_unlock(&out_lock);
+}
+
 static int do_sleep(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	uint64_t t0 = now_ns();
 
 	nanosleep(&ts, NULL);
+	report_waited(now_ns() - t0);
 	report_sched();
 	return 0;
 }
@@ -188,12 +199,15 @@ static int do_poll(unsigned ms)
 {
 	int p[2];
 	struct pollfd pf;
+	uint64_t t0;
 
 	if (pipe(p))
 		return 1;
 	pf.fd = p[0];
 	pf.events = POLLIN;
+	t0 = now_ns();
 	poll(&pf, 1, (int)ms);
+	report_waited(now_ns() - t0);
 	report_sched();
 	return 0;
 }
