@@ -270,7 +270,7 @@ class TracerAlone(unittest.TestCase):
 
     def test_wait_states(self):
         """A 100 ms poll and sleep: the thread's longest span in the wait state (the call's
-        wait; the thread may wait elsewhere too, e.g. a sanitizer's start-up) lies between
+        wait; the thread may wait elsewhere too: 3 ms more when sanitized) lies between
         what was asked (the timer cannot fire early; the thread leaves the CPU a few us into
         the call) and the call's duration by the thread's own clock (which also holds the
         wake-up and the way back, however late a loaded host makes them)."""
