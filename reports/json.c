@@ -797,6 +797,18 @@ static int ld_obj(struct ld *l, const json_t *obj, const char *base, const char 
 	return 0;
 }
 
+/* An optional object that may also be null: *out is NULL for both. */
+static int ld_obj_or_null(struct ld *l, const json_t *obj, const char *base, const char *key,
+			  json_t **out)
+{
+	*out = json_object_get(obj, key);
+	if (*out && json_is_null(*out)) {
+		*out = NULL;
+		return 0;
+	}
+	return ld_obj(l, obj, base, key, false, out);
+}
+
 static int ld_arr(struct ld *l, const json_t *obj, const char *base, const char *key, bool required,
 		  json_t **out)
 {
@@ -854,15 +866,12 @@ static int ld_rusage(struct ld *l, const json_t *obj, const char *base, struct a
 {
 	char p[160];
 	json_t *v;
-	int ret = ld_get(l, obj, base, "rusage", false, &v);
+	int ret = ld_obj_or_null(l, obj, base, "rusage", &v);
 
 	run->rusage_ok = false;
 	run->rusage_setup_ok = false;
 	run->rusage_exit_ok = false;
-	if (ret || !v || json_is_null(v))
-		return ret;
-	ret = ld_obj(l, obj, base, "rusage", false, &v);
-	if (ret)
+	if (ret || !v)
 		return ret;
 	fpath(p, sizeof(p), base, "rusage");
 	ret = ld_u64(l, v, p, "utime_ns", true, &run->rusage_utime_ns, NULL);
@@ -883,13 +892,10 @@ static int ld_machine(struct ld *l, const json_t *obj, const char *base, struct 
 {
 	char p[160];
 	json_t *v;
-	int ret = ld_get(l, obj, base, "machine_cpu", false, &v);
+	int ret = ld_obj_or_null(l, obj, base, "machine_cpu", &v);
 
 	run->machine_ok = false;
-	if (ret || !v || json_is_null(v))
-		return ret;
-	ret = ld_obj(l, obj, base, "machine_cpu", false, &v);
-	if (ret)
+	if (ret || !v)
 		return ret;
 	fpath(p, sizeof(p), base, "machine_cpu");
 	ret = ld_u64(l, v, p, "busy_ns", true, &run->machine_busy_ns, NULL);
