@@ -592,14 +592,14 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 
 	if (!th || th->exited)
 		return 0;
-	now = bpf_ktime_get_ns();
 	steal_ckpt(th, p, false);
 	if (th->on_cpu) {
 		if (th->n && !READ_ONCE(th->busy) &&
-		    now - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
+		    bpf_ktime_get_ns() - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
 			flush(th, tid);
 		return 0;
 	}
+	now = bpf_ktime_get_ns();
 	ts = now - runtime;
 	if (ts < th->switch_out_ts)
 		ts = th->switch_out_ts;
