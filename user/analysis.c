@@ -22,7 +22,7 @@ static double ratio(uint64_t num, uint64_t den)
 void an_run_derive(struct an_run *run)
 {
 	const uint64_t *st = run->states_ns;
-	uint64_t oncpu = st[TL_COMPUTE] + st[TL_IO_CPU];
+	uint64_t oncpu = an_run_oncpu_ns(run);
 	uint64_t reading = st[TL_IO_CPU] + st[TL_IO_WAIT];
 	unsigned maxk = run->ncpu < AN_MAX_CPUS ? run->ncpu : AN_MAX_CPUS;
 
@@ -137,6 +137,20 @@ bool an_run_clean(const struct an_run *run)
 	return run->exit_status == 0 || run->exit_status == -1;
 }
 
+uint64_t an_run_oncpu_ns(const struct an_run *run)
+{
+	return run->states_ns[TL_COMPUTE] + run->states_ns[TL_IO_CPU];
+}
+
+uint64_t an_run_ran_ns(const struct an_run *run)
+{
+	uint64_t oncpu = an_run_oncpu_ns(run);
+
+	if (!run->stolen_ok)
+		return oncpu;
+	return oncpu > run->stolen_ns ? oncpu - run->stolen_ns : 0;
+}
+
 const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run)
 {
 	if (!rep || !run)
@@ -189,12 +203,10 @@ static void least_work(const struct an_report *rep, const struct an_run *sync, u
 	*bytes = UINT64_MAX;
 	for (size_t i = 0; i < rep->nruns; i++) {
 		const struct an_run *r = &rep->runs[i];
-		uint64_t w = r->states_ns[TL_COMPUTE] + r->states_ns[TL_IO_CPU], b;
+		uint64_t w = an_run_ran_ns(r), b;
 
 		if (strcmp(r->cache, sync->cache) || !an_run_clean(r) || !r->wall_ns)
 			continue;
-		if (r->stolen_ok)
-			w = w > r->stolen_ns ? w - r->stolen_ns : 0;
 		if (w < *cpu)
 			*cpu = w;
 		if (r->c.block_ok)

@@ -240,6 +240,10 @@ int an_report_finish(struct an_report *rep);
 /* Did the run do all its work (exit status 0, or -1 = attached, no status)? Speedups and
  * the ideal bound need clean runs on both sides. */
 bool an_run_clean(const struct an_run *run);
+/* The threads' on-CPU time (compute + io_cpu); and that less what the hypervisor stole
+ * (stolen_ns, where measured): the run time the kernel's own accounting counts. */
+uint64_t an_run_oncpu_ns(const struct an_run *run);
+uint64_t an_run_ran_ns(const struct an_run *run);
 /* The sync run with the same cache mode as run (run itself if it is one), or NULL. */
 const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run);
 void an_run_free(struct an_run *run);

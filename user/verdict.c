@@ -160,11 +160,11 @@ static uint64_t switches_of(const struct an_run *r)
  */
 static double ran_parallelism(const struct an_run *run)
 {
-	uint64_t oncpu = run->states_ns[TL_COMPUTE] + run->states_ns[TL_IO_CPU];
+	uint64_t oncpu = an_run_oncpu_ns(run), ran = an_run_ran_ns(run);
 
-	if (!run->stolen_ok || !oncpu || run->stolen_ns >= oncpu)
+	if (!oncpu || !ran)
 		return run->parallelism;
-	return run->parallelism * (double)(oncpu - run->stolen_ns) / (double)oncpu;
+	return run->parallelism * (double)ran / (double)oncpu;
 }
 
 static bool rule_lock(const struct an_run *run, const struct an_run *sync,
@@ -563,7 +563,7 @@ static bool rule_steal(const struct an_run *run, const struct an_run *sync,
 		       const struct an_report *rep, char *t, size_t len)
 {
 	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
-	uint64_t oncpu = run->states_ns[TL_COMPUTE] + run->states_ns[TL_IO_CPU];
+	uint64_t oncpu = an_run_oncpu_ns(run);
 	double sh;
 
 	(void)sync;
