@@ -191,17 +191,24 @@ class TracerAlone(unittest.TestCase):
         the machine's steal is made). Seen here: -0.04% to -0.08%, where on-CPU alone was
         +0.02% to +0.22% off with no steal the machine's tick-based counter could see.
 
+        A sanitized tracer_work also spends CPU the probes do not see, before its threads
+        are traced and after its exit probe (the sanitizer's start-up, and the tear-down of
+        its large address space): 5.7-6.2 ms seen, allowed for with 10 ms in that build.
+
         On a loaded VM the kernel's own accounting drifts (a preemption by a wake-up is
         charged with a stale run-queue clock), so it is tried up to 3 times; the thread's
         own clock (self-observed running time) is the load-independent check.
         """
+        unseen = 10 * MS if common.BUILD.rstrip("/").endswith("build-san") else 0
         msgs = []
         for _ in range(3):
             res, work = drv([WORK, "spin", "3", "300"])
             self.check_sums(res)
             self.check_self_observed(res, work)
             total = sum(ran(k) for k in res["kernel"])
-            if abs(total - res["rusage_ns"]) <= res["rusage_ns"] * 0.01:
+            # the unseen CPU is in rusage only: it widens one side of the band
+            tol = res["rusage_ns"] * 0.01
+            if -tol <= res["rusage_ns"] - total <= tol + unseen:
                 return
             msgs.append("on-CPU less stolen %d vs rusage %d (stolen %d, machine's steal %d)" % (
                 total, res["rusage_ns"], sum(k["stolen"] for k in res["kernel"]),
