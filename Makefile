@@ -28,7 +28,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	  -MMD -MP -D_GNU_SOURCE -DIOTRACE_VERSION='"$(VERSION)"' \
-	  -I$(BUILD) -Ibpf -Iuser -Iworkloads -Ireports $(SANFLAGS)
+	  -I$(BUILD) -Iuser -Ibpf -Iworkloads -Ireports $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lbpf -lelf -lz -luv -luring -lcrypto -ldw -ljansson -lpthread -lm
 
@@ -39,10 +39,10 @@ DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev libss
 	    liburing-dev libdw-dev libcmocka-dev libjansson-dev pkg-config make gcc python3 libxml2-utils \
 	    coreutils util-linux procps fio nodejs chromium
 
-USER_SRCS := $(wildcard user/*.c) $(wildcard workloads/*.c) $(wildcard reports/*.c)
+USER_SRCS := $(wildcard user/*/*.c) $(wildcard workloads/*.c) $(wildcard reports/*.c)
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
 # everything but main() links into the unit tests
-LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -102,10 +102,10 @@ $(BUILD)/tests/progs/tracer_work: tests/progs/tracer_work.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
-$(BUILD)/tests/progs/tracer_drv: tests/progs/tracer_drv.c $(BUILD)/user/tracer.o $(BUILD)/user/timeline.o
+$(BUILD)/tests/progs/tracer_drv: tests/progs/tracer_drv.c $(BUILD)/user/trace/tracer.o $(BUILD)/user/model/timeline.o
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/user/tracer.o $(BUILD)/user/timeline.o -lbpf -lelf -lz
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/user/trace/tracer.o $(BUILD)/user/model/timeline.o -lbpf -lelf -lz
 
 # tests/bench: make bench's drivers and the stress tests' helper (linked against everything but main.o)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
@@ -138,9 +138,9 @@ $(BUILD)/tests/bench/floor: tests/bench/floor.c $(BUILD)/tests/bench/floor.skel.
 FUZZ_SECS ?= 60
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
-FUZZ_OBJS := $(patsubst %.c,build-fuzz/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+FUZZ_OBJS := $(patsubst %.c,build-fuzz/%.o,$(filter-out user/cli/main.c,$(USER_SRCS)))
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -fno-omit-frame-pointer -D_GNU_SOURCE \
-	       -DIOTRACE_VERSION='"$(VERSION)"' -Ibuild -Ibpf -Iuser -Iworkloads -Ireports -Itests/fuzz \
+	       -DIOTRACE_VERSION='"$(VERSION)"' -Ibuild -Iuser -Ibpf -Iworkloads -Ireports -Itests/fuzz \
 	       -fsanitize=address,undefined -fno-sanitize-recover=undefined
 REPLAY_BINS := $(patsubst %,$(BUILD)/tests/test_fuzz_%,$(FUZZ_NAMES))
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "analysis.h"
+#include "model/analysis.h"
 
 /*
  * Private to reports/flame.c, reports/timeline_svg.c and reports/html.c: one palette so a

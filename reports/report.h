@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "analysis.h"
+#include "model/analysis.h"
 
 /*
  * No renderer computes a metric: everything printed comes from struct an_report. Every

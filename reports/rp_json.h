@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "analysis.h"
+#include "model/analysis.h"
 
 /*
  * A tiny streaming writer: the renderers decide the key order, the writer only places

@@ -10,8 +10,23 @@ passed=0
 failed=0
 failures=()
 
+# The layering rule of docs/architecture.md, one counted test: an include across layers fails.
+run_layers() {
+	local out
+	if out=$(scripts/check-layers.sh 2>&1); then
+		echo "check-layers: [       OK ] includes follow the layers"
+		passed=$((passed + 1))
+	else
+		echo "$out"
+		echo "check-layers: [  FAILED  ] an include crosses the layers"
+		failures+=("check-layers")
+		failed=$((failed + 1))
+	fi
+}
+
 run_unit() {
 	local t out rc p f
+	run_layers
 	for t in "$build"/tests/test_*; do
 		[ -x "$t" ] || continue
 		out=$("$t" 2>&1)

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis.h"
-#include "symbols.h"
-#include "timeline.h"
-#include "tracer.h"
+#include "model/analysis.h"
+#include "trace/symbols.h"
+#include "model/timeline.h"
+#include "trace/tracer.h"
 #include "workload.h"
 
 /*

@@ -5,8 +5,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "analysis.h"
-#include "timeline.h"
+#include "model/analysis.h"
+#include "model/timeline.h"
 
 /*
  * usage: bench_model [MILLIONS [THREADS]]   (default 10 million transitions, 8 threads)

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analysis.h"
+#include "model/analysis.h"
 #include "fuzz.h"
 #include "report.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "symbols.h"
+#include "trace/symbols.h"
 
 /*
  * First byte even: the rest is /proc/kallsyms, and a kernel stack of a few addresses taken

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tracer.h"
+#include "trace/tracer.h"
 
 /*
  * The tracer's own test harness (no session, no analysis): proves the probes against

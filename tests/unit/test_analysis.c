@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "model/analysis.h"
 
 #define EPS 1e-9
 

@@ -16,11 +16,11 @@
 
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "model/analysis.h"
 #include "render.h"
 #include "report.h"
-#include "symbols.h"
-#include "timeline.h"
+#include "trace/symbols.h"
+#include "model/timeline.h"
 
 /*
  * Goldens live in tests/golden/flame/; IOTRACE_RECORD_GOLDENS=1 rewrites them instead of

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "cli.h" /* not bpf/iotrace.h, first on the include path */
+#include "cli/cli.h"
 #include "report.h"
 #include "rp_json.h"
 

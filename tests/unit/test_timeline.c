@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "timeline.h"
+#include "model/timeline.h"
 
 enum { C = TL_COMPUTE, IOC = TL_IO_CPU, IOW = TL_IO_WAIT, LCK = TL_LOCK_WAIT,
        POLL = TL_POLL_WAIT, OTH = TL_OTHER_WAIT, RUN = TL_RUNNABLE };

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "analysis.h"
+#include "model/analysis.h"
 
 #define SEC 1000000000ULL
 #define MS 1000000ULL

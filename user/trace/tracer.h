@@ -8,9 +8,9 @@
 #include <sys/types.h>
 #include <linux/types.h>
 
-#include "../bpf/iotrace.h" /* IT_STACK_*, IT_CNT_*: the records the probes emit */
-#include "analysis.h"
-#include "timeline.h"
+#include "iotrace.h" /* IT_STACK_*, IT_CNT_*: the records the probes emit */
+#include "model/analysis.h"
+#include "model/timeline.h"
 
 /*
  * Life: tr_open() (open -> configure -> load -> attach, once per iotrace process), then per

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "tracer.h"
+#include "trace/tracer.h"
 
 /*
  * Everything is tested for real (each probe loaded and attached, then detached), because a

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <sys/resource.h>
 
-#include "analysis.h"
+#include "model/analysis.h"
 #include "tracer.h"
 #include "workload.h"
 

@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "outdir.h"
 #include "report.h"
-#include "session.h"
+#include "trace/session.h"
 
 static volatile sig_atomic_t stop_sig;
 

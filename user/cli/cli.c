@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "tracer.h"
+#include "trace/tracer.h"
 
 bool it_verbose;
 const char *it_prog = "iotrace";

@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "outdir.h"
 #include "report.h"
-#include "session.h"
+#include "trace/session.h"
 
 /*
  * How a trace ends, and what happens to the program:
