@@ -413,20 +413,28 @@ static void place_fd(int fd, int target)
 		_exit(WL_EXIT_SETUP); /* the error channel itself may be what failed */
 }
 
-static void join_cgroup(const char *procs)
+int wl_cgroup_join(const char *procs)
 {
 	char buf[32];
-	int fd, n;
+	int fd, n, ret = 0;
 
 	fd = open(procs, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		setup_fail(errno, "failed to open the throttle cgroup's %s: %s", procs,
-			   strerror(errno));
+		return -errno;
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (write(fd, buf, (size_t)n) != n)
-		setup_fail(errno, "failed to join the throttle cgroup (%s): %s", procs,
-			   strerror(errno));
+		ret = -errno;
 	close(fd);
+	return ret;
+}
+
+static void join_cgroup(const char *procs)
+{
+	int ret = wl_cgroup_join(procs);
+
+	if (ret)
+		setup_fail(-ret, "failed to join the throttle cgroup (%s): %s", procs,
+			   strerror(-ret));
 }
 
 static void drop_privileges(uid_t uid, gid_t gid)

@@ -34,6 +34,8 @@ long wl_factorial(unsigned n);
 void wl_child_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* name is prefix + a pid of no live process + "-...": left by a killed run. */
 bool wl_orphan_name(const char *name, const char *prefix);
+/* Move the calling process into the cgroup whose cgroup.procs is procs. 0 or -errno. */
+int wl_cgroup_join(const char *procs);
 /* statfs says: 1 disk-backed, 0 not (tmpfs, overlay, NFS...), -errno. */
 int wl_fs_disk_backed(const char *path);
 

@@ -188,6 +188,24 @@ int wl_list_files(const char *dir, char ***paths, size_t *n, uint64_t *total_byt
  * pressure, pages mapped by someone): the caller sees it in *resident. */
 int wl_cache_prepare(const char *dir, enum wl_cache mode, double *resident);
 
+/* ---- the device's ceiling ---- */
+struct wl_ceiling {
+	double bps;		/* bytes/s delivered once the queue was full */
+	uint64_t bytes, ns;	/* what the calibration read, and how long it took */
+	unsigned qd, block;	/* requests in flight, bytes each */
+	bool throttled;		/* measured inside the run's throttle cgroup */
+};
+/*
+ * Measure how fast storage delivers the files under dir to a reader that keeps it busy:
+ * O_DIRECT reads (the page cache is neither used nor disturbed), many in flight, round-robin
+ * over the files, by a child placed in throttle_procs' cgroup when not NULL (so the
+ * throttle applies as it does to the runs). Stops after max_bytes or max_ns. 0 or -errno:
+ * -EOPNOTSUPP when the filesystem refuses O_DIRECT, -ENODATA when the files are too small
+ * to measure (under 256 KiB each, or too little read).
+ */
+int wl_device_calibrate(const char *dir, const char *throttle_procs, uint64_t max_bytes,
+			uint64_t max_ns, struct wl_ceiling *out);
+
 /* ---- slow disk ---- */
 struct wl_throttle {
 	char path[256];	 /* cgroup dir created */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -1010,6 +1011,84 @@ static void test_throttle(void **s)
 	made_dataset = NULL;
 }
 
+/* Share of the pages of dir's files in the page cache, by mincore (changes nothing). */
+static double pages_resident(const char *dir)
+{
+	char **paths;
+	size_t n, pages = 0, in = 0;
+	uint64_t total;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	assert_int_equal(wl_list_files(dir, &paths, &n, &total), 0);
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		struct stat st;
+		unsigned char *vec;
+		void *m;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, paths[i]);
+		fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(fstat(fd, &st), 0);
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		assert_true(m != MAP_FAILED);
+		vec = malloc((size_t)(st.st_size + pg - 1) / (size_t)pg);
+		assert_non_null(vec);
+		assert_int_equal(mincore(m, (size_t)st.st_size, vec), 0);
+		for (size_t p = 0; p < (size_t)(st.st_size + pg - 1) / (size_t)pg; p++, pages++)
+			in += vec[p] & 1;
+		free(vec);
+		munmap(m, (size_t)st.st_size);
+		close(fd);
+		free(paths[i]);
+	}
+	free(paths);
+	return pages ? (double)in / (double)pages : 0;
+}
+
+/*
+ * The device's ceiling, measured behind a known throttle: the calibration must find the
+ * throttle's rate (within 10%), not the device's latency-bound rate of one reader nor a
+ * burst. Unthrottled, the same disk delivers more than the throttle lets through.
+ */
+static void test_calibrate(void **s)
+{
+	struct wl_ceiling c, free_c;
+	const uint64_t bps = 48u << 20;
+	double r;
+
+	(void)s;
+	if (!is_root() || access("/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device", F_OK))
+		skip();
+	assert_int_equal(wl_dataset_create("/var/tmp", 4, 12u << 20, -1, -1, &made_dataset), 0);
+	assert_int_equal(wl_throttle_setup(made_dataset, bps, &made_cgroup), 0);
+	assert_int_equal(wl_cache_prepare(made_dataset, WL_CACHE_COLD, NULL), 0);
+	assert_int_equal(wl_device_calibrate(made_dataset, made_cgroup.procs, 32u << 20,
+					     3000000000ull, &c),
+			 0);
+	r = c.bps / (double)bps;
+	print_message("calibration behind %.0f MiB/s: %.1f MiB/s (%.2fx), %.1f MiB in %.0f ms\n",
+		      (double)bps / (1 << 20), c.bps / (1 << 20), r, (double)c.bytes / (1 << 20),
+		      (double)c.ns / 1e6);
+	assert_true(c.throttled);
+	assert_true(c.bytes >= (16u << 20));
+	if (r < 0.9 || r > 1.1)
+		fail_msg("ceiling %.0f B/s is not within 10%% of the throttle's %llu B/s", c.bps,
+			 (unsigned long long)bps);
+	/* O_DIRECT left the page cache as it was: the files made cold stay cold */
+	assert_true(pages_resident(made_dataset) < 0.01);
+	assert_int_equal(wl_device_calibrate(made_dataset, NULL, 32u << 20, 3000000000ull,
+					     &free_c),
+			 0);
+	print_message("calibration unthrottled: %.1f MiB/s\n", free_c.bps / (1 << 20));
+	assert_false(free_c.throttled);
+	assert_true(free_c.bps > 1.2 * (double)bps);
+	/* too little to measure */
+	assert_int_equal(wl_device_calibrate(made_dataset, NULL, 0, 3000000000ull, &free_c),
+			 -ENODATA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1031,6 +1110,7 @@ int main(void)
 	    cmocka_unit_test(test_readfile),
 	    cmocka_unit_test(test_fetch),
 	    cmocka_unit_test_teardown(test_throttle, test_teardown),
+	    cmocka_unit_test_teardown(test_calibrate, test_teardown),
 	};
 
 	return cmocka_run_group_tests_name("workloads", tests, group_setup, group_teardown);
