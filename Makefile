@@ -37,7 +37,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall 
 # Debian packages needed to build, test and run (make deps installs what is missing).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev libssl-dev \
 	    liburing-dev libdw-dev libcmocka-dev libjansson-dev pkg-config make gcc python3 libxml2-utils \
-	    coreutils util-linux procps fio nodejs chromium
+	    coreutils util-linux procps fio nodejs chromium groff-base
 
 USER_SRCS := $(wildcard user/*/*.c) $(wildcard workloads/*.c) $(wildcard reports/*.c)
 USER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(USER_SRCS))
@@ -198,8 +198,13 @@ stress: deps
 	$(MAKE) all
 	IOTRACE_STRESS=full tests/run-tests.sh $(BUILD) stress
 
-install: iotrace
-	install -D -m 0755 iotrace $(DESTDIR)$(PREFIX)/sbin/iotrace
+# INSTALL_BIN: the binary to install (the tests install a sanitized build's into a DESTDIR)
+INSTALL_BIN ?= iotrace
+install: $(INSTALL_BIN)
+	install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(PREFIX)/sbin/iotrace
+	install -D -m 0644 docs/iotrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/iotrace.8
+	install -D -m 0644 scripts/completion/iotrace.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/iotrace
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/iotrace/README.md
 
 clean:
