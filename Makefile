@@ -32,7 +32,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fno-omit-frame-pointer -mno-omit-lea
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lbpf -lelf -lz -luv -luring -lcrypto -ldw -ljansson -lpthread -lm
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Wall -Werror
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Iuser -Wall -Werror
 
 # Debian packages needed to build, test and run (make deps installs what is missing).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev libssl-dev \
@@ -72,7 +72,7 @@ $(BUILD)/vmlinux.h:
 	@echo "  GEN     $@"
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/iotrace.h $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/iotrace.h user/model/states.h $(BUILD)/vmlinux.h
 	@echo "  BPF     $@"
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

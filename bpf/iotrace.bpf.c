@@ -162,59 +162,6 @@ static __always_inline __u64 rb_flags(void)
 									   : BPF_RB_NO_WAKEUP;
 }
 
-/* Syscall number -> what the state model cares about; 0 for everything else. */
-static __always_inline __u32 sys_class(long id)
-{
-	switch (id) {
-#if defined(__TARGET_ARCH_x86)
-	case 0:   /* read */
-	case 17:  /* pread64 */
-	case 19:  /* readv */
-	case 295: /* preadv */
-	case 327: /* preadv2 */
-	case 426: /* io_uring_enter */
-	case 45:  /* recvfrom */
-	case 47:  /* recvmsg */
-	case 299: /* recvmmsg */
-		return IT_SYS_IO;
-	case 202: /* futex */
-	case 449: /* futex_waitv */
-		return IT_SYS_LOCK;
-	case 232: /* epoll_wait */
-	case 281: /* epoll_pwait */
-	case 441: /* epoll_pwait2 */
-	case 7:   /* poll */
-	case 271: /* ppoll */
-	case 23:  /* select */
-	case 270: /* pselect6 */
-		return IT_SYS_POLL;
-#elif defined(__TARGET_ARCH_arm64)
-	case 63:  /* read */
-	case 67:  /* pread64 */
-	case 65:  /* readv */
-	case 69:  /* preadv */
-	case 286: /* preadv2 */
-	case 426: /* io_uring_enter */
-	case 207: /* recvfrom */
-	case 212: /* recvmsg */
-	case 243: /* recvmmsg */
-		return IT_SYS_IO;
-	case 98:  /* futex */
-	case 449: /* futex_waitv */
-		return IT_SYS_LOCK;
-	case 22:  /* epoll_pwait */
-	case 441: /* epoll_pwait2 */
-	case 73:  /* ppoll */
-	case 72:  /* pselect6 */
-		return IT_SYS_POLL;
-#else
-#error "syscall table: add this architecture"
-#endif
-	default:
-		return IT_SYS_NONE;
-	}
-}
-
 #define NR_IO_URING_ENTER 426
 
 static __always_inline long regs_syscall_nr(struct pt_regs *regs)
@@ -293,20 +240,6 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 	WRITE_ONCE(th->busy, 0);
 }
 
-static __always_inline __u32 wait_state(__u32 sys)
-{
-	switch (sys) {
-	case IT_SYS_IO:
-		return IT_IO_WAIT;
-	case IT_SYS_LOCK:
-		return IT_LOCK_WAIT;
-	case IT_SYS_POLL:
-		return IT_POLL_WAIT;
-	default:
-		return IT_OTHER_WAIT;
-	}
-}
-
 static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, __u32 tid,
 					    __u32 ppid, __u32 ptid, __u64 ts, __u32 last_seq,
 					    struct task_struct *task)
@@ -370,7 +303,7 @@ static __always_inline void add_thread(struct task_struct *task, __u32 flags, __
 SEC("tp_btf/sys_enter")
 int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
 {
-	__u32 cls = sys_class(id), tid;
+	__u32 cls = it_sys_class(id), tid;
 	struct it_thread *th;
 
 	if (!cls)
@@ -389,7 +322,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 {
 	long id = regs_syscall_nr(regs);
-	__u32 cls = sys_class(id), tid;
+	__u32 cls = it_sys_class(id), tid;
 	struct it_thread *th;
 
 	if (!cls)
@@ -541,7 +474,7 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		if (preempt || BPF_CORE_READ(prev, __state) == TASK_RUNNING)
 			st = IT_RUNNABLE;
 		else
-			st = wait_state(th->sys);
+			st = it_sys_wait_state(th->sys);
 		th->switch_out_ts = now;
 		th->on_cpu = 0;
 		th->ctx_switches++;

@@ -18,25 +18,110 @@
 #define IT_MAX_THREADS 16384	/* `threads` map entries: live threads + exited ones not yet consumed */
 #define IT_MAX_INFLIGHT 16384	/* block requests / io_uring requests in flight */
 
-/* Per-thread states of the time model (DESIGN.md); same order as enum tl_state. */
+/*
+ * Per-thread states: the time model's list (user/model/states.h, macros only), so
+ * IT_<state> == TL_<state> by construction; user/trace asserts it where it casts one into
+ * the other.
+ */
+#include "model/states.h"
+
 enum it_state {
-	IT_COMPUTE = 0,
-	IT_IO_CPU,
-	IT_IO_WAIT,
-	IT_LOCK_WAIT,
-	IT_POLL_WAIT,
-	IT_OTHER_WAIT,
-	IT_RUNNABLE,
+#define IT_STATE_ENUM(name, str) IT_##name,
+	TL_STATES(IT_STATE_ENUM)
+#undef IT_STATE_ENUM
 	IT_NSTATES,
 };
 
-/* What a thread is inside of, as far as the state model cares. */
+/*
+ * What a thread is inside of, as far as the state model cares: X(CLASS, state off CPU in
+ * it). IT_SYS_NONE (0) is every other syscall; a thread off CPU there is in other_wait.
+ */
+#define IT_SYS_CLASSES(X)                                                                  \
+	X(IO, IT_IO_WAIT)	/* read family, io_uring_enter, socket receives (on CPU: io_cpu) */ \
+	X(LOCK, IT_LOCK_WAIT)	/* futex, futex_waitv */                                    \
+	X(POLL, IT_POLL_WAIT)	/* epoll_wait, epoll_pwait(2), poll, ppoll, select, pselect6 */
+
 enum it_sys {
 	IT_SYS_NONE = 0,
-	IT_SYS_IO,	/* read family, io_uring_enter, socket receives */
-	IT_SYS_LOCK,	/* futex, futex_waitv */
-	IT_SYS_POLL,	/* epoll_wait, epoll_pwait(2), poll, ppoll, select, pselect6 */
+#define IT_SYS_ENUM(cls, wait) IT_SYS_##cls,
+	IT_SYS_CLASSES(IT_SYS_ENUM)
+#undef IT_SYS_ENUM
 };
+
+/*
+ * The syscalls of each class, X(number, name, CLASS), for the architecture being built:
+ * the probes classify every syscall entry and exit with it, the tracer the syscall an
+ * existing thread sleeps in when it seeds it. BPF builds define __TARGET_ARCH_*, user
+ * space builds the compiler's own macro.
+ */
+#if defined(__TARGET_ARCH_x86) || defined(__x86_64__)
+#define IT_SYSCALLS(X)                                                                     \
+	X(0, read, IO)                                                                     \
+	X(17, pread64, IO)                                                                 \
+	X(19, readv, IO)                                                                   \
+	X(295, preadv, IO)                                                                 \
+	X(327, preadv2, IO)                                                                \
+	X(426, io_uring_enter, IO)                                                         \
+	X(45, recvfrom, IO)                                                                \
+	X(47, recvmsg, IO)                                                                 \
+	X(299, recvmmsg, IO)                                                               \
+	X(202, futex, LOCK)                                                                \
+	X(449, futex_waitv, LOCK)                                                          \
+	X(232, epoll_wait, POLL)                                                           \
+	X(281, epoll_pwait, POLL)                                                          \
+	X(441, epoll_pwait2, POLL)                                                         \
+	X(7, poll, POLL)                                                                   \
+	X(271, ppoll, POLL)                                                                \
+	X(23, select, POLL)                                                                \
+	X(270, pselect6, POLL)
+#elif defined(__TARGET_ARCH_arm64) || defined(__aarch64__)
+#define IT_SYSCALLS(X)                                                                     \
+	X(63, read, IO)                                                                    \
+	X(67, pread64, IO)                                                                 \
+	X(65, readv, IO)                                                                   \
+	X(69, preadv, IO)                                                                  \
+	X(286, preadv2, IO)                                                                \
+	X(426, io_uring_enter, IO)                                                         \
+	X(207, recvfrom, IO)                                                               \
+	X(212, recvmsg, IO)                                                                \
+	X(243, recvmmsg, IO)                                                               \
+	X(98, futex, LOCK)                                                                 \
+	X(449, futex_waitv, LOCK)                                                          \
+	X(22, epoll_pwait, POLL)                                                           \
+	X(441, epoll_pwait2, POLL)                                                         \
+	X(73, ppoll, POLL)                                                                 \
+	X(72, pselect6, POLL)
+#else
+#error "syscall table: add this architecture"
+#endif
+
+/* Syscall number -> enum it_sys. */
+static inline __attribute__((always_inline)) unsigned int it_sys_class(long nr)
+{
+	switch (nr) {
+#define IT_SYS_CASE(nr, name, cls)                                                         \
+	case nr:                                                                           \
+		return IT_SYS_##cls;
+		IT_SYSCALLS(IT_SYS_CASE)
+#undef IT_SYS_CASE
+	default:
+		return IT_SYS_NONE;
+	}
+}
+
+/* The state of a thread off CPU inside a syscall of class `sys`. */
+static inline __attribute__((always_inline)) unsigned int it_sys_wait_state(unsigned int sys)
+{
+	switch (sys) {
+#define IT_SYS_WAIT(cls, wait)                                                             \
+	case IT_SYS_##cls:                                                                 \
+		return wait;
+		IT_SYS_CLASSES(IT_SYS_WAIT)
+#undef IT_SYS_WAIT
+	default:
+		return IT_OTHER_WAIT;
+	}
+}
 
 enum it_rec_type {
 	IT_REC_BATCH = 1,	/* struct it_batch */

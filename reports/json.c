@@ -25,11 +25,6 @@
 
 _Static_assert(TL_NSTATES == 7, "summary.json lists seven states: update the schema");
 
-/* The JSON names of the states (DESIGN.md), in enum tl_state order. */
-static const char *const state_key[TL_NSTATES] = {
-	"compute", "io_cpu", "io_wait", "lock_wait", "poll_wait", "other_wait", "runnable",
-};
-
 /* ---- writer ---- */
 
 void rp_jw_init(struct rp_jw *w, FILE *f)
@@ -276,7 +271,7 @@ static void jw_states(struct rp_jw *w, const uint64_t *ns)
 {
 	rp_jw_obj(w, true);
 	for (int i = 0; i < TL_NSTATES; i++) {
-		rp_jw_key(w, state_key[i]);
+		rp_jw_key(w, tl_state_name((enum tl_state)i));
 		rp_jw_u64(w, ns[i]);
 	}
 	rp_jw_obj_end(w);
@@ -834,7 +829,7 @@ static int ld_states(struct ld *l, const json_t *obj, const char *base, uint64_t
 		return ret;
 	fpath(p, sizeof(p), base, "states_ns");
 	for (int i = 0; i < TL_NSTATES; i++) {
-		ret = ld_u64(l, o, p, state_key[i], true, &ns[i], NULL);
+		ret = ld_u64(l, o, p, tl_state_name((enum tl_state)i), true, &ns[i], NULL);
 		if (ret)
 			return ret;
 	}

@@ -25,10 +25,6 @@ enum style { ST_NONE, ST_BOLD, ST_DIM, ST_WARN, ST_LABEL };
 static const char *const style_on[] = {"", "\033[1m", "\033[2m", "\033[33m", "\033[36m"};
 #define STYLE_OFF "\033[0m"
 
-static const char *const state_col[TL_NSTATES] = {
-	"compute", "io_cpu", "io_wait", "lock_wait", "poll_wait", "other_wait", "runnable",
-};
-
 struct out {
 	FILE *f;
 	bool color;
@@ -360,7 +356,7 @@ static int state_shares(struct out *o, const struct an_report *r)
 		return -ENOMEM;
 	cell(h, 0, ST_NONE, "run");
 	for (int s = 0; s < TL_NSTATES; s++)
-		cell(h, s + 1, ST_NONE, state_col[s]);
+		cell(h, s + 1, ST_NONE, tl_state_name((enum tl_state)s));
 	cell(h, TL_NSTATES + 1, ST_NONE, "thread time");
 	for (size_t i = 0; i < r->nruns; i++) {
 		const struct an_run *run = &r->runs[i];
@@ -565,7 +561,7 @@ static int thread_table(struct out *o, const struct an_run *run)
 	cell(h, 2 + k, ST_NONE, "tid");
 	cell(h, 3 + k, ST_NONE, "lifetime");
 	for (int s = 0; s < TL_NSTATES; s++)
-		cell(h, s + 4 + k, ST_NONE, state_col[s]);
+		cell(h, s + 4 + k, ST_NONE, tl_state_name((enum tl_state)s));
 	for (size_t i = 0; i < shown; i++) {
 		const struct an_thread *th = &run->threads[i];
 

@@ -24,10 +24,9 @@ struct tl_gaprec {
 };
 
 static const char *const state_names[TL_NSTATES] = {
-	[TL_COMPUTE] = "compute",     [TL_IO_CPU] = "io_cpu",
-	[TL_IO_WAIT] = "io_wait",     [TL_LOCK_WAIT] = "lock_wait",
-	[TL_POLL_WAIT] = "poll_wait", [TL_OTHER_WAIT] = "other_wait",
-	[TL_RUNNABLE] = "runnable",
+#define STATE_NAME(name, str) [TL_##name] = str,
+	TL_STATES(STATE_NAME)
+#undef STATE_NAME
 };
 
 const char *tl_state_name(enum tl_state s)

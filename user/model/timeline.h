@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "states.h"
+
 /*
  * The timeline module owns the exact time model of DESIGN.md: every nanosecond of every
  * thread of the target, over the run window, is in exactly one state. Its input is a
@@ -14,18 +16,15 @@
  * window. Unit tests feed it synthetic events; the tracer feeds it decoded probe records.
  */
 
+/* TL_COMPUTE = 0, ... in the order of states.h, which the probes share */
 enum tl_state {
-	TL_COMPUTE = 0,
-	TL_IO_CPU,
-	TL_IO_WAIT,
-	TL_LOCK_WAIT,
-	TL_POLL_WAIT,
-	TL_OTHER_WAIT,
-	TL_RUNNABLE,
+#define TL_STATE_ENUM(name, str) TL_##name,
+	TL_STATES(TL_STATE_ENUM)
+#undef TL_STATE_ENUM
 	TL_NSTATES,
 };
 
-/* JSON/state names: "compute", "io_cpu", ... ("?" when out of range) */
+/* JSON/state names of states.h: "compute", "io_cpu", ... ("?" when out of range) */
 const char *tl_state_name(enum tl_state s);
 /* Inverse of tl_state_name (for loaders): the state, or -EINVAL. */
 int tl_state_from_name(const char *name);

@@ -22,6 +22,16 @@
 #include "tracer.h"
 
 /*
+ * The probes record states as enum it_state and the tracer hands them to the model as enum
+ * tl_state: both come from user/model/states.h, and these keep a hand edit of either honest.
+ */
+#define SAME_STATE(name, str) _Static_assert((int)IT_##name == (int)TL_##name, "IT_" #name " != TL_" #name);
+TL_STATES(SAME_STATE)
+#undef SAME_STATE
+_Static_assert((int)IT_NSTATES == (int)TL_NSTATES, "the probes and the model count different states");
+_Static_assert(IT_NSTATES <= 1u << (64 - IT_STATE_SHIFT), "a state must fit a batch entry");
+
+/*
  * Record flow: the probes keep exact totals in the `threads` map and stream transitions in
  * per-thread batches; tr_poll decodes records into the timeline as they come. Every record
  * type that can be lost is accounted for: a batch carries a per-thread sequence number, so a
@@ -843,30 +853,6 @@ static long blocked_syscall(uint32_t pid, uint32_t tid)
 	return nr;
 }
 
-/* The probes' classification, for seeding (must match sys_class() in iotrace.bpf.c). */
-static unsigned sys_class(long nr)
-{
-	switch (nr) {
-#if defined(__x86_64__)
-	case 0: case 17: case 19: case 295: case 327: case 426: case 45: case 47: case 299:
-		return IT_SYS_IO;
-	case 202: case 449:
-		return IT_SYS_LOCK;
-	case 232: case 281: case 441: case 7: case 271: case 23: case 270:
-		return IT_SYS_POLL;
-#elif defined(__aarch64__)
-	case 63: case 67: case 65: case 69: case 286: case 426: case 207: case 212: case 243:
-		return IT_SYS_IO;
-	case 98: case 449:
-		return IT_SYS_LOCK;
-	case 22: case 441: case 73: case 72:
-		return IT_SYS_POLL;
-#endif
-	default:
-		return IT_SYS_NONE;
-	}
-}
-
 /*
  * Seed one existing thread. What /proc tells: 'R' = running or queued (we can't tell which:
  * taken as on CPU, compute; a queued thread's wait before its next switch-in then counts as
@@ -901,11 +887,8 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 		v.state = IT_COMPUTE;
 		v.on_cpu = 1;
 	} else {
-		v.sys = st == 'S' || st == 'D' ? sys_class(blocked_syscall(pid, tid)) : IT_SYS_NONE;
-		v.state = v.sys == IT_SYS_IO	 ? IT_IO_WAIT
-			  : v.sys == IT_SYS_LOCK ? IT_LOCK_WAIT
-			  : v.sys == IT_SYS_POLL ? IT_POLL_WAIT
-						 : IT_OTHER_WAIT;
+		v.sys = st == 'S' || st == 'D' ? it_sys_class(blocked_syscall(pid, tid)) : IT_SYS_NONE;
+		v.state = it_sys_wait_state(v.sys);
 	}
 	/* NOEXIST: a thread created since targets was set is already tracked by the probes */
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.threads), &key, &v, BPF_NOEXIST)) {
