@@ -77,7 +77,7 @@ struct tl_thread {
 	struct tl_interval *gaps;
 	size_t ngaps;
 	uint64_t gap_ns;
-	/* private to timeline.c */
+	/* private to user/model/timeline*.c (timeline_int.h) */
 	struct tl_raw *raw;
 	size_t nraw, capraw;
 	uint64_t create_ts, exit_ts;
@@ -120,7 +120,7 @@ struct tl_timeline {
 	uint64_t cut_at;	/* folded up to here (0: never cut) */
 	/* events that arrived for time already folded: dropped or clamped, and counted */
 	uint64_t late_events;
-	/* private to timeline.c */
+	/* private to user/model/timeline*.c (timeline_int.h) */
 	struct tl_gaprec *gapraw;
 	size_t ngapraw, capgapraw;
 	uint32_t *tidx;		/* open-addressing tid -> index + 1 */
