@@ -11,6 +11,7 @@
 
 #include "report.h"
 #include "rp_json.h"
+#include "summary_fields.h"
 
 /*
  * The writer fixes key order and number formats (integers exact, reals %.6f), so writing
@@ -265,7 +266,7 @@ void rp_json_string(FILE *f, const char *str)
 	fputc('"', f);
 }
 
-/* ---- summary.json ---- */
+/* ---- summary.json (its keys: summary_fields.h) ---- */
 
 static void jw_states(struct rp_jw *w, const uint64_t *ns)
 {
@@ -293,16 +294,70 @@ static void jw_real_or_null(struct rp_jw *w, bool ok, double v)
 		rp_jw_null(w);
 }
 
-static void jw_stackset(struct rp_jw *w, const struct an_stackset *s)
-{
-	rp_jw_obj(w, true);
-	rp_jw_key(w, "total");
-	rp_jw_u64(w, s->total);
-	rp_jw_key(w, "errors");
-	rp_jw_u64(w, s->errors);
-	rp_jw_key(w, "unavailable");
-	rp_jw_str(w, s->unavailable[0] ? s->unavailable : NULL);
+/*
+ * One row of a field table, written: the key, then the value of x (the object the table
+ * describes). JW_TABLE makes jw_NAME(w, x) print every row of a table in order.
+ */
+#define JW_STR(key, m, load) rp_jw_key(w, key); rp_jw_str(w, x->m);
+#define JW_STRN(key, m, load) rp_jw_key(w, key); rp_jw_str(w, x->m[0] ? x->m : NULL);
+#define JW_U64(key, m, load) rp_jw_key(w, key); rp_jw_u64(w, x->m);
+#define JW_UINT(key, m, load, max) JW_U64(key, m, load)
+#define JW_INT(key, m, load) rp_jw_key(w, key); rp_jw_i64(w, x->m);
+#define JW_BOOL(key, m, load) rp_jw_key(w, key); rp_jw_bool(w, x->m);
+#define JW_U64N(key, m, load, ok) JW_U64IF(key, m, load, x->ok)
+#define JW_U64IF(key, m, load, cond) rp_jw_key(w, key); jw_u64_or_null(w, cond, x->m);
+#define JW_REAL(key, m, load, lo, hi) rp_jw_key(w, key); rp_jw_real(w, x->m);
+#define JW_REALN(key, m, load, ok, lo, hi) JW_REALIF(key, m, load, x->ok, lo, hi)
+#define JW_REALIF(key, m, load, cond, lo, hi)                                                \
+	rp_jw_key(w, key);                                                                   \
+	jw_real_or_null(w, cond, x->m);
+#define JW_OBJ(key, fields, load, sub)                                                       \
+	rp_jw_key(w, key);                                                                   \
+	rp_jw_obj(w, true);                                                                  \
+	jw_##fields(w, sub);                                                                 \
 	rp_jw_obj_end(w);
+#define JW_OBJN(key, fields, ok)                                                             \
+	rp_jw_key(w, key);                                                                   \
+	if (x->ok) {                                                                         \
+		rp_jw_obj(w, true);                                                          \
+		jw_##fields(w, x);                                                           \
+		rp_jw_obj_end(w);                                                            \
+	} else {                                                                             \
+		rp_jw_null(w);                                                               \
+	}
+#define JW_STATES(m) rp_jw_key(w, #m); jw_states(w, x->m);
+#define JW_CUSTOM(name) rp_jw_key(w, #name); jw_##name(w, x);
+#define JW_ROW(kind, ...) JW_##kind(__VA_ARGS__)
+#define JW_TABLE(name, type, TABLE)                                                          \
+	static void jw_##name(struct rp_jw *w, const type *x)                               \
+	{                                                                                    \
+		TABLE(JW_ROW)                                                                \
+	}                                                                                    \
+	static void __attribute__((unused)) jw_##name##_v(struct rp_jw *w, const void *x)   \
+	{                                                                                    \
+		jw_##name(w, x);                                                             \
+	}
+
+typedef void (*jw_fields_fn)(struct rp_jw *w, const void *x);
+
+/* An array of n objects of table fn, each size bytes from v on. */
+static void jw_objects(struct rp_jw *w, jw_fields_fn fn, const void *v, size_t size, size_t n,
+		       bool flat)
+{
+	rp_jw_arr(w, false);
+	for (size_t i = 0; i < n; i++) {
+		rp_jw_obj(w, flat);
+		fn(w, (const char *)v + i * size);
+		rp_jw_obj_end(w);
+	}
+	rp_jw_arr_end(w);
+}
+
+SUMMARY_OBJECT_TABLES(JW_TABLE)
+
+static void jw_threads(struct rp_jw *w, const struct an_run *x)
+{
+	jw_objects(w, jw_thread_v, x->threads, sizeof(*x->threads), x->nthreads, true);
 }
 
 static unsigned conc_len(const struct an_run *run)
@@ -310,215 +365,67 @@ static unsigned conc_len(const struct an_run *run)
 	return (run->ncpu > AN_MAX_CPUS ? AN_MAX_CPUS : run->ncpu) + 1;
 }
 
-static void jw_run(struct rp_jw *w, const struct an_run *run)
+static void jw_concurrency(struct rp_jw *w, const struct an_run *x)
 {
-	const struct an_counters *c = &run->c;
-	bool dev = run->ideal_ok && run->ideal_dev_ok;
-
-	rp_jw_obj(w, false);
-	rp_jw_key(w, "label");
-	rp_jw_str(w, run->label);
-	rp_jw_key(w, "strategy");
-	rp_jw_str(w, run->strategy);
-	rp_jw_key(w, "cache");
-	rp_jw_str(w, run->cache[0] ? run->cache : NULL);
-	rp_jw_key(w, "exit_status");
-	rp_jw_i64(w, run->exit_status);
-	rp_jw_key(w, "interrupted");
-	rp_jw_bool(w, run->interrupted);
-	rp_jw_key(w, "wall_ns");
-	rp_jw_u64(w, run->wall_ns);
-	rp_jw_key(w, "rusage");
-	if (run->rusage_ok) {
-		rp_jw_obj(w, true);
-		rp_jw_key(w, "utime_ns");
-		rp_jw_u64(w, run->rusage_utime_ns);
-		rp_jw_key(w, "stime_ns");
-		rp_jw_u64(w, run->rusage_stime_ns);
-		rp_jw_key(w, "setup_ns");
-		if (run->rusage_setup_ok)
-			rp_jw_u64(w, run->rusage_setup_ns);
-		else
-			rp_jw_null(w);
-		rp_jw_key(w, "exit_ns");
-		if (run->rusage_exit_ok)
-			rp_jw_u64(w, run->rusage_exit_ns);
-		else
-			rp_jw_null(w);
-		rp_jw_obj_end(w);
-	} else {
-		rp_jw_null(w);
-	}
-	rp_jw_key(w, "machine_cpu");
-	if (run->machine_ok) {
-		rp_jw_obj(w, true);
-		rp_jw_key(w, "busy_ns");
-		rp_jw_u64(w, run->machine_busy_ns);
-		rp_jw_key(w, "idle_ns");
-		rp_jw_u64(w, run->machine_idle_ns);
-		rp_jw_key(w, "steal_ns");
-		rp_jw_u64(w, run->machine_steal_ns);
-		rp_jw_key(w, "iotrace_ns");
-		rp_jw_u64(w, run->machine_iotrace_ns);
-		rp_jw_obj_end(w);
-	} else {
-		rp_jw_null(w);
-	}
-	rp_jw_key(w, "states_ns");
-	jw_states(w, run->states_ns);
-	rp_jw_key(w, "stolen_ns");
-	if (run->stolen_ok)
-		rp_jw_u64(w, run->stolen_ns);
-	else
-		rp_jw_null(w);
-
-	rp_jw_key(w, "threads");
-	rp_jw_arr(w, false);
-	for (size_t i = 0; i < run->nthreads; i++) {
-		const struct an_thread *t = &run->threads[i];
-
-		rp_jw_obj(w, true);
-		rp_jw_key(w, "pid");
-		rp_jw_u64(w, t->pid);
-		rp_jw_key(w, "tid");
-		rp_jw_u64(w, t->tid);
-		rp_jw_key(w, "comm");
-		rp_jw_str(w, t->comm);
-		rp_jw_key(w, "role");
-		rp_jw_str(w, t->role);
-		rp_jw_key(w, "lifetime_ns");
-		rp_jw_u64(w, t->lifetime_ns);
-		rp_jw_key(w, "states_ns");
-		jw_states(w, t->states_ns);
-		rp_jw_key(w, "stolen_ns");
-		rp_jw_u64(w, t->stolen_ns);
-		rp_jw_key(w, "reads");
-		rp_jw_u64(w, t->reads);
-		rp_jw_key(w, "bytes_read");
-		rp_jw_u64(w, t->bytes_read);
-		rp_jw_key(w, "ctx_switches");
-		rp_jw_u64(w, t->ctx_switches);
-		rp_jw_key(w, "gap_ns");
-		rp_jw_u64(w, t->gap_ns);
-		rp_jw_obj_end(w);
-	}
-	rp_jw_arr_end(w);
-
-	rp_jw_key(w, "blocked_ns");
-	rp_jw_u64(w, run->blocked_ns);
-	rp_jw_key(w, "blocked_busy_ns");
-	rp_jw_u64(w, run->blocked_busy_ns);
-	rp_jw_key(w, "cpu_overlap");
-	jw_real_or_null(w, run->cpu_overlap_ok, run->cpu_overlap);
-	rp_jw_key(w, "io_ns");
-	rp_jw_u64(w, run->io_ns);
-	rp_jw_key(w, "hidden_io");
-	jw_real_or_null(w, run->hidden_io_ok, run->hidden_io);
-	rp_jw_key(w, "exposed_io_ns");
-	rp_jw_u64(w, run->exposed_io_ns);
-	rp_jw_key(w, "parallelism");
-	rp_jw_real(w, run->parallelism);
-	rp_jw_key(w, "concurrency");
 	rp_jw_arr(w, true);
-	for (unsigned k = 0; k < conc_len(run); k++)
-		rp_jw_real(w, run->concurrency[k]);
+	for (unsigned k = 0; k < conc_len(x); k++)
+		rp_jw_real(w, x->concurrency[k]);
 	rp_jw_arr_end(w);
-	rp_jw_key(w, "concurrency_ns");
-	rp_jw_arr(w, true);
-	for (unsigned k = 0; k < conc_len(run); k++)
-		rp_jw_u64(w, run->concurrency_ns[k]);
-	rp_jw_arr_end(w);
-	rp_jw_key(w, "runnable_share");
-	jw_real_or_null(w, run->runnable_share_ok, run->runnable_share);
-	rp_jw_key(w, "read_oncpu_share");
-	jw_real_or_null(w, run->read_oncpu_share_ok, run->read_oncpu_share);
-	rp_jw_key(w, "switches");
-	rp_jw_u64(w, run->switches);
-
-	rp_jw_key(w, "reads");
-	rp_jw_u64(w, c->reads);
-	rp_jw_key(w, "bytes_read");
-	rp_jw_u64(w, c->bytes_read);
-	rp_jw_key(w, "page_cache_insert_bytes");
-	jw_u64_or_null(w, c->pcache_ok, c->pcache_insert_bytes);
-	rp_jw_key(w, "hit_ratio");
-	jw_real_or_null(w, run->hit_ratio_ok, run->hit_ratio);
-	rp_jw_key(w, "resident_before");
-	jw_real_or_null(w, run->resident_before >= 0, run->resident_before);
-	rp_jw_key(w, "block_bytes");
-	jw_u64_or_null(w, c->block_ok, c->block_bytes);
-	rp_jw_key(w, "block_busy_ns");
-	jw_u64_or_null(w, c->block_ok, c->block_busy_ns);
-	rp_jw_key(w, "block_reqs");
-	jw_u64_or_null(w, c->block_ok, c->block_reqs);
-	rp_jw_key(w, "device_rate");
-	jw_real_or_null(w, run->device_rate_ok, run->device_rate);
-	rp_jw_key(w, "uring");
-	rp_jw_obj(w, true);
-	rp_jw_key(w, "submitted");
-	jw_u64_or_null(w, c->uring_ok, c->uring_submitted);
-	rp_jw_key(w, "completed");
-	jw_u64_or_null(w, c->uring_ok, c->uring_completed);
-	rp_jw_key(w, "inline");
-	jw_u64_or_null(w, c->uring_ok, c->uring_inline);
-	rp_jw_key(w, "punted");
-	jw_u64_or_null(w, c->uring_ok, c->uring_punted);
-	rp_jw_obj_end(w);
-	rp_jw_key(w, "ctx_switches");
-	rp_jw_u64(w, c->ctx_switches);
-	rp_jw_key(w, "lost_events");
-	rp_jw_u64(w, c->lost_events);
-	rp_jw_key(w, "lost_ns");
-	rp_jw_u64(w, c->lost_ns);
-	rp_jw_key(w, "gaps_ns");
-	rp_jw_u64(w, run->gaps_ns);
-	rp_jw_key(w, "spans_exact_from_ns");
-	rp_jw_u64(w, run->spans_exact_from_ns);
-	rp_jw_key(w, "spans_resolution_ns");
-	rp_jw_u64(w, run->spans_resolution_ns);
-
-	rp_jw_key(w, "speedup_vs_sync");
-	jw_real_or_null(w, run->speedup_ok, run->speedup_vs_sync);
-	rp_jw_key(w, "ideal_fraction");
-	jw_real_or_null(w, run->ideal_ok, run->ideal_fraction);
-	rp_jw_key(w, "ideal_wall_ns");
-	jw_u64_or_null(w, run->ideal_ok, run->ideal_wall_ns);
-	rp_jw_key(w, "ideal_speedup");
-	jw_real_or_null(w, run->ideal_ok, run->ideal_speedup);
-	rp_jw_key(w, "ideal_cpu_ns");
-	jw_u64_or_null(w, run->ideal_ok, run->ideal_cpu_ns);
-	rp_jw_key(w, "ideal_device_ns");
-	jw_u64_or_null(w, dev, run->ideal_dev_ns);
-	rp_jw_key(w, "ideal_device_bytes");
-	jw_u64_or_null(w, dev, run->ideal_dev_bytes);
-	rp_jw_key(w, "ideal_device_rate");
-	jw_real_or_null(w, dev, run->ideal_dev_rate);
-
-	rp_jw_key(w, "stacks");
-	rp_jw_obj(w, true);
-	rp_jw_key(w, "sample_hz");
-	rp_jw_u64(w, run->sample_hz);
-	rp_jw_key(w, "oncpu");
-	jw_stackset(w, &run->oncpu);
-	rp_jw_key(w, "offcpu");
-	jw_stackset(w, &run->offcpu);
-	rp_jw_obj_end(w);
-
-	rp_jw_key(w, "headline");
-	rp_jw_str(w, run->headline[0] ? run->headline : NULL);
-	rp_jw_key(w, "verdict");
-	rp_jw_arr(w, false);
-	for (size_t i = 0; i < run->nverdict && i < AN_MAX_VERDICT; i++) {
-		rp_jw_obj(w, true);
-		rp_jw_key(w, "rule");
-		rp_jw_str(w, run->verdict[i].rule);
-		rp_jw_key(w, "text");
-		rp_jw_str(w, run->verdict[i].text);
-		rp_jw_obj_end(w);
-	}
-	rp_jw_arr_end(w);
-	rp_jw_obj_end(w);
 }
+
+static void jw_concurrency_ns(struct rp_jw *w, const struct an_run *x)
+{
+	rp_jw_arr(w, true);
+	for (unsigned k = 0; k < conc_len(x); k++)
+		rp_jw_u64(w, x->concurrency_ns[k]);
+	rp_jw_arr_end(w);
+}
+
+/* the model's "unknown" is a negative share */
+static void jw_resident_before(struct rp_jw *w, const struct an_run *x)
+{
+	jw_real_or_null(w, x->resident_before >= 0, x->resident_before);
+}
+
+/* null unless the whole bound is known; loading sets ideal_dev_ok */
+static void jw_ideal_device_ns(struct rp_jw *w, const struct an_run *x)
+{
+	jw_u64_or_null(w, SUMMARY_IDEAL_DEV(x), x->ideal_dev_ns);
+}
+
+static void jw_verdict(struct rp_jw *w, const struct an_run *x)
+{
+	size_t n = x->nverdict < AN_MAX_VERDICT ? x->nverdict : AN_MAX_VERDICT;
+
+	jw_objects(w, jw_verdict_entry_v, x->verdict, sizeof(x->verdict[0]), n, true);
+}
+
+JW_TABLE(run, struct an_run, SUMMARY_RUN_FIELDS)
+
+static void jw_schema(struct rp_jw *w, const struct an_report *x)
+{
+	(void)x;
+	rp_jw_str(w, SCHEMA);
+}
+
+static void jw_command(struct rp_jw *w, const struct an_report *x)
+{
+	if (!x->command) {
+		rp_jw_null(w);
+		return;
+	}
+	rp_jw_arr(w, true);
+	for (char **a = x->command; *a; a++)
+		rp_jw_str(w, *a);
+	rp_jw_arr_end(w);
+}
+
+static void jw_runs(struct rp_jw *w, const struct an_report *x)
+{
+	jw_objects(w, jw_run_v, x->runs, sizeof(*x->runs), x->nruns, false);
+}
+
+JW_TABLE(report, struct an_report, SUMMARY_REPORT_FIELDS)
 
 int rp_summary_json(FILE *f, const struct an_report *r)
 {
@@ -526,42 +433,7 @@ int rp_summary_json(FILE *f, const struct an_report *r)
 
 	rp_jw_init(&w, f);
 	rp_jw_obj(&w, false);
-	rp_jw_key(&w, "schema");
-	rp_jw_str(&w, SCHEMA);
-	rp_jw_key(&w, "iotrace");
-	rp_jw_obj(&w, true);
-	rp_jw_key(&w, "version");
-	rp_jw_str(&w, r->version);
-	rp_jw_obj_end(&w);
-	rp_jw_key(&w, "machine");
-	rp_jw_obj(&w, true);
-	rp_jw_key(&w, "ncpu");
-	rp_jw_u64(&w, r->ncpu);
-	rp_jw_key(&w, "kernel");
-	rp_jw_str(&w, r->kernel);
-	rp_jw_obj_end(&w);
-	rp_jw_key(&w, "workload");
-	rp_jw_str(&w, r->workload);
-	rp_jw_key(&w, "command");
-	if (r->command) {
-		rp_jw_arr(&w, true);
-		for (char **a = r->command; *a; a++)
-			rp_jw_str(&w, *a);
-		rp_jw_arr_end(&w);
-	} else {
-		rp_jw_null(&w);
-	}
-	rp_jw_key(&w, "throttle_bps");
-	jw_u64_or_null(&w, r->throttle_bps > 0, r->throttle_bps);
-	rp_jw_key(&w, "device_rate_best");
-	jw_real_or_null(&w, r->device_rate_best_ok, r->device_rate_best);
-	rp_jw_key(&w, "answer");
-	rp_jw_str(&w, r->answer[0] ? r->answer : NULL);
-	rp_jw_key(&w, "runs");
-	rp_jw_arr(&w, false);
-	for (size_t i = 0; i < r->nruns; i++)
-		jw_run(&w, &r->runs[i]);
-	rp_jw_arr_end(&w);
+	jw_report(&w, r);
 	rp_jw_obj_end(&w);
 	return rp_jw_finish(&w);
 }
@@ -836,110 +708,150 @@ static int ld_states(struct ld *l, const json_t *obj, const char *base, uint64_t
 	return 0;
 }
 
-static int ld_stackset(struct ld *l, const json_t *obj, const char *base, const char *key,
-		       struct an_stackset *s)
+/* A signed int (exit statuses). */
+static int ld_int(struct ld *l, const json_t *obj, const char *base, const char *key,
+		  bool required, int *out)
 {
 	char p[160];
-	json_t *o;
-	int ret = ld_obj(l, obj, base, key, false, &o);
+	json_t *v;
+	int ret = ld_get(l, obj, base, key, required, &v);
 
-	if (ret || !o)
+	if (ret || !v)
+		return ret;
+	if (!json_is_integer(v) || json_integer_value(v) < INT_MIN ||
+	    json_integer_value(v) > INT_MAX) {
+		fpath(p, sizeof(p), base, key);
+		return ld_fail(l, -EINVAL, p, "expected a whole number, found %s", jtype(v));
+	}
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+/* true or false; absent leaves *out alone (false in a zeroed model). */
+static int ld_bool(struct ld *l, const json_t *obj, const char *base, const char *key,
+		   bool required, bool *out)
+{
+	char p[160];
+	json_t *v;
+	int ret = ld_get(l, obj, base, key, required, &v);
+
+	if (ret || !v)
+		return ret;
+	if (!json_is_boolean(v)) {
+		fpath(p, sizeof(p), base, key);
+		return ld_fail(l, -EINVAL, p, "expected true or false, found %s", jtype(v));
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+/*
+ * The optional object key of obj, which may be null: ld_NAME reads its fields into x and
+ * *ok says whether it was there and whole.
+ */
+typedef int (*ld_fields_fn)(struct ld *l, const json_t *o, const char *p, void *x);
+
+static int ld_sub(struct ld *l, const json_t *obj, const char *base, const char *key,
+		  bool required, bool nullable, ld_fields_fn fn, void *x, bool *ok)
+{
+	char p[160];
+	json_t *v;
+	int ret = nullable ? ld_obj_or_null(l, obj, base, key, &v)
+			   : ld_obj(l, obj, base, key, required, &v);
+
+	if (ok)
+		*ok = false;
+	if (ret || !v)
 		return ret;
 	fpath(p, sizeof(p), base, key);
-	ret = ld_u64(l, o, p, "total", false, &s->total, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "errors", false, &s->errors, NULL);
-	if (!ret)
-		ret = ld_str(l, o, p, "unavailable", false, s->unavailable, sizeof(s->unavailable),
-			     true);
+	ret = fn(l, v, p, x);
+	if (ok)
+		*ok = !ret;
 	return ret;
 }
 
-/* "rusage": {"utime_ns", "stime_ns", "setup_ns", "exit_ns"} or null; optional (files from
- * before it existed), as are setup_ns and exit_ns within it (null: unknown). */
-static int ld_rusage(struct ld *l, const json_t *obj, const char *base, struct an_run *run)
+/*
+ * One row of a field table, read: the key from the JSON object o (at path p) into x, each
+ * row only while the ones before succeeded (ret). LD_TABLE makes ld_NAME(l, o, p, x).
+ */
+#define REQ true
+#define OPT false
+#define LD_STR(key, m, load) LD_DO(ld_str(l, o, p, key, load, x->m, sizeof(x->m), false))
+#define LD_STRN(key, m, load) LD_DO(ld_str(l, o, p, key, load, x->m, sizeof(x->m), true))
+#define LD_U64(key, m, load) LD_DO(ld_u64(l, o, p, key, load, &x->m, NULL))
+#define LD_UINT(key, m, load, max) LD_DO(ld_uint(l, o, p, key, load, &x->m, max))
+#define LD_INT(key, m, load) LD_DO(ld_int(l, o, p, key, load, &x->m))
+#define LD_BOOL(key, m, load) LD_DO(ld_bool(l, o, p, key, load, &x->m))
+#define LD_U64N(key, m, load, ok) LD_DO(ld_u64(l, o, p, key, load, &x->m, &x->ok))
+#define LD_U64IF(key, m, load, cond) LD_DO(ld_u64(l, o, p, key, load, &x->m, &(bool){0}))
+#define LD_REAL(key, m, load, lo, hi) LD_DO(ld_real(l, o, p, key, load, &x->m, NULL, lo, hi))
+#define LD_REALN(key, m, load, ok, lo, hi)                                                   \
+	LD_DO(ld_real(l, o, p, key, load, &x->m, &x->ok, lo, hi))
+#define LD_REALIF(key, m, load, cond, lo, hi)                                                \
+	LD_DO(ld_real(l, o, p, key, load, &x->m, &(bool){0}, lo, hi))
+#define LD_OBJ(key, fields, load, sub)                                                       \
+	LD_DO(ld_sub(l, o, p, key, load, false, ld_##fields##_v, sub, NULL))
+#define LD_OBJN(key, fields, ok)                                                             \
+	LD_DO(ld_sub(l, o, p, key, false, true, ld_##fields##_v, x, &x->ok))
+#define LD_STATES(m) LD_DO(ld_states(l, o, p, x->m))
+#define LD_CUSTOM(name) LD_DO(ld_##name(l, o, p, x))
+#define LD_DO(call)                                                                          \
+	if (!ret)                                                                            \
+		ret = call;
+#define LD_ROW(kind, ...) LD_##kind(__VA_ARGS__)
+#define LD_TABLE(name, type, TABLE)                                                          \
+	static int ld_##name(struct ld *l, const json_t *o, const char *p, type *x)         \
+	{                                                                                    \
+		int ret = 0;                                                                 \
+                                                                                             \
+		TABLE(LD_ROW)                                                                \
+		return ret;                                                                  \
+	}                                                                                    \
+	static int __attribute__((unused)) ld_##name##_v(struct ld *l, const json_t *o,    \
+							 const char *p, void *x)           \
+	{                                                                                    \
+		return ld_##name(l, o, p, x);                                                \
+	}
+
+SUMMARY_OBJECT_TABLES(LD_TABLE)
+
+/* The array a of objects of table fn, into v (size bytes each, room for all); *n counts them. */
+static int ld_objects(struct ld *l, const json_t *a, const char *p, const char *key,
+		      ld_fields_fn fn, void *v, size_t size, size_t *n)
 {
-	char p[160];
-	json_t *v;
-	int ret = ld_obj_or_null(l, obj, base, "rusage", &v);
-
-	run->rusage_ok = false;
-	run->rusage_setup_ok = false;
-	run->rusage_exit_ok = false;
-	if (ret || !v)
-		return ret;
-	fpath(p, sizeof(p), base, "rusage");
-	ret = ld_u64(l, v, p, "utime_ns", true, &run->rusage_utime_ns, NULL);
-	if (!ret)
-		ret = ld_u64(l, v, p, "stime_ns", true, &run->rusage_stime_ns, NULL);
-	if (!ret)
-		ret = ld_u64(l, v, p, "setup_ns", false, &run->rusage_setup_ns,
-			     &run->rusage_setup_ok);
-	if (!ret)
-		ret = ld_u64(l, v, p, "exit_ns", false, &run->rusage_exit_ns,
-			     &run->rusage_exit_ok);
-	run->rusage_ok = !ret;
-	return ret;
-}
-
-/* "machine_cpu": {"busy_ns", "idle_ns", "steal_ns"} or null; optional. */
-static int ld_machine(struct ld *l, const json_t *obj, const char *base, struct an_run *run)
-{
-	char p[160];
-	json_t *v;
-	int ret = ld_obj_or_null(l, obj, base, "machine_cpu", &v);
-
-	run->machine_ok = false;
-	if (ret || !v)
-		return ret;
-	fpath(p, sizeof(p), base, "machine_cpu");
-	ret = ld_u64(l, v, p, "busy_ns", true, &run->machine_busy_ns, NULL);
-	if (!ret)
-		ret = ld_u64(l, v, p, "idle_ns", true, &run->machine_idle_ns, NULL);
-	if (!ret)
-		ret = ld_u64(l, v, p, "steal_ns", true, &run->machine_steal_ns, NULL);
-	if (!ret)
-		ret = ld_u64(l, v, p, "iotrace_ns", false, &run->machine_iotrace_ns, NULL);
-	run->machine_ok = !ret;
-	return ret;
-}
-
-static int ld_thread(struct ld *l, const json_t *o, const char *p, struct an_thread *t)
-{
-	unsigned v;
+	char q[160];
 	int ret;
 
-	if (!json_is_object(o))
-		return ld_fail(l, -EINVAL, p, "expected an object, found %s", jtype(o));
-	ret = ld_uint(l, o, p, "pid", true, &v, UINT32_MAX);
-	if (ret)
-		return ret;
-	t->pid = v;
-	ret = ld_uint(l, o, p, "tid", true, &v, UINT32_MAX);
-	if (ret)
-		return ret;
-	t->tid = v;
-	ret = ld_str(l, o, p, "comm", true, t->comm, sizeof(t->comm), false);
-	if (!ret)
-		ret = ld_str(l, o, p, "role", true, t->role, sizeof(t->role), false);
-	if (!ret)
-		ret = ld_u64(l, o, p, "lifetime_ns", true, &t->lifetime_ns, NULL);
-	if (!ret)
-		ret = ld_states(l, o, p, t->states_ns);
-	if (!ret)
-		ret = ld_u64(l, o, p, "stolen_ns", false, &t->stolen_ns, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "reads", false, &t->reads, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "bytes_read", false, &t->bytes_read, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "ctx_switches", false, &t->ctx_switches, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "gap_ns", false, &t->gap_ns, NULL);
-	return ret;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+
+		snprintf(q, sizeof(q), "%s.%s[%zu]", p, key, i);
+		if (!json_is_object(e))
+			return ld_fail(l, -EINVAL, q, "expected an object, found %s", jtype(e));
+		ret = fn(l, e, q, (char *)v + i * size);
+		if (ret)
+			return ret;
+		*n = i + 1;
+	}
+	return 0;
 }
 
-/* An array of 1..AN_MAX_CPUS+1 numbers (reals in 0..1, or whole numbers). Its length. */
+static int ld_threads(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
+	json_t *a;
+	int ret = ld_arr(l, o, p, "threads", true, &a);
+
+	if (ret)
+		return ret;
+	if (json_array_size(a)) {
+		x->threads = calloc(json_array_size(a), sizeof(*x->threads));
+		if (!x->threads)
+			return ld_fail(l, -ENOMEM, p, "out of memory");
+	}
+	return ld_objects(l, a, p, "threads", ld_thread_v, x->threads, sizeof(*x->threads),
+			  &x->nthreads);
+}
+
 static int ld_hist(struct ld *l, const json_t *o, const char *p, const char *key, bool required,
 		   double *shares, uint64_t *ns, size_t *len)
 {
@@ -976,199 +888,52 @@ static int ld_hist(struct ld *l, const json_t *o, const char *p, const char *key
 	return 0;
 }
 
-static int ld_run(struct ld *l, const json_t *o, const char *p, struct an_run *run)
+
+static int ld_concurrency(struct ld *l, const json_t *o, const char *p, struct an_run *x)
 {
-	struct an_counters *c = &run->c;
-	json_t *a, *u, *st, *es, *busy;
-	size_t nconc, nconc_ns;
+	size_t n;
+	int ret = ld_hist(l, o, p, "concurrency", true, x->concurrency, NULL, &n);
+
+	if (!ret)
+		x->ncpu = (unsigned)n - 1;
+	return ret;
+}
+
+/* optional (files from before it), and as long as concurrency when there */
+static int ld_concurrency_ns(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
 	char q[160];
-	bool ok;
-	int ret;
+	size_t n;
+	int ret = ld_hist(l, o, p, "concurrency_ns", false, NULL, x->concurrency_ns, &n);
 
-	if (!json_is_object(o))
-		return ld_fail(l, -EINVAL, p, "expected an object, found %s", jtype(o));
-	ret = ld_str(l, o, p, "label", true, run->label, sizeof(run->label), false);
-	if (ret)
+	if (ret || !n || n == conc_len(x))
 		return ret;
-	if (!run->label[0]) {
-		fpath(q, sizeof(q), p, "label");
-		return ld_fail(l, -EINVAL, q, "empty; every run needs a label");
-	}
-	ret = ld_str(l, o, p, "strategy", true, run->strategy, sizeof(run->strategy), false);
-	if (!ret)
-		ret = ld_str(l, o, p, "cache", true, run->cache, sizeof(run->cache), true);
-	if (!ret)
-		ret = ld_get(l, o, p, "exit_status", true, &es);
-	if (ret)
-		return ret;
-	if (!json_is_integer(es) || json_integer_value(es) < INT_MIN ||
-	    json_integer_value(es) > INT_MAX) {
-		fpath(q, sizeof(q), p, "exit_status");
-		return ld_fail(l, -EINVAL, q, "expected a whole number, found %s", jtype(es));
-	}
-	run->exit_status = (int)json_integer_value(es);
-	/* optional: summaries written before it was added are of runs nobody stopped */
-	ret = ld_get(l, o, p, "interrupted", false, &es);
-	if (ret)
-		return ret;
-	if (es && !json_is_boolean(es)) {
-		fpath(q, sizeof(q), p, "interrupted");
-		return ld_fail(l, -EINVAL, q, "expected true or false, found %s", jtype(es));
-	}
-	run->interrupted = es && json_is_true(es);
-	ret = ld_u64(l, o, p, "wall_ns", true, &run->wall_ns, NULL);
-	if (!ret)
-		ret = ld_rusage(l, o, p, run);
-	if (!ret)
-		ret = ld_machine(l, o, p, run);
-	if (!ret)
-		ret = ld_states(l, o, p, run->states_ns);
-	run->stolen_ok = false; /* absent in files from before it */
-	if (!ret)
-		ret = ld_u64(l, o, p, "stolen_ns", false, &run->stolen_ns, &run->stolen_ok);
-	if (!ret)
-		ret = ld_arr(l, o, p, "threads", true, &a);
-	if (ret)
-		return ret;
-	if (json_array_size(a)) {
-		run->threads = calloc(json_array_size(a), sizeof(*run->threads));
-		if (!run->threads)
-			return ld_fail(l, -ENOMEM, p, "out of memory");
-	}
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		snprintf(q, sizeof(q), "%s.threads[%zu]", p, i);
-		ret = ld_thread(l, json_array_get(a, i), q, &run->threads[i]);
-		if (ret)
-			return ret;
-		run->nthreads = i + 1;
-	}
+	fpath(q, sizeof(q), p, "concurrency_ns");
+	return ld_fail(l, -EINVAL, q, "%zu entries but concurrency has %u", n, conc_len(x));
+}
 
-	ret = ld_u64(l, o, p, "blocked_ns", true, &run->blocked_ns, NULL);
-	if (!ret)
-		ret = ld_get(l, o, p, "blocked_busy_ns", false, &busy);
-	if (!ret)
-		ret = ld_u64(l, o, p, "blocked_busy_ns", false, &run->blocked_busy_ns, NULL);
-	if (!ret)
-		ret = ld_real(l, o, p, "cpu_overlap", true, &run->cpu_overlap, &run->cpu_overlap_ok,
-			      0, 1);
-	if (!ret)
-		ret = ld_u64(l, o, p, "io_ns", true, &run->io_ns, NULL);
-	if (!ret)
-		ret = ld_real(l, o, p, "hidden_io", true, &run->hidden_io, &run->hidden_io_ok, 0,
-			      1);
-	if (!ret)
-		ret = ld_u64(l, o, p, "exposed_io_ns", true, &run->exposed_io_ns, NULL);
-	if (!ret)
-		ret = ld_real(l, o, p, "parallelism", true, &run->parallelism, NULL, 0, HUGE_VAL);
-	if (!ret)
-		ret = ld_hist(l, o, p, "concurrency", true, run->concurrency, NULL, &nconc);
-	if (!ret)
-		ret = ld_hist(l, o, p, "concurrency_ns", false, NULL, run->concurrency_ns,
-			      &nconc_ns);
-	if (ret)
-		return ret;
-	run->ncpu = (unsigned)nconc - 1;
-	if (nconc_ns && nconc_ns != nconc) {
-		fpath(q, sizeof(q), p, "concurrency_ns");
-		return ld_fail(l, -EINVAL, q, "%zu entries but concurrency has %zu", nconc_ns,
-			       nconc);
-	}
-	ret = ld_real(l, o, p, "runnable_share", false, &run->runnable_share,
-		      &run->runnable_share_ok, 0, 1);
-	if (!ret)
-		ret = ld_real(l, o, p, "read_oncpu_share", false, &run->read_oncpu_share,
-			      &run->read_oncpu_share_ok, 0, 1);
-	if (!ret)
-		ret = ld_u64(l, o, p, "switches", false, &run->switches, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "reads", true, &c->reads, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "bytes_read", true, &c->bytes_read, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "page_cache_insert_bytes", true, &c->pcache_insert_bytes,
-			     &c->pcache_ok);
-	if (!ret)
-		ret =
-		    ld_real(l, o, p, "hit_ratio", true, &run->hit_ratio, &run->hit_ratio_ok, 0, 1);
-	run->resident_before = -1;
-	ok = false;
-	if (!ret)
-		ret = ld_real(l, o, p, "resident_before", false, &run->resident_before, &ok, 0, 1);
-	if (!ret && !ok)
-		run->resident_before = -1;
-	if (!ret)
-		ret = ld_u64(l, o, p, "block_bytes", true, &c->block_bytes, &c->block_ok);
-	if (!ret)
-		ret = ld_u64(l, o, p, "block_busy_ns", true, &c->block_busy_ns, &ok);
-	if (!ret)
-		ret = ld_u64(l, o, p, "block_reqs", false, &c->block_reqs, &ok);
-	if (!ret)
-		ret = ld_real(l, o, p, "device_rate", false, &run->device_rate,
-			      &run->device_rate_ok, 0, HUGE_VAL);
-	if (!ret)
-		ret = ld_obj(l, o, p, "uring", true, &u);
-	if (ret)
-		return ret;
-	fpath(q, sizeof(q), p, "uring");
-	ret = ld_u64(l, u, q, "submitted", true, &c->uring_submitted, &c->uring_ok);
-	if (!ret)
-		ret = ld_u64(l, u, q, "completed", true, &c->uring_completed, &ok);
-	if (!ret)
-		ret = ld_u64(l, u, q, "inline", false, &c->uring_inline, &ok);
-	if (!ret)
-		ret = ld_u64(l, u, q, "punted", false, &c->uring_punted, &ok);
-	if (!ret)
-		ret = ld_u64(l, o, p, "ctx_switches", false, &c->ctx_switches, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "lost_events", true, &c->lost_events, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "lost_ns", false, &c->lost_ns, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "gaps_ns", false, &run->gaps_ns, NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "spans_exact_from_ns", false, &run->spans_exact_from_ns,
-			     NULL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "spans_resolution_ns", false, &run->spans_resolution_ns,
-			     NULL);
-	if (!ret)
-		ret = ld_real(l, o, p, "speedup_vs_sync", true, &run->speedup_vs_sync,
-			      &run->speedup_ok, 0, HUGE_VAL);
-	if (!ret)
-		ret = ld_real(l, o, p, "ideal_fraction", true, &run->ideal_fraction, &run->ideal_ok,
-			      0, HUGE_VAL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "ideal_wall_ns", false, &run->ideal_wall_ns, &ok);
-	if (!ret)
-		ret = ld_real(l, o, p, "ideal_speedup", false, &run->ideal_speedup, &ok, 0,
-			      HUGE_VAL);
-	if (!ret)
-		ret = ld_u64(l, o, p, "ideal_cpu_ns", false, &run->ideal_cpu_ns, &ok);
-	if (!ret)
-		ret = ld_u64(l, o, p, "ideal_device_ns", false, &run->ideal_dev_ns,
-			     &run->ideal_dev_ok);
-	if (!ret)
-		ret = ld_u64(l, o, p, "ideal_device_bytes", false, &run->ideal_dev_bytes, &ok);
-	if (!ret)
-		ret = ld_real(l, o, p, "ideal_device_rate", false, &run->ideal_dev_rate, &ok, 0,
-			      HUGE_VAL);
-	if (!ret)
-		ret = ld_obj(l, o, p, "stacks", false, &st);
-	if (ret)
-		return ret;
-	if (st) {
-		fpath(q, sizeof(q), p, "stacks");
-		ret = ld_uint(l, st, q, "sample_hz", false, &run->sample_hz, 1000000);
-		if (!ret)
-			ret = ld_stackset(l, st, q, "oncpu", &run->oncpu);
-		if (!ret)
-			ret = ld_stackset(l, st, q, "offcpu", &run->offcpu);
-		if (ret)
-			return ret;
-	}
-	ret = ld_str(l, o, p, "headline", false, run->headline, sizeof(run->headline), true);
-	if (!ret)
-		ret = ld_arr(l, o, p, "verdict", true, &a);
+/* null or absent: unknown, which the model keeps as a negative share */
+static int ld_resident_before(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
+	bool ok = false;
+	int ret = ld_real(l, o, p, "resident_before", false, &x->resident_before, &ok, 0, 1);
+
+	if (!ok)
+		x->resident_before = -1;
+	return ret;
+}
+
+static int ld_ideal_device_ns(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
+	return ld_u64(l, o, p, "ideal_device_ns", false, &x->ideal_dev_ns, &x->ideal_dev_ok);
+}
+
+static int ld_verdict(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
+	char q[160];
+	json_t *a;
+	int ret = ld_arr(l, o, p, "verdict", true, &a);
+
 	if (ret)
 		return ret;
 	if (json_array_size(a) > AN_MAX_VERDICT) {
@@ -1176,37 +941,21 @@ static int ld_run(struct ld *l, const json_t *o, const char *p, struct an_run *r
 		return ld_fail(l, -EINVAL, q, "%zu entries; at most %d", json_array_size(a),
 			       AN_MAX_VERDICT);
 	}
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		json_t *e = json_array_get(a, i);
-
-		snprintf(q, sizeof(q), "%s.verdict[%zu]", p, i);
-		if (!json_is_object(e))
-			return ld_fail(l, -EINVAL, q, "expected an object, found %s", jtype(e));
-		ret = ld_str(l, e, q, "rule", true, run->verdict[i].rule,
-			     sizeof(run->verdict[i].rule), false);
-		if (!ret)
-			ret = ld_str(l, e, q, "text", true, run->verdict[i].text,
-				     sizeof(run->verdict[i].text), false);
-		if (ret)
-			return ret;
-		run->nverdict = i + 1;
-	}
-	/*
-	 * With the integers the ratios come from, let the model derive them again: the
-	 * figures are then exactly those of the original run (not their 6-decimal print),
-	 * in summary.json and in every view. A file without them keeps its printed ratios.
-	 */
-	if (busy && nconc_ns)
-		an_run_derive(run);
-	return 0;
+	return ld_objects(l, a, p, "verdict", ld_verdict_entry_v, x->verdict,
+			  sizeof(x->verdict[0]), &x->nverdict);
 }
 
-static int ld_schema(struct ld *l, const json_t *root)
+LD_TABLE(run, struct an_run, SUMMARY_RUN_FIELDS)
+
+static int ld_schema(struct ld *l, const json_t *root, const char *p, struct an_report *x)
 {
 	const char *s, *num;
 	char *end;
 	unsigned long n;
 	json_t *v;
+
+	(void)p;
+	(void)x;
 
 	v = json_object_get(root, "schema");
 	if (!v)
@@ -1236,87 +985,83 @@ static int ld_schema(struct ld *l, const json_t *root)
 	return 0;
 }
 
-static int ld_report(struct ld *l, const json_t *root, struct an_report *r)
+/* null, or the traced command's arguments */
+static int ld_command(struct ld *l, const json_t *o, const char *p, struct an_report *x)
 {
-	json_t *o, *a;
 	char q[64];
-	bool ok;
-	int ret;
+	json_t *a;
+	int ret = ld_get(l, o, p, "command", false, &a);
 
-	if (!json_is_object(root))
-		return ld_fail(l, -EINVAL, NULL, "expected a JSON object at the top, found %s",
-			       jtype(root));
-	ret = ld_schema(l, root);
-	if (ret)
+	if (ret || !a || json_is_null(a))
 		return ret;
-	ret = ld_obj(l, root, NULL, "iotrace", false, &o);
-	if (!ret && o)
-		ret = ld_str(l, o, "iotrace", "version", false, r->version, sizeof(r->version),
-			     false);
-	if (!ret)
-		ret = ld_obj(l, root, NULL, "machine", true, &o);
-	if (!ret)
-		ret = ld_uint(l, o, "machine", "ncpu", true, &r->ncpu, 65536);
-	if (!ret)
-		ret = ld_str(l, o, "machine", "kernel", false, r->kernel, sizeof(r->kernel),
-			     false);
-	if (!ret)
-		ret = ld_str(l, root, NULL, "workload", true, r->workload, sizeof(r->workload),
-			     false);
-	if (!ret)
-		ret = ld_u64(l, root, NULL, "throttle_bps", false, &r->throttle_bps, &ok);
-	if (!ret)
-		ret = ld_real(l, root, NULL, "device_rate_best", false, &r->device_rate_best,
-			      &r->device_rate_best_ok, 0, HUGE_VAL);
-	if (!ret)
-		ret = ld_str(l, root, NULL, "answer", false, r->answer, sizeof(r->answer), true);
-	if (!ret)
-		ret = ld_get(l, root, NULL, "command", false, &a);
-	if (ret)
-		return ret;
-	if (a && !json_is_null(a)) {
-		if (!json_is_array(a))
-			return ld_fail(l, -EINVAL, "command", "expected an array or null, found %s",
-				       jtype(a));
-		r->command = calloc(json_array_size(a) + 1, sizeof(char *));
-		if (!r->command)
+	if (!json_is_array(a))
+		return ld_fail(l, -EINVAL, "command", "expected an array or null, found %s",
+			       jtype(a));
+	x->command = calloc(json_array_size(a) + 1, sizeof(char *));
+	if (!x->command)
+		return ld_fail(l, -ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+
+		snprintf(q, sizeof(q), "command[%zu]", i);
+		if (!json_is_string(e))
+			return ld_fail(l, -EINVAL, q, "expected a string, found %s", jtype(e));
+		/* a NUL inside would cut the argument: jansson refuses \u0000 */
+		x->command[i] = strdup(json_string_value(e));
+		if (!x->command[i])
 			return ld_fail(l, -ENOMEM, NULL, "out of memory");
-		for (size_t i = 0; i < json_array_size(a); i++) {
-			json_t *e = json_array_get(a, i);
-
-			snprintf(q, sizeof(q), "command[%zu]", i);
-			if (!json_is_string(e))
-				return ld_fail(l, -EINVAL, q, "expected a string, found %s",
-					       jtype(e));
-			/* a NUL inside would cut the argument: jansson refuses \u0000 */
-			r->command[i] = strdup(json_string_value(e));
-			if (!r->command[i])
-				return ld_fail(l, -ENOMEM, NULL, "out of memory");
-		}
 	}
+	return 0;
+}
 
-	ret = ld_arr(l, root, NULL, "runs", true, &a);
+/* At least one run, each labelled, no label twice. */
+static int ld_runs(struct ld *l, const json_t *o, const char *p, struct an_report *x)
+{
+	char q[64], lq[80];
+	json_t *a;
+	int ret = ld_arr(l, o, p, "runs", true, &a);
+
 	if (ret)
 		return ret;
 	if (json_array_size(a) == 0)
 		return ld_fail(l, -EINVAL, "runs", "empty; a summary holds at least one run");
-	r->runs = calloc(json_array_size(a), sizeof(*r->runs));
-	if (!r->runs)
+	x->runs = calloc(json_array_size(a), sizeof(*x->runs));
+	if (!x->runs)
 		return ld_fail(l, -ENOMEM, NULL, "out of memory");
 	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+		struct an_run *run = &x->runs[i];
+
 		snprintf(q, sizeof(q), "runs[%zu]", i);
-		r->nruns = i + 1; /* counted before filling: a failure frees a partial run */
-		ret = ld_run(l, json_array_get(a, i), q, &r->runs[i]);
+		x->nruns = i + 1; /* counted before filling: a failure frees a partial run */
+		if (!json_is_object(e))
+			return ld_fail(l, -EINVAL, q, "expected an object, found %s", jtype(e));
+		ret = ld_run(l, e, q, run);
 		if (ret)
 			return ret;
+		if (!run->label[0]) {
+			fpath(lq, sizeof(lq), q, "label");
+			return ld_fail(l, -EINVAL, lq, "empty; every run needs a label");
+		}
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(r->runs[j].label, r->runs[i].label))
+			if (!strcmp(x->runs[j].label, run->label))
 				return ld_fail(l, -EINVAL, q,
 					       "label '%s' is used twice (also runs[%zu])",
-					       r->runs[i].label, j);
+					       run->label, j);
+		/*
+		 * With the integers the ratios come from, let the model derive them again: the
+		 * figures are then exactly those of the original run (not their 6-decimal
+		 * print), in summary.json and in every view. A file without them keeps its
+		 * printed ratios.
+		 */
+		if (json_object_get(e, "blocked_busy_ns") && json_object_get(e, "concurrency_ns"))
+			an_run_derive(run);
 	}
 	return 0;
 }
+
+LD_TABLE(report, struct an_report, SUMMARY_REPORT_FIELDS)
+
 
 int rp_summary_load(const char *path, struct an_report *r, char *err, size_t errlen)
 {
@@ -1353,7 +1098,11 @@ int rp_summary_load(const char *path, struct an_report *r, char *err, size_t err
 			 je.text);
 		return -EINVAL;
 	}
-	ret = ld_report(&l, root, r);
+	if (json_is_object(root))
+		ret = ld_report(&l, root, NULL, r);
+	else
+		ret = ld_fail(&l, -EINVAL, NULL, "expected a JSON object at the top, found %s",
+			      jtype(root));
 	json_decref(root);
 	return ret;
 }

@@ -1,0 +1,179 @@
+/* summary_fields.h - summary.json's field tables: one list drives its writer and its loader. */
+#ifndef IOTRACE_SUMMARY_FIELDS_H
+#define IOTRACE_SUMMARY_FIELDS_H
+
+/*
+ * HOW TO ADD A FIELD
+ *   1. Add the member to the model (struct an_run, an_thread, an_report... in
+ *      user/model/analysis.h), with an _ok flag if it can be unavailable.
+ *   2. Add one line to the table below, at the place its key goes in the file (key order
+ *      is output order and a contract). That one line is what the writer (reports/json.c)
+ *      prints and what the loader (same file) reads back, type- and range-checked.
+ *      A field that files written before it lack is OPT, so old files still load.
+ *   3. Document it in docs/summary-schema.md (names are a contract: add, never rename).
+ *   The golden file tests/golden/report/summary.json then changes by that one key: update it.
+ *
+ * Each table lists the keys of one JSON object, in output order, as F(KIND, "key", ...),
+ * where x is the C object written or read (the table says which). KINDs, after the key:
+ *   STR   member, load       a string; written as is
+ *   STRN  member, load       a string, written null when empty (and null reads as "")
+ *   U64   member, load       a whole number >= 0
+ *   UINT  member, load, max  the same into an unsigned int, at most max
+ *   INT   member, load       a signed int
+ *   BOOL  member, load       true or false (absent reads as false)
+ *   U64N  member, load, ok   null unless x->ok; loading sets x->ok (null: false)
+ *   U64IF member, load, cond null unless cond (an expression of x); loading accepts null
+ *                            (as 0) and sets no flag: the flag is another field's
+ *   REAL  member, load, lo, hi             a real in [lo, hi]; a non-finite one is null
+ *   REALN member, load, ok, lo, hi         as U64N, a real in [lo, hi]
+ *   REALIF member, load, cond, lo, hi      as U64IF, a real in [lo, hi]
+ *   OBJ   fields, load, sub  a one-line object whose keys are table `fields` of the
+ *                            C object sub (an expression of x: x itself, or &x->member)
+ *   OBJN  fields, ok         the same, or null unless x->ok; loading sets x->ok; optional
+ * and two with no key argument, whose key is the name given:
+ *   STATES member            the states of enum tl_state in ns, one line, required
+ *   CUSTOM name              hand-written jw_name() and ld_name() (reports/json.c): arrays,
+ *                            and fields whose writer and loader do not mirror each other
+ * load is REQ (a file without the key is refused) or OPT (absent: the member stays 0).
+ */
+
+/* x: struct an_stackset (runs[i].stacks.oncpu, .offcpu) */
+#define SUMMARY_STACKSET_FIELDS(F)                                                         \
+	F(U64, "total", total, OPT)                                                        \
+	F(U64, "errors", errors, OPT)                                                      \
+	F(STRN, "unavailable", unavailable, OPT)
+
+/* x: struct an_run (runs[i].stacks) */
+#define SUMMARY_STACKS_FIELDS(F)                                                           \
+	F(UINT, "sample_hz", sample_hz, OPT, 1000000)                                      \
+	F(OBJ, "oncpu", stackset, OPT, &x->oncpu)                                          \
+	F(OBJ, "offcpu", stackset, OPT, &x->offcpu)
+
+/* x: struct an_run (runs[i].rusage) */
+#define SUMMARY_RUSAGE_FIELDS(F)                                                           \
+	F(U64, "utime_ns", rusage_utime_ns, REQ)                                           \
+	F(U64, "stime_ns", rusage_stime_ns, REQ)                                           \
+	F(U64N, "setup_ns", rusage_setup_ns, OPT, rusage_setup_ok)                         \
+	F(U64N, "exit_ns", rusage_exit_ns, OPT, rusage_exit_ok)
+
+/* x: struct an_run (runs[i].machine_cpu) */
+#define SUMMARY_MACHINE_CPU_FIELDS(F)                                                      \
+	F(U64, "busy_ns", machine_busy_ns, REQ)                                            \
+	F(U64, "idle_ns", machine_idle_ns, REQ)                                            \
+	F(U64, "steal_ns", machine_steal_ns, REQ)                                          \
+	F(U64, "iotrace_ns", machine_iotrace_ns, OPT)
+
+/* x: struct an_run (runs[i].uring) */
+#define SUMMARY_URING_FIELDS(F)                                                            \
+	F(U64N, "submitted", c.uring_submitted, REQ, c.uring_ok)                           \
+	F(U64IF, "completed", c.uring_completed, REQ, x->c.uring_ok)                       \
+	F(U64IF, "inline", c.uring_inline, OPT, x->c.uring_ok)                             \
+	F(U64IF, "punted", c.uring_punted, OPT, x->c.uring_ok)
+
+/* x: struct an_thread (runs[i].threads[j]) */
+#define SUMMARY_THREAD_FIELDS(F)                                                           \
+	F(UINT, "pid", pid, REQ, UINT32_MAX)                                               \
+	F(UINT, "tid", tid, REQ, UINT32_MAX)                                               \
+	F(STR, "comm", comm, REQ)                                                          \
+	F(STR, "role", role, REQ)                                                          \
+	F(U64, "lifetime_ns", lifetime_ns, REQ)                                            \
+	F(STATES, states_ns)                                                               \
+	F(U64, "stolen_ns", stolen_ns, OPT)                                                \
+	F(U64, "reads", reads, OPT)                                                        \
+	F(U64, "bytes_read", bytes_read, OPT)                                              \
+	F(U64, "ctx_switches", ctx_switches, OPT)                                          \
+	F(U64, "gap_ns", gap_ns, OPT)
+
+/* x: struct an_verdict (runs[i].verdict[j]) */
+#define SUMMARY_VERDICT_FIELDS(F)                                                          \
+	F(STR, "rule", rule, REQ)                                                          \
+	F(STR, "text", text, REQ)
+
+/* x: struct an_run (runs[i]); the ideal bound's device terms are null unless both flags */
+#define SUMMARY_IDEAL_DEV(x) ((x)->ideal_ok && (x)->ideal_dev_ok)
+#define SUMMARY_RUN_FIELDS(F)                                                              \
+	F(STR, "label", label, REQ)                                                        \
+	F(STR, "strategy", strategy, REQ)                                                  \
+	F(STRN, "cache", cache, REQ)                                                       \
+	F(INT, "exit_status", exit_status, REQ)                                            \
+	F(BOOL, "interrupted", interrupted, OPT)                                           \
+	F(U64, "wall_ns", wall_ns, REQ)                                                    \
+	F(OBJN, "rusage", rusage, rusage_ok)                                               \
+	F(OBJN, "machine_cpu", machine_cpu, machine_ok)                                    \
+	F(STATES, states_ns)                                                               \
+	F(U64N, "stolen_ns", stolen_ns, OPT, stolen_ok)                                    \
+	F(CUSTOM, threads)                                                                 \
+	F(U64, "blocked_ns", blocked_ns, REQ)                                              \
+	F(U64, "blocked_busy_ns", blocked_busy_ns, OPT)                                    \
+	F(REALN, "cpu_overlap", cpu_overlap, REQ, cpu_overlap_ok, 0, 1)                    \
+	F(U64, "io_ns", io_ns, REQ)                                                        \
+	F(REALN, "hidden_io", hidden_io, REQ, hidden_io_ok, 0, 1)                          \
+	F(U64, "exposed_io_ns", exposed_io_ns, REQ)                                        \
+	F(REAL, "parallelism", parallelism, REQ, 0, HUGE_VAL)                              \
+	F(CUSTOM, concurrency)                                                             \
+	F(CUSTOM, concurrency_ns)                                                          \
+	F(REALN, "runnable_share", runnable_share, OPT, runnable_share_ok, 0, 1)           \
+	F(REALN, "read_oncpu_share", read_oncpu_share, OPT, read_oncpu_share_ok, 0, 1)     \
+	F(U64, "switches", switches, OPT)                                                  \
+	F(U64, "reads", c.reads, REQ)                                                      \
+	F(U64, "bytes_read", c.bytes_read, REQ)                                            \
+	F(U64N, "page_cache_insert_bytes", c.pcache_insert_bytes, REQ, c.pcache_ok)        \
+	F(REALN, "hit_ratio", hit_ratio, REQ, hit_ratio_ok, 0, 1)                          \
+	F(CUSTOM, resident_before)                                                         \
+	F(U64N, "block_bytes", c.block_bytes, REQ, c.block_ok)                             \
+	F(U64IF, "block_busy_ns", c.block_busy_ns, REQ, x->c.block_ok)                     \
+	F(U64IF, "block_reqs", c.block_reqs, OPT, x->c.block_ok)                           \
+	F(REALN, "device_rate", device_rate, OPT, device_rate_ok, 0, HUGE_VAL)             \
+	F(OBJ, "uring", uring, REQ, x)                                                     \
+	F(U64, "ctx_switches", c.ctx_switches, OPT)                                        \
+	F(U64, "lost_events", c.lost_events, REQ)                                          \
+	F(U64, "lost_ns", c.lost_ns, OPT)                                                  \
+	F(U64, "gaps_ns", gaps_ns, OPT)                                                    \
+	F(U64, "spans_exact_from_ns", spans_exact_from_ns, OPT)                            \
+	F(U64, "spans_resolution_ns", spans_resolution_ns, OPT)                            \
+	F(REALN, "speedup_vs_sync", speedup_vs_sync, REQ, speedup_ok, 0, HUGE_VAL)         \
+	F(REALN, "ideal_fraction", ideal_fraction, REQ, ideal_ok, 0, HUGE_VAL)             \
+	F(U64IF, "ideal_wall_ns", ideal_wall_ns, OPT, x->ideal_ok)                         \
+	F(REALIF, "ideal_speedup", ideal_speedup, OPT, x->ideal_ok, 0, HUGE_VAL)           \
+	F(U64IF, "ideal_cpu_ns", ideal_cpu_ns, OPT, x->ideal_ok)                           \
+	F(CUSTOM, ideal_device_ns)                                                         \
+	F(U64IF, "ideal_device_bytes", ideal_dev_bytes, OPT, SUMMARY_IDEAL_DEV(x))         \
+	F(REALIF, "ideal_device_rate", ideal_dev_rate, OPT, SUMMARY_IDEAL_DEV(x), 0,       \
+	  HUGE_VAL)                                                                        \
+	F(OBJ, "stacks", stacks, OPT, x)                                                   \
+	F(STRN, "headline", headline, OPT)                                                 \
+	F(CUSTOM, verdict)
+
+/* x: struct an_report (the top level); "schema" comes first, checked before the rest */
+#define SUMMARY_IOTRACE_FIELDS(F) F(STR, "version", version, OPT)
+#define SUMMARY_MACHINE_FIELDS(F)                                                          \
+	F(UINT, "ncpu", ncpu, REQ, 65536)                                                  \
+	F(STR, "kernel", kernel, OPT)
+#define SUMMARY_REPORT_FIELDS(F)                                                           \
+	F(CUSTOM, schema)                                                                  \
+	F(OBJ, "iotrace", iotrace, OPT, x)                                                 \
+	F(OBJ, "machine", machine, REQ, x)                                                 \
+	F(STR, "workload", workload, REQ)                                                  \
+	F(CUSTOM, command)                                                                 \
+	F(U64IF, "throttle_bps", throttle_bps, OPT, x->throttle_bps > 0)                   \
+	F(REALN, "device_rate_best", device_rate_best, OPT, device_rate_best_ok, 0,        \
+	  HUGE_VAL)                                                                        \
+	F(STRN, "answer", answer, OPT)                                                     \
+	F(CUSTOM, runs)
+
+/*
+ * The tables of the nested objects and the C type of their x, which the writer and the
+ * loader each turn into a function per table (jw_NAME, ld_NAME) before the run's table.
+ */
+#define SUMMARY_OBJECT_TABLES(T)                                                           \
+	T(stackset, struct an_stackset, SUMMARY_STACKSET_FIELDS)                           \
+	T(stacks, struct an_run, SUMMARY_STACKS_FIELDS)                                    \
+	T(rusage, struct an_run, SUMMARY_RUSAGE_FIELDS)                                    \
+	T(machine_cpu, struct an_run, SUMMARY_MACHINE_CPU_FIELDS)                          \
+	T(uring, struct an_run, SUMMARY_URING_FIELDS)                                      \
+	T(thread, struct an_thread, SUMMARY_THREAD_FIELDS)                                 \
+	T(verdict_entry, struct an_verdict, SUMMARY_VERDICT_FIELDS)                        \
+	T(iotrace, struct an_report, SUMMARY_IOTRACE_FIELDS)                               \
+	T(machine, struct an_report, SUMMARY_MACHINE_FIELDS)
+
+#endif /* IOTRACE_SUMMARY_FIELDS_H */
