@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,75 +71,26 @@ static void folder_name(const char *dir, char *out, size_t len)
 	free(copy);
 }
 
-/* Move every run of reps[0..n) into one report; the sources are left without runs. */
-static int combine(struct an_report *reps, char **dirs, size_t n, struct an_report *out)
+/* One report of the loaded ones, its runs named after their folders (the model merges). */
+static int merge(struct an_report *reps, char **dirs, size_t n, struct an_report *out)
 {
-	size_t total = 0, k = 0;
-	char (*names)[48];
+	char (*buf)[NAME_MAX + 1] = calloc(n, sizeof(*buf));
+	const char **names = calloc(n, sizeof(*names));
+	int ret = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++)
-		total += reps[i].nruns;
-	names = calloc(n, sizeof(*names));
-	out->runs = calloc(total ? total : 1, sizeof(*out->runs));
-	if (!out->runs || !names) {
-		free(names);
-		free(out->runs);
-		out->runs = NULL;
-		return -ENOMEM;
-	}
-	snprintf(out->version, sizeof(out->version), "%s", IOTRACE_VERSION);
-	out->ncpu = reps[0].ncpu;
-	snprintf(out->kernel, sizeof(out->kernel), "%s", reps[0].kernel);
-	snprintf(out->workload, sizeof(out->workload), "%s", reps[0].workload);
-	out->throttle_bps = reps[0].throttle_bps;
-	for (size_t i = 0; i < n; i++) {
-		folder_name(dirs[i], names[i], sizeof(names[i]));
-		/* two folders of one name (a/run-1, b/run-1): number the later one */
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(names[i], names[j])) {
-				char base[48];
-
-				memcpy(base, names[i], sizeof(base));
-				snprintf(names[i], sizeof(names[i]), "%.36s#%u", base,
-					 (unsigned)(i + 1) % 100000);
-				break;
-			}
-		if (strcmp(reps[i].workload, out->workload))
-			snprintf(out->workload, sizeof(out->workload), "mixed");
-		if (strcmp(reps[i].kernel, out->kernel))
-			snprintf(out->kernel, sizeof(out->kernel), "mixed");
-		if (reps[i].throttle_bps != out->throttle_bps)
-			out->throttle_bps = 0;
-		if (reps[i].answer[0]) {
-			size_t used = strlen(out->answer);
-
-			snprintf(out->answer + used, sizeof(out->answer) - used, "%s%s: %s",
-				 used ? "\n" : "", names[i], reps[i].answer);
+	if (buf && names) {
+		for (size_t i = 0; i < n; i++) {
+			folder_name(dirs[i], buf[i], sizeof(buf[i]));
+			names[i] = buf[i];
 		}
-		for (size_t r = 0; r < reps[i].nruns; r++) {
-			struct an_run *run = &out->runs[k++];
-			char label[sizeof(run->label)];
-			int room;
-
-			*run = reps[i].runs[r];
-			/* keep the run's own label whole; shorten the folder part if needed */
-			room = (int)sizeof(label) - 2 - (int)strlen(run->label);
-			if (room < 8)
-				room = 8;
-			/* truncation is intended (a 63-byte label): the count is not needed */
-			if (snprintf(label, sizeof(label), "%.*s:%s", room, names[i],
-				     run->label) < 0)
-				label[0] = 0;
-			memcpy(run->label, label, sizeof(label));
-		}
-		free(reps[i].runs);
-		reps[i].runs = NULL;
-		reps[i].nruns = 0;
+		ret = an_report_merge(reps, names, n, out);
 	}
-	out->nruns = total;
 	free(names);
-	return 0;
+	free(buf);
+	if (!ret)
+		snprintf(out->version, sizeof(out->version), "%s", IOTRACE_VERSION);
+	return ret;
 }
 
 int cmd_report(int argc, char **argv)
@@ -204,7 +156,7 @@ int cmd_report(int argc, char **argv)
 		rep = &reps[0];
 		target = outdir ? outdir : argv[optind];
 	} else {
-		ret = combine(reps, argv + optind, n, &comb);
+		ret = merge(reps, argv + optind, n, &comb);
 		if (ret < 0) {
 			it_err("failed to combine the reports: %s", strerror(-ret));
 			rc = IT_EXIT_FAIL;

@@ -248,6 +248,15 @@ uint64_t an_run_ran_ns(const struct an_run *run);
 const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run);
 void an_run_free(struct an_run *run);
 void an_report_free(struct an_report *rep);
+/*
+ * Move every run of reps[0..n) into out (zeroed first), in order, each labelled
+ * "<names[i]>:<label>" and keeping its own figures (nothing is recomputed); the sources
+ * are left without runs. out's kernel/workload are the sources' or "mixed", its throttle
+ * theirs or 0, its answer one line per source with an answer; version is the caller's.
+ * 0, -EINVAL (n == 0) or -ENOMEM (out then holds nothing). merge.c.
+ */
+int an_report_merge(struct an_report *reps, const char *const *names, size_t n,
+		    struct an_report *out);
 
 /* ---- verdict rules (one table in verdict.c) ---- */
 struct an_rule {
