@@ -239,4 +239,23 @@ int wl_throttle_remove(struct wl_throttle *t);
  * start-up to clean up after a SIGKILLed run. Number removed, or -errno. */
 int wl_throttle_sweep(void);
 
+/* ---- the guardian: clean-up that survives iotrace ---- */
+struct wl_guard {
+	pid_t pid; /* the guardian process, -1 = none */
+	int fd;	   /* our end of its pipe */
+};
+/*
+ * Fork a guardian (comm "iotrace-guard") that outlives iotrace only to clean up after it:
+ * when iotrace's end of the pipe closes (iotrace exited or was killed, even by SIGKILL),
+ * it SIGKILLs every task of each registered cgroup, removes the cgroup, then removes each
+ * registered dataset, and exits. Call early, before any thread or BPF object exists (the
+ * child closes every fd but the pipe, and never holds the probes). 0 or -errno.
+ */
+int wl_guard_start(struct wl_guard *g);
+/* Register (add) or forget (!add: removed by us) a throttle cgroup dir / a dataset dir. */
+int wl_guard_cgroup(struct wl_guard *g, const char *dir, bool add);
+int wl_guard_dataset(struct wl_guard *g, const char *dir, bool add);
+/* Close our end and wait for the guardian (it removes what is still registered first). */
+int wl_guard_stop(struct wl_guard *g);
+
 #endif /* IOTRACE_WORKLOAD_H */

@@ -4,9 +4,10 @@ Success, an error, SIGINT, SIGTERM, SIGHUP, the workload or command crashing, an
 itself SIGKILLed: afterwards none of the BPF programs that this iotrace held is loaded, no
 cgroup or dataset carrying its pid exists, no workload process of it runs, and no mount
 was added. After SIGKILL the kernel frees the probes by itself only because they are held
-by fds and links, never pinned (checked: nothing under any bpffs mount); the dataset and
-cgroup a SIGKILLed run leaves are swept by the next `iotrace run`. Two runs at once keep
-their numbers and their clean-up apart.
+by fds and links, never pinned (checked: nothing under any bpffs mount); the throttled
+workload, its cgroup and the dataset go within seconds, removed by iotrace's guardian
+process (iotrace-guard); and if the guardian is killed too, the next `iotrace run` sweeps
+them. Two runs at once keep their numbers and their clean-up apart.
 
 Everything is matched by this iotrace's pid, so other iotrace processes on the machine
 (other tests, other people) are never mistaken for leftovers.
@@ -54,14 +55,17 @@ def datasets_of(pid):
     return glob.glob("/var/tmp/iotrace-data-%d-*" % pid)
 
 
-def descendants(pid):
-    """All processes below pid (by /proc/*/stat ppid)."""
+def descendants(pid, guardian=False):
+    """All processes below pid (by /proc/*/stat ppid): the workload's, or (guardian=True)
+    iotrace's clean-up guardian only."""
     kids = {}
     for st in glob.glob("/proc/[0-9]*/stat"):
         try:
             with open(st) as f:
-                w = f.read().rsplit(")", 1)[1].split()
-            kids.setdefault(int(w[1]), []).append(int(st.split("/")[2]))
+                s = f.read()
+            comm, w = s[s.find("(") + 1:s.rfind(")")], s.rsplit(")", 1)[1].split()
+            if (comm == "iotrace-guard") == guardian:
+                kids.setdefault(int(w[1]), []).append(int(st.split("/")[2]))
         except (OSError, IndexError, ValueError):
             pass
     out, todo = [], [pid]
@@ -70,6 +74,17 @@ def descendants(pid):
             out.append(k)
             todo.append(k)
     return out
+
+
+def gone_within(what, seconds):
+    """Poll what() (a list of things still there) until it is empty or the deadline passes;
+    return what is left then."""
+    deadline = time.time() + seconds
+    while True:
+        left = what()
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.02)
 
 
 def alive(pid):
@@ -101,9 +116,9 @@ class Iotrace:
     """iotrace in the background; `until` waits for a line on its stderr (the probes are
     attached once 'running' is printed), remembering the programs it holds then."""
 
-    def __init__(self, args):
+    def __init__(self, args, session=False):
         self.p = subprocess.Popen([common.IOTRACE] + list(args), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True, start_new_session=session)
         self.err = []
         self.progs = set()
         self.kids = []
@@ -234,24 +249,50 @@ class Faults(unittest.TestCase):
             self.assertIn("signal", err)
             self.assertNothingLeft(it)
 
-    def test_sigkill_then_next_run_sweeps(self):
+    def test_sigkill_leaves_nothing(self):
+        """iotrace SIGKILLed mid-way through a throttled run: within 5 s its workload is
+        dead, its cgroup and dataset removed (by the guardian, which then exits)."""
         it = Iotrace(LONG_RUN + ["-o", tempfile.mkdtemp()])
+        it.until("running")
+        pid = it.p.pid
+        self.assertTrue(it.progs)
+        self.assertTrue(cgroups_of(pid) and datasets_of(pid))
+        guard = descendants(pid, guardian=True)
+        self.assertEqual(len(guard), 1, "no guardian process")
+        kids = [k for k in it.kids if alive(k)]
+        self.assertTrue(kids, "no workload process")
+        time.sleep(0.3)
+        it.p.kill()
+        it.p.wait()
+        t0 = time.time()
+        self.assertEqual(gone_within(lambda: [k for k in kids if alive(k)], 5), [],
+                         "the workload outlived iotrace")
+        self.assertEqual(gone_within(lambda: cgroups_of(pid), 5 - (time.time() - t0)), [])
+        self.assertEqual(gone_within(lambda: datasets_of(pid), 5 - (time.time() - t0)), [])
+        self.assertEqual(gone_within(lambda: [g for g in guard if alive(g)],
+                                     5 - (time.time() - t0)), [], "the guardian stayed")
+        self.assertEqual(progs_alive(it.progs), [], "probes outlived a SIGKILLed iotrace")
+        self.assertEqual(bpffs_pins(), [])
+        self.assertEqual(mounts() - self.mounts, set())
+
+    def test_sigkill_with_guardian_then_next_run_sweeps(self):
+        """iotrace and its guardian both SIGKILLed (the whole process group): what they
+        left is swept by the next run."""
+        it = Iotrace(LONG_RUN + ["-o", tempfile.mkdtemp()], session=True)
         it.until("running")
         pid = it.p.pid
         self.assertTrue(it.progs)
         left_cg, left_ds = cgroups_of(pid), datasets_of(pid)
         self.assertTrue(left_cg and left_ds)
         time.sleep(0.3)
-        it.p.kill()
+        os.killpg(pid, signal.SIGKILL)
         it.p.wait()
         # the kernel freed the probes: they were held by fds and links only
         self.assertEqual(progs_alive(it.progs), [], "probes outlived a SIGKILLed iotrace")
         self.assertEqual(bpffs_pins(), [])
-        deadline = time.time() + 5
-        while any(alive(k) for k in it.kids) and time.time() < deadline:
-            time.sleep(0.05)
-        self.assertEqual([k for k in it.kids if alive(k)], [], "the workload outlived iotrace")
-        # what only iotrace could remove is still there...
+        self.assertEqual(gone_within(lambda: [k for k in it.kids if alive(k)], 5), [],
+                         "the workload outlived iotrace")
+        # what only iotrace (or its guardian) could remove is still there...
         self.assertTrue(cgroups_of(pid) or datasets_of(pid))
         # ...until the next run sweeps it
         with tempfile.TemporaryDirectory() as d:

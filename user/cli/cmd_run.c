@@ -394,6 +394,7 @@ int cmd_run(int argc, char **argv)
 	struct ss_session ss;
 	struct an_report rep;
 	struct wl_throttle thr;
+	struct wl_guard guard = {.pid = -1, .fd = -1};
 	struct wl_server srv;
 	struct wl_result first = {0};
 	char err[512], outdir[4096], datafile[4096], *dataset = NULL;
@@ -426,6 +427,13 @@ int cmd_run(int argc, char **argv)
 	ret = wl_throttle_sweep();
 	if (ret > 0 && !cfg.json)
 		it_warn("removed %d cgroup%s left by a killed run", ret, ret == 1 ? "" : "s");
+
+	/* before the probes or any thread exist: it must hold none of them */
+	ret = wl_guard_start(&guard);
+	if (ret < 0)
+		it_warn("failed to start the clean-up guardian: %s; if iotrace is killed, the "
+			"next run removes what it leaves",
+			strerror(-ret));
 
 	sigemptyset(&sa.sa_mask);
 	it_catch_signals(&sa);
@@ -463,6 +471,7 @@ int cmd_run(int argc, char **argv)
 			rc = IT_EXIT_FAIL;
 			goto out;
 		}
+		wl_guard_dataset(&guard, dataset, true);
 		target = dataset;
 	}
 	cfg.o.dir = target;
@@ -515,6 +524,7 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		thr_ok = true;
+		wl_guard_cgroup(&guard, thr.path, true);
 		cfg.o.throttle_cgroup = thr.procs;
 		rep.throttle_bps = cfg.throttle_bps;
 	}
@@ -670,10 +680,22 @@ out:
 		wl_fetch_server_stop(&srv);
 	if (ss_ok)
 		ss_close(&ss);
-	if (thr_ok && wl_throttle_remove(&thr) < 0)
-		it_warn("failed to remove cgroup %s; remove it with rmdir", thr.path);
-	if (dataset && wl_dataset_remove(dataset) < 0)
-		it_warn("failed to remove the dataset %s; remove it by hand", dataset);
+	if (thr_ok) {
+		char path[sizeof(thr.path)];
+
+		snprintf(path, sizeof(path), "%s", thr.path);
+		if (wl_throttle_remove(&thr) < 0)
+			it_warn("failed to remove cgroup %s; remove it with rmdir", thr.path);
+		else
+			wl_guard_cgroup(&guard, path, false);
+	}
+	if (dataset) {
+		if (wl_dataset_remove(dataset) < 0)
+			it_warn("failed to remove the dataset %s; remove it by hand", dataset);
+		else
+			wl_guard_dataset(&guard, dataset, false);
+	}
+	wl_guard_stop(&guard);
 	if (have_first)
 		wl_result_free(&first);
 	an_report_free(&rep);
