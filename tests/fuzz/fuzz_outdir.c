@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model/analysis.h"
+#include "model/model.h"
 #include "fuzz.h"
 #include "report.h"
 
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = q ? q + sizeof(cut) - 1 : NULL;
 	}
 	if (rp_load_outdir(dir, &r, err, sizeof(err)) == 0) {
-		if (an_report_finish(&r) == 0) {
+		if (md_report_finish(&r) == 0) {
 			rp_text(devnull, &r, false);
 			rp_summary_json(devnull, &r);
 			rp_perfetto(devnull, &r);

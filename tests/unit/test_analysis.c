@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "model/analysis.h"
+#include "model/model.h"
 
 #define EPS 1e-9
 
@@ -270,7 +270,7 @@ static void test_ideal_and_speedup(void **state)
 	struct an_run *r = rep->runs;
 
 	(void)state;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_true(rep->device_rate_best_ok);
 	assert_near(rep->device_rate_best, 250.0 * MiB, 1e-3);
 
@@ -317,12 +317,12 @@ static void test_ideal_and_speedup(void **state)
 	 * the 250 MiB/s a run measured. The ideal stays 3.5 s.
 	 */
 	rep->throttle_bps = 160 * MiB;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_int_equal(r[1].ideal_dev_ns, 3200 * SEC / 1000);
 	assert_int_equal(r[1].ideal_wall_ns, 3500 * SEC / 1000);
 	assert_near(r[1].ideal_fraction, 0.7, EPS);
 	rep->throttle_bps = 1000 * MiB;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_int_equal(r[1].ideal_wall_ns, 3500 * SEC / 1000);
 	an_report_free(rep);
 	free(rep);
@@ -346,7 +346,7 @@ static void test_ideal_least_work(void **state)
 	r[1].wall_ns = 3300 * SEC / 1000;
 	mkrun(&r[4], "uring", "cold", 1 * SEC, 1 * SEC, 0, 100 * MiB, SEC / 2);
 	r[4].exit_status = 137;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_int_equal(r[0].ideal_cpu_ns, 3100 * SEC / 1000);
 	assert_int_equal(r[1].ideal_cpu_ns, 3100 * SEC / 1000);
 	assert_int_equal(r[1].ideal_wall_ns, 3200 * SEC / 1000);
@@ -358,14 +358,14 @@ static void test_ideal_least_work(void **state)
 
 	/* threads/cold needed 700 MiB from the device (in 3.2 s: the best rate, 218.75 MiB/s) */
 	r[1].c.block_bytes = r[1].c.pcache_insert_bytes = 700 * MiB;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_int_equal(r[0].ideal_dev_bytes, 700 * MiB);
 	assert_int_equal(r[0].ideal_dev_ns, 3200 * SEC / 1000);
 
 	/* 1.5 s of sync/warm's on-CPU time was stolen: its work was 5.5 s */
 	r[2].stolen_ok = true;
 	r[2].stolen_ns = 1500 * SEC / 1000;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_int_equal(r[3].ideal_cpu_ns, 2750 * SEC / 1000);
 	an_report_free(rep);
 	free(rep);
@@ -381,7 +381,7 @@ static void test_ideal_unavailable(void **state)
 		r[i].c.block_ok = false;
 		an_run_derive(&r[i]);
 	}
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_false(rep->device_rate_best_ok);
 	/* cold: 800 MiB came from the device at an unknown rate: no bound */
 	assert_false(r[1].ideal_ok);
@@ -393,17 +393,17 @@ static void test_ideal_unavailable(void **state)
 	assert_int_equal(r[3].ideal_wall_ns, 3500 * SEC / 1000);
 	/* the throttle gives the rate when nothing was measured */
 	rep->throttle_bps = 200 * MiB;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_true(r[1].ideal_ok);
 	assert_int_equal(r[1].ideal_dev_ns, 4 * SEC);
 	/* the least bytes any cold run moved: sync's unknown, threads' still tell */
 	r[0].c.pcache_ok = false;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_true(r[1].ideal_ok);
 	assert_int_equal(r[1].ideal_dev_bytes, 800 * MiB);
 	/* neither block nor page-cache traced in any cold run: the device term is unknown */
 	r[1].c.pcache_ok = false;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_false(r[1].ideal_ok);
 	an_report_free(rep);
 	free(rep);
@@ -417,11 +417,11 @@ static void test_best_rate(void **state)
 	(void)state;
 	rep->runs[4].c.block_bytes = 64 * 1024;	/* 64 KiB in 10 µs: 6.5 GB/s, noise */
 	rep->runs[4].c.block_busy_ns = 10000;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_near(rep->device_rate_best, 250.0 * MiB, 1e-3);
 	/* with only small runs, the small run's rate is what there is */
 	rep->runs[0].c.block_ok = rep->runs[1].c.block_ok = false;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_true(rep->device_rate_best_ok);
 	assert_near(rep->device_rate_best, 64.0 * 1024 * 1e9 / 10000, 1e-3);
 	an_report_free(rep);
@@ -437,7 +437,7 @@ static void test_unclean_runs(void **state)
 	(void)state;
 	r[1].exit_status = 137;
 	r[3].exit_status = -1; /* attached: no status, counts as clean */
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_false(an_run_clean(&r[1]));
 	assert_true(an_run_clean(&r[3]));
 	assert_false(r[1].speedup_ok);
@@ -446,7 +446,7 @@ static void test_unclean_runs(void **state)
 	assert_true(r[3].speedup_ok);
 	r[1].exit_status = 0;
 	r[0].exit_status = 1;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_false(r[1].speedup_ok);
 	assert_false(r[1].ideal_ok);
 	assert_int_equal(r[1].ideal_wall_ns, 0);
@@ -464,7 +464,7 @@ static void test_interrupted_runs(void **state)
 	(void)state;
 	r[1].exit_status = 137;
 	r[1].interrupted = true;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_false(r[1].speedup_ok);
 	assert_non_null(strstr(r[1].headline, ": interrupted by the user (Ctrl-C), so it did not "
 					      "finish and these figures cover part of the work"));
@@ -473,12 +473,12 @@ static void test_interrupted_runs(void **state)
 	r[1].interrupted = false;
 	r[0].exit_status = 137;
 	r[0].interrupted = true;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_false(r[1].speedup_ok);
 	assert_non_null(strstr(r[1].headline, "the sync run was interrupted by the user (Ctrl-C)"));
 	/* the workload had ended by itself when the user stopped iotrace: nothing was lost */
 	r[0].exit_status = 0;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_true(r[1].speedup_ok);
 	an_report_free(rep);
 	free(rep);
@@ -491,13 +491,13 @@ static void test_finish_idempotent(void **state)
 	char h[512], a[1024];
 
 	(void)state;
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	memcpy(h, rep->runs[1].headline, sizeof(h));
 	memcpy(a, rep->answer, sizeof(a));
-	assert_int_equal(an_report_finish(rep), 0);
+	assert_int_equal(md_report_finish(rep), 0);
 	assert_string_equal(h, rep->runs[1].headline);
 	assert_string_equal(a, rep->answer);
-	assert_int_equal(an_report_finish(NULL), -EINVAL);
+	assert_int_equal(md_report_finish(NULL), -EINVAL);
 	an_report_free(rep);
 	free(rep);
 }

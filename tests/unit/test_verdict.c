@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "model/analysis.h"
+#include "model/model.h"
 
 #define SEC 1000000000ULL
 #define MS 1000000ULL
@@ -738,12 +738,12 @@ static void test_answer(void **state)
 	an_answer(&f->rep, a, sizeof(a));
 	assert_string_equal(a, "");
 	f->rep.nruns = 2;
-	/* the answer is written by an_report_finish for md5dir only */
+	/* the answer is written by md_report_finish for md5dir only */
 	snprintf(f->rep.workload, sizeof(f->rep.workload), "fetch");
-	assert_int_equal(an_report_finish(&f->rep), 0);
+	assert_int_equal(md_report_finish(&f->rep), 0);
 	assert_string_equal(f->rep.answer, "");
 	snprintf(f->rep.workload, sizeof(f->rep.workload), "md5dir");
-	assert_int_equal(an_report_finish(&f->rep), 0);
+	assert_int_equal(md_report_finish(&f->rep), 0);
 	assert_true(strlen(f->rep.answer) > 0);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "model/model.h"
 #include "outdir.h"
 #include "report.h"
 #include "trace/session.h"
@@ -649,7 +650,7 @@ report:
 		rc = 128 + stop_sig;
 	if (!rep.nruns)
 		goto out;
-	ret = an_report_finish(&rep);
+	ret = md_report_finish(&rep);
 	if (ret < 0) {
 		it_err("failed to analyse the runs: %s", strerror(-ret));
 		rc = IT_EXIT_FAIL;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "model/model.h"
 #include "outdir.h"
 #include "report.h"
 #include "trace/session.h"
@@ -522,7 +523,7 @@ int cmd_trace(int argc, char **argv)
 		if (status != -1)
 			rep.runs[0].exit_status = ss_exit_status(status);
 	}
-	ret = an_report_finish(&rep);
+	ret = md_report_finish(&rep);
 	if (ret < 0) {
 		it_err("failed to analyse the trace: %s", strerror(-ret));
 		rc = IT_EXIT_FAIL;

@@ -1,4 +1,4 @@
-/* analysis.h - per-run metrics, the ideal bound and the verdict; the numbers of summary.json. */
+/* analysis.h - per-run metrics and the ideal bound: the numbers of summary.json. */
 #ifndef IOTRACE_ANALYSIS_H
 #define IOTRACE_ANALYSIS_H
 
@@ -85,8 +85,9 @@ struct an_verdict {
 
 /*
  * One traced run. an_run_compute fills the measurements (integers, from the timeline and
- * counters) and derives the ratios (an_run_derive); an_report_finish adds what needs the
- * other runs (speedup, ideal bound) and the verdict. The caller's fields (label, strategy,
+ * counters) and derives the ratios (an_run_derive); an_report_derive adds what needs the
+ * other runs (speedup, ideal bound), and the verdict (verdict.h) is drawn from them all. The
+ * caller's fields (label, strategy,
  * cache, exit_status, interrupted, rusage, resident_before, stacks, sample_hz) are never
  * touched by them.
  *
@@ -234,9 +235,9 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
  * saved runs, so re-rendering gives the same figures. an_run_compute calls it.
  */
 void an_run_derive(struct an_run *run);
-/* Cross-run figures: speedup vs sync, ideal bound, verdicts + headlines, the closing
- * answer. Idempotent. 0 or -EINVAL. */
-int an_report_finish(struct an_report *rep);
+/* Cross-run figures: speedup vs sync, ideal bound (the verdicts and the answer, which read
+ * them, are verdict.h's; md_report_finish runs both). Idempotent. 0 or -EINVAL. */
+int an_report_derive(struct an_report *rep);
 /* Did the run do all its work (exit status 0, or -1 = attached, no status)? Speedups and
  * the ideal bound need clean runs on both sides. */
 bool an_run_clean(const struct an_run *run);
@@ -257,27 +258,5 @@ void an_report_free(struct an_report *rep);
  */
 int an_report_merge(struct an_report *reps, const char *const *names, size_t n,
 		    struct an_report *out);
-
-/* ---- verdict rules (one table in verdict.c) ---- */
-struct an_rule {
-	const char *id;
-	/*
-	 * Fills text with the finding and its evidence, lower case, no final period (it is
-	 * also a headline clause), and returns true when the rule holds for run (sync =
-	 * same-cache sync run or NULL; rep may be NULL). A rule whose input is unavailable
-	 * does not fire.
-	 */
-	bool (*fires)(const struct an_run *run, const struct an_run *sync, const struct an_report *rep,
-		      char *text, size_t len);
-	const char *advice;	/* what it means, appended to the verdict text; may be NULL */
-	bool cause;		/* may appear in the headline (false: notes on data quality) */
-};
-extern const struct an_rule an_rules[];
-extern const size_t an_nrules;
-/* Evaluate all rules for one run into run->verdict ("Finding — advice.") and headline. */
-void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct an_report *rep);
-/* The closing answer for a report (md5dir: can threads overlap disk reads with compute
- * here, and what would it take), from the runs' numbers; "" when there is nothing to say. */
-void an_answer(const struct an_report *rep, char *buf, size_t len);
 
 #endif /* IOTRACE_ANALYSIS_H */

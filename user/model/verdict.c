@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "verdict.h"
 
 /*
  * Every threshold of every rule, in one place. A rule fires when its metric is at or past
