@@ -481,15 +481,18 @@ static void drop_privileges(uid_t uid, gid_t gid)
 	}
 }
 
-static void reset_signals(void)
+static void reset_signals(const sigset_t *keep_ignored)
 {
-	struct sigaction sa = {.sa_handler = SIG_DFL};
+	struct sigaction sa = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
 	sigset_t none;
 
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&ign.sa_mask);
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL); /* EINVAL for glibc's internal ones: fine */
+			/* EINVAL for glibc's internal ones: fine */
+			sigaction(sig, keep_ignored && sigismember(keep_ignored, sig) == 1 ? &ign : &sa,
+				  NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -609,7 +612,7 @@ static __attribute__((noreturn)) void child(const struct wl_workload *w, const c
 	/* every other fd goes: a copy of a BPF link fd would keep the probes attached */
 	if (close_range(res >= 0 ? CHILD_RES_FD + 1 : CHILD_ERR_FD + 1, ~0U, 0) < 0)
 		setup_fail(errno, "close_range: %s", strerror(errno));
-	reset_signals();
+	reset_signals(o->keep_ignored);
 	if (w)
 		wl_name_self("iot-main");
 	if (o->throttle_cgroup)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,9 @@ struct wl_opts {
 	unsigned fetch_delay_ms;     /* fetch: server answer delay */
 	unsigned factorial_n;	     /* readfile/fetch: n of n!, 0 = 60000 */
 	uint16_t fetch_port;	     /* fetch: port of wl_fetch_server_start()'s server */
+	/* signals the child keeps ignoring (SIG_IGN) instead of the default: those the
+	 * caller was started with ignored (trace -- CMD under nohup); NULL = none */
+	const sigset_t *keep_ignored;
 };
 
 struct wl_file_result {
@@ -117,7 +121,8 @@ bool wl_has_strategy(const struct wl_workload *w, const char *strategy);
  * the run), joins o->throttle_cgroup, drops to o->uid/o->gid (supplementary groups dropped,
  * checked that root cannot be regained; gid -1 with a uid set = -EINVAL), then blocks.
  * Returns once the child is set up and waiting: 0, or -errno with c->errmsg saying what
- * failed in the child (which is reaped). Signal dispositions and mask are reset in the child.
+ * failed in the child (which is reaped). Signal dispositions (but o->keep_ignored) and mask are
+ * reset in the child.
  */
 int wl_spawn(const struct wl_workload *w, const char *strategy, const struct wl_opts *o,
 	     struct wl_child *c);

@@ -291,9 +291,9 @@ class TraceRealPrograms(unittest.TestCase):
     # ---- fio ----
 
     def fio(self, engine, extra=()):
-        """fio reading a 64 MiB file (4 KiB blocks: 16384 requests) under iotrace --follow
-        (fio runs each job in a process of its own). Returns (fio's read stats, run, job
-        process's threads)."""
+        """fio reading a 64 MiB file (4 KiB blocks: 16384 requests) under iotrace with no
+        option (fio runs each job in a process of its own, which iotrace follows by
+        default). Returns (fio's read stats, run, job process's threads)."""
         if shutil.which("fio") is None:
             self.skipTest("fio is not installed (Debian package fio)")
         if not hasattr(type(self), "_fio_file"):
@@ -306,7 +306,7 @@ class TraceRealPrograms(unittest.TestCase):
         cmd = ["fio", "--name=r", "--filename=" + path, "--rw=read", "--bs=4k",
                "--size=64M", "--invalidate=0", "--ioengine=" + engine,
                "--output-format=json", "--output=" + fio_json] + list(extra)
-        p, s = trace(["--no-stacks", "--follow"], cmd, self.out("fio-" + engine))
+        p, s = trace([], cmd, self.out("fio-" + engine))
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(fio_json) as f:
             rd = json.load(f)["jobs"][0]["read"]
@@ -438,8 +438,8 @@ class TraceAttach(unittest.TestCase):
         self.assertIsNone(target.poll(), "the process stopped after iotrace detached")
 
     def test_attach_follow_existing_children(self):
-        """-p --follow takes in the children (and theirs) that existed before the attach,
-        not only those forked after it; without --follow only the process itself."""
+        """-p takes in the children (and theirs) that existed before the attach, not only
+        those forked after it; with --no-follow only the process itself."""
         marker = os.path.join(self.tmp, "grandchild-ready")
         # parent -> child -> grandchild reading in a loop; the first two only wait
         prog = ("import subprocess, sys\n"
@@ -463,7 +463,7 @@ class TraceAttach(unittest.TestCase):
         for follow in (True, False):
             out = os.path.join(self.tmp, "attach-follow-%d" % follow)
             p, s = trace(["--no-stacks", "-p", str(parent.pid), "-d", "0.5"] +
-                         (["--follow"] if follow else []), outdir=out)
+                         ([] if follow else ["--no-follow"]), outdir=out)
             self.assertEqual(p.returncode, 0, p.stderr)
             run = s["runs"][0]
             pids = {t["pid"] for t in run["threads"]}
@@ -510,6 +510,112 @@ class TraceAttach(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("thread of process %d" % target.pid, p.stderr)
         self.assertEqual({t["pid"] for t in s["runs"][0]["threads"]}, {target.pid})
+
+
+TTY_PROBE = """
+import os
+print("tty", os.isatty(0), os.isatty(1), os.isatty(2),
+      os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp())
+"""
+
+
+def sig_ignored(text):
+    """The SigIgn mask of a /proc/PID/status text, as a set of signal numbers."""
+    m = re.search(r"SigIgn:\s*([0-9a-f]+)", text)
+    mask = int(m.group(1), 16)
+    return {n + 1 for n in range(64) if mask >> n & 1}
+
+
+USR1_EXIT = """
+import signal, sys, time
+signal.signal(signal.SIGUSR1, lambda *a: sys.exit(42))
+print("ready", flush=True)
+time.sleep(60)
+sys.exit(1)
+"""
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class TracePassThrough(unittest.TestCase):
+    """CMD runs as if iotrace were not there: its stdin, stdout, stderr and terminal,
+    the signals sent to iotrace, the dispositions iotrace was started with."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="iot-trace-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+
+    def out(self, name):
+        return os.path.join(self.tmp, name)
+
+    def test_stdin_read_by_the_command(self):
+        """md5sum digests what iotrace's stdin carries, and its reads of it are traced."""
+        data = bytes(range(256)) * 4096  # 1 MiB
+        import hashlib
+        out = self.out("stdin")
+        p = subprocess.run([common.IOTRACE, "trace", "--no-stacks", "--no-color", "-o", out,
+                            "--", "md5sum"], input=data, capture_output=True, timeout=120,
+                           env=ENV)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(hashlib.md5(data).hexdigest() + "  -", p.stdout.decode())
+        run = summary(out)["runs"][0]
+        self.assertGreaterEqual(run["bytes_read"], len(data))
+
+    def test_terminal_and_dispositions(self):
+        """Under a pty: CMD's fds 0-2 are the terminal and it is in the foreground group;
+        a SIGHUP ignored by the caller (nohup) stays ignored, SIGPIPE and SIGINT (which
+        iotrace handles for itself) are back to their defaults."""
+        import pty
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+
+        def setup():
+            os.setsid()
+            import fcntl
+            import termios
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        # python sets its own SIGPIPE and SIGINT handling: the shell's mask is the one read
+        probe = '"$0" -c "$1"; grep SigIgn /proc/$$/status'
+        it = subprocess.Popen([common.IOTRACE, "trace", "--no-stacks", "--no-color", "-o",
+                               self.out("tty"), "--", "sh", "-c", probe, python3(),
+                               TTY_PROBE],
+                              stdin=slave, stdout=slave, stderr=slave, preexec_fn=setup)
+        os.close(slave)
+        self.addCleanup(kill_quietly, it)
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every holder of the slave closed it
+                break
+            if not chunk:
+                break
+            buf += chunk
+        it.wait(timeout=60)
+        text = buf.decode(errors="replace")
+        self.assertEqual(it.returncode, 0, text)
+        self.assertIn("tty True True True True", text)
+        ign = sig_ignored(text)
+        self.assertIn(signal.SIGHUP, ign, text)
+        self.assertNotIn(signal.SIGPIPE, ign, text)
+        self.assertNotIn(signal.SIGINT, ign, text)
+
+    def test_signal_passed_on(self):
+        """SIGUSR1 to iotrace reaches CMD (whose handler exits 42), and iotrace exits 42
+        with the report written."""
+        out = self.out("usr1")
+        it = subprocess.Popen([common.IOTRACE, "trace", "--no-stacks", "--no-color", "-o", out,
+                               "--", python3(), "-c", USR1_EXIT], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+        self.addCleanup(kill_quietly, it)
+        self.assertEqual(it.stdout.readline().strip(), "ready")
+        it.send_signal(signal.SIGUSR1)
+        _, err = it.communicate(timeout=60)
+        self.assertEqual(it.returncode, 42, err)
+        run = summary(out)["runs"][0]
+        self.assertEqual(run["exit_status"], 42)
+        self.assertFalse(run["interrupted"])
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")

@@ -89,10 +89,31 @@ int it_parse_uint(const char *s, const char *what, unsigned min, unsigned max, u
 	return 0;
 }
 
+sigset_t it_ignored_at_start;
+
 void it_catch_signals(const struct sigaction *sa)
 {
-	sigaction(SIGINT, sa, NULL);
-	sigaction(SIGTERM, sa, NULL);
-	sigaction(SIGHUP, sa, NULL);
+	static bool noted;
+
+	/* what iotrace was started with ignoring (nohup, a shell's `&`) stays ignored in a
+	 * command it runs: the dispositions pass through as if iotrace were not there */
+	if (!noted) {
+		sigemptyset(&it_ignored_at_start);
+		for (int sig = 1; sig < NSIG; sig++) {
+			struct sigaction old;
+
+			if (sig != SIGKILL && sig != SIGSTOP && !sigaction(sig, NULL, &old) &&
+			    old.sa_handler == SIG_IGN)
+				sigaddset(&it_ignored_at_start, sig);
+		}
+		noted = true;
+	}
+	/* a signal ignored from the start (nohup's SIGHUP) is not iotrace's to catch either */
+	if (!sigismember(&it_ignored_at_start, SIGINT))
+		sigaction(SIGINT, sa, NULL);
+	if (!sigismember(&it_ignored_at_start, SIGTERM))
+		sigaction(SIGTERM, sa, NULL);
+	if (!sigismember(&it_ignored_at_start, SIGHUP))
+		sigaction(SIGHUP, sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

@@ -31,10 +31,29 @@
  *     STOP_GRACE_MS to end before SIGKILL (a second signal kills it at once); iotrace exits
  *     128+N. A -p process is left alone.
  * Processes CMD leaves behind (a daemon it forked) are not waited for.
+ * CMD is otherwise untouched: it has iotrace's stdin, stdout, stderr and terminal (the same
+ * foreground process group), the signal dispositions iotrace was started with ignored stay
+ * ignored, and the signals below that someone sends to iotrace reach it too.
  */
 #define STOP_GRACE_MS 5000
 
 static volatile sig_atomic_t stop_sig, nsignals, from_tty;
+/* CMD's pid while it runs and is not reaped, 0 otherwise: where forwarded signals go */
+static volatile sig_atomic_t cmd_pid;
+
+/* Passed on to CMD without ending the trace (a program's own "reload", "dump", resize). */
+static const int forwarded[] = {SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT};
+
+static void on_forward(int sig, siginfo_t *info, void *uctx)
+{
+	int saved = errno;
+
+	(void)uctx;
+	/* the terminal signals the whole foreground group: CMD already has it */
+	if (cmd_pid > 0 && !(info && info->si_code == SI_KERNEL))
+		kill((pid_t)cmd_pid, sig);
+	errno = saved;
+}
 
 static void on_signal(int sig, siginfo_t *info, void *uctx)
 {
@@ -57,9 +76,12 @@ static void usage(FILE *f)
 		"  -p, --pid PID        attach to a running process (all its threads) instead\n"
 		"  -d, --duration SECS  stop tracing after SECS seconds; the report is written\n"
 		"                       then, the process keeps running (iotrace waits for CMD)\n"
-		"      --follow         trace child processes too (fork/exec): reported per\n"
-		"                       process and as a whole (with -p: its existing children and\n"
-		"                       theirs, and those born while tracing)\n"
+		"      --no-follow      trace the process itself only, not the processes it\n"
+		"                       starts; by default, as perf does, every child (fork/exec)\n"
+		"                       is traced too, reported per process and as a whole (with\n"
+		"                       -p: its existing children and theirs, and those born while\n"
+		"                       tracing)\n"
+		"      --follow         the default (kept for scripts that say it)\n"
 		"  -l, --label NAME     name of the run (default: the command's name)\n"
 		"  -o, --output DIR     report folder (default ./iotrace-out/run-N)\n"
 		"      --json           print summary.json to stdout instead of the table (CMD's\n"
@@ -73,10 +95,12 @@ static void usage(FILE *f)
 		"  -h, --help           this help\n\n"
 		"Examples:\n"
 		"  sudo iotrace trace -- python3 hash_all.py ~/photos\n"
-		"  sudo iotrace trace --follow -- sh -c 'ls | xargs -P2 md5sum'\n"
+		"  sudo iotrace trace -- sh -c 'ls | xargs -P2 md5sum'\n"
 		"  sudo iotrace trace -p 4242 -d 10\n\n"
 		"The trace ends when CMD exits (a daemon it leaves behind is not waited for), when\n"
 		"-d elapses, or on Ctrl-C (passed on to CMD; the report covers what was traced).\n"
+		"CMD has iotrace's stdin, stdout, stderr and terminal; SIGUSR1, SIGUSR2, SIGWINCH,\n"
+		"SIGALRM and SIGCONT sent to iotrace are passed on to it.\n"
 		"A python program's waits for its interpreter lock (the GIL) show as lock_wait.\n\n"
 		"Exit status: CMD's status (128+N if killed by signal N); 126/127 if CMD cannot be\n"
 		"run; 128+N if iotrace itself was stopped by signal N (130 for Ctrl-C); with -p, 0\n"
@@ -84,12 +108,13 @@ static void usage(FILE *f)
 		"2 usage, 3 not permitted, 4 kernel, 5 bad input such as a PID that does not exist).\n");
 }
 
-enum { OPT_FOLLOW = 256, OPT_JSON, OPT_NO_COLOR, OPT_NO_STACKS, OPT_RINGBUF_MB };
+enum { OPT_FOLLOW = 256, OPT_NO_FOLLOW, OPT_JSON, OPT_NO_COLOR, OPT_NO_STACKS, OPT_RINGBUF_MB };
 
 static const struct option long_opts[] = {
 	{"pid", required_argument, NULL, 'p'},
 	{"duration", required_argument, NULL, 'd'},
 	{"follow", no_argument, NULL, OPT_FOLLOW},
+	{"no-follow", no_argument, NULL, OPT_NO_FOLLOW},
 	{"label", required_argument, NULL, 'l'},
 	{"output", required_argument, NULL, 'o'},
 	{"json", no_argument, NULL, OPT_JSON},
@@ -286,6 +311,7 @@ static int finish_child(struct wl_child *c, int sig, int grace_ms)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	cmd_pid = 0; /* about to be reaped: its pid may be reused from here on */
 	do
 		ret = wl_wait(c, &status, NULL, NULL);
 	while (ret == -EINTR);
@@ -333,6 +359,7 @@ int cmd_trace(int argc, char **argv)
 
 	memset(&rep, 0, sizeof(rep));
 	to.stacks = true;
+	to.follow = true; /* a program's children are part of it, as for perf stat/record */
 	optind = 1;
 	/* '+': stop at the first non-option, so CMD's own options stay CMD's */
 	while ((c = getopt_long(argc, argv, "+p:d:l:o:F:vh", long_opts, NULL)) != -1) {
@@ -358,6 +385,9 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case OPT_FOLLOW:
 			to.follow = true;
+			break;
+		case OPT_NO_FOLLOW:
+			to.follow = false;
 			break;
 		case 'l':
 			label = optarg;
@@ -419,6 +449,16 @@ int cmd_trace(int argc, char **argv)
 	/* no SA_RESTART: a signal must wake the waits below */
 	sigemptyset(&sa.sa_mask);
 	it_catch_signals(&sa);
+	o.keep_ignored = &it_ignored_at_start;
+	if (!pid) {
+		struct sigaction fw = {.sa_sigaction = on_forward,
+				       .sa_flags = SA_SIGINFO | SA_RESTART};
+
+		sigemptyset(&fw.sa_mask);
+		for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+			if (!sigismember(&it_ignored_at_start, forwarded[i]))
+				sigaction(forwarded[i], &fw, NULL);
+	}
 
 	to.verbose = it_verbose;
 	to.sample_hz = hz;
@@ -485,6 +525,7 @@ int cmd_trace(int argc, char **argv)
 	spec.attach_pid = pid;
 	spec.duration_ns = (uint64_t)(secs * 1e9);
 	spec.leave_running = !pid;
+	spec.launched_pid = &cmd_pid;
 	spec.o = &o;
 	ret = ss_run(&ss, &spec, &rep.runs[0], &oc, err, sizeof(err));
 	if (json_fd >= 0) {

@@ -301,6 +301,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 			goto fail;
 		}
 		pid = child.pid;
+		if (spec->launched_pid)
+			*spec->launched_pid = pid;
 	} else {
 		pid = spec->attach_pid;
 	}
@@ -324,6 +326,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		ret = wl_release(&child);
 		if (ret < 0) {
 			/* the child died in set-up: say what it said */
+			if (spec->launched_pid)
+				*spec->launched_pid = 0;
 			wl_wait(&child, &status, &out->ru, NULL);
 			waited = true;
 			snprintf(err, errlen, "failed to start the %s: %s",
@@ -379,6 +383,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	} else if (launched) {
 		if (!out->exited)
 			wl_kill(&child, SIGKILL);
+		if (spec->launched_pid)
+			*spec->launched_pid = 0;
 		do
 			ret = wl_wait(&child, &status, &out->ru, &out->res);
 		while (ret == -EINTR);
@@ -465,6 +471,8 @@ fail:
 	if (started)
 		tr_stop(s->tr, &c, &last_ts);
 	if (launched && child.pid > 0 && !waited) {
+		if (spec->launched_pid)
+			*spec->launched_pid = 0;
 		wl_kill(&child, SIGKILL);
 		wl_wait(&child, &status, &out->ru, NULL);
 	}

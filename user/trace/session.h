@@ -42,6 +42,9 @@ struct ss_spec {
 	 * killed but handed to the caller in ss_outcome.child (the run's exit_status is then
 	 * -1 and its rusage null: neither is known yet) */
 	bool leave_running;
+	/* if set: the launched child's pid while it may be signalled (set after the launch,
+	 * 0 before the session reaps it), for a signal handler that passes signals on */
+	volatile sig_atomic_t *launched_pid;
 	const struct wl_opts *o;
 	/* id of a cgroup the workload is alone in (--throttle's), 0 = none: see
 	 * tr_start_opts.own_cgroup_id */
