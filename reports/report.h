@@ -26,7 +26,7 @@
  * [A-Za-z0-9._+,=@:-] and a leading '.' become '_', "" becomes "run", and a slug already
  * taken by an earlier run gets "-2", "-3"... (rp_write_outdir and rp_load_outdir agree).
  *
- * spans.tsv (written from run->tl, read back into a new timeline through the tl_* API;
+ * spans.tsv (written from run->tl, rebuilt into a new timeline by user/model/restore.h;
  * tab-separated, times in ns on the probes' clock, one record per line):
  *   # iotrace spans/1: ...                           first line, the format's version
  *   window  WIN_START  WIN_END  IO_UNMATCHED          once, before everything else
@@ -49,8 +49,8 @@
 
 /* ---- summary.json and the terminal (reports/json.c, reports/text.c) ---- */
 int rp_summary_json(FILE *f, const struct an_report *r);
-/* Load OUTDIR back (summary.json + spans + folded); on error -errno and a message naming the
- * file and what is wrong in err. */
+/* Load OUTDIR back (summary.json + spans + folded; reports/load.c); on error -errno and a
+ * message naming the file and what is wrong in err. */
 int rp_load_outdir(const char *outdir, struct an_report *r, char *err, size_t errlen);
 /* Comparison table + "Why" section; color only when asked (caller checks isatty). */
 int rp_text(FILE *f, const struct an_report *r, bool color);
@@ -59,6 +59,12 @@ int rp_write_outdir(const char *outdir, const struct an_report *r, uid_t uid, gi
 /* Chrome Trace Event JSON (reports/perfetto.c). */
 int rp_perfetto(FILE *f, const struct an_report *r);
 void rp_slug(const char *label, char *slug, size_t len);
+/* The folder names of all runs, in order (the slugs made unique as above): the writer and
+ * the loader both use it, so they agree. malloc'd; NULL on ENOMEM. */
+#define RP_SLUG_MAX 96
+char (*rp_run_slugs(const struct an_report *r))[RP_SLUG_MAX];
+/* The first line of spans.tsv starts with this. */
+#define RP_SPANS_MAGIC "# iotrace spans/1"
 
 /* ---- flame graphs, timelines, HTML (reports/flame.c, reports/timeline_svg.c, reports/html.c) ---- */
 /* Folded lines "a;b;c N", sorted by frames. */

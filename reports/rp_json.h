@@ -50,7 +50,12 @@ int rp_jw_finish(struct rp_jw *w);
  */
 void rp_json_string(FILE *f, const char *s);
 
-/* Read OUTDIR's summary.json (path given) into r (zeroed first). -errno, message in err. */
+#define RP_SUMMARY_SCHEMA_PREFIX "iotrace.summary/"
+#define RP_SUMMARY_SCHEMA_VERSION 1
+#define RP_SUMMARY_SCHEMA RP_SUMMARY_SCHEMA_PREFIX "1"
+
+/* Read OUTDIR's summary.json (path given) into r (zeroed first; reports/load_summary.c).
+ * -errno, message in err. */
 int rp_summary_load(const char *path, struct an_report *r, char *err, size_t errlen);
 
 #endif /* IOTRACE_RP_JSON_H */

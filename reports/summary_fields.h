@@ -8,7 +8,8 @@
  *      user/model/analysis.h), with an _ok flag if it can be unavailable.
  *   2. Add one line to the table below, at the place its key goes in the file (key order
  *      is output order and a contract). That one line is what the writer (reports/json.c)
- *      prints and what the loader (same file) reads back, type- and range-checked.
+ *      prints and what the loader (reports/load_summary.c) reads back, type- and
+ *      range-checked.
  *      A field that files written before it lack is OPT, so old files still load.
  *   3. Document it in docs/summary-schema.md (names are a contract: add, never rename).
  *   The golden file tests/golden/report/summary.json then changes by that one key: update it.
@@ -32,8 +33,8 @@
  *   OBJN  fields, ok         the same, or null unless x->ok; loading sets x->ok; optional
  * and two with no key argument, whose key is the name given:
  *   STATES member            the states of enum tl_state in ns, one line, required
- *   CUSTOM name              hand-written jw_name() and ld_name() (reports/json.c): arrays,
- *                            and fields whose writer and loader do not mirror each other
+ *   CUSTOM name              hand-written jw_name() (json.c) and ld_name() (load_summary.c):
+ *                            arrays, and fields whose writer and loader do not mirror
  * load is REQ (a file without the key is refused) or OPT (absent: the member stays 0).
  */
 
