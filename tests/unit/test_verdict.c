@@ -584,7 +584,7 @@ static void test_near_ideal(void **state)
 	f->run->ideal_dev_bytes = 40 * MiB;
 	f->run->ideal_dev_rate = 100.0 * MiB;
 	assert_true(fires(f, "near_ideal"));
-	has("set by the device: 40 MiB at 100 MiB/s");
+	has("set by the device: 40.0 MiB at 100 MiB/s");
 	f->run->ideal_ok = false;
 	assert_false(fires(f, "near_ideal"));
 }
@@ -596,7 +596,7 @@ static void test_lost(void **state)
 	f->run->c.lost_events = 1;
 	f->run->c.lost_ns = 5 * MS;
 	assert_true(fires(f, "lost_events"));
-	has("1 events were lost (5.0 ms");
+	has("1 events were lost (5.00 ms");
 	f->run->c.lost_events = 0;
 	f->run->c.lost_ns = 0;
 	assert_false(fires(f, "lost_events"));

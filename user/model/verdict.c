@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "units.h"
 #include "verdict.h"
 
 /*
@@ -73,58 +74,11 @@ struct num {
 	char s[32];
 };
 
-static struct num dur(uint64_t ns)
-{
-	struct num n;
-	double v = (double)ns;
-
-	if (ns >= 1000000000ULL)
-		snprintf(n.s, sizeof(n.s), "%.2f s", v / 1e9);
-	else if (ns >= 10000000ULL)
-		snprintf(n.s, sizeof(n.s), "%.0f ms", v / 1e6);
-	else if (ns >= 1000000ULL)
-		snprintf(n.s, sizeof(n.s), "%.1f ms", v / 1e6);
-	else if (ns >= 1000ULL)
-		snprintf(n.s, sizeof(n.s), "%.0f µs", v / 1e3);
-	else
-		snprintf(n.s, sizeof(n.s), "%llu ns", (unsigned long long)ns);
-	return n;
-}
-
 static struct num pct(double x)
 {
 	struct num n;
 
 	snprintf(n.s, sizeof(n.s), "%.0f%%", x * 100.0);
-	return n;
-}
-
-static struct num bytes(uint64_t b)
-{
-	struct num n;
-	double v = (double)b;
-
-	if (b >= (1ULL << 30))
-		snprintf(n.s, sizeof(n.s), "%.2f GiB", v / (1ULL << 30));
-	else if (b >= (10ULL << 20))
-		snprintf(n.s, sizeof(n.s), "%.0f MiB", v / (1ULL << 20));
-	else if (b >= (1ULL << 20))
-		snprintf(n.s, sizeof(n.s), "%.1f MiB", v / (1ULL << 20));
-	else
-		snprintf(n.s, sizeof(n.s), "%.0f KiB", v / 1024);
-	return n;
-}
-
-static struct num rate(double bps)
-{
-	struct num n;
-
-	if (bps >= 100.0 * (1 << 20))
-		snprintf(n.s, sizeof(n.s), "%.0f MiB/s", bps / (1 << 20));
-	else if (bps >= (1 << 20))
-		snprintf(n.s, sizeof(n.s), "%.1f MiB/s", bps / (1 << 20));
-	else
-		snprintf(n.s, sizeof(n.s), "%.0f KiB/s", bps / 1024);
 	return n;
 }
 
@@ -263,7 +217,7 @@ static bool rule_python(const struct an_run *run, const struct an_run *sync,
 		 "the traced executable is python (%s): a CPython thread waiting for the "
 		 "interpreter lock, the GIL, sleeps in futex, so GIL waits show as lock_wait on "
 		 "futex (%s here, %s of the %zu python %s time)",
-		 name ? name : rep->command[0], dur(lock).s, pct(share(lock, life)).s, npy,
+		 name ? name : rep->command[0], un_dur(lock).s, pct(share(lock, life)).s, npy,
 		 npy == 1 ? "thread's" : "threads'");
 	return true;
 }
@@ -281,7 +235,7 @@ static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
 		 "reads came from the page cache (hit %s, %s of read time on CPU copying: "
 		 "%s on CPU, %s waiting)",
 		 pct(run->hit_ratio).s, pct(run->read_oncpu_share).s,
-		 dur(run->states_ns[TL_IO_CPU]).s, dur(run->states_ns[TL_IO_WAIT]).s);
+		 un_dur(run->states_ns[TL_IO_CPU]).s, un_dur(run->states_ns[TL_IO_WAIT]).s);
 	return true;
 }
 
@@ -328,7 +282,7 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 	snprintf(t, len,
 		 "threads waited for a CPU %s of their ready time (%s, %s of the wall) at "
 		 "parallelism %.2f of %u %s: other work held the CPUs",
-		 pct(run->runnable_share).s, dur(runnable).s,
+		 pct(run->runnable_share).s, un_dur(runnable).s,
 		 pct(share(runnable, run->wall_ns)).s, run->parallelism, ncpu, cpus(ncpu));
 	if (run->machine_ok && run->wall_ns) {
 		double w = (double)run->wall_ns;
@@ -364,7 +318,7 @@ static bool rule_wakeup(const struct an_run *run, const struct an_run *sync,
 	snprintf(t, len,
 		 "threads waited %s for a CPU (%s of their ready time, %s of the wall) while the "
 		 "machine's CPUs were idle %s of the time: wake-up latency, not other work",
-		 dur(run->states_ns[TL_RUNNABLE]).s, pct(run->runnable_share).s,
+		 un_dur(run->states_ns[TL_RUNNABLE]).s, pct(run->runnable_share).s,
 		 pct(share(run->states_ns[TL_RUNNABLE], run->wall_ns)).s, pct(idle).s);
 	return true;
 }
@@ -424,9 +378,9 @@ static bool rule_disk(const struct an_run *run, const struct an_run *sync,
 	if (!disk_eval(run, rep, &d) || !d.at_ceiling)
 		return false;
 	snprintf(t, len, "the disk was the ceiling: device busy %s of the wall, %s read at %s",
-		 pct(d.busy).s, bytes(run->c.block_bytes).s, rate(d.achieved).s);
+		 pct(d.busy).s, un_bytes(run->c.block_bytes).s, un_rate(d.achieved).s);
 	if (d.have_cap)
-		app(t, len, " (%s of %s %s)", pct(d.achieved / d.cap).s, d.what, rate(d.cap).s);
+		app(t, len, " (%s of %s %s)", pct(d.achieved / d.cap).s, d.what, un_rate(d.cap).s);
 	return true;
 }
 
@@ -463,8 +417,8 @@ static bool rule_exposed_io(const struct an_run *run, const struct an_run *sync,
 	snprintf(t, len,
 		 "I/O was left exposed: blocked in reads for %s (%s of the wall) with the CPU "
 		 "busy during only %s of it; %s of compute ran with no I/O under way",
-		 dur(run->blocked_ns).s, pct(share(run->blocked_ns, run->wall_ns)).s,
-		 pct(run->cpu_overlap).s, dur(apart).s);
+		 un_dur(run->blocked_ns).s, pct(share(run->blocked_ns, run->wall_ns)).s,
+		 pct(run->cpu_overlap).s, un_dur(apart).s);
 	if (room)
 		app(t, len, ", while the device was busy only %s of the wall", pct(d.busy).s);
 	return true;
@@ -498,7 +452,7 @@ static bool rule_overhead(const struct an_run *run, const struct an_run *sync,
 		    pct(run->runnable_share).s, pct(sync->runnable_share).s);
 	if (io)
 		app(t, len, ", %.2f× the CPU time in reads (%s vs %s)", share(ioc, ioc0),
-		    dur(ioc).s, dur(ioc0).s);
+		    un_dur(ioc).s, un_dur(ioc0).s);
 	return true;
 }
 
@@ -513,7 +467,7 @@ static bool rule_io_hidden(const struct an_run *run, const struct an_run *sync,
 	snprintf(t, len,
 		 "I/O was hidden behind compute: a thread was computing during %s of the %s with "
 		 "I/O under way",
-		 pct(run->hidden_io).s, dur(run->io_ns).s);
+		 pct(run->hidden_io).s, un_dur(run->io_ns).s);
 	return true;
 }
 
@@ -528,13 +482,13 @@ static bool rule_near_ideal(const struct an_run *run, const struct an_run *sync,
 		return false;
 	snprintf(t, len, "it reached %s of the ideal speedup (%.2f× of %.2f×; ideal wall %s, ",
 		 pct(run->ideal_fraction).s, run->speedup_vs_sync, run->ideal_speedup,
-		 dur(run->ideal_wall_ns).s);
+		 un_dur(run->ideal_wall_ns).s);
 	if (dev)
-		app(t, len, "set by the device: %s at %s)", bytes(run->ideal_dev_bytes).s,
-		    rate(run->ideal_dev_rate).s);
+		app(t, len, "set by the device: %s at %s)", un_bytes(run->ideal_dev_bytes).s,
+		    un_rate(run->ideal_dev_rate).s);
 	else
 		app(t, len, "set by the CPUs: %s of on-CPU work over %u %s)",
-		    dur(run->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu));
+		    un_dur(run->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu));
 	return true;
 }
 
@@ -548,7 +502,7 @@ static bool rule_lost(const struct an_run *run, const struct an_run *sync,
 	if (!run->c.lost_events && !ns)
 		return false;
 	snprintf(t, len, "%llu events were lost (%s of thread time with an uncertain state)",
-		 (unsigned long long)run->c.lost_events, dur(ns).s);
+		 (unsigned long long)run->c.lost_events, un_dur(ns).s);
 	return true;
 }
 
@@ -575,7 +529,7 @@ static bool rule_steal(const struct an_run *run, const struct an_run *sync,
 		snprintf(t, len,
 			 "the hypervisor stole %s of the %s the threads were on CPU (%s, steal): "
 			 "their vCPUs ran another guest meanwhile",
-			 dur(run->stolen_ns).s, dur(oncpu).s, pct(sh).s);
+			 un_dur(run->stolen_ns).s, un_dur(oncpu).s, pct(sh).s);
 		return true;
 	}
 	if (!run->machine_ok || !all)
@@ -586,7 +540,7 @@ static bool rule_steal(const struct an_run *run, const struct an_run *sync,
 	snprintf(t, len,
 		 "the hypervisor took %s of this machine's CPU time during the run (steal, %s of "
 		 "CPU time): a thread on a stolen vCPU counts as on CPU here",
-		 pct(sh).s, dur(run->machine_steal_ns).s);
+		 pct(sh).s, un_dur(run->machine_steal_ns).s);
 	return true;
 }
 
@@ -817,24 +771,24 @@ static void answer_bound(const struct an_run *best, const struct an_run *sync, u
 		app(buf, len,
 		    " What bounds it is the disk: %s at %s take %s, more than the %s of CPU work "
 		    "spread over %u %s; past that only a faster device or fewer bytes help.",
-		    bytes(r->ideal_dev_bytes).s, rate(r->ideal_dev_rate).s,
-		    dur(r->ideal_dev_ns).s, dur(r->ideal_cpu_ns).s, ncpu, cpus(ncpu));
+		    un_bytes(r->ideal_dev_bytes).s, un_rate(r->ideal_dev_rate).s,
+		    un_dur(r->ideal_dev_ns).s, un_dur(r->ideal_cpu_ns).s, ncpu, cpus(ncpu));
 	else
 		app(buf, len,
 		    " What bounds it is the CPU: %s of on-CPU work over %u %s is %s, more than the "
 		    "%s the disk needs; more cores would help, more threads would not.",
-		    dur(r->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu), dur(r->ideal_cpu_ns).s,
-		    dur(r->ideal_dev_ns).s);
+		    un_dur(r->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu), un_dur(r->ideal_cpu_ns).s,
+		    un_dur(r->ideal_dev_ns).s);
 	if (best && verdict_of(best, "exposed_io"))
 		app(buf, len,
 		    " %s still left %s of compute apart from its I/O: more reads in flight (a "
 		    "bigger pool, a deeper io_uring queue) would overlap more.",
-		    best->strategy, dur(unoverlapped_compute(best)).s);
+		    best->strategy, un_dur(unoverlapped_compute(best)).s);
 	else if (!best && verdict_of(sync, "exposed_io"))
 		app(buf, len,
 		    " Overlapping its %s of compute with the reads is what a concurrent strategy "
 		    "can win.",
-		    dur(unoverlapped_compute(sync)).s);
+		    un_dur(unoverlapped_compute(sync)).s);
 }
 
 void an_answer(const struct an_report *rep, char *buf, size_t len)
@@ -889,7 +843,7 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 		app(buf, len,
 		    "Reading from disk (cold cache) only sync ran: it was blocked in reads for "
 		    "%s of %s",
-		    dur(sc->blocked_ns).s, dur(sc->wall_ns).s);
+		    un_dur(sc->blocked_ns).s, un_dur(sc->wall_ns).s);
 		if (sc->cpu_overlap_ok)
 			app(buf, len, " with %s CPU overlap", pct(sc->cpu_overlap).s);
 		app(buf, len, "; run a concurrent strategy to see how much of it can be hidden.");
@@ -910,7 +864,7 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 			    pct(sw->hit_ratio).s, pct(sw->read_oncpu_share).s);
 		else
 			app(buf, len, " With a warm cache, sync was blocked in reads for %s of %s",
-			    dur(sw->blocked_ns).s, dur(sw->wall_ns).s);
+			    un_dur(sw->blocked_ns).s, un_dur(sw->wall_ns).s);
 		if (bw)
 			app(buf, len,
 			    "; concurrency can only help by computing on more CPUs, and %s ran "

@@ -1,0 +1,106 @@
+/* units.c - durations, sizes and rates as people read them: three significant digits. */
+#include <math.h>
+#include <stdio.h>
+
+#include "units.h"
+
+#define NUNITS 5
+
+struct scale {
+	double step;
+	int n;
+	const char *name[NUNITS];
+};
+
+static const struct scale scales[] = {
+	[UN_DUR] = {1000, 4, {"ns", "µs", "ms", "s"}},
+	[UN_BYTES] = {1024, 5, {"B", "KiB", "MiB", "GiB", "TiB"}},
+	[UN_RATE] = {1024, 5, {"B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s"}},
+};
+
+/*
+ * v's unit: the largest one in which it is at least 1. The threshold is half a base unit
+ * short of the step so that what would round up to the step ("1000 µs") is written in
+ * the next unit ("1.00 ms") instead. *x receives v in that unit.
+ */
+static int unit_of(const struct scale *sc, double v, double *x)
+{
+	int u = 0;
+
+	*x = v;
+	while (u + 1 < sc->n && *x >= sc->step - 0.5) {
+		*x /= sc->step;
+		u++;
+	}
+	return u;
+}
+
+/* Decimals that leave x (>= 1, or 0) three significant digits once rounded. */
+static int decimals_of(int unit, double x)
+{
+	if (unit == 0)
+		return 0; /* nanoseconds and bytes are whole */
+	return x < 9.995 ? 2 : x < 99.95 ? 1 : 0;
+}
+
+static struct un_str out(const struct scale *sc, int unit, int decimals, double x)
+{
+	struct un_str r;
+
+	snprintf(r.s, sizeof(r.s), "%.*f %s", decimals, x, sc->name[unit]);
+	return r;
+}
+
+struct un_str un_fmt(enum un_kind kind, double v)
+{
+	const struct scale *sc = &scales[kind];
+	struct un_str r;
+	double x;
+	int u;
+
+	if (!isfinite(v) || v < 0) {
+		snprintf(r.s, sizeof(r.s), "?");
+		return r;
+	}
+	u = unit_of(sc, v, &x);
+	return out(sc, u, decimals_of(u, x), x);
+}
+
+struct un_str un_dur(uint64_t ns)
+{
+	return un_fmt(UN_DUR, (double)ns);
+}
+
+struct un_str un_bytes(uint64_t bytes)
+{
+	return un_fmt(UN_BYTES, (double)bytes);
+}
+
+struct un_str un_rate(double bytes_per_s)
+{
+	return un_fmt(UN_RATE, bytes_per_s);
+}
+
+struct un_col un_column(enum un_kind kind, double max)
+{
+	struct un_col c = {.kind = kind};
+	double x;
+
+	if (!isfinite(max) || max < 0)
+		max = 0;
+	c.unit = unit_of(&scales[kind], max, &x);
+	c.decimals = decimals_of(c.unit, x);
+	return c;
+}
+
+struct un_str un_cell(const struct un_col *c, double v)
+{
+	const struct scale *sc = &scales[c->kind];
+	struct un_str r;
+
+	if (!isfinite(v) || v < 0) {
+		snprintf(r.s, sizeof(r.s), "?");
+		return r;
+	}
+	return out(sc, c->unit, c->decimals, v / pow(sc->step, c->unit));
+}
