@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/units.h"
 #include "render.h"
 #include "report.h"
 
@@ -126,26 +127,17 @@ char *rp_thousands(uint64_t v, char *buf)
 }
 
 /*
- * A value as people read it: durations (unit "µs" or "ns") as "812 ms" / "47.5 s" with
- * three significant digits, anything else as "1,234 samples".
+ * A value as people read it: durations (unit "µs" or "ns") as units.h writes them ("812 ms",
+ * "47.5 s"), anything else as "1,234 samples".
  */
 static char *amount(uint64_t v, const char *unit, char *buf, size_t len)
 {
-	static const char *const names[] = {"ns", "µs", "ms", "s"};
-	int u = !strcmp(unit, "ns") ? 0 : !strcmp(unit, "µs") ? 1 : -1;
-	double x = (double)v;
 	char t[32];
 
-	if (u < 0) {
+	if (!strcmp(unit, "ns") || !strcmp(unit, "µs"))
+		snprintf(buf, len, "%s", un_fmt(UN_DUR, (double)v * (unit[0] == 'n' ? 1 : 1e3)).s);
+	else
 		snprintf(buf, len, "%s%s%s", rp_thousands(v, t), *unit ? " " : "", unit);
-		return buf;
-	}
-	while (u < 3 && x >= 1000) {
-		x /= 1000;
-		u++;
-	}
-	snprintf(buf, len, x >= 100 || u == 0 ? "%.0f %s" : x >= 10 ? "%.1f %s" : "%.2f %s", x,
-		 names[u]);
 	return buf;
 }
 

@@ -1,9 +1,11 @@
 /* html.c - report.html: one self-contained page with the table, the verdicts, bars, flame graphs, timelines. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/units.h"
 #include "render.h"
 #include "report.h"
 
@@ -69,11 +71,10 @@ static void put(FILE *f, const char *s)
 	rp_xml(f, s, SIZE_MAX);
 }
 
-static void td_ms(FILE *f, uint64_t ns)
+/* A duration in its column's unit (units.h: one unit per column). */
+static void td_dur(FILE *f, const struct un_col *c, uint64_t ns)
 {
-	double ms = (double)ns / 1e6;
-
-	fprintf(f, ms < 10 ? "<td>%.2f ms</td>" : "<td>%.1f ms</td>", ms);
+	fprintf(f, "<td>%s</td>", un_cell(c, (double)ns).s);
 }
 
 static void td_pct(FILE *f, bool ok, double v)
@@ -126,6 +127,9 @@ static void header(FILE *f, const struct an_report *r)
 
 static void comparison(FILE *f, const struct an_report *r)
 {
+	struct un_col wall, blocked, exposed;
+	double max[3] = {0};
+
 	fputs("<h2>Comparison</h2>\n<div class=\"tw\"><table>\n<tr><th>run</th><th>wall</th>"
 	      "<th title=\"sync wall / this wall\">speedup</th>"
 	      "<th title=\"share of the ideal speedup reached\">of ideal</th>"
@@ -137,20 +141,28 @@ static void comparison(FILE *f, const struct an_report *r)
 	      "<th title=\"reads served from the page cache\">hit ratio</th>"
 	      "<th>lost events</th></tr>\n", f);
 	for (size_t i = 0; i < r->nruns; i++) {
+		max[0] = fmax(max[0], (double)r->runs[i].wall_ns);
+		max[1] = fmax(max[1], (double)r->runs[i].blocked_ns);
+		max[2] = fmax(max[2], (double)r->runs[i].exposed_io_ns);
+	}
+	wall = un_column(UN_DUR, max[0]);
+	blocked = un_column(UN_DUR, max[1]);
+	exposed = un_column(UN_DUR, max[2]);
+	for (size_t i = 0; i < r->nruns; i++) {
 		const struct an_run *run = &r->runs[i];
 		char n[32];
 
 		fputs("<tr><td>", f);
 		put(f, run->label);
 		fputs("</td>", f);
-		td_ms(f, run->wall_ns);
+		td_dur(f, &wall, run->wall_ns);
 		td_x(f, run->speedup_ok, run->speedup_vs_sync);
 		td_pct(f, run->ideal_ok, run->ideal_fraction);
 		fprintf(f, "<td>%.2f</td>", run->parallelism);
-		td_ms(f, run->blocked_ns);
+		td_dur(f, &blocked, run->blocked_ns);
 		td_pct(f, run->cpu_overlap_ok, run->cpu_overlap);
 		td_pct(f, run->hidden_io_ok, run->hidden_io);
-		td_ms(f, run->exposed_io_ns);
+		td_dur(f, &exposed, run->exposed_io_ns);
 		td_pct(f, run->hit_ratio_ok, run->hit_ratio);
 		fprintf(f, "<td>%s</td></tr>\n", rp_thousands(run->c.lost_events, n));
 	}
@@ -203,6 +215,7 @@ static void state_bars(FILE *f, const struct an_report *r)
 	const unsigned pitch = 30, top = 34;
 	unsigned h = top + (unsigned)r->nruns * pitch + 10;
 	uint64_t max = 1;
+	struct un_col tcol;
 
 	for (size_t i = 0; i < r->nruns; i++)
 		if (thread_time(&r->runs[i]) > max)
@@ -236,16 +249,17 @@ static void state_bars(FILE *f, const struct an_report *r)
 				   "<title>",
 				x, y, w, rp_state_color((enum tl_state)s));
 			put(f, run->label);
-			fprintf(f, ": %s %.1f ms</title></rect>", tl_state_name((enum tl_state)s),
-				(double)run->states_ns[s] / 1e6);
+			fprintf(f, ": %s %s</title></rect>", tl_state_name((enum tl_state)s),
+				un_dur(run->states_ns[s]).s);
 			x += w;
 		}
-		fprintf(f, "<text x=\"%.2f\" y=\"%u\" fill=\"#555\">%.0f ms (wall %.0f ms)</text>\n",
-			x + 6, y + 15, (double)thread_time(run) / 1e6, (double)run->wall_ns / 1e6);
+		fprintf(f, "<text x=\"%.2f\" y=\"%u\" fill=\"#555\">%s (wall %s)</text>\n", x + 6,
+			y + 15, un_dur(thread_time(run)).s, un_dur(run->wall_ns).s);
 	}
 	fputs("</svg>\n", f);
 
 	/* the same numbers as shares, for reading off */
+	tcol = un_column(UN_DUR, (double)max);
 	fputs("<div class=\"tw\"><table>\n<tr><th>run</th>", f);
 	for (int s = 0; s < TL_NSTATES; s++)
 		fprintf(f, "<th>%s</th>", tl_state_name((enum tl_state)s));
@@ -259,7 +273,7 @@ static void state_bars(FILE *f, const struct an_report *r)
 		fputs("</td>", f);
 		for (int s = 0; s < TL_NSTATES; s++)
 			td_pct(f, tt > 0, tt ? (double)run->states_ns[s] / (double)tt : 0);
-		td_ms(f, tt);
+		td_dur(f, &tcol, tt);
 		fputs("</tr>\n", f);
 	}
 	fputs("</table></div>\n", f);
@@ -302,10 +316,10 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 		return ret;
 	if (run->spans_resolution_ns)
 		fprintf(f,
-			"<p class=\"note\">Timeline drawn at %.3g µs resolution for its first %.3f s "
+			"<p class=\"note\">Timeline drawn at %s resolution for its first %s "
 			"(a long run is folded as it goes, to bound memory): each bin shows the state "
 			"that held most of it. Every figure is exact.</p>\n",
-			(double)run->spans_resolution_ns / 1e3, (double)run->spans_exact_from_ns / 1e9);
+			un_dur(run->spans_resolution_ns).s, un_dur(run->spans_exact_from_ns).s);
 	fputs("<div class=\"tabs\">", f);
 	tab_button(f, "wall", "Wall clock", true);
 	tab_button(f, "oncpu", "On-CPU", false);

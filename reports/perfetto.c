@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/units.h"
 #include "report.h"
 #include "rp_json.h"
 
@@ -102,9 +103,8 @@ static int run_events(struct pw *w, const struct an_run *run, unsigned pid)
 		char lab[160];
 
 		snprintf(lab, sizeof(lab),
-			 "states before %.3f s drawn in %.3g us bins (majority state); figures exact",
-			 (double)run->spans_exact_from_ns / 1e9,
-			 (double)run->spans_resolution_ns / 1e3);
+			 "states before %s drawn in %s bins (majority state); figures exact",
+			 un_dur(run->spans_exact_from_ns).s, un_dur(run->spans_resolution_ns).s);
 		meta(w, pid, 0, "process_labels", "labels", lab, 0);
 	}
 	if (!tl)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/units.h"
 #include "report.h"
 
 /*
@@ -112,32 +113,6 @@ static int width(const char *s)
 }
 
 /* ---- units ---- */
-
-static void fmt_dur(char *b, size_t n, uint64_t ns)
-{
-	if (ns < 1000)
-		snprintf(b, n, "%" PRIu64 " ns", ns);
-	else if (ns < 1000000)
-		snprintf(b, n, "%.1f µs", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(b, n, "%.1f ms", (double)ns / 1e6);
-	else if (ns < 100000000000ULL)
-		snprintf(b, n, "%.2f s", (double)ns / 1e9);
-	else
-		snprintf(b, n, "%.0f s", (double)ns / 1e9);
-}
-
-static void fmt_bytes(char *b, size_t n, uint64_t v)
-{
-	if (v < 1024)
-		snprintf(b, n, "%" PRIu64 " B", v);
-	else if (v < (1ULL << 20))
-		snprintf(b, n, "%.1f KiB", (double)v / 1024);
-	else if (v < (1ULL << 30))
-		snprintf(b, n, "%.1f MiB", (double)v / (1 << 20));
-	else
-		snprintf(b, n, "%.2f GiB", (double)v / (1 << 30));
-}
 
 /* share (0..1) as a percentage; "unavailable" when not measured. */
 static void fmt_pct(char *b, size_t n, bool ok, double share)
@@ -293,8 +268,18 @@ static int comparison(struct out *o, const struct an_report *r)
 	struct tbl t = {.ncol = 10};
 	struct trow *h;
 	char b[TCELL];
+	struct un_col wall, blocked, exposed;
+	double max[3] = {0};
 	int ret = 0;
 
+	for (size_t i = 0; i < r->nruns; i++) {
+		max[0] = fmax(max[0], (double)r->runs[i].wall_ns);
+		max[1] = fmax(max[1], (double)r->runs[i].blocked_ns);
+		max[2] = fmax(max[2], (double)r->runs[i].exposed_io_ns);
+	}
+	wall = un_column(UN_DUR, max[0]);
+	blocked = un_column(UN_DUR, max[1]);
+	exposed = un_column(UN_DUR, max[2]);
 	t.left[0] = true;
 	h = tbl_row(&t);
 	if (!h)
@@ -318,22 +303,19 @@ static int comparison(struct out *o, const struct an_report *r)
 			goto out;
 		}
 		cell(w, 0, ST_LABEL, run->label);
-		fmt_dur(b, sizeof(b), run->wall_ns);
-		cell(w, 1, ST_NONE, b);
+		cell(w, 1, ST_NONE, un_cell(&wall, (double)run->wall_ns).s);
 		fmt_real(b, sizeof(b), run->speedup_ok, run->speedup_vs_sync, "×");
 		cell(w, 2, ST_NONE, b);
 		fmt_pct(b, sizeof(b), run->ideal_ok, run->ideal_fraction);
 		cell(w, 3, ST_NONE, b);
 		fmt_real(b, sizeof(b), true, run->parallelism, "");
 		cell(w, 4, ST_NONE, b);
-		fmt_dur(b, sizeof(b), run->blocked_ns);
-		cell(w, 5, ST_NONE, b);
+		cell(w, 5, ST_NONE, un_cell(&blocked, (double)run->blocked_ns).s);
 		fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
 		cell(w, 6, ST_NONE, b);
 		fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
 		cell(w, 7, ST_NONE, b);
-		fmt_dur(b, sizeof(b), run->exposed_io_ns);
-		cell(w, 8, ST_NONE, b);
+		cell(w, 8, ST_NONE, un_cell(&exposed, (double)run->exposed_io_ns).s);
 		fmt_pct(b, sizeof(b), run->hit_ratio_ok, run->hit_ratio);
 		cell(w, 9, ST_NONE, b);
 	}
@@ -348,8 +330,13 @@ static int state_shares(struct out *o, const struct an_report *r)
 	struct tbl t = {.ncol = TL_NSTATES + 2};
 	struct trow *h;
 	char b[TCELL];
+	struct un_col tcol;
+	double max = 0;
 	int ret = 0;
 
+	for (size_t i = 0; i < r->nruns; i++)
+		max = fmax(max, (double)thread_time(r->runs[i].states_ns));
+	tcol = un_column(UN_DUR, max);
 	t.left[0] = true;
 	h = tbl_row(&t);
 	if (!h)
@@ -376,8 +363,7 @@ static int state_shares(struct out *o, const struct an_report *r)
 				snprintf(b, sizeof(b), "-");
 			cell(w, s + 1, ST_NONE, b);
 		}
-		fmt_dur(b, sizeof(b), tt);
-		cell(w, TL_NSTATES + 1, ST_NONE, b);
+		cell(w, TL_NSTATES + 1, ST_NONE, un_cell(&tcol, (double)tt).s);
 	}
 	tbl_print(o, &t, "");
 out:
@@ -403,22 +389,20 @@ static void add(char *line, size_t len, const char *fmt, ...)
 static void run_facts(struct out *o, const struct an_run *run)
 {
 	const struct an_counters *c = &run->c;
-	char line[1024], a[48], b[48], d[48];
+	char line[1024], a[48], b[48];
 
 	/* time */
 	line[0] = 0;
-	fmt_dur(a, sizeof(a), run->wall_ns);
 	fmt_real(b, sizeof(b), true, run->parallelism, "");
 	add(line, sizeof(line), "wall %s on %u CPUs, parallelism %s, %zu thread%s, %" PRIu64
-				" context switches", a, run->ncpu, b, run->nthreads,
+				" context switches", un_dur(run->wall_ns).s, run->ncpu, b, run->nthreads,
 	    run->nthreads == 1 ? "" : "s", c->ctx_switches);
 	fmt_pct(a, sizeof(a), run->runnable_share_ok, run->runnable_share);
 	add(line, sizeof(line), ", waiting for a CPU %s of the time runnable or on CPU", a);
 	/* sub-millisecond steal is the host's background noise: not worth a reader's time */
-	if (run->stolen_ok && run->stolen_ns >= 1000000) {
-		fmt_dur(b, sizeof(b), run->stolen_ns);
-		add(line, sizeof(line), ", %s of the on-CPU time stolen by the hypervisor", b);
-	}
+	if (run->stolen_ok && run->stolen_ns >= 1000000)
+		add(line, sizeof(line), ", %s of the on-CPU time stolen by the hypervisor",
+		    un_dur(run->stolen_ns).s);
 	if (run->interrupted) /* iotrace killed it (or passed the signal on): not its fault */
 		add(line, sizeof(line), "; interrupted by the user (Ctrl-C)");
 	else if (run->exit_status > 128)
@@ -429,41 +413,32 @@ static void run_facts(struct out *o, const struct an_run *run)
 
 	/* reads and I/O */
 	line[0] = 0;
-	fmt_bytes(a, sizeof(a), c->bytes_read);
 	fmt_pct(b, sizeof(b), run->read_oncpu_share_ok, run->read_oncpu_share);
-	add(line, sizeof(line), "reads: %" PRIu64 " (%s), %s of read time on CPU; ", c->reads, a,
-	    b);
-	fmt_dur(a, sizeof(a), run->blocked_ns);
+	add(line, sizeof(line), "reads: %" PRIu64 " (%s), %s of read time on CPU; ", c->reads,
+	    un_bytes(c->bytes_read).s, b);
 	fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
-	add(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ", a, b);
-	fmt_dur(a, sizeof(a), run->io_ns);
+	add(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ", un_dur(run->blocked_ns).s,
+	    b);
 	fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
-	fmt_dur(d, sizeof(d), run->exposed_io_ns);
-	add(line, sizeof(line), "I/O under way %s, hidden %s, exposed %s", a, b, d);
+	add(line, sizeof(line), "I/O under way %s, hidden %s, exposed %s", un_dur(run->io_ns).s, b,
+	    un_dur(run->exposed_io_ns).s);
 	para(o, "  ", "  ", line);
 
 	/* page cache and disk */
 	line[0] = 0;
 	fmt_pct(a, sizeof(a), run->hit_ratio_ok, run->hit_ratio);
 	add(line, sizeof(line), "page cache: hit ratio %s, ", a);
-	if (c->pcache_ok)
-		fmt_bytes(a, sizeof(a), c->pcache_insert_bytes);
-	else
-		snprintf(a, sizeof(a), UNAVAILABLE);
-	add(line, sizeof(line), "%s inserted", a);
+	add(line, sizeof(line), "%s inserted",
+	    c->pcache_ok ? un_bytes(c->pcache_insert_bytes).s : UNAVAILABLE);
 	if (run->resident_before >= 0) {
 		fmt_pct(a, sizeof(a), true, run->resident_before);
 		add(line, sizeof(line), ", %s of the data resident before the run", a);
 	}
 	if (c->block_ok) {
-		fmt_bytes(a, sizeof(a), c->block_bytes);
-		fmt_dur(b, sizeof(b), c->block_busy_ns);
-		add(line, sizeof(line), "; disk: %s in %" PRIu64 " requests, busy %s", a,
-		    c->block_reqs, b);
-		if (run->device_rate_ok && isfinite(run->device_rate) && run->device_rate >= 0) {
-			fmt_bytes(a, sizeof(a), (uint64_t)run->device_rate);
-			add(line, sizeof(line), " (%s/s)", a);
-		}
+		add(line, sizeof(line), "; disk: %s in %" PRIu64 " requests, busy %s",
+		    un_bytes(c->block_bytes).s, c->block_reqs, un_dur(c->block_busy_ns).s);
+		if (run->device_rate_ok && isfinite(run->device_rate) && run->device_rate >= 0)
+			add(line, sizeof(line), " (%s)", un_rate(run->device_rate).s);
 	} else {
 		add(line, sizeof(line), "; disk: " UNAVAILABLE);
 	}
@@ -472,16 +447,11 @@ static void run_facts(struct out *o, const struct an_run *run)
 	/* the ideal bound */
 	if (run->ideal_ok) {
 		line[0] = 0;
-		fmt_dur(a, sizeof(a), run->ideal_wall_ns);
-		fmt_dur(b, sizeof(b), run->ideal_cpu_ns);
 		add(line, sizeof(line), "ideal (the least work of the %s%sruns): wall %s = the larger of "
-					"CPU %s", run->cache, run->cache[0] ? " " : "", a, b);
-		if (run->ideal_dev_ok) {
-			fmt_dur(a, sizeof(a), run->ideal_dev_ns);
-			add(line, sizeof(line), " and device %s", a);
-		} else {
-			add(line, sizeof(line), " and device " UNAVAILABLE);
-		}
+					"CPU %s", run->cache, run->cache[0] ? " " : "",
+		    un_dur(run->ideal_wall_ns).s, un_dur(run->ideal_cpu_ns).s);
+		add(line, sizeof(line), " and device %s",
+		    run->ideal_dev_ok ? un_dur(run->ideal_dev_ns).s : UNAVAILABLE);
 		fmt_real(a, sizeof(a), true, run->ideal_speedup, "×");
 		fmt_pct(b, sizeof(b), true, run->ideal_fraction);
 		add(line, sizeof(line), ", a %s speedup; this run reached %s of it", a, b);
@@ -499,7 +469,6 @@ static void run_facts(struct out *o, const struct an_run *run)
 		uint64_t tt = thread_time(run->states_ns);
 		uint64_t lost = c->lost_ns > run->gaps_ns ? c->lost_ns : run->gaps_ns;
 
-		fmt_dur(a, sizeof(a), lost);
 		if (tt)
 			snprintf(b, sizeof(b), "%.1f%%", (double)lost * 100 / (double)tt);
 		else
@@ -507,19 +476,17 @@ static void run_facts(struct out *o, const struct an_run *run)
 		snprintf(line, sizeof(line),
 			 "warning: %" PRIu64 " events lost, covering %s of thread time (%s of "
 			 "it); the states there are the last ones seen",
-			 c->lost_events, a, b);
+			 c->lost_events, un_dur(lost).s, b);
 		fputs("  ", o->f);
 		on(o, ST_WARN);
 		para_at(o, 2, "  ", line);
 		off(o, ST_WARN);
 	}
 	if (run->spans_resolution_ns) {
-		fmt_dur(a, sizeof(a), run->spans_resolution_ns);
-		fmt_dur(b, sizeof(b), run->spans_exact_from_ns);
 		snprintf(line, sizeof(line),
 			 "timeline drawn at %s resolution for its first %s (to bound memory); "
 			 "every figure is exact",
-			 a, b);
+			 un_dur(run->spans_resolution_ns).s, un_dur(run->spans_exact_from_ns).s);
 		para(o, "  ", "  ", line);
 	}
 	for (int k = 0; k < 2; k++) {
@@ -546,9 +513,21 @@ static int thread_table(struct out *o, const struct an_run *run)
 	char b[TCELL];
 	size_t shown = run->nthreads < MAX_THREAD_ROWS ? run->nthreads : MAX_THREAD_ROWS;
 	int ret = 0, k = 0; /* k: the pid column, shown when the run spans processes */
+	struct un_col life, col[TL_NSTATES];
+	double max[TL_NSTATES + 1] = {0}; /* each state's column, then the lifetimes' */
 
 	for (size_t i = 1; i < run->nthreads && !k; i++)
 		k = run->threads[i].pid != run->threads[0].pid;
+	for (int s = 0; s < TL_NSTATES; s++)
+		max[s] = (double)run->states_ns[s]; /* the "all" row */
+	for (size_t i = 0; i < shown; i++) {
+		for (int s = 0; s < TL_NSTATES; s++)
+			max[s] = fmax(max[s], (double)run->threads[i].states_ns[s]);
+		max[TL_NSTATES] = fmax(max[TL_NSTATES], (double)run->threads[i].lifetime_ns);
+	}
+	for (int s = 0; s < TL_NSTATES; s++)
+		col[s] = un_column(UN_DUR, max[s]);
+	life = un_column(UN_DUR, max[TL_NSTATES]);
 	t.ncol += k;
 	t.left[0] = t.left[1] = true;
 	h = tbl_row(&t);
@@ -578,13 +557,11 @@ static int thread_table(struct out *o, const struct an_run *run)
 		}
 		snprintf(b, sizeof(b), "%" PRIu32, th->tid);
 		cell(w, 2 + k, ST_NONE, b);
-		fmt_dur(b, sizeof(b), th->lifetime_ns);
-		cell(w, 3 + k, ST_NONE, b);
-		for (int s = 0; s < TL_NSTATES; s++) {
-			/* "-" for none: the eye finds the states a thread was in */
-			fmt_dur(b, sizeof(b), th->states_ns[s]);
-			cell(w, s + 4 + k, ST_NONE, th->states_ns[s] ? b : "-");
-		}
+		cell(w, 3 + k, ST_NONE, un_cell(&life, (double)th->lifetime_ns).s);
+		/* "-" for none: the eye finds the states a thread was in */
+		for (int s = 0; s < TL_NSTATES; s++)
+			cell(w, s + 4 + k, ST_NONE,
+			     th->states_ns[s] ? un_cell(&col[s], (double)th->states_ns[s]).s : "-");
 	}
 	w = tbl_row(&t);
 	if (!w) {
@@ -593,10 +570,9 @@ static int thread_table(struct out *o, const struct an_run *run)
 	}
 	snprintf(b, sizeof(b), "all %zu thread%s", run->nthreads, run->nthreads == 1 ? "" : "s");
 	cell(w, 0, ST_BOLD, b);
-	for (int s = 0; s < TL_NSTATES; s++) {
-		fmt_dur(b, sizeof(b), run->states_ns[s]);
-		cell(w, s + 4 + k, ST_BOLD, run->states_ns[s] ? b : "-");
-	}
+	for (int s = 0; s < TL_NSTATES; s++)
+		cell(w, s + 4 + k, ST_BOLD,
+		     run->states_ns[s] ? un_cell(&col[s], (double)run->states_ns[s]).s : "-");
 	tbl_print(o, &t, "  ");
 	if (run->nthreads > shown)
 		fprintf(o->f, "  ... %zu more threads (all of them are in summary.json)\n",

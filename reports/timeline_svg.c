@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/units.h"
 #include "render.h"
 #include "report.h"
 
@@ -116,7 +117,7 @@ static const uint64_t *exact_states(const struct tls *s, const struct tl_thread 
 static void thread_lane(struct tls *s, const struct tl_thread *t, unsigned y)
 {
 	const uint64_t *states = exact_states(s, t);
-	char who[96], ms[32];
+	char who[96];
 
 	if (t->role[0])
 		snprintf(who, sizeof(who), "%s (%" PRIu32 ")", t->role, t->tid);
@@ -131,7 +132,7 @@ static void thread_lane(struct tls *s, const struct tl_thread *t, unsigned y)
 		spread(s->bins + sp->state * TL_PW, s->pxns, (double)(sp->start - s->tl->win_start),
 		       (double)(sp->end - s->tl->win_start), 1);
 	}
-	/* the label says who the lane is and carries the exact totals the columns round off */
+	/* the label says who the lane is and carries its totals, which the pixel columns blur */
 	fprintf(s->f, "<text class=\"tl-lab\" x=\"%d\" y=\"%u\" text-anchor=\"end\"><title>", TL_X0 - 8,
 		y + TL_LH - 3);
 	rp_xml(s->f, who, SIZE_MAX);
@@ -139,10 +140,8 @@ static void thread_lane(struct tls *s, const struct tl_thread *t, unsigned y)
 	rp_xml(s->f, t->comm, strnlen(t->comm, sizeof(t->comm)));
 	fputc(':', s->f);
 	for (int st = 0; st < TL_NSTATES; st++)
-		if (states[st]) {
-			snprintf(ms, sizeof(ms), "%.3f", (double)states[st] / 1e6);
-			fprintf(s->f, " %s %s ms;", tl_state_name((enum tl_state)st), ms);
-		}
+		if (states[st])
+			fprintf(s->f, " %s %s;", tl_state_name((enum tl_state)st), un_dur(states[st]).s);
 	fputs("</title>", s->f);
 	rp_xml(s->f, who, SIZE_MAX);
 	fputs("</text>", s->f);
@@ -156,7 +155,6 @@ static int io_lane(struct tls *s, unsigned y)
 	struct tl_interval *iv = NULL;
 	long n = tl_union_states(s->tl, mask, &iv);
 	double *cov = s->bins; /* reuse: one row */
-	char ms[32];
 
 	if (n < 0)
 		return (int)n;
@@ -165,11 +163,10 @@ static int io_lane(struct tls *s, unsigned y)
 		spread(cov, s->pxns, (double)(iv[i].start - s->tl->win_start),
 		       (double)(iv[i].end - s->tl->win_start), 1);
 	free(iv);
-	snprintf(ms, sizeof(ms), "%.3f", (double)s->run->io_ns / 1e6);
 	fprintf(s->f, "<text class=\"tl-lab\" x=\"%d\" y=\"%u\" text-anchor=\"end\"><title>"
 		      "a thread inside a read-family syscall, or an io_uring request in flight: "
-		      "%s ms of the run</title>I/O in flight</text>",
-		TL_X0 - 8, y + TL_LH - 3, ms);
+		      "%s of the run</title>I/O in flight</text>",
+		TL_X0 - 8, y + TL_LH - 3, un_dur(s->run->io_ns).s);
 	for (int pass = 0; pass < 2; pass++) {
 		bool open = false;
 
@@ -375,8 +372,8 @@ int rp_timeline_svg_ex(FILE *f, const struct an_run *run, const struct rp_svg_op
 	}
 	h = TL_TOP + nlanes * TL_PITCH + 8 + TL_PITCH + 8 + TL_CPU_H + 40;
 	snprintf(sub, sizeof(sub),
-		 "%u thread%s over %.1f ms; a lane per thread colored by its state (hover for totals)",
-		 nlanes, nlanes == 1 ? "" : "s", wall_ms);
+		 "%u thread%s over %s; a lane per thread colored by its state (hover for totals)",
+		 nlanes, nlanes == 1 ? "" : "s", un_dur(tl->win_end - tl->win_start).s);
 	open_svg(f, o, h, wall_ms);
 	titles(f, run, sub);
 	legend(f);

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "model/model.h"
 #include "outdir.h"
+#include "model/units.h"
 #include "report.h"
 #include "trace/session.h"
 
@@ -461,9 +462,9 @@ int cmd_run(int argc, char **argv)
 		uint64_t size = md5dir ? cfg.file_size : 256ULL << 20;
 
 		if (!cfg.json)
-			fprintf(stderr, "iotrace: generating a dataset of %u file%s of %.0f MiB under "
+			fprintf(stderr, "iotrace: generating a dataset of %u file%s of %s under "
 					"/var/tmp...\n",
-				n, n == 1 ? "" : "s", (double)size / (1 << 20));
+				n, n == 1 ? "" : "s", un_bytes(size).s);
 		ret = wl_dataset_create("/var/tmp", n, size, cfg.o.uid, cfg.o.gid, &dataset);
 		if (ret < 0) {
 			it_err("failed to create a dataset under /var/tmp: %s; pass a DIR of your "

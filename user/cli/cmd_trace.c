@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "model/model.h"
 #include "outdir.h"
+#include "model/units.h"
 #include "report.h"
 #include "trace/session.h"
 
@@ -302,9 +303,9 @@ static int finish_child(struct wl_child *c, int sig, int grace_ms)
 			}
 		}
 		if (grace_ms >= 0 && waited >= grace_ms && !killed) {
-			it_warn("the command (pid %d) was still running %.1f s after the trace "
+			it_warn("the command (pid %d) was still running %s after the trace "
 				"was stopped: killing it (SIGKILL)",
-				(int)c->pid, grace_ms / 1000.0);
+				(int)c->pid, un_fmt(UN_DUR, grace_ms * 1e6).s);
 			kill(c->pid, SIGKILL);
 			killed = true;
 		}
