@@ -12,7 +12,10 @@ build=${BUILD:-build}
 
 make -s unit
 if [ $# -eq 0 ]; then
-	tests=("$build"/tests/test_*)
+	tests=()
+	for t in "$build"/tests/test_*; do
+		[[ $t == *.d ]] || tests+=("$t") # the compiler's dependency files sit beside them
+	done
 else
 	tests=()
 	for t in "$@"; do tests+=("$build/tests/$t"); done
