@@ -441,3 +441,25 @@ void wl_fetch_server_stop(struct wl_server *srv)
 	srv->listen_fd = srv->stop_fd = -1;
 	srv->running = false;
 }
+
+int wl_fetch_service_start(struct wl_opts *o, void **svc)
+{
+	struct wl_server *srv = calloc(1, sizeof(*srv));
+	int ret;
+
+	if (!srv)
+		return -ENOMEM;
+	ret = wl_fetch_server_start(o->fetch_delay_ms, &o->fetch_port, srv);
+	if (ret < 0) {
+		free(srv);
+		return ret;
+	}
+	*svc = srv;
+	return 0;
+}
+
+void wl_fetch_service_stop(void *svc)
+{
+	wl_fetch_server_stop(svc);
+	free(svc);
+}

@@ -43,18 +43,30 @@ static const struct wl_workload md5dir = {
     .name = "md5dir",
     .strategies = md5dir_strategies,
     .default_strategies = "sync,threads,callback,uring,procs,gil",
+    .input = WL_INPUT_DIR,
+    .does = "hashes every regular file of a directory",
+    .answer = true,
     .run = wl_md5dir_run,
 };
 static const struct wl_workload readfile = {
     .name = "readfile",
     .strategies = pair_strategies,
     .default_strategies = "sync,threads",
+    .input = WL_INPUT_FILE,
+    .does = "reads one large file",
+    .gen_files = 1,
+    .gen_file_size = 256ULL << 20,
     .run = wl_readfile_run,
 };
 static const struct wl_workload fetch = {
     .name = "fetch",
     .strategies = pair_strategies,
     .default_strategies = "sync,threads",
+    .input = WL_INPUT_NONE,
+    .does = "fetches from a loopback HTTP server",
+    .service = "the loopback HTTP server",
+    .service_start = wl_fetch_service_start,
+    .service_stop = wl_fetch_service_stop,
     .run = wl_fetch_run,
 };
 

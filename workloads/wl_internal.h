@@ -19,6 +19,9 @@
 int wl_md5dir_run(const char *strategy, const struct wl_opts *o, int res_fd);
 int wl_readfile_run(const char *strategy, const struct wl_opts *o, int res_fd);
 int wl_fetch_run(const char *strategy, const struct wl_opts *o, int res_fd);
+/* fetch's service: wl_fetch_server_start() on o->fetch_delay_ms, its port into o */
+int wl_fetch_service_start(struct wl_opts *o, void **svc);
+void wl_fetch_service_stop(void *svc);
 
 /* Result stream: the child writes one with wl_res_write(), the parent reads it back. */
 int wl_res_write(int fd, const struct wl_result *r);

@@ -102,10 +102,32 @@ struct wl_child {
 	bool setup_cpu_ok;
 };
 
+/* What a workload reads: decides what `iotrace run` checks, generates and makes warm or cold. */
+enum wl_input {
+	WL_INPUT_NONE = 0,	/* nothing on disk (fetch: the network): no DIR/FILE, no cache modes */
+	WL_INPUT_DIR,		/* every regular file under a directory (wl_opts.dir) */
+	WL_INPUT_FILE,		/* one regular file (wl_opts.dir names it) */
+};
+
 struct wl_workload {
 	const char *name;
 	const char *const *strategies;	/* NULL-terminated */
 	const char *default_strategies; /* comma list */
+	enum wl_input input;
+	const char *does;		/* for messages: "md5dir <does>" ("hashes every regular ...") */
+	/* the dataset generated when no DIR/FILE is given: files, and bytes each; 0 = what the
+	 * user asked (iotrace run --files, --file-size). WL_INPUT_FILE reads the one file. */
+	unsigned gen_files;
+	uint64_t gen_file_size;
+	/* the report closes with the Answer (could concurrency overlap the reads with the
+	 * computing here, and what bounds it): for a workload that reads files and computes */
+	bool answer;
+	/* what iotrace runs beside the workload from the first run to the last, outside the
+	 * traced processes (fetch: its loopback HTTP server); NULL when nothing. start fills
+	 * what the runs need into o (fetch_port): 0 or -errno. */
+	const char *service;	/* for messages: "the loopback HTTP server" */
+	int (*service_start)(struct wl_opts *o, void **svc);
+	void (*service_stop)(void *svc);
 	/* body, runs in the child after release; returns exit code, writes results to fd */
 	int (*run)(const char *strategy, const struct wl_opts *o, int res_fd);
 };

@@ -255,6 +255,7 @@ static struct an_report *mkreport(void)
 	rep->nruns = 5;
 	rep->ncpu = 2;
 	snprintf(rep->workload, sizeof(rep->workload), "md5dir");
+	rep->want_answer = true;
 	mkrun(&rep->runs[0], "sync", "cold", 10 * SEC, 6 * SEC, 1 * SEC, 800 * MiB, 4 * SEC);
 	mkrun(&rep->runs[1], "threads", "cold", 5 * SEC, 6 * SEC, 1 * SEC, 800 * MiB,
 	      3200 * SEC / 1000);

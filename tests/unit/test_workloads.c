@@ -435,6 +435,15 @@ static void test_roles(void **s)
 	assert_null(wl_find("nope"));
 	assert_true(wl_has_strategy(wl_find("md5dir"), "uring"));
 	assert_false(wl_has_strategy(wl_find("fetch"), "uring"));
+	/* what each workload is, as iotrace run asks it */
+	assert_int_equal(wl_find("md5dir")->input, WL_INPUT_DIR);
+	assert_int_equal(wl_find("readfile")->input, WL_INPUT_FILE);
+	assert_int_equal(wl_find("fetch")->input, WL_INPUT_NONE);
+	assert_int_equal(wl_find("readfile")->gen_files, 1);
+	assert_true(wl_find("md5dir")->answer);
+	assert_false(wl_find("readfile")->answer || wl_find("fetch")->answer);
+	assert_null(wl_find("md5dir")->service_start);
+	assert_non_null(wl_find("fetch")->service_start);
 	assert_string_equal(wl_strerror(WL_ECHANGED), "file changed size while it was read");
 }
 
@@ -908,6 +917,22 @@ static void test_fetch(void **s)
 	wl_fetch_server_stop(&srv);
 	assert_true(now_s() - t0 < 1);
 	assert_false(srv.running);
+
+	/* the same server behind the workload's interface, as iotrace run starts it */
+	{
+		const struct wl_workload *w = wl_find("fetch");
+		void *svc = NULL;
+
+		o.fetch_port = 0;
+		o.fetch_delay_ms = 0;
+		assert_int_equal(w->service_start(&o, &svc), 0);
+		assert_true(o.fetch_port > 0);
+		assert_int_equal(run_workload("fetch", "sync", &o, &r), 0);
+		assert_int_equal(r.nfiles, 1);
+		assert_memory_equal(r.files[0].md5, want, 16);
+		wl_result_free(&r);
+		w->service_stop(svc);
+	}
 }
 
 /* ---- throttle ---- */

@@ -127,6 +127,14 @@ struct run_cfg {
 	struct wl_opts o;
 };
 
+/* Append name to buf's ", "-separated list. */
+static void list_add(char *buf, size_t len, const char *name)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", name);
+}
+
 static int parse_strategies(struct run_cfg *cfg, const char *list)
 {
 	char *dup = strdup(list), *save = NULL, *tok;
@@ -139,11 +147,8 @@ static int parse_strategies(struct run_cfg *cfg, const char *list)
 		if (!wl_has_strategy(cfg->w, tok)) {
 			char valid[256] = "";
 
-			for (const char *const *s = cfg->w->strategies; *s; s++) {
-				strncat(valid, *s, sizeof(valid) - strlen(valid) - 3);
-				if (s[1])
-					strcat(valid, ", ");
-			}
+			for (const char *const *s = cfg->w->strategies; *s; s++)
+				list_add(valid, sizeof(valid), *s);
 			it_err("unknown strategy '%s' for %s; valid strategies: %s", tok,
 			       cfg->w->name, valid);
 			ret = -EINVAL;
@@ -172,6 +177,7 @@ static int parse_strategies(struct run_cfg *cfg, const char *list)
 static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 {
 	const char *strategies = NULL;
+	char names[128] = "";
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -283,15 +289,15 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 			return IT_EXIT_USAGE;
 		}
 	}
+	for (size_t i = 0; wl_workloads[i]; i++)
+		list_add(names, sizeof(names), wl_workloads[i]->name);
 	if (optind >= argc) {
-		it_err("missing workload; workloads are md5dir, readfile, fetch "
-		       "(see iotrace run --help)");
+		it_err("missing workload; workloads are %s (see iotrace run --help)", names);
 		return IT_EXIT_USAGE;
 	}
 	cfg->w = wl_find(argv[optind]);
 	if (!cfg->w) {
-		it_err("unknown workload '%s'; workloads are md5dir, readfile, fetch",
-		       argv[optind]);
+		it_err("unknown workload '%s'; workloads are %s", argv[optind], names);
 		return IT_EXIT_USAGE;
 	}
 	optind++;
@@ -303,7 +309,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 	}
 	if (parse_strategies(cfg, strategies ? strategies : cfg->w->default_strategies))
 		return IT_EXIT_USAGE;
-	if (!strcmp(cfg->w->name, "fetch")) {
+	if (cfg->w->input == WL_INPUT_NONE) {
 		/* no files: the page cache has no say */
 		cfg->cache_warm = true;
 		cfg->cache_cold = false;
@@ -317,23 +323,23 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 static int check_target(const struct run_cfg *cfg)
 {
 	struct stat st;
-	bool want_dir = !strcmp(cfg->w->name, "md5dir");
+	bool want_dir = cfg->w->input == WL_INPUT_DIR;
 
 	if (!cfg->target)
 		return 0;
+	if (cfg->w->input == WL_INPUT_NONE) {
+		it_err("%s takes no DIR or FILE ('%s'): it %s", cfg->w->name, cfg->target,
+		       cfg->w->does);
+		return IT_EXIT_USAGE;
+	}
 	if (stat(cfg->target, &st) < 0) {
 		it_err("failed to open %s '%s': %s", want_dir ? "directory" : "file", cfg->target,
 		       strerror(errno));
 		return IT_EXIT_INPUT;
 	}
-	if (want_dir && !S_ISDIR(st.st_mode)) {
-		it_err("'%s' is not a directory; md5dir hashes every regular file of a directory",
-		       cfg->target);
-		return IT_EXIT_INPUT;
-	}
-	if (!want_dir && !S_ISREG(st.st_mode)) {
-		it_err("'%s' is not a regular file; %s reads one large file", cfg->target,
-		       cfg->w->name);
+	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		it_err("'%s' is not a %s; %s %s", cfg->target,
+		       want_dir ? "directory" : "regular file", cfg->w->name, cfg->w->does);
 		return IT_EXIT_INPUT;
 	}
 	if (want_dir) {
@@ -351,9 +357,9 @@ static int check_target(const struct run_cfg *cfg)
 				free(paths[i]);
 			free(paths);
 			if (!n) {
-				it_err("'%s' has no regular files to hash (symlinks, FIFOs, sockets "
-				       "and devices are skipped)",
-				       cfg->target);
+				it_err("'%s' has no regular files (symlinks, FIFOs, sockets and "
+				       "devices are skipped); %s %s",
+				       cfg->target, cfg->w->name, cfg->w->does);
 				return IT_EXIT_INPUT;
 			}
 		}
@@ -397,11 +403,11 @@ int cmd_run(int argc, char **argv)
 	struct an_report rep;
 	struct wl_throttle thr;
 	struct wl_guard guard = {.pid = -1, .fd = -1};
-	struct wl_server srv;
+	void *svc = NULL;
 	struct wl_result first = {0};
 	char err[512], outdir[4096], datafile[4096], *dataset = NULL;
 	const char *target;
-	bool ss_ok = false, thr_ok = false, srv_ok = false, have_first = false;
+	bool ss_ok = false, thr_ok = false, svc_ok = false, have_first = false;
 	int ret, rc = IT_EXIT_OK;
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct tr_opts to = {0};
@@ -453,13 +459,13 @@ int cmd_run(int argc, char **argv)
 	}
 	ss_ok = true;
 	ss_report_header(&rep, cfg.w->name, ss.ncpu);
+	rep.want_answer = cfg.w->answer;
 
 	/* the data the workload reads */
 	target = cfg.target;
-	if (!target && strcmp(cfg.w->name, "fetch")) {
-		bool md5dir = !strcmp(cfg.w->name, "md5dir");
-		unsigned n = md5dir ? cfg.nfiles : 1;
-		uint64_t size = md5dir ? cfg.file_size : 256ULL << 20;
+	if (!target && cfg.w->input != WL_INPUT_NONE) {
+		unsigned n = cfg.w->gen_files ? cfg.w->gen_files : cfg.nfiles;
+		uint64_t size = cfg.w->gen_file_size ? cfg.w->gen_file_size : cfg.file_size;
 
 		if (!cfg.json)
 			fprintf(stderr, "iotrace: generating a dataset of %u file%s of %s under "
@@ -477,8 +483,8 @@ int cmd_run(int argc, char **argv)
 		target = dataset;
 	}
 	cfg.o.dir = target;
-	if (dataset && strcmp(cfg.w->name, "readfile") == 0) {
-		/* readfile reads the one file generated inside the dataset directory */
+	if (dataset && cfg.w->input == WL_INPUT_FILE) {
+		/* the workload reads the one file generated inside the dataset directory */
 		char **paths = NULL;
 		size_t n = 0;
 		uint64_t total;
@@ -530,14 +536,14 @@ int cmd_run(int argc, char **argv)
 		cfg.o.throttle_cgroup = thr.procs;
 		rep.throttle_bps = cfg.throttle_bps;
 	}
-	if (!strcmp(cfg.w->name, "fetch")) {
-		ret = wl_fetch_server_start(cfg.o.fetch_delay_ms, &cfg.o.fetch_port, &srv);
+	if (cfg.w->service_start) {
+		ret = cfg.w->service_start(&cfg.o, &svc);
 		if (ret < 0) {
-			it_err("failed to start the loopback HTTP server: %s", strerror(-ret));
+			it_err("failed to start %s: %s", cfg.w->service, strerror(-ret));
 			rc = IT_EXIT_FAIL;
 			goto out;
 		}
-		srv_ok = true;
+		svc_ok = true;
 	}
 
 	for (int pass = 0; pass < 2 && !stop_sig; pass++) {
@@ -627,8 +633,9 @@ int cmd_run(int argc, char **argv)
 			if (!have_first) {
 				first = oc.res;
 				have_first = true;
-				if (!strcmp(cfg.w->name, "md5dir") && first.nfiles == 0) {
-					it_err("'%s' has no regular files to hash", cfg.o.dir);
+				if (cfg.w->input == WL_INPUT_DIR && first.nfiles == 0) {
+					it_err("'%s' has no regular files; %s %s", cfg.o.dir,
+					       cfg.w->name, cfg.w->does);
 					rc = IT_EXIT_INPUT;
 					goto report;
 				}
@@ -678,8 +685,8 @@ report:
 		fprintf(stderr, "iotrace: report written to %s/report.html\n", outdir);
 	}
 out:
-	if (srv_ok)
-		wl_fetch_server_stop(&srv);
+	if (svc_ok)
+		cfg.w->service_stop(svc);
 	if (ss_ok)
 		ss_close(&ss);
 	if (thr_ok) {

@@ -216,7 +216,10 @@ struct an_report {
 	/* best block bytes / block busy over the runs (those moving >= 1 MiB if any did) */
 	double device_rate_best;
 	bool device_rate_best_ok;
-	char answer[1024];	/* closing answer to the original question (md5dir) */
+	/* the caller's workload asks the question the Answer answers (md5dir: its struct
+	 * wl_workload says so); md_report_finish writes the answer only then */
+	bool want_answer;
+	char answer[1024];	/* closing answer to the original question */
 };
 
 /* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */
