@@ -15,7 +15,6 @@
 #include "model/model.h"
 #include "outdir.h"
 #include "model/units.h"
-#include "report.h"
 #include "trace/session.h"
 
 static volatile sig_atomic_t stop_sig;
@@ -405,9 +404,9 @@ int cmd_run(int argc, char **argv)
 	struct wl_guard guard = {.pid = -1, .fd = -1};
 	void *svc = NULL;
 	struct wl_result first = {0};
-	char err[512], outdir[4096], datafile[4096], *dataset = NULL;
+	char err[512], datafile[4096], *dataset = NULL;
 	const char *target;
-	bool ss_ok = false, thr_ok = false, svc_ok = false, have_first = false;
+	bool ss_ok = false, thr_ok = false, svc_ok = false, have_first = false, written;
 	int ret, rc = IT_EXIT_OK;
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct tr_opts to = {0};
@@ -667,23 +666,11 @@ report:
 	/* with --json, stdout must stay one JSON document: the digests go to stderr */
 	if (cfg.verify && have_first)
 		print_digests(cfg.json ? stderr : stdout, &first, cfg.o.dir);
-	if (cfg.json)
-		ret = rp_summary_json(stdout, &rep);
-	else
-		ret = rp_text(stdout, &rep, cfg.color);
-	if (ret < 0) {
-		it_err("failed to write the report to stdout: %s", strerror(-ret));
-		rc = IT_EXIT_FAIL;
-	}
-	ret = od_pick(cfg.outdir, outdir, sizeof(outdir));
-	if (ret == 0)
-		ret = rp_write_outdir(outdir, &rep, cfg.o.uid, cfg.o.gid);
-	if (ret < 0) {
-		it_err("failed to write the report folder '%s': %s", outdir, strerror(-ret));
-		rc = rc ? rc : IT_EXIT_FAIL;
-	} else if (!cfg.json) {
-		fprintf(stderr, "iotrace: report written to %s/report.html\n", outdir);
-	}
+	ret = od_deliver(&rep,
+			 &(struct od_out){.given = cfg.outdir, .json = cfg.json, .color = cfg.color,
+					  .uid = cfg.o.uid, .gid = cfg.o.gid},
+			 &written);
+	rc = rc ? rc : ret;
 out:
 	if (svc_ok)
 		cfg.w->service_stop(svc);

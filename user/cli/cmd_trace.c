@@ -17,7 +17,6 @@
 #include "model/model.h"
 #include "outdir.h"
 #include "model/units.h"
-#include "report.h"
 #include "trace/session.h"
 
 /*
@@ -350,7 +349,7 @@ int cmd_trace(int argc, char **argv)
 	struct tr_opts to = {0};
 	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
 	const char *label = NULL, *out_given = NULL;
-	char err[512], outdir[4096], name[64];
+	char err[512], name[64];
 	bool json = false, color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), ss_ok = false;
 	bool report_ok = false;
 	double secs = 0;
@@ -571,22 +570,11 @@ int cmd_trace(int argc, char **argv)
 		rc = IT_EXIT_FAIL;
 		goto out;
 	}
-	ret = json ? rp_summary_json(stdout, &rep) : rp_text(stdout, &rep, color);
-	if (ret < 0)
-		it_err("failed to write the report to stdout: %s", strerror(-ret));
-	fflush(stdout);
-	ret = od_pick(out_given, outdir, sizeof(outdir));
-	if (ret == 0)
-		ret = rp_write_outdir(outdir, &rep, o.uid, o.gid);
-	if (ret < 0) {
-		it_err("failed to write the report folder '%s': %s", out_given ? out_given : outdir,
-		       strerror(-ret));
-		rc = IT_EXIT_FAIL;
-	} else {
-		report_ok = true;
-		if (!json)
-			fprintf(stderr, "iotrace: report written to %s/report.html\n", outdir);
-	}
+	/* rc is still IT_EXIT_OK here: every failure before went to out */
+	rc = od_deliver(&rep,
+			&(struct od_out){.given = out_given, .json = json, .color = color,
+					 .uid = o.uid, .gid = o.gid},
+			&report_ok);
 	if (oc.child.pid > 0 && !oc.child.reaped) {
 		/* -d ended the trace, not the command: as time(1), wait for it */
 		fprintf(stderr,

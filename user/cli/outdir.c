@@ -1,4 +1,4 @@
-/* outdir.c - choosing the report folder: -o as given, or the next free ./iotrace-out/run-N. */
+/* outdir.c - the report on stdout and in its folder: -o, or the next free ./iotrace-out/run-N. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "outdir.h"
+#include "report.h"
 
 #define OD_BASE "iotrace-out"
 
@@ -48,4 +49,30 @@ int od_pick(const char *given, char *out, size_t len)
 			return 0;
 	}
 	return -EEXIST;
+}
+
+int od_deliver(const struct an_report *rep, const struct od_out *o, bool *folder_ok)
+{
+	char dir[4096];
+	int ret, rc = 0;
+
+	*folder_ok = false;
+	ret = o->json ? rp_summary_json(stdout, rep) : rp_text(stdout, rep, o->color);
+	if (ret < 0) {
+		it_err("failed to write the report to stdout: %s", strerror(-ret));
+		rc = IT_EXIT_FAIL;
+	}
+	fflush(stdout); /* before what follows on stderr */
+	ret = od_pick(o->given, dir, sizeof(dir));
+	if (ret == 0)
+		ret = rp_write_outdir(dir, rep, o->uid, o->gid);
+	if (ret < 0) {
+		it_err("failed to write the report folder '%s': %s", o->given ? o->given : dir,
+		       strerror(-ret));
+		return IT_EXIT_FAIL;
+	}
+	*folder_ok = true;
+	if (!o->json)
+		fprintf(stderr, "iotrace: report written to %s/report.html\n", dir);
+	return rc;
 }

@@ -1,10 +1,30 @@
-/* outdir.h - choosing the report folder: -o as given, or the next free ./iotrace-out/run-N. */
+/* outdir.h - the end of `run` and `trace`: the report on stdout, then the report folder. */
 #ifndef IOTRACE_OUTDIR_H
 #define IOTRACE_OUTDIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+
+struct an_report;
 
 /* Pick the folder to write (not created, except ./iotrace-out itself). 0 or -errno. */
 int od_pick(const char *given, char *out, size_t len);
+
+/* How `run` and `trace` hand over a finished report. */
+struct od_out {
+	const char *given;	/* -o DIR, or NULL: the next free ./iotrace-out/run-N */
+	bool json;		/* stdout gets summary.json instead of the text report */
+	bool color;
+	uid_t uid;		/* the folder's owner (the invoking user under sudo), -1 = keep */
+	gid_t gid;
+};
+
+/*
+ * Print the finished report on stdout (the text, or summary.json with --json), then pick
+ * and write the report folder and say where it is (not with --json). Each failure is said
+ * on stderr. 0, or IT_EXIT_FAIL if either failed; *folder_ok: the folder was written.
+ */
+int od_deliver(const struct an_report *rep, const struct od_out *o, bool *folder_ok);
 
 #endif /* IOTRACE_OUTDIR_H */
