@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/units.h"
 #include "render.h"
 #include "report.h"
 

@@ -1,11 +1,9 @@
 /* html.c - report.html: one self-contained page with the table, the verdicts, bars, flame graphs, timelines. */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/units.h"
 #include "render.h"
 #include "report.h"
 
@@ -127,9 +125,9 @@ static void header(FILE *f, const struct an_report *r)
 
 static void comparison(FILE *f, const struct an_report *r)
 {
-	struct un_col wall, blocked, exposed;
-	double max[3] = {0};
+	struct rp_cmp_cols u;
 
+	rp_cmp_cols(r, &u);
 	fputs("<h2>Comparison</h2>\n<div class=\"tw\"><table>\n<tr><th>run</th><th>wall</th>"
 	      "<th title=\"sync wall / this wall\">speedup</th>"
 	      "<th title=\"share of the ideal speedup reached\">of ideal</th>"
@@ -141,28 +139,20 @@ static void comparison(FILE *f, const struct an_report *r)
 	      "<th title=\"reads served from the page cache\">hit ratio</th>"
 	      "<th>lost events</th></tr>\n", f);
 	for (size_t i = 0; i < r->nruns; i++) {
-		max[0] = fmax(max[0], (double)r->runs[i].wall_ns);
-		max[1] = fmax(max[1], (double)r->runs[i].blocked_ns);
-		max[2] = fmax(max[2], (double)r->runs[i].exposed_io_ns);
-	}
-	wall = un_column(UN_DUR, max[0]);
-	blocked = un_column(UN_DUR, max[1]);
-	exposed = un_column(UN_DUR, max[2]);
-	for (size_t i = 0; i < r->nruns; i++) {
 		const struct an_run *run = &r->runs[i];
 		char n[32];
 
 		fputs("<tr><td>", f);
 		put(f, run->label);
 		fputs("</td>", f);
-		td_dur(f, &wall, run->wall_ns);
+		td_dur(f, &u.wall, run->wall_ns);
 		td_x(f, run->speedup_ok, run->speedup_vs_sync);
 		td_pct(f, run->ideal_ok, run->ideal_fraction);
 		fprintf(f, "<td>%.2f</td>", run->parallelism);
-		td_dur(f, &blocked, run->blocked_ns);
+		td_dur(f, &u.blocked, run->blocked_ns);
 		td_pct(f, run->cpu_overlap_ok, run->cpu_overlap);
 		td_pct(f, run->hidden_io_ok, run->hidden_io);
-		td_dur(f, &exposed, run->exposed_io_ns);
+		td_dur(f, &u.exposed, run->exposed_io_ns);
 		td_pct(f, run->hit_ratio_ok, run->hit_ratio);
 		fprintf(f, "<td>%s</td></tr>\n", rp_thousands(run->c.lost_events, n));
 	}

@@ -1,4 +1,4 @@
-/* render.h - what the SVG/HTML renderers share: state palette, XML escaping, embedding options. */
+/* render.h - what the renderers share: state palette, XML escaping, table units, embedding. */
 #ifndef IOTRACE_RENDER_H
 #define IOTRACE_RENDER_H
 
@@ -7,11 +7,13 @@
 #include <stdio.h>
 
 #include "model/analysis.h"
+#include "model/units.h"
 
 /*
- * Private to reports/flame.c, reports/timeline_svg.c and reports/html.c: one palette so a
- * state has the same color in the flame graphs, the timelines and the HTML bar chart, and
- * one escaper so every name from a stack or a thread reaches the markup the same way.
+ * Private to reports/: one palette so a state has the same color in the flame graphs, the
+ * timelines and the HTML bar chart, one escaper so every name from a stack or a thread
+ * reaches the markup the same way, and the comparison table's units, so the text and HTML
+ * tables write the same figures alike.
  */
 
 struct rp_svg_opts {
@@ -44,6 +46,12 @@ int rp_state_by_name(const char *name, size_t n);
 void rp_xml(FILE *f, const char *s, size_t n);
 /* 1234567 -> "1,234,567" into buf (at least 32 bytes); returns buf. */
 char *rp_thousands(uint64_t v, char *buf);
+
+/* The comparison table's duration columns, each in the one unit of its largest value. */
+struct rp_cmp_cols {
+	struct un_col wall, blocked, exposed;
+};
+void rp_cmp_cols(const struct an_report *r, struct rp_cmp_cols *c);
 
 /* The layers of a run's wall-clock graph (2 entries), in µs. */
 /*

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/units.h"
+#include "render.h"
 #include "report.h"
 
 /*
@@ -263,23 +263,29 @@ static uint64_t thread_time(const uint64_t *ns)
 	return t;
 }
 
+void rp_cmp_cols(const struct an_report *r, struct rp_cmp_cols *c)
+{
+	double wall = 0, blocked = 0, exposed = 0;
+
+	for (size_t i = 0; i < r->nruns; i++) {
+		wall = fmax(wall, (double)r->runs[i].wall_ns);
+		blocked = fmax(blocked, (double)r->runs[i].blocked_ns);
+		exposed = fmax(exposed, (double)r->runs[i].exposed_io_ns);
+	}
+	c->wall = un_column(UN_DUR, wall);
+	c->blocked = un_column(UN_DUR, blocked);
+	c->exposed = un_column(UN_DUR, exposed);
+}
+
 static int comparison(struct out *o, const struct an_report *r)
 {
 	struct tbl t = {.ncol = 10};
 	struct trow *h;
 	char b[TCELL];
-	struct un_col wall, blocked, exposed;
-	double max[3] = {0};
+	struct rp_cmp_cols u;
 	int ret = 0;
 
-	for (size_t i = 0; i < r->nruns; i++) {
-		max[0] = fmax(max[0], (double)r->runs[i].wall_ns);
-		max[1] = fmax(max[1], (double)r->runs[i].blocked_ns);
-		max[2] = fmax(max[2], (double)r->runs[i].exposed_io_ns);
-	}
-	wall = un_column(UN_DUR, max[0]);
-	blocked = un_column(UN_DUR, max[1]);
-	exposed = un_column(UN_DUR, max[2]);
+	rp_cmp_cols(r, &u);
 	t.left[0] = true;
 	h = tbl_row(&t);
 	if (!h)
@@ -303,19 +309,19 @@ static int comparison(struct out *o, const struct an_report *r)
 			goto out;
 		}
 		cell(w, 0, ST_LABEL, run->label);
-		cell(w, 1, ST_NONE, un_cell(&wall, (double)run->wall_ns).s);
+		cell(w, 1, ST_NONE, un_cell(&u.wall, (double)run->wall_ns).s);
 		fmt_real(b, sizeof(b), run->speedup_ok, run->speedup_vs_sync, "×");
 		cell(w, 2, ST_NONE, b);
 		fmt_pct(b, sizeof(b), run->ideal_ok, run->ideal_fraction);
 		cell(w, 3, ST_NONE, b);
 		fmt_real(b, sizeof(b), true, run->parallelism, "");
 		cell(w, 4, ST_NONE, b);
-		cell(w, 5, ST_NONE, un_cell(&blocked, (double)run->blocked_ns).s);
+		cell(w, 5, ST_NONE, un_cell(&u.blocked, (double)run->blocked_ns).s);
 		fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
 		cell(w, 6, ST_NONE, b);
 		fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
 		cell(w, 7, ST_NONE, b);
-		cell(w, 8, ST_NONE, un_cell(&exposed, (double)run->exposed_io_ns).s);
+		cell(w, 8, ST_NONE, un_cell(&u.exposed, (double)run->exposed_io_ns).s);
 		fmt_pct(b, sizeof(b), run->hit_ratio_ok, run->hit_ratio);
 		cell(w, 9, ST_NONE, b);
 	}
