@@ -242,7 +242,7 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 
 static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, __u32 tid,
 					    __u32 ppid, __u32 ptid, __u64 ts, __u32 last_seq,
-					    struct task_struct *task)
+					    struct task_struct *task, __u32 status)
 {
 	struct it_thread_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
@@ -259,7 +259,7 @@ static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, 
 	r->ts = ts;
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
 	r->last_seq = last_seq;
-	r->pad = 0;
+	r->status = status;
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
@@ -297,7 +297,7 @@ static __always_inline void add_thread(struct task_struct *task, __u32 flags, __
 	th->kstack = -1;
 	th->ustack = -1;
 	th->flags = flags;
-	emit_thread_rec(IT_REC_THREAD, flags, pid, tid, ppid, ptid, ts, 0, task);
+	emit_thread_rec(IT_REC_THREAD, flags, pid, tid, ppid, ptid, ts, 0, task, 0);
 }
 
 SEC("tp_btf/sys_enter")
@@ -597,6 +597,61 @@ int BPF_PROG(iot_sched_fork, struct task_struct *parent, struct task_struct *chi
 	return 0;
 }
 
+/*
+ * What wait(2) will tell the parent of a process whose last thread is exiting: the group's
+ * code when it exited as a group (exit_group, a fatal signal), else the thread's own.
+ */
+#define SIGNAL_GROUP_EXIT_ 0x00000004 /* include/linux/sched/signal.h */
+static __always_inline __u32 exit_status(struct task_struct *p)
+{
+	struct signal_struct *sig = p->signal;
+
+	if (sig && (sig->flags & SIGNAL_GROUP_EXIT_))
+		return (__u32)sig->group_exit_code;
+	return (__u32)p->exit_code;
+}
+
+/* A target process ran a new program: its command line, while it is the current task. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(iot_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 pid = p->tgid;
+	struct it_exec_rec *r;
+	struct mm_struct *mm;
+	unsigned long start = 0, end = 0;
+	__u32 len = 0;
+
+	if (!bpf_map_lookup_elem(&targets, &pid))
+		return 0;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		cnt_add(IT_CNT_LOST_RECORDS, 1);
+		return 0;
+	}
+	r->type = IT_REC_EXEC;
+	r->pid = pid;
+	r->tid = p->pid;
+	r->ts = bpf_ktime_get_ns();
+	r->uid = p->cred->uid.val;
+	r->euid = p->cred->euid.val;
+	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), p->comm);
+	mm = p->mm;
+	if (mm) {
+		start = mm->arg_start;
+		end = mm->arg_end;
+	}
+	if (end > start)
+		len = end - start > IT_ARGS_LEN ? IT_ARGS_LEN : (__u32)(end - start);
+	barrier_var(len);
+	if (len > IT_ARGS_LEN)
+		len = IT_ARGS_LEN;
+	if (len && bpf_probe_read_user(r->args, len, (const void *)start))
+		len = 0;
+	r->args_len = len;
+	bpf_ringbuf_submit(r, rb_flags());
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
 {
@@ -611,7 +666,8 @@ int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
 		th->since = now; /* = exit time from here on */
 		th->exited = 1;
 		flush(th, tid);
-		emit_thread_rec(IT_REC_EXIT, th->flags, pid, tid, 0, 0, now, th->seq, p);
+		emit_thread_rec(IT_REC_EXIT, th->flags | (group_dead ? IT_TF_GROUP_DEAD : 0), pid,
+				tid, 0, 0, now, th->seq, p, group_dead ? exit_status(p) : 0);
 	}
 	if (group_dead)
 		bpf_map_delete_elem(&targets, &pid);

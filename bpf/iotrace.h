@@ -130,6 +130,7 @@ enum it_rec_type {
 	IT_REC_URING,		/* struct it_uring_rec */
 	IT_REC_STACK,		/* struct it_stack_rec */
 	IT_REC_BLOCK,		/* struct it_block_rec */
+	IT_REC_EXEC,		/* struct it_exec_rec: a target process ran a new program */
 };
 
 struct it_batch {
@@ -145,6 +146,7 @@ struct it_batch {
 enum it_thread_flags {
 	IT_TF_PROCESS = 1,	/* new thread group (fork), not a thread (clone) */
 	IT_TF_INITIAL = 2,	/* seeded by user space, not seen being created */
+	IT_TF_GROUP_DEAD = 4,	/* IT_REC_EXIT only: the process's last thread; status valid */
 };
 
 struct it_thread_rec {
@@ -157,7 +159,21 @@ struct it_thread_rec {
 	__u64 ts;
 	char comm[IT_COMM_LEN];
 	__u32 last_seq;		/* IT_REC_EXIT: batches the thread emitted (its next seq) */
-	__u32 pad;
+	__u32 status;		/* IT_REC_EXIT with IT_TF_GROUP_DEAD: the process's exit status
+				 * as wait(2) reports it (code << 8, or the signal) */
+};
+
+#define IT_ARGS_LEN 256		/* bytes of a command line kept (power of 2) */
+
+struct it_exec_rec {
+	__u32 type;
+	__u32 pid;
+	__u32 tid;
+	__u32 uid, euid;	/* real and effective uid after the exec: they differ for setuid */
+	__u32 args_len;		/* bytes of args[] valid (the command line is cut there) */
+	__u64 ts;
+	char comm[IT_COMM_LEN];
+	char args[IT_ARGS_LEN];	/* argv, NUL-separated, as /proc/PID/cmdline */
 };
 
 enum it_uring_ev {

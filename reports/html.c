@@ -286,6 +286,44 @@ static int panel(FILE *f, const char *tab, bool on, const struct rp_layer *a, si
 	return ret;
 }
 
+/* One row per process when the run spans several: who started it, how it ended, where
+ * its threads' time went, what it read, its command line. */
+static void process_table(FILE *f, const struct an_run *run)
+{
+	if (run->nprocesses < 2)
+		return;
+	fputs("<div class=\"tw\"><table>\n<tr><th>pid</th><th>parent</th>"
+	      "<th title=\"from the start of the trace\">start</th><th>end</th>"
+	      "<th>exit</th><th>threads</th>", f);
+	for (int s = 0; s < TL_NSTATES; s++)
+		fprintf(f, "<th>%s</th>", tl_state_name((enum tl_state)s));
+	fputs("<th>read</th><th>command</th></tr>\n", f);
+	for (size_t i = 0; i < run->nprocesses; i++) {
+		const struct an_process *p = &run->processes[i];
+
+		fprintf(f, "<tr><td>%" PRIu32 "</td><td>%" PRIu32 "</td>", p->pid, p->ppid);
+		if (p->before)
+			fputs("<td title=\"it existed before the trace began\">before</td>", f);
+		else
+			td_ms(f, p->start_ns);
+		if (p->ended)
+			td_ms(f, p->end_ns);
+		else
+			fputs("<td title=\"still running when the trace ended\">running</td>", f);
+		if (p->exit_status >= 0)
+			fprintf(f, "<td>%d</td>", p->exit_status);
+		else
+			fputs("<td class=\"na\">&#8212;</td>", f);
+		fprintf(f, "<td>%" PRIu32 "</td>", p->nthreads);
+		for (int s = 0; s < TL_NSTATES; s++)
+			td_ms(f, p->states_ns[s]);
+		fprintf(f, "<td>%.1f MiB</td><td class=\"cmd\">", (double)p->bytes_read / 1048576);
+		put(f, p->cmdline[0] ? p->cmdline : p->comm);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table></div>\n", f);
+}
+
 static int run_section(FILE *f, const struct an_report *r, const struct an_run *run)
 {
 	const struct an_run *sync = an_sync_of(r, run);
@@ -301,6 +339,7 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 		put(f, run->headline);
 		fputs("</p>\n", f);
 	}
+	process_table(f, run);
 	ret = rp_timeline_svg_ex(f, run, &embed_opts);
 	if (ret)
 		return ret;

@@ -352,6 +352,11 @@ static void jw_threads(struct rp_jw *w, const struct an_run *x)
 	jw_objects(w, jw_thread_v, x->threads, sizeof(*x->threads), x->nthreads, true);
 }
 
+static void jw_processes(struct rp_jw *w, const struct an_run *x)
+{
+	jw_objects(w, jw_process_v, x->processes, sizeof(*x->processes), x->nprocesses, true);
+}
+
 static unsigned conc_len(const struct an_run *run)
 {
 	return (run->ncpu > AN_MAX_CPUS ? AN_MAX_CPUS : run->ncpu) + 1;

@@ -412,6 +412,23 @@ static int ld_threads(struct ld *l, const json_t *o, const char *p, struct an_ru
 			  &x->nthreads);
 }
 
+/* Optional: files before it, and built-in workloads' runs, have none. */
+static int ld_processes(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
+	json_t *a = NULL;
+	int ret = ld_arr(l, o, p, "processes", false, &a);
+
+	if (ret || !a)
+		return ret;
+	if (json_array_size(a)) {
+		x->processes = calloc(json_array_size(a), sizeof(*x->processes));
+		if (!x->processes)
+			return ld_fail(l, -ENOMEM, p, "out of memory");
+	}
+	return ld_objects(l, a, p, "processes", ld_process_v, x->processes,
+			  sizeof(*x->processes), &x->nprocesses);
+}
+
 static int ld_hist(struct ld *l, const json_t *o, const char *p, const char *key, bool required,
 		   double *shares, uint64_t *ns, size_t *len)
 {

@@ -85,6 +85,24 @@
 	F(U64, "ctx_switches", ctx_switches, OPT)                                          \
 	F(U64, "gap_ns", gap_ns, OPT)
 
+/* x: struct an_process (runs[i].processes[j]) */
+#define SUMMARY_PROCESS_FIELDS(F)                                                          \
+	F(UINT, "pid", pid, REQ, UINT32_MAX)                                               \
+	F(UINT, "parent", ppid, REQ, UINT32_MAX)                                           \
+	F(STR, "comm", comm, REQ)                                                          \
+	F(STR, "cmdline", cmdline, REQ)                                                    \
+	F(BOOL, "before_trace", before, OPT)                                               \
+	F(U64, "start_ns", start_ns, REQ)                                                  \
+	F(U64N, "end_ns", end_ns, REQ, ended)                                              \
+	F(INT, "exit_status", exit_status, REQ)                                            \
+	F(BOOL, "setuid", setuid, OPT)                                                     \
+	F(UINT, "threads", nthreads, REQ, UINT32_MAX)                                      \
+	F(STATES, states_ns)                                                               \
+	F(U64, "stolen_ns", stolen_ns, OPT)                                                \
+	F(U64, "reads", reads, OPT)                                                        \
+	F(U64, "bytes_read", bytes_read, OPT)                                              \
+	F(U64, "ctx_switches", ctx_switches, OPT)
+
 /* x: struct an_verdict (runs[i].verdict[j]) */
 #define SUMMARY_VERDICT_FIELDS(F)                                                          \
 	F(STR, "rule", rule, REQ)                                                          \
@@ -104,6 +122,7 @@
 	F(STATES, states_ns)                                                               \
 	F(U64N, "stolen_ns", stolen_ns, OPT, stolen_ok)                                    \
 	F(CUSTOM, threads)                                                                 \
+	F(CUSTOM, processes)                                                               \
 	F(U64, "blocked_ns", blocked_ns, REQ)                                              \
 	F(U64, "blocked_busy_ns", blocked_busy_ns, OPT)                                    \
 	F(REALN, "cpu_overlap", cpu_overlap, REQ, cpu_overlap_ok, 0, 1)                    \
@@ -173,6 +192,7 @@
 	T(machine_cpu, struct an_run, SUMMARY_MACHINE_CPU_FIELDS)                          \
 	T(uring, struct an_run, SUMMARY_URING_FIELDS)                                      \
 	T(thread, struct an_thread, SUMMARY_THREAD_FIELDS)                                 \
+	T(process, struct an_process, SUMMARY_PROCESS_FIELDS)                              \
 	T(verdict_entry, struct an_verdict, SUMMARY_VERDICT_FIELDS)                        \
 	T(iotrace, struct an_report, SUMMARY_IOTRACE_FIELDS)                               \
 	T(machine, struct an_report, SUMMARY_MACHINE_FIELDS)

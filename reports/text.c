@@ -133,7 +133,7 @@ static void fmt_real(char *b, size_t n, bool ok, double v, const char *suffix)
 
 /* ---- tables ---- */
 
-#define TMAXCOL 12
+#define TMAXCOL 16
 #define TCELL 80
 
 struct trow {
@@ -588,6 +588,84 @@ out:
 	return ret;
 }
 
+/* Width of the command column: a long command line is cut there ("..." marks it). */
+#define CMD_COLS 40
+
+/*
+ * One row per process when the run spans several (a traced program's children): who
+ * started it, how it ended, its threads' time by state and what it read; the command last.
+ */
+static int process_table(struct out *o, const struct an_run *run)
+{
+	enum { C_PID, C_PARENT, C_START, C_END, C_EXIT, C_THREADS, C_STATES };
+	struct tbl t = {.ncol = C_STATES + TL_NSTATES + 2};
+	struct trow *w;
+	char b[TCELL];
+	size_t shown = run->nprocesses < MAX_THREAD_ROWS ? run->nprocesses : MAX_THREAD_ROWS;
+	int ret = 0, c_read = C_STATES + TL_NSTATES, c_cmd = c_read + 1;
+
+	if (run->nprocesses < 2)
+		return 0;
+	t.left[c_cmd] = true;
+	w = tbl_row(&t);
+	if (!w)
+		return -ENOMEM;
+	cell(w, C_PID, ST_NONE, "pid");
+	cell(w, C_PARENT, ST_NONE, "parent");
+	cell(w, C_START, ST_NONE, "start");
+	cell(w, C_END, ST_NONE, "end");
+	cell(w, C_EXIT, ST_NONE, "exit");
+	cell(w, C_THREADS, ST_NONE, "threads");
+	for (int s = 0; s < TL_NSTATES; s++)
+		cell(w, C_STATES + s, ST_NONE, tl_state_name((enum tl_state)s));
+	cell(w, c_read, ST_NONE, "read");
+	cell(w, c_cmd, ST_NONE, "command");
+	for (size_t i = 0; i < shown; i++) {
+		const struct an_process *p = &run->processes[i];
+
+		w = tbl_row(&t);
+		if (!w) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		snprintf(b, sizeof(b), "%" PRIu32, p->pid);
+		cell(w, C_PID, ST_NONE, b);
+		snprintf(b, sizeof(b), "%" PRIu32, p->ppid);
+		cell(w, C_PARENT, ST_NONE, b);
+		if (p->before)
+			snprintf(b, sizeof(b), "before");
+		else
+			fmt_dur(b, sizeof(b), p->start_ns);
+		cell(w, C_START, ST_NONE, b);
+		if (p->ended)
+			fmt_dur(b, sizeof(b), p->end_ns);
+		cell(w, C_END, p->ended ? ST_NONE : ST_WARN, p->ended ? b : "running");
+		if (p->exit_status >= 0)
+			snprintf(b, sizeof(b), "%d", p->exit_status);
+		cell(w, C_EXIT, ST_NONE, p->exit_status >= 0 ? b : "-");
+		snprintf(b, sizeof(b), "%" PRIu32, p->nthreads);
+		cell(w, C_THREADS, ST_NONE, b);
+		for (int s = 0; s < TL_NSTATES; s++) {
+			fmt_dur(b, sizeof(b), p->states_ns[s]);
+			cell(w, C_STATES + s, ST_NONE, p->states_ns[s] ? b : "-");
+		}
+		fmt_bytes(b, sizeof(b), p->bytes_read);
+		cell(w, c_read, ST_NONE, p->bytes_read ? b : "-");
+		if (strlen(p->cmdline) > CMD_COLS)
+			snprintf(b, sizeof(b), "%.*s...", CMD_COLS - 3, p->cmdline);
+		else
+			snprintf(b, sizeof(b), "%s", p->cmdline[0] ? p->cmdline : p->comm);
+		cell(w, c_cmd, ST_NONE, b);
+	}
+	tbl_print(o, &t, "  ");
+	if (run->nprocesses > shown)
+		fprintf(o->f, "  ... %zu more processes (all of them are in summary.json)\n",
+			run->nprocesses - shown);
+out:
+	free(t.rows);
+	return ret;
+}
+
 static void why(struct out *o, const struct an_report *r)
 {
 	char lab[160];
@@ -670,6 +748,9 @@ int rp_text(FILE *f, const struct an_report *r, bool color)
 		off(&o, ST_LABEL);
 		fputc('\n', f);
 		run_facts(&o, &r->runs[i]);
+		ret = process_table(&o, &r->runs[i]);
+		if (ret)
+			return ret;
 		ret = thread_table(&o, &r->runs[i]);
 		if (ret)
 			return ret;

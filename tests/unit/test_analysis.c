@@ -562,6 +562,57 @@ static void test_report_free(void **state)
 	an_report_free(&rep);
 }
 
+/*
+ * Processes: threads are summed into the process of their pid (the last listed with it, a
+ * reused pid's newer one); the caller's fields are kept, the sums recomputed.
+ */
+static void test_set_processes(void **state)
+{
+	struct an_run run;
+	struct an_thread th[4] = {
+		{.pid = 10, .tid = 10, .states_ns = {5, 1, 2}, .reads = 3, .bytes_read = 300},
+		{.pid = 11, .tid = 11, .states_ns = {7, 0, 0, 4}, .reads = 1, .bytes_read = 50,
+		 .ctx_switches = 2, .stolen_ns = 1},
+		{.pid = 11, .tid = 12, .states_ns = {1, 1, 1, 1, 1, 1, 1}, .ctx_switches = 5},
+		{.pid = 99, .tid = 99, .states_ns = {100}},	/* no process listed: in none */
+	};
+	struct an_process p[3] = {
+		{.pid = 10, .ppid = 1, .comm = "sh", .cmdline = "sh -c x", .ended = true,
+		 .end_ns = 40, .exit_status = 3, .nthreads = 77, .reads = 1000},
+		{.pid = 11, .ppid = 10, .comm = "old"},	/* pid 11's earlier life: gets nothing */
+		{.pid = 11, .ppid = 10, .comm = "md5sum", .start_ns = 5, .exit_status = -1},
+	};
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	run.threads = th;
+	run.nthreads = 4;
+	assert_int_equal(an_run_set_processes(&run, p, 3), 0);
+	assert_int_equal(run.nprocesses, 3);
+	assert_int_equal(run.processes[0].nthreads, 1);
+	assert_int_equal(run.processes[0].reads, 3);
+	assert_int_equal(run.processes[0].bytes_read, 300);
+	assert_int_equal(run.processes[0].states_ns[TL_IO_WAIT], 2);
+	assert_int_equal(run.processes[0].exit_status, 3);
+	assert_true(run.processes[0].ended);
+	assert_string_equal(run.processes[0].cmdline, "sh -c x");
+	assert_int_equal(run.processes[1].nthreads, 0);
+	assert_int_equal(run.processes[1].states_ns[TL_COMPUTE], 0);
+	assert_int_equal(run.processes[2].nthreads, 2);
+	assert_int_equal(run.processes[2].states_ns[TL_COMPUTE], 8);
+	assert_int_equal(run.processes[2].states_ns[TL_LOCK_WAIT], 5);
+	assert_int_equal(run.processes[2].states_ns[TL_RUNNABLE], 1);
+	assert_int_equal(run.processes[2].reads, 1);
+	assert_int_equal(run.processes[2].ctx_switches, 7);
+	assert_int_equal(run.processes[2].stolen_ns, 1);
+	assert_int_equal(run.processes[2].start_ns, 5);
+	run.threads = NULL;
+	run.nthreads = 0;
+	an_run_free(&run);
+	assert_null(run.processes);
+	assert_int_equal(run.nprocesses, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_finish_idempotent),
 		cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_report_free),
+		cmocka_unit_test(test_set_processes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

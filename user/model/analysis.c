@@ -416,6 +416,46 @@ int an_run_wall(struct an_run *run)
 
 /* ---- freeing ---- */
 
+int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t n)
+{
+	struct an_process *v = NULL;
+
+	if (n) {
+		v = calloc(n, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, p, n * sizeof(*v));
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i].nthreads = 0;
+		v[i].stolen_ns = v[i].reads = v[i].bytes_read = v[i].ctx_switches = 0;
+		memset(v[i].states_ns, 0, sizeof(v[i].states_ns));
+		v[i].comm[sizeof(v[i].comm) - 1] = v[i].cmdline[sizeof(v[i].cmdline) - 1] = '\0';
+	}
+	for (size_t t = 0; t < run->nthreads; t++) {
+		const struct an_thread *th = &run->threads[t];
+
+		for (size_t i = n; i-- > 0;) {
+			struct an_process *o = &v[i];
+
+			if (o->pid != th->pid)
+				continue;
+			o->nthreads++;
+			o->stolen_ns += th->stolen_ns;
+			o->reads += th->reads;
+			o->bytes_read += th->bytes_read;
+			o->ctx_switches += th->ctx_switches;
+			for (int s = 0; s < TL_NSTATES; s++)
+				o->states_ns[s] += th->states_ns[s];
+			break;
+		}
+	}
+	free(run->processes);
+	run->processes = v;
+	run->nprocesses = n;
+	return 0;
+}
+
 void an_run_free(struct an_run *run)
 {
 	if (!run)
@@ -423,6 +463,9 @@ void an_run_free(struct an_run *run)
 	free(run->threads);
 	run->threads = NULL;
 	run->nthreads = 0;
+	free(run->processes);
+	run->processes = NULL;
+	run->nprocesses = 0;
 	an_stackset_free(&run->oncpu);
 	an_stackset_free(&run->offcpu);
 	an_stackset_free(&run->wall);

@@ -53,6 +53,26 @@ struct an_thread {
 	uint64_t gap_ns;	/* part of the lifetime whose transitions were lost */
 };
 
+/*
+ * One process of the target (trace follows a program's children): who started it, what it
+ * ran, when, how it ended, and its threads' figures summed (an_run_set_processes).
+ */
+struct an_process {
+	uint32_t pid, ppid;
+	char comm[16];
+	char cmdline[256];	/* argv joined by spaces, cut at 255 bytes ("" unknown) */
+	uint64_t start_ns;	/* from the window start (0: it existed before the trace) */
+	uint64_t end_ns;	/* its last thread's exit, from the window start; if ended */
+	bool ended;		/* it ended inside the trace; false: still running at its end */
+	bool before;		/* it existed before the trace began (-p) */
+	bool setuid;		/* ran a program whose effective uid is not its user's */
+	int exit_status;	/* as summary.json's: exit code, or 128+signal; -1 unknown */
+	/* its threads' figures, summed */
+	uint32_t nthreads;
+	uint64_t states_ns[TL_NSTATES];
+	uint64_t stolen_ns, reads, bytes_read, ctx_switches;
+};
+
 /* Folded stacks: frames "a;b;c" root first, value in samples (on-CPU) or ns (off-CPU). */
 struct an_stack {
 	char *frames;
@@ -131,6 +151,9 @@ struct an_run {
 	uint64_t states_ns[TL_NSTATES]; /* summed over threads */
 	struct an_thread *threads;
 	size_t nthreads;
+	/* the processes, in order of appearance; none for a built-in workload's run */
+	struct an_process *processes;
+	size_t nprocesses;
 
 	uint64_t blocked_ns;	/* |U_blocked| */
 	uint64_t blocked_busy_ns; /* |U_blocked ∩ U_busy| (the numerator of cpu_overlap) */
@@ -250,6 +273,12 @@ uint64_t an_run_oncpu_ns(const struct an_run *run);
 uint64_t an_run_ran_ns(const struct an_run *run);
 /* The sync run with the same cache mode as run (run itself if it is one), or NULL. */
 const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run);
+/*
+ * Take n processes (copied; pid, ppid, comm, cmdline, times, status, flags set) and sum
+ * each one's threads into it (nthreads, states, reads...): a thread belongs to the last
+ * process listed with its pid. Call after an_run_compute. 0 or -ENOMEM.
+ */
+int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t n);
 void an_run_free(struct an_run *run);
 void an_report_free(struct an_report *rep);
 /*

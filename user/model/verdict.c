@@ -544,6 +544,64 @@ static bool rule_steal(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
+/*
+ * What the trace did not cover of a traced program (its processes, an_run.processes): the
+ * processes it left behind, still running when the trace ended with it (a daemon, a
+ * background job: their work after that is not here); and, to say it was seen, a program
+ * that ran setuid (as another user).
+ */
+static bool rule_visibility(const struct an_run *run, const struct an_run *sync,
+			    const struct an_report *rep, char *t, size_t len)
+{
+	const struct an_process *root = run->nprocesses ? &run->processes[0] : NULL;
+	size_t left = 0, suid = 0, shown = 0;
+
+	(void)sync;
+	(void)rep;
+	if (!root)
+		return false;
+	for (size_t i = 1; i < run->nprocesses; i++)
+		left += root->ended && !run->processes[i].ended;
+	for (size_t i = 0; i < run->nprocesses; i++)
+		suid += run->processes[i].setuid;
+	if (!left && !suid)
+		return false;
+	t[0] = '\0';
+	if (left) {
+		app(t, len, "%zu process%s outlived the trace (still running when %s ended it):",
+		    left, left == 1 ? "" : "es", root->comm[0] ? root->comm : "the command");
+		for (size_t i = 1; i < run->nprocesses && shown < 3; i++) {
+			const struct an_process *p = &run->processes[i];
+
+			if (p->ended)
+				continue;
+			app(t, len, "%s %u (%.60s)", shown ? "," : "", p->pid,
+			    p->cmdline[0] ? p->cmdline : p->comm);
+			shown++;
+		}
+		if (left > shown)
+			app(t, len, " and %zu more", left - shown);
+		app(t, len, "; what %s did after that is not in this report",
+		    left == 1 ? "it" : "they");
+	}
+	if (suid) {
+		shown = 0;
+		app(t, len, "%s%zu process%s ran a setuid program (another effective user):",
+		    t[0] ? "; " : "", suid, suid == 1 ? "" : "es");
+		for (size_t i = 0; i < run->nprocesses && shown < 3; i++) {
+			const struct an_process *p = &run->processes[i];
+
+			if (!p->setuid)
+				continue;
+			app(t, len, "%s %u (%.60s)", shown ? "," : "", p->pid,
+			    p->cmdline[0] ? p->cmdline : p->comm);
+			shown++;
+		}
+		app(t, len, ", traced like the rest (the probes see every user's processes)");
+	}
+	return true;
+}
+
 /* Why run has no speedup over sync, in words. */
 static void why_no_speedup(const struct an_run *run, const struct an_run *sync, char *b,
 			   size_t n)
@@ -645,6 +703,7 @@ const struct an_rule an_rules[] = {
 	 "schedstat) does not; to compare strategies, rerun on a quieter host",
 	 false},
 	{"lost_events", rule_lost, "figures that depend on the lost part are less exact", false},
+	{"visibility", rule_visibility, NULL, false},
 	{"unavailable", rule_unavailable, NULL, false},
 };
 const size_t an_nrules = sizeof(an_rules) / sizeof(an_rules[0]);

@@ -240,6 +240,47 @@ static void set_roles(struct tl_timeline *tl, pid_t root)
 	}
 }
 
+/*
+ * The processes the tracer saw, dated from the window start [t0, t_end): a process of a
+ * traced program (not of a built-in workload, whose processes are its strategy's).
+ */
+static int attach_processes(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
+			    pid_t root, uint64_t t0, uint64_t t_end)
+{
+	size_t n;
+	const struct tr_process *tp = tr_processes(s->tr, &n);
+	struct an_process *v;
+	int ret;
+
+	if (spec->w || !n)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct tr_process *p = &tp[i];
+		struct an_process *o = &v[i];
+
+		o->pid = p->pid;
+		o->ppid = p->ppid;
+		memcpy(o->comm, p->comm, sizeof(o->comm));
+		snprintf(o->cmdline, sizeof(o->cmdline), "%s", p->cmdline);
+		/* the command iotrace launched was seeded at the start, but is no older */
+		o->before = p->seeded && !(spec->argv && p->pid == (uint32_t)root);
+		o->start_ns = p->start_ts > t0 ? p->start_ts - t0 : 0;
+		if (o->start_ns > t_end - t0)
+			o->start_ns = t_end - t0;
+		o->ended = p->end_ts != 0 && p->end_ts <= t_end;
+		if (o->ended)
+			o->end_ns = p->end_ts > t0 ? p->end_ts - t0 : 0;
+		o->exit_status = o->ended && p->status >= 0 ? ss_exit_status(p->status) : -1;
+		o->setuid = p->setuid;
+	}
+	ret = an_run_set_processes(run, v, n);
+	free(v);
+	return ret;
+}
+
 static int attach_stacks(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 			 struct tl_timeline *tl)
 {
@@ -419,6 +460,11 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		goto fail;
 	}
 	tl = NULL; /* owned by run->tl now */
+	ret = attach_processes(s, spec, run, pid, t0, t_end);
+	if (ret < 0) {
+		snprintf(err, errlen, "failed to list the processes: %s", strerror(-ret));
+		goto fail_run;
+	}
 	snprintf(run->label, sizeof(run->label), "%s", spec->label);
 	snprintf(run->strategy, sizeof(run->strategy), "%s", spec->strategy);
 	snprintf(run->cache, sizeof(run->cache), "%s", spec->cache ? spec->cache : "");

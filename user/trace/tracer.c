@@ -56,6 +56,7 @@ static const struct probe probes[] = {
 	{"iot_sched_wakeup_new", "sched_wakeup_new", "new tasks", PG_CORE},
 	{"iot_sched_fork", "sched_process_fork", "fork and thread creation", PG_CORE},
 	{"iot_sched_exit", "sched_process_exit", "thread exit", PG_CORE},
+	{"iot_sched_exec", "sched_process_exec", "program execution (command lines)", PG_CORE},
 	{"iot_stat_runtime", "sched_stat_runtime", "switch-ins the switch tracepoint misses",
 	 PG_REPAIR},
 	{"iot_pcache_add", "mm_filemap_add_to_page_cache", "page-cache insertions", PG_PCACHE},
@@ -107,6 +108,8 @@ struct tr {
 	uint32_t stack_cache_n;
 	struct tr_stack *stack_buf;
 	struct tr_stats stats;
+	struct tr_process *procs;
+	size_t nprocs, capprocs;
 };
 
 static bool tr_verbose;
@@ -278,6 +281,103 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 	t->o.on_thread(t->o.thread_ctx, &tt);
 }
 
+/* The live process pid (the newest entry: a pid the kernel reused starts a new one). */
+static struct tr_process *proc_find(struct tr *t, uint32_t pid)
+{
+	for (size_t i = t->nprocs; i-- > 0;)
+		if (t->procs[i].pid == pid)
+			return t->procs[i].end_ts ? NULL : &t->procs[i];
+	return NULL;
+}
+
+static struct tr_process *proc_add(struct tr *t, uint32_t pid, uint32_t ppid, uint64_t ts)
+{
+	struct tr_process *p;
+
+	if (t->nprocs == t->capprocs) {
+		size_t cap = t->capprocs ? t->capprocs * 2 : 16;
+
+		p = realloc(t->procs, cap * sizeof(*p));
+		if (!p) {
+			set_err(t, -ENOMEM);
+			return NULL;
+		}
+		t->procs = p;
+		t->capprocs = cap;
+	}
+	p = &t->procs[t->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->ppid = ppid;
+	p->start_ts = ts;
+	p->status = -1;
+	return p;
+}
+
+/* A NUL-separated argv (as /proc/PID/cmdline) of len bytes into one line. */
+static void set_cmdline(struct tr_process *p, const char *args, size_t len)
+{
+	size_t n = len < sizeof(p->cmdline) ? len : sizeof(p->cmdline) - 1;
+
+	memcpy(p->cmdline, args, n);
+	p->cmdline[n] = 0;
+	while (n && !p->cmdline[n - 1])
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (!p->cmdline[i] || p->cmdline[i] == '\n')
+			p->cmdline[i] = ' ';
+	p->cmdline[n] = 0;
+}
+
+static void on_exec_rec(struct tr *t, const struct it_exec_rec *r)
+{
+	struct tr_process *p = proc_find(t, r->pid);
+
+	note_ts(t, r->ts);
+	if (!p && !(p = proc_add(t, r->pid, 0, r->ts)))
+		return;
+	memcpy(p->comm, r->comm, sizeof(r->comm));
+	p->comm[sizeof(p->comm) - 1] = 0;
+	set_cmdline(p, r->args, r->args_len < IT_ARGS_LEN ? r->args_len : IT_ARGS_LEN);
+	p->setuid = r->uid != r->euid;
+}
+
+/* A process the probes saw begin (fork) or end (its last thread). */
+static void proc_thread_rec(struct tr *t, const struct it_thread_rec *r, const char *comm)
+{
+	struct tr_process *p, *parent;
+
+	if (r->type == IT_REC_THREAD && (r->flags & IT_TF_PROCESS)) {
+		p = proc_find(t, r->pid);
+		if (p && p->seeded) {
+			/* forked while tr_start read /proc: seeded from there, born here */
+			p->seeded = false;
+			p->start_ts = r->ts;
+			p->ppid = r->ppid;
+			return;
+		}
+		parent = proc_find(t, r->ppid);
+		/* an index: adding may move the table */
+		size_t pi = parent ? (size_t)(parent - t->procs) : SIZE_MAX;
+
+		p = proc_add(t, r->pid, r->ppid, r->ts);
+		if (!p)
+			return;
+		snprintf(p->comm, sizeof(p->comm), "%.*s", (int)sizeof(p->comm) - 1, comm);
+		/* a fork runs its parent's program until it execs one of its own */
+		if (pi != SIZE_MAX)
+			memcpy(p->cmdline, t->procs[pi].cmdline, sizeof(p->cmdline));
+	} else if (r->type == IT_REC_EXIT && (r->flags & IT_TF_GROUP_DEAD)) {
+		p = proc_find(t, r->pid);
+		if (!p)
+			return;
+		p->end_ts = r->ts;
+		p->status = (int)r->status;
+		if (comm[0])
+			snprintf(p->comm, sizeof(p->comm), "%.*s", (int)sizeof(p->comm) - 1, comm);
+	}
+}
+
 static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 {
 	struct tstream *s = ts_get(t, r->tid);
@@ -290,6 +390,7 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 	memcpy(comm, r->comm, IT_COMM_LEN);
 	comm[IT_COMM_LEN] = 0;
 	note_ts(t, r->ts);
+	proc_thread_rec(t, r, comm);
 	if (r->type == IT_REC_THREAD) {
 		/* a reused tid starts a new stream */
 		s->next_seq = 0;
@@ -431,6 +532,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	case IT_REC_BLOCK:
 		if (size >= sizeof(struct it_block_rec))
 			on_block(t, data);
+		break;
+	case IT_REC_EXEC:
+		if (size >= sizeof(struct it_exec_rec))
+			on_exec_rec(t, data);
 		break;
 	}
 	return 0;
@@ -592,6 +697,7 @@ void tr_close(struct tr *t)
 	free(t->stack_buf);
 	free(t->ts);
 	free(t->blk);
+	free(t->procs);
 	free(t);
 }
 
@@ -830,6 +936,9 @@ static void run_state_free(struct tr *t)
 		t->stack_cache[i] = NULL;
 	}
 	t->lost_ns = 0;
+	free(t->procs);
+	t->procs = NULL;
+	t->nprocs = t->capprocs = 0;
 	t->reads = t->bytes_read = t->ctx_switches = 0;
 	t->uring_reads = t->uring_bytes = 0;
 	t->last_ts = 0;
@@ -914,6 +1023,45 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
  * thread or child born meanwhile is seen by one side or the other (seed_thread ignores a
  * thread the probes already added). -ESRCH if pid has no thread (it is gone).
  */
+/* A process that existed before the trace: its parent, program and users from /proc. */
+static void seed_proc_entry(struct tr *t, pid_t pid, uint64_t now)
+{
+	char path[64], buf[IT_ARGS_LEN], line[256], *p;
+	struct tr_process *e = proc_add(t, (uint32_t)pid, 0, now);
+	unsigned long ppid = 0, uid[2] = {0, 0};
+	size_t n = 0;
+	FILE *f;
+
+	if (!e)
+		return;
+	e->seeded = true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) &&
+		    sscanf(p + 1, " %*c %lu", &ppid) == 1)
+			e->ppid = (uint32_t)ppid;
+		fclose(f);
+	}
+	read_comm((uint32_t)pid, (uint32_t)pid, e->comm, sizeof(e->comm));
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+	}
+	set_cmdline(e, buf, n);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Uid: %lu %lu", &uid[0], &uid[1]) == 2)
+				break;
+		fclose(f);
+	}
+	e->setuid = uid[0] != uid[1];
+}
+
 static int seed_process(struct tr *t, pid_t pid, uint64_t now, int depth)
 {
 	__u32 key = (__u32)pid, one = 1;
@@ -924,6 +1072,10 @@ static int seed_process(struct tr *t, pid_t pid, uint64_t now, int depth)
 
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.targets), &key, &one, BPF_ANY))
 		return -errno;
+	/* one the probes saw fork since (targets set before its parent's /proc was read) has
+	 * its entry already */
+	if (!proc_find(t, (uint32_t)pid))
+		seed_proc_entry(t, pid, now);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	dir = opendir(path);
 	if (!dir)
@@ -1012,6 +1164,12 @@ fail:
 	maps_reset(t);
 	t->tl = NULL;
 	return ret;
+}
+
+const struct tr_process *tr_processes(const struct tr *t, size_t *n)
+{
+	*n = t->nprocs;
+	return t->procs;
 }
 
 int tr_poll(struct tr *t, int timeout_ms)

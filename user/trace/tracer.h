@@ -80,6 +80,22 @@ struct tr_stats {
 	bool pcache_ok, block_ok, uring_ok, oncpu_ok; /* probe groups attached */
 };
 
+/*
+ * A process of the target as the probes and /proc saw it over the last run (tr_stop to the
+ * next tr_start): the one traced, and with follow every descendant. Times are the probes'
+ * clock.
+ */
+struct tr_process {
+	uint32_t pid, ppid;
+	uint64_t start_ts;	/* fork, or tr_start for one that existed before (seeded) */
+	uint64_t end_ts;	/* its last thread's exit; 0 while it runs (or its exit was lost) */
+	int status;		/* at its end: as wait(2) reports it; -1 unknown */
+	bool seeded;		/* it existed before the trace began */
+	bool setuid;		/* its program runs with another effective uid than its user */
+	char comm[16];
+	char cmdline[IT_ARGS_LEN]; /* argv joined by spaces (cut at IT_ARGS_LEN bytes) */
+};
+
 struct tr;
 
 /* Load and attach everything. On failure returns -errno and writes a user-facing reason
@@ -106,6 +122,9 @@ int tr_poll(struct tr *t, int timeout_ms);
  * each thread's data into tl, fill counters; *last_ts = last event time seen (for the window). */
 int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts);
 void tr_close(struct tr *t);
+/* The processes of the last run, in order of appearance (valid after tr_stop until the
+ * next tr_start or tr_close). */
+const struct tr_process *tr_processes(const struct tr *t, size_t *n);
 /* Counts of the last finished run (valid after tr_stop). */
 void tr_last_stats(const struct tr *t, struct tr_stats *st);
 
