@@ -344,6 +344,76 @@ class TraceRealPrograms(unittest.TestCase):
         self.near(run["reads"], rd["total_ios"], "reads (io_uring completions)")
         self.near(run["bytes_read"], rd["io_bytes"], "bytes_read (io_uring completions)")
 
+    # ---- a shell pipeline: processes followed by default ----
+
+    def test_shell_pipeline_processes(self):
+        """sh -c 'cat FILE | md5sum': three processes with their parents, command lines
+        (read at exec by the probes) and exit statuses; cat reads the file, md5sum reads as
+        much from the pipe; the processes add up to the run; the folder re-renders alike."""
+        self.warm()
+        f = self.ds.files[0]
+        out = self.out("pipeline")
+        p, s = trace(["--no-stacks"], ["sh", "-c", "cat %s | md5sum" % f], out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(self.expect[f] + "  -", p.stdout)
+        run = s["runs"][0]
+        procs = run["processes"]
+        self.assertEqual([x["comm"] for x in procs[:1]], ["sh"])
+        by = {x["comm"]: x for x in procs}
+        self.assertEqual(set(by), {"sh", "cat", "md5sum"}, procs)
+        sh = by["sh"]
+        self.assertEqual(sh["cmdline"], "sh -c cat %s | md5sum" % f)
+        self.assertFalse(sh["before_trace"])
+        self.assertEqual(by["cat"]["cmdline"], "cat " + f)
+        self.assertEqual(by["md5sum"]["cmdline"], "md5sum")
+        for x in procs:
+            self.assertEqual(x["exit_status"], 0, x)
+            self.assertIsNotNone(x["end_ns"], x)
+            self.assertLessEqual(x["start_ns"], x["end_ns"])
+            self.assertLessEqual(x["end_ns"], run["wall_ns"])
+            self.assertEqual(x["threads"], 1, x)
+            self.assertFalse(x["setuid"])
+            if x is not sh:
+                self.assertEqual(x["parent"], sh["pid"], x)
+        # the file through cat, then the same bytes through the pipe
+        self.assertGreaterEqual(by["cat"]["bytes_read"], self.SIZE)
+        self.assertLess(by["cat"]["bytes_read"], self.SIZE + (1 << 20))
+        self.assertGreaterEqual(by["md5sum"]["bytes_read"], self.SIZE)
+        self.assertLess(by["md5sum"]["bytes_read"], self.SIZE + (1 << 20))
+        for k in run["states_ns"]:
+            self.assertEqual(sum(x["states_ns"][k] for x in procs), run["states_ns"][k], k)
+        self.assertEqual(sum(x["bytes_read"] for x in procs),
+                         sum(t["bytes_read"] for t in run["threads"]))
+        self.assertRegex(p.stdout, r"pid +parent +start +end +exit +threads")
+        self.assertNotIn("visibility", [v["rule"] for v in run["verdict"]])
+        again = self.out("pipeline-again")
+        r = common.run(["report", out, "-o", again])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "summary.json"), "rb") as f1, \
+                open(os.path.join(again, "summary.json"), "rb") as f2:
+            self.assertEqual(f1.read(), f2.read())
+        with open(os.path.join(out, "report.html")) as h:
+            self.assertIn("cat " + f, h.read())
+
+    def test_no_follow(self):
+        """--no-follow: the shell alone, none of md5sum's reads; by default, md5sum too."""
+        f = self.ds.files[0]
+        cmd = ["sh", "-c", "md5sum %s; true" % f]
+        for follow in (False, True):
+            p, s = trace(["--no-stacks"] + ([] if follow else ["--no-follow"]), cmd,
+                         self.out("nofollow-%d" % follow))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(self.expect[f], p.stdout)
+            run = s["runs"][0]
+            comms = [x["comm"] for x in run["processes"]]
+            self.assertEqual(comms, ["sh", "md5sum"] if follow else ["sh"])
+            self.assertEqual({t["pid"] for t in run["threads"]},
+                             {x["pid"] for x in run["processes"]})
+            if follow:
+                self.assertGreaterEqual(run["bytes_read"], self.SIZE)
+            else:
+                self.assertLess(run["bytes_read"], self.SIZE)
+
     # ---- --follow over a pipeline ----
 
     def test_follow_xargs_md5sum(self):
@@ -729,6 +799,16 @@ class TraceBadInput(unittest.TestCase):
             run = s["runs"][0]
             self.assertEqual(run["exit_status"], 0)
             self.assertLess(run["wall_ns"], 5e9)
+            # the report says what it did not see: the daemon outlived the trace
+            d = [x for x in run["processes"] if x["pid"] == daemon]
+            self.assertEqual(len(d), 1, run["processes"])
+            self.assertIsNone(d[0]["end_ns"])
+            self.assertEqual(d[0]["exit_status"], -1)
+            self.assertEqual(d[0]["cmdline"], "sleep 60")
+            notes = [v["text"] for v in run["verdict"] if v["rule"] == "visibility"]
+            self.assertEqual(len(notes), 1, run["verdict"])
+            self.assertIn("%d (sleep 60)" % daemon, notes[0])
+            self.assertIn("outlived the trace", notes[0])
         finally:
             try:
                 with open(pidfile) as f:
