@@ -1,6 +1,7 @@
 /* html.c - report.html: one self-contained page with the table, the verdicts, bars, flame graphs, timelines. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,8 +291,22 @@ static int panel(FILE *f, const char *tab, bool on, const struct rp_layer *a, si
  * its threads' time went, what it read, its command line. */
 static void process_table(FILE *f, const struct an_run *run)
 {
+	struct un_col when, col[TL_NSTATES];
+	double max[TL_NSTATES + 1] = {0}; /* each state's, then start/end's */
+
 	if (run->nprocesses < 2)
 		return;
+	for (size_t i = 0; i < run->nprocesses; i++) {
+		const struct an_process *p = &run->processes[i];
+
+		for (int s = 0; s < TL_NSTATES; s++)
+			max[s] = fmax(max[s], (double)p->states_ns[s]);
+		max[TL_NSTATES] =
+			fmax(max[TL_NSTATES], (double)(p->ended ? p->end_ns : p->start_ns));
+	}
+	for (int s = 0; s < TL_NSTATES; s++)
+		col[s] = un_column(UN_DUR, max[s]);
+	when = un_column(UN_DUR, max[TL_NSTATES]);
 	fputs("<div class=\"tw\"><table>\n<tr><th>pid</th><th>parent</th>"
 	      "<th title=\"from the start of the trace\">start</th><th>end</th>"
 	      "<th>exit</th><th>threads</th>", f);
@@ -305,9 +320,9 @@ static void process_table(FILE *f, const struct an_run *run)
 		if (p->before)
 			fputs("<td title=\"it existed before the trace began\">before</td>", f);
 		else
-			td_ms(f, p->start_ns);
+			td_dur(f, &when, p->start_ns);
 		if (p->ended)
-			td_ms(f, p->end_ns);
+			td_dur(f, &when, p->end_ns);
 		else
 			fputs("<td title=\"still running when the trace ended\">running</td>", f);
 		if (p->exit_status >= 0)
@@ -316,8 +331,8 @@ static void process_table(FILE *f, const struct an_run *run)
 			fputs("<td class=\"na\">&#8212;</td>", f);
 		fprintf(f, "<td>%" PRIu32 "</td>", p->nthreads);
 		for (int s = 0; s < TL_NSTATES; s++)
-			td_ms(f, p->states_ns[s]);
-		fprintf(f, "<td>%.1f MiB</td><td class=\"cmd\">", (double)p->bytes_read / 1048576);
+			td_dur(f, &col[s], p->states_ns[s]);
+		fprintf(f, "<td>%s</td><td class=\"cmd\">", un_bytes(p->bytes_read).s);
 		put(f, p->cmdline[0] ? p->cmdline : p->comm);
 		fputs("</td></tr>\n", f);
 	}

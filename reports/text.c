@@ -603,9 +603,24 @@ static int process_table(struct out *o, const struct an_run *run)
 	char b[TCELL];
 	size_t shown = run->nprocesses < MAX_THREAD_ROWS ? run->nprocesses : MAX_THREAD_ROWS;
 	int ret = 0, c_read = C_STATES + TL_NSTATES, c_cmd = c_read + 1;
+	struct un_col when, rd, col[TL_NSTATES];
+	double max[TL_NSTATES + 2] = {0}; /* each state's, then start/end's, then bytes' */
 
 	if (run->nprocesses < 2)
 		return 0;
+	for (size_t i = 0; i < shown; i++) {
+		const struct an_process *p = &run->processes[i];
+
+		for (int s = 0; s < TL_NSTATES; s++)
+			max[s] = fmax(max[s], (double)p->states_ns[s]);
+		max[TL_NSTATES] =
+			fmax(max[TL_NSTATES], (double)(p->ended ? p->end_ns : p->start_ns));
+		max[TL_NSTATES + 1] = fmax(max[TL_NSTATES + 1], (double)p->bytes_read);
+	}
+	for (int s = 0; s < TL_NSTATES; s++)
+		col[s] = un_column(UN_DUR, max[s]);
+	when = un_column(UN_DUR, max[TL_NSTATES]);
+	rd = un_column(UN_BYTES, max[TL_NSTATES + 1]);
 	t.left[c_cmd] = true;
 	w = tbl_row(&t);
 	if (!w)
@@ -632,25 +647,20 @@ static int process_table(struct out *o, const struct an_run *run)
 		cell(w, C_PID, ST_NONE, b);
 		snprintf(b, sizeof(b), "%" PRIu32, p->ppid);
 		cell(w, C_PARENT, ST_NONE, b);
-		if (p->before)
-			snprintf(b, sizeof(b), "before");
-		else
-			fmt_dur(b, sizeof(b), p->start_ns);
-		cell(w, C_START, ST_NONE, b);
-		if (p->ended)
-			fmt_dur(b, sizeof(b), p->end_ns);
-		cell(w, C_END, p->ended ? ST_NONE : ST_WARN, p->ended ? b : "running");
+		cell(w, C_START, ST_NONE,
+		     p->before ? "before" : un_cell(&when, (double)p->start_ns).s);
+		cell(w, C_END, p->ended ? ST_NONE : ST_WARN,
+		     p->ended ? un_cell(&when, (double)p->end_ns).s : "running");
 		if (p->exit_status >= 0)
 			snprintf(b, sizeof(b), "%d", p->exit_status);
 		cell(w, C_EXIT, ST_NONE, p->exit_status >= 0 ? b : "-");
 		snprintf(b, sizeof(b), "%" PRIu32, p->nthreads);
 		cell(w, C_THREADS, ST_NONE, b);
-		for (int s = 0; s < TL_NSTATES; s++) {
-			fmt_dur(b, sizeof(b), p->states_ns[s]);
-			cell(w, C_STATES + s, ST_NONE, p->states_ns[s] ? b : "-");
-		}
-		fmt_bytes(b, sizeof(b), p->bytes_read);
-		cell(w, c_read, ST_NONE, p->bytes_read ? b : "-");
+		for (int s = 0; s < TL_NSTATES; s++)
+			cell(w, C_STATES + s, ST_NONE,
+			     p->states_ns[s] ? un_cell(&col[s], (double)p->states_ns[s]).s : "-");
+		cell(w, c_read, ST_NONE,
+		     p->bytes_read ? un_cell(&rd, (double)p->bytes_read).s : "-");
 		if (strlen(p->cmdline) > CMD_COLS)
 			snprintf(b, sizeof(b), "%.*s...", CMD_COLS - 3, p->cmdline);
 		else
