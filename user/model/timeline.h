@@ -8,7 +8,7 @@
 #include "states.h"
 
 /*
- * The timeline module owns the exact time model of DESIGN.md: every nanosecond of every
+ * The timeline module owns the exact time model of docs/time-model.md: every nanosecond of every
  * thread of the target, over the run window, is in exactly one state. Its input is a
  * stream of events (thread appeared, state transition, thread exited, I/O request
  * began/ended) that may arrive slightly out of order across CPUs; tl_finish() sorts them
@@ -43,7 +43,7 @@ struct tl_span {
 };
 
 /*
- * The measures of the window's unions (DESIGN.md's U_blocked, U_busy, U_io, U_cpu) and the
+ * The measures of the window's unions (docs/time-model.md's U_blocked, U_busy, U_io, U_cpu) and the
  * concurrency histogram, computed by tl_finish (and tl_cut, for what it folds) from the
  * exact spans before any downsampling. They add up over disjoint stretches of time, which
  * is what lets a long run be folded as it goes.

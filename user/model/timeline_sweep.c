@@ -192,7 +192,7 @@ int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
 	return tli_sweep_from(tl, tl->win_start, fn, ctx);
 }
 
-/* One pass gives every union of DESIGN.md. */
+/* One pass gives every union of docs/time-model.md. */
 void tli_measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsigned io)
 {
 	struct tl_measure *m = p;
