@@ -7,8 +7,8 @@
 #include "iotrace.h"
 
 /*
- * Design (docs/time-model.md, docs/architecture.md): every transition of a target thread is made by the
- * thread's own CPU context (syscall enter/exit, its switch-out and switch-in, its exit), so
+ * Design (docs/time-model.md, docs/architecture.md): every transition of a target thread
+ * is made by the thread's own CPU context (syscall enter/exit, its switch-out and switch-in, its exit), so
  * each `threads` entry has a single writer and needs no locks. The only foreign write is
  * wake_ts (by the waker's CPU); the switch-in handler turns it into a runnable interval.
  * Exact per-state totals stay in the map; transitions are streamed in per-thread batches
