@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,8 +41,9 @@ static void check_thread(const struct tl_thread *t)
 		assert_true(t->spans[i].start < t->spans[i].end);
 		if (i) {
 			assert_int_equal(t->spans[i].start, t->spans[i - 1].end);
-			/* adjacent spans of one state are merged */
-			assert_int_not_equal(t->spans[i].state, t->spans[i - 1].state);
+			/* adjacent spans of one state (and kind) are merged */
+			assert_true(t->spans[i].state != t->spans[i - 1].state ||
+				    t->spans[i].kind != t->spans[i - 1].kind);
 		}
 		by[t->spans[i].state] += t->spans[i].end - t->spans[i].start;
 	}
@@ -733,10 +735,11 @@ static void test_many_threads(void **state)
 /* ---- folding long runs (tl_cut) and downsampling ---- */
 
 struct cev {
-	int kind; /* 0 transition, 1 add, 2 exit, 3 io begin, 4 io end, 5 gap */
+	int kind; /* 0 transition, 1 add, 2 exit, 3 io begin, 4 io end, 5 gap, 6 block */
 	uint32_t tid;
 	uint64_t ts, id, to;
 	int state;
+	unsigned wk; /* what a wait is for (tl_span.kind) */
 };
 
 static int cev_cmp(const void *a, const void *b)
@@ -750,7 +753,7 @@ static void feed(struct tl_timeline *tl, const struct cev *e)
 {
 	switch (e->kind) {
 	case 0:
-		assert_int_equal(tl_transition(tl, 1, e->tid, e->ts, e->state), 0);
+		assert_int_equal(tl_transition_kind(tl, 1, e->tid, e->ts, e->state, e->wk), 0);
 		break;
 	case 1:
 		assert_non_null(tl_thread_add(tl, 1, e->tid, e->ts, e->state, NULL));
@@ -763,6 +766,9 @@ static void feed(struct tl_timeline *tl, const struct cev *e)
 		break;
 	case 4:
 		assert_int_equal(tl_io_end(tl, e->id, e->ts), 0);
+		break;
+	case 6:
+		assert_int_equal(tl_block(tl, e->ts, e->to), 0);
 		break;
 	default:
 		tl_gap(tl, e->tid, e->ts, e->to);
@@ -781,7 +787,7 @@ static size_t cut_stream(struct cev *e, size_t max)
 		e[n++] = (struct cev){.kind = 1, .tid = tid, .ts = rnd(death), .state = (int)rnd(7)};
 		for (int k = 0; k < nev && n + 4 < max; k++)
 			e[n++] = (struct cev){.kind = 0, .tid = tid, .ts = rnd(TMAX),
-					      .state = (int)rnd(TL_NSTATES)};
+					      .state = (int)rnd(TL_NSTATES), .wk = (unsigned)rnd(6)};
 		if (death < TMAX)
 			e[n++] = (struct cev){.kind = 2, .tid = tid, .ts = death};
 		if (rnd(3) == 0) {
@@ -799,6 +805,12 @@ static size_t cut_stream(struct cev *e, size_t max)
 			e[n++] = (struct cev){.kind = 4, .id = id % 9, .ts = a + rnd(120)};
 	}
 	e[n++] = (struct cev){.kind = 4, .id = 99, .ts = rnd(TMAX)};
+	/* block requests [ts, to), fed in order of their start (so a cut never clips one) */
+	for (int k = 0; k < 8 && n + 1 < max; k++) {
+		uint64_t a = rnd(TMAX);
+
+		e[n++] = (struct cev){.kind = 6, .ts = a, .to = a + rnd(60)};
+	}
 	qsort(e, n, sizeof(*e), cev_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (rnd(3) == 0) {
@@ -834,6 +846,64 @@ static void same_figures(const struct tl_timeline *a, const struct tl_timeline *
 }
 
 /*
+ * The bounds and the capacity split by brute force, instant by instant, from a finished
+ * timeline's exact spans, its request intervals and the block requests of the stream: the
+ * rules of time-model.md written out again, independently of the sweep.
+ */
+static void bound_oracle(const struct tl_timeline *tl, const struct cev *e, size_t n,
+			 unsigned ncpu, uint64_t *bound, uint64_t *unused, uint64_t *oncpu_ns)
+{
+	memset(bound, 0, TL_NBOUNDS * sizeof(*bound));
+	memset(unused, 0, TL_NUNUSED * sizeof(*unused));
+	*oncpu_ns = 0;
+	for (uint64_t x = tl->win_start; x < tl->win_end; x++) {
+		unsigned cnt[TL_NSTATES] = {0}, peer = 0, contended = 0, storage, on, idle, k;
+		bool req = false, blk = false;
+		int b;
+
+		for (size_t i = 0; i < tl->nthreads; i++) {
+			const struct tl_thread *t = &tl->threads[i];
+
+			for (size_t j = 0; j < t->nspans; j++) {
+				const struct tl_span *sp = &t->spans[j];
+
+				if (x < sp->start || x >= sp->end)
+					continue;
+				cnt[sp->state]++;
+				peer += sp->state == TL_IO_WAIT && sp->kind >= TL_IOK_PIPE;
+				contended += sp->state == TL_LOCK_WAIT &&
+					     (sp->kind == TL_LK_MUTEX || sp->kind == TL_LK_GIL);
+			}
+		}
+		for (size_t i = 0; i < tl->nio; i++)
+			req |= x >= tl->io[i].start && x < tl->io[i].end;
+		for (size_t i = 0; i < n; i++)
+			blk |= e[i].kind == 6 && x >= e[i].ts && x < e[i].to;
+		storage = cnt[TL_IO_WAIT] - peer;
+		on = cnt[TL_COMPUTE] + cnt[TL_IO_CPU];
+		b = cnt[TL_COMPUTE]		? TL_B_CPU
+		    : cnt[TL_IO_CPU]		? TL_B_READ_CPU
+		    : storage || req || blk	? TL_B_DEVICE
+		    : contended			? TL_B_LOCK
+		    : cnt[TL_RUNNABLE]		? TL_B_CPU_WAIT
+		    : peer			? TL_B_PEER
+						: TL_B_IDLE;
+		bound[b]++;
+		*oncpu_ns += on;
+		idle = on < ncpu ? ncpu - on : 0;
+		k = cnt[TL_RUNNABLE] < idle ? cnt[TL_RUNNABLE] : idle;
+		unused[TL_U_WAKEUP] += k;
+		idle -= k;
+		k = contended < idle ? contended : idle;
+		unused[TL_U_LOCK] += k;
+		idle -= k;
+		k = storage < idle ? storage : idle;
+		unused[TL_U_DEVICE] += k;
+		unused[TL_U_SERIAL] += idle - k;
+	}
+}
+
+/*
  * Folding as the events come (cut at every instant no later event can precede) changes
  * nothing: under the span budget not even the spans; the figures always, whatever the
  * budget, and a small budget downsamples the spans into contiguous bins within it.
@@ -850,6 +920,10 @@ static void test_cut_equals_uncut(void **state)
 		int cuts = 0;
 
 		tl_set_span_budget(c, 6 + rnd(10));
+		/* as many CPUs as threads: the capacity split always sums to ncpu x wall */
+		tl_set_ncpu(a, NT);
+		tl_set_ncpu(b, NT);
+		tl_set_ncpu(c, NT);
 		sufmin[n] = UINT64_MAX;
 		for (size_t i = n; i-- > 0;)
 			sufmin[i] = e[i].ts < sufmin[i + 1] ? e[i].ts : sufmin[i + 1];
@@ -870,6 +944,20 @@ static void test_cut_equals_uncut(void **state)
 		assert_int_equal(tl_finish(c, ws, we), 0);
 		same_figures(a, b);
 		same_figures(a, c);
+		{
+			uint64_t bound[TL_NBOUNDS], unused[TL_NUNUSED], oncpu, sum = 0, usum = 0;
+
+			bound_oracle(a, e, n, NT, bound, unused, &oncpu);
+			assert_memory_equal(a->measure.bound, bound, sizeof(bound));
+			assert_memory_equal(a->measure.unused, unused, sizeof(unused));
+			assert_int_equal(a->measure.oncpu_ns, oncpu);
+			for (int k = 0; k < TL_NBOUNDS; k++)
+				sum += a->measure.bound[k];
+			for (int k = 0; k < TL_NUNUSED; k++)
+				usum += a->measure.unused[k];
+			assert_int_equal(sum, we - ws);
+			assert_int_equal(oncpu + usum, (uint64_t)NT * (we - ws));
+		}
 		/* under budget: the very same spans and I/O intervals */
 		assert_int_equal(b->resolution_ns, 0);
 		assert_int_equal(b->exact_from, ws);
@@ -883,6 +971,7 @@ static void test_cut_equals_uncut(void **state)
 				assert_int_equal(x->start, y->start);
 				assert_int_equal(x->end, y->end);
 				assert_int_equal(x->state, y->state);
+				assert_int_equal(x->kind, y->kind);
 			}
 		}
 		assert_int_equal(a->nio, b->nio);
@@ -983,6 +1072,110 @@ static void test_cut_late_events(void **state)
 	tl_free(tl);
 }
 
+/*
+ * Bounds and capacity by hand, one 100 ns stretch per priority boundary, 2 CPUs, window
+ * [0, 1000). Each stretch puts the winning condition next to the lower ones it beats:
+ *   [0,100)    T1 compute, T2 io_cpu, T3 io_wait file         cpu       on 2
+ *   [100,200)  T1 io_cpu, T2 io_wait file, T3 runnable        read_cpu  on 1: wakeup 1
+ *   [200,300)  T1 io_wait file, T2 mutex, T3 runnable         device    wakeup 1, lock 1
+ *   [300,400)  T1 gil, T2 runnable, T3 io_wait pipe           lock      wakeup 1, lock 1
+ *   [400,500)  T1 runnable, T2 io_wait socket, T3 join        cpu_wait  wakeup 1, serial 1
+ *   [500,600)  T1 io_wait pipe, T2 condvar, T3 poll           peer      serial 2
+ *   [600,700)  T1 other_wait, T2 join, T3 poll                idle      serial 2
+ *   [700,800)  T1-T3 io_wait file, a block request            device    device 2
+ *   [800,900)  T1 other_wait, block [800,850), request [850,900): device, serial 2
+ *   [900,1000) T1, T2 compute, T3 runnable                    cpu       on 2
+ * cpu 200, read_cpu 100, device 300, lock 100, cpu_wait 100, peer 100, idle 100; on-CPU
+ * 500 + wakeup 400 + lock 200 + device 200 + serial 700 = 2 x 1000. The same with cuts.
+ */
+static void bounds_feed(struct tl_timeline *tl, uint64_t cut1, uint64_t cut2)
+{
+	static const struct {
+		uint64_t ts;
+		int st[3];
+		unsigned k[3];
+	} seg[] = {
+		{0, {C, IOC, IOW}, {0, TL_IOK_FILE, TL_IOK_FILE}},
+		{100, {IOC, IOW, RUN}, {TL_IOK_FILE, TL_IOK_FILE, 0}},
+		{200, {IOW, LCK, RUN}, {TL_IOK_FILE, TL_LK_MUTEX, 0}},
+		{300, {LCK, RUN, IOW}, {TL_LK_GIL, 0, TL_IOK_PIPE}},
+		{400, {RUN, IOW, LCK}, {0, TL_IOK_SOCKET, TL_LK_JOIN}},
+		{500, {IOW, LCK, POLL}, {TL_IOK_PIPE, TL_LK_CONDVAR, 0}},
+		{600, {OTH, LCK, POLL}, {0, TL_LK_JOIN, 0}},
+		{700, {IOW, IOW, IOW}, {TL_IOK_FILE, TL_IOK_FILE, TL_IOK_NONE}},
+		{800, {OTH, OTH, OTH}, {0, 0, 0}},
+		{900, {C, C, RUN}, {0, 0, 0}},
+	};
+
+	tl_set_ncpu(tl, 2);
+	for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++) {
+		if (cut1 && seg[i].ts > cut1 && seg[i].ts - 100 <= cut1)
+			assert_int_equal(tl_cut(tl, 0, cut1), 0);
+		if (cut2 && seg[i].ts > cut2 && seg[i].ts - 100 <= cut2)
+			assert_int_equal(tl_cut(tl, 0, cut2), 0);
+		for (uint32_t t = 0; t < 3; t++)
+			assert_int_equal(tl_transition_kind(tl, 1, t + 1, seg[i].ts, seg[i].st[t],
+							    seg[i].k[t]), 0);
+		if (seg[i].ts == 700)
+			assert_int_equal(tl_block(tl, 720, 780), 0);
+		if (seg[i].ts == 800) {
+			assert_int_equal(tl_block(tl, 800, 850), 0);
+			assert_int_equal(tl_io_begin(tl, 7, 850), 0);
+			assert_int_equal(tl_io_end(tl, 7, 900), 0);
+		}
+	}
+}
+
+static void test_bounds_by_hand(void **state)
+{
+	static const uint64_t want_b[TL_NBOUNDS] = {
+		[TL_B_CPU] = 200, [TL_B_READ_CPU] = 100, [TL_B_DEVICE] = 300, [TL_B_LOCK] = 100,
+		[TL_B_CPU_WAIT] = 100, [TL_B_PEER] = 100, [TL_B_IDLE] = 100,
+	};
+	static const uint64_t want_u[TL_NUNUSED] = {
+		[TL_U_WAKEUP] = 400, [TL_U_LOCK] = 200, [TL_U_DEVICE] = 200, [TL_U_SERIAL] = 700,
+	};
+	static const uint64_t cuts[][2] = {{0, 0}, {450, 0}, {250, 820}, {100, 900}};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		struct tl_timeline *tl = tl_new();
+
+		bounds_feed(tl, cuts[c][0], cuts[c][1]);
+		assert_int_equal(tl_finish(tl, 0, 1000), 0);
+		check_all(tl);
+		for (int k = 0; k < TL_NBOUNDS; k++)
+			assert_int_equal(tl->measure.bound[k], want_b[k]);
+		for (int k = 0; k < TL_NUNUSED; k++)
+			assert_int_equal(tl->measure.unused[k], want_u[k]);
+		assert_int_equal(tl->measure.oncpu_ns, 500);
+		/* U_io stays what it was: threads in reads and requests, not block requests */
+		assert_int_equal(tl->measure.io, 200 + 100 + 100 + 100 + 100 + 100 + 50);
+		tl_free(tl);
+	}
+	assert_string_equal(tl_bound_name(TL_B_READ_CPU), "read_cpu");
+	assert_string_equal(tl_bound_name(TL_NBOUNDS), "?");
+	assert_string_equal(tl_unused_name(TL_U_WAKEUP), "wakeup");
+}
+
+/* Without the CPUs (tl_set_ncpu never called) the capacity stays 0; the bounds do not. */
+static void test_bounds_no_ncpu(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+
+	(void)state;
+	assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, NULL));
+	assert_int_equal(tl_transition(tl, 1, 1, 40, TL_IO_WAIT), 0);
+	assert_int_equal(tl_finish(tl, 0, 100), 0);
+	assert_int_equal(tl->measure.bound[TL_B_CPU], 40);
+	/* a read of unknown kind counts as storage */
+	assert_int_equal(tl->measure.bound[TL_B_DEVICE], 60);
+	assert_int_equal(tl->measure.oncpu_ns, 0);
+	for (int k = 0; k < TL_NUNUSED; k++)
+		assert_int_equal(tl->measure.unused[k], 0);
+	tl_free(tl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1008,6 +1201,8 @@ int main(void)
 		cmocka_unit_test(test_cut_equals_uncut),
 		cmocka_unit_test(test_downsample_by_hand),
 		cmocka_unit_test(test_cut_late_events),
+		cmocka_unit_test(test_bounds_by_hand),
+		cmocka_unit_test(test_bounds_no_ncpu),
 		cmocka_unit_test(test_many_threads),
 	};
 

@@ -115,6 +115,14 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 	run->io_ns = m->io;
 	run->exposed_io_ns = m->io - m->io_computing;
 	run->computing_ns = m->computing;
+	memcpy(run->bound_ns, m->bound, sizeof(run->bound_ns));
+	run->bound_ok = true;
+	/* capacity needs the sweep to have known the CPUs the run is judged on */
+	run->unused_cpu_ok = m->ncpu == ncpu;
+	if (run->unused_cpu_ok)
+		memcpy(run->unused_cpu_ns, m->unused, sizeof(run->unused_cpu_ns));
+	else
+		memset(run->unused_cpu_ns, 0, sizeof(run->unused_cpu_ns));
 	run->gaps_ns = tl->gaps_ns;
 	run->spans_exact_from_ns = tl->exact_from - tl->win_start;
 	run->spans_resolution_ns = tl->resolution_ns;

@@ -164,6 +164,19 @@ struct an_run {
 	bool hidden_io_ok;	/* false when io_ns == 0 */
 	uint64_t exposed_io_ns;	/* |U_io \ U_cpu|; hidden_io = 1 - exposed / io_ns */
 	uint64_t computing_ns;	/* |U_cpu|: wall time with at least one thread in compute */
+	/*
+	 * What bounded the wall (timeline.h's TL_BOUNDS, time-model.md): each instant to the
+	 * first bound that holds; sums to wall_ns exactly. Not ok (JSON null) in files before it.
+	 */
+	uint64_t bound_ns[TL_NBOUNDS];
+	bool bound_ok;
+	/*
+	 * Capacity: CPU-ns of ncpu x wall no thread of the run used, by why (TL_UNUSED); with
+	 * the on-CPU time (states compute + io_cpu) it sums to ncpu x wall exactly. Not ok
+	 * when the timeline was not told the CPUs (tl_set_ncpu) or in files before it.
+	 */
+	uint64_t unused_cpu_ns[TL_NUNUSED];
+	bool unused_cpu_ok;
 
 	double parallelism;	/* on-CPU thread-ns / wall */
 	unsigned ncpu;

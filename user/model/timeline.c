@@ -20,6 +20,28 @@ int tl_state_from_name(const char *name)
 	return -EINVAL;
 }
 
+static const char *const bound_names[TL_NBOUNDS] = {
+#define BOUND_NAME(name, str) [TL_B_##name] = str,
+	TL_BOUNDS(BOUND_NAME)
+#undef BOUND_NAME
+};
+
+static const char *const unused_names[TL_NUNUSED] = {
+#define UNUSED_NAME(name, str) [TL_U_##name] = str,
+	TL_UNUSED(UNUSED_NAME)
+#undef UNUSED_NAME
+};
+
+const char *tl_bound_name(unsigned b)
+{
+	return b < TL_NBOUNDS ? bound_names[b] : "?";
+}
+
+const char *tl_unused_name(unsigned u)
+{
+	return u < TL_NUNUSED ? unused_names[u] : "?";
+}
+
 struct tl_timeline *tl_new(void)
 {
 	return calloc(1, sizeof(struct tl_timeline));
@@ -41,6 +63,7 @@ void tl_free(struct tl_timeline *tl)
 	free(tl->open_io);
 	free(tl->gapraw);
 	free(tl->tidx);
+	free(tl->blk);
 	free(tl);
 }
 
@@ -141,13 +164,14 @@ long tli_route(const struct tl_timeline *tl, long i, uint64_t ts)
 	return i;
 }
 
-static int raw_push(struct tl_thread *t, uint64_t ts, int state)
+static int raw_push(struct tl_thread *t, uint64_t ts, int state, unsigned kind)
 {
 	if (t->nraw == t->capraw &&
 	    tli_grow((void **)&t->raw, &t->capraw, t->nraw + 1, sizeof(*t->raw)))
 		return -ENOMEM;
 	t->raw[t->nraw].ts = ts;
 	t->raw[t->nraw].state = state;
+	t->raw[t->nraw].kind = kind;
 	t->nraw++;
 	return 0;
 }
@@ -180,7 +204,7 @@ struct tl_thread *tl_thread_add(struct tl_timeline *tl, uint32_t pid, uint32_t t
 			tl->late_events++;
 		}
 		/* the birth is an event like the others: sorted with them in tl_finish */
-		if (raw_push(t, ts, (int)state)) {
+		if (raw_push(t, ts, (int)state, 0)) {
 			errno = ENOMEM;
 			return NULL;
 		}
@@ -200,6 +224,12 @@ struct tl_thread *tl_thread_find(struct tl_timeline *tl, uint32_t tid)
 int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
 		  enum tl_state state)
 {
+	return tl_transition_kind(tl, pid, tid, ts, state, 0);
+}
+
+int tl_transition_kind(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
+		       enum tl_state state, unsigned kind)
+{
 	struct tl_thread *t;
 	long i;
 
@@ -216,7 +246,7 @@ int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t t
 	t = &tl->threads[tli_route(tl, i, ts)];
 	if (pid)
 		t->pid = pid;
-	return raw_push(t, ts, (int)state);
+	return raw_push(t, ts, (int)state, kind);
 }
 
 int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char *comm)
@@ -269,6 +299,30 @@ int tl_io_end(struct tl_timeline *tl, uint64_t id, uint64_t ts)
 	return io_push(tl, id, ts, 1);
 }
 
+int tl_block(struct tl_timeline *tl, uint64_t start, uint64_t end)
+{
+	if (tl->finished)
+		return -EINVAL;
+	/*
+	 * At the device across a cut already made: it counts from the cut on. Not a late
+	 * event: a request is known only once it completed, and the cut lags the clock by
+	 * the events' delay bound, far longer than a request takes at the device.
+	 */
+	if (start < tl->cut_at)
+		start = tl->cut_at;
+	if (end <= start)
+		return 0;
+	if (tli_grow((void **)&tl->blk, &tl->capblk, tl->nblk + 1, sizeof(*tl->blk)))
+		return -ENOMEM;
+	tl->blk[tl->nblk++] = (struct tl_interval){start, end};
+	return 0;
+}
+
+void tl_set_ncpu(struct tl_timeline *tl, unsigned ncpu)
+{
+	tl->measure.ncpu = ncpu;
+}
+
 void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to)
 {
 	if (tl->finished || to <= from)
@@ -284,7 +338,7 @@ void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to)
 
 size_t tl_pending(const struct tl_timeline *tl)
 {
-	size_t n = tl->nopen_io;
+	size_t n = tl->nopen_io + tl->nblk;
 
 	for (size_t i = 0; i < tl->nthreads; i++)
 		n += tl->threads[i].nraw;

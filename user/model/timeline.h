@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kinds.h"
 #include "states.h"
 
 /*
@@ -33,6 +34,66 @@ static inline int tl_state_on_cpu(enum tl_state s)
 	return s == TL_COMPUTE || s == TL_IO_CPU;
 }
 
+/*
+ * What a wait was for (kinds.h): a span of io_cpu or io_wait carries an io kind (what the
+ * read read from), a span of lock_wait a lock kind; 0 (TL_IOK_NONE, TL_LK_NONE) is "not
+ * known", and any other state carries 0.
+ */
+enum tl_io_kind {
+	TL_IOK_NONE = 0,
+#define TL_IOK_ENUM(name, str) TL_IOK_##name,
+	TL_IO_KINDS(TL_IOK_ENUM)
+#undef TL_IOK_ENUM
+};
+enum tl_lock_kind {
+	TL_LK_NONE = 0,
+#define TL_LK_ENUM(name, str) TL_LK_##name,
+	TL_LOCK_KINDS(TL_LK_ENUM)
+#undef TL_LK_ENUM
+};
+
+/*
+ * What bounded the wall (time-model.md, "Bounds"): every instant of the window goes to the
+ * first of these that holds. X(NAME, "name") in priority order; the names are summary.json's
+ * keys of bound_ns.
+ */
+#define TL_BOUNDS(X)                                                                       \
+	X(CPU, "cpu")		/* some thread in compute */                               \
+	X(READ_CPU, "read_cpu")	/* else a thread on CPU in a read: copying, filling the cache */ \
+	X(DEVICE, "device")	/* else storage I/O under way: io_wait on a file, a request */ \
+	X(LOCK, "lock")		/* else a thread waiting on a contended lock: mutex, GIL */  \
+	X(CPU_WAIT, "cpu_wait")	/* else a thread runnable, waiting for a CPU */            \
+	X(PEER, "peer")		/* else a thread waiting on a pipe or socket: work elsewhere */ \
+	X(IDLE, "idle")		/* else: sleep, poll, join, condvar */
+enum tl_bound {
+#define TL_BOUND_ENUM(name, str) TL_B_##name,
+	TL_BOUNDS(TL_BOUND_ENUM)
+#undef TL_BOUND_ENUM
+	TL_NBOUNDS,
+};
+
+/*
+ * Why CPUs went unused ("Capacity"): of the CPUs no thread of the run held at an instant,
+ * as many as there were runnable threads went unused for a slow wake-up, then as many as
+ * threads waiting on a contended lock, then on storage; the rest had no thread with work.
+ * X(NAME, "name"): summary.json's keys of unused_cpu_ns.
+ */
+#define TL_UNUSED(X)                                                                       \
+	X(LOCK, "lock")		/* threads that could have run waited on a mutex or the GIL */ \
+	X(DEVICE, "device")	/* ... on storage */                                       \
+	X(WAKEUP, "wakeup")	/* ... were runnable while a CPU was idle */               \
+	X(SERIAL, "serial")	/* no thread had work: less parallel work than CPUs */
+enum tl_unused {
+#define TL_UNUSED_ENUM(name, str) TL_U_##name,
+	TL_UNUSED(TL_UNUSED_ENUM)
+#undef TL_UNUSED_ENUM
+	TL_NUNUSED,
+};
+
+/* "cpu", ... / "lock", ... ("?" when out of range) */
+const char *tl_bound_name(unsigned b);
+const char *tl_unused_name(unsigned u);
+
 struct tl_interval {
 	uint64_t start, end; /* [start, end) ns */
 };
@@ -40,6 +101,7 @@ struct tl_interval {
 struct tl_span {
 	uint64_t start, end;
 	enum tl_state state;
+	uint8_t kind;		/* enum tl_io_kind or tl_lock_kind, by state (see above) */
 };
 
 /*
@@ -56,6 +118,16 @@ struct tl_measure {
 	uint64_t io_computing;	/* ... while some thread is in compute */
 	uint64_t computing;	/* some thread in compute */
 	uint64_t oncpu[TL_MAX_K + 1]; /* ns with exactly k threads on CPU (last bin: >= k) */
+	/* the wall, each instant to the first bound that holds: sums to the window */
+	uint64_t bound[TL_NBOUNDS];
+	/*
+	 * Capacity (with ncpu set: tl_set_ncpu): CPU-ns no thread of the run used, by why;
+	 * with oncpu_ns it sums to ncpu x the window (while never more threads were on CPU
+	 * than CPUs: the histogram's last bin says). All 0 when ncpu is 0.
+	 */
+	unsigned ncpu;
+	uint64_t oncpu_ns;	/* thread-ns on CPU (compute + io_cpu) */
+	uint64_t unused[TL_NUNUSED];
 };
 
 struct tl_thread {
@@ -129,6 +201,9 @@ struct tl_timeline {
 	int err;		/* first error of a void call (tl_gap), returned by tl_finish */
 	struct tl_interval *hist_io;
 	size_t nhist_io, caphist_io;
+	/* block requests (tl_block) not measured yet: dropped as tl_cut and tl_finish sweep */
+	struct tl_interval *blk;
+	size_t nblk, capblk;
 };
 
 struct tl_timeline *tl_new(void);
@@ -155,6 +230,9 @@ struct tl_thread *tl_thread_find(struct tl_timeline *tl, uint32_t tid);
  * tl_finish. */
 int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
 		  enum tl_state state);
+/* The same, with what the wait is for (a tl_io_kind or tl_lock_kind, by state). */
+int tl_transition_kind(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
+		       enum tl_state state, unsigned kind);
 int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char *comm);
 /*
  * An I/O request (e.g. io_uring SQE) identified by id is outstanding from begin to end.
@@ -163,6 +241,14 @@ int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char
  */
 int tl_io_begin(struct tl_timeline *tl, uint64_t id, uint64_t ts);
 int tl_io_end(struct tl_timeline *tl, uint64_t id, uint64_t ts);
+/*
+ * A block request issued on the run's behalf was at the device from start to end (known
+ * once it completed: one that started before the last cut counts from the cut on). The
+ * bounds count it as storage I/O under way.
+ */
+int tl_block(struct tl_timeline *tl, uint64_t start, uint64_t end);
+/* The machine's CPUs, for the capacity figures (measure.unused): before the first tl_cut. */
+void tl_set_ncpu(struct tl_timeline *tl, unsigned ncpu);
 /* Record that the tid's transitions between from and to were lost. */
 void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to);
 /*
@@ -213,9 +299,17 @@ int tl_concurrency(const struct tl_timeline *tl, uint64_t *hist, unsigned maxk);
  * The sweep behind the unions and the histogram (over the spans, downsampled or not: for
  * drawing; the exact figures are tl->measure), for callers that need several figures
  * in one pass: fn is called for consecutive segments [t0, t1) covering the whole window,
- * with nstate[s] = the number of threads in state s during the segment and io = 1 when
- * an I/O request (tl_io_*) is in flight. O(spans * log threads). 0 or -ENOMEM / -EINVAL.
+ * with nstate[s] = the number of threads in state s during the segment (TL_NCOUNT
+ * entries: the states, then the counts below) and io's TL_IO_REQ bit set when an I/O
+ * request (tl_io_*) is in flight, TL_IO_BLOCK when a block request (tl_block) is (the
+ * sweeps of tl_cut and tl_finish only: the timeline keeps no block requests once
+ * measured). O(spans * log threads). 0 or -ENOMEM / -EINVAL.
  */
+#define TL_N_IO_WAIT_PEER TL_NSTATES	/* of io_wait: on a pipe, socket or other: not storage */
+#define TL_N_LOCK_CONTENDED (TL_NSTATES + 1) /* of lock_wait: a mutex or the GIL */
+#define TL_NCOUNT (TL_NSTATES + 2)
+#define TL_IO_REQ 1u
+#define TL_IO_BLOCK 2u
 typedef void (*tl_sweep_fn)(void *ctx, uint64_t t0, uint64_t t1, const uint32_t *nstate,
 			    unsigned io);
 int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx);

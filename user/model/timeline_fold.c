@@ -12,18 +12,20 @@ static uint64_t count_switches(const struct tl_span *s, size_t n)
 }
 
 /* Append a span to *v, merged into the last when it continues it. 0 or -ENOMEM. */
-static int span_put(struct tl_span **v, size_t *n, size_t *cap, enum tl_state st, uint64_t a,
-		    uint64_t b)
+static int span_put(struct tl_span **v, size_t *n, size_t *cap, const struct tl_span *sp)
 {
+	uint64_t a = sp->start, b = sp->end;
+
 	if (b <= a)
 		return 0;
-	if (*n && (*v)[*n - 1].state == st && (*v)[*n - 1].end == a) {
+	if (*n && (*v)[*n - 1].state == sp->state && (*v)[*n - 1].kind == sp->kind &&
+	    (*v)[*n - 1].end == a) {
 		(*v)[*n - 1].end = b;
 		return 0;
 	}
 	if (tli_grow((void **)v, cap, *n + 1, sizeof(**v)))
 		return -ENOMEM;
-	(*v)[(*n)++] = (struct tl_span){.start = a, .end = b, .state = st};
+	(*v)[(*n)++] = *sp;
 	return 0;
 }
 
@@ -56,6 +58,7 @@ static int fold_thread(struct tl_timeline *tl, struct tl_thread *t, struct tl_th
 		return -ENOMEM;
 	/* the first joins the last folded span if it continues it */
 	if (h->nspans && t->nhist && t->hist[t->nhist - 1].state == h->spans[0].state &&
+	    t->hist[t->nhist - 1].kind == h->spans[0].kind &&
 	    t->hist[t->nhist - 1].end == h->spans[0].start) {
 		t->hist[t->nhist - 1].end = h->spans[0].end;
 		k = 1;
@@ -88,7 +91,7 @@ static int keep_tail(struct tl_thread *t, size_t k, uint64_t upto)
 	n = malloc((rest + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n[0] = (struct tl_raw){.ts = upto, .state = t->raw[k - 1].state};
+	n[0] = (struct tl_raw){.ts = upto, .state = t->raw[k - 1].state, .kind = t->raw[k - 1].kind};
 	memcpy(n + 1, t->raw + k, rest * sizeof(*n));
 	free(t->raw);
 	t->raw = n;
@@ -145,6 +148,8 @@ int tl_cut(struct tl_timeline *tl, uint64_t win_start, uint64_t upto)
 			head.nio = tl_iv_normalize(head.io, head.nio);
 	}
 	if (!ret)
+		ret = tli_take_blk(tl, from, upto, &head.blk, &head.nblk);
+	if (!ret)
 		ret = tli_sweep_from(&head, from, tli_measure_seg, &tl->measure);
 	for (size_t i = 0; i < tl->nthreads && !ret; i++) {
 		ret = fold_thread(tl, &tl->threads[i], &head.threads[i]);
@@ -189,6 +194,7 @@ out:
 		free(head.threads[i].spans);
 	free(head.threads);
 	free(head.io);
+	free(head.blk);
 	free(carry);
 	free(split);
 	/* half-folded is not a timeline: tl_finish reports it */
@@ -223,7 +229,7 @@ static int join_history(struct tl_thread *t)
 		memcpy(v, t->hist, t->nhist * sizeof(*v));
 	n = t->nhist;
 	for (size_t k = 0; k < t->nspans; k++)
-		span_put(&v, &n, &cap, t->spans[k].state, t->spans[k].start, t->spans[k].end);
+		span_put(&v, &n, &cap, &t->spans[k]);
 	free(t->spans);
 	free(t->hist);
 	t->hist = NULL;
@@ -253,9 +259,22 @@ int tl_finish(struct tl_timeline *tl, uint64_t win_start, uint64_t win_end)
 			return ret;
 	}
 	ret = tli_finish_io(tl, lo);
-	/* the exact figures of what was not folded yet */
+	if (!ret) {
+		struct tl_interval *blk;
+		size_t nblk;
+
+		ret = tli_take_blk(tl, lo, win_end, &blk, &nblk);
+		free(tl->blk);
+		tl->blk = blk;
+		tl->nblk = nblk;
+		tl->capblk = nblk;
+	}
+	/* the exact figures of what was not folded yet; block requests are needed no more */
 	if (!ret)
 		ret = tli_sweep_from(tl, lo, tli_measure_seg, &tl->measure);
+	free(tl->blk);
+	tl->blk = NULL;
+	tl->nblk = tl->capblk = 0;
 	for (size_t i = 0; i < tl->nthreads && !ret; i++)
 		ret = join_history(&tl->threads[i]);
 	if (!ret && tl->nhist_io) {

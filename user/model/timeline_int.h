@@ -24,6 +24,7 @@
 struct tl_raw {
 	uint64_t ts;
 	int32_t state;
+	uint32_t kind;		/* what the wait is for (tl_span.kind) */
 };
 
 /* One edge of an I/O request. */
@@ -100,6 +101,12 @@ int tli_iv_push(struct tl_interval **v, size_t *n, size_t *cap, uint64_t a, uint
 int tli_sweep_from(const struct tl_timeline *tl, uint64_t from, tl_sweep_fn fn, void *ctx);
 /* A tl_sweep_fn adding each segment to the struct tl_measure at p. */
 void tli_measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsigned io);
+/*
+ * The block requests (tl_block) over [lo, hi) into *out (normalized, the caller's), and
+ * tl->blk keeps only what lies at or after hi. 0 or -ENOMEM.
+ */
+int tli_take_blk(struct tl_timeline *tl, uint64_t lo, uint64_t hi, struct tl_interval **out,
+		 size_t *n);
 
 /* ---- timeline_downsample.c ---- */
 /* Downsample *v in place of itself to bins of r ns. 0 or -ENOMEM. */

@@ -2,7 +2,7 @@
 #include "timeline_int.h"
 
 /* One span of t, clipped to its lifetime; merged into the last when it continues it. */
-static void span_emit(struct tl_thread *t, int state, uint64_t a, uint64_t b)
+static void span_emit(struct tl_thread *t, int state, unsigned kind, uint64_t a, uint64_t b)
 {
 	struct tl_span *last;
 
@@ -12,11 +12,12 @@ static void span_emit(struct tl_thread *t, int state, uint64_t a, uint64_t b)
 		return;
 	t->state_ns[state] += b - a;
 	last = t->nspans ? &t->spans[t->nspans - 1] : NULL;
-	if (last && last->state == (enum tl_state)state && last->end == a) {
+	if (last && last->state == (enum tl_state)state && last->kind == kind && last->end == a) {
 		last->end = b;
 		return;
 	}
-	t->spans[t->nspans++] = (struct tl_span){.start = a, .end = b, .state = state};
+	t->spans[t->nspans++] =
+		(struct tl_span){.start = a, .end = b, .state = state, .kind = (uint8_t)kind};
 }
 
 /* Spans of t over [ws, we) from its raw events (sorted here), which it leaves in place. */
@@ -24,6 +25,7 @@ int tli_build_core(struct tl_thread *t, uint64_t ws, uint64_t we)
 {
 	uint64_t death, cur_ts;
 	int cur, ret;
+	unsigned kind;
 
 	memset(t->state_ns, 0, sizeof(t->state_ns));
 	t->nspans = 0;
@@ -48,17 +50,19 @@ int tli_build_core(struct tl_thread *t, uint64_t ws, uint64_t we)
 	if (!t->spans)
 		return -ENOMEM;
 	cur = t->raw[0].state;
+	kind = t->raw[0].kind;
 	cur_ts = t->raw[0].ts;
 	for (size_t i = 1; i < t->nraw; i++) {
 		uint64_t ts = t->raw[i].ts;
 
 		if (ts > death)
 			break;	/* after the exit: stale or misattributed, ignored */
-		span_emit(t, cur, cur_ts, ts);
+		span_emit(t, cur, kind, cur_ts, ts);
 		cur = t->raw[i].state;
+		kind = t->raw[i].kind;
 		cur_ts = ts;
 	}
-	span_emit(t, cur, cur_ts, death);
+	span_emit(t, cur, kind, cur_ts, death);
 	if (!t->nspans) {
 		free(t->spans);
 		t->spans = NULL;

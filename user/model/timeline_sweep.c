@@ -99,31 +99,55 @@ static void sift_down(struct hnode *h, size_t n, size_t i)
 	h[i] = x;
 }
 
+/* Where a span's thread is counted beyond its state (TL_N_*), or -1. */
+static int extra_count(const struct tl_span *sp)
+{
+	if (sp->state == TL_IO_WAIT && sp->kind != TL_IOK_NONE && sp->kind != TL_IOK_FILE)
+		return TL_N_IO_WAIT_PEER;
+	if (sp->state == TL_LOCK_WAIT && (sp->kind == TL_LK_MUTEX || sp->kind == TL_LK_GIL))
+		return TL_N_LOCK_CONTENDED;
+	return -1;
+}
+
+static void count_span(uint32_t *nstate, const struct tl_span *sp, int d)
+{
+	int x = extra_count(sp);
+
+	nstate[sp->state] += (uint32_t)d;
+	if (x >= 0)
+		nstate[x] += (uint32_t)d;
+}
+
+/* The interval sets the sweep merges with the threads: requests, then block requests. */
+#define NIVSRC 2
+
 /*
  * Each thread's spans are contiguous and sorted, so a thread is a stream of boundaries:
  * at spans[i].start it leaves spans[i-1].state and enters spans[i].state, and at the
- * last span's end it leaves. A heap merges the threads' streams (and the I/O-in-flight
- * set's) in time order; between two consecutive boundary instants nothing changes.
+ * last span's end it leaves. A heap merges the threads' streams (and the in-flight sets')
+ * in time order; between two consecutive boundary instants nothing changes.
  */
 int tli_sweep_from(const struct tl_timeline *tl, uint64_t from, tl_sweep_fn fn, void *ctx)
 {
-	uint32_t nstate[TL_NSTATES] = {0};
+	const struct tl_interval *ivs[NIVSRC] = {tl->io, tl->blk};
+	const size_t nivs[NIVSRC] = {tl->nio, tl->nblk};
+	uint32_t nstate[TL_NCOUNT] = {0};
 	size_t nsrc = 0, n = 0, *cur;
 	struct hnode *h;
 	uint32_t *map;
 	uint64_t prev;
 	unsigned io = 0;
 
-	h = malloc((tl->nthreads + 1) * sizeof(*h));
-	cur = calloc(tl->nthreads + 1, sizeof(*cur));
-	map = malloc((tl->nthreads + 1) * sizeof(*map));
+	h = malloc((tl->nthreads + NIVSRC) * sizeof(*h));
+	cur = calloc(tl->nthreads + NIVSRC, sizeof(*cur));
+	map = malloc((tl->nthreads + NIVSRC) * sizeof(*map));
 	if (!h || !cur || !map) {
 		free(h);
 		free(cur);
 		free(map);
 		return -ENOMEM;
 	}
-	/* source k < nsrc-1..: threads with spans; the source with map == UINT32_MAX is I/O */
+	/* a source is a thread with spans (map: its index) or interval set j (UINT32_MAX - j) */
 	for (size_t i = 0; i < tl->nthreads; i++) {
 		if (!tl->threads[i].nspans)
 			continue;
@@ -131,9 +155,11 @@ int tli_sweep_from(const struct tl_timeline *tl, uint64_t from, tl_sweep_fn fn, 
 		h[n++] = (struct hnode){tl->threads[i].spans[0].start, (uint32_t)nsrc};
 		nsrc++;
 	}
-	if (tl->nio) {
-		map[nsrc] = UINT32_MAX;
-		h[n++] = (struct hnode){tl->io[0].start, (uint32_t)nsrc};
+	for (unsigned j = 0; j < NIVSRC; j++) {
+		if (!nivs[j])
+			continue;
+		map[nsrc] = UINT32_MAX - j;
+		h[n++] = (struct hnode){ivs[j][0].start, (uint32_t)nsrc};
 		nsrc++;
 	}
 	for (size_t i = n / 2; i-- > 0;)
@@ -152,20 +178,25 @@ int tli_sweep_from(const struct tl_timeline *tl, uint64_t from, tl_sweep_fn fn, 
 			size_t c = cur[k]++;
 			bool more;
 
-			if (map[k] == UINT32_MAX) {
+			if (map[k] > UINT32_MAX - NIVSRC) {
+				unsigned j = UINT32_MAX - map[k];
+				const struct tl_interval *v = ivs[j];
+
 				/* even cursor: an interval starts; odd: it ends */
-				io = !(c & 1);
-				more = c + 1 < 2 * tl->nio;
+				if (!(c & 1))
+					io |= 1u << j;
+				else
+					io &= ~(1u << j);
+				more = c + 1 < 2 * nivs[j];
 				if (more)
-					h[0].key = (c + 1) & 1 ? tl->io[(c + 1) / 2].end
-							       : tl->io[(c + 1) / 2].start;
+					h[0].key = (c + 1) & 1 ? v[(c + 1) / 2].end : v[(c + 1) / 2].start;
 			} else {
 				const struct tl_thread *th = &tl->threads[map[k]];
 
 				if (c > 0)
-					nstate[th->spans[c - 1].state]--;
+					count_span(nstate, &th->spans[c - 1], -1);
 				if (c < th->nspans)
-					nstate[th->spans[c].state]++;
+					count_span(nstate, &th->spans[c], 1);
 				more = c < th->nspans;
 				if (more)
 					h[0].key = c + 1 < th->nspans ? th->spans[c + 1].start
@@ -185,6 +216,26 @@ int tli_sweep_from(const struct tl_timeline *tl, uint64_t from, tl_sweep_fn fn, 
 	return 0;
 }
 
+int tli_take_blk(struct tl_timeline *tl, uint64_t lo, uint64_t hi, struct tl_interval **out,
+		 size_t *n)
+{
+	size_t cap = 0, keep = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < tl->nblk; i++) {
+		struct tl_interval b = tl->blk[i];
+
+		if (tli_iv_push(out, n, &cap, b.start, b.end, lo, hi))
+			return -ENOMEM;
+		if (b.end > hi)
+			tl->blk[keep++] = (struct tl_interval){max64(b.start, hi), b.end};
+	}
+	tl->nblk = keep;
+	*n = tl_iv_normalize(*out, *n);
+	return 0;
+}
+
 int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
 {
 	if (!tl || !tl->finished)
@@ -192,13 +243,18 @@ int tl_sweep(const struct tl_timeline *tl, tl_sweep_fn fn, void *ctx)
 	return tli_sweep_from(tl, tl->win_start, fn, ctx);
 }
 
-/* One pass gives every union of docs/time-model.md. */
+/*
+ * One pass gives every union of docs/time-model.md, the bounds and the capacity: all of
+ * them functions of the segment's counts, so they add up over segments exactly.
+ */
 void tli_measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsigned io)
 {
 	struct tl_measure *m = p;
 	uint64_t dt = t1 - t0;
 	unsigned oncpu = n[TL_COMPUTE] + n[TL_IO_CPU];
+	unsigned storage = n[TL_IO_WAIT] - n[TL_N_IO_WAIT_PEER];
 	bool busy = oncpu > 0, computing = n[TL_COMPUTE] > 0;
+	enum tl_bound b;
 
 	if (n[TL_IO_WAIT]) {
 		m->blocked += dt;
@@ -207,12 +263,44 @@ void tli_measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsig
 	}
 	if (computing)
 		m->computing += dt;
-	if (io || n[TL_IO_CPU] || n[TL_IO_WAIT]) {
+	if ((io & TL_IO_REQ) || n[TL_IO_CPU] || n[TL_IO_WAIT]) {
 		m->io += dt;
 		if (computing)
 			m->io_computing += dt;
 	}
 	m->oncpu[oncpu < TL_MAX_K ? oncpu : TL_MAX_K] += dt;
+
+	if (computing)
+		b = TL_B_CPU;
+	else if (n[TL_IO_CPU])
+		b = TL_B_READ_CPU;
+	else if (storage || io)
+		b = TL_B_DEVICE;
+	else if (n[TL_N_LOCK_CONTENDED])
+		b = TL_B_LOCK;
+	else if (n[TL_RUNNABLE])
+		b = TL_B_CPU_WAIT;
+	else if (n[TL_N_IO_WAIT_PEER])
+		b = TL_B_PEER;
+	else
+		b = TL_B_IDLE;
+	m->bound[b] += dt;
+
+	if (m->ncpu) {
+		unsigned idle = oncpu < m->ncpu ? m->ncpu - oncpu : 0, k;
+
+		m->oncpu_ns += (uint64_t)oncpu * dt;
+		k = n[TL_RUNNABLE] < idle ? n[TL_RUNNABLE] : idle;
+		m->unused[TL_U_WAKEUP] += (uint64_t)k * dt;
+		idle -= k;
+		k = n[TL_N_LOCK_CONTENDED] < idle ? n[TL_N_LOCK_CONTENDED] : idle;
+		m->unused[TL_U_LOCK] += (uint64_t)k * dt;
+		idle -= k;
+		k = storage < idle ? storage : idle;
+		m->unused[TL_U_DEVICE] += (uint64_t)k * dt;
+		idle -= k;
+		m->unused[TL_U_SERIAL] += (uint64_t)idle * dt;
+	}
 }
 
 struct union_ctx {
@@ -225,7 +313,7 @@ struct union_ctx {
 static void union_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *nstate, unsigned io)
 {
 	struct union_ctx *u = p;
-	int in = (u->mask & TL_MASK_IO) && io;
+	int in = (u->mask & TL_MASK_IO) && (io & TL_IO_REQ);
 
 	for (int s = 0; s < TL_NSTATES && !in; s++)
 		in = (u->mask & (1u << s)) && nstate[s];

@@ -331,6 +331,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		snprintf(err, errlen, "failed to allocate the timeline: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
+	tl_set_ncpu(tl, s->ncpu);
 
 	if (launched) {
 		ret = spec->w ? wl_spawn(spec->w, spec->strategy, spec->o, &child)

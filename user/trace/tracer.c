@@ -455,6 +455,8 @@ static void on_block(struct tr *t, const struct it_block_rec *r)
 	t->blk[t->nblk].start = r->issue_ts;
 	t->blk[t->nblk].end = r->complete_ts;
 	t->nblk++;
+	/* the bounds count it as storage I/O under way (the run's own or readahead) */
+	set_err(t, tl_block(t->tl, r->issue_ts, r->complete_ts));
 }
 
 /* Frames of stack id (cached: a run never deletes stack ids); count, or -errno. */

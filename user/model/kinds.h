@@ -1,0 +1,31 @@
+/* kinds.h - the one list of what a read or a futex wait was for, shared with the probes. */
+#ifndef IOTRACE_KINDS_H
+#define IOTRACE_KINDS_H
+
+/*
+ * Two states are split by what the thread waited for. X(NAME, "name") per kind, in value
+ * order; value 0 is "not known" (a thread seeded inside the call, a record lost), which
+ * reports count with "other". Macros only (the probes include this file next to
+ * vmlinux.h). The names are summary.json's keys (a contract: add, never rename).
+ *
+ * io_cpu and io_wait, by the type of the file behind the fd at the read's entry (io_uring:
+ * the request's file at submission): the probes tell these apart themselves.
+ */
+#define TL_IO_KINDS(X)                                                                     \
+	X(FILE, "file")		/* regular file or block device: storage */                \
+	X(PIPE, "pipe")		/* pipe or FIFO: waiting on another process */             \
+	X(SOCKET, "socket")	/* network or local socket */                              \
+	X(OTHER, "other")	/* tty, eventfd, character devices, anything else */
+
+/*
+ * lock_wait, by what the futex was (user space decides, from the address and the call:
+ * user/model/locks.c).
+ */
+#define TL_LOCK_KINDS(X)                                                                   \
+	X(MUTEX, "mutex")	/* contention: a mutex's slow path, or a PI futex */       \
+	X(GIL, "gil")		/* CPython's global interpreter lock */                    \
+	X(JOIN, "join")		/* waiting for a thread to exit */                         \
+	X(CONDVAR, "condvar")	/* waiting to be signalled: idle pools, queues */          \
+	X(OTHER, "other")	/* anything else */
+
+#endif /* IOTRACE_KINDS_H */
