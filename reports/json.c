@@ -17,6 +17,8 @@
  */
 
 _Static_assert(TL_NSTATES == 7, "summary.json lists seven states: update the schema");
+_Static_assert(TL_NBOUNDS == 7 && TL_NUNUSED == 4,
+	       "summary.json's bound_ns and unused_cpu_ns list each: update the table and schema");
 
 /* ---- writer ---- */
 

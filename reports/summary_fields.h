@@ -71,6 +71,23 @@
 	F(U64IF, "inline", c.uring_inline, OPT, x->c.uring_ok)                             \
 	F(U64IF, "punted", c.uring_punted, OPT, x->c.uring_ok)
 
+/* x: struct an_run (runs[i].bound_ns): the wall by bound, timeline.h's TL_BOUNDS */
+#define SUMMARY_BOUND_FIELDS(F)                                                            \
+	F(U64, "cpu", bound_ns[TL_B_CPU], REQ)                                             \
+	F(U64, "read_cpu", bound_ns[TL_B_READ_CPU], REQ)                                   \
+	F(U64, "device", bound_ns[TL_B_DEVICE], REQ)                                       \
+	F(U64, "lock", bound_ns[TL_B_LOCK], REQ)                                           \
+	F(U64, "cpu_wait", bound_ns[TL_B_CPU_WAIT], REQ)                                   \
+	F(U64, "peer", bound_ns[TL_B_PEER], REQ)                                           \
+	F(U64, "idle", bound_ns[TL_B_IDLE], REQ)
+
+/* x: struct an_run (runs[i].unused_cpu_ns): unused CPU time by why, TL_UNUSED */
+#define SUMMARY_UNUSED_FIELDS(F)                                                           \
+	F(U64, "lock", unused_cpu_ns[TL_U_LOCK], REQ)                                      \
+	F(U64, "device", unused_cpu_ns[TL_U_DEVICE], REQ)                                  \
+	F(U64, "wakeup", unused_cpu_ns[TL_U_WAKEUP], REQ)                                  \
+	F(U64, "serial", unused_cpu_ns[TL_U_SERIAL], REQ)
+
 /* x: struct an_thread (runs[i].threads[j]) */
 #define SUMMARY_THREAD_FIELDS(F)                                                           \
 	F(UINT, "pid", pid, REQ, UINT32_MAX)                                               \
@@ -129,6 +146,8 @@
 	F(U64, "io_ns", io_ns, REQ)                                                        \
 	F(REALN, "hidden_io", hidden_io, REQ, hidden_io_ok, 0, 1)                          \
 	F(U64, "exposed_io_ns", exposed_io_ns, REQ)                                        \
+	F(OBJN, "bound_ns", bound, bound_ok)                                               \
+	F(OBJN, "unused_cpu_ns", unused, unused_cpu_ok)                                    \
 	F(REAL, "parallelism", parallelism, REQ, 0, HUGE_VAL)                              \
 	F(CUSTOM, concurrency)                                                             \
 	F(CUSTOM, concurrency_ns)                                                          \
@@ -169,6 +188,15 @@
 #define SUMMARY_MACHINE_FIELDS(F)                                                          \
 	F(UINT, "ncpu", ncpu, REQ, 65536)                                                  \
 	F(STR, "kernel", kernel, OPT)
+/* x: struct an_report (device_ceiling): how the ceiling was measured, or why it was not */
+#define SUMMARY_CEILING_FIELDS(F)                                                          \
+	F(STRN, "method", device_ceiling_method, OPT)                                      \
+	F(U64, "bytes", device_ceiling_bytes, OPT)                                         \
+	F(U64, "ns", device_ceiling_ns, OPT)                                               \
+	F(UINT, "qd", device_ceiling_qd, OPT, 65536)                                       \
+	F(UINT, "block", device_ceiling_block, OPT, UINT32_MAX)                            \
+	F(BOOL, "throttled", device_ceiling_throttled, OPT)                                \
+	F(STRN, "unavailable", device_ceiling_unavailable, OPT)
 #define SUMMARY_REPORT_FIELDS(F)                                                           \
 	F(CUSTOM, schema)                                                                  \
 	F(OBJ, "iotrace", iotrace, OPT, x)                                                 \
@@ -178,6 +206,9 @@
 	F(U64IF, "throttle_bps", throttle_bps, OPT, x->throttle_bps > 0)                   \
 	F(REALN, "device_rate_best", device_rate_best, OPT, device_rate_best_ok, 0,        \
 	  HUGE_VAL)                                                                        \
+	F(REALN, "device_ceiling_bps", device_ceiling_bps, OPT, device_ceiling_ok, 0,      \
+	  HUGE_VAL)                                                                        \
+	F(OBJ, "device_ceiling", ceiling, OPT, x)                                          \
 	F(STRN, "answer", answer, OPT)                                                     \
 	F(CUSTOM, runs)
 
@@ -191,10 +222,13 @@
 	T(rusage, struct an_run, SUMMARY_RUSAGE_FIELDS)                                    \
 	T(machine_cpu, struct an_run, SUMMARY_MACHINE_CPU_FIELDS)                          \
 	T(uring, struct an_run, SUMMARY_URING_FIELDS)                                      \
+	T(bound, struct an_run, SUMMARY_BOUND_FIELDS)                                      \
+	T(unused, struct an_run, SUMMARY_UNUSED_FIELDS)                                    \
 	T(thread, struct an_thread, SUMMARY_THREAD_FIELDS)                                 \
 	T(process, struct an_process, SUMMARY_PROCESS_FIELDS)                              \
 	T(verdict_entry, struct an_verdict, SUMMARY_VERDICT_FIELDS)                        \
 	T(iotrace, struct an_report, SUMMARY_IOTRACE_FIELDS)                               \
-	T(machine, struct an_report, SUMMARY_MACHINE_FIELDS)
+	T(machine, struct an_report, SUMMARY_MACHINE_FIELDS)                               \
+	T(ceiling, struct an_report, SUMMARY_CEILING_FIELDS)
 
 #endif /* IOTRACE_SUMMARY_FIELDS_H */

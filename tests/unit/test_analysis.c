@@ -245,7 +245,7 @@ static void mkrun(struct an_run *r, const char *strategy, const char *cache, uin
  * cold: CPU term 7 s / 2 = 3.5 s, device term 800 MiB / 250 MiB/s = 3.2 s -> ideal 3.5 s,
  *   ideal speedup 10/3.5; threads: speedup 2, fraction 2 / (10/3.5) = 0.7 (= 3.5/5)
  * warm: ideal 3.5 s, ideal speedup 2; threads: speedup 7/3.6, fraction 3.5/3.6
- * A 160 MiB/s throttle changes nothing: the measured 250 MiB/s is the device's rate.
+ * The device's ceiling was measured at 250 MiB/s; a 160 MiB/s throttle changes nothing.
  */
 static struct an_report *mkreport(void)
 {
@@ -256,6 +256,8 @@ static struct an_report *mkreport(void)
 	rep->ncpu = 2;
 	snprintf(rep->workload, sizeof(rep->workload), "md5dir");
 	rep->want_answer = true;
+	rep->device_ceiling_ok = true;
+	rep->device_ceiling_bps = 250.0 * MiB;
 	mkrun(&rep->runs[0], "sync", "cold", 10 * SEC, 6 * SEC, 1 * SEC, 800 * MiB, 4 * SEC);
 	mkrun(&rep->runs[1], "threads", "cold", 5 * SEC, 6 * SEC, 1 * SEC, 800 * MiB,
 	      3200 * SEC / 1000);
@@ -313,9 +315,9 @@ static void test_ideal_and_speedup(void **state)
 	assert_true(rep->answer[0] != '\0');
 
 	/*
-	 * A measured rate wins over the nominal throttle, below it or above: blk-throttle
+	 * A measured ceiling wins over the nominal throttle, below it or above: blk-throttle
 	 * lets bursts through, so a bound at 160 MiB/s (800 MiB in 5 s) would be beaten by
-	 * the 250 MiB/s a run measured. The ideal stays 3.5 s.
+	 * the 250 MiB/s measured. The ideal stays 3.5 s.
 	 */
 	rep->throttle_bps = 160 * MiB;
 	assert_int_equal(md_report_finish(rep), 0);
@@ -357,11 +359,12 @@ static void test_ideal_least_work(void **state)
 	/* warm is its own mode: still 7 s / 2 */
 	assert_int_equal(r[3].ideal_cpu_ns, 3500 * SEC / 1000);
 
-	/* threads/cold needed 700 MiB from the device (in 3.2 s: the best rate, 218.75 MiB/s) */
+	/* threads/cold needed 700 MiB from the device: 2.8 s at the 250 MiB/s ceiling */
 	r[1].c.block_bytes = r[1].c.pcache_insert_bytes = 700 * MiB;
 	assert_int_equal(md_report_finish(rep), 0);
 	assert_int_equal(r[0].ideal_dev_bytes, 700 * MiB);
-	assert_int_equal(r[0].ideal_dev_ns, 3200 * SEC / 1000);
+	assert_int_equal(r[0].ideal_dev_ns, 2800 * SEC / 1000);
+	assert_int_equal(r[1].ideal_wall_ns, 3100 * SEC / 1000);
 
 	/* 1.5 s of sync/warm's on-CPU time was stolen: its work was 5.5 s */
 	r[2].stolen_ok = true;
@@ -372,12 +375,58 @@ static void test_ideal_least_work(void **state)
 	free(rep);
 }
 
+/*
+ * Without a measured ceiling the device term uses the best whole-run throughput, never a
+ * rate over busy stretches: threads/cold moved 800 MiB in its 5 s wall (160 MiB/s) though
+ * its busy stretches ran at 250 MiB/s; the device term is 800 MiB / 160 MiB/s = 5 s.
+ * Disk-bound needs a measured ceiling: 160 MiB/s is 64% of 250, 94% of 170.
+ */
+static void test_device_ceiling(void **state)
+{
+	struct an_report *rep = mkreport();
+	struct an_run *r = rep->runs;
+	double bps, sh;
+	bool measured;
+
+	(void)state;
+	assert_true(an_device_ceiling(rep, &bps, &measured));
+	assert_true(measured);
+	assert_near(bps, 250.0 * MiB, 1e-3);
+	assert_false(an_run_disk_bound(&r[1], rep, &sh));
+	assert_near(sh, 0.64, EPS);
+	rep->device_ceiling_bps = 170.0 * MiB;
+	assert_true(an_run_disk_bound(&r[1], rep, &sh));
+	assert_near(sh, 160.0 / 170.0, EPS);
+	/* sync/cold at 80 MiB/s is not */
+	assert_false(an_run_disk_bound(&r[0], rep, &sh));
+
+	rep->device_ceiling_ok = false;
+	assert_true(an_device_ceiling(rep, &bps, &measured));
+	assert_false(measured);
+	assert_near(bps, 160.0 * MiB, 1e-3);
+	assert_false(an_run_disk_bound(&r[1], rep, &sh));
+	assert_int_equal(md_report_finish(rep), 0);
+	assert_near(r[1].ideal_dev_rate, 160.0 * MiB, 1e-3);
+	assert_int_equal(r[1].ideal_dev_ns, 5 * SEC);
+	assert_int_equal(r[1].ideal_wall_ns, 5 * SEC);
+	assert_near(r[1].ideal_fraction, 1.0, EPS);
+	/* a killed run's throughput does not count; with none measured, the throttle */
+	for (int i = 0; i < 2; i++)
+		r[i].exit_status = 137;
+	rep->throttle_bps = 100 * MiB;
+	assert_true(an_device_ceiling(rep, &bps, &measured));
+	assert_near(bps, 100.0 * MiB, 1e-3);
+	an_report_free(rep);
+	free(rep);
+}
+
 static void test_ideal_unavailable(void **state)
 {
 	struct an_report *rep = mkreport();
 	struct an_run *r = rep->runs;
 
 	(void)state;
+	rep->device_ceiling_ok = false;
 	for (size_t i = 0; i < rep->nruns; i++) {
 		r[i].c.block_ok = false;
 		an_run_derive(&r[i]);
@@ -620,6 +669,7 @@ int main(void)
 		cmocka_unit_test(test_run_unavailable),
 		cmocka_unit_test(test_ideal_and_speedup),
 		cmocka_unit_test(test_ideal_least_work),
+		cmocka_unit_test(test_device_ceiling),
 		cmocka_unit_test(test_ideal_unavailable),
 		cmocka_unit_test(test_best_rate),
 		cmocka_unit_test(test_unclean_runs),

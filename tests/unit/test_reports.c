@@ -129,6 +129,15 @@ static void build(struct an_report *rep)
 	rep->throttle_bps = 100ULL << 20;
 	rep->device_rate_best = 335544320.0;
 	rep->device_rate_best_ok = true;
+	/* measured behind the 100 MiB/s throttle: 32 MiB in 330 ms */
+	rep->device_ceiling_ok = true;
+	rep->device_ceiling_bps = 101711872.0;
+	snprintf(rep->device_ceiling_method, sizeof(rep->device_ceiling_method), "o_direct");
+	rep->device_ceiling_bytes = 32ULL << 20;
+	rep->device_ceiling_ns = 330000000;
+	rep->device_ceiling_qd = 32;
+	rep->device_ceiling_block = 262144;
+	rep->device_ceiling_throttled = true;
 	snprintf(rep->answer, sizeof(rep->answer),
 		 "No: on warm data the reads are memory copies on the CPU, so there is no wait to "
 		 "hide; threads helped only by using the second CPU. On cold data the disk is the "
@@ -153,6 +162,14 @@ static void build(struct an_report *rep)
 	r->blocked_busy_ns = 0;
 	r->io_ns = 50 * MS;
 	r->exposed_io_ns = 50 * MS;
+	/* one thread: computing, copying, waiting on the disk, one CPU of two left serial */
+	r->bound_ns[TL_B_CPU] = 150 * MS;
+	r->bound_ns[TL_B_READ_CPU] = 30 * MS;
+	r->bound_ns[TL_B_DEVICE] = 20 * MS;
+	r->bound_ok = true;
+	r->unused_cpu_ns[TL_U_DEVICE] = 20 * MS;
+	r->unused_cpu_ns[TL_U_SERIAL] = 200 * MS;
+	r->unused_cpu_ok = true;
 	r->ncpu = 2;
 	r->concurrency_ns[0] = 20 * MS;
 	r->concurrency_ns[1] = 180 * MS;

@@ -474,6 +474,9 @@ int cmd_trace(int argc, char **argv)
 		label = name;
 	}
 	ss_report_header(&rep, "trace", ss.ncpu);
+	snprintf(rep.device_ceiling_unavailable, sizeof(rep.device_ceiling_unavailable),
+		 "not measured by trace (which files the command reads is its own business): "
+		 "the ideal bound uses the best whole-run throughput");
 	if (!pid) {
 		rep.command = calloc((size_t)(argc - optind) + 1, sizeof(char *));
 		if (!rep.command) {

@@ -233,6 +233,54 @@ static void least_work(const struct an_report *rep, const struct an_run *sync, u
 		*bytes = 0;
 }
 
+bool an_run_throughput(const struct an_run *run, double *bps)
+{
+	*bps = 0.0;
+	if (!run->c.block_ok || !run->wall_ns)
+		return false;
+	*bps = (double)run->c.block_bytes * 1e9 / (double)run->wall_ns;
+	return true;
+}
+
+bool an_device_ceiling(const struct an_report *rep, double *bps, bool *measured)
+{
+	double best = 0.0, r;
+
+	*measured = false;
+	*bps = 0.0;
+	if (rep->device_ceiling_ok && rep->device_ceiling_bps > 0.0) {
+		*bps = rep->device_ceiling_bps;
+		*measured = true;
+		return true;
+	}
+	for (size_t i = 0; i < rep->nruns; i++) {
+		const struct an_run *run = &rep->runs[i];
+
+		if (!an_run_clean(run) || run->c.block_bytes < AN_RATE_MIN_BYTES ||
+		    !an_run_throughput(run, &r))
+			continue;
+		if (r > best)
+			best = r;
+	}
+	if (best <= 0.0 && rep->throttle_bps)
+		best = (double)rep->throttle_bps;
+	*bps = best;
+	return best > 0.0;
+}
+
+bool an_run_disk_bound(const struct an_run *run, const struct an_report *rep, double *share)
+{
+	double r, cap;
+	bool measured;
+
+	*share = 0.0;
+	if (!rep || !an_device_ceiling(rep, &cap, &measured) || !measured ||
+	    run->c.block_bytes < AN_RATE_MIN_BYTES || !an_run_throughput(run, &r))
+		return false;
+	*share = r / cap;
+	return *share >= AN_DISK_BOUND_SHARE;
+}
+
 static void ideal_bound(struct an_run *run, const struct an_run *sync, const struct an_report *rep)
 {
 	unsigned ncpu = rep->ncpu ? rep->ncpu : sync ? sync->ncpu : 0;
@@ -248,15 +296,17 @@ static void ideal_bound(struct an_run *run, const struct an_run *sync, const str
 	least_work(rep, sync, &cpu, &bytes, &bytes_ok);
 	run->ideal_cpu_ns = (cpu + ncpu / 2) / ncpu;
 	/*
-	 * The best rate a run measured, not the configured throttle: blk-throttle's time
-	 * slices let bursts through, so runs beat the nominal rate and a bound built on it
-	 * would be beaten (seen: 226 MiB/s under --throttle 200M). The throttle only stands
-	 * in when nothing was measured.
+	 * The measured ceiling, else the best whole-run throughput; not the rate over busy
+	 * stretches (seen: 555 MiB/s under a 300 MiB/s throttle, which put every run at 54-59%
+	 * of ideal while all moved data at the throttle's rate), nor the configured throttle
+	 * while anything was measured (blk-throttle's slices let bursts through: 226 MiB/s
+	 * under --throttle 200M).
 	 */
-	if (rep->device_rate_best_ok)
-		rate = rep->device_rate_best;
-	else if (rep->throttle_bps)
-		rate = (double)rep->throttle_bps;
+	{
+		bool measured;
+
+		an_device_ceiling(rep, &rate, &measured);
+	}
 	run->ideal_dev_bytes = bytes;
 	run->ideal_dev_rate = rate;
 	if (bytes_ok && bytes == 0) {

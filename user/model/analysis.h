@@ -252,10 +252,24 @@ struct an_report {
 	/* best block bytes / block busy over the runs (those moving >= 1 MiB if any did) */
 	double device_rate_best;
 	bool device_rate_best_ok;
+	/*
+	 * The device's ceiling (caller's): how fast storage delivered the dataset's files to a
+	 * reader keeping it busy (iotrace run: O_DIRECT reads, qd in flight of block bytes each,
+	 * inside the throttle's cgroup when throttled), measured once per report before the
+	 * cold runs. Not ok when not measured: device_ceiling_unavailable says why ("" when
+	 * nobody said), and an_device_ceiling falls back to the best whole-run throughput.
+	 */
+	double device_ceiling_bps;
+	bool device_ceiling_ok;
+	char device_ceiling_method[32];	/* "o_direct" when measured */
+	uint64_t device_ceiling_bytes, device_ceiling_ns;
+	unsigned device_ceiling_qd, device_ceiling_block;
+	bool device_ceiling_throttled;
+	char device_ceiling_unavailable[160];
 	/* the caller's workload asks the question the Answer answers (md5dir: its struct
 	 * wl_workload says so); md_report_finish writes the answer only then */
 	bool want_answer;
-	char answer[1024];	/* closing answer to the original question */
+	char answer[4096];	/* closing answer to the original question */
 };
 
 /* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */
@@ -284,6 +298,25 @@ bool an_run_clean(const struct an_run *run);
  * (stolen_ns, where measured): the run time the kernel's own accounting counts. */
 uint64_t an_run_oncpu_ns(const struct an_run *run);
 uint64_t an_run_ran_ns(const struct an_run *run);
+/*
+ * Storage throughput of a run over its whole wall (block bytes / wall, bytes/s); false when
+ * block I/O was not traced or the run has no wall.
+ */
+bool an_run_throughput(const struct an_run *run, double *bps);
+/*
+ * The rate storage can deliver, for the ideal bound and the disk-bound test: the measured
+ * ceiling (*measured true), else the best whole-run throughput of the report's clean runs
+ * that moved >= 1 MiB (never a rate over busy stretches alone: a reader with one request
+ * in flight sees each request's latency, and a throttle holds requests before they reach
+ * the device), else the throttle. false when none is known.
+ */
+bool an_device_ceiling(const struct an_report *rep, double *bps, bool *measured);
+/*
+ * Disk-bound: the run moved >= 1 MiB at >= AN_DISK_BOUND_SHARE of the measured ceiling
+ * over its wall (*share: that fraction, when a ceiling is measured). false without one.
+ */
+#define AN_DISK_BOUND_SHARE 0.90
+bool an_run_disk_bound(const struct an_run *run, const struct an_report *rep, double *share);
 /* The sync run with the same cache mode as run (run itself if it is one), or NULL. */
 const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run *run);
 /*

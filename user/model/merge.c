@@ -40,6 +40,22 @@ static void prefix_label(struct an_run *run, const char *name)
 	memcpy(run->label, label, sizeof(label));
 }
 
+/* The device ceiling's fields of src (measured or why not). */
+static void copy_ceiling(struct an_report *out, const struct an_report *src)
+{
+	out->device_ceiling_bps = src->device_ceiling_bps;
+	out->device_ceiling_ok = src->device_ceiling_ok;
+	memcpy(out->device_ceiling_method, src->device_ceiling_method,
+	       sizeof(out->device_ceiling_method));
+	out->device_ceiling_bytes = src->device_ceiling_bytes;
+	out->device_ceiling_ns = src->device_ceiling_ns;
+	out->device_ceiling_qd = src->device_ceiling_qd;
+	out->device_ceiling_block = src->device_ceiling_block;
+	out->device_ceiling_throttled = src->device_ceiling_throttled;
+	memcpy(out->device_ceiling_unavailable, src->device_ceiling_unavailable,
+	       sizeof(out->device_ceiling_unavailable));
+}
+
 int an_report_merge(struct an_report *reps, const char *const *names, size_t n,
 		    struct an_report *out)
 {
@@ -63,6 +79,7 @@ int an_report_merge(struct an_report *reps, const char *const *names, size_t n,
 	snprintf(out->kernel, sizeof(out->kernel), "%s", reps[0].kernel);
 	snprintf(out->workload, sizeof(out->workload), "%s", reps[0].workload);
 	out->throttle_bps = reps[0].throttle_bps;
+	copy_ceiling(out, &reps[0]);
 	for (size_t i = 0; i < n; i++) {
 		unique_name(uniq, names, i);
 		if (strcmp(reps[i].workload, out->workload))
@@ -71,6 +88,15 @@ int an_report_merge(struct an_report *reps, const char *const *names, size_t n,
 			snprintf(out->kernel, sizeof(out->kernel), "mixed");
 		if (reps[i].throttle_bps != out->throttle_bps)
 			out->throttle_bps = 0;
+		if (reps[i].device_ceiling_ok != out->device_ceiling_ok ||
+		    reps[i].device_ceiling_bps != out->device_ceiling_bps) {
+			struct an_report none = {0};
+
+			copy_ceiling(out, &none);
+			snprintf(out->device_ceiling_unavailable,
+				 sizeof(out->device_ceiling_unavailable),
+				 "the combined reports measured their devices apart");
+		}
 		if (reps[i].answer[0]) {
 			size_t used = strlen(out->answer);
 
