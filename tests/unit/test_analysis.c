@@ -399,6 +399,13 @@ static void test_device_ceiling(void **state)
 	assert_near(sh, 160.0 / 170.0, EPS);
 	/* sync/cold at 80 MiB/s is not */
 	assert_false(an_run_disk_bound(&r[0], rep, &sh));
+	/* a run that beat the ceiling over its wall (a throttle's first slice) raises the ideal's
+	 * rate to its throughput: no run beats the bound */
+	rep->device_ceiling_bps = 150.0 * MiB;
+	assert_int_equal(md_report_finish(rep), 0);
+	assert_near(r[1].ideal_dev_rate, 160.0 * MiB, 1e-3);
+	assert_true(r[1].ideal_fraction <= 1.0 + EPS);
+	rep->device_ceiling_bps = 170.0 * MiB;
 
 	rep->device_ceiling_ok = false;
 	assert_true(an_device_ceiling(rep, &bps, &measured));

@@ -308,7 +308,9 @@ bool an_run_throughput(const struct an_run *run, double *bps);
  * ceiling (*measured true), else the best whole-run throughput of the report's clean runs
  * that moved >= 1 MiB (never a rate over busy stretches alone: a reader with one request
  * in flight sees each request's latency, and a throttle holds requests before they reach
- * the device), else the throttle. false when none is known.
+ * the device), else the throttle. false when none is known. The ideal bound takes the
+ * larger of it and the best whole-run throughput (a short run behind a throttle can beat
+ * the sustained ceiling by the throttle's first slice).
  */
 bool an_device_ceiling(const struct an_report *rep, double *bps, bool *measured);
 /*
