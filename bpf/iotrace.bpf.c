@@ -112,7 +112,9 @@ struct uring_start {
 	__u32 pid;
 	__u32 tid;
 	__u32 opcode;	/* carried to the completion: user space sums the bytes of reads */
-	__u32 pad;
+	__u32 punted;	/* handed to an io-wq worker */
+	__u64 span;	/* the submitter's last transition when it submitted: its on-CPU
+			 * stretch inside that io_uring_enter (0: not a tracked thread) */
 };
 
 /* io_uring requests of the target between submit and complete, keyed by request pointer */
@@ -879,6 +881,7 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	__u32 tgid = pt >> 32;
 	struct uring_start v = {};
 	struct it_uring_rec *r;
+	struct it_thread *th;
 
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
@@ -891,6 +894,9 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	v.pid = tgid;
 	v.tid = (__u32)pt;
 	v.opcode = BPF_CORE_READ(req, opcode);
+	th = bpf_map_lookup_elem(&threads, &v.tid);
+	if (th && th->state == IT_IO_CPU)
+		v.span = th->since;
 	if (bpf_map_update_elem(&uring_reqs, &key, &v, BPF_ANY)) {
 		cnt_add(IT_CNT_INFLIGHT_FULL, 1);
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
@@ -919,21 +925,40 @@ int BPF_PROG(iot_uring_async, struct io_kiocb *req, int rw)
 	if (!v)
 		return 0;
 	cnt_add(IT_CNT_URING_ASYNC, 1);
+	v->punted = 1;
 	emit_uring(IT_URING_ASYNC, v->pid, v->tid, bpf_ktime_get_ns(), key, 0, 0,
 		   BPF_CORE_READ(req, opcode));
 	return 0;
 }
 
-/* Completion may run in an io-wq worker, softirq or the task: match by request pointer. */
+/*
+ * Completion may run in an io-wq worker, softirq or the task: match by request pointer.
+ * Counted by where it ran: after a punt to io-wq; else within the call that submitted it
+ * (the submitter, still on CPU in the same io_uring_enter with no transition since the
+ * submission: the read found its data, or failed, at once); else later, which for a request
+ * not punted is task work in the submitter (a cold buffered read waits on the page lock and
+ * is retried by task work once the page is in; io_uring has no tracepoint there, and this
+ * kernel's fentry may be closed to BPF).
+ */
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe)
 {
 	__u64 key = (__u64)req;
 	struct uring_start *v = bpf_map_lookup_elem(&uring_reqs, &key);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), at = IT_CNT_URING_TASK_WORK;
+	struct it_thread *th;
 
 	if (!v)
 		return 0;
 	cnt_add(IT_CNT_URING_COMPLETE, 1);
+	if (v->punted) {
+		at = IT_CNT_URING_IO_WQ;
+	} else if (tid == v->tid && v->span) {
+		th = bpf_map_lookup_elem(&threads, &tid);
+		if (th && th->state == IT_IO_CPU && th->since == v->span)
+			at = IT_CNT_URING_AT_SUBMIT;
+	}
+	cnt_add(at, 1);
 	emit_uring(IT_URING_COMPLETE, v->pid, v->tid, bpf_ktime_get_ns(), key,
 		   BPF_CORE_READ(cqe, user_data), BPF_CORE_READ(cqe, res), v->opcode);
 	bpf_map_delete_elem(&uring_reqs, &key);

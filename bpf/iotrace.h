@@ -277,6 +277,10 @@ enum it_counter {
 	IT_CNT_BATCHES,			/* batches streamed (lost ones included) */
 	IT_CNT_SWITCHIN_INFERRED,	/* switch-in not traced, dated by sched_stat_runtime */
 	IT_CNT_SWITCHIN_UNSEEN,		/* switch-out of a thread not known to be running */
+	/* io_uring completions by where they ran (see iot_uring_complete) */
+	IT_CNT_URING_AT_SUBMIT,		/* within the submitting call */
+	IT_CNT_URING_TASK_WORK,		/* later, by task work in the submitter */
+	IT_CNT_URING_IO_WQ,		/* after a punt to an io-wq worker */
 	IT_CNT_MAX,
 };
 

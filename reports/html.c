@@ -116,6 +116,10 @@ static void header(FILE *f, const struct an_report *r)
 	put(f, r->kernel[0] ? r->kernel : "unknown");
 	fputs(" &#183; iotrace ", f);
 	put(f, r->version[0] ? r->version : "?");
+	if (r->readahead[0]) {
+		fputs(" &#183; readahead ", f);
+		put(f, r->readahead);
+	}
 	fputs("</p>\n", f);
 	if (r->answer[0]) {
 		fputs("<div class=\"answer\">", f);

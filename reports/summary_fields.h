@@ -69,7 +69,10 @@
 	F(U64N, "submitted", c.uring_submitted, REQ, c.uring_ok)                           \
 	F(U64IF, "completed", c.uring_completed, REQ, x->c.uring_ok)                       \
 	F(U64IF, "inline", c.uring_inline, OPT, x->c.uring_ok)                             \
-	F(U64IF, "punted", c.uring_punted, OPT, x->c.uring_ok)
+	F(U64IF, "punted", c.uring_punted, OPT, x->c.uring_ok)                             \
+	F(U64N, "at_submit", c.uring_at_submit, OPT, c.uring_paths_ok)                     \
+	F(U64IF, "task_work", c.uring_task_work, OPT, x->c.uring_paths_ok)                 \
+	F(U64IF, "io_wq", c.uring_io_wq, OPT, x->c.uring_paths_ok)
 
 /* x: struct an_run (runs[i].bound_ns): the wall by bound, timeline.h's TL_BOUNDS */
 #define SUMMARY_BOUND_FIELDS(F)                                                            \
@@ -210,6 +213,7 @@
 	  HUGE_VAL)                                                                        \
 	F(OBJ, "device_ceiling", ceiling, OPT, x)                                          \
 	F(STRN, "answer", answer, OPT)                                                     \
+	F(STRN, "readahead", readahead, OPT)                                               \
 	F(CUSTOM, runs)
 
 /*

@@ -465,10 +465,20 @@ static void run_facts(struct out *o, const struct an_run *run)
 	}
 
 	if (c->uring_ok && (c->uring_submitted || c->uring_completed)) {
-		snprintf(line, sizeof(line),
-			 "io_uring: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64
-			 " inline, %" PRIu64 " punted to io-wq workers",
-			 c->uring_submitted, c->uring_completed, c->uring_inline, c->uring_punted);
+		if (c->uring_paths_ok)
+			snprintf(line, sizeof(line),
+				 "io_uring: %" PRIu64 " submitted, %" PRIu64 " completed: %" PRIu64
+				 " within the submitting call, %" PRIu64
+				 " later by task work, %" PRIu64 " by io-wq workers (%" PRIu64
+				 " punted)",
+				 c->uring_submitted, c->uring_completed, c->uring_at_submit,
+				 c->uring_task_work, c->uring_io_wq, c->uring_punted);
+		else
+			snprintf(line, sizeof(line),
+				 "io_uring: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64
+				 " inline, %" PRIu64 " punted to io-wq workers",
+				 c->uring_submitted, c->uring_completed, c->uring_inline,
+				 c->uring_punted);
 		para(o, "  ", "  ", line);
 	}
 	if (c->lost_events || run->gaps_ns) {
@@ -742,6 +752,11 @@ int rp_text(FILE *f, const struct an_report *r, bool color)
 					      p == r->command ? "" : " ", *p);
 		para(&o, "command: ", "  ", line);
 	}
+	if (r->readahead[0])
+		fprintf(f, "readahead %s: %s\n", !strcmp(r->readahead, "off") ? "off" : "on",
+			!strcmp(r->readahead, "off")
+				? "each file advised POSIX_FADV_RANDOM, a read fetches what it asks for"
+				: "each file advised POSIX_FADV_SEQUENTIAL, as md5sum does");
 	fputc('\n', f);
 	ret = comparison(&o, r);
 	if (ret)

@@ -46,6 +46,7 @@ static const struct wl_workload md5dir = {
     .input = WL_INPUT_DIR,
     .does = "hashes every regular file of a directory",
     .answer = true,
+    .readahead = true,
     .run = wl_md5dir_run,
 };
 static const struct wl_workload readfile = {

@@ -39,6 +39,14 @@ struct job {
 	char note[256];
 };
 
+/* The kernel's readahead for this file: doubled (SEQUENTIAL, as md5sum asks) or off
+ * (RANDOM: each read fetches what it asks for, so only the strategy's own concurrency
+ * overlaps the disk with the hashing). */
+static void advise(const struct job *j, int fd)
+{
+	posix_fadvise(fd, 0, 0, j->o->readahead_off ? POSIX_FADV_RANDOM : POSIX_FADV_SEQUENTIAL);
+}
+
 /* Open for reading without following a symlink or blocking on a FIFO that replaced a
  * listed file; -errno. */
 static int open_file(struct job *j, size_t i, struct stat *st)
@@ -62,7 +70,7 @@ static int open_file(struct job *j, size_t i, struct stat *st)
 	fl = fcntl(fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* as md5sum does */
+	advise(j, fd);
 	return fd;
 }
 
@@ -387,6 +395,7 @@ static void uv_on_open(uv_fs_t *req)
 		return;
 	}
 	s->size = (uint64_t)st.st_size;
+	advise(s->j, s->fd);
 	uv_issue_read(s);
 }
 
@@ -544,7 +553,23 @@ out:
 	return ret;
 }
 
-/* ---- uring: several reads in flight across files, each file hashed in order ---- */
+/* ---- uring: reads in flight over several files while the one thread hashes ---- */
+
+/*
+ * One thread keeps the queue full while it computes. Each of the qd buffers is free, in a
+ * read, or holds a completed chunk waiting for its turn in its file's digest (a file is
+ * hashed in order; files are independent). Up to maxfiles files are being read at once, so
+ * one file's open, readahead ramp and tail overlap the others' reads. A buffer goes back to
+ * the ring as soon as its chunk is hashed: the next read is submitted before the next chunk
+ * is hashed, so reads stay in flight while the loop computes. Completions are reaped
+ * without waiting while any are ready; the loop waits only when nothing is ready to hash.
+ * Buffers and files are registered with the ring when the kernel allows it (no buffer
+ * import or file lookup per read); plain reads otherwise.
+ *
+ * No IORING_SETUP_COOP_TASKRUN: a cold buffered read completes by task work, and without
+ * that flag the kernel interrupts the hashing thread to run it as soon as the data is in,
+ * so the completion (and the I/O a tracer sees under way) ends when the read did.
+ */
 
 struct ufile;
 
@@ -553,6 +578,7 @@ struct ureq {
 	uint64_t off;
 	size_t len, done;
 	unsigned char *buf;
+	unsigned bi; /* index among the registered buffers */
 	bool complete, eof;
 	struct ureq *next; /* in the file's FIFO, or the free list */
 };
@@ -560,10 +586,11 @@ struct ureq {
 struct ufile {
 	size_t idx;
 	int fd;
+	int slot; /* registered file slot, or -1: reads name fd */
 	uint64_t size, issue_off, hashed;
 	EVP_MD_CTX *ctx;
 	struct ureq *head, *tail;
-	unsigned pending;
+	unsigned pending; /* chunks issued and not yet hashed (or dropped) */
 	bool truncated;
 	int err;
 };
@@ -572,25 +599,38 @@ struct uring_state {
 	struct job *j;
 	struct io_uring ring;
 	struct ureq *free;
-	struct ufile *cur; /* the file whose next chunks are being issued */
+	struct ufile **files; /* open files, oldest first */
+	unsigned nfiles, maxfiles;
+	int *slots; /* free registered-file slots (a stack) */
+	unsigned nslots;
 	unsigned inflight;
 	size_t next;
-	uint64_t submitted, resubmitted;
+	bool fixed_bufs, fixed_files;
+	uint64_t submitted, resubmitted, waits;
 };
 
-static void u_finalize(struct uring_state *u, struct ufile *f)
+static void u_finalize(struct uring_state *u, unsigned k)
 {
+	struct ufile *f = u->files[k];
 	struct wl_file_result *r = &u->j->res[f->idx];
 
 	EVP_DigestFinal_ex(f->ctx, r->md5, NULL);
 	r->size = f->hashed;
 	r->err = f->err ? f->err : f->truncated || f->hashed != f->size ? WL_ECHANGED : 0;
 	EVP_MD_CTX_free(f->ctx);
+	if (f->slot >= 0) {
+		int none = -1;
+
+		io_uring_register_files_update(&u->ring, (unsigned)f->slot, &none, 1);
+		u->slots[u->nslots++] = f->slot;
+	}
 	close(f->fd);
 	free(f);
+	memmove(&u->files[k], &u->files[k + 1], (u->nfiles - k - 1) * sizeof(*u->files));
+	u->nfiles--;
 }
 
-/* Open the next listed file as the current one; false when none is left. */
+/* Open the next listed file into the open set; false when none is left. */
 static bool u_open_next(struct uring_state *u)
 {
 	struct job *j = u->j;
@@ -616,13 +656,22 @@ static bool u_open_next(struct uring_state *u)
 		}
 		f->idx = i;
 		f->fd = fd;
+		f->slot = -1;
 		f->size = (uint64_t)st.st_size;
 		EVP_DigestInit_ex2(f->ctx, j->md5, NULL);
+		if (u->fixed_files && u->nslots) {
+			int s = u->slots[u->nslots - 1];
+
+			if (io_uring_register_files_update(&u->ring, (unsigned)s, &fd, 1) == 1) {
+				f->slot = s;
+				u->nslots--;
+			}
+		}
+		u->files[u->nfiles++] = f;
 		if (f->size == 0) {
-			u_finalize(u, f);
+			u_finalize(u, u->nfiles - 1);
 			continue;
 		}
-		u->cur = f;
 		return true;
 	}
 	return false;
@@ -631,42 +680,80 @@ static bool u_open_next(struct uring_state *u)
 static void u_prep(struct uring_state *u, struct ureq *q)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct ufile *f = q->f;
+	int fd = f->slot >= 0 ? f->slot : f->fd;
+	unsigned len = (unsigned)(q->len - q->done);
 
-	/* never NULL: at most qd reads are in flight in a ring of qd entries, and the
-	 * submission queue is empty whenever completions are being handled */
-	io_uring_prep_read(sqe, q->f->fd, q->buf + q->done, (unsigned)(q->len - q->done),
-			   q->off + q->done);
+	/* never NULL: each buffer is in at most one read, and the ring has qd entries */
+	if (u->fixed_bufs)
+		io_uring_prep_read_fixed(sqe, fd, q->buf + q->done, len, q->off + q->done, q->bi);
+	else
+		io_uring_prep_read(sqe, fd, q->buf + q->done, len, q->off + q->done);
+	if (f->slot >= 0)
+		sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, q);
 	u->inflight++;
 }
 
-/* Hash the file's leading completed chunks; finalize it once nothing more is due. */
-static void u_advance(struct uring_state *u, struct ufile *f)
+/* The open file that still has bytes to ask for and the fewest reads out (the oldest of
+ * those: it streams ahead), opening another while fewer than maxfiles are being read. */
+static struct ufile *u_pick(struct uring_state *u)
 {
-	while (f->head && f->head->complete) {
-		struct ureq *q = f->head;
+	struct ufile *best = NULL;
+	unsigned issuing = 0;
 
-		f->head = q->next;
-		if (!f->head)
-			f->tail = NULL;
-		if (!f->err && !f->truncated) {
-			EVP_DigestUpdate(f->ctx, q->buf, q->done);
-			f->hashed += q->done;
-			if (q->eof)
-				f->truncated = true;
-		}
-		q->next = u->free;
-		u->free = q;
-		f->pending--;
+	for (unsigned k = 0; k < u->nfiles; k++) {
+		struct ufile *f = u->files[k];
+
+		if (f->issue_off >= f->size)
+			continue;
+		issuing++;
+		if (!best || f->pending < best->pending)
+			best = f;
 	}
-	if (f->err || f->truncated) {
-		/* stop issuing: the file ended early or failed */
-		f->issue_off = f->size;
-		if (u->cur == f)
-			u->cur = NULL;
+	if (issuing < u->maxfiles && (!best || best->pending) && u_open_next(u))
+		return u->files[u->nfiles - 1];
+	return best;
+}
+
+/* Give every free buffer a read. */
+static void u_fill(struct uring_state *u)
+{
+	struct ufile *f;
+
+	while (u->free && (f = u_pick(u))) {
+		struct ureq *q = u->free;
+		uint64_t left = f->size - f->issue_off;
+
+		u->free = q->next;
+		q->f = f;
+		q->off = f->issue_off;
+		q->len = left < u->j->chunk ? (size_t)left : u->j->chunk;
+		q->done = 0;
+		q->complete = q->eof = false;
+		q->next = NULL;
+		if (f->tail)
+			f->tail->next = q;
+		else
+			f->head = q;
+		f->tail = q;
+		f->pending++;
+		f->issue_off += q->len;
+		u_prep(u, q);
+		u->submitted++;
 	}
-	if (!f->pending && f->issue_off >= f->size && u->cur != f)
-		u_finalize(u, f);
+}
+
+static int u_submit(struct uring_state *u)
+{
+	int ret;
+
+	if (!io_uring_sq_ready(&u->ring))
+		return 0;
+	do
+		ret = io_uring_submit(&u->ring);
+	while (ret == -EINTR);
+	return ret < 0 ? ret : 0;
 }
 
 static void u_complete(struct uring_state *u, struct ureq *q, int res)
@@ -695,7 +782,99 @@ static void u_complete(struct uring_state *u, struct ureq *q, int res)
 		}
 		q->complete = true;
 	}
-	u_advance(u, f);
+}
+
+/* Take every completion that is ready, without waiting; how many. */
+static unsigned u_reap(struct uring_state *u)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+
+	io_uring_for_each_cqe(&u->ring, head, cqe)
+	{
+		u_complete(u, io_uring_cqe_get_data(cqe), cqe->res);
+		seen++;
+	}
+	io_uring_cq_advance(&u->ring, seen);
+	return seen;
+}
+
+/*
+ * Hash every chunk that is next in its file, oldest file first; each buffer goes straight
+ * back into a read, submitted before the next chunk is hashed. A file is finalized once
+ * nothing more of it is due. Returns chunks hashed, or -errno from a submit.
+ */
+static int u_hash_ready(struct uring_state *u)
+{
+	int hashed = 0, ret;
+
+	for (unsigned k = 0; k < u->nfiles;) {
+		struct ufile *f = u->files[k];
+
+		while (f->head && f->head->complete) {
+			struct ureq *q = f->head;
+
+			f->head = q->next;
+			if (!f->head)
+				f->tail = NULL;
+			if (!f->err && !f->truncated) {
+				EVP_DigestUpdate(f->ctx, q->buf, q->done);
+				f->hashed += q->done;
+				if (q->eof)
+					f->truncated = true;
+			}
+			f->pending--;
+			hashed++;
+			if (f->err || f->truncated)
+				f->issue_off = f->size; /* stop asking: it ended early or failed */
+			q->next = u->free;
+			u->free = q;
+			u_fill(u);
+			ret = u_submit(u);
+			if (ret < 0)
+				return ret;
+		}
+		if (f->err || f->truncated)
+			f->issue_off = f->size;
+		if (!f->pending && f->issue_off >= f->size)
+			u_finalize(u, k);
+		else
+			k++;
+	}
+	return hashed;
+}
+
+static int u_setup(struct uring_state *u, struct ureq *reqs, unsigned qd)
+{
+	struct iovec *iov = calloc(qd, sizeof(*iov));
+	unsigned maxslots = qd + u->maxfiles;
+	int ret;
+
+	ret = io_uring_queue_init(qd, &u->ring, 0);
+	if (ret < 0) {
+		wl_child_err("md5dir uring: io_uring_queue_init(%u): %s", qd, strerror(-ret));
+		free(iov);
+		return ret;
+	}
+	/* registering is an optimisation: a kernel or a memlock limit that refuses it leaves
+	 * plain reads, which work everywhere io_uring does */
+	if (iov) {
+		for (unsigned i = 0; i < qd; i++) {
+			iov[i].iov_base = reqs[i].buf;
+			iov[i].iov_len = u->j->chunk;
+		}
+		u->fixed_bufs = io_uring_register_buffers(&u->ring, iov, qd) == 0;
+		free(iov);
+	}
+	/* every open file holds a slot: those being read, and finished ones whose last
+	 * chunks wait (each holds a buffer) */
+	u->slots = calloc(maxslots, sizeof(*u->slots));
+	if (u->slots && io_uring_register_files_sparse(&u->ring, maxslots) == 0) {
+		u->fixed_files = true;
+		for (unsigned i = 0; i < maxslots; i++)
+			u->slots[u->nslots++] = (int)(maxslots - 1 - i);
+	}
+	return 0;
 }
 
 static int run_uring(struct job *j)
@@ -705,11 +884,18 @@ static int run_uring(struct job *j)
 	struct ureq *reqs;
 	int ret;
 
+	/* a few files at once, each at least two reads deep (its readahead streams on) */
+	u.maxfiles = qd / 2 < 1 ? 1 : qd / 2 > WL_URING_FILES ? WL_URING_FILES : qd / 2;
 	reqs = calloc(qd, sizeof(*reqs));
-	if (!reqs)
+	u.files = calloc(qd + u.maxfiles, sizeof(*u.files));
+	if (!reqs || !u.files) {
+		free(reqs);
+		free(u.files);
 		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < qd; i++) {
 		reqs[i].buf = alloc_buf(j->chunk);
+		reqs[i].bi = i;
 		if (!reqs[i].buf) {
 			ret = -ENOMEM;
 			goto out_bufs;
@@ -717,63 +903,61 @@ static int run_uring(struct job *j)
 		reqs[i].next = u.free;
 		u.free = &reqs[i];
 	}
-	ret = io_uring_queue_init(qd, &u.ring, 0);
-	if (ret < 0) {
-		wl_child_err("md5dir uring: io_uring_queue_init(%u): %s", qd, strerror(-ret));
+	ret = u_setup(&u, reqs, qd);
+	if (ret < 0)
 		goto out_bufs;
-	}
+	u_fill(&u);
 	for (;;) {
-		struct io_uring_cqe *cqe;
-		unsigned head, seen = 0;
-
-		/* fill every free buffer with the next chunk of the current (or next) file */
-		while (u.free && (u.cur || u_open_next(&u))) {
-			struct ufile *f = u.cur;
-			struct ureq *q = u.free;
-
-			u.free = q->next;
-			q->f = f;
-			q->off = f->issue_off;
-			q->len =
-			    f->size - f->issue_off < j->chunk ? f->size - f->issue_off : j->chunk;
-			q->done = 0;
-			q->complete = q->eof = false;
-			q->next = NULL;
-			if (f->tail)
-				f->tail->next = q;
-			else
-				f->head = q;
-			f->tail = q;
-			f->pending++;
-			f->issue_off += q->len;
-			if (f->issue_off >= f->size)
-				u.cur = NULL;
-			u_prep(&u, q);
-			u.submitted++;
-		}
-		if (!u.inflight)
+		ret = u_submit(&u);
+		if (ret < 0)
 			break;
-		ret = io_uring_submit_and_wait(&u.ring, 1);
-		if (ret < 0 && ret != -EINTR) {
-			wl_child_err("md5dir uring: io_uring_submit_and_wait: %s", strerror(-ret));
+		if (!u.inflight && !u.nfiles)
 			break;
+		if (!u_reap(&u) && !u.free) {
+			/* nothing ready and nothing to issue: wait for one */
+			ret = io_uring_submit_and_wait(&u.ring, 1);
+			if (ret < 0 && ret != -EINTR)
+				break;
+			u.waits++;
+			continue;
 		}
-		io_uring_for_each_cqe(&u.ring, head, cqe)
-		{
-			u_complete(&u, io_uring_cqe_get_data(cqe), cqe->res);
-			seen++;
+		ret = u_hash_ready(&u);
+		if (ret < 0)
+			break;
+		if (!ret && u.inflight) {
+			ret = io_uring_submit_and_wait(&u.ring, 1);
+			if (ret < 0 && ret != -EINTR)
+				break;
+			u.waits++;
 		}
-		io_uring_cq_advance(&u.ring, seen);
+		u_fill(&u);
+	}
+	if (ret < 0)
+		wl_child_err("md5dir uring: io_uring_enter: %s", strerror(-ret));
+	else
 		ret = 0;
+	/* a failed submit leaves files open: their digests stay ECANCELED */
+	while (u.nfiles) {
+		u.files[u.nfiles - 1]->err = ECANCELED;
+		u_finalize(&u, u.nfiles - 1);
 	}
 	io_uring_queue_exit(&u.ring);
 	snprintf(j->note, sizeof(j->note),
-		 "io_uring: queue depth %u, %llu reads (%llu resubmitted)", qd,
-		 (unsigned long long)u.submitted, (unsigned long long)u.resubmitted);
+		 "io_uring: queue depth %u over up to %u files, %s buffers and files, %llu reads "
+		 "(%llu resubmitted), waited %llu times",
+		 qd, u.maxfiles,
+		 u.fixed_bufs && u.fixed_files ? "registered"
+		 : u.fixed_bufs		       ? "registered buffers, plain"
+		 : u.fixed_files	       ? "plain buffers, registered"
+					       : "plain",
+		 (unsigned long long)u.submitted, (unsigned long long)u.resubmitted,
+		 (unsigned long long)u.waits);
 out_bufs:
 	for (unsigned i = 0; i < qd; i++)
 		free(reqs[i].buf);
 	free(reqs);
+	free(u.files);
+	free(u.slots);
 	return ret;
 }
 

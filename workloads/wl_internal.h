@@ -11,7 +11,8 @@
 /* Default knobs when wl_opts leaves them 0. */
 #define WL_DEF_CHUNK (64u * 1024)
 #define WL_DEF_QD_CALLBACK 4u
-#define WL_DEF_QD_URING 8u
+#define WL_DEF_QD_URING 16u
+#define WL_URING_FILES 4u /* uring: files read at once, at most */
 #define WL_DEF_FACTORIAL 60000u
 #define WL_MAX_CHUNK (64u << 20)
 

@@ -39,6 +39,9 @@ struct wl_opts {
 	size_t chunk;	  /* read size, default 64 KiB */
 	unsigned qd;	  /* io_uring queue depth / callback files in flight */
 	bool gil_hold_io; /* gil: keep the lock held across reads */
+	/* md5dir: advise each file POSIX_FADV_RANDOM (the kernel's readahead off: a read
+	 * fetches only what it asks for) instead of POSIX_FADV_SEQUENTIAL (md5sum's) */
+	bool readahead_off;
 	bool verify;	  /* print each file's digest: the caller does, from wl_result */
 	uid_t uid;	  /* run the workload as this user (SUDO_UID), or -1 = keep */
 	gid_t gid;
@@ -122,6 +125,8 @@ struct wl_workload {
 	/* the report closes with the Answer (could concurrency overlap the reads with the
 	 * computing here, and what bounds it): for a workload that reads files and computes */
 	bool answer;
+	/* it takes wl_opts.readahead_off (iotrace run --readahead): it advises its files */
+	bool readahead;
 	/* what iotrace runs beside the workload from the first run to the last, outside the
 	 * traced processes (fetch: its loopback HTTP server); NULL when nothing. start fills
 	 * what the runs need into o (fetch_port): 0 or -errno. */

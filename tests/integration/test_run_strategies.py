@@ -206,6 +206,9 @@ class ThrottledCold(unittest.TestCase):
         self.assertIsNotNone(u["inline"])
         self.assertIsNotNone(u["punted"])
         self.assertLessEqual(u["inline"] + u["punted"], u["submitted"])
+        # each completion counted once, by where it ran; inline is the first kind
+        self.assertEqual(u["at_submit"] + u["task_work"] + u["io_wq"], u["completed"], u)
+        self.assertEqual(u["inline"], u["at_submit"], u)
 
     def test_no_run_beats_the_ideal_bound(self):
         """The bound is the least work any run needed (CPU spread over the CPUs, bytes at the

@@ -41,10 +41,13 @@ static void usage(FILE *f)
 		"  -s, --strategies LIST  comma-separated subset of the workload's strategies\n"
 		"  -t, --threads N        pool size / processes (default: CPU count)\n"
 		"      --chunk SIZE       read size (default 64K)\n"
-		"      --qd N             reads in flight for uring and callback (default 8 / 4)\n"
+		"      --qd N             reads in flight for uring and callback (default 16 / 4)\n"
 		"      --cache MODE       warm, cold or both (default both; cold needs a block device)\n"
 		"      --throttle RATE    limit the dataset disk's read rate, e.g. 50M (cgroup blkio)\n"
 		"      --gil-hold-io      gil: hold the lock across reads too\n"
+		"      --readahead on|off md5dir: the kernel's readahead for each file, on (default,\n"
+		"                         POSIX_FADV_SEQUENTIAL as md5sum) or off (POSIX_FADV_RANDOM:\n"
+		"                         only a strategy's own reads in flight overlap the disk)\n"
 		"      --files N          generated dataset: number of files (default 64)\n"
 		"      --file-size SIZE   generated dataset: size of each file (default 8M)\n"
 		"      --delay MS         fetch: server answer delay (default 500)\n"
@@ -75,6 +78,7 @@ enum {
 	OPT_CACHE,
 	OPT_THROTTLE,
 	OPT_GIL_HOLD_IO,
+	OPT_READAHEAD,
 	OPT_FILES,
 	OPT_FILE_SIZE,
 	OPT_DELAY,
@@ -94,6 +98,7 @@ static const struct option long_opts[] = {
 	{"cache", required_argument, NULL, OPT_CACHE},
 	{"throttle", required_argument, NULL, OPT_THROTTLE},
 	{"gil-hold-io", no_argument, NULL, OPT_GIL_HOLD_IO},
+	{"readahead", required_argument, NULL, OPT_READAHEAD},
 	{"files", required_argument, NULL, OPT_FILES},
 	{"file-size", required_argument, NULL, OPT_FILE_SIZE},
 	{"delay", required_argument, NULL, OPT_DELAY},
@@ -121,6 +126,7 @@ struct run_cfg {
 	uint64_t file_size;
 	const char *outdir;
 	bool json, color, stacks, verify;
+	bool readahead_given;
 	unsigned hz;
 	unsigned ringbuf_mb;
 	struct wl_opts o;
@@ -236,6 +242,14 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 		case OPT_GIL_HOLD_IO:
 			cfg->o.gil_hold_io = true;
 			break;
+		case OPT_READAHEAD:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				it_err("invalid --readahead '%s': expected on or off", optarg);
+				return IT_EXIT_USAGE;
+			}
+			cfg->o.readahead_off = !strcmp(optarg, "off");
+			cfg->readahead_given = true;
+			break;
 		case OPT_FILES:
 			if (it_parse_uint(optarg, "--files", 1, 10000000, &cfg->nfiles))
 				return IT_EXIT_USAGE;
@@ -304,6 +318,11 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 		cfg->target = argv[optind++];
 	if (optind < argc) {
 		it_err("unexpected argument '%s' (see iotrace run --help)", argv[optind]);
+		return IT_EXIT_USAGE;
+	}
+	if (cfg->readahead_given && !cfg->w->readahead) {
+		it_err("--readahead applies to md5dir's reads; %s does not take it",
+		       cfg->w->name);
 		return IT_EXIT_USAGE;
 	}
 	if (parse_strategies(cfg, strategies ? strategies : cfg->w->default_strategies))
@@ -534,6 +553,9 @@ int cmd_run(int argc, char **argv)
 	ss_ok = true;
 	ss_report_header(&rep, cfg.w->name, ss.ncpu);
 	rep.want_answer = cfg.w->answer;
+	if (cfg.w->readahead)
+		snprintf(rep.readahead, sizeof(rep.readahead), "%s",
+			 cfg.o.readahead_off ? "off" : "on");
 
 	/* the data the workload reads */
 	target = cfg.target;

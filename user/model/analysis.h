@@ -31,6 +31,10 @@ struct an_counters {
 	bool block_ok;
 	uint64_t uring_submitted, uring_completed, uring_inline, uring_punted;
 	bool uring_ok;
+	/* completions by where they ran (uring_ok): within the submitting call (= inline),
+	 * later by task work in the submitter, or after a punt to an io-wq worker */
+	uint64_t uring_at_submit, uring_task_work, uring_io_wq;
+	bool uring_paths_ok;	/* those three were counted (not in older summary.json files) */
 	uint64_t lost_events;	/* batches + records lost, all causes */
 	uint64_t lost_ns;	/* thread-time covered by lost batches */
 	uint64_t ctx_switches;
@@ -270,6 +274,8 @@ struct an_report {
 	 * wl_workload says so); md_report_finish writes the answer only then */
 	bool want_answer;
 	char answer[4096];	/* closing answer to the original question */
+	/* md5dir's --readahead: "on" or "off"; "" when the workload has no such switch */
+	char readahead[8];
 };
 
 /* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */

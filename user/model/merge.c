@@ -80,6 +80,7 @@ int an_report_merge(struct an_report *reps, const char *const *names, size_t n,
 	snprintf(out->workload, sizeof(out->workload), "%s", reps[0].workload);
 	out->throttle_bps = reps[0].throttle_bps;
 	copy_ceiling(out, &reps[0]);
+	snprintf(out->readahead, sizeof(out->readahead), "%s", reps[0].readahead);
 	for (size_t i = 0; i < n; i++) {
 		unique_name(uniq, names, i);
 		if (strcmp(reps[i].workload, out->workload))
@@ -97,6 +98,8 @@ int an_report_merge(struct an_report *reps, const char *const *names, size_t n,
 				 sizeof(out->device_ceiling_unavailable),
 				 "the combined reports measured their devices apart");
 		}
+		if (strcmp(reps[i].readahead, out->readahead))
+			out->readahead[0] = '\0'; /* folders that differ: no one setting */
 		if (reps[i].answer[0]) {
 			size_t used = strlen(out->answer);
 

@@ -1307,8 +1307,13 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	c->uring_submitted = cnt[IT_CNT_URING_SUBMIT];
 	c->uring_completed = cnt[IT_CNT_URING_COMPLETE];
 	c->uring_punted = cnt[IT_CNT_URING_ASYNC];
-	c->uring_inline = c->uring_submitted > c->uring_punted ? c->uring_submitted - c->uring_punted
-							       : 0;
+	c->uring_paths_ok = c->uring_ok;
+	c->uring_io_wq = cnt[IT_CNT_URING_IO_WQ];
+	c->uring_at_submit = cnt[IT_CNT_URING_AT_SUBMIT];
+	c->uring_task_work = cnt[IT_CNT_URING_TASK_WORK];
+	/* "inline": completed within the submitting call (it once counted every request not
+	 * punted, which took a cold read completed later by task work for an inline one) */
+	c->uring_inline = c->uring_at_submit;
 	c->lost_events = cnt[IT_CNT_LOST_BATCHES] + cnt[IT_CNT_LOST_RECORDS] +
 			 cnt[IT_CNT_THREADS_FULL] + cnt[IT_CNT_INFLIGHT_FULL] +
 			 cnt[IT_CNT_SWITCHIN_UNSEEN];

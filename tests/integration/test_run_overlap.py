@@ -1,0 +1,106 @@
+"""test_run_overlap.py - issue 17: io_uring keeps reads in flight while it hashes; the
+readahead switch; where io_uring completions ran.
+
+The disk is throttled to the rate at which this machine hashes (measured first, from a warm
+sync run's on-CPU time), so that reading and hashing take about as long as each other: the
+case where overlapping them matters most, on whatever machine runs the test. With the
+kernel's readahead off (--readahead off) a read fetches only what it asks for, so what
+overlaps the disk with the hashing is the strategy's own reads in flight, nothing else.
+"""
+import os
+import unittest
+
+import runlib
+
+CHUNK = 64 * 1024
+
+
+def sizes():
+    # 48 MiB in 12 files, sizes off the chunk; ~0.1 s of hashing on this project's VM
+    return [4 * 1024 * 1024 + 4099 * i for i in range(12)]
+
+
+def make_overlap(fx):
+    with runlib.make_dataset(sizes()) as ds:
+        fx.dir = ds.dir
+        fx.size = ds.size()
+        base = ["run", "md5dir", ds.dir, "--no-stacks", "--no-color"]
+        r, s = runlib.run_into(fx, "warm", base + ["-s", "sync,uring", "--cache", "warm"])
+        if r.rc != 0 or not s:
+            raise AssertionError("the warm runs failed: " + r.describe())
+        sync = runlib.runs_by_label(s)["sync/warm"]
+        # bytes/s at which one thread hashes: the disk as fast as the CPU
+        fx.rate = int(fx.size * 1e9 / runlib.ran(sync))
+        thr = ["--cache", "cold", "--throttle", str(fx.rate)]
+        runlib.run_into(fx, "off", base + ["-s", "sync,uring", "--readahead", "off"] + thr)
+        runlib.run_into(fx, "on", base + ["-s", "sync", "--readahead", "on"] + thr)
+
+
+def overlap_fixture():
+    return runlib.shared("overlap", make_overlap)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class UringOverlap(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fx = overlap_fixture()
+
+    def run_of(self, key, label):
+        r, s = self.fx.runs[key]
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertIsNotNone(s)
+        return runlib.runs_by_label(s)[label]
+
+    def test_uring_hides_half_its_io(self):
+        """Reading as fast as hashing, with nothing but its own queue reading ahead, uring
+        computed during at least half of the time its reads were under way; sync, with one
+        read at a time and no readahead, computes only between reads."""
+        u = self.run_of("off", "uring/cold")
+        s = self.run_of("off", "sync/cold")
+        detail = "uring hidden %.3f of %.1f ms of I/O (wall %.1f ms, on CPU %.1f ms), sync " \
+            "hidden %s, throttle %.0f MiB/s" % (
+                u["hidden_io"], u["io_ns"] / 1e6, u["wall_ns"] / 1e6,
+                runlib.oncpu(u["states_ns"]) / 1e6, s["hidden_io"], self.fx.rate / 2**20)
+        self.assertGreaterEqual(u["hidden_io"], 0.5, detail)
+        self.assertLessEqual(s["hidden_io"], 0.05, detail)
+        self.assertLessEqual(u["hit_ratio"], 0.05, detail)
+
+    def test_completion_paths(self):
+        """Where each completion ran, against what the page cache held: warm, a read finds
+        its pages and completes within the io_uring_enter that submitted it; cold with
+        readahead off, no page is there at submission, so none can (each waits for the disk
+        and is finished by task work). Every completion is counted once."""
+        for key, label in [("warm", "uring/warm"), ("off", "uring/cold")]:
+            with self.subTest(run=label):
+                u = self.run_of(key, label)["uring"]
+                self.assertGreater(u["completed"], 0, u)
+                self.assertEqual(u["at_submit"] + u["task_work"] + u["io_wq"], u["completed"], u)
+                self.assertEqual(u["inline"], u["at_submit"], u)
+                if label == "uring/warm":
+                    self.assertGreaterEqual(u["at_submit"], 0.9 * u["completed"], u)
+                else:
+                    self.assertEqual(u["at_submit"], 0, u)
+                    self.assertGreaterEqual(u["task_work"] + u["io_wq"], u["completed"], u)
+
+    def test_readahead_switch(self):
+        """--readahead off: each 64 KiB read is its own block request; on: the kernel reads
+        ahead in larger requests, and the device works for sync while it is not in a read
+        (block_busy_ns beyond io_ns, a lower bound of that time), more than with it off."""
+        off = self.run_of("off", "sync/cold")
+        on = self.run_of("on", "sync/cold")
+        self.assertEqual(self.fx.runs["off"][1]["readahead"], "off")
+        self.assertEqual(self.fx.runs["on"][1]["readahead"], "on")
+        self.assertIn("readahead off: ", self.fx.runs["off"][0].stdout)
+        chunks = sum((s + CHUNK - 1) // CHUNK for s in sizes())
+        self.assertGreaterEqual(off["block_reqs"], 0.9 * chunks, off["block_reqs"])
+        self.assertLess(on["block_reqs"], 0.5 * chunks, on["block_reqs"])
+        ahead_on = on["block_busy_ns"] - on["io_ns"]
+        ahead_off = off["block_busy_ns"] - off["io_ns"]
+        self.assertGreater(ahead_on, ahead_off, "device busy beyond sync's reads: on %.1f ms, "
+                           "off %.1f ms" % (ahead_on / 1e6, ahead_off / 1e6))
+        self.assertGreater(ahead_on, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
