@@ -67,6 +67,12 @@ class BadInput(unittest.TestCase):
         self.assert_rejected(r, 2, "fibers", "sync", "threads", "callback", "uring", "procs",
                              "gil")
 
+    def test_bad_readahead_exit_2(self):
+        r = runlib.iotrace(["run", "md5dir", "--readahead", "maybe"])
+        self.assert_rejected(r, 2, "--readahead", "maybe", "on or off")
+        r = runlib.iotrace(["run", "readfile", "--readahead", "off"])
+        self.assert_rejected(r, 2, "--readahead", "readfile")
+
     def test_bad_throttle_exit_2(self):
         for rate in ["10Q", "0", "-5M", "", "fast", "1.5"]:
             with self.subTest(rate=rate):
