@@ -52,8 +52,19 @@ int rp_summary_json(FILE *f, const struct an_report *r);
 /* Load OUTDIR back (summary.json + spans + folded; reports/load.c); on error -errno and a
  * message naming the file and what is wrong in err. */
 int rp_load_outdir(const char *outdir, struct an_report *r, char *err, size_t errlen);
-/* Comparison table + "Why" section; color only when asked (caller checks isatty). */
-int rp_text(FILE *f, const struct an_report *r, bool color);
+/*
+ * The terminal report. By default a header, the comparison table with each run's cause,
+ * the Answer (the model's, then a line for each strategy) and where the folder is; it fits
+ * 40 lines for twelve runs at 100 columns. verbose 1 adds the thread-state shares, each
+ * run's details and thread table, and every finding.
+ */
+struct rp_text_opts {
+	bool color;		/* ANSI styles: only when the caller saw a terminal */
+	unsigned width;		/* paragraphs wrap here (the terminal's columns); < 40: 100 */
+	int verbose;
+	const char *folder;	/* the written report folder's absolute path, or NULL */
+};
+int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *o);
 /* Write every file of the run folder; files owned by uid/gid (-1 = leave). */
 int rp_write_outdir(const char *outdir, const struct an_report *r, uid_t uid, gid_t gid);
 /* Chrome Trace Event JSON (reports/perfetto.c). */

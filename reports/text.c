@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "model/cause.h"
 #include "report.h"
 
 /*
@@ -17,7 +18,7 @@
  * cannot move the cursor or recolor the terminal.
  */
 
-#define WRAP_COLS 100
+#define WRAP_COLS 100	/* without a terminal to ask */
 #define MAX_THREAD_ROWS 16
 #define UNAVAILABLE "unavailable"
 
@@ -29,6 +30,7 @@ static const char *const style_on[] = {"", "\033[1m", "\033[2m", "\033[33m", "\0
 struct out {
 	FILE *f;
 	bool color;
+	int cols;	/* paragraphs wrap here */
 };
 
 static void on(struct out *o, enum style s)
@@ -207,7 +209,7 @@ static void tbl_print(struct out *o, const struct tbl *t, const char *indent)
 /* ---- wrapped paragraphs ---- */
 
 /*
- * Print text (sanitized) wrapped at WRAP_COLS: the caller has already printed `col`
+ * Print text (sanitized) wrapped at o->cols: the caller has already printed `col`
  * columns of this line (a label, a bullet); continuation lines start with indent.
  */
 static void para_at(struct out *o, int col, const char *indent, const char *text)
@@ -228,7 +230,7 @@ static void para_at(struct out *o, int col, const char *indent, const char *text
 		for (e = p; *e && *e != ' '; e++)
 			if (((unsigned char)*e & 0xc0) != 0x80)
 				ww++;
-		if (!empty && col + 1 + ww > WRAP_COLS) {
+		if (!empty && col + 1 + ww > o->cols) {
 			fputc('\n', o->f);
 			fputs(indent, o->f);
 			col = width(indent);
@@ -277,53 +279,65 @@ void rp_cmp_cols(const struct an_report *r, struct rp_cmp_cols *c)
 	c->exposed = un_column(UN_DUR, exposed);
 }
 
-static int comparison(struct out *o, const struct an_report *r)
+/*
+ * The comparison: one row a run, its cause last. The default keeps the columns that say
+ * how fast and why within 100 columns; -v (all) adds blocked time, CPU overlap and hidden
+ * I/O, which the findings then explain.
+ */
+enum cmp_col { C_RUN, C_WALL, C_SPEEDUP, C_IDEAL, C_PAR, C_BLOCKED, C_OVERLAP, C_HIDDEN,
+	       C_EXPOSED, C_HIT, C_CAUSE, C_N };
+
+static int comparison(struct out *o, const struct an_report *r, bool all)
 {
-	struct tbl t = {.ncol = 10};
+	static const char *const head[C_N] = {"run", "wall", "speedup", "of ideal", "parallelism",
+					      "blocked", "CPU overlap", "hidden I/O",
+					      "exposed I/O", "hit ratio", "cause"};
+	struct tbl t = {0};
 	struct trow *h;
 	char b[TCELL];
 	struct rp_cmp_cols u;
-	int ret = 0;
+	int col[C_N], ret = 0;
 
+	for (int c = 0; c < C_N; c++)
+		col[c] = all || (c != C_BLOCKED && c != C_OVERLAP && c != C_HIDDEN) ? t.ncol++ : -1;
 	rp_cmp_cols(r, &u);
-	t.left[0] = true;
+	t.left[col[C_RUN]] = t.left[col[C_CAUSE]] = true;
 	h = tbl_row(&t);
 	if (!h)
 		return -ENOMEM;
-	cell(h, 0, ST_NONE, "run");
-	cell(h, 1, ST_NONE, "wall");
-	cell(h, 2, ST_NONE, "speedup");
-	cell(h, 3, ST_NONE, "of ideal");
-	cell(h, 4, ST_NONE, "parallelism");
-	cell(h, 5, ST_NONE, "blocked");
-	cell(h, 6, ST_NONE, "CPU overlap");
-	cell(h, 7, ST_NONE, "hidden I/O");
-	cell(h, 8, ST_NONE, "exposed I/O");
-	cell(h, 9, ST_NONE, "hit ratio");
+	for (int c = 0; c < C_N; c++)
+		if (col[c] >= 0)
+			cell(h, col[c], ST_NONE, head[c]);
 	for (size_t i = 0; i < r->nruns; i++) {
 		const struct an_run *run = &r->runs[i];
 		struct trow *w = tbl_row(&t);
+		struct an_cause cause;
 
 		if (!w) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		cell(w, 0, ST_LABEL, run->label);
-		cell(w, 1, ST_NONE, un_cell(&u.wall, (double)run->wall_ns).s);
+		cell(w, col[C_RUN], ST_LABEL, run->label);
+		cell(w, col[C_WALL], ST_NONE, un_cell(&u.wall, (double)run->wall_ns).s);
 		fmt_real(b, sizeof(b), run->speedup_ok, run->speedup_vs_sync, "×");
-		cell(w, 2, ST_NONE, b);
+		cell(w, col[C_SPEEDUP], ST_NONE, b);
 		fmt_pct(b, sizeof(b), run->ideal_ok, run->ideal_fraction);
-		cell(w, 3, ST_NONE, b);
+		cell(w, col[C_IDEAL], ST_NONE, b);
 		fmt_real(b, sizeof(b), true, run->parallelism, "");
-		cell(w, 4, ST_NONE, b);
-		cell(w, 5, ST_NONE, un_cell(&u.blocked, (double)run->blocked_ns).s);
-		fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
-		cell(w, 6, ST_NONE, b);
-		fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
-		cell(w, 7, ST_NONE, b);
-		cell(w, 8, ST_NONE, un_cell(&u.exposed, (double)run->exposed_io_ns).s);
+		cell(w, col[C_PAR], ST_NONE, b);
+		if (all) {
+			cell(w, col[C_BLOCKED], ST_NONE,
+			     un_cell(&u.blocked, (double)run->blocked_ns).s);
+			fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
+			cell(w, col[C_OVERLAP], ST_NONE, b);
+			fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
+			cell(w, col[C_HIDDEN], ST_NONE, b);
+		}
+		cell(w, col[C_EXPOSED], ST_NONE, un_cell(&u.exposed, (double)run->exposed_io_ns).s);
 		fmt_pct(b, sizeof(b), run->hit_ratio_ok, run->hit_ratio);
-		cell(w, 9, ST_NONE, b);
+		cell(w, col[C_HIT], ST_NONE, b);
+		an_run_cause(run, &cause);
+		cell(w, col[C_CAUSE], ST_NONE, cause.name);
 	}
 	tbl_print(o, &t, "");
 out:
@@ -686,56 +700,127 @@ out:
 	return ret;
 }
 
-static void why(struct out *o, const struct an_report *r)
+/* The verdict's advice follows " — " in a line; NULL if it has none. */
+static const char *advice_of(const char *text)
 {
-	char lab[160];
+	return strstr(text, " — ");
+}
+
+/*
+ * -v: each run's findings. The label and its speedup once (the headline's part before its
+ * causes, which the findings below say in full), then each finding; a rule's advice is
+ * said the first time it fires only, so twelve page-cache runs do not repeat it.
+ */
+static void findings(struct out *o, const struct an_report *r)
+{
+	const char *said[AN_MAX_VERDICT * 4];
+	size_t nsaid = 0;
+	char lab[160], head[600];
 
 	on(o, ST_BOLD);
-	fputs("Why\n", o->f);
+	fputs("Findings\n", o->f);
 	off(o, ST_BOLD);
 	for (size_t i = 0; i < r->nruns; i++) {
 		const struct an_run *run = &r->runs[i];
-		size_t v = 0;
+		size_t ll = strlen(run->label);
+		const char *h = run->headline, *cut = advice_of(h);
 
-		if (run->headline[0]) {
-			/* the model's headline names the run itself */
-			para(o, "  ", "      ", run->headline);
-		} else {
-			safe(lab, sizeof(lab), run->label);
-			fputs("  ", o->f);
-			on(o, ST_LABEL);
-			fputs(lab, o->f);
-			off(o, ST_LABEL);
+		safe(lab, sizeof(lab), run->label);
+		fputs("  ", o->f);
+		on(o, ST_LABEL);
+		fputs(lab, o->f);
+		off(o, ST_LABEL);
+		/* "threads/warm: 1.96× over sync (93% of ideal 2.10×) — causes" */
+		if (cut && !strncmp(h, run->label, ll) && !strncmp(h + ll, ": ", 2)) {
+			snprintf(head, sizeof(head), "%.*s", (int)(cut - h - ll - 2), h + ll + 2);
 			fputs(": ", o->f);
-			para_at(o, width(lab) + 4, "      ",
-				run->nverdict ? run->verdict[v++].text
-					      : "no rule fired: nothing in this run's numbers "
-						"points to one cause");
+			para_at(o, width(lab) + 4, "      ", head);
+		} else {
+			fputc('\n', o->f);
 		}
-		for (; v < run->nverdict && v < AN_MAX_VERDICT; v++)
-			para(o, "    - ", "      ", run->verdict[v].text);
-	}
-	if (r->answer[0]) {
-		fputc('\n', o->f);
-		on(o, ST_BOLD);
-		fputs("Answer\n", o->f);
-		off(o, ST_BOLD);
-		/* a combined report holds one answer per folder, one per line */
-		for (const char *p = r->answer; *p;) {
-			const char *nl = strchr(p, '\n');
-			size_t len = nl ? (size_t)(nl - p) : strlen(p);
-			char piece[sizeof(r->answer)];
+		if (!run->nverdict)
+			para(o, "    - ", "      ",
+			     "No rule fired: nothing in this run's numbers points to one cause.");
+		for (size_t v = 0; v < run->nverdict && v < AN_MAX_VERDICT; v++) {
+			const char *t = run->verdict[v].text, *adv = advice_of(t);
+			bool again = false;
 
-			snprintf(piece, sizeof(piece), "%.*s", (int)len, p);
-			para(o, "  ", "  ", piece);
-			p += len + (nl ? 1 : 0);
+			for (size_t k = 0; k < nsaid && !again; k++)
+				again = !strcmp(said[k], run->verdict[v].rule);
+			if (adv && again) {
+				snprintf(head, sizeof(head), "%.*s.", (int)(adv - t), t);
+				para(o, "    - ", "      ", head);
+				continue;
+			}
+			if (adv && nsaid < sizeof(said) / sizeof(said[0]))
+				said[nsaid++] = run->verdict[v].rule;
+			para(o, "    - ", "      ", t);
 		}
 	}
 }
 
-int rp_text(FILE *f, const struct an_report *r, bool color)
+/* The Answer: the model's answer, then one line for each strategy (why each was as fast
+ * as it was, losers included); without an answer the lines alone, under "Why". */
+static void answer(struct out *o, const struct an_report *r)
 {
-	struct out o = {.f = f, .color = color};
+	char (*lines)[AN_LINE] = calloc(r->nruns ? r->nruns : 1, sizeof(*lines));
+	size_t n;
+
+	on(o, ST_BOLD);
+	fputs(r->answer[0] ? "Answer\n" : "Why\n", o->f);
+	off(o, ST_BOLD);
+	/* a combined report holds one answer per folder, one per line */
+	for (const char *p = r->answer; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char piece[sizeof(r->answer)];
+
+		snprintf(piece, sizeof(piece), "%.*s", (int)len, p);
+		para(o, "  ", "  ", piece);
+		p += len + (nl ? 1 : 0);
+	}
+	if (!lines)
+		return;
+	n = an_answer_lines(r, lines, r->nruns);
+	if (n && r->answer[0])
+		fputc('\n', o->f);
+	for (size_t i = 0; i < n; i++)
+		para(o, "  ", "      ", lines[i]);
+	free(lines);
+}
+
+/* Data-quality notes the default output keeps, one line a run: its figures are less exact
+ * (the share is of the run's thread time, as in -v's details). */
+static void short_warnings(struct out *o, const struct an_report *r)
+{
+	char line[400], share[32];
+
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		uint64_t lost = run->c.lost_ns > run->gaps_ns ? run->c.lost_ns : run->gaps_ns;
+		uint64_t tt = thread_time(run->states_ns);
+
+		if (!run->c.lost_events && !run->gaps_ns)
+			continue;
+		if (tt)
+			snprintf(share, sizeof(share), "%.1f%%", (double)lost * 100 / (double)tt);
+		else
+			snprintf(share, sizeof(share), UNAVAILABLE);
+		snprintf(line, sizeof(line),
+			 "warning: %s: %" PRIu64 " events lost, covering %s of thread time (%s of "
+			 "it); -v says more",
+			 run->label, run->c.lost_events, un_dur(lost).s, share);
+		on(o, ST_WARN);
+		para(o, "", "  ", line);
+		off(o, ST_WARN);
+	}
+}
+
+int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
+{
+	struct out o = {.f = f, .color = opt && opt->color,
+			.cols = opt && opt->width >= 40 ? (int)opt->width : WRAP_COLS};
+	int verbose = opt ? opt->verbose : 0;
 	char a[160], b[160];
 	int ret;
 
@@ -758,30 +843,46 @@ int rp_text(FILE *f, const struct an_report *r, bool color)
 				? "each file advised POSIX_FADV_RANDOM, a read fetches what it asks for"
 				: "each file advised POSIX_FADV_SEQUENTIAL, as md5sum does");
 	fputc('\n', f);
-	ret = comparison(&o, r);
+	ret = comparison(&o, r, verbose > 0);
 	if (ret)
 		return ret;
-	fputs("\nShare of thread time by state\n", f);
-	ret = state_shares(&o, r);
-	if (ret)
-		return ret;
-	for (size_t i = 0; i < r->nruns; i++) {
-		safe(a, sizeof(a), r->runs[i].label);
-		fputc('\n', f);
-		on(&o, ST_LABEL);
-		fputs(a, f);
-		off(&o, ST_LABEL);
-		fputc('\n', f);
-		run_facts(&o, &r->runs[i]);
-		ret = process_table(&o, &r->runs[i]);
+	if (verbose > 0) {
+		fputs("\nShare of thread time by state\n", f);
+		ret = state_shares(&o, r);
 		if (ret)
 			return ret;
-		ret = thread_table(&o, &r->runs[i]);
-		if (ret)
-			return ret;
+		for (size_t i = 0; i < r->nruns; i++) {
+			safe(a, sizeof(a), r->runs[i].label);
+			fputc('\n', f);
+			on(&o, ST_LABEL);
+			fputs(a, f);
+			off(&o, ST_LABEL);
+			fputc('\n', f);
+			run_facts(&o, &r->runs[i]);
+			ret = process_table(&o, &r->runs[i]);
+			if (ret)
+				return ret;
+			ret = thread_table(&o, &r->runs[i]);
+			if (ret)
+				return ret;
+		}
+		fputc('\n', f);
+		findings(&o, r);
+	} else {
+		short_warnings(&o, r);
 	}
 	fputc('\n', f);
-	why(&o, r);
+	answer(&o, r);
+	if (opt && opt->folder) {
+		char line[4200];
+
+		fputc('\n', f);
+		snprintf(line, sizeof(line), "%s/report.html", opt->folder);
+		para(&o, "report: ", "  ", line);
+		snprintf(line, sizeof(line), "%s/trace.json (open it in ui.perfetto.dev)",
+			 opt->folder);
+		para(&o, "for Perfetto: ", "  ", line);
+	}
 	if (fflush(f) == EOF || ferror(f))
 		return errno ? -errno : -EIO;
 	return 0;

@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rp_load_outdir(dir, &r, err, sizeof(err)) == 0) {
 		if (md_report_finish(&r) == 0) {
-			rp_text(devnull, &r, false);
+			rp_text(devnull, &r, &(struct rp_text_opts){.verbose = 1});
 			rp_summary_json(devnull, &r);
 			rp_perfetto(devnull, &r);
 			rp_html(devnull, &r);

@@ -86,7 +86,7 @@ def check_losses_shown(tc, run, text, html):
     lost = run["lost_events"]
     tc.assertIsInstance(lost, int)
     if lost or run.get("gaps_ns"):
-        m = re.search(r"warning: ([0-9]+) events lost, covering (.+?) of thread time "
+        m = re.search(r"warning: (?:\S+: )?([0-9]+) events lost, covering (.+?) of thread time "
                       r"\(([0-9.]+)% of\s+it\)", text.replace("\n ", " "))
         tc.assertIsNotNone(m, "lost events not shown in the text report:\n" + text[-3000:])
         tc.assertEqual(int(m.group(1)), lost)

@@ -256,7 +256,7 @@ class Faults(unittest.TestCase):
         self.assertFalse(run["interrupted"])
         self.assertIsNone(run["speedup_vs_sync"])  # no figure from a run cut short
         self.assertIn("sync/cold", r.stdout)
-        self.assertIn("139", r.stdout)
+        self.assertIn("killed by signal 11", r.stdout)
         self.assertEqual(r.leftovers(), [])
 
 

@@ -6,6 +6,7 @@ process): warm md5dir, threads at 4 x CPU count, gil, and the throttled cold dat
 """
 import filecmp
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -91,12 +92,19 @@ class VerdictsOnRealRuns(unittest.TestCase):
                     st, key, run[key], sync[key]))
 
     def test_text_report_has_the_why(self):
-        """The terminal output carries the table and each run's headline."""
+        """The terminal output carries the table with each run, the Answer's line for each
+        strategy, and the report's absolute path; one line a run said which was going."""
         r, s = warm_fixture().runs["core"]
-        self.assertIn("Why", r.stdout)
+        self.assertIn("\nAnswer\n", r.stdout)
         for run in s["runs"]:
             self.assertIn(run["label"], r.stdout)
-            self.assertIn(run["headline"].split(" — ")[0], r.stdout)
+            self.assertRegex(r.stdout, r"(?m)^  %s[,:] " % re.escape(run["strategy"]))
+        self.assertRegex(r.stdout, r"(?m)^report: /\S+/o/report\.html$")
+        self.assertRegex(r.stdout, r"(?m)^for Perfetto: /\S+/o/trace\.json ")
+        n = len(s["runs"])
+        for i, run in enumerate(s["runs"]):
+            self.assertIn("iotrace: running %s (run %d of %d)...\n" % (run["label"], i + 1, n),
+                          r.stderr)
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
@@ -145,8 +153,10 @@ class ReportRoundTrip(unittest.TestCase):
         self.assertTrue(filecmp.cmp(os.path.join(self.orig, "summary.json"),
                                     os.path.join(work, "summary.json"), shallow=False))
         self.assertEqual(self.same_tree(self.orig, work), [])
-        # the table printed again is the one the run printed
-        self.assertEqual(p.stdout, self.r.stdout)
+        # the table printed again is the one the run printed, which named its folder
+        self.assertIn(os.path.realpath(work) + "/report.html", p.stdout)
+        self.assertEqual(p.stdout.replace(os.path.realpath(work), "FOLDER"),
+                         self.r.stdout.replace(os.path.realpath(self.out), "FOLDER"))
 
     def test_as_nobody_into_new_folder(self):
         newroot = os.path.join(self.tmp, "nobody")

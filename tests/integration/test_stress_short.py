@@ -108,7 +108,7 @@ class StressShort(unittest.TestCase):
             spans = glob.glob(os.path.join(out, "runs", "*", "spans.tsv"))
             self.assertEqual(len(spans), 1, spans)
             size = os.path.getsize(spans[0])
-            rep = common.run(["report", "--no-color", "-o", out + "2", out], timeout=300)
+            rep = common.run(["report", "--no-color", "-v", "-o", out + "2", out], timeout=300)
             # a folded run re-renders to the same bytes: the exact figures are saved, the
             # drawn spans are what was saved
             differ = subprocess.run(["diff", "-r", "-q", out, out + "2"], capture_output=True,

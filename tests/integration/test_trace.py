@@ -262,7 +262,11 @@ class TraceRealPrograms(unittest.TestCase):
             self.assertIn(words, notes[0])
         self.assertIn("python_gil", [v["rule"] for v in self.py_runs()["sync"][1]["runs"][0]
                                       ["verdict"]])
-        self.assertIn("lock_wait on futex", p.stdout)  # and the terminal report says it
+        # and the terminal report says it, among the findings of -v
+        v = common.run(["report", "-v", "--no-color", self.py_runs()["threads"][2], "-o",
+                        os.path.join(self.tmp, "py-threads-v")])
+        self.assertEqual(v.returncode, 0, v.stderr)
+        self.assertIn("lock_wait on futex", v.stdout)
 
     def test_report_compares_two_traces(self):
         """`iotrace report A B`: one table with both runs, each with its own figures."""
@@ -353,7 +357,7 @@ class TraceRealPrograms(unittest.TestCase):
         self.warm()
         f = self.ds.files[0]
         out = self.out("pipeline")
-        p, s = trace(["--no-stacks"], ["sh", "-c", "cat %s | md5sum" % f], out)
+        p, s = trace(["--no-stacks", "-v"], ["sh", "-c", "cat %s | md5sum" % f], out)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(self.expect[f] + "  -", p.stdout)
         run = s["runs"][0]
@@ -384,7 +388,7 @@ class TraceRealPrograms(unittest.TestCase):
             self.assertEqual(sum(x["states_ns"][k] for x in procs), run["states_ns"][k], k)
         self.assertEqual(sum(x["bytes_read"] for x in procs),
                          sum(t["bytes_read"] for t in run["threads"]))
-        self.assertRegex(p.stdout, r"pid +parent +start +end +exit +threads")
+        self.assertRegex(p.stdout, r"pid +parent +start +end +exit +threads")  # -v
         self.assertNotIn("visibility", [v["rule"] for v in run["verdict"]])
         again = self.out("pipeline-again")
         r = common.run(["report", out, "-o", again])
@@ -425,7 +429,7 @@ class TraceRealPrograms(unittest.TestCase):
         msgs = []
         for _ in range(3):  # a loaded VM skews one side now and then: see steal_ns
             s0 = steal_ns()
-            p, s = trace(["--no-stacks", "--follow"], cmd, self.out("follow"))
+            p, s = trace(["--no-stacks", "--follow", "-v"], cmd, self.out("follow"))
             steal = steal_ns() - s0
             self.assertEqual(p.returncode, 0, p.stderr)
             got = {b: a for a, b in DIGEST_LINE.findall(p.stdout)}
@@ -437,7 +441,7 @@ class TraceRealPrograms(unittest.TestCase):
                 self.assertGreaterEqual(t["bytes_read"], 4 * self.SIZE, t)
             self.assertEqual({t["comm"] for t in run["threads"]} >= {"sh", "xargs", "md5sum"},
                              True, run["threads"])
-            # the terminal report tells the processes apart
+            # the terminal report (-v: with the thread table) tells the processes apart
             self.assertRegex(p.stdout, r"role +comm +pid +tid")
             self.assertIsNotNone(run["rusage"], "summary.json has no rusage for the run")
             self.assertIsNotNone(run["rusage"]["setup_ns"])

@@ -381,14 +381,21 @@ static __attribute__((noinline)) char *render(int (*fn)(FILE *, const struct an_
 	return buf;
 }
 
+/* -v: everything the text report can say */
 static int text_plain(FILE *f, const struct an_report *r)
 {
-	return rp_text(f, r, false);
+	return rp_text(f, r, &(struct rp_text_opts){.verbose = 1});
 }
 
 static int text_color(FILE *f, const struct an_report *r)
 {
-	return rp_text(f, r, true);
+	return rp_text(f, r, &(struct rp_text_opts){.color = true, .verbose = 1});
+}
+
+/* the default: table, Answer, where the folder is */
+static int text_short(FILE *f, const struct an_report *r)
+{
+	return rp_text(f, r, &(struct rp_text_opts){.folder = "/home/user/iotrace-out/run-1"});
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -497,9 +504,56 @@ static void test_text_golden(void **state)
 
 	(void)state;
 	build(&rep);
-	out = render(text_plain, &rep, &n);
+	out = render(text_short, &rep, &n);
 	golden("report.txt", out, n);
 	assert_null(strchr(out, '\033'));
+	free(out);
+	out = render(text_plain, &rep, &n);
+	golden("report-v.txt", out, n);
+	assert_null(strchr(out, '\033'));
+	free(out);
+	an_report_free(&rep);
+}
+
+/*
+ * A saved default run (md5dir, six strategies warm and cold: tests/golden/run12, its
+ * summary.json as iotrace wrote it) read as a user would at 100 columns: the default text
+ * is its golden, fits one screen (40 lines), no line in it is said twice, and none is
+ * wider than the terminal.
+ */
+static void test_text_one_screen(void **state)
+{
+	struct an_report rep;
+	char err[512], *out, *line, *save = NULL;
+	char *seen[64];
+	size_t n, nlines = 0;
+
+	(void)state;
+	if (rp_load_outdir("tests/golden/run12", &rep, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(rep.nruns, 12);
+	out = render(text_short, &rep, &n);
+	golden("run12.txt", out, n);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t cols = 0;
+
+		for (const char *p = line; *p; p++)
+			cols += ((unsigned char)*p & 0xc0) != 0x80;
+		if (cols > 100)
+			fail_msg("line of %zu columns: %s", cols, line);
+		for (size_t k = 0; k < nlines && k < 64; k++)
+			if (!strcmp(seen[k], line))
+				fail_msg("said twice: %s", line);
+		if (nlines < 64)
+			seen[nlines] = line;
+		nlines++;
+	}
+	/* strtok_r skipped the blank lines: count them back */
+	nlines = 0;
+	for (size_t i = 0; i < n; i++)
+		nlines += out[i] == '\0' || out[i] == '\n';
+	if (nlines > 40)
+		fail_msg("%zu lines: more than one screen of 40", nlines);
 	free(out);
 	an_report_free(&rep);
 }
@@ -901,7 +955,7 @@ static void test_write_error_reported(void **state)
 		assert_non_null(f);
 		setvbuf(f, NULL, _IONBF, 0);
 		assert_true(rp_summary_json(f, &rep) < 0);
-		assert_true(rp_text(f, &rep, false) < 0);
+		assert_true(rp_text(f, &rep, NULL) < 0);
 		assert_true(rp_perfetto(f, &rep) < 0);
 		fclose(f);
 	}
@@ -1324,6 +1378,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary_golden),
 		cmocka_unit_test(test_text_golden),
+		cmocka_unit_test(test_text_one_screen),
 		cmocka_unit_test(test_perfetto_golden),
 		cmocka_unit_test(test_perfetto_well_formed),
 		cmocka_unit_test(test_summary_nulls_and_types),

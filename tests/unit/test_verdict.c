@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "model/cause.h"
 #include "model/model.h"
 
 #define SEC 1000000000ULL
@@ -750,6 +751,70 @@ static void test_answer(void **state)
 	assert_true(strlen(f->rep.answer) > 0);
 }
 
+/* ---- the short forms (cause.h) ---- */
+
+static void set_run(struct an_run *r, const char *label, const char *strategy, const char *cache,
+		    double speedup, const char *rule, const char *text)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->label, sizeof(r->label), "%s", label);
+	snprintf(r->strategy, sizeof(r->strategy), "%s", strategy);
+	snprintf(r->cache, sizeof(r->cache), "%s", cache);
+	r->speedup_vs_sync = speedup;
+	r->speedup_ok = speedup > 0;
+	if (rule) {
+		snprintf(r->verdict[0].rule, sizeof(r->verdict[0].rule), "%s", rule);
+		snprintf(r->verdict[0].text, sizeof(r->verdict[0].text), "%s", text);
+		r->nverdict = 1;
+	}
+}
+
+static void test_cause_and_answer_lines(void **state)
+{
+	static struct an_run runs[5];
+	struct an_report rep = {.runs = runs, .nruns = 5};
+	struct an_cause c;
+	char lines[5][AN_LINE];
+
+	(void)state;
+	set_run(&runs[0], "sync/warm", "sync", "warm", 1.0, "page_cache",
+		"Reads came from the page cache (hit 100%) — a cached read is a copy.");
+	set_run(&runs[1], "gil/warm", "gil", "warm", 0.92, "lock",
+		"Threads took turns on a lock, the GIL case: 2 working threads — advice.");
+	set_run(&runs[2], "sync/cold", "sync", "cold", 1.0, "disk",
+		"The disk was the ceiling: busy 85% — advice.");
+	/* a data-quality note is no cause: the lock after it is */
+	set_run(&runs[3], "gil/cold", "gil", "cold", 0.97, "steal",
+		"The hypervisor stole 5 ms — advice.");
+	runs[3].verdict[1] = runs[1].verdict[0];
+	runs[3].nverdict = 2;
+	set_run(&runs[4], "threads/cold", "threads", "cold", 0, NULL, NULL);
+	runs[4].exit_status = 128 + 11;
+
+	an_run_cause(&runs[0], &c);
+	assert_string_equal(c.name, "page cache");
+	assert_string_equal(c.reason, "reads came from the page cache");
+	an_run_cause(&runs[3], &c);
+	assert_string_equal(c.name, "lock");
+	assert_string_equal(c.reason, "threads took turns on a lock, the GIL case");
+	an_run_cause(&runs[4], &c);
+	assert_string_equal(c.name, "did not finish");
+	assert_string_equal(c.reason, "it did not finish (killed by signal 11)");
+	runs[4].exit_status = 0;
+	an_run_cause(&runs[4], &c);
+	assert_string_equal(c.name, "none found");
+
+	assert_int_equal(an_answer_lines(&rep, lines, 5), 3);
+	assert_string_equal(lines[0], "sync, the baseline: warm — reads came from the page cache; "
+				      "cold — the disk was the ceiling");
+	/* one reason for both gil runs: said once */
+	assert_string_equal(lines[1],
+			    "gil: warm 0.92×, cold 0.97× — threads took turns on a lock, the GIL case");
+	assert_string_equal(lines[2], "threads: cold — no rule found a limiting cause");
+	/* max bounds what is written */
+	assert_int_equal(an_answer_lines(&rep, lines, 1), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -762,6 +827,7 @@ int main(void)
 		T(test_io_hidden),   T(test_near_ideal), T(test_lost),
 		T(test_unavailable), T(test_headline),	 T(test_utf8_safe),
 		T(test_answer),
+		cmocka_unit_test(test_cause_and_answer_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "trace/tracer.h"
 
-bool it_verbose;
+int it_verbose;
 const char *it_prog = "iotrace";
 
 void it_err(const char *fmt, ...)

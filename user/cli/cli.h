@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -31,7 +32,10 @@ int cmd_trace(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
-extern bool it_verbose;
+/* -v 1 (each run's details), -vv or --debug 2 (and libbpf's messages) */
+extern int it_verbose;
+/* libbpf's own messages: at -vv */
+#define IT_VERBOSE_LIBBPF 2
 extern const char *it_prog;
 
 /* "iotrace: " + message on stderr. */
@@ -53,5 +57,21 @@ extern sigset_t it_ignored_at_start;
 /* Warn (stderr) about what the last run lost, naming the full ring buffer or map. */
 struct tr_stats;
 void it_warn_losses(const char *label, const struct tr_stats *st);
+
+/* The terminal's width in columns (COLUMNS when set), 0 when fd is not a terminal. */
+unsigned it_term_cols(int fd);
+
+/* Which run is under way (progress.c): quiet prints nothing. */
+struct it_progress {
+	bool quiet, tty, drawn;
+	unsigned cols, i, n;
+	char label[96];
+};
+void it_progress_init(struct it_progress *p, bool quiet);
+void it_progress_begin(struct it_progress *p, const char *label, unsigned i, unsigned n);
+/* ss_spec.tick: redraw with the time since the run started (terminal only). */
+void it_progress_tick(void *arg, uint64_t elapsed_ns);
+/* Erase the line before anything else is written. */
+void it_progress_end(struct it_progress *p);
 
 #endif /* IOTRACE_CLI_H */

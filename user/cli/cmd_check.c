@@ -343,7 +343,7 @@ int cmd_check(int argc, char **argv)
 			json = true;
 			break;
 		case 'v':
-			it_verbose = true;
+			it_verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -362,7 +362,7 @@ int cmd_check(int argc, char **argv)
 		it_err("failed to check: %s", strerror(ENOMEM));
 		return IT_EXIT_FAIL;
 	}
-	tr_set_verbose(it_verbose);
+	tr_set_verbose(it_verbose > 0);
 	run_checks(c);
 	if (json)
 		print_json(c);

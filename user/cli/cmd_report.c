@@ -23,7 +23,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: iotrace report OUTDIR [OUTDIR...] [-o NEWDIR] [--json] [--no-color]\n\n"
+		"Usage: iotrace report OUTDIR [OUTDIR...] [-o NEWDIR] [--json] [--no-color] [-v]\n\n"
 		"Re-render a saved run folder, or compare several side by side; no root needed.\n\n"
 		"  One OUTDIR: its files (report.html, SVGs, trace.json, summary.json) are\n"
 		"  written again in place, or into NEWDIR with -o, and the table is printed.\n"
@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		"  -o, --output NEWDIR  write the report folder here\n"
 		"      --json           print summary.json to stdout instead of the table\n"
 		"      --no-color       no colors even on a terminal (also: NO_COLOR set)\n"
+		"  -v, --verbose        each run's details, thread tables and findings\n"
 		"  -h, --help           this help\n\n"
 		"Examples:\n"
 		"  iotrace report ./iotrace-out/run-1\n"
@@ -99,13 +100,15 @@ int cmd_report(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
 		{"no-color", no_argument, NULL, 'C'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *outdir = NULL, *target;
 	bool json = false, color;
 	struct an_report *reps = NULL, comb, *rep;
-	char err[1024];
+	char err[1024], abs[PATH_MAX];
+	const char *folder = NULL;
 	size_t n, loaded = 0;
 	uid_t uid;
 	gid_t gid;
@@ -113,7 +116,7 @@ int cmd_report(int argc, char **argv)
 
 	optind = 0; /* full re-initialisation: options may follow the folders */
 	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			outdir = optarg;
@@ -123,6 +126,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'C':
 			color = false;
+			break;
+		case 'v':
+			it_verbose++;
 			break;
 		case 'h':
 			usage(stdout);
@@ -166,30 +172,36 @@ int cmd_report(int argc, char **argv)
 		target = outdir;
 	}
 
-	ret = json ? rp_summary_json(stdout, rep) : rp_text(stdout, rep, color);
+	/* the folder first: the text report ends by saying where it is */
+	if (target) {
+		owner_for(target, !outdir, &uid, &gid);
+		ret = rp_write_outdir(target, rep, uid, gid);
+		if (ret == -ELOOP) {
+			it_err("failed to write the report folder '%s': it is a symbolic link; "
+			       "iotrace does not write through links, give the real folder",
+			       target);
+			rc = IT_EXIT_FAIL;
+		} else if (ret < 0) {
+			bool in_place = !outdir && (ret == -EACCES || ret == -EPERM || ret == -EROFS);
+
+			/* a folder someone else wrote (or a read-only one) can still be
+			 * re-rendered */
+			it_err("failed to write the report folder '%s': %s%s", target,
+			       strerror(-ret),
+			       in_place ? "; give another folder with -o NEWDIR" : "");
+			rc = IT_EXIT_FAIL;
+		} else if (realpath(target, abs)) {
+			folder = abs;
+		}
+	}
+	ret = json ? rp_summary_json(stdout, rep)
+		   : rp_text(stdout, rep,
+			     &(struct rp_text_opts){.color = color,
+						    .width = it_term_cols(STDOUT_FILENO),
+						    .verbose = it_verbose, .folder = folder});
 	if (ret < 0) {
 		it_err("failed to write the report to stdout: %s", strerror(-ret));
 		rc = IT_EXIT_FAIL;
-		goto out;
-	}
-	if (!target)
-		goto out;
-	owner_for(target, !outdir, &uid, &gid);
-	ret = rp_write_outdir(target, rep, uid, gid);
-	if (ret == -ELOOP) {
-		it_err("failed to write the report folder '%s': it is a symbolic link; iotrace "
-		       "does not write through links, give the real folder",
-		       target);
-		rc = IT_EXIT_FAIL;
-	} else if (ret < 0) {
-		bool in_place = !outdir && (ret == -EACCES || ret == -EPERM || ret == -EROFS);
-
-		/* a folder someone else wrote (or a read-only one) can still be re-rendered */
-		it_err("failed to write the report folder '%s': %s%s", target, strerror(-ret),
-		       in_place ? "; give another folder with -o NEWDIR" : "");
-		rc = IT_EXIT_FAIL;
-	} else if (!json) {
-		fprintf(stderr, "%s: report written to %s/report.html\n", it_prog, target);
 	}
 out:
 	for (size_t i = 0; i < loaded && i < n; i++)

@@ -60,7 +60,10 @@ static void usage(FILE *f)
 		"      --no-stacks        do not capture stacks (no flame graphs)\n"
 		"      --ringbuf-mb N     probe ring buffer size in MiB (default: from the CPU count;\n"
 		"                         raise it if the report says events were lost)\n"
-		"  -v, --verbose          libbpf debug output\n"
+		"  -q, --quiet            no progress line\n"
+		"  -v, --verbose          each run's details, thread tables and findings; -vv:\n"
+		"                         libbpf's messages too\n"
+		"      --debug            as -vv\n"
 		"  -h, --help             this help\n\n"
 		"Examples:\n"
 		"  sudo iotrace run md5dir\n"
@@ -88,6 +91,7 @@ enum {
 	OPT_NO_COLOR,
 	OPT_NO_STACKS,
 	OPT_RINGBUF_MB,
+	OPT_DEBUG,
 };
 
 static const struct option long_opts[] = {
@@ -111,6 +115,8 @@ static const struct option long_opts[] = {
 	{"no-stacks", no_argument, NULL, OPT_NO_STACKS},
 	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
 	{"verbose", no_argument, NULL, 'v'},
+	{"debug", no_argument, NULL, OPT_DEBUG},
+	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{},
 };
@@ -125,7 +131,7 @@ struct run_cfg {
 	unsigned nfiles;
 	uint64_t file_size;
 	const char *outdir;
-	bool json, color, stacks, verify;
+	bool json, color, stacks, verify, quiet;
 	bool readahead_given;
 	unsigned hz;
 	unsigned ringbuf_mb;
@@ -198,7 +204,7 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 	cfg->o.factorial_n = 0; /* the workload's default (60000: ~0.5 s) */
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:t:o:F:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:o:F:vqh", long_opts, NULL)) != -1) {
 		uint64_t v;
 
 		switch (c) {
@@ -292,7 +298,13 @@ static int parse_args(int argc, char **argv, struct run_cfg *cfg)
 				return IT_EXIT_USAGE;
 			break;
 		case 'v':
-			it_verbose = true;
+			it_verbose++;
+			break;
+		case OPT_DEBUG:
+			it_verbose = IT_VERBOSE_LIBBPF;
+			break;
+		case 'q':
+			cfg->quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -451,7 +463,7 @@ static void calibrate(const struct run_cfg *cfg, const char *dir, const char *th
 			 (double)total / (1 << 20), (double)CAL_MIN_BYTES / (1 << 20));
 		return;
 	}
-	if (!cfg->json)
+	if (!cfg->json && !cfg->quiet)
 		fprintf(stderr, "iotrace: measuring the device's ceiling (O_DIRECT reads, up to "
 				"%.0f MiB or %.1f s)...\n",
 			(double)max / (1 << 20), (double)CAL_MAX_NS / 1e9);
@@ -504,6 +516,8 @@ int cmd_run(int argc, char **argv)
 	int ret, rc = IT_EXIT_OK;
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct tr_opts to = {0};
+	struct it_progress prog;
+	unsigned nplanned;
 
 	memset(&rep, 0, sizeof(rep));
 	ret = parse_args(argc, argv, &cfg);
@@ -539,7 +553,7 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	it_catch_signals(&sa);
 
-	to.verbose = it_verbose;
+	to.verbose = it_verbose >= IT_VERBOSE_LIBBPF;
 	to.stacks = cfg.stacks;
 	to.sample_hz = cfg.hz;
 	to.ringbuf_mb = cfg.ringbuf_mb;
@@ -563,7 +577,7 @@ int cmd_run(int argc, char **argv)
 		unsigned n = cfg.w->gen_files ? cfg.w->gen_files : cfg.nfiles;
 		uint64_t size = cfg.w->gen_file_size ? cfg.w->gen_file_size : cfg.file_size;
 
-		if (!cfg.json)
+		if (!cfg.json && !cfg.quiet)
 			fprintf(stderr, "iotrace: generating a dataset of %u file%s of %s under "
 					"/var/tmp...\n",
 				n, n == 1 ? "" : "s", un_bytes(size).s);
@@ -646,6 +660,9 @@ int cmd_run(int argc, char **argv)
 	if (!cfg.cache_cold || !cfg.o.dir)
 		snprintf(rep.device_ceiling_unavailable, sizeof(rep.device_ceiling_unavailable),
 			 "no cold-cache run: nothing was read from the device");
+	/* --json keeps stderr for what goes wrong: no progress there either */
+	it_progress_init(&prog, cfg.quiet || cfg.json);
+	nplanned = (unsigned)cfg.nstrategies * ((cfg.cache_warm ? 1 : 0) + (cfg.cache_cold ? 1 : 0));
 	for (int pass = 0; pass < 2 && !stop_sig; pass++) {
 		const char *cache = pass == 0 ? "warm" : "cold";
 
@@ -679,8 +696,7 @@ int cmd_run(int argc, char **argv)
 				 files ? cache : "-");
 			if (!files)
 				snprintf(label, sizeof(label), "%s", cfg.strategies[i]);
-			if (!cfg.json)
-				fprintf(stderr, "iotrace: running %s...\n", label);
+			it_progress_begin(&prog, label, (unsigned)rep.nruns + 1, nplanned);
 			n = realloc(rep.runs, (rep.nruns + 1) * sizeof(*rep.runs));
 			if (!n) {
 				it_err("failed to grow the report: %s", strerror(ENOMEM));
@@ -697,7 +713,10 @@ int cmd_run(int argc, char **argv)
 			spec.o = &cfg.o;
 			/* alone in the throttle's cgroup: its held bios are dispatched by a kworker */
 			spec.own_cgroup_id = thr_ok ? thr.id : 0;
+			spec.tick = it_progress_tick;
+			spec.tick_arg = &prog;
 			ret = ss_run(&ss, &spec, run, &oc, err, sizeof(err));
+			it_progress_end(&prog);
 			if (ret < 0) {
 				it_err("%s: %s", label, err);
 				rc = IT_EXIT_FAIL;
@@ -732,7 +751,8 @@ int cmd_run(int argc, char **argv)
 					it_warn("skipped '%s/%s': %s", cfg.o.dir,
 						oc.res.files[f].path,
 						wl_strerror(oc.res.files[f].err));
-			if (oc.res.note[0] && !cfg.json)
+			/* what the strategy did (queue depth, processes): a detail, -v's */
+			if (oc.res.note[0] && !cfg.json && !cfg.quiet && it_verbose > 0)
 				fprintf(stderr, "iotrace: %s: %s\n", label, oc.res.note);
 			if (!have_first) {
 				first = oc.res;
@@ -773,7 +793,8 @@ report:
 		print_digests(cfg.json ? stderr : stdout, &first, cfg.o.dir);
 	ret = od_deliver(&rep,
 			 &(struct od_out){.given = cfg.outdir, .json = cfg.json, .color = cfg.color,
-					  .uid = cfg.o.uid, .gid = cfg.o.gid},
+					  .width = it_term_cols(STDOUT_FILENO),
+					  .verbose = it_verbose, .uid = cfg.o.uid, .gid = cfg.o.gid},
 			 &written);
 	rc = rc ? rc : ret;
 out:

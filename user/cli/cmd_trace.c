@@ -91,7 +91,9 @@ static void usage(FILE *f)
 		"      --no-stacks      do not capture stacks\n"
 		"      --ringbuf-mb N   probe ring buffer size in MiB (default: from the CPU count;\n"
 		"                       raise it if the report says events were lost)\n"
-		"  -v, --verbose        libbpf debug output\n"
+		"  -v, --verbose        the run's details, thread table and findings; -vv:\n"
+		"                       libbpf's messages too\n"
+		"      --debug          as -vv\n"
 		"  -h, --help           this help\n\n"
 		"Examples:\n"
 		"  sudo iotrace trace -- python3 hash_all.py ~/photos\n"
@@ -108,7 +110,8 @@ static void usage(FILE *f)
 		"2 usage, 3 not permitted, 4 kernel, 5 bad input such as a PID that does not exist).\n");
 }
 
-enum { OPT_FOLLOW = 256, OPT_NO_FOLLOW, OPT_JSON, OPT_NO_COLOR, OPT_NO_STACKS, OPT_RINGBUF_MB };
+enum { OPT_FOLLOW = 256, OPT_NO_FOLLOW, OPT_JSON, OPT_NO_COLOR, OPT_NO_STACKS, OPT_RINGBUF_MB,
+       OPT_DEBUG };
 
 static const struct option long_opts[] = {
 	{"pid", required_argument, NULL, 'p'},
@@ -123,6 +126,7 @@ static const struct option long_opts[] = {
 	{"no-stacks", no_argument, NULL, OPT_NO_STACKS},
 	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
 	{"verbose", no_argument, NULL, 'v'},
+	{"debug", no_argument, NULL, OPT_DEBUG},
 	{"help", no_argument, NULL, 'h'},
 	{},
 };
@@ -414,7 +418,10 @@ int cmd_trace(int argc, char **argv)
 				return IT_EXIT_USAGE;
 			break;
 		case 'v':
-			it_verbose = true;
+			it_verbose++;
+			break;
+		case OPT_DEBUG:
+			it_verbose = IT_VERBOSE_LIBBPF;
 			break;
 		case 'h':
 			usage(stdout);
@@ -460,7 +467,7 @@ int cmd_trace(int argc, char **argv)
 				sigaction(forwarded[i], &fw, NULL);
 	}
 
-	to.verbose = it_verbose;
+	to.verbose = it_verbose >= IT_VERBOSE_LIBBPF;
 	to.sample_hz = hz;
 	ret = ss_open(&ss, &to, &stop_sig, err, sizeof(err));
 	if (ret < 0) {
@@ -576,6 +583,7 @@ int cmd_trace(int argc, char **argv)
 	/* rc is still IT_EXIT_OK here: every failure before went to out */
 	rc = od_deliver(&rep,
 			&(struct od_out){.given = out_given, .json = json, .color = color,
+					 .width = it_term_cols(STDOUT_FILENO), .verbose = it_verbose,
 					 .uid = o.uid, .gid = o.gid},
 			&report_ok);
 	if (oc.child.pid > 0 && !oc.child.reaped) {

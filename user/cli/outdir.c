@@ -1,5 +1,6 @@
 /* outdir.c - the report on stdout and in its folder: -o, or the next free ./iotrace-out/run-N. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,26 +54,32 @@ int od_pick(const char *given, char *out, size_t len)
 
 int od_deliver(const struct an_report *rep, const struct od_out *o, bool *folder_ok)
 {
-	char dir[4096];
+	char dir[4096], abs[PATH_MAX];
 	int ret, rc = 0;
 
+	/* the folder first: the text report ends by saying where it is */
 	*folder_ok = false;
-	ret = o->json ? rp_summary_json(stdout, rep) : rp_text(stdout, rep, o->color);
-	if (ret < 0) {
-		it_err("failed to write the report to stdout: %s", strerror(-ret));
-		rc = IT_EXIT_FAIL;
-	}
-	fflush(stdout); /* before what follows on stderr */
 	ret = od_pick(o->given, dir, sizeof(dir));
 	if (ret == 0)
 		ret = rp_write_outdir(dir, rep, o->uid, o->gid);
 	if (ret < 0) {
 		it_err("failed to write the report folder '%s': %s", o->given ? o->given : dir,
 		       strerror(-ret));
-		return IT_EXIT_FAIL;
+		rc = IT_EXIT_FAIL;
+	} else {
+		*folder_ok = true;
+		if (!realpath(dir, abs))
+			snprintf(abs, sizeof(abs), "%s", dir);
 	}
-	*folder_ok = true;
-	if (!o->json)
-		fprintf(stderr, "iotrace: report written to %s/report.html\n", dir);
+	ret = o->json ? rp_summary_json(stdout, rep)
+		      : rp_text(stdout, rep,
+				&(struct rp_text_opts){.color = o->color, .width = o->width,
+						       .verbose = o->verbose,
+						       .folder = *folder_ok ? abs : NULL});
+	if (ret < 0) {
+		it_err("failed to write the report to stdout: %s", strerror(-ret));
+		rc = IT_EXIT_FAIL;
+	}
+	fflush(stdout);
 	return rc;
 }

@@ -1,4 +1,4 @@
-/* outdir.h - the end of `run` and `trace`: the report on stdout, then the report folder. */
+/* outdir.h - the end of `run` and `trace`: the report folder, then the report on stdout. */
 #ifndef IOTRACE_OUTDIR_H
 #define IOTRACE_OUTDIR_H
 
@@ -16,14 +16,17 @@ struct od_out {
 	const char *given;	/* -o DIR, or NULL: the next free ./iotrace-out/run-N */
 	bool json;		/* stdout gets summary.json instead of the text report */
 	bool color;
+	unsigned width;		/* the terminal's columns, 0 = none */
+	int verbose;		/* rp_text_opts.verbose */
 	uid_t uid;		/* the folder's owner (the invoking user under sudo), -1 = keep */
 	gid_t gid;
 };
 
 /*
- * Print the finished report on stdout (the text, or summary.json with --json), then pick
- * and write the report folder and say where it is (not with --json). Each failure is said
- * on stderr. 0, or IT_EXIT_FAIL if either failed; *folder_ok: the folder was written.
+ * Pick and write the report folder, then print the finished report on stdout (the text,
+ * which ends with the folder's absolute path, or summary.json with --json). Each failure
+ * is said on stderr. 0, or IT_EXIT_FAIL if either failed; *folder_ok: the folder was
+ * written.
  */
 int od_deliver(const struct an_report *rep, const struct od_out *o, bool *folder_ok);
 

@@ -315,7 +315,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	struct wl_child child = {.pid = -1, .go_fd = -1, .res_fd = -1, .err_fd = -1};
 	struct tl_timeline *tl = NULL;
 	struct an_counters c;
-	uint64_t t0, t_end = 0, last_ts = 0;
+	uint64_t t0, t_end = 0, last_ts = 0, last_tick;
 	size_t fold_at = SS_FOLD_EVENTS;
 	struct cpu_sample cpu0 = {0}, cpu1 = {0};
 	pid_t pid;
@@ -362,7 +362,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		goto fail;
 	}
 	started = true;
-	t0 = tr_now();
+	t0 = last_tick = tr_now();
 	cpu0 = cpu_sample();
 	if (launched) {
 		ret = wl_release(&child);
@@ -410,6 +410,10 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		if (pidfd_done(pidfd)) {
 			out->exited = true;
 			break;
+		}
+		if (spec->tick && tr_now() - last_tick >= SS_TICK_MS * 1000000ULL) {
+			last_tick = tr_now();
+			spec->tick(spec->tick_arg, last_tick - t0);
 		}
 		if (spec->duration_ns && tr_now() - t0 >= spec->duration_ns) {
 			out->timed_out = true;

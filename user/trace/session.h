@@ -49,7 +49,12 @@ struct ss_spec {
 	/* id of a cgroup the workload is alone in (--throttle's), 0 = none: see
 	 * tr_start_opts.own_cgroup_id */
 	uint64_t own_cgroup_id;
+	/* called about every SS_TICK_MS while the run goes, with the time since its start
+	 * (a progress line); NULL = none */
+	void (*tick)(void *arg, uint64_t elapsed_ns);
+	void *tick_arg;
 };
+#define SS_TICK_MS 250
 
 struct ss_outcome {
 	int status;		/* waitpid status (launched runs) */

@@ -1,0 +1,176 @@
+/* cause.c - a run's cause in a word and a line, and the Answer's line for each strategy. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cause.h"
+#include "verdict.h"
+
+/*
+ * The name each cause rule gets in a table's cause column. A saved run may carry a rule
+ * this version does not know (an older or newer table): it is then no cause here.
+ */
+static const struct {
+	const char *rule, *name;
+} names[] = {
+	{"lock", "lock"},
+	{"page_cache", "page cache"},
+	{"cpu_saturated", "CPUs"},
+	{"disk", "disk"},
+	{"exposed_io", "exposed I/O"},
+	{"overhead", "overhead"},
+	{"wakeup_latency", "wake-ups"},
+	{"io_hidden", "I/O hidden"},
+	{"near_ideal", "near ideal"},
+};
+
+static const char *cause_name(const char *rule)
+{
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(names[i].rule, rule))
+			return names[i].name;
+	return NULL;
+}
+
+/* The finding of a verdict line without its evidence or advice, lower case: what stands
+ * before the first " (", ": " or " — " ("The disk was the ceiling: busy 85%..."). */
+static void finding(const char *text, char *buf, size_t len)
+{
+	size_t n = strlen(text);
+	const char *cut[] = {" (", ": ", " — ", "."};
+
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		const char *p = strstr(text, cut[i]);
+
+		if (p && (size_t)(p - text) < n)
+			n = (size_t)(p - text);
+	}
+	snprintf(buf, len, "%.*s", (int)n, text);
+	/* "I/O ..." keeps its capitals; "The disk" does not */
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z') && buf[1] != '/')
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+}
+
+void an_run_cause(const struct an_run *run, struct an_cause *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (!an_run_clean(run) && run->interrupted) {
+		snprintf(c->name, sizeof(c->name), "interrupted");
+		snprintf(c->reason, sizeof(c->reason),
+			 "interrupted by the user, the figures cover part of the work");
+		return;
+	}
+	if (!an_run_clean(run)) {
+		snprintf(c->name, sizeof(c->name), "did not finish");
+		if (run->exit_status > 128)
+			snprintf(c->reason, sizeof(c->reason),
+				 "it did not finish (killed by signal %d)", run->exit_status - 128);
+		else
+			snprintf(c->reason, sizeof(c->reason),
+				 "it did not finish (exit status %d)", run->exit_status);
+		return;
+	}
+	for (size_t i = 0; i < run->nverdict && i < AN_MAX_VERDICT; i++) {
+		const char *name = cause_name(run->verdict[i].rule);
+
+		if (!name)
+			continue;
+		snprintf(c->name, sizeof(c->name), "%s", name);
+		finding(run->verdict[i].text, c->reason, sizeof(c->reason));
+		return;
+	}
+	snprintf(c->name, sizeof(c->name), "none found");
+	snprintf(c->reason, sizeof(c->reason), "no rule found a limiting cause");
+}
+
+static void app(char *buf, size_t len, const char *s1, const char *s2)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "%s%s", s1, s2);
+}
+
+/* "1.96×"; "" for a sync run (the line says it is the baseline) or an unknown speedup. */
+static void speed(const struct an_run *run, char *buf, size_t len)
+{
+	if (strcmp(run->strategy, "sync") && run->speedup_ok)
+		snprintf(buf, len, "%.2f×", run->speedup_vs_sync);
+	else
+		buf[0] = '\0';
+}
+
+/*
+ * The runs of one line: a strategy's, one per cache mode, named by the label less its
+ * "/<cache>" ("threads/warm" -> "threads", "run-1:threads/cold" -> "run-1:threads" in a
+ * combined report); a run without a cache mode (a trace) is a line of its own.
+ */
+struct key {
+	char s[sizeof(((struct an_run *)0)->label)];
+};
+
+static struct key line_key(const struct an_run *run)
+{
+	struct key k;
+	size_t n = strlen(run->label), c = strlen(run->cache);
+
+	snprintf(k.s, sizeof(k.s), "%s", run->label);
+	if (c && n > c + 1 && k.s[n - c - 1] == '/' && !strcmp(k.s + n - c, run->cache))
+		k.s[n - c - 1] = '\0';
+	return k;
+}
+
+static bool same_line(const struct an_run *a, const struct an_run *b)
+{
+	return !strcmp(line_key(a).s, line_key(b).s);
+}
+
+size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->nruns && n < max; i++) {
+		const struct an_run *run = &rep->runs[i];
+		char *l = lines[n];
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_line(&rep->runs[j], run);
+		if (seen)
+			continue;
+		l[0] = '\0';
+		app(l, AN_LINE, line_key(run).s,
+		    !strcmp(run->strategy, "sync") ? ", the baseline:" : ":");
+		/* the strategy's runs in order; a run whose reason equals the next's shares it */
+		for (size_t j = i; j < rep->nruns; j++) {
+			const struct an_run *a = &rep->runs[j];
+			struct an_cause c, next;
+			char sp[32];
+			size_t k;
+
+			if (!same_line(a, run))
+				continue;
+			an_run_cause(a, &c);
+			speed(a, sp, sizeof(sp));
+			app(l, AN_LINE, j == i ? " " : "", "");
+			if (a->cache[0])
+				app(l, AN_LINE, a->cache, sp[0] ? " " : "");
+			app(l, AN_LINE, sp, "");
+			for (k = j + 1; k < rep->nruns; k++)
+				if (same_line(&rep->runs[k], run))
+					break;
+			if (k < rep->nruns) {
+				an_run_cause(&rep->runs[k], &next);
+				if (!strcmp(next.reason, c.reason)) {
+					app(l, AN_LINE, ", ", "");
+					continue;
+				}
+			}
+			app(l, AN_LINE, a->cache[0] || sp[0] ? " — " : "", c.reason);
+			if (k < rep->nruns)
+				app(l, AN_LINE, "; ", "");
+		}
+		n++;
+	}
+	return n;
+}

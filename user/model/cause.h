@@ -1,0 +1,33 @@
+/* cause.h - a run's cause in short: the table's cause column and the Answer's strategy lines. */
+#ifndef IOTRACE_CAUSE_H
+#define IOTRACE_CAUSE_H
+
+#include <stddef.h>
+
+#include "analysis.h"
+
+/*
+ * What held a run back, as a name for a table column ("page cache", "disk", "CPUs",
+ * "lock", ...) and a reason, the finding in one line without its evidence ("the disk was
+ * the ceiling"). The text report, report.html and the Answer's lines all ask here, so the
+ * short forms have one source: an_run_cause is the one function that chooses (today the
+ * run's first cause among its verdict lines). A run no rule explained gets "none found",
+ * one that did not finish "did not finish" or "interrupted".
+ */
+struct an_cause {
+	char name[32];
+	char reason[192];
+};
+void an_run_cause(const struct an_run *run, struct an_cause *c);
+
+/*
+ * The Answer's lines, one per strategy in the order of its first run, each naming every
+ * run of the strategy with its speedup and reason: "threads: warm 1.96× — the CPUs were
+ * saturated; cold 0.98× — the disk was the ceiling". Runs that share a reason share it
+ * ("gil: warm 0.92×, cold 0.97× — threads took turns on a lock"). Returns how many lines
+ * were written (at most max).
+ */
+#define AN_LINE 320
+size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size_t max);
+
+#endif /* IOTRACE_CAUSE_H */
