@@ -803,6 +803,15 @@ static void test_cause_and_answer_lines(void **state)
 	runs[4].exit_status = 0;
 	an_run_cause(&runs[4], &c);
 	assert_string_equal(c.name, "none found");
+	/* with the wall's bounds the name is the longest one's, the reason still the rule's */
+	runs[2].wall_ns = 1000;
+	runs[2].bound_ns[TL_B_CPU] = 300;
+	runs[2].bound_ns[TL_B_DEVICE] = 606;
+	runs[2].bound_ns[TL_B_IDLE] = 94;
+	runs[2].bound_ok = true;
+	an_run_cause(&runs[2], &c);
+	assert_string_equal(c.name, "device 61%");
+	assert_string_equal(c.reason, "the disk was the ceiling");
 
 	assert_int_equal(an_answer_lines(&rep, lines, 5), 3);
 	assert_string_equal(lines[0], "sync, the baseline: warm — reads came from the page cache; "

@@ -24,6 +24,11 @@ static const struct {
 	{"near_ideal", "near ideal"},
 };
 
+/* The bounds of timeline.h in a table's words, in TL_BOUNDS order. */
+static const char *const bound_words[TL_NBOUNDS] = {
+	"CPU", "read copies", "device", "lock", "CPU wait", "peer", "idle",
+};
+
 static const char *cause_name(const char *rule)
 {
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -70,16 +75,29 @@ void an_run_cause(const struct an_run *run, struct an_cause *c)
 				 "it did not finish (exit status %d)", run->exit_status);
 		return;
 	}
+	c->name[0] = '\0';
+	if (run->bound_ok && run->wall_ns) {
+		/* the bound that held the longest, and its share of the wall */
+		unsigned b = 0;
+
+		for (unsigned k = 1; k < TL_NBOUNDS; k++)
+			if (run->bound_ns[k] > run->bound_ns[b])
+				b = k;
+		snprintf(c->name, sizeof(c->name), "%s %.0f%%", bound_words[b],
+			 (double)run->bound_ns[b] * 100 / (double)run->wall_ns);
+	}
 	for (size_t i = 0; i < run->nverdict && i < AN_MAX_VERDICT; i++) {
 		const char *name = cause_name(run->verdict[i].rule);
 
 		if (!name)
 			continue;
-		snprintf(c->name, sizeof(c->name), "%s", name);
+		if (!c->name[0])
+			snprintf(c->name, sizeof(c->name), "%s", name);
 		finding(run->verdict[i].text, c->reason, sizeof(c->reason));
 		return;
 	}
-	snprintf(c->name, sizeof(c->name), "none found");
+	if (!c->name[0])
+		snprintf(c->name, sizeof(c->name), "none found");
 	snprintf(c->reason, sizeof(c->reason), "no rule found a limiting cause");
 }
 

@@ -7,12 +7,14 @@
 #include "analysis.h"
 
 /*
- * What held a run back, as a name for a table column ("page cache", "disk", "CPUs",
- * "lock", ...) and a reason, the finding in one line without its evidence ("the disk was
- * the ceiling"). The text report, report.html and the Answer's lines all ask here, so the
- * short forms have one source: an_run_cause is the one function that chooses (today the
- * run's first cause among its verdict lines). A run no rule explained gets "none found",
- * one that did not finish "did not finish" or "interrupted".
+ * What held a run back, as a name for a table column and a reason, the finding in one
+ * line without its evidence ("the disk was the ceiling"). The text report, report.html and
+ * the Answer's lines all ask here, so the short forms have one source: an_run_cause is the
+ * one function that chooses. The name is the bound that held the wall longest with its
+ * share ("CPU 97%", "device 61%"; bound_ns), or for a saved run without bounds its first
+ * cause rule's ("page cache", "disk", "lock", ...); the reason is the run's first cause
+ * among its verdict lines. A run no rule explained gets "none found" / "no rule found a
+ * limiting cause", one that did not finish "did not finish" or "interrupted".
  */
 struct an_cause {
 	char name[32];
