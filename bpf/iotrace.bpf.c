@@ -29,6 +29,14 @@ char LICENSE[] SEC("license") = "GPL";
 #define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 
 const volatile bool stacks_enabled = false;
+/*
+ * User stack copies for CFI unwinding in user space (it_ustack_rec): bytes of stack per
+ * copy, 0 = none (frame-pointer stacks only). Every on-CPU sample is copied; off-CPU
+ * switch-outs are, within ucopy_offcpu_bps bytes per second per CPU (a switch storm would
+ * copy gigabytes), the others keep their frame-pointer stack.
+ */
+const volatile __u32 ucopy_bytes = 0;
+const volatile __u64 ucopy_offcpu_bps = 0;
 const volatile __u64 rb_wakeup_bytes = 1 << 20; /* force a consumer wake-up past this backlog */
 const volatile __u32 page_size = 4096;
 /*
@@ -132,6 +140,55 @@ struct {
 	__type(key, __u32);
 	__uint(value_size, IT_MAX_STACK * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* per thread: the user stack's mapping (the copy's end) and the last copy's seq */
+struct ucopy_thread {
+	__u64 lo, hi;
+	__u32 seq;
+	__u32 pad;
+};
+
+/* max_entries set by user space (1 when copies are off) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct ucopy_thread);
+} ucopy_threads SEC(".maps");
+
+/*
+ * per thread, set by user space: where the thread's outermost frame is (its stack pointer
+ * there, plus a margin), learned from a copy unwound to the end. The frames above it
+ * never change while the thread lives, so no copy of it needs to go further: most copies
+ * shrink from ucopy_bytes to the depth of the stack at the time. max_entries as above.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, __u64);
+} ucopy_top SEC(".maps");
+
+/* the record being built (too big for the BPF stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct it_ustack_rec);
+} ucopy_buf SEC(".maps");
+
+/* off-CPU copies' token bucket, per CPU: bytes it may still copy, as of `last` */
+struct ucopy_budget {
+	__s64 tokens;
+	__u64 last;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ucopy_budget);
+} ucopy_budget SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -369,6 +426,145 @@ static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 va
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
+static long vma_range(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct ucopy_thread *r = data;
+
+	r->lo = vma->vm_start;
+	r->hi = vma->vm_end;
+	return 0;
+}
+
+/*
+ * Copy task's (the current task's) user registers and the top of its user stack into
+ * one record; the copy's seq, or 0 when none was made (a kernel thread or io worker:
+ * no user state; a failed read). The copy ends at the end of the stack's mapping, which
+ * is looked up once per thread (bpf_find_vma) and kept: a read past it would fail whole.
+ */
+static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct ucopy_thread *u, r = {};
+	struct it_ustack_rec *rec;
+	struct pt_regs *regs;
+	__u32 zero = 0, seq;
+	__u64 sp, len, *top;
+
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs || (regs->cs & 3) != 3)
+		return 0;
+	sp = regs->sp;
+	u = bpf_map_lookup_elem(&ucopy_threads, &tid);
+	if (!u) {
+		bpf_map_update_elem(&ucopy_threads, &tid, &r, BPF_NOEXIST);
+		u = bpf_map_lookup_elem(&ucopy_threads, &tid);
+		if (!u)
+			goto fail;
+	}
+	len = ucopy_bytes;
+	if (sp < u->lo || sp >= u->hi) {
+		/* -EBUSY when the mmap lock is taken (the thread may be waiting for it) */
+		if (!bpf_find_vma(task, sp, vma_range, &r, 0) && sp >= r.lo && sp < r.hi) {
+			u->lo = r.lo;
+			u->hi = r.hi;
+		}
+	}
+	if (sp >= u->lo && sp < u->hi && u->hi - sp < len)
+		len = u->hi - sp;
+	top = bpf_map_lookup_elem(&ucopy_top, &tid);
+	if (top && *top > sp && *top - sp < len)
+		len = *top - sp;
+	rec = bpf_map_lookup_elem(&ucopy_buf, &zero);
+	if (!rec)
+		goto fail;
+	/* the end unknown, or the read failed: shorter copies, down to a quarter */
+	for (int i = 0; i < 3; i++, len /= 2) {
+		if (len > IT_USTACK_MAX || len < 8)
+			goto fail;
+		if (!bpf_probe_read_user(rec->data, len, (void *)sp))
+			break;
+		if (i == 2)
+			goto fail;
+	}
+	rec->regs[0] = regs->ax;
+	rec->regs[1] = regs->dx;
+	rec->regs[2] = regs->cx;
+	rec->regs[3] = regs->bx;
+	rec->regs[4] = regs->si;
+	rec->regs[5] = regs->di;
+	rec->regs[6] = regs->bp;
+	rec->regs[7] = sp;
+	rec->regs[8] = regs->r8;
+	rec->regs[9] = regs->r9;
+	rec->regs[10] = regs->r10;
+	rec->regs[11] = regs->r11;
+	rec->regs[12] = regs->r12;
+	rec->regs[13] = regs->r13;
+	rec->regs[14] = regs->r14;
+	rec->regs[15] = regs->r15;
+	rec->regs[16] = regs->ip;
+	seq = u->seq + 1;
+	if (seq >= IT_UCOPY_ID)
+		seq = 1;
+	u->seq = seq;
+	rec->type = IT_REC_USTACK;
+	rec->size = len;
+	rec->pid = pid;
+	rec->tid = tid;
+	rec->seq = seq;
+	rec->pad = 0;
+	if (bpf_ringbuf_output(&rb, rec, offsetof(struct it_ustack_rec, data) + len, rb_flags())) {
+		cnt_add(IT_CNT_LOST_RECORDS, 1);
+		goto fail;
+	}
+	cnt_add(IT_CNT_UCOPIES, 1);
+	cnt_add(IT_CNT_UCOPY_BYTES, len);
+	return seq;
+fail:
+	cnt_add(IT_CNT_UCOPY_FAILED, 1);
+#endif
+	return 0;
+}
+
+/* Bytes of this CPU's last copy. */
+static __always_inline __u32 ucopy_len(void)
+{
+	__u32 zero = 0;
+	struct it_ustack_rec *r = bpf_map_lookup_elem(&ucopy_buf, &zero);
+
+	return r ? r->size : 0;
+}
+
+/*
+ * May this CPU copy one more off-CPU stack now? A token bucket of bytes, a quarter second
+ * deep: a copy is allowed while the balance is positive and charged what it copied
+ * (ucopy_offcpu_charge), which may take the balance below zero.
+ */
+static __always_inline struct ucopy_budget *ucopy_offcpu_allowed(__u64 now)
+{
+	struct ucopy_budget *b;
+	__u32 zero = 0;
+	__s64 tokens, burst = ucopy_offcpu_bps / 4;
+	__u64 dt;
+
+	b = bpf_map_lookup_elem(&ucopy_budget, &zero);
+	if (!b)
+		return NULL;
+	dt = now - b->last;
+	if (dt > 1000000000ULL)
+		dt = 1000000000ULL;
+	tokens = b->tokens + (__s64)(dt * ucopy_offcpu_bps / 1000000000ULL);
+	if (tokens > burst)
+		tokens = burst;
+	b->last = now;
+	b->tokens = tokens;
+	if (tokens <= 0) {
+		cnt_add(IT_CNT_UCOPY_SKIPPED, 1);
+		return NULL;
+	}
+	return b;
+}
+
 /*
  * Steal checkpoint of task p, on (or, end: just off) its CPU. Each update of a run queue's
  * clock moves rq->clock by the time passed and rq->clock_task by that less what the
@@ -484,14 +680,26 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		th->off_state = st;
 		if (stacks_enabled) {
 			/* prev is still current here: its stacks are the ones that blocked */
-			long k = bpf_get_stackid(ctx, &stacks, 0);
-			long u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+			long k = bpf_get_stackid(ctx, &stacks, 0), u = 0;
+			__u32 seq = 0;
 
 			if (k < 0)
 				cnt_add(IT_CNT_STACK_ERRORS, 1);
-			/* kernel-only threads (io-wq) have no user stack: not an error */
-			if (u < 0 && u != -EFAULT)
-				cnt_add(IT_CNT_STACK_ERRORS, 1);
+			struct ucopy_budget *b = ucopy_bytes ? ucopy_offcpu_allowed(now) : NULL;
+
+			if (b) {
+				seq = ucopy(prev, th->pid, ptid);
+				if (seq)
+					b->tokens -= ucopy_len();
+			}
+			if (seq) {
+				u = IT_UCOPY_ID + seq;
+			} else {
+				u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+				/* kernel-only threads (io-wq) have no user stack: not an error */
+				if (u < 0 && u != -EFAULT)
+					cnt_add(IT_CNT_STACK_ERRORS, 1);
+			}
 			th->kstack = k;
 			th->ustack = u;
 		}
@@ -974,6 +1182,7 @@ int iot_sample(struct bpf_perf_event_data *ctx)
 	struct it_stack_rec *r;
 	struct it_thread *th;
 	long k, u;
+	__u32 seq;
 
 	if (!tgid || !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
@@ -981,12 +1190,17 @@ int iot_sample(struct bpf_perf_event_data *ctx)
 	if (th && th->state == IT_IO_CPU)
 		st = IT_IO_CPU;
 	k = bpf_get_stackid(ctx, &stacks, 0);
-	u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	/* -EFAULT: no frames of that kind (a sample in user mode, a kernel-only thread) */
 	if (k < 0 && k != -EFAULT)
 		cnt_add(IT_CNT_STACK_ERRORS, 1);
-	if (u < 0 && u != -EFAULT)
-		cnt_add(IT_CNT_STACK_ERRORS, 1);
+	seq = ucopy_bytes ? ucopy(bpf_get_current_task_btf(), tgid, tid) : 0;
+	if (seq) {
+		u = IT_UCOPY_ID + seq;
+	} else {
+		u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (u < 0 && u != -EFAULT)
+			cnt_add(IT_CNT_STACK_ERRORS, 1);
+	}
 	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 	if (!r) {
 		cnt_add(IT_CNT_LOST_RECORDS, 1);

@@ -131,6 +131,7 @@ enum it_rec_type {
 	IT_REC_STACK,		/* struct it_stack_rec */
 	IT_REC_BLOCK,		/* struct it_block_rec */
 	IT_REC_EXEC,		/* struct it_exec_rec: a target process ran a new program */
+	IT_REC_USTACK,		/* struct it_ustack_rec: registers + top of a user stack */
 };
 
 struct it_batch {
@@ -219,8 +220,33 @@ struct it_stack_rec {
 	__u64 value;
 	__u32 state;
 	__s32 kstack_id;	/* id in the stacks map, <0 = unavailable (-errno) */
-	__s32 ustack_id;
+	__s32 ustack_id;	/* the same, or >= IT_UCOPY_ID: a copy (it_ustack_rec) */
 	__u32 pad;
+};
+
+/*
+ * User stacks unwound from the code's CFI in user space (perf --call-graph dwarf's way):
+ * the probe copies the user registers and the top IT_USTACK_MAX bytes (at most) of the
+ * user stack, from the stack pointer up, into one record, streamed before the stack
+ * record that uses it; that record's ustack_id is then IT_UCOPY_ID + the copy's seq
+ * (per thread, never 0 mod IT_UCOPY_ID). Registers in DWARF order (x86-64: rax rdx rcx
+ * rbx rsi rdi rbp rsp r8-r15 rip).
+ */
+#define IT_UREGS 17
+#define IT_UREG_SP 7
+#define IT_UREG_IP 16
+#define IT_USTACK_MAX ((32 << 10) - 256)	/* the record stays within a per-CPU value's 32 KiB */
+#define IT_UCOPY_ID (1 << 30)
+
+struct it_ustack_rec {
+	__u32 type;
+	__u32 size;		/* bytes of stack in data[] */
+	__u32 pid;
+	__u32 tid;
+	__u32 seq;		/* 1 .. IT_UCOPY_ID - 1 */
+	__u32 pad;
+	__u64 regs[IT_UREGS];
+	__u8 data[IT_USTACK_MAX];
 };
 
 /* Value of the `threads` hash map (key: tid). Exact totals, kept in the kernel. */
@@ -281,6 +307,10 @@ enum it_counter {
 	IT_CNT_URING_AT_SUBMIT,		/* within the submitting call */
 	IT_CNT_URING_TASK_WORK,		/* later, by task work in the submitter */
 	IT_CNT_URING_IO_WQ,		/* after a punt to an io-wq worker */
+	IT_CNT_UCOPY_BYTES,		/* user stack bytes copied (it_ustack_rec) */
+	IT_CNT_UCOPIES,			/* user stacks copied */
+	IT_CNT_UCOPY_SKIPPED,		/* off-CPU copies left out: over the byte budget */
+	IT_CNT_UCOPY_FAILED,		/* copy failed (stack unreadable, ring buffer full) */
 	IT_CNT_MAX,
 };
 

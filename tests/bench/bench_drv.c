@@ -92,6 +92,15 @@ static void on_stack(void *ctx, const struct tr_stack *st)
 		s->n++;
 }
 
+static int unwind(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs, const void *stack,
+		  size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top)
+{
+	struct stk *s = ctx;
+
+	return sym_unwind(s->sym, (pid_t)pid, (pid_t)tid, regs, stack, size, ips, max, complete,
+			  top);
+}
+
 static void stk_clear(struct stk *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -296,6 +305,8 @@ static int mode_run(const struct run_args *a)
 				return die("sym_new", ENOMEM);
 			to.on_stack = on_stack;
 			to.stack_ctx = &stk;
+			to.unwind = unwind;
+			to.unwind_ctx = &stk;
 		}
 		to.follow = true;
 		ret = tr_open(&to, &tr, err, sizeof(err));

@@ -104,6 +104,15 @@ static void on_stack(void *ctx, const struct tr_stack *st)
 	s->npend++;
 }
 
+static int unwind(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs, const void *stack,
+		  size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top)
+{
+	struct ss_session *s = ctx;
+
+	return sym_unwind(s->sym, (pid_t)pid, (pid_t)tid, regs, stack, size, ips, max, complete,
+			  top);
+}
+
 static void pending_clear(struct ss_session *s)
 {
 	for (size_t i = 0; i < s->cappend; i++)
@@ -137,6 +146,8 @@ int ss_open(struct ss_session *s, const struct tr_opts *o, volatile sig_atomic_t
 		}
 		to.on_stack = on_stack;
 		to.stack_ctx = s;
+		to.unwind = unwind;
+		to.unwind_ctx = s;
 		to.sample_hz = s->sample_hz;
 	}
 	ret = tr_open(&to, &s->tr, err, errlen);

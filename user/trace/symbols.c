@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,8 +18,15 @@
 
 #define SYM_NAME_MAX 200	/* longer names (C++ templates) are cut: frames stay readable */
 #define SYM_CACHE 4096		/* direct-mapped (pid, ip) -> name cache, power of two */
-#define SYM_MAX_RECAPTURE 8	/* re-read maps after a miss (dlopen) at most this often */
+/*
+ * Maps are re-read after a miss (exec, dlopen) at once SYM_MAX_RECAPTURE times, then at
+ * most once per SYM_RECAPTURE_NS: an interpreter loads a library per extension module as
+ * it starts, and a broken frame-pointer chain misses on junk addresses forever.
+ */
+#define SYM_MAX_RECAPTURE 8
+#define SYM_RECAPTURE_NS (100ULL * 1000 * 1000)
 #define SYM_MAX_PROCS 16	/* beyond this, processes that have exited are forgotten */
+#define SYM_TOP_MARGIN 128	/* sym_unwind's top: past the outermost frame's stack pointer */
 #define SYM_KERNEL_SLACK (1 << 20) /* past the last kernel symbol by more: not kernel text */
 
 static const char CUT_FRAME[] = "[deeper frames cut]";
@@ -32,13 +40,30 @@ struct anon_range {
 	uint64_t start, end;
 };
 
+/* The copy being unwound: what the unwinder's callbacks read (dwfl_attach_state's arg). */
+struct uw_copy {
+	pid_t tid;
+	bool given;		/* next_thread has returned the thread */
+	const uint64_t *regs;
+	const unsigned char *stack;
+	uint64_t sp;
+	size_t size;
+	uint64_t *ips;
+	int n, max;
+	bool last_activation;	/* the last frame's pc is not a return address */
+	uint64_t last_sp;	/* the last frame's stack pointer, 0 unknown */
+};
+
 struct sym_proc {
 	pid_t pid;
 	Dwfl *dwfl;		/* NULL: the process was gone before we could capture it */
+	bool attached;		/* dwfl_attach_state done on this dwfl */
+	struct uw_copy uw;
 	struct anon_range *anon; /* executable anonymous mappings (JIT code) */
 	size_t nanon;
 	struct anon_range vdso;
 	unsigned recaptures;
+	uint64_t recapture_ts;	/* CLOCK_MONOTONIC ns of the last one */
 	uint64_t used;		/* s->tick at the last use, for eviction */
 };
 
@@ -429,6 +454,7 @@ static bool proc_capture(struct sym_proc *p)
 	if (p->dwfl)
 		dwfl_free(p->dwfl);
 	p->dwfl = d;
+	p->attached = false;
 	d = NULL;
 	ok = true;
 out:
@@ -673,6 +699,26 @@ static enum ukind user_frame_uncached(struct sym_proc *p, uint64_t ip, char *buf
 	return U_NAMED;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* May p's maps be read again now (and if so, count it)? */
+static bool may_recapture(struct sym_proc *p)
+{
+	uint64_t now = mono_ns();
+
+	if (p->recaptures >= SYM_MAX_RECAPTURE && now - p->recapture_ts < SYM_RECAPTURE_NS)
+		return false;
+	p->recaptures++;
+	p->recapture_ts = now;
+	return true;
+}
+
 static enum ukind user_frame(struct sym *s, struct sym_proc *p, uint64_t ip, char *tmp, size_t len,
 			     const char **name)
 {
@@ -686,8 +732,7 @@ static enum ukind user_frame(struct sym *s, struct sym_proc *p, uint64_t ip, cha
 	}
 	k = user_frame_uncached(p, ip, tmp, len);
 	/* a library loaded since the capture: read the maps again while the process lives */
-	if (k == U_JUNK && p->recaptures < SYM_MAX_RECAPTURE) {
-		p->recaptures++;
+	if (k == U_JUNK && may_recapture(p)) {
 		if (proc_capture(p))
 			k = user_frame_uncached(p, ip, tmp, len);
 	}
@@ -704,6 +749,149 @@ static enum ukind user_frame(struct sym *s, struct sym_proc *p, uint64_t ip, cha
 		}
 	}
 	return k;
+}
+
+/* ---- unwinding a copy of the user stack ---- */
+
+/*
+ * libdwfl's unwinder asks for the process's threads and their registers through these
+ * callbacks (the way it reads a core file): here the one thread is the copy's, its
+ * registers the ones copied, and memory is readable only where the stack was copied.
+ * What the CFI needs of the code itself libdwfl reads from the ELF files.
+ */
+static pid_t uw_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct uw_copy *c = arg;
+
+	(void)dwfl;
+	if (c->given)
+		return 0;
+	c->given = true;
+	*thread_argp = c;
+	return c->tid;
+}
+
+static bool uw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct uw_copy *c = arg;
+
+	(void)dwfl;
+	if (addr < c->sp || addr - c->sp + sizeof(*result) > c->size)
+		return false;
+	memcpy(result, c->stack + (addr - c->sp), sizeof(*result));
+	return true;
+}
+
+static bool uw_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct uw_copy *c = thread_arg;
+	Dwarf_Word r[IT_UREGS];
+
+	for (int i = 0; i < IT_UREGS; i++)
+		r[i] = c->regs[i];
+	if (!dwfl_thread_state_registers(thread, 0, IT_UREGS, r))
+		return false;
+	dwfl_thread_state_register_pc(thread, c->regs[IT_UREG_IP]);
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks uw_callbacks = {
+	.next_thread = uw_next_thread,
+	.memory_read = uw_memory_read,
+	.set_initial_registers = uw_set_initial_registers,
+};
+
+static int uw_frame(Dwfl_Frame *state, void *arg)
+{
+	struct uw_copy *c = arg;
+	Dwarf_Addr pc;
+	Dwarf_Word sp;
+	bool act;
+
+	if (!dwfl_frame_pc(state, &pc, &act) || !pc)
+		return DWARF_CB_ABORT;
+	c->last_activation = act;
+	if (dwfl_frame_reg(state, IT_UREG_SP, &sp) != 0)
+		sp = 0;
+	c->last_sp = sp;
+	/* the same frame twice: the CFI (or the frame-pointer fallback) made no progress */
+	if (c->n && c->ips[c->n - 1] == pc && c->n >= 2 && c->ips[c->n - 2] == pc)
+		return DWARF_CB_ABORT;
+	c->ips[c->n++] = pc;
+	return c->n < c->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+/*
+ * Is the frame at pc the outermost one: does its CFI say the return address is undefined
+ * (what _start and clone3's child path declare)? The unwinder's own return value cannot
+ * tell: it also ends without an error where the copy of the stack ended.
+ */
+static bool outermost(Dwfl *d, Dwarf_Addr pc, bool activation)
+{
+	Dwfl_Module *mod;
+	Dwarf_CFI *cfi;
+	Dwarf_Frame *frame = NULL;
+	Dwarf_Op ops_mem[3], *ops = NULL;
+	Dwarf_Addr bias = 0, a = activation ? pc : pc - 1;
+	size_t nops = 1;
+	bool signalp;
+	int ra;
+
+	mod = dwfl_addrmodule(d, a);
+	if (!mod)
+		return false;
+	for (int pass = 0; pass < 2 && !frame; pass++) {
+		cfi = pass ? dwfl_module_dwarf_cfi(mod, &bias) : dwfl_module_eh_cfi(mod, &bias);
+		if (cfi && dwarf_cfi_addrframe(cfi, a - bias, &frame) != 0)
+			frame = NULL;
+	}
+	if (!frame)
+		return false;
+	ra = dwarf_frame_info(frame, NULL, NULL, &signalp);
+	if (ra < 0 || dwarf_frame_register(frame, ra, ops_mem, &ops, &nops) != 0)
+		nops = 1;
+	free(frame);
+	return nops == 0 && ops == ops_mem;
+}
+
+int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const void *stack,
+	       size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top)
+{
+	struct sym_proc *p;
+
+	*complete = false;
+	*top = 0;
+	if (!s || !regs || !stack || !ips || max <= 0)
+		return -EINVAL;
+	p = proc_get(s, pid);
+	if (!p || !p->dwfl)
+		return -ESRCH;
+	/*
+	 * Code in no module we know: the process exec'd (trace -- CMD is captured from its
+	 * fork) or loaded a library since the capture: read the maps again while it lives.
+	 */
+	if (!dwfl_addrmodule(p->dwfl, regs[IT_UREG_IP]) && !in_anon(p, regs[IT_UREG_IP]) &&
+	    may_recapture(p)) {
+		proc_capture(p);
+		if (!p->dwfl)
+			return -ESRCH;
+	}
+	if (!p->attached) {
+		if (!dwfl_attach_state(p->dwfl, NULL, pid, &uw_callbacks, &p->uw))
+			return -ENOEXEC;
+		p->attached = true;
+	}
+	p->uw = (struct uw_copy){.tid = tid, .regs = regs, .stack = stack,
+				 .sp = regs[IT_UREG_SP], .size = size, .ips = ips, .max = max};
+	/* its result says nothing more: it ends without error where the copy ends, too */
+	dwfl_getthread_frames(p->dwfl, tid, uw_frame, &p->uw);
+	if (!p->uw.n)
+		return -ENOENT;
+	*complete = outermost(p->dwfl, p->uw.ips[p->uw.n - 1], p->uw.last_activation);
+	/* what the walk read lies below the outermost frame's stack pointer */
+	if (*complete && p->uw.last_sp > p->uw.sp)
+		*top = p->uw.last_sp + SYM_TOP_MARGIN;
+	return p->uw.n;
 }
 
 static bool is_entry(const char *name)
@@ -757,7 +945,8 @@ static void fold_user(struct sym *s, const struct tr_stack *st, struct out *o)
 	enum ukind kinds[127];
 	struct sym_proc *p = proc_get(s, (pid_t)st->pid);
 	int n = st->nuser > 127 ? 127 : st->nuser, use = 0;
-	bool complete = false;
+	/* unwound with the CFI to the outermost frame: whole, whatever its names */
+	bool complete = st->uwalk == TR_UWALK_CFI_END;
 
 	if (n <= 0)
 		return;
@@ -772,8 +961,10 @@ static void fold_user(struct sym *s, const struct tr_stack *st, struct out *o)
 		const char *name;
 		enum ukind k = user_frame(s, p, ip, tmp, sizeof(tmp), &name);
 
-		if (k == U_JUNK)
+		if (k == U_JUNK) {
+			complete = false;
 			break;
+		}
 		/* names come from a cache slot a later lookup may replace: keep our own copy */
 		names[use] = k == U_ANON ? NULL : strdup(name);
 		if (k != U_ANON && !names[use])

@@ -18,8 +18,9 @@
  *   in anonymous exec memory  "[anon]"            (JIT code)
  *   pid never captured        "[unknown]"
  * never a bare address. A user stack that stops short of a program or thread entry
- * (_start, __libc_start_main, start_thread, clone...), e.g. through libcrypto's assembly
- * without frame pointers, gets "[truncated]" as its outermost frame.
+ * (_start, __libc_start_main, start_thread, clone...), e.g. a frame-pointer walk through
+ * libcrypto's assembly, gets "[truncated]" as its outermost frame; one unwound with the
+ * CFI to the outermost frame (sym_unwind) is whole whatever its names.
  * Frame names never contain ';' or control characters (folded-format safe).
  */
 
@@ -34,6 +35,20 @@ void sym_free(struct sym *s);
  * too, which is too late for a process that exits before its first stack is drained.
  */
 void sym_pid_seen(struct sym *s, pid_t pid);
+
+/*
+ * Unwind a user stack the probes copied (it_ustack_rec) with the code's call-frame
+ * information (.eh_frame, .debug_frame), as perf --call-graph dwarf does with libdwfl:
+ * regs are the thread's user registers (IT_UREGS, DWARF order), stack the size bytes from
+ * regs[IT_UREG_SP] up. Fills ips leaf first (after the first, return addresses) and sets
+ * *complete when the walk reached the outermost frame (whose CFI ends the chain: _start,
+ * clone3's child) rather than the end of the copy; then *top is where the walk's reads
+ * ended (above the outermost frame's stack pointer, which stays put while the thread
+ * lives: no later copy of the thread needs to go further), else 0. The frame count, or
+ * -errno.
+ */
+int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const void *stack,
+	       size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top);
 
 /*
  * Fold st into out as "prefix;user frames root first;kernel frames root first", kernel

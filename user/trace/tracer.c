@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/perf_event.h>
@@ -20,6 +21,7 @@
 
 #include "iotrace.skel.h"
 #include "tracer.h"
+#include "ucopy.h"
 
 /*
  * The probes record states as enum it_state and the tracer hands them to the model as enum
@@ -104,6 +106,8 @@ struct tr {
 	uint64_t lost_ns;
 	uint64_t reads, bytes_read, ctx_switches; /* of threads consumed at exit */
 	uint64_t uring_reads, uring_bytes;	/* read completions of io_uring */
+	struct uc_table *uc;	/* unwound user stack copies (NULL: copies off) */
+	uint64_t ucopy_lost, unwind_failed;
 	uint64_t **stack_cache; /* stack id -> ips (IT_MAX_STACK), ids are stable in a run */
 	uint32_t stack_cache_n;
 	struct tr_stack *stack_buf;
@@ -487,6 +491,59 @@ static int stack_frames(struct tr *t, __s32 id, uint64_t *ips, int max)
 	return n;
 }
 
+/* A user stack copy: unwind it now, while the process lives; the stack record follows. */
+static void on_ustack(struct tr *t, const struct it_ustack_rec *r)
+{
+	uint64_t ips[127], top = 0;
+	bool complete = false;
+	int n;
+
+	if (!t->uc || !t->o.unwind)
+		return;
+	uint64_t regs[IT_UREGS];
+
+	for (int i = 0; i < IT_UREGS; i++)
+		regs[i] = r->regs[i];
+	n = t->o.unwind(t->o.unwind_ctx, r->pid, r->tid, regs, r->data, r->size, ips, 127,
+			&complete, &top);
+	if (n < 0)
+		t->unwind_failed++;
+	set_err(t, uc_put(t->uc, r->tid, r->seq, ips, n, complete));
+	/* the next copies of the thread stop there (bpf ucopy_top) */
+	if (top && uc_set_top(t->uc, r->tid, top)) {
+		__u32 tid = r->tid;
+		__u64 v = top;
+
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.ucopy_top), &tid, &v, BPF_ANY);
+	}
+}
+
+/* User frames of a stack record: from its copy, or the stack map (frame pointers). */
+static void user_frames(struct tr *t, const struct it_stack_rec *r, struct tr_stack *s)
+{
+	const uint64_t *ips;
+	bool complete;
+	int n, id;
+
+	s->uwalk = TR_UWALK_FP;
+	if (r->ustack_id < IT_UCOPY_ID) {
+		s->nuser = stack_frames(t, r->ustack_id, s->uips, 127);
+		return;
+	}
+	id = uc_get(t->uc, r->tid, (uint32_t)(r->ustack_id - IT_UCOPY_ID), &ips, &n, &complete);
+	if (id < 0) {
+		if (id == -ENOENT)
+			t->ucopy_lost++;
+		s->ustack_id = id;
+		s->nuser = id;
+		return;
+	}
+	memcpy(s->uips, ips, (size_t)n * sizeof(*ips));
+	s->nuser = n;
+	s->ustack_id = TR_UCOPY_ID_BASE + id;
+	s->uwalk = complete ? TR_UWALK_CFI_END : TR_UWALK_CFI;
+}
+
 static void on_stack_rec(struct tr *t, const struct it_stack_rec *r)
 {
 	struct tr_stack *s = t->stack_buf;
@@ -501,7 +558,7 @@ static void on_stack_rec(struct tr *t, const struct it_stack_rec *r)
 	s->kstack_id = r->kstack_id;
 	s->ustack_id = r->ustack_id;
 	s->nkern = stack_frames(t, r->kstack_id, s->kips, 127);
-	s->nuser = stack_frames(t, r->ustack_id, s->uips, 127);
+	user_frames(t, r, s);
 	t->o.on_stack(t->o.stack_ctx, s);
 }
 
@@ -538,6 +595,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	case IT_REC_EXEC:
 		if (size >= sizeof(struct it_exec_rec))
 			on_exec_rec(t, data);
+		break;
+	case IT_REC_USTACK:
+		if (size >= offsetof(struct it_ustack_rec, data) &&
+		    size >= offsetof(struct it_ustack_rec, data) +
+				    ((const struct it_ustack_rec *)data)->size)
+			on_ustack(t, data);
 		break;
 	}
 	return 0;
@@ -579,6 +642,26 @@ static unsigned rb_size_mb(const struct tr_opts *o, int ncpu)
 			mb = 256;
 	}
 	return pow2_mb(mb);
+}
+
+/*
+ * Can the probes copy user stacks here: the helpers to find a task's user registers and
+ * its stack's mapping (5.15 / 5.17)? (Tracing programs cannot be probed; they get what
+ * kprobe programs get.)
+ */
+static bool ucopy_supported(void)
+{
+#if defined(__x86_64__)
+	static const enum bpf_prog_type types[] = {BPF_PROG_TYPE_PERF_EVENT, BPF_PROG_TYPE_KPROBE};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (libbpf_probe_bpf_helper(types[i], BPF_FUNC_task_pt_regs, NULL) != 1 ||
+		    libbpf_probe_bpf_helper(types[i], BPF_FUNC_find_vma, NULL) != 1)
+			return false;
+	return true;
+#else
+	return false; /* registers copied for x86-64 only (bpf ucopy) */
+#endif
 }
 
 /* Does struct sname of the kernel have a member mname? */
@@ -697,6 +780,7 @@ void tr_close(struct tr *t)
 		free(t->stack_cache[i]);
 	free(t->stack_cache);
 	free(t->stack_buf);
+	uc_free(t->uc);
 	free(t->ts);
 	free(t->blk);
 	free(t->procs);
@@ -744,6 +828,23 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 	bpf_map__set_max_entries(skel->maps.rb, t->rb_mb << 20);
 	if (!o->stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
+	if (o->stacks && o->unwind && ucopy_supported()) {
+		unsigned b = o->ucopy_bytes ? o->ucopy_bytes : TR_UCOPY_BYTES;
+
+		skel->rodata->ucopy_bytes = b < IT_USTACK_MAX ? b : IT_USTACK_MAX;
+		skel->rodata->ucopy_offcpu_bps = o->ucopy_offcpu_bps ? o->ucopy_offcpu_bps
+								     : TR_UCOPY_OFFCPU_BPS;
+		t->uc = uc_new();
+		if (!t->uc) {
+			ret = -ENOMEM;
+			snprintf(err, errlen, "failed to allocate the stack table: %s",
+				 strerror(ENOMEM));
+			goto cleanup;
+		}
+	} else {
+		bpf_map__set_max_entries(skel->maps.ucopy_threads, 1);
+		bpf_map__set_max_entries(skel->maps.ucopy_top, 1);
+	}
 
 	/* optional probes whose tracepoint this kernel lacks are left out, not fatal */
 	btf = btf__load_vmlinux_btf();
@@ -937,6 +1038,8 @@ static void run_state_free(struct tr *t)
 		free(t->stack_cache[i]);
 		t->stack_cache[i] = NULL;
 	}
+	uc_reset(t->uc);
+	t->ucopy_lost = t->unwind_failed = 0;
 	t->lost_ns = 0;
 	free(t->procs);
 	t->procs = NULL;
@@ -1145,6 +1248,8 @@ int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct 
 	ring_buffer__consume(t->rb);
 	maps_reset(t);
 	map_clear(bpf_map__fd(t->skel->maps.stacks), sizeof(__u32));
+	map_clear(bpf_map__fd(t->skel->maps.ucopy_threads), sizeof(__u32));
+	map_clear(bpf_map__fd(t->skel->maps.ucopy_top), sizeof(__u32));
 	ret = counters_zero(t);
 	if (ret < 0)
 		return ret;
@@ -1328,6 +1433,13 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	t->stats.pcache_folios = cnt[IT_CNT_PCACHE_FOLIOS];
 	t->stats.switchin_inferred = cnt[IT_CNT_SWITCHIN_INFERRED];
 	t->stats.switchin_unseen = cnt[IT_CNT_SWITCHIN_UNSEEN];
+	t->stats.ucopy_ok = t->uc != NULL;
+	t->stats.ucopies = cnt[IT_CNT_UCOPIES];
+	t->stats.ucopy_bytes = cnt[IT_CNT_UCOPY_BYTES];
+	t->stats.ucopy_skipped = cnt[IT_CNT_UCOPY_SKIPPED];
+	t->stats.ucopy_failed = cnt[IT_CNT_UCOPY_FAILED];
+	t->stats.unwind_failed = t->unwind_failed;
+	t->stats.ucopy_lost = t->ucopy_lost;
 	if (last_ts)
 		*last_ts = t->last_ts;
 	ret = t->err;
@@ -1367,6 +1479,13 @@ static int check_open(struct iotrace_bpf **out, const struct btf *btf, int only,
 	if (!skel)
 		return -errno;
 	skel->rodata->stacks_enabled = true;
+	/* the user stack copies' code is checked too where the kernel has their helpers */
+	if (ucopy_supported()) {
+		skel->rodata->ucopy_bytes = 4096;
+		skel->rodata->ucopy_offcpu_bps = 1 << 20;
+	}
+	bpf_map__set_max_entries(skel->maps.ucopy_threads, 16);
+	bpf_map__set_max_entries(skel->maps.ucopy_top, 16);
 	bpf_map__set_max_entries(skel->maps.rb, 64 << 10);
 	bpf_map__set_max_entries(skel->maps.stacks, 16);
 	bpf_map__set_max_entries(skel->maps.threads, 16);

@@ -19,6 +19,16 @@
  * kernel objects are held by fds and links, so even SIGKILL of iotrace frees them.
  */
 
+/* How a stack's user frames were found. */
+enum tr_uwalk {
+	TR_UWALK_FP = 0,	/* frame pointers, walked in the probe (stops at code without) */
+	TR_UWALK_CFI,		/* unwound from a copy with the CFI, cut short (copy too small) */
+	TR_UWALK_CFI_END,	/* ... up to the outermost frame (_start, clone3's child) */
+};
+
+/* ustack_id of a stack unwound from a copy: TR_UCOPY_ID_BASE + its id (ucopy.h) */
+#define TR_UCOPY_ID_BASE (1 << 24)
+
 struct tr_stack {
 	int kind;		/* IT_STACK_ONCPU / IT_STACK_OFFCPU */
 	uint32_t pid, tid;
@@ -28,6 +38,7 @@ struct tr_stack {
 	 * equal frames, so a consumer can fold a stack once and count it by its ids */
 	int32_t kstack_id, ustack_id;
 	int nkern, nuser;	/* <0: unavailable (-errno) */
+	enum tr_uwalk uwalk;
 	uint64_t kips[127];
 	uint64_t uips[127];
 };
@@ -52,6 +63,20 @@ struct tr_thread_totals {
 
 typedef void (*tr_thread_fn)(void *ctx, const struct tr_thread_totals *t);
 
+/*
+ * Unwinds a user stack copy (sym_unwind's contract): regs (IT_UREGS, DWARF order), size
+ * bytes of stack from regs[IT_UREG_SP]; fills ips leaf first, sets *complete and *top
+ * (0, or the address no copy of the thread needs to go past); the frame count or -errno.
+ * Called from tr_poll/tr_stop as copies arrive, while the process lives.
+ */
+typedef int (*tr_unwind_fn)(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs,
+			    const void *stack, size_t size, uint64_t *ips, int max,
+			    bool *complete, uint64_t *top);
+
+/* Defaults of tr_opts.ucopy_bytes / ucopy_offcpu_bps (see tr_opts) */
+#define TR_UCOPY_BYTES IT_USTACK_MAX
+#define TR_UCOPY_OFFCPU_BPS (16ull << 20)
+
 struct tr_opts {
 	bool verbose;		/* libbpf debug output */
 	bool follow;		/* child processes join the target (procs strategy, trace --follow) */
@@ -62,6 +87,17 @@ struct tr_opts {
 	void *stack_ctx;
 	tr_thread_fn on_thread;	/* optional: kernel totals per thread (tests, cross-checks) */
 	void *thread_ctx;
+	/*
+	 * With stacks and an unwinder: the probes copy the user registers and the top
+	 * ucopy_bytes (0: TR_UCOPY_BYTES, at most IT_USTACK_MAX) of the user stack, which
+	 * unwind turns into frames: at every on-CPU sample, and at switch-outs within
+	 * ucopy_offcpu_bps bytes per second per CPU (0: TR_UCOPY_OFFCPU_BPS); the others keep
+	 * the probe's frame-pointer walk. No unwinder: frame pointers only.
+	 */
+	tr_unwind_fn unwind;
+	void *unwind_ctx;
+	unsigned ucopy_bytes;
+	uint64_t ucopy_offcpu_bps;
 };
 
 /* What the last run (tr_stop) lost or could not see, for reports and tests. */
@@ -76,6 +112,11 @@ struct tr_stats {
 	/* context switches the sched_switch tracepoint never showed (it skips some, e.g.
 	 * away from a VM agent's thread): dated from sched_stat_runtime, or not at all */
 	uint64_t switchin_inferred, switchin_unseen;
+	/* user stack copies: made, their bytes, off-CPU ones left out for the byte budget,
+	 * failed in the probe (unreadable stack, ring buffer full), not unwound in user space,
+	 * and stack records whose copy never arrived */
+	uint64_t ucopies, ucopy_bytes, ucopy_skipped, ucopy_failed, unwind_failed, ucopy_lost;
+	bool ucopy_ok;		/* copies were on (an unwinder, and the kernel's helpers) */
 	unsigned ringbuf_mb;
 	bool pcache_ok, block_ok, uring_ok, oncpu_ok; /* probe groups attached */
 };
