@@ -214,6 +214,7 @@
 	F(OBJ, "device_ceiling", ceiling, OPT, x)                                          \
 	F(STRN, "answer", answer, OPT)                                                     \
 	F(STRN, "readahead", readahead, OPT)                                               \
+	F(STRN, "warmup", warmup, OPT)                                                     \
 	F(CUSTOM, runs)
 
 /*

@@ -837,6 +837,12 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 					      p == r->command ? "" : " ", *p);
 		para(&o, "command: ", "  ", line);
 	}
+	if (r->warmup[0]) {
+		char w[sizeof(r->warmup)];
+
+		safe(w, sizeof(w), r->warmup);
+		para(&o, "warm-up: ", "  ", w);
+	}
 	if (r->readahead[0])
 		fprintf(f, "readahead %s: %s\n", !strcmp(r->readahead, "off") ? "off" : "on",
 			!strcmp(r->readahead, "off")

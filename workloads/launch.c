@@ -47,6 +47,7 @@ static const struct wl_workload md5dir = {
     .does = "hashes every regular file of a directory",
     .answer = true,
     .readahead = true,
+    .warmup = wl_md5dir_warmup,
     .run = wl_md5dir_run,
 };
 static const struct wl_workload readfile = {

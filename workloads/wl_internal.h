@@ -18,6 +18,7 @@
 
 /* The workload bodies (struct wl_workload.run). */
 int wl_md5dir_run(const char *strategy, const struct wl_opts *o, int res_fd);
+int wl_md5dir_warmup(const struct wl_opts *o, char *did, size_t len);
 int wl_readfile_run(const char *strategy, const struct wl_opts *o, int res_fd);
 int wl_fetch_run(const char *strategy, const struct wl_opts *o, int res_fd);
 /* fetch's service: wl_fetch_server_start() on o->fetch_delay_ms, its port into o */

@@ -127,6 +127,10 @@ struct wl_workload {
 	bool answer;
 	/* it takes wl_opts.readahead_off (iotrace run --readahead): it advises its files */
 	bool readahead;
+	/* called once in the caller before the first run, which forks every run from it: do
+	 * each library's first-use work (loading, first allocations) there, so that no run pays
+	 * it alone; did receives what was done, for the report. NULL: nothing. 0 or -errno. */
+	int (*warmup)(const struct wl_opts *o, char *did, size_t len);
 	/* what iotrace runs beside the workload from the first run to the last, outside the
 	 * traced processes (fetch: its loopback HTTP server); NULL when nothing. start fills
 	 * what the runs need into o (fetch_port): 0 or -errno. */

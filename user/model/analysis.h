@@ -276,6 +276,9 @@ struct an_report {
 	char answer[4096];	/* closing answer to the original question */
 	/* md5dir's --readahead: "on" or "off"; "" when the workload has no such switch */
 	char readahead[8];
+	/* what `iotrace run` did before the first measured run so none pays first-use costs
+	 * alone; "" when nothing (trace) */
+	char warmup[512];
 };
 
 /* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */
