@@ -23,6 +23,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define TASK_RUNNING 0
 #define REQ_OP_MASK 0xff
 #define EFAULT 14
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFIFO 0010000
 
 /* set by user space before load */
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
@@ -237,7 +242,7 @@ static __always_inline long regs_syscall_nr(struct pt_regs *regs)
 static __noinline void flush(struct it_thread *th, __u32 tid)
 {
 	struct it_batch *b;
-	__u32 n = th->n;
+	__u32 n = th->n, last, fx;
 
 	if (n == 0)
 		return;
@@ -254,11 +259,22 @@ static __noinline void flush(struct it_thread *th, __u32 tid)
 	b->pid = th->pid;
 	b->tid = tid;
 	b->seq = th->seq++;
-	b->pad = 0;
 	/* a fixed-size copy is cheaper to verify than a variable one; entries past n are stale */
 #pragma unroll
 	for (int i = 0; i < IT_BATCH; i++)
 		b->e[i] = th->e[i];
+	/* a futex wait that began (only with its lock_wait entry, the batch's last), ended */
+	last = n - 1;
+	fx = th->fx_pending;
+	if ((fx & IT_FX_BEGIN) &&
+	    (last >= IT_BATCH || ((th->e[last] >> IT_STATE_SHIFT) & IT_STATE_MASK) != IT_LOCK_WAIT))
+		fx &= ~IT_FX_BEGIN;
+	b->fx = fx;
+	if (fx & IT_FX_BEGIN)
+		b->fx_begin = th->fx;
+	if (fx & IT_FX_END)
+		b->fx_end = th->fx_end;
+	th->fx_pending &= ~fx;
 	bpf_ringbuf_submit(b, rb_flags());
 	th->n = 0;
 }
@@ -292,7 +308,10 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 		flush(th, tid);
 		n = 0;
 	}
-	WRITE_ONCE(th->e[n], (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT));
+	WRITE_ONCE(th->e[n], (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT) |
+				     ((__u64)(st == IT_IO_CPU || st == IT_IO_WAIT ? th->io_kind & 0xf
+										 : 0)
+				      << IT_KIND_SHIFT));
 	WRITE_ONCE(th->n, n + 1);
 	if (n + 1 >= IT_BATCH)
 		flush(th, tid);
@@ -301,7 +320,7 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 
 static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, __u32 tid,
 					    __u32 ppid, __u32 ptid, __u64 ts, __u32 last_seq,
-					    struct task_struct *task, __u32 status)
+					    __u64 child_tid, struct task_struct *task, __u32 status)
 {
 	struct it_thread_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
@@ -319,6 +338,7 @@ static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, 
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
 	r->last_seq = last_seq;
 	r->status = status;
+	r->child_tid = child_tid;
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
@@ -356,7 +376,75 @@ static __always_inline void add_thread(struct task_struct *task, __u32 flags, __
 	th->kstack = -1;
 	th->ustack = -1;
 	th->flags = flags;
-	emit_thread_rec(IT_REC_THREAD, flags, pid, tid, ppid, ptid, ts, 0, task, 0);
+	/* pthread_join waits on this word, which the kernel clears and wakes at the exit */
+	emit_thread_rec(IT_REC_THREAD, flags, pid, tid, ppid, ptid, ts, 0,
+			(__u64)BPF_CORE_READ(task, clear_child_tid), task, 0);
+}
+
+/* Syscall argument i (0..2) at sys_enter. */
+static __always_inline unsigned long sys_arg(struct pt_regs *regs, int i)
+{
+#if defined(__TARGET_ARCH_x86)
+	return i == 0 ? regs->di : i == 1 ? regs->si : regs->dx;
+#else
+	return regs->regs[i & 7];
+#endif
+}
+
+/* A pointer the verifier lets a program read through directly (no helper call per field). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* What an open file is, as enum it_io_kind (f: a struct file pointer, maybe NULL). */
+static __always_inline __u32 file_kind(struct file *f)
+{
+	struct file *bf;
+	__u32 mode;
+
+	if (!f)
+		return IT_IOK_OTHER;
+	bf = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	mode = bf->f_inode->i_mode & S_IFMT;
+	if (mode == S_IFREG || mode == S_IFBLK)
+		return IT_IOK_FILE;
+	if (mode == S_IFIFO)
+		return IT_IOK_PIPE;
+	if (mode == S_IFSOCK)
+		return IT_IOK_SOCKET;
+	return IT_IOK_OTHER;
+}
+
+/*
+ * The kind of file behind the current task's fd: its file table, under the RCU read side
+ * the tracepoint runs in. The fd array is a pointer the verifier can't index: one read.
+ */
+static __always_inline __u32 fd_kind(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
+		return IT_IOK_OTHER;
+	fds = fdt->fd;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return file_kind(f);
+}
+
+/* What the read-family call id (entered with regs) reads from. */
+static __always_inline __u32 io_kind(struct pt_regs *regs, long id, struct it_thread *th)
+{
+	switch (id) {
+	case IT_NR_recvfrom:
+	case IT_NR_recvmsg:
+	case IT_NR_recvmmsg:
+		return IT_IOK_SOCKET;
+	case IT_NR_io_uring_enter:
+		/* until this call submits something: what the thread's requests read last */
+		return th->uring_kind;
+	default:
+		return fd_kind((long)(int)sys_arg(regs, 0));
+	}
 }
 
 SEC("tp_btf/sys_enter")
@@ -372,8 +460,25 @@ int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
 	if (!th || th->exited)
 		return 0;
 	th->sys = cls;
-	if (cls == IT_SYS_IO)
+	if (cls == IT_SYS_IO) {
+		th->io_kind = io_kind(regs, id, th);
 		transition(th, tid, IT_IO_CPU, bpf_ktime_get_ns());
+	} else if (cls == IT_SYS_LOCK) {
+		/* which lock: user space names it (and tells a join from the GIL) */
+		if (id == IT_NR_futex_waitv) {
+			th->fx.uaddr = 0;
+			th->fx.op = ~0u;
+			th->fx.val = 0;
+		} else {
+			th->fx.uaddr = sys_arg(regs, 0);
+			th->fx.op = (__u32)sys_arg(regs, 1);
+			th->fx.val = (__u32)sys_arg(regs, 2);
+		}
+		th->fx_lock0 = th->ns[IT_LOCK_WAIT];
+		th->fx_begun = 0;
+		/* a start never streamed is of a wait that never went off CPU */
+		th->fx_pending &= ~IT_FX_BEGIN;
+	}
 	return 0;
 }
 
@@ -392,6 +497,21 @@ int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	if (th->sys == IT_SYS_IO)
 		transition(th, tid, IT_COMPUTE, bpf_ktime_get_ns());
+	else if (th->sys == IT_SYS_LOCK && th->fx_begun) {
+		/* a call that blocked returns: its lock_wait spans are closed, the thread runs */
+		th->fx_end.enter_ts = th->fx_enter_ts;
+		th->fx_end.exit_ts = bpf_ktime_get_ns();
+		/* sched_wakeup's: the wake-up that ended the wait (a later one would have to
+		 * be before the thread got back on CPU, which runs this) */
+		th->fx_end.wake_ts = th->fx_waker ? th->wake_ts : 0;
+		th->fx_end.waker = th->fx_waker;
+		th->fx_end.lock_ns = th->ns[IT_LOCK_WAIT] - th->fx_lock0;
+		th->fx_end.ret = (__s32)ret;
+		th->fx_end.kstack_id = th->kstack;
+		th->fx_end.ustack_id = th->ustack;
+		th->fx_pending |= IT_FX_END;
+		th->fx_begun = 0;
+	}
 	/* counted even if the call began before the target was seeded: the bytes are real */
 	if (cls == IT_SYS_IO && id != NR_IO_URING_ENTER && ret >= 0) {
 		th->reads++;
@@ -678,6 +798,13 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		th->ctx_switches++;
 		steal_ckpt(th, prev, true);
 		th->off_state = st;
+		/* the batch holding this lock_wait transition says which futex it is on */
+		if (st == IT_LOCK_WAIT && th->sys == IT_SYS_LOCK && !th->fx_begun) {
+			th->fx_begun = 1;
+			th->fx_enter_ts = now;
+			th->fx_waker = 0;
+			th->fx_pending |= IT_FX_BEGIN;
+		}
 		if (stacks_enabled) {
 			/* prev is still current here: its stacks are the ones that blocked */
 			long k = bpf_get_stackid(ctx, &stacks, 0), u = 0;
@@ -762,6 +889,22 @@ int BPF_PROG(iot_sched_wakeup, struct task_struct *p)
 
 	if (th)
 		th->wake_ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+/*
+ * Who woke a thread waiting on a futex: sched_waking runs in the waker's context (the
+ * wake-up proper may complete on the wakee's CPU). Only threads inside a futex call.
+ */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(iot_sched_waking, struct task_struct *p)
+{
+	__u32 tid = p->pid;
+	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+
+	if (th && th->fx_begun && !th->on_cpu) {
+		th->fx_waker = (__u32)bpf_get_current_pid_tgid();
+	}
 	return 0;
 }
 
@@ -877,7 +1020,7 @@ int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
 		th->exited = 1;
 		flush(th, tid);
 		emit_thread_rec(IT_REC_EXIT, th->flags | (group_dead ? IT_TF_GROUP_DEAD : 0), pid,
-				tid, 0, 0, now, th->seq, p, group_dead ? exit_status(p) : 0);
+				tid, 0, 0, now, th->seq, 0, p, group_dead ? exit_status(p) : 0);
 	}
 	if (group_dead)
 		bpf_map_delete_elem(&targets, &pid);
@@ -1074,6 +1217,8 @@ static __always_inline void emit_uring(__u32 ev, __u32 pid, __u32 tid, __u64 ts,
 	r->user_data = user_data;
 	r->res = res;
 	r->opcode = opcode;
+	r->kind = 0;
+	r->pad = 0;
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
@@ -1090,6 +1235,7 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	struct uring_start v = {};
 	struct it_uring_rec *r;
 	struct it_thread *th;
+	__u32 kind;
 
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
@@ -1102,9 +1248,16 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	v.pid = tgid;
 	v.tid = (__u32)pt;
 	v.opcode = BPF_CORE_READ(req, opcode);
+	kind = file_kind(BPF_CORE_READ(req, file));
 	th = bpf_map_lookup_elem(&threads, &v.tid);
 	if (th && th->state == IT_IO_CPU)
 		v.span = th->since;
+	if (th) {
+		/* the thread's wait in io_uring_enter is for what it submits */
+		th->uring_kind = kind;
+		if (th->sys == IT_SYS_IO)
+			th->io_kind = kind;
+	}
 	if (bpf_map_update_elem(&uring_reqs, &key, &v, BPF_ANY)) {
 		cnt_add(IT_CNT_INFLIGHT_FULL, 1);
 		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
@@ -1120,6 +1273,8 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	r->user_data = BPF_CORE_READ(req, cqe.user_data);
 	r->res = 0;
 	r->opcode = v.opcode;
+	r->kind = kind;
+	r->pad = 0;
 	bpf_ringbuf_submit(r, rb_flags());
 	return 0;
 }

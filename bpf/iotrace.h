@@ -13,7 +13,9 @@
 #define IT_COMM_LEN 16
 #define IT_BATCH 30		/* transitions per batch record */
 #define IT_TS_MASK ((1ULL << 56) - 1)
-#define IT_STATE_SHIFT 56	/* batch entry = ts | (state << 56) */
+#define IT_STATE_SHIFT 56	/* batch entry = ts | (state << 56) | (kind << 60) */
+#define IT_STATE_MASK 0xf
+#define IT_KIND_SHIFT 60	/* enum it_io_kind of an io_cpu / io_wait entry, else 0 */
 #define IT_MAX_STACK 64
 #define IT_MAX_THREADS 16384	/* `threads` map entries: live threads + exited ones not yet consumed */
 #define IT_MAX_INFLIGHT 16384	/* block requests / io_uring requests in flight */
@@ -24,6 +26,7 @@
  * the other.
  */
 #include "model/states.h"
+#include "model/kinds.h"
 
 enum it_state {
 #define IT_STATE_ENUM(name, str) IT_##name,
@@ -95,6 +98,13 @@ enum it_sys {
 #error "syscall table: add this architecture"
 #endif
 
+/* Each syscall's number by name (IT_NR_recvfrom, ...): the probes single out a few. */
+enum it_nr {
+#define IT_NR_ENUM(nr, name, cls) IT_NR_##name = nr,
+	IT_SYSCALLS(IT_NR_ENUM)
+#undef IT_NR_ENUM
+};
+
 /* Syscall number -> enum it_sys. */
 static inline __attribute__((always_inline)) unsigned int it_sys_class(long nr)
 {
@@ -123,6 +133,19 @@ static inline __attribute__((always_inline)) unsigned int it_sys_wait_state(unsi
 	}
 }
 
+/*
+ * What a read-family call (or an io_uring request) reads from: the type of the file behind
+ * its fd, read from the task's file table at syscall entry (io_uring: at submission).
+ * IT_IOK_NONE: not an I/O state, or not known. Values as the model's (kinds.h).
+ */
+enum it_io_kind {
+	IT_IOK_NONE = 0,
+#define IT_IOK_ENUM(name, str) IT_IOK_##name,
+	TL_IO_KINDS(IT_IOK_ENUM)
+#undef IT_IOK_ENUM
+	IT_NIOKINDS,
+};
+
 enum it_rec_type {
 	IT_REC_BATCH = 1,	/* struct it_batch */
 	IT_REC_THREAD,		/* struct it_thread_rec: a thread or process appeared */
@@ -134,14 +157,49 @@ enum it_rec_type {
 	IT_REC_USTACK,		/* struct it_ustack_rec: registers + top of a user stack */
 };
 
+/*
+ * A futex call that went off CPU: its start, with the batch holding its first lock_wait
+ * entry (the batch's last), so user space knows which lock a wait is on with the wait.
+ */
+struct it_fx_begin {
+	__u64 uaddr;		/* futex word (user address); 0 for futex_waitv */
+	__u32 op;		/* futex op (flags included); ~0 for futex_waitv */
+	__u32 val;		/* the expected value (glibc's contended mutex waits with 2) */
+};
+
+/* ... and its return, with the thread's next batch. */
+struct it_fx_end {
+	__u64 enter_ts;		/* its first switch-out (the ts of its first lock_wait entry) */
+	__u64 exit_ts;
+	__u64 lock_ns;		/* the call's lock_wait time (exact, from the state totals) */
+	__u64 wake_ts;		/* its wake-up (sched_wakeup) if something woke it, else 0 */
+	__u32 waker;		/* the tid that woke it (current at sched_waking), 0 none */
+	__s32 ret;		/* return value (-ETIMEDOUT: nobody woke it) */
+	__s32 kstack_id;	/* off-CPU stacks at its last switch-out (<0: none) */
+	__s32 ustack_id;
+};
+
+enum it_batch_fx {
+	IT_FX_BEGIN = 1,	/* fx_begin valid: the batch's last entry starts that wait */
+	IT_FX_END = 2,		/* fx_end valid: a wait that started earlier returned */
+};
+
 struct it_batch {
 	__u32 type;
 	__u32 n;		/* valid entries in e[] */
 	__u32 pid;		/* tgid */
 	__u32 tid;
 	__u32 seq;		/* per-thread batch sequence: a gap means a lost batch */
-	__u32 pad;
-	__u64 e[IT_BATCH];	/* ts (CLOCK_MONOTONIC ns) | state << IT_STATE_SHIFT */
+	__u32 fx;		/* enum it_batch_fx: what of fx_begin / fx_end is valid */
+	__u64 e[IT_BATCH];	/* ts | state << IT_STATE_SHIFT | kind << IT_KIND_SHIFT */
+	/*
+	 * Futex waits ride on the batches, which a thread streams at each switch-out anyway:
+	 * a record of their own would lengthen every context switch and futex return of a
+	 * lock-heavy program. Between two futex waits that block there is always a switch-out,
+	 * so a batch carries at most one wait's start and one wait's end.
+	 */
+	struct it_fx_begin fx_begin;
+	struct it_fx_end fx_end;
 };
 
 enum it_thread_flags {
@@ -162,6 +220,8 @@ struct it_thread_rec {
 	__u32 last_seq;		/* IT_REC_EXIT: batches the thread emitted (its next seq) */
 	__u32 status;		/* IT_REC_EXIT with IT_TF_GROUP_DEAD: the process's exit status
 				 * as wait(2) reports it (code << 8, or the signal) */
+	__u64 child_tid;	/* IT_REC_THREAD: its clear_child_tid (user address), 0 if none:
+				 * the futex pthread_join waits on */
 };
 
 #define IT_ARGS_LEN 256		/* bytes of a command line kept (power of 2) */
@@ -193,6 +253,8 @@ struct it_uring_rec {
 	__u64 user_data;
 	__s32 res;
 	__u32 opcode;
+	__u32 kind;		/* IT_URING_SUBMIT: enum it_io_kind of the request's file */
+	__u32 pad;
 };
 
 struct it_block_rec {
@@ -267,6 +329,8 @@ struct it_thread {
 	__u32 n;		/* pending entries in e[] */
 	__u32 exited;
 	__u32 busy;		/* inside transition(): the tick's age flush keeps out */
+	__u32 io_kind;		/* enum it_io_kind of the read-family call the thread is in */
+	__u32 uring_kind;	/* enum it_io_kind of its last io_uring submission */
 	__u64 e[IT_BATCH];	/* pending transitions not yet streamed */
 	/* off-CPU stack taken at switch-out, reported at switch-in (stacks enabled) */
 	__s32 kstack;
@@ -284,6 +348,14 @@ struct it_thread {
 	__u64 ckpt_rq;		/* that run queue (an id: a kernel pointer value) */
 	__u64 ckpt_on;		/* on CPU since that reading */
 	__u64 stolen_ns;
+	/* the futex call the thread is in (sys == IT_SYS_LOCK): see it_batch.fx */
+	struct it_fx_begin fx;
+	__u64 fx_lock0;		/* ns[IT_LOCK_WAIT] at entry */
+	__u64 fx_enter_ts;	/* its first switch-out */
+	__u32 fx_waker;		/* written by the waker's CPU (sched_waking) */
+	__u32 fx_begun;		/* it went off CPU */
+	__u32 fx_pending;	/* enum it_batch_fx: what the next flushed batch carries */
+	struct it_fx_end fx_end; /* the last wait that returned */
 };
 
 /* Indexes of the per-CPU `counters` array. */

@@ -4,8 +4,9 @@
 #   scripts/check-layers.sh [ROOT]    prints one line per violation; exit 1 if any, 0 otherwise
 #
 # The layers, and what each may include (besides its own folder):
-#   bpf/            user/model/states.h only (the model's list of states, macros only, which
-#                   the probes record); otherwise vmlinux.h and libbpf
+#   bpf/            user/model/states.h and kinds.h only (the model's lists of states and of
+#                   wait kinds, macros only, which the probes record); otherwise vmlinux.h
+#                   and libbpf
 #   user/model/     nothing: the model knows no BPF, no renderer, no command, no workload
 #   reports/        user/model/
 #   workloads/      nothing (a workload is a program; the tracer watches it from outside)
@@ -42,7 +43,7 @@ check() {
 	done
 }
 
-check bpf vmlinux.h model/states.h
+check bpf vmlinux.h model/states.h model/kinds.h
 check user/model
 check reports 'model/*'
 check workloads

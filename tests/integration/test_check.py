@@ -13,8 +13,8 @@ import unittest
 import common
 import runlib
 
-REQUIRED = {"sys_enter", "sys_exit", "sched_switch", "sched_wakeup", "sched_wakeup_new",
-            "sched_process_fork", "sched_process_exit", "sched_process_exec"}
+REQUIRED = {"sys_enter", "sys_exit", "sched_switch", "sched_wakeup", "sched_waking",
+            "sched_wakeup_new", "sched_process_fork", "sched_process_exit", "sched_process_exec"}
 
 
 _BTF = {}

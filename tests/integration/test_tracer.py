@@ -273,7 +273,11 @@ class TracerAlone(unittest.TestCase):
                 continue
             k = ks[tid]
             ours = ran(k) + k["states"][6]
-            self.assertAlmostEqual(ours, run + runq, delta=2 * MS + (run + runq) * 0.03 + steal)
+            # + 100 ns a wake-up: the sched_waking probe (who woke a futex wait) runs in
+            # the waker's path ahead of the remote CPU's wake-up, and schedstat's sum grew
+            # by 1.3-1.5 ms over these 20,000 wake-ups with it attached (not without it)
+            self.assertAlmostEqual(ours, run + runq,
+                                   delta=2 * MS + (run + runq) * 0.03 + steal + 20000 * 100)
 
     def test_wait_states(self):
         """A 100 ms poll and sleep: the thread's longest span in the wait state (the call's

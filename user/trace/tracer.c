@@ -31,7 +31,7 @@
 TL_STATES(SAME_STATE)
 #undef SAME_STATE
 _Static_assert((int)IT_NSTATES == (int)TL_NSTATES, "the probes and the model count different states");
-_Static_assert(IT_NSTATES <= 1u << (64 - IT_STATE_SHIFT), "a state must fit a batch entry");
+_Static_assert(IT_NSTATES <= IT_STATE_MASK + 1, "a state must fit a batch entry");
 
 /*
  * Record flow: the probes keep exact totals in the `threads` map and stream transitions in
@@ -55,6 +55,7 @@ static const struct probe probes[] = {
 	{"iot_sys_exit", "sys_exit", "syscall exit", PG_CORE},
 	{"iot_sched_switch", "sched_switch", "context switches", PG_CORE},
 	{"iot_sched_wakeup", "sched_wakeup", "wake-ups", PG_CORE},
+	{"iot_sched_waking", "sched_waking", "who woke a futex wait", PG_CORE},
 	{"iot_sched_wakeup_new", "sched_wakeup_new", "new tasks", PG_CORE},
 	{"iot_sched_fork", "sched_process_fork", "fork and thread creation", PG_CORE},
 	{"iot_sched_exit", "sched_process_exit", "thread exit", PG_CORE},
@@ -207,7 +208,7 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 		n = IT_BATCH;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t ts = e[i] & IT_TS_MASK;
-		unsigned st = (unsigned)(e[i] >> IT_STATE_SHIFT);
+		unsigned st = (unsigned)(e[i] >> IT_STATE_SHIFT) & IT_STATE_MASK;
 
 		if (st >= TL_NSTATES)
 			continue;
