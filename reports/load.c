@@ -14,7 +14,7 @@
  * The loaders parse and check the files (layout in report.h); the model does every
  * rebuilding: the ratios from the saved integers (an_run_derive, called by the summary
  * loader), a timeline from the spans (model/restore.h), the stacks through an_stack_add
- * and the wall-clock set from them (an_run_wall). Everything is read into memory first,
+ * and the wall-clock set as saved (or from them, an_run_wall). Everything is read into memory first,
  * so `iotrace report DIR` may rewrite DIR.
  */
 
@@ -328,8 +328,17 @@ int rp_load_outdir(const char *outdir, struct an_report *r, char *err, size_t er
 		if (!ret)
 			ret = load_folded(outdir, slug, "offcpu.folded", 1000, &run->offcpu, err,
 					  errlen);
+		/* the wall-clock set as written (a traced run's is sized exactly: analysis.h);
+		 * rebuilt from the samples only for a folder without it */
 		if (!ret)
+			ret = load_folded(outdir, slug, "wall.folded", 1, &run->wall, err, errlen);
+		if (!ret && !run->wall.n) {
 			ret = an_run_wall(run);
+		} else if (!ret) {
+			run->wall.errors = run->oncpu.errors + run->offcpu.errors;
+			memcpy(run->wall.unavailable, run->oncpu.unavailable,
+			       sizeof(run->wall.unavailable));
+		}
 	}
 	free(slugs);
 	if (ret) {

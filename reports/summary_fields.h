@@ -42,13 +42,18 @@
 #define SUMMARY_STACKSET_FIELDS(F)                                                         \
 	F(U64, "total", total, OPT)                                                        \
 	F(U64, "errors", errors, OPT)                                                      \
+	F(U64, "unwound", unwound, OPT)                                                    \
 	F(STRN, "unavailable", unavailable, OPT)
 
 /* x: struct an_run (runs[i].stacks) */
 #define SUMMARY_STACKS_FIELDS(F)                                                           \
 	F(UINT, "sample_hz", sample_hz, OPT, 1000000)                                      \
 	F(OBJ, "oncpu", stackset, OPT, &x->oncpu)                                          \
-	F(OBJ, "offcpu", stackset, OPT, &x->offcpu)
+	F(OBJ, "offcpu", stackset, OPT, &x->offcpu)                                        \
+	F(U64N, "ucopy_bytes", ucopy_bytes, OPT, ucopy_ok)                                 \
+	F(U64IF, "ucopies", ucopies, OPT, x->ucopy_ok)                                     \
+	F(U64IF, "ucopy_skipped", ucopy_skipped, OPT, x->ucopy_ok)                         \
+	F(REALIF, "ucopy_bytes_per_s", ucopy_bps, OPT, x->ucopy_ok, 0, 1e15)
 
 /* x: struct an_run (runs[i].rusage) */
 #define SUMMARY_RUSAGE_FIELDS(F)                                                           \

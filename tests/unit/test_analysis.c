@@ -669,6 +669,84 @@ static void test_set_processes(void **state)
 	assert_int_equal(run.nprocesses, 0);
 }
 
+/* Value of frames in s, 0 when absent. */
+static uint64_t stack_value(const struct an_stackset *s, const char *frames)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].frames, frames))
+			return s->v[i].value;
+	return 0;
+}
+
+/*
+ * Exact wall sizes: a thread's stacks of a state share its exact total by their weights,
+ * in whole µs that add up to the rounded total (largest remainders), whatever the weights.
+ */
+static void test_wall_exact(void **state)
+{
+	const char *fr[] = {"t;w;compute;a", "t;w;compute;b", "t;w;compute;c"};
+	uint64_t w2[] = {2, 1}, w3[] = {1, 1, 1}, w0[] = {0, 0};
+	struct an_stackset s = {0};
+
+	(void)state;
+	/* 10 µs by 2:1 -> 6.67 + 3.33 -> floors 6 + 3, the 1 left to the larger remainder */
+	assert_int_equal(an_wall_add_exact(&s, fr, w2, 2, 10000, "t;w;compute;[no sample]"), 0);
+	assert_int_equal(stack_value(&s, fr[0]), 7);
+	assert_int_equal(stack_value(&s, fr[1]), 3);
+	assert_int_equal(s.total, 10);
+	an_stackset_free(&s);
+	/* 63.1 ms of io_cpu in 90 samples' shapes of 1:1:1 (the issue's 90.9 ms case): 63100
+	 * µs, 21033 each and one µs to the first of the equal remainders */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(an_wall_add_exact(&s, fr, w3, 3, 63100000, "x"), 0);
+	assert_int_equal(stack_value(&s, fr[0]), 21034);
+	assert_int_equal(stack_value(&s, fr[1]), 21033);
+	assert_int_equal(stack_value(&s, fr[2]), 21033);
+	assert_int_equal(s.total, 63100);
+	an_stackset_free(&s);
+	/* rounding: 1499 ns is 1 µs, 1500 is 2; under 500 ns nothing */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(an_wall_add_exact(&s, fr, w3, 1, 1499, "x"), 0);
+	assert_int_equal(s.total, 1);
+	assert_int_equal(an_wall_add_exact(&s, fr + 1, w3, 1, 1500, "x"), 0);
+	assert_int_equal(stack_value(&s, fr[1]), 2);
+	assert_int_equal(an_wall_add_exact(&s, fr + 2, w3, 1, 499, "x"), 0);
+	assert_int_equal(stack_value(&s, fr[2]), 0);
+	an_stackset_free(&s);
+	/* no weight (no sample landed in a short burst): the whole to the placeholder */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(an_wall_add_exact(&s, fr, w0, 2, 2000000, "t;w;compute;[no sample]"), 0);
+	assert_int_equal(stack_value(&s, "t;w;compute;[no sample]"), 2000);
+	assert_int_equal(an_wall_add_exact(&s, fr, NULL, 0, 3000000, "t;w;compute;[no sample]"), 0);
+	assert_int_equal(stack_value(&s, "t;w;compute;[no sample]"), 5000);
+	assert_int_equal(s.total, 5000);
+	an_stackset_free(&s);
+	/* ns weights of off-CPU stacks: 1 ns against 1 s still gets its share (none here) */
+	memset(&s, 0, sizeof(s));
+	{
+		uint64_t wb[] = {1, 1000000000};
+
+		assert_int_equal(an_wall_add_exact(&s, fr, wb, 2, 1000000001, "x"), 0);
+		assert_int_equal(stack_value(&s, fr[0]), 0);
+		assert_int_equal(stack_value(&s, fr[1]), 1000000);
+	}
+	an_stackset_free(&s);
+}
+
+/* The unwound share: of the total, clamped, 0 for an empty set. */
+static void test_unwound_share(void **state)
+{
+	struct an_stackset s = {0};
+
+	(void)state;
+	assert_true(an_stack_unwound_share(&s) == 0.0);
+	s.total = 200;
+	s.unwound = 150;
+	assert_true(fabs(an_stack_unwound_share(&s) - 0.75) < 1e-12);
+	s.unwound = 300;
+	assert_true(an_stack_unwound_share(&s) == 1.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -685,6 +763,8 @@ int main(void)
 		cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_report_free),
 		cmocka_unit_test(test_set_processes),
+		cmocka_unit_test(test_wall_exact),
+		cmocka_unit_test(test_unwound_share),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,7 +56,7 @@ static void usage(FILE *f)
 		"  -o, --output DIR       report folder (default ./iotrace-out/run-N)\n"
 		"      --json             print summary.json to stdout instead of the table\n"
 		"      --no-color         no colors even on a terminal\n"
-		"  -F, --freq HZ          on-CPU stack sampling frequency (default 99)\n"
+		"  -F, --freq HZ          on-CPU stack sampling frequency (default 999)\n"
 		"      --no-stacks        do not capture stacks (no flame graphs)\n"
 		"      --ringbuf-mb N     probe ring buffer size in MiB (default: from the CPU count;\n"
 		"                         raise it if the report says events were lost)\n"

@@ -27,6 +27,7 @@ void an_run_derive(struct an_run *run)
 	unsigned maxk = run->ncpu < AN_MAX_CPUS ? run->ncpu : AN_MAX_CPUS;
 
 	run->parallelism = ratio(oncpu, run->wall_ns);
+	run->ucopy_bps = run->ucopy_ok ? (double)run->ucopy_bytes * 1e9 / (double)(run->wall_ns ? run->wall_ns : 1) : 0.0;
 	run->cpu_overlap_ok = run->blocked_ns > 0;
 	run->cpu_overlap = ratio(run->blocked_busy_ns, run->blocked_ns);
 	run->hidden_io_ok = run->io_ns > 0;
@@ -467,6 +468,68 @@ static int add_scaled(struct an_stackset *out, const struct an_stackset *s, doub
 			return ret;
 	}
 	return 0;
+}
+
+struct share {
+	size_t i;
+	uint64_t rem;
+};
+
+static int share_cmp(const void *pa, const void *pb)
+{
+	const struct share *a = pa, *b = pb;
+
+	if (a->rem != b->rem)
+		return a->rem > b->rem ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+double an_stack_unwound_share(const struct an_stackset *s)
+{
+	return s->total ? (double)(s->unwound < s->total ? s->unwound : s->total) /
+				  (double)s->total
+			: 0.0;
+}
+
+int an_wall_add_exact(struct an_stackset *wall, const char *const *frames,
+		      const uint64_t *weights, size_t n, uint64_t exact_ns, const char *none)
+{
+	uint64_t us = exact_ns / 1000 + (exact_ns % 1000 >= 500), wsum = 0, given = 0;
+	uint64_t *q;
+	struct share *r;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		wsum += weights[i];
+	if (!us)
+		return 0;
+	if (!wsum)
+		return an_stack_add(wall, none, us);
+	q = calloc(n, sizeof(*q));
+	r = calloc(n, sizeof(*r));
+	if (!q || !r) {
+		free(q);
+		free(r);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned __int128 x = (unsigned __int128)us * weights[i];
+
+		q[i] = (uint64_t)(x / wsum);
+		r[i].i = i;
+		r[i].rem = (uint64_t)(x % wsum);
+		given += q[i];
+	}
+	/* what the floors left (fewer µs than stacks) goes to the largest remainders */
+	qsort(r, n, sizeof(*r), share_cmp);
+	for (size_t k = 0; given < us && k < n; k++, given++)
+		q[r[k].i]++;
+	for (size_t i = 0; i < n && !ret; i++)
+		if (q[i])
+			ret = an_stack_add(wall, frames[i], q[i]);
+	free(q);
+	free(r);
+	return ret;
 }
 
 /*

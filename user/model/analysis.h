@@ -88,6 +88,8 @@ struct an_stackset {
 	size_t n, cap;
 	uint64_t total;		/* sum of values */
 	uint64_t errors;	/* stacks lost: map collisions, truncation, failed captures */
+	uint64_t unwound;	/* of total: user frames unwound with the CFI (the rest: frame
+				 * pointers, or no user stack) */
 	char unavailable[128];	/* non-empty: why there are none (e.g. "stacks disabled") */
 	/* private to analysis.c: hash index over v */
 	uint32_t *hidx;
@@ -101,6 +103,8 @@ struct an_stackset {
  */
 int an_stack_add(struct an_stackset *s, const char *frames, uint64_t value);
 void an_stackset_free(struct an_stackset *s);
+/* Share of s's total whose user frames were unwound with the CFI (0 when empty). */
+double an_stack_unwound_share(const struct an_stackset *s);
 
 struct an_verdict {
 	char rule[32];	/* stable id: "page_cache", "cpu_saturated", "lock", "disk", ... */
@@ -237,7 +241,17 @@ struct an_run {
 	/* stacks: first frames are strategy;role;state (see reports) */
 	struct an_stackset oncpu, offcpu;
 	unsigned sample_hz;
-	/* both on one scale, µs: samples x 1e6/hz plus off-CPU ns / 1000 (an_run_wall) */
+	/* user stack copies for the CFI unwinding (ucopy_ok: they were on): made, their
+	 * bytes, off-CPU ones left out for the byte budget; bytes per second of the wall */
+	bool ucopy_ok;
+	uint64_t ucopies, ucopy_bytes, ucopy_skipped;
+	double ucopy_bps;
+	/*
+	 * both on one scale, µs. Traced runs: exact (an_wall_add_exact): per thread and
+	 * state, the stacks give the shape and the thread's exact state total the size, so
+	 * the frames under a thread's state add up to its figure in the thread table. Runs
+	 * loaded without wall.folded: samples x 1e6/hz plus off-CPU ns / 1000 (an_run_wall).
+	 */
 	struct an_stackset wall;
 
 	/* rendering aids carried with the model (timeline for lanes; owned by the run) */
@@ -283,6 +297,15 @@ struct an_report {
 
 /* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */
 int an_run_wall(struct an_run *run);
+/*
+ * Add one thread's stacks of one state to wall (µs), sized exactly: frames[i] weighs
+ * weights[i] (samples or ns: only their proportions count) and together they take
+ * exact_ns, rounded to whole µs, split by largest remainders so that the µs added sum to
+ * exactly round(exact_ns / 1000). With no weight at all the whole goes to `none` (a
+ * thread that ran between two samples). 0 or -ENOMEM.
+ */
+int an_wall_add_exact(struct an_stackset *wall, const char *const *frames,
+		      const uint64_t *weights, size_t n, uint64_t exact_ns, const char *none);
 /*
  * Fill run metrics from a finished timeline and counters (c may be NULL: all counters
  * unavailable). On success the run owns tl (run->tl, freed by an_run_free) even though

@@ -137,7 +137,7 @@ int ss_open(struct ss_session *s, const struct tr_opts *o, volatile sig_atomic_t
 	if (s->ncpu > AN_MAX_CPUS)
 		s->ncpu = AN_MAX_CPUS;
 	s->stacks = o->stacks;
-	s->sample_hz = o->sample_hz ? o->sample_hz : 99;
+	s->sample_hz = o->sample_hz ? o->sample_hz : TR_SAMPLE_HZ;
 	if (s->stacks) {
 		s->sym = sym_new();
 		if (!s->sym) {
@@ -292,32 +292,116 @@ static int attach_processes(struct ss_session *s, const struct ss_spec *spec, st
 	return ret;
 }
 
+static int pend_cmp(const void *pa, const void *pb)
+{
+	const struct ss_pend *a = *(const struct ss_pend *const *)pa;
+	const struct ss_pend *b = *(const struct ss_pend *const *)pb;
+
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
+	return a->state - b->state;
+}
+
+/*
+ * The wall-clock stacks, sized exactly: for each thread of the run's table and each state,
+ * its stacks of that state (on-CPU samples, off-CPU ns) share the thread's exact state
+ * total (an_wall_add_exact). v: the stacks sorted by (tid, state), names[i] their frames.
+ */
+static int exact_wall(struct an_run *run, const struct ss_pend *const *v, char *const *names,
+		      size_t n, const char *strategy)
+{
+	const char **fr = malloc((n ? n : 1) * sizeof(*fr));
+	uint64_t *w = malloc((n ? n : 1) * sizeof(*w));
+	char none[160];
+	size_t lo = 0;
+	int ret = 0;
+
+	if (!fr || !w) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	an_stackset_free(&run->wall);
+	for (size_t t = 0; t < run->nthreads && !ret; t++) {
+		const struct an_thread *th = &run->threads[t];
+
+		/* v is sorted by tid: find this thread's first stack */
+		size_t a = 0, b = n;
+
+		while (a < b) {
+			size_t m = a + (b - a) / 2;
+
+			if (v[m]->tid < th->tid)
+				a = m + 1;
+			else
+				b = m;
+		}
+		lo = a;
+		for (int st = 0; st < TL_NSTATES && !ret; st++) {
+			size_t k = 0;
+
+			for (size_t i = lo; i < n && v[i]->tid == th->tid; i++)
+				if (v[i]->state == st) {
+					fr[k] = names[i];
+					w[k++] = v[i]->value;
+				}
+			snprintf(none, sizeof(none), "%s;%s;%s;%s", strategy,
+				 th->role[0] ? th->role : "thread", tl_state_name((enum tl_state)st),
+				 st == TL_COMPUTE || st == TL_IO_CPU ? "[no sample]" : "[no stack]");
+			ret = an_wall_add_exact(&run->wall, fr, w, k, th->states_ns[st], none);
+		}
+	}
+	run->wall.errors = run->oncpu.errors + run->offcpu.errors;
+out:
+	free(fr);
+	free(w);
+	return ret;
+}
+
 static int attach_stacks(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 			 struct tl_timeline *tl)
 {
-	char *buf = malloc(SS_MAX_FRAMES_LEN + 256);
+	const struct ss_pend **v = malloc((s->npend ? s->npend : 1) * sizeof(*v));
+	char **names = calloc(s->npend ? s->npend : 1, sizeof(*names));
+	size_t n = 0;
 	int ret = 0;
 
-	if (!buf)
-		return -ENOMEM;
+	if (!v || !names) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	run->sample_hz = s->sample_hz;
-	for (size_t i = 0; i < s->cappend && !ret; i++) {
-		const struct ss_pend *p = &s->pend[i];
-		struct tl_thread *t;
-		const char *role;
+	for (size_t i = 0; i < s->cappend; i++)
+		if (s->pend[i].frames && n < s->npend)
+			v[n++] = &s->pend[i];
+	qsort(v, n, sizeof(*v), pend_cmp);
+	for (size_t i = 0; i < n && !ret; i++) {
+		const struct ss_pend *p = v[i];
+		struct an_stackset *set = p->kind == IT_STACK_ONCPU ? &run->oncpu : &run->offcpu;
+		struct tl_thread *t = tl_thread_find(tl, p->tid);
+		const char *role = t && t->role[0] ? t->role : "thread";
+		size_t len = strlen(spec->strategy) + strlen(role) + strlen(p->frames) + 64;
 
-		if (!p->frames)
-			continue;
-		t = tl_thread_find(tl, p->tid);
-		role = t && t->role[0] ? t->role : "thread";
-		snprintf(buf, SS_MAX_FRAMES_LEN + 256, "%s;%s;%s%s%s", spec->strategy, role,
+		names[i] = malloc(len);
+		if (!names[i]) {
+			ret = -ENOMEM;
+			break;
+		}
+		snprintf(names[i], len, "%s;%s;%s%s%s", spec->strategy, role,
 			 tl_state_name((enum tl_state)p->state), p->frames[0] ? ";" : "", p->frames);
-		ret = an_stack_add(p->kind == IT_STACK_ONCPU ? &run->oncpu : &run->offcpu, buf,
-				   p->value);
+		ret = an_stack_add(set, names[i], p->value);
+		/* unwound with the CFI: the copy's ids (tracer.h) */
+		if (p->uid >= TR_UCOPY_ID_BASE)
+			set->unwound += p->value;
 	}
 	run->oncpu.errors += s->stack_drops;
-	free(buf);
-	return ret ? ret : an_run_wall(run);
+	if (!ret)
+		ret = run->nthreads ? exact_wall(run, v, names, n, spec->strategy) : an_run_wall(run);
+out:
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(v);
+	return ret;
 }
 
 int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
@@ -470,7 +554,16 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		goto fail;
 	}
 	set_roles(tl, pid);
-	ret = an_run_compute(run, tl, &c, s->ncpu);
+	if (s->stacks) {
+		struct tr_stats ts;
+
+		tr_last_stats(s->tr, &ts);
+		run->ucopy_ok = ts.ucopy_ok;
+		run->ucopies = ts.ucopies;
+		run->ucopy_bytes = ts.ucopy_bytes;
+		run->ucopy_skipped = ts.ucopy_skipped;
+	}
+	ret = an_run_compute(run, tl, &c, s->ncpu); /* derives ucopy_bps too */
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to analyse the run: %s", strerror(-ret));
 		goto fail;

@@ -793,7 +793,7 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 	struct iotrace_bpf *skel = NULL;
 	struct btf *btf = NULL;
 	struct tr *t;
-	unsigned hz = o->sample_hz ? o->sample_hz : 99;
+	unsigned hz = o->sample_hz ? o->sample_hz : TR_SAMPLE_HZ;
 	int ret;
 
 	*out = NULL;

@@ -73,6 +73,13 @@ typedef int (*tr_unwind_fn)(void *ctx, uint32_t pid, uint32_t tid, const uint64_
 			    const void *stack, size_t size, uint64_t *ips, int max,
 			    bool *complete, uint64_t *top);
 
+/*
+ * Default on-CPU sampling frequency: a 0.5 s run gets ~500 samples a thread, enough for
+ * the shape of its stacks (their size comes from the exact state totals, analysis.h);
+ * a sample costs a copy of the stack's used part and its unwinding in user space.
+ */
+#define TR_SAMPLE_HZ 999
+
 /* Defaults of tr_opts.ucopy_bytes / ucopy_offcpu_bps (see tr_opts) */
 #define TR_UCOPY_BYTES IT_USTACK_MAX
 #define TR_UCOPY_OFFCPU_BPS (16ull << 20)
@@ -81,7 +88,7 @@ struct tr_opts {
 	bool verbose;		/* libbpf debug output */
 	bool follow;		/* child processes join the target (procs strategy, trace --follow) */
 	bool stacks;		/* off-CPU stacks at switch-out and on-CPU sampling */
-	unsigned sample_hz;	/* on-CPU sampling frequency, default 99 */
+	unsigned sample_hz;	/* on-CPU sampling frequency, 0: TR_SAMPLE_HZ */
 	unsigned ringbuf_mb;	/* 0 = sized from the expected event rate */
 	tr_stack_fn on_stack;	/* called from tr_poll/tr_stop for each stack record */
 	void *stack_ctx;

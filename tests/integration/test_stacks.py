@@ -1,0 +1,177 @@
+"""test_stacks.py - issue 16: whole user stacks through code without frame pointers, exact flame sizes.
+
+A warm `iotrace run md5dir` (sync and threads) and a `iotrace trace` of a CPython program
+with a hashing thread, checked against what the programs are:
+- md5dir's threads hash with libcrypto's assembly (no frame pointers); >= 95% of their
+  on-CPU samples must reach the thread's start (start_thread, main for sync) through the
+  workload's hash_one and libcrypto's MD5_Update, and [truncated] must stay under 5%.
+  (EVP_DigestUpdate tail-calls MD5_Update: it has no frame of its own to find.)
+- CPython's stacks reach the interpreter's entry (Py_BytesMain: main tail-calls it) and
+  the hashing thread's start.
+- The wall-clock stacks: per thread role and state, the µs under it equal the thread
+  table's exact figure (each thread-state rounded to the µs, so within one µs a thread).
+- The bytes of stack copied per second are reported and equal bytes over the wall.
+"""
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+import runlib  # noqa: E402
+
+STATES = common.STATES
+ENTRY = ("start_thread", "clone3", "__clone3", "main", "__libc_start_call_main",
+         "__libc_start_main", "_start")
+
+PY = r'''
+import hashlib, threading
+def work(n):
+    h = hashlib.md5()
+    b = b"x" * (1 << 20)
+    for _ in range(n):
+        h.update(b)
+def spin(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+t = threading.Thread(target=work, args=(200,))
+t.start()
+spin(1500000)
+t.join()
+'''
+
+
+def folded(path):
+    """[(frames list, value)] of a folded file."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line:
+                frames, v = line.rsplit(" ", 1)
+                out.append((frames.split(";"), int(v)))
+    return out
+
+
+def share(stacks, pred):
+    total = sum(v for _, v in stacks)
+    return (sum(v for fr, v in stacks if pred(fr)) / total if total else 0.0), total
+
+
+class Stacks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="iot-stacks-")
+        sizes = [4 * 1024 * 1024 + 4099 * i for i in range(12)]
+        cls.out = os.path.join(cls.tmp, "md5")
+        with runlib.make_dataset(sizes) as ds:
+            cls.r = runlib.iotrace(["run", "md5dir", ds.dir, "--cache", "warm", "-s",
+                                    "sync,threads", "-t", "2", "--no-color", "-o", cls.out])
+        cls.summary = runlib.load_summary(cls.out) if cls.r.rc == 0 else None
+        script = os.path.join(cls.tmp, "hash.py")
+        with open(script, "w") as f:
+            f.write(PY)
+        os.chmod(cls.tmp, 0o755)
+        os.chmod(script, 0o644)
+        cls.pyout = os.path.join(cls.tmp, "py")
+        cls.pr = runlib.iotrace(["trace", "--no-color", "-o", cls.pyout, "--", "python3", script])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def run_of(self, label):
+        self.assertEqual(self.r.rc, 0, self.r.describe())
+        for run in self.summary["runs"]:
+            if run["label"] == label:
+                return run
+        self.fail("no run %s" % label)
+
+    def stacks_of(self, slug, name):
+        return folded(os.path.join(self.out, "runs", slug, name))
+
+    def test_oncpu_stacks_whole(self):
+        """>= 95% of md5dir's on-CPU samples reach the thread start through hash_one and
+        MD5_Update; [truncated] < 5%"""
+        for label, slug in (("threads/warm", "threads-warm"), ("sync/warm", "sync-warm")):
+            run = self.run_of(label)
+            if run["stacks"]["ucopy_bytes"] is None:
+                self.skipTest("user stack copies unavailable on this kernel")
+            st = [(fr, v) for fr, v in self.stacks_of(slug, "oncpu.folded")
+                  if fr[1] != "main" or label == "sync/warm"]
+            whole, total = share(st, lambda fr: any(f in ENTRY for f in fr[3:]))
+            named, _ = share(st, lambda fr: "hash_one" in fr and "MD5_Update" in fr)
+            cut, _ = share(st, lambda fr: "[truncated]" in fr)
+            msg = "%s: %d samples, %.1f%% whole, %.1f%% through hash_one;MD5_Update, " \
+                  "%.1f%% [truncated]" % (label, total, 100 * whole, 100 * named, 100 * cut)
+            self.assertGreater(total, 50, msg)
+            self.assertGreaterEqual(whole, 0.95, msg)
+            self.assertGreaterEqual(named, 0.80, msg)  # the rest: reads, opens, start-up
+            self.assertLess(cut, 0.05, msg)
+            self.assertGreaterEqual(run["stacks"]["oncpu"]["unwound"],
+                                    0.95 * run["stacks"]["oncpu"]["total"], msg)
+
+    def test_wall_sizes_exact(self):
+        """the µs of the wall-clock stacks under each thread role and state equal the
+        thread table's figures"""
+        for label, slug in (("threads/warm", "threads-warm"), ("sync/warm", "sync-warm")):
+            run = self.run_of(label)
+            want, n = {}, {}
+            for t in run["threads"]:
+                for s in STATES:
+                    k = (t["role"], s)
+                    want[k] = want.get(k, 0) + t["states_ns"][s] / 1000.0
+                    n[k] = n.get(k, 0) + 1
+            got = {}
+            for fr, v in self.stacks_of(slug, "wall.folded"):
+                self.assertEqual(fr[0], run["strategy"])
+                k = (fr[1], fr[2])
+                got[k] = got.get(k, 0) + v
+            for k, w in want.items():
+                self.assertLessEqual(abs(got.get(k, 0) - w), n[k],
+                                     "%s %s: %d µs in the flame graph, %.1f µs in the table"
+                                     % (label, k, got.get(k, 0), w))
+            for k in got:
+                self.assertIn(k, want, "%s: stacks of %s, a role/state not in the table" % (label, k))
+
+    def test_copied_bytes_reported(self):
+        """bytes of stack copied, and per second of the wall, in summary.json and the text"""
+        run = self.run_of("threads/warm")
+        st = run["stacks"]
+        if st["ucopy_bytes"] is None:
+            self.skipTest("user stack copies unavailable on this kernel")
+        self.assertGreater(st["ucopies"], 0)
+        self.assertGreater(st["ucopy_bytes"], 0)
+        self.assertLessEqual(st["ucopy_bytes"], st["ucopies"] * 32768)
+        self.assertAlmostEqual(st["ucopy_bytes_per_s"], st["ucopy_bytes"] * 1e9 / run["wall_ns"],
+                               delta=1e-6 * st["ucopy_bytes_per_s"] + 1)
+        r = runlib.iotrace(["report", "-v", "--no-color", self.out])
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertIn("copied for unwinding", r.stdout)
+
+    def test_python_reaches_main(self):
+        """CPython's stacks reach the interpreter's entry and the thread's start"""
+        self.assertEqual(self.pr.rc, 0, self.pr.describe())
+        s = runlib.load_summary(self.pyout)
+        if s["runs"][0]["stacks"]["ucopy_bytes"] is None:
+            self.skipTest("user stack copies unavailable on this kernel")
+        slug = os.listdir(os.path.join(self.pyout, "runs"))[0]
+        st = folded(os.path.join(self.pyout, "runs", slug, "oncpu.folded"))
+        main = [(fr, v) for fr, v in st if fr[1] == "main"]
+        thr = [(fr, v) for fr, v in st if fr[1] != "main"]
+        m, mt = share(main, lambda fr: "Py_BytesMain" in fr)
+        t, tt = share(thr, lambda fr: "start_thread" in fr and "MD5_Update" in fr)
+        msg = "main: %.1f%% of %d samples reach Py_BytesMain; thread: %.1f%% of %d reach " \
+              "start_thread through MD5_Update" % (100 * m, mt, 100 * t, tt)
+        self.assertGreater(mt, 50, msg)
+        self.assertGreater(tt, 50, msg)
+        self.assertGreaterEqual(m, 0.90, msg)  # the rest: exec and imports, as libraries load
+        self.assertGreaterEqual(t, 0.90, msg)
+
+
+if __name__ == "__main__":
+    unittest.main()
