@@ -131,7 +131,9 @@
 /* x: struct an_verdict (runs[i].verdict[j]) */
 #define SUMMARY_VERDICT_FIELDS(F)                                                          \
 	F(STR, "rule", rule, REQ)                                                          \
-	F(STR, "text", text, REQ)
+	F(STR, "text", text, REQ)                                                          \
+	F(REALN, "share", share, OPT, share_ok, 0, 1)                                      \
+	F(STRN, "share_of", share_of, OPT)
 
 /* x: struct an_run (runs[i]); the ideal bound's device terms are null unless both flags */
 #define SUMMARY_IDEAL_DEV(x) ((x)->ideal_ok && (x)->ideal_dev_ok)

@@ -20,7 +20,7 @@
  */
 
 #define AN_MAX_CPUS 256
-#define AN_MAX_VERDICT 16	/* room for every rule of an_rules[] at once */
+#define AN_MAX_VERDICT 24	/* room for every rule of an_rules[] at once */
 
 /* What the tracer counted for one run, besides the timeline. */
 struct an_counters {
@@ -109,6 +109,10 @@ double an_stack_unwound_share(const struct an_stackset *s);
 struct an_verdict {
 	char rule[32];	/* stable id: "page_cache", "cpu_saturated", "lock", "disk", ... */
 	char text[512];
+	/* the share of the wall (or of ncpu x wall: share_of) the line explains; not ok for notes */
+	double share;
+	bool share_ok;
+	char share_of[12];	/* "wall", "capacity", or "" */
 };
 
 /*

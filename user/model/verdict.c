@@ -1,6 +1,7 @@
 /* verdict.c - the rule table: why a run was (or was not) faster, each finding with its numbers. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "units.h"
@@ -10,33 +11,35 @@
  * Every threshold of every rule, in one place. A rule fires when its metric is at or past
  * its threshold (>= for "at least", < for "below"); an unavailable input never fires.
  */
+/* a bound explains a line from this share of the wall (the largest bound always does) */
+#define BOUND_MIN_SHARE 0.20
 #define PAGE_CACHE_MIN_HIT 0.90		/* hit ratio */
 #define PAGE_CACHE_MIN_READ_ONCPU 0.80	/* io_cpu / (io_cpu + io_wait) */
-#define CPU_SAT_MIN_PAR_FRAC 0.85	/* parallelism >= this x ncpu, or ... */
-#define CPU_SAT_MIN_RUNNABLE 0.20	/* ... runnable / (on-CPU + runnable) >= this, */
-#define CPU_SAT_MIN_RUNNABLE_WALL 0.10	/*   with runnable thread-time >= this of the wall */
-/* queued threads while the machine's CPUs idled this share of the time: slow wake-ups */
-#define WAKE_MIN_IDLE 0.25
-/* steal at least this share of the threads' on-CPU time (or the machine's CPU time): a note */
-#define STEAL_MIN_SHARE 0.05
-#define LOCK_MIN_THREADS 2		/* working threads (see below) */
-#define LOCK_WORKER_MIN_ONCPU 0.05	/* a thread works if computing >= this of its lifetime */
-#define LOCK_MAX_PAR 1.20		/* parallelism <= this ("about one") */
-#define LOCK_MIN_SHARE 0.20		/* lock_wait / lifetime of the working threads */
+#define CPU_SAT_MIN_PAR_FRAC 0.85	/* CPUs full: parallelism >= this x ncpu */
+#define WORKER_MIN_ONCPU 0.05		/* a thread worked: on CPU >= this of its lifetime */
+#define SERIAL_MIN_CAP 0.25		/* no thread ready for >= this of ncpu x wall */
+#define WAKE_MIN_CAP 0.05		/* ready threads, idle CPUs: >= this of ncpu x wall */
+#define LOCK_MIN_CAP 0.10		/* lock waiters, idle CPUs: >= this of ncpu x wall */
+/* without wait kinds, the GIL case by its signature: */
+#define LOCK_MIN_THREADS 2		/*   working threads (computing >= ... */
+#define LOCK_WORKER_MIN_ONCPU 0.05	/*   ... this of their lifetime) */
+#define LOCK_MAX_PAR 1.20		/*   parallelism <= this ("about one") */
+#define LOCK_MIN_SHARE 0.20		/*   lock_wait / lifetime of the working threads */
 #define DISK_MIN_BYTES (1ULL << 20)	/* block bytes: less is metadata, not a workload */
-#define DISK_MIN_BUSY 0.80		/* block busy / wall, or ... */
-#define DISK_MIN_RATE 0.80		/* ... (block bytes / wall) / (throttle or best rate) */
-#define EXPOSED_MAX_OVERLAP 0.50	/* cpu_overlap below this ... */
-#define EXPOSED_MIN_BLOCKED 0.10	/* ... with blocked_ns >= this of the wall, and */
+/* disk-bound: block bytes / wall >= AN_DISK_BOUND_SHARE (0.90) of the measured ceiling */
+#define EXPOSED_MAX_HIDDEN 0.50		/* in-flight advice: hidden_io below this, */
+#define EXPOSED_MIN_DEVICE 0.10		/*   storage bound >= this of the wall, */
 #define EXPOSED_MIN_APART 0.05		/*   compute apart from I/O >= this of the wall, */
-					/*   or the disk below its ceiling (see disk) */
-#define OVERHEAD_MAX_SPEEDUP 1.00	/* speedup vs sync below this, and one of: */
+					/*   the device below its measured ceiling */
+#define OVERHEAD_MAX_SPEEDUP 1.00	/* slower than sync, ... */
+#define OVERHEAD_MIN_LOSS 0.02		/* ... by >= this of sync's wall; the costs that grew: */
 #define OVERHEAD_MIN_SWITCH_GROWTH 2.0	/*   context switches >= this x sync's */
-#define OVERHEAD_MIN_RUNNABLE_PTS 0.10	/*   runnable share - sync's >= this */
 #define OVERHEAD_MIN_IOCPU_GROWTH 1.25	/*   io_cpu ns >= this x sync's */
 #define HIDDEN_MIN 0.80			/* hidden_io ... */
 #define HIDDEN_MIN_IO 0.10		/* ... with io_ns >= this of the wall */
 #define NEAR_IDEAL_MIN 0.90		/* ideal_fraction */
+/* steal at least this share of the threads' on-CPU time (or the machine's CPU time): a note */
+#define STEAL_MIN_SHARE 0.05
 #define ANSWER_MIN_SPEEDUP 1.10		/* closing answer: "yes" needs at least this */
 
 /* How a run the user stopped is told (an_run.interrupted): not as a signal's exit status. */
@@ -121,42 +124,537 @@ static double ran_parallelism(const struct an_run *run)
 	return run->parallelism * (double)ran / (double)oncpu;
 }
 
-static bool rule_lock(const struct an_run *run, const struct an_run *sync,
-		      const struct an_report *rep, char *t, size_t len)
+/* ---- what bounded the run: the attribution every cause reads ---- */
+
+/*
+ * A run's bounds and capacity (analysis.h's bound_ns, unused_cpu_ns) and what the device
+ * delivered against its ceiling: the facts the rules below are functions of.
+ */
+struct attr {
+	bool ok;		/* bounds measured (files before them have none) */
+	uint64_t wall, cap;	/* wall; ncpu x wall (0: capacity unknown) */
+	const uint64_t *b, *u;
+	int top;		/* the largest bound */
+	unsigned ncpu;
+	bool disk_bound, measured; /* >= AN_DISK_BOUND_SHARE of a measured ceiling */
+	double disk_share, ceiling, thru; /* of the ceiling; it; block bytes / wall */
+	bool thru_ok;
+};
+
+static void attr_of(const struct an_run *run, const struct an_report *rep, struct attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ok = run->bound_ok && run->wall_ns;
+	a->wall = run->wall_ns;
+	a->ncpu = ncpu_of(run, rep);
+	a->cap = run->unused_cpu_ok ? (uint64_t)a->ncpu * run->wall_ns : 0;
+	a->b = run->bound_ns;
+	a->u = run->unused_cpu_ns;
+	for (int k = 1; k < TL_NBOUNDS; k++)
+		if (a->b[k] > a->b[a->top])
+			a->top = k;
+	a->disk_bound = an_run_disk_bound(run, rep, &a->disk_share);
+	if (rep)
+		an_device_ceiling(rep, &a->ceiling, &a->measured);
+	a->thru_ok = an_run_throughput(run, &a->thru) && run->c.block_bytes >= DISK_MIN_BYTES;
+}
+
+/* Does bound k explain a line: the largest always, any other from BOUND_MIN_SHARE of the wall. */
+static bool bound_holds(const struct attr *a, int k)
+{
+	return a->ok && a->b[k] && (k == a->top || share(a->b[k], a->wall) >= BOUND_MIN_SHARE);
+}
+
+/* "62% of the wall (310 ms)" */
+static void of_wall(char *t, size_t len, uint64_t ns, uint64_t wall)
+{
+	app(t, len, "%s of the wall (%s)", pct(share(ns, wall)).s, un_dur(ns).s);
+}
+
+static bool saturated(const struct an_run *run, const struct attr *a)
+{
+	return a->ncpu && run->parallelism >= CPU_SAT_MIN_PAR_FRAC * a->ncpu &&
+	       (bound_holds(a, TL_B_CPU) || bound_holds(a, TL_B_READ_CPU));
+}
+
+/* Threads that did the work: on CPU at least WORKER_MIN_ONCPU of their lifetime. */
+static size_t workers(const struct an_run *run, const struct an_thread **busiest)
+{
+	uint64_t best = 0;
+	size_t n = 0;
+
+	*busiest = NULL;
+	for (size_t i = 0; i < run->nthreads; i++) {
+		const struct an_thread *th = &run->threads[i];
+		uint64_t on = th->states_ns[TL_COMPUTE] + th->states_ns[TL_IO_CPU];
+
+		if (th->lifetime_ns && share(on, th->lifetime_ns) >= WORKER_MIN_ONCPU)
+			n++;
+		if (on > best) {
+			best = on;
+			*busiest = th;
+		}
+	}
+	return n;
+}
+
+/* ---- the rules ---- */
+
+static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sync,
+			       const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (!saturated(run, &a))
+		return false;
+	*sh = share(a.b[TL_B_CPU] + a.b[TL_B_READ_CPU], a.wall);
+	snprintf(t, len, "the CPUs were full: computing and copying held ");
+	of_wall(t, len, a.b[TL_B_CPU] + a.b[TL_B_READ_CPU], a.wall);
+	app(t, len, " at parallelism %.2f of %u %s", run->parallelism, a.ncpu, cpus(a.ncpu));
+	if (run->runnable_share_ok)
+		app(t, len, ", %s of ready time spent waiting for a CPU", pct(run->runnable_share).s);
+	return true;
+}
+
+static bool rule_cpu(const struct an_run *run, const struct an_run *sync,
+		     const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (saturated(run, &a) || !bound_holds(&a, TL_B_CPU))
+		return false;
+	*sh = share(a.b[TL_B_CPU], a.wall);
+	snprintf(t, len, "computing held ");
+	of_wall(t, len, a.b[TL_B_CPU], a.wall);
+	app(t, len, " at parallelism %.2f of %u %s", run->parallelism, a.ncpu, cpus(a.ncpu));
+	return true;
+}
+
+static bool page_cache(const struct an_run *run)
+{
+	return run->hit_ratio_ok && run->read_oncpu_share_ok &&
+	       run->hit_ratio >= PAGE_CACHE_MIN_HIT &&
+	       run->read_oncpu_share >= PAGE_CACHE_MIN_READ_ONCPU;
+}
+
+static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
+			    const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	(void)sync;
+	(void)rep;
+	if (!page_cache(run))
+		return false;
+	snprintf(t, len,
+		 "reads came from the page cache (hit %s, %s of read time on CPU copying: "
+		 "%s on CPU, %s waiting)",
+		 pct(run->hit_ratio).s, pct(run->read_oncpu_share).s,
+		 un_dur(run->states_ns[TL_IO_CPU]).s, un_dur(run->states_ns[TL_IO_WAIT]).s);
+	if (run->bound_ok) {
+		*sh = share(run->bound_ns[TL_B_READ_CPU], run->wall_ns);
+		app(t, len, "; copying alone held ");
+		of_wall(t, len, run->bound_ns[TL_B_READ_CPU], run->wall_ns);
+	}
+	return true;
+}
+
+static bool rule_read_cpu(const struct an_run *run, const struct an_run *sync,
+			  const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (page_cache(run) || !bound_holds(&a, TL_B_READ_CPU))
+		return false;
+	*sh = share(a.b[TL_B_READ_CPU], a.wall);
+	snprintf(t, len, "reading on the CPU (filling the page cache, copying out) held ");
+	of_wall(t, len, a.b[TL_B_READ_CPU], a.wall);
+	app(t, len, " with nothing computing beside it");
+	if (run->hit_ratio_ok)
+		app(t, len, "; page-cache hit %s", pct(run->hit_ratio).s);
+	return true;
+}
+
+static bool rule_disk(const struct an_run *run, const struct an_run *sync,
+		      const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (!a.disk_bound || !a.ok)
+		return false;
+	*sh = share(a.b[TL_B_DEVICE], a.wall);
+	snprintf(t, len, "the disk was the ceiling: %s read at %s, %s of the device's measured %s; "
+		 "storage held ",
+		 un_bytes(run->c.block_bytes).s, un_rate(a.thru).s, pct(a.disk_share).s,
+		 un_rate(a.ceiling).s);
+	of_wall(t, len, a.b[TL_B_DEVICE], a.wall);
+	return true;
+}
+
+static bool rule_device(const struct an_run *run, const struct an_run *sync,
+			const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (a.disk_bound || !bound_holds(&a, TL_B_DEVICE))
+		return false;
+	*sh = share(a.b[TL_B_DEVICE], a.wall);
+	snprintf(t, len, "waiting on storage held ");
+	of_wall(t, len, a.b[TL_B_DEVICE], a.wall);
+	if (a.thru_ok)
+		app(t, len, "; %s read at %s", un_bytes(run->c.block_bytes).s, un_rate(a.thru).s);
+	if (a.thru_ok && a.measured)
+		app(t, len, ", %s of the device's measured %s", pct(a.disk_share).s,
+		    un_rate(a.ceiling).s);
+	else if (a.thru_ok)
+		app(t, len, " (the device's ceiling was not measured)");
+	return true;
+}
+
+/* Compute that ran while no I/O was under way: what overlapping could still hide. */
+static uint64_t unoverlapped_compute(const struct an_run *run)
+{
+	uint64_t hidden = run->io_ns >= run->exposed_io_ns ? run->io_ns - run->exposed_io_ns : 0;
+
+	return run->computing_ns > hidden ? run->computing_ns - hidden : 0;
+}
+
+/*
+ * Storage time with compute beside it for little of it, compute apart from the I/O, and a
+ * device below its measured ceiling: more reads in flight would both fetch faster and
+ * overlap. A disk-bound run gets no such advice (its reads could not arrive faster), nor
+ * one whose ceiling is unknown (nobody knows the device had room).
+ */
+static bool rule_exposed_io(const struct an_run *run, const struct an_run *sync,
+			    const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	uint64_t apart = unoverlapped_compute(run);
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (!a.ok || a.disk_bound || !a.measured || !a.thru_ok || !run->hidden_io_ok ||
+	    run->hidden_io >= EXPOSED_MAX_HIDDEN ||
+	    share(a.b[TL_B_DEVICE], a.wall) < EXPOSED_MIN_DEVICE ||
+	    share(apart, a.wall) < EXPOSED_MIN_APART)
+		return false;
+	*sh = share(run->exposed_io_ns, a.wall);
+	snprintf(t, len,
+		 "I/O was left exposed: %s of I/O time had no compute beside it (%s of the wall) "
+		 "and %s of compute ran with no I/O under way, while the device delivered %s of "
+		 "its measured %s",
+		 un_dur(run->exposed_io_ns).s, pct(*sh).s, un_dur(apart).s, pct(a.disk_share).s,
+		 un_rate(a.ceiling).s);
+	return true;
+}
+
+/*
+ * Contention: threads that could have run waited on a mutex or the GIL (their kinds) while
+ * CPUs idled, or nothing else happened while they waited. Without the kinds (a report or a
+ * kernel before them), the GIL case by its signature: several threads that compute run at
+ * a parallelism of about one and wait on futexes a real share of their time.
+ */
+static bool lock_signature(const struct an_run *run, const struct an_report *rep, double *sh,
+			   size_t *nwork, double *ws, double *par)
 {
 	unsigned ncpu = ncpu_of(run, rep);
 	uint64_t lock = 0, life = 0;
-	size_t nwork = 0;
-	double sh, par = ran_parallelism(run);
 
-	(void)sync;
+	*nwork = 0;
+	*par = ran_parallelism(run);
 	for (size_t i = 0; i < run->nthreads; i++) {
 		const struct an_thread *th = &run->threads[i];
 
-		/*
-		 * A lock like the GIL serializes computing: a worker is a thread that computes.
-		 * Not a main thread parked in pthread_join, nor an I/O pool's thread (libuv's)
-		 * that only reads and then waits on its queue's condition variable: those wait
-		 * on a futex too, for work, not for a lock held by others computing.
-		 */
+		/* a worker computes: not a main thread parked in join, nor an idle pool */
 		if (!th->lifetime_ns ||
 		    share(th->states_ns[TL_COMPUTE], th->lifetime_ns) < LOCK_WORKER_MIN_ONCPU)
 			continue;
-		nwork++;
+		(*nwork)++;
 		lock += th->states_ns[TL_LOCK_WAIT];
 		life += th->lifetime_ns;
 	}
-	sh = share(lock, life);
+	*ws = share(lock, life);
 	/* on one CPU, parallelism 1 is the CPU's limit, not the lock's */
-	if (ncpu < 2 || nwork < LOCK_MIN_THREADS || par > LOCK_MAX_PAR || sh < LOCK_MIN_SHARE)
+	if (ncpu < 2 || *nwork < LOCK_MIN_THREADS || *par > LOCK_MAX_PAR || *ws < LOCK_MIN_SHARE)
+		return false;
+	*sh = share(lock, (uint64_t)ncpu * run->wall_ns);
+	if (*sh > 1.0)
+		*sh = 1.0;
+	return true;
+}
+
+static bool rule_lock(const struct an_run *run, const struct an_run *sync,
+		      const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+	size_t nwork;
+	double ws, par;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (a.ok && a.cap && (share(a.u[TL_U_LOCK], a.cap) >= LOCK_MIN_CAP ||
+			      bound_holds(&a, TL_B_LOCK))) {
+		*sh = share(a.u[TL_U_LOCK], a.cap);
+		snprintf(t, len,
+			 "threads waited on contended locks (mutex, GIL) while CPUs idled: %s of "
+			 "the CPU capacity (%u %s × the wall), %s",
+			 pct(*sh).s, a.ncpu, cpus(a.ncpu), un_dur(a.u[TL_U_LOCK]).s);
+		if (a.b[TL_B_LOCK]) {
+			app(t, len, "; nothing else ran for ");
+			of_wall(t, len, a.b[TL_B_LOCK], a.wall);
+		}
+		return true;
+	}
+	if (a.u[TL_U_LOCK] || a.b[TL_B_LOCK] || !lock_signature(run, rep, sh, &nwork, &ws, &par))
 		return false;
 	snprintf(t, len,
 		 "threads took turns on a lock, the GIL case: %zu working threads ran at "
-		 "parallelism %.2f on %u %s and spent %s of their time waiting on a lock (futex)",
-		 nwork, par, ncpu, cpus(ncpu), pct(sh).s);
+		 "parallelism %.2f on %u %s and spent %s of their time waiting on a lock (futex), "
+		 "%s of the CPU capacity",
+		 nwork, par, a.ncpu, cpus(a.ncpu), pct(ws).s, pct(*sh).s);
 	if (run->parallelism - par >= 0.005)
 		app(t, len, " (parallelism %.2f counting the time the hypervisor stole)",
 		    run->parallelism);
+	return true;
+}
+
+/* Share of the machine's CPU time (ncpu x wall) that was idle, or -1 if unknown. */
+static double machine_idle(const struct an_run *run)
+{
+	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
+
+	return run->machine_ok && all ? share(run->machine_idle_ns, all) : -1.0;
+}
+
+/* Ready threads and none of them running: other work held the CPUs. */
+static bool rule_cpu_wait(const struct an_run *run, const struct an_run *sync,
+			  const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (!bound_holds(&a, TL_B_CPU_WAIT))
+		return false;
+	*sh = share(a.b[TL_B_CPU_WAIT], a.wall);
+	snprintf(t, len, "threads waited for a CPU with none of them running for ");
+	of_wall(t, len, a.b[TL_B_CPU_WAIT], a.wall);
+	if (run->machine_ok && run->wall_ns) {
+		double w = (double)run->wall_ns;
+		double busy = (double)run->machine_busy_ns / w;
+		double self = (double)run->machine_iotrace_ns / w;
+		double rest = busy - (double)an_run_oncpu_ns(run) / w - self;
+
+		/* iotrace's own consumer is one of the others: say how much of it */
+		app(t, len, " (iotrace itself used %.2f CPUs, the rest of the machine %.2f", self,
+		    rest > 0 ? rest : 0);
+		if (run->machine_steal_ns)
+			app(t, len, ", the hypervisor took %.2f", (double)run->machine_steal_ns / w);
+		app(t, len, ")");
+	}
+	return true;
+}
+
+/* Runnable threads while CPUs idled: the wait was for a wake-up, not for other work. */
+static bool rule_wakeup(const struct an_run *run, const struct an_run *sync,
+			const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+	double idle = machine_idle(run);
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (!a.ok || !a.cap || share(a.u[TL_U_WAKEUP], a.cap) < WAKE_MIN_CAP)
+		return false;
+	*sh = share(a.u[TL_U_WAKEUP], a.cap);
+	snprintf(t, len,
+		 "threads were ready while CPUs idled: %s of the CPU capacity (%s) went unused "
+		 "waiting for wake-ups",
+		 pct(*sh).s, un_dur(a.u[TL_U_WAKEUP]).s);
+	if (idle >= 0)
+		app(t, len, " (the machine's CPUs were idle %s of the time)", pct(idle).s);
+	return true;
+}
+
+/* Less parallel work than CPUs: idle CPUs, and no thread ready to use them. */
+static bool rule_serial(const struct an_run *run, const struct an_run *sync,
+			const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	const struct an_thread *busy;
+	struct attr a;
+	size_t nwork, nw;
+	double ls, ws, par;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+
+	/*
+	 * At the disk's ceiling, idle CPUs could not have helped; and threads taking turns on
+	 * a lock whose kind is unknown (the GIL's signature) were not short of work.
+	 */
+	if (!a.ok || !a.cap || a.ncpu < 2 || saturated(run, &a) || a.disk_bound ||
+	    share(a.u[TL_U_SERIAL], a.cap) < SERIAL_MIN_CAP ||
+	    (!a.u[TL_U_LOCK] && lock_signature(run, rep, &ls, &nw, &ws, &par)))
+		return false;
+	nwork = workers(run, &busy);
+	*sh = share(a.u[TL_U_SERIAL], a.cap);
+	snprintf(t, len,
+		 "less parallel work than CPUs: %s of the CPU capacity (%u %s × the wall) went "
+		 "unused with no thread ready to run; ",
+		 pct(*sh).s, a.ncpu, cpus(a.ncpu));
+	if (nwork <= 1)
+		app(t, len, "one thread did the work");
+	else
+		app(t, len, "%zu threads worked", nwork);
+	if (busy)
+		app(t, len, ", the busiest, %s (%s), on CPU %s (%s of the wall)",
+		    busy->role[0] ? busy->role : busy->comm, busy->comm,
+		    un_dur(busy->states_ns[TL_COMPUTE] + busy->states_ns[TL_IO_CPU]).s,
+		    pct(share(busy->states_ns[TL_COMPUTE] + busy->states_ns[TL_IO_CPU],
+			      a.wall)).s);
+	return true;
+}
+
+static bool rule_peer(const struct an_run *run, const struct an_run *sync,
+		      const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (!bound_holds(&a, TL_B_PEER))
+		return false;
+	*sh = share(a.b[TL_B_PEER], a.wall);
+	snprintf(t, len, "waiting on pipes or sockets held ");
+	of_wall(t, len, a.b[TL_B_PEER], a.wall);
+	app(t, len, ": the work was done elsewhere");
+	return true;
+}
+
+static bool rule_idle(const struct an_run *run, const struct an_run *sync,
+		      const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	struct attr a;
+
+	(void)sync;
+	attr_of(run, rep, &a);
+	if (!bound_holds(&a, TL_B_IDLE))
+		return false;
+	*sh = share(a.b[TL_B_IDLE], a.wall);
+	snprintf(t, len, "nothing ran or read for ");
+	of_wall(t, len, a.b[TL_B_IDLE], a.wall);
+	app(t, len, ": sleeps, polls, joins, idle pools");
+	return true;
+}
+
+/*
+ * sync.bound - run.bound per bound, largest first: the wall's difference decomposed
+ * exactly (each wall sums its bounds). Writes up to `most` terms ("80 ms less device-bound
+ * time, 13 ms more cpu_wait-bound time") and what the rest sum to.
+ */
+static void bound_diff(const struct an_run *run, const struct an_run *sync, char *t, size_t len,
+		       int most)
+{
+	int64_t d[TL_NBOUNDS], rest = 0;
+	bool used[TL_NBOUNDS] = {0};
+	int n = 0;
+
+	for (int k = 0; k < TL_NBOUNDS; k++)
+		d[k] = (int64_t)sync->bound_ns[k] - (int64_t)run->bound_ns[k];
+	for (; n < most; n++) {
+		int best = -1;
+
+		for (int k = 0; k < TL_NBOUNDS; k++)
+			if (!used[k] && d[k] &&
+			    (best < 0 || llabs(d[k]) > llabs(d[best])))
+				best = k;
+		if (best < 0)
+			break;
+		used[best] = true;
+		app(t, len, "%s%s %s %s-bound time", n ? ", " : "",
+		    un_dur((uint64_t)llabs(d[best])).s, d[best] > 0 ? "less" : "more",
+		    tl_bound_name((unsigned)best));
+	}
+	for (int k = 0; k < TL_NBOUNDS; k++)
+		if (!used[k])
+			rest += d[k];
+	if (rest)
+		app(t, len, "%s%s %s elsewhere", n ? ", " : "", un_dur((uint64_t)llabs(rest)).s,
+		    rest > 0 ? "less" : "more");
+}
+
+/* Slower than sync: what grew, by bound, and the costs that grew with it. */
+static bool rule_overhead(const struct an_run *run, const struct an_run *sync,
+			  const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	uint64_t sw = switches_of(run), sw0 = sync ? switches_of(sync) : 0;
+	uint64_t ioc = run->states_ns[TL_IO_CPU], ioc0 = sync ? sync->states_ns[TL_IO_CPU] : 0;
+
+	(void)rep;
+	if (!sync || sync == run || !strcmp(run->strategy, "sync") || !run->speedup_ok ||
+	    run->speedup_vs_sync >= OVERHEAD_MAX_SPEEDUP || run->wall_ns <= sync->wall_ns ||
+	    share(run->wall_ns - sync->wall_ns, sync->wall_ns) < OVERHEAD_MIN_LOSS)
+		return false;
+	*sh = share(run->wall_ns - sync->wall_ns, run->wall_ns);
+	snprintf(t, len, "concurrency cost more than it won: %.2f× sync's speed, %s longer",
+		 run->speedup_vs_sync, un_dur(run->wall_ns - sync->wall_ns).s);
+	if (run->bound_ok && sync->bound_ok) {
+		app(t, len, " (");
+		bound_diff(run, sync, t, len, 3);
+		app(t, len, ")");
+	}
+	if (sw0 && (double)sw >= OVERHEAD_MIN_SWITCH_GROWTH * (double)sw0)
+		app(t, len, ", %.1f× the context switches (%llu vs %llu)", share(sw, sw0),
+		    (unsigned long long)sw, (unsigned long long)sw0);
+	if (ioc0 && (double)ioc >= OVERHEAD_MIN_IOCPU_GROWTH * (double)ioc0)
+		app(t, len, ", %.2f× the CPU time in reads (%s vs %s)", share(ioc, ioc0),
+		    un_dur(ioc).s, un_dur(ioc0).s);
+	return true;
+}
+
+static bool rule_io_hidden(const struct an_run *run, const struct an_run *sync,
+			   const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	(void)sync;
+	(void)rep;
+	if (!run->hidden_io_ok || !run->wall_ns || run->hidden_io < HIDDEN_MIN ||
+	    share(run->io_ns, run->wall_ns) < HIDDEN_MIN_IO)
+		return false;
+	*sh = share(run->io_ns - run->exposed_io_ns, run->wall_ns);
+	snprintf(t, len,
+		 "I/O was hidden behind compute: a thread was computing during %s of the %s with "
+		 "I/O under way",
+		 pct(run->hidden_io).s, un_dur(run->io_ns).s);
+	return true;
+}
+
+static bool rule_near_ideal(const struct an_run *run, const struct an_run *sync,
+			    const struct an_report *rep, char *t, size_t len, double *sh)
+{
+	unsigned ncpu = rep && rep->ncpu ? rep->ncpu : ncpu_of(run, rep);
+	bool dev = run->ideal_dev_ns > run->ideal_cpu_ns;
+
+	(void)sync;
+	(void)sh;
+	if (!run->ideal_ok || run->ideal_fraction < NEAR_IDEAL_MIN)
+		return false;
+	snprintf(t, len, "it reached %s of the ideal speedup (%.2f× of %.2f×; ideal wall %s, ",
+		 pct(run->ideal_fraction).s, run->speedup_vs_sync, run->ideal_speedup,
+		 un_dur(run->ideal_wall_ns).s);
+	if (dev)
+		app(t, len, "set by the device: %s at %s)", un_bytes(run->ideal_dev_bytes).s,
+		    un_rate(run->ideal_dev_rate).s);
+	else
+		app(t, len, "set by the CPUs: %s of on-CPU work over %u %s)",
+		    un_dur(run->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu));
 	return true;
 }
 
@@ -185,12 +683,13 @@ static bool is_python_command(const struct an_report *rep)
  * the traced executable is python, with how much lock_wait there was.
  */
 static bool rule_python(const struct an_run *run, const struct an_run *sync,
-			const struct an_report *rep, char *t, size_t len)
+			const struct an_report *rep, char *t, size_t len, double *share_unused)
 {
 	uint64_t lock = 0, life = 0;
 	size_t npy = 0;
 	const char *name = NULL;
 
+	(void)share_unused;
 	(void)sync;
 	for (size_t i = 0; i < run->nthreads; i++) {
 		const struct an_thread *th = &run->threads[i];
@@ -222,281 +721,12 @@ static bool rule_python(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
-static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
-			    const struct an_report *rep, char *t, size_t len)
-{
-	(void)sync;
-	(void)rep;
-	if (!run->hit_ratio_ok || !run->read_oncpu_share_ok ||
-	    run->hit_ratio < PAGE_CACHE_MIN_HIT ||
-	    run->read_oncpu_share < PAGE_CACHE_MIN_READ_ONCPU)
-		return false;
-	snprintf(t, len,
-		 "reads came from the page cache (hit %s, %s of read time on CPU copying: "
-		 "%s on CPU, %s waiting)",
-		 pct(run->hit_ratio).s, pct(run->read_oncpu_share).s,
-		 un_dur(run->states_ns[TL_IO_CPU]).s, un_dur(run->states_ns[TL_IO_WAIT]).s);
-	return true;
-}
-
-/* Threads queued for a CPU a real share of their ready time and of the wall. */
-static bool queued(const struct an_run *run)
-{
-	return run->runnable_share_ok && run->runnable_share >= CPU_SAT_MIN_RUNNABLE &&
-	       run->wall_ns &&
-	       share(run->states_ns[TL_RUNNABLE], run->wall_ns) >= CPU_SAT_MIN_RUNNABLE_WALL;
-}
-
-/* Share of the machine's CPU time (ncpu x wall) that was idle, or -1 if unknown. */
-static double machine_idle(const struct an_run *run)
-{
-	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
-
-	return run->machine_ok && all ? share(run->machine_idle_ns, all) : -1.0;
-}
-
-static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sync,
-			       const struct an_report *rep, char *t, size_t len)
-{
-	unsigned ncpu = ncpu_of(run, rep);
-	uint64_t runnable = run->states_ns[TL_RUNNABLE];
-	bool par;
-
-	(void)sync;
-	if (!ncpu)
-		return false;
-	par = run->parallelism >= CPU_SAT_MIN_PAR_FRAC * ncpu;
-	/* a large share of almost no ready time (an I/O-bound run) is a few wake-ups' wait */
-	if (!par && (!queued(run) || machine_idle(run) >= WAKE_MIN_IDLE))
-		return false;
-	if (par) {
-		snprintf(t, len, "the CPUs were saturated: parallelism %.2f of %u %s",
-			 run->parallelism, ncpu, cpus(ncpu));
-		if (run->runnable_share_ok)
-			app(t, len, ", %s of ready time spent waiting for a CPU",
-			    pct(run->runnable_share).s);
-		return true;
-	}
-	/* queued for CPUs this program did not fill, which were not idle: something else
-	 * held them */
-	snprintf(t, len,
-		 "threads waited for a CPU %s of their ready time (%s, %s of the wall) at "
-		 "parallelism %.2f of %u %s: other work held the CPUs",
-		 pct(run->runnable_share).s, un_dur(runnable).s,
-		 pct(share(runnable, run->wall_ns)).s, run->parallelism, ncpu, cpus(ncpu));
-	if (run->machine_ok && run->wall_ns) {
-		double w = (double)run->wall_ns;
-		double busy = (double)run->machine_busy_ns / w;
-		double self = (double)run->machine_iotrace_ns / w;
-		double rest = busy - (double)(run->states_ns[TL_COMPUTE] +
-					      run->states_ns[TL_IO_CPU]) / w - self;
-
-		/* iotrace's own consumer is one of the others: say how much of it */
-		app(t, len, " (iotrace itself used %.2f CPUs, the rest of the machine %.2f", self,
-		    rest > 0 ? rest : 0);
-		if (run->machine_steal_ns)
-			app(t, len, ", the hypervisor took %.2f", (double)run->machine_steal_ns / w);
-		app(t, len, ")");
-	}
-	return true;
-}
-
-/*
- * Threads queued while the machine had idle CPUs: the wait was for a sleeping CPU to
- * wake (slow on a VM, whose idle vCPU the host must schedule), not for other work.
- */
-static bool rule_wakeup(const struct an_run *run, const struct an_run *sync,
-			const struct an_report *rep, char *t, size_t len)
-{
-	unsigned ncpu = ncpu_of(run, rep);
-	double idle = machine_idle(run);
-
-	(void)sync;
-	if (!ncpu || run->parallelism >= CPU_SAT_MIN_PAR_FRAC * ncpu || !queued(run) ||
-	    idle < WAKE_MIN_IDLE)
-		return false;
-	snprintf(t, len,
-		 "threads waited %s for a CPU (%s of their ready time, %s of the wall) while the "
-		 "machine's CPUs were idle %s of the time: wake-up latency, not other work",
-		 un_dur(run->states_ns[TL_RUNNABLE]).s, pct(run->runnable_share).s,
-		 pct(share(run->states_ns[TL_RUNNABLE], run->wall_ns)).s, pct(idle).s);
-	return true;
-}
-
-/* The rate the device (or its throttle) allows, and what it is called. */
-static bool ceiling(const struct an_run *run, const struct an_report *rep, double *r,
-		    const char **what)
-{
-	if (rep && rep->throttle_bps) {
-		*r = (double)rep->throttle_bps;
-		*what = "the throttle's";
-		return true;
-	}
-	if (rep && rep->device_rate_best_ok) {
-		*r = rep->device_rate_best;
-		*what = "the best measured";
-		return true;
-	}
-	if (run->device_rate_ok) {
-		*r = run->device_rate;
-		*what = "the device's";
-		return true;
-	}
-	return false;
-}
-
-/*
- * The device's side of a run: busy share, achieved rate (block bytes over the wall) and
- * the ceiling it is compared with. false when block I/O was not traced or too small.
- */
-struct disk_ev {
-	double busy, achieved, cap;
-	const char *what;
-	bool have_cap;
-	bool at_ceiling;
-};
-
-static bool disk_eval(const struct an_run *run, const struct an_report *rep, struct disk_ev *d)
-{
-	memset(d, 0, sizeof(*d));
-	if (!run->c.block_ok || !run->wall_ns || run->c.block_bytes < DISK_MIN_BYTES)
-		return false;
-	d->busy = share(run->c.block_busy_ns, run->wall_ns);
-	d->achieved = (double)run->c.block_bytes * 1e9 / (double)run->wall_ns;
-	d->have_cap = ceiling(run, rep, &d->cap, &d->what) && d->cap > 0.0;
-	d->at_ceiling = d->busy >= DISK_MIN_BUSY ||
-			(d->have_cap && d->achieved / d->cap >= DISK_MIN_RATE);
-	return true;
-}
-
-static bool rule_disk(const struct an_run *run, const struct an_run *sync,
-		      const struct an_report *rep, char *t, size_t len)
-{
-	struct disk_ev d;
-
-	(void)sync;
-	if (!disk_eval(run, rep, &d) || !d.at_ceiling)
-		return false;
-	snprintf(t, len, "the disk was the ceiling: device busy %s of the wall, %s read at %s",
-		 pct(d.busy).s, un_bytes(run->c.block_bytes).s, un_rate(d.achieved).s);
-	if (d.have_cap)
-		app(t, len, " (%s of %s %s)", pct(d.achieved / d.cap).s, d.what, un_rate(d.cap).s);
-	return true;
-}
-
-/* Compute that ran while no I/O was under way: what overlapping could still hide. */
-static uint64_t unoverlapped_compute(const struct an_run *run)
-{
-	uint64_t hidden = run->io_ns >= run->exposed_io_ns ? run->io_ns - run->exposed_io_ns : 0;
-
-	return run->computing_ns > hidden ? run->computing_ns - hidden : 0;
-}
-
-/*
- * Blocked with the CPU idle, and something to gain: either compute that ran apart from
- * the I/O (overlapping it would shorten the run) or a device with room to spare (more
- * requests in flight would). Waiting on a saturated disk with nothing to overlap is the
- * disk rule's case, not this one.
- */
-static bool rule_exposed_io(const struct an_run *run, const struct an_run *sync,
-			    const struct an_report *rep, char *t, size_t len)
-{
-	uint64_t apart = unoverlapped_compute(run);
-	struct disk_ev d;
-	bool dev, room, cpu;
-
-	(void)sync;
-	if (!run->cpu_overlap_ok || !run->wall_ns || run->cpu_overlap >= EXPOSED_MAX_OVERLAP ||
-	    share(run->blocked_ns, run->wall_ns) < EXPOSED_MIN_BLOCKED)
-		return false;
-	dev = disk_eval(run, rep, &d);
-	room = dev && !d.at_ceiling;
-	cpu = share(apart, run->wall_ns) >= EXPOSED_MIN_APART;
-	if (!room && !cpu)
-		return false;
-	snprintf(t, len,
-		 "I/O was left exposed: blocked in reads for %s (%s of the wall) with the CPU "
-		 "busy during only %s of it; %s of compute ran with no I/O under way",
-		 un_dur(run->blocked_ns).s, pct(share(run->blocked_ns, run->wall_ns)).s,
-		 pct(run->cpu_overlap).s, un_dur(apart).s);
-	if (room)
-		app(t, len, ", while the device was busy only %s of the wall", pct(d.busy).s);
-	return true;
-}
-
-static bool rule_overhead(const struct an_run *run, const struct an_run *sync,
-			  const struct an_report *rep, char *t, size_t len)
-{
-	uint64_t sw = switches_of(run), sw0 = sync ? switches_of(sync) : 0;
-	uint64_t ioc = run->states_ns[TL_IO_CPU], ioc0 = sync ? sync->states_ns[TL_IO_CPU] : 0;
-	bool csw, rq, io;
-
-	(void)rep;
-	if (!sync || sync == run || !strcmp(run->strategy, "sync") || !run->speedup_ok ||
-	    run->speedup_vs_sync >= OVERHEAD_MAX_SPEEDUP)
-		return false;
-	csw = sw0 && (double)sw >= OVERHEAD_MIN_SWITCH_GROWTH * (double)sw0;
-	rq = run->runnable_share_ok && sync->runnable_share_ok &&
-	     run->runnable_share - sync->runnable_share >= OVERHEAD_MIN_RUNNABLE_PTS;
-	io = ioc0 && (double)ioc >= OVERHEAD_MIN_IOCPU_GROWTH * (double)ioc0;
-	if (!csw && !rq && !io)
-		return false;
-	/* the costs that grew past their threshold are the evidence */
-	snprintf(t, len, "concurrency cost more than it won: %.2f× sync's speed",
-		 run->speedup_vs_sync);
-	if (csw)
-		app(t, len, ", %.1f× the context switches (%llu vs %llu)", share(sw, sw0),
-		    (unsigned long long)sw, (unsigned long long)sw0);
-	if (rq)
-		app(t, len, ", %s of ready time waiting for a CPU (sync %s)",
-		    pct(run->runnable_share).s, pct(sync->runnable_share).s);
-	if (io)
-		app(t, len, ", %.2f× the CPU time in reads (%s vs %s)", share(ioc, ioc0),
-		    un_dur(ioc).s, un_dur(ioc0).s);
-	return true;
-}
-
-static bool rule_io_hidden(const struct an_run *run, const struct an_run *sync,
-			   const struct an_report *rep, char *t, size_t len)
-{
-	(void)sync;
-	(void)rep;
-	if (!run->hidden_io_ok || !run->wall_ns || run->hidden_io < HIDDEN_MIN ||
-	    share(run->io_ns, run->wall_ns) < HIDDEN_MIN_IO)
-		return false;
-	snprintf(t, len,
-		 "I/O was hidden behind compute: a thread was computing during %s of the %s with "
-		 "I/O under way",
-		 pct(run->hidden_io).s, un_dur(run->io_ns).s);
-	return true;
-}
-
-static bool rule_near_ideal(const struct an_run *run, const struct an_run *sync,
-			    const struct an_report *rep, char *t, size_t len)
-{
-	unsigned ncpu = rep && rep->ncpu ? rep->ncpu : ncpu_of(run, rep);
-	bool dev = run->ideal_dev_ns > run->ideal_cpu_ns;
-
-	(void)sync;
-	if (!run->ideal_ok || run->ideal_fraction < NEAR_IDEAL_MIN)
-		return false;
-	snprintf(t, len, "it reached %s of the ideal speedup (%.2f× of %.2f×; ideal wall %s, ",
-		 pct(run->ideal_fraction).s, run->speedup_vs_sync, run->ideal_speedup,
-		 un_dur(run->ideal_wall_ns).s);
-	if (dev)
-		app(t, len, "set by the device: %s at %s)", un_bytes(run->ideal_dev_bytes).s,
-		    un_rate(run->ideal_dev_rate).s);
-	else
-		app(t, len, "set by the CPUs: %s of on-CPU work over %u %s)",
-		    un_dur(run->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu));
-	return true;
-}
-
 static bool rule_lost(const struct an_run *run, const struct an_run *sync,
-		      const struct an_report *rep, char *t, size_t len)
+		      const struct an_report *rep, char *t, size_t len, double *share_unused)
 {
 	uint64_t ns = run->c.lost_ns > run->gaps_ns ? run->c.lost_ns : run->gaps_ns;
 
+	(void)share_unused;
 	(void)sync;
 	(void)rep;
 	if (!run->c.lost_events && !ns)
@@ -514,12 +744,13 @@ static bool rule_lost(const struct an_run *run, const struct an_run *sync,
  * the machine's steal, which bounds it.
  */
 static bool rule_steal(const struct an_run *run, const struct an_run *sync,
-		       const struct an_report *rep, char *t, size_t len)
+		       const struct an_report *rep, char *t, size_t len, double *share_unused)
 {
 	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
 	uint64_t oncpu = an_run_oncpu_ns(run);
 	double sh;
 
+	(void)share_unused;
 	(void)sync;
 	(void)rep;
 	if (run->stolen_ok) {
@@ -551,11 +782,12 @@ static bool rule_steal(const struct an_run *run, const struct an_run *sync,
  * that ran setuid (as another user).
  */
 static bool rule_visibility(const struct an_run *run, const struct an_run *sync,
-			    const struct an_report *rep, char *t, size_t len)
+			    const struct an_report *rep, char *t, size_t len, double *share_unused)
 {
 	const struct an_process *root = run->nprocesses ? &run->processes[0] : NULL;
 	size_t left = 0, suid = 0, shown = 0;
 
+	(void)share_unused;
 	(void)sync;
 	(void)rep;
 	if (!root)
@@ -627,8 +859,9 @@ static bool lone_trace(const struct an_run *sync, const struct an_report *rep)
 }
 
 static bool rule_unavailable(const struct an_run *run, const struct an_run *sync,
-			     const struct an_report *rep, char *t, size_t len)
+			     const struct an_report *rep, char *t, size_t len, double *share_unused)
 {
+	(void)share_unused;
 	t[0] = '\0';
 	if (!run->c.pcache_ok)
 		app(t, len, "%spage_cache (page-cache insertions were not traced)",
@@ -660,79 +893,179 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
 }
 
 /*
- * The table. Order matters twice: verdict[] lists findings in this order, and the
- * headline names the first two causes, so the more specific explanation comes first
- * (a lock or the page cache explains a saturated CPU or exposed I/O, not the reverse).
+ * The table: each line names what bounded the wall, or a loss of CPU capacity, or a
+ * comparison with sync, with the share it explains (of the wall, or of ncpu x the wall);
+ * then notes on the data. verdict[] lists them in this order; the headline gives the cause
+ * explaining the largest share of the wall first, then the next cause in this order, then
+ * the largest loss of capacity.
+ *
+ *   id              fires when (thresholds above)                          share of
+ *   cpu_saturated   parallelism >= 0.85 x ncpu, cpu or read_cpu bound      wall
+ *   cpu             cpu bound (largest, or >= 20% of the wall), not full   wall
+ *   page_cache      hit >= 90% and >= 80% of read time on CPU              wall (read_cpu)
+ *   read_cpu        read_cpu bound, not page_cache                         wall
+ *   disk            >= 90% of the measured ceiling over the wall           wall (device)
+ *   device          device bound, not disk                                 wall
+ *   exposed_io      below a measured ceiling, hidden_io < 50%, device      wall (exposed)
+ *                   >= 10% and compute apart >= 5% of the wall
+ *   lock            lock waiters on idle CPUs >= 10% of capacity, or lock  capacity
+ *                   bound; without wait kinds, the GIL signature
+ *   cpu_wait        cpu_wait bound                                         wall
+ *   peer            peer bound                                             wall
+ *   idle            idle bound                                             wall
+ *   serial          no thread ready >= 25% of capacity, >= 2 CPUs, not   capacity
+ *                   full, not disk
+ *   wakeup_latency  ready threads on idle CPUs >= 5% of capacity          capacity
+ *   overhead        slower than sync by >= 2% of its wall                  wall (the loss)
+ *   io_hidden       hidden_io >= 80% with I/O >= 10% of the wall           wall (hidden)
+ *   near_ideal      >= 90% of the ideal speedup                            -
+ * Never together on one run: an_rule_conflicts.
  */
 const struct an_rule an_rules[] = {
-	{"lock", rule_lock,
+	{"cpu_saturated", rule_cpu_saturated, AN_SHARE_WALL,
+	 "runnable threads beyond the free CPUs only queue: more (or idler) CPUs would help, "
+	 "more threads would not",
+	 NULL, true},
+	{"cpu", rule_cpu, AN_SHARE_WALL,
+	 "less computing, or more of it at once on the idle CPUs, shortens this", NULL, true},
+	{"page_cache", rule_page_cache, AN_SHARE_WALL,
+	 "a cached read is a memory copy done on the CPU, so there was no disk wait to overlap",
+	 NULL, true},
+	{"read_cpu", rule_read_cpu, AN_SHARE_WALL,
+	 "a read's copy is CPU work: more readers at once, or fewer and larger copies, shorten "
+	 "it",
+	 NULL, true},
+	{"disk", rule_disk, AN_SHARE_WALL,
+	 "reads could not arrive faster; only a faster device (or fewer bytes) shortens this",
+	 NULL, true},
+	{"device", rule_device, AN_SHARE_WALL,
+	 "a faster device, fewer bytes, or this wait overlapped with compute shortens it", NULL,
+	 true},
+	{"exposed_io", rule_exposed_io, AN_SHARE_WALL,
+	 "overlap them: more reads in flight while computing (a bigger pool, a deeper io_uring "
+	 "queue) would hide this wait and fetch faster",
+	 NULL, true},
+	{"lock", rule_lock, AN_SHARE_CAPACITY,
 	 "only one thread computed at a time; more threads cannot help until the lock is "
 	 "released around the work (or the work runs in processes)",
+	 NULL, true},
+	{"cpu_wait", rule_cpu_wait, AN_SHARE_WALL,
+	 "other work held the CPUs: a quieter machine (or fewer runnable threads) shortens this",
+	 NULL, true},
+	{"peer", rule_peer, AN_SHARE_WALL,
+	 "a faster peer, or more requests to it at once, shortens this", NULL, true},
+	{"idle", rule_idle, AN_SHARE_WALL,
+	 "waiting the program chose or had to: timers, joins, an idle loop", NULL, true},
+	{"serial", rule_serial, AN_SHARE_CAPACITY,
+	 "work spread over more threads or processes would use the idle CPUs",
+	 "one thread doing all the work (a loop's, an event loop's) caps the run at one CPU: "
+	 "spread the work over threads or processes",
 	 true},
-	{"python_gil", rule_python,
+	{"wakeup_latency", rule_wakeup, AN_SHARE_CAPACITY,
+	 "each sleep costs a wake-up of an idle CPU (slow on a VM); fewer, longer waits (bigger "
+	 "reads, batching hand-offs) pay it less often",
+	 NULL, true},
+	{"overhead", rule_overhead, AN_SHARE_WALL,
+	 "the extra threads added switching and queueing but no useful overlap; fewer threads "
+	 "(at most the CPU count) or larger reads cost less",
+	 "its own costs (switches, copies, queueing) outweighed the overlap it bought", true},
+	{"io_hidden", rule_io_hidden, AN_SHARE_WALL, "this is the overlap concurrency can buy",
+	 NULL, true},
+	{"near_ideal", rule_near_ideal, AN_SHARE_NONE, "little is left to win on this machine",
+	 NULL, true},
+	{"python_gil", rule_python, AN_SHARE_NONE,
 	 "CPython releases the GIL around blocking reads (and hashlib around large buffers), so "
 	 "threads can overlap reads but run Python code one at a time; a thread waiting in "
 	 "join() or on a queue is counted there too",
-	 false},
-	{"page_cache", rule_page_cache,
-	 "a cached read is a memory copy done on the CPU, so there was no disk wait to overlap",
-	 true},
-	{"cpu_saturated", rule_cpu_saturated,
-	 "runnable threads beyond the free CPUs only queue: more (or idler) CPUs would help, "
-	 "more threads would not",
-	 true},
-	{"disk", rule_disk,
-	 "reads could not arrive faster; only a faster device (or fewer bytes) shortens this",
-	 true},
-	{"exposed_io", rule_exposed_io,
-	 "overlap them: more reads in flight while computing (a bigger pool, a deeper io_uring "
-	 "queue) would hide this wait",
-	 true},
-	{"overhead", rule_overhead,
-	 "the extra threads added switching and queueing but no useful overlap; fewer threads "
-	 "(at most the CPU count) or larger reads cost less",
-	 true},
-	{"wakeup_latency", rule_wakeup,
-	 "each sleep costs a wake-up of an idle CPU (slow on a VM); fewer, longer waits (bigger "
-	 "reads, batching hand-offs) pay it less often",
-	 true},
-	{"io_hidden", rule_io_hidden, "this is the overlap concurrency can buy", true},
-	{"near_ideal", rule_near_ideal, "little is left to win on this machine", true},
-	{"steal", rule_steal,
+	 NULL, false},
+	{"steal", rule_steal, AN_SHARE_NONE,
 	 "the on-CPU and parallelism figures count it, the kernel's own accounting (rusage, "
 	 "schedstat) does not; to compare strategies, rerun on a quieter host",
-	 false},
-	{"lost_events", rule_lost, "figures that depend on the lost part are less exact", false},
-	{"visibility", rule_visibility, NULL, false},
-	{"unavailable", rule_unavailable, NULL, false},
+	 NULL, false},
+	{"lost_events", rule_lost, AN_SHARE_NONE,
+	 "figures that depend on the lost part are less exact", NULL, false},
+	{"visibility", rule_visibility, AN_SHARE_NONE, NULL, NULL, false},
+	{"unavailable", rule_unavailable, AN_SHARE_NONE, NULL, NULL, false},
 };
 const size_t an_nrules = sizeof(an_rules) / sizeof(an_rules[0]);
 
+/* Lines that would contradict each other: their conditions exclude one another. */
+const char *const an_rule_conflicts[][2] = {
+	{"disk", "exposed_io"},	      /* at its ceiling, more reads in flight cannot help */
+	{"disk", "device"},	      /* one storage line */
+	{"cpu_saturated", "cpu"},     /* one compute line */
+	{"cpu_saturated", "serial"},  /* CPUs full, or CPUs idle */
+	{"disk", "serial"},	      /* at the ceiling, idle CPUs could not help */
+	{"page_cache", "read_cpu"},   /* one copying line */
+	{"io_hidden", "exposed_io"},  /* hidden, or exposed */
+};
+const size_t an_nconflicts = sizeof(an_rule_conflicts) / sizeof(an_rule_conflicts[0]);
+
 void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct an_report *rep)
 {
-	char clauses[2][sizeof(run->verdict[0].text)];
+	char clauses[AN_MAX_VERDICT][sizeof(run->verdict[0].text)];
 	const char *sep = " — ";
-	size_t nclause = 0;
+	size_t nclause = 0, norder = 0, order[3];
+	int first = -1, capl = -1;
+	double bestcap = -1;
+	const struct an_thread *busiest;
+	bool alone = workers(run, &busiest) <= 1;
+	double best = -1;
 
 	run->nverdict = 0;
 	run->headline[0] = '\0';
 	for (size_t i = 0; i < an_nrules && run->nverdict < AN_MAX_VERDICT; i++) {
 		struct an_verdict *v = &run->verdict[run->nverdict];
 		char clause[sizeof(v->text)];
+		const char *advice;
+		double sh = -1;
 
 		clause[0] = '\0';
-		if (!an_rules[i].fires(run, sync, rep, clause, sizeof(clause)))
+		if (!an_rules[i].fires(run, sync, rep, clause, sizeof(clause), &sh))
 			continue;
+		memset(v, 0, sizeof(*v));
 		snprintf(v->rule, sizeof(v->rule), "%s", an_rules[i].id);
 		snprintf(v->text, sizeof(v->text), "%s", clause);
 		if (v->text[0] >= 'a' && v->text[0] <= 'z')
 			v->text[0] = (char)(v->text[0] - 'a' + 'A');
-		if (an_rules[i].advice)
-			app(v->text, sizeof(v->text), " — %s", an_rules[i].advice);
+		advice = alone && an_rules[i].advice_one ? an_rules[i].advice_one
+							 : an_rules[i].advice;
+		if (advice)
+			app(v->text, sizeof(v->text), " — %s", advice);
 		app(v->text, sizeof(v->text), ".");
-		if (an_rules[i].cause && nclause < 2)
+		if (an_rules[i].of != AN_SHARE_NONE && sh >= 0) {
+			v->share = sh > 1.0 ? 1.0 : sh;
+			v->share_ok = true;
+			snprintf(v->share_of, sizeof(v->share_of), "%s",
+				 an_rules[i].of == AN_SHARE_WALL ? "wall" : "capacity");
+		}
+		if (an_rules[i].cause) {
+			/* the headline leads with the cause explaining most of the wall */
+			if (v->share_ok && an_rules[i].of == AN_SHARE_WALL && v->share > best) {
+				best = v->share;
+				first = (int)nclause;
+			}
+			if (v->share_ok && an_rules[i].of == AN_SHARE_CAPACITY &&
+			    v->share > bestcap) {
+				bestcap = v->share;
+				capl = (int)nclause;
+			}
 			memcpy(clauses[nclause++], clause, sizeof(clause));
+		}
 		run->nverdict++;
+	}
+	/*
+	 * The headline: the cause explaining most of the wall, the next cause in table order,
+	 * and the largest loss of capacity if neither is it.
+	 */
+	if (first < 0 && nclause)
+		first = 0;
+	if (first >= 0) {
+		order[norder++] = (size_t)first;
+		if (nclause > 1)
+			order[norder++] = first == 0 ? 1 : 0;
+		if (capl >= 0 && (size_t)capl != order[0] && (norder < 2 || (size_t)capl != order[1]))
+			order[norder++] = (size_t)capl;
 	}
 
 	/* headline: label, speedup and % of ideal, then the first causes */
@@ -762,17 +1095,16 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 	if (run->ideal_ok)
 		app(run->headline, sizeof(run->headline), " (%s of ideal %.2f×)",
 		    pct(run->ideal_fraction).s, run->ideal_speedup);
-	for (size_t k = 0; k < nclause; k++)
-		app(run->headline, sizeof(run->headline), "%s%s", k ? "; " : sep, clauses[k]);
-	if (!nclause) {
-		unsigned ncpu = ncpu_of(run, rep);
-
+	for (size_t k = 0; k < norder; k++)
+		app(run->headline, sizeof(run->headline), "%s%s", k ? "; " : sep,
+		    clauses[order[k]]);
+	if (!nclause && !run->bound_ok) {
 		app(run->headline, sizeof(run->headline),
-		    "%sno limiting cause found by the rules: parallelism %.2f of %u %s", sep,
-		    run->parallelism, ncpu, cpus(ncpu));
-		if (run->cpu_overlap_ok)
-			app(run->headline, sizeof(run->headline),
-			    ", CPU overlap of blocked time %s", pct(run->cpu_overlap).s);
+		    "%swhat bounded the wall was not measured (a report saved before iotrace did)",
+		    sep);
+	} else if (!nclause) {
+		/* the largest bound always has its line: only a run with no wall has none */
+		app(run->headline, sizeof(run->headline), "%sno wall time to attribute", sep);
 	}
 }
 
@@ -809,7 +1141,7 @@ static void first_cause(const struct an_run *r, char *buf, size_t len)
 	const char *p = strstr(r->headline, " — ");
 
 	buf[0] = '\0';
-	if (!p || strstr(p, " — no limiting cause"))
+	if (!p)
 		return;
 	p += strlen(" — ");
 	snprintf(buf, len, "%.*s", (int)strcspn(p, ";"), p);
@@ -848,6 +1180,52 @@ static void answer_bound(const struct an_run *best, const struct an_run *sync, u
 		    " Overlapping its %s of compute with the reads is what a concurrent strategy "
 		    "can win.",
 		    un_dur(unoverlapped_compute(sync)).s);
+}
+
+/*
+ * One line per strategy of a cache mode, losers included: its wall against sync's, the
+ * difference decomposed by bound (each wall is the sum of its bounds, so sync's bound
+ * less the run's, over the bounds, is the difference exactly), and its first cause.
+ */
+static void answer_lines(const struct an_report *rep, const char *cache, char *buf, size_t len)
+{
+	const struct an_run *s = find(rep, cache, true);
+	char why[512];
+	int top = 0, next = -1;
+
+	if (!s || !s->bound_ok || !s->wall_ns || !an_run_clean(s))
+		return;
+	for (int k = 1; k < TL_NBOUNDS; k++)
+		if (s->bound_ns[k] > s->bound_ns[top])
+			top = k;
+	for (int k = 0; k < TL_NBOUNDS; k++)
+		if (k != top && s->bound_ns[k] && (next < 0 || s->bound_ns[k] > s->bound_ns[next]))
+			next = k;
+	app(buf, len, "\n%s: sync took %s, %s-bound %s of it", cache, un_dur(s->wall_ns).s,
+	    tl_bound_name((unsigned)top), pct(share(s->bound_ns[top], s->wall_ns)).s);
+	if (next >= 0)
+		app(buf, len, ", %s-bound %s", tl_bound_name((unsigned)next),
+		    pct(share(s->bound_ns[next], s->wall_ns)).s);
+	app(buf, len, ".");
+	for (size_t i = 0; i < rep->nruns; i++) {
+		const struct an_run *r = &rep->runs[i];
+
+		if (r == s || strcmp(r->cache, cache) || !r->speedup_ok || !r->bound_ok)
+			continue;
+		app(buf, len, "\n%s %s %s (%.2f× sync): ", r->strategy,
+		    r->wall_ns <= s->wall_ns ? "saved" : "lost",
+		    un_dur(r->wall_ns <= s->wall_ns ? s->wall_ns - r->wall_ns
+						    : r->wall_ns - s->wall_ns).s,
+		    r->speedup_vs_sync);
+		if (r->wall_ns == s->wall_ns)
+			app(buf, len, "the same wall");
+		else
+			bound_diff(r, s, buf, len, 3);
+		first_cause(r, why, sizeof(why));
+		if (why[0])
+			app(buf, len, " — %s", why);
+		app(buf, len, ".");
+	}
 }
 
 void an_answer(const struct an_report *rep, char *buf, size_t len)
@@ -934,4 +1312,6 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 			    cpus(ncpu));
 		app(buf, len, ".");
 	}
+	answer_lines(rep, "cold", buf, len);
+	answer_lines(rep, "warm", buf, len);
 }
