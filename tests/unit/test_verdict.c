@@ -978,33 +978,38 @@ static void test_property_random(void **state)
 	}
 }
 
-/* The answer: one line per strategy, losers too, each decomposed exactly by bound. */
+/*
+ * The Answer's line per strategy (cause.h), losers too, each with its wall's change against
+ * sync decomposed by bound: the largest term and the rest, summing to the change exactly.
+ */
 static void test_answer_lines(void **state)
 {
 	struct fx *f = *state;
-	char a[4096];
+	char lines[2][AN_LINE];
 
 	for (int i = 0; i < 2; i++)
 		snprintf(f->runs[i].cache, sizeof(f->runs[i].cache), "cold");
+	snprintf(f->run->label, sizeof(f->run->label), "threads/cold");
+	snprintf(f->sync->label, sizeof(f->sync->label), "sync/cold");
 	bounds(f->sync, 100, 0, 900, 0, 0, 0, 0);
 	f->run->wall_ns = 500 * MS;
-	bounds(f->run, 100, 0, 400, 0, 0, 0, 0);
+	bounds(f->run, 90, 0, 400, 0, 10, 0, 0);
 	f->run->speedup_vs_sync = 2.0;
 	an_verdict_eval(f->sync, f->sync, &f->rep);
 	an_verdict_eval(f->run, f->sync, &f->rep);
-	an_answer(&f->rep, a, sizeof(a));
-	assert_non_null(strstr(a, "\ncold: sync took 1.00 s, device-bound 90% of it, cpu-bound "
-				  "10%."));
-	assert_non_null(strstr(a, "\nthreads saved 500 ms (2.00× sync): 500 ms less device-bound "
-				  "time — "));
-	/* a loser gets its line too */
+	assert_int_equal(an_answer_lines(&f->rep, lines, 2), 2);
+	assert_true(strncmp(lines[0], "sync, the baseline: cold — ", 27) == 0);
+	assert_true(strncmp(lines[1], "threads: cold 2.00× (−500 ms: device −500 ms) — ",
+			    strlen("threads: cold 2.00× (−500 ms: device −500 ms) — ")) == 0);
+	/* a loser gets its line too: +200 ms, of which cpu_wait +200 ms, the rest 0 */
 	f->run->wall_ns = 1200 * MS;
-	bounds(f->run, 100, 0, 900, 0, 200, 0, 0);
+	bounds(f->run, 50, 0, 900, 0, 250, 0, 0);
 	f->run->speedup_vs_sync = 1.0 / 1.2;
 	an_verdict_eval(f->run, f->sync, &f->rep);
-	an_answer(&f->rep, a, sizeof(a));
-	assert_non_null(strstr(a, "\nthreads lost 200 ms (0.83× sync): 200 ms more cpu_wait-bound "
-				  "time"));
+	assert_int_equal(an_answer_lines(&f->rep, lines, 2), 2);
+	assert_true(strncmp(lines[1], "threads: cold 0.83× (+200 ms: CPU wait +250 ms, other −50.0 ms)",
+			    strlen("threads: cold 0.83× (+200 ms: CPU wait +250 ms, other −50.0 ms)")) ==
+		    0);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

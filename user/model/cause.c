@@ -1,9 +1,11 @@
 /* cause.c - a run's cause in a word and a line, and the Answer's line for each strategy. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cause.h"
+#include "units.h"
 #include "verdict.h"
 
 /*
@@ -22,6 +24,13 @@ static const struct {
 	{"wakeup_latency", "wake-ups"},
 	{"io_hidden", "I/O hidden"},
 	{"near_ideal", "near ideal"},
+	{"cpu", "CPU"},
+	{"read_cpu", "read copies"},
+	{"device", "device"},
+	{"cpu_wait", "CPU wait"},
+	{"peer", "peer"},
+	{"idle", "idle"},
+	{"serial", "serial"},
 };
 
 /* The bounds of timeline.h in a table's words, in TL_BOUNDS order. */
@@ -86,6 +95,23 @@ void an_run_cause(const struct an_run *run, struct an_cause *c)
 		snprintf(c->name, sizeof(c->name), "%s %.0f%%", bound_words[b],
 			 (double)run->bound_ns[b] * 100 / (double)run->wall_ns);
 	}
+	/* the reason: the cause explaining the largest share of the wall, else the first */
+	{
+		int best = -1;
+
+		for (size_t i = 0; i < run->nverdict && i < AN_MAX_VERDICT; i++)
+			if (cause_name(run->verdict[i].rule) && run->verdict[i].share_ok &&
+			    !strcmp(run->verdict[i].share_of, "wall") &&
+			    (best < 0 || run->verdict[i].share > run->verdict[best].share))
+				best = (int)i;
+		if (best >= 0) {
+			if (!c->name[0])
+				snprintf(c->name, sizeof(c->name), "%s",
+					 cause_name(run->verdict[best].rule));
+			finding(run->verdict[best].text, c->reason, sizeof(c->reason));
+			return;
+		}
+	}
 	for (size_t i = 0; i < run->nverdict && i < AN_MAX_VERDICT; i++) {
 		const char *name = cause_name(run->verdict[i].rule);
 
@@ -109,13 +135,41 @@ static void app(char *buf, size_t len, const char *s1, const char *s2)
 		snprintf(buf + n, len - n, "%s%s", s1, s2);
 }
 
-/* "1.96×"; "" for a sync run (the line says it is the baseline) or an unknown speedup. */
-static void speed(const struct an_run *run, char *buf, size_t len)
+/*
+ * "1.96×"; "" for a sync run (the line says it is the baseline) or an unknown speedup. With
+ * both runs' bounds, how the wall changed against sync's, decomposed by bound: each wall
+ * is the sum of its bounds, so the run's less sync's, bound by bound, sum to the change
+ * exactly ("1.96× (−329 ms: CPU −287 ms, other −42.1 ms)": the largest term and the rest).
+ */
+static void speed(const struct an_report *rep, const struct an_run *run, char *buf, size_t len)
 {
-	if (strcmp(run->strategy, "sync") && run->speedup_ok)
-		snprintf(buf, len, "%.2f×", run->speedup_vs_sync);
-	else
-		buf[0] = '\0';
+	const struct an_run *sync = an_sync_of(rep, run);
+	int64_t d[TL_NBOUNDS], diff, rest = 0;
+	int top = 0;
+
+	buf[0] = '\0';
+	if (!strcmp(run->strategy, "sync") || !run->speedup_ok)
+		return;
+	snprintf(buf, len, "%.2f×", run->speedup_vs_sync);
+	if (!sync || sync == run || !sync->bound_ok || !run->bound_ok ||
+	    sync->wall_ns == run->wall_ns)
+		return;
+	diff = (int64_t)run->wall_ns - (int64_t)sync->wall_ns;
+	for (int k = 0; k < TL_NBOUNDS; k++) {
+		d[k] = (int64_t)run->bound_ns[k] - (int64_t)sync->bound_ns[k];
+		if (llabs(d[k]) > llabs(d[top]))
+			top = k;
+	}
+	for (int k = 0; k < TL_NBOUNDS; k++)
+		if (k != top)
+			rest += d[k];
+	snprintf(buf + strlen(buf), len - strlen(buf), " (%s%s: %s %s%s", diff < 0 ? "−" : "+",
+		 un_dur((uint64_t)llabs(diff)).s, bound_words[top], d[top] < 0 ? "−" : "+",
+		 un_dur((uint64_t)llabs(d[top])).s);
+	if (rest)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", other %s%s",
+			 rest < 0 ? "−" : "+", un_dur((uint64_t)llabs(rest)).s);
+	snprintf(buf + strlen(buf), len - strlen(buf), ")");
 }
 
 /*
@@ -163,13 +217,13 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 		for (size_t j = i; j < rep->nruns; j++) {
 			const struct an_run *a = &rep->runs[j];
 			struct an_cause c, next;
-			char sp[32];
+			char sp[160];
 			size_t k;
 
 			if (!same_line(a, run))
 				continue;
 			an_run_cause(a, &c);
-			speed(a, sp, sizeof(sp));
+			speed(rep, a, sp, sizeof(sp));
 			app(l, AN_LINE, j == i ? " " : "", "");
 			if (a->cache[0])
 				app(l, AN_LINE, a->cache, sp[0] ? " " : "");

@@ -1182,52 +1182,6 @@ static void answer_bound(const struct an_run *best, const struct an_run *sync, u
 		    un_dur(unoverlapped_compute(sync)).s);
 }
 
-/*
- * One line per strategy of a cache mode, losers included: its wall against sync's, the
- * difference decomposed by bound (each wall is the sum of its bounds, so sync's bound
- * less the run's, over the bounds, is the difference exactly), and its first cause.
- */
-static void answer_lines(const struct an_report *rep, const char *cache, char *buf, size_t len)
-{
-	const struct an_run *s = find(rep, cache, true);
-	char why[512];
-	int top = 0, next = -1;
-
-	if (!s || !s->bound_ok || !s->wall_ns || !an_run_clean(s))
-		return;
-	for (int k = 1; k < TL_NBOUNDS; k++)
-		if (s->bound_ns[k] > s->bound_ns[top])
-			top = k;
-	for (int k = 0; k < TL_NBOUNDS; k++)
-		if (k != top && s->bound_ns[k] && (next < 0 || s->bound_ns[k] > s->bound_ns[next]))
-			next = k;
-	app(buf, len, "\n%s: sync took %s, %s-bound %s of it", cache, un_dur(s->wall_ns).s,
-	    tl_bound_name((unsigned)top), pct(share(s->bound_ns[top], s->wall_ns)).s);
-	if (next >= 0)
-		app(buf, len, ", %s-bound %s", tl_bound_name((unsigned)next),
-		    pct(share(s->bound_ns[next], s->wall_ns)).s);
-	app(buf, len, ".");
-	for (size_t i = 0; i < rep->nruns; i++) {
-		const struct an_run *r = &rep->runs[i];
-
-		if (r == s || strcmp(r->cache, cache) || !r->speedup_ok || !r->bound_ok)
-			continue;
-		app(buf, len, "\n%s %s %s (%.2f× sync): ", r->strategy,
-		    r->wall_ns <= s->wall_ns ? "saved" : "lost",
-		    un_dur(r->wall_ns <= s->wall_ns ? s->wall_ns - r->wall_ns
-						    : r->wall_ns - s->wall_ns).s,
-		    r->speedup_vs_sync);
-		if (r->wall_ns == s->wall_ns)
-			app(buf, len, "the same wall");
-		else
-			bound_diff(r, s, buf, len, 3);
-		first_cause(r, why, sizeof(why));
-		if (why[0])
-			app(buf, len, " — %s", why);
-		app(buf, len, ".");
-	}
-}
-
 void an_answer(const struct an_report *rep, char *buf, size_t len)
 {
 	const struct an_run *sc = find(rep, "cold", true), *bc = find(rep, "cold", false);
@@ -1312,6 +1266,4 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 			    cpus(ncpu));
 		app(buf, len, ".");
 	}
-	answer_lines(rep, "cold", buf, len);
-	answer_lines(rep, "warm", buf, len);
 }
