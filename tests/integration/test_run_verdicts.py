@@ -193,7 +193,7 @@ class Attribution(unittest.TestCase):
         s = json.loads(r.stdout)
         run = s["runs"][0]
         b = run["bound_ns"]
-        self.assertEqual(max(b, key=b.get), "read_cpu", b)
+        self.assertGreaterEqual(b["read_cpu"], 0.2 * run["wall_ns"], b)
         self.assertIn("read_cpu", rules(run), run["headline"])
 
 

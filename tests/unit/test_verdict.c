@@ -843,6 +843,26 @@ static void test_wakeup_latency(void **state)
 	    "waiting for wake-ups");
 	unused(f->run, 0, 0, 190, 0);
 	assert_false(fires(f, "wakeup_latency"));
+	/*
+	 * Queued (runnable 25% of ready time, 22% of the wall) while the machine's CPUs idled
+	 * only 9%: other work held them. The CPUs were full, not slow to wake.
+	 */
+	unused(f->run, 0, 0, 1400, 0);
+	f->run->parallelism = 1.3;
+	f->run->runnable_share = 0.25;
+	f->run->machine_ok = true;
+	f->run->machine_busy_ns = 3640 * MS;
+	f->run->machine_idle_ns = 360 * MS;
+	assert_false(fires(f, "wakeup_latency"));
+	assert_true(fires(f, "cpu_saturated"));
+	has("while the machine's other work held them (its CPUs idle 9% of the time)");
+	f->run->machine_idle_ns = 990 * MS; /* 24.75%: still busy */
+	f->run->machine_busy_ns = 3010 * MS;
+	assert_true(fires(f, "cpu_saturated"));
+	f->run->machine_idle_ns = 1000 * MS; /* 25%: idle CPUs, slow wake-ups */
+	f->run->machine_busy_ns = 3000 * MS;
+	assert_false(fires(f, "cpu_saturated"));
+	assert_true(fires(f, "wakeup_latency"));
 }
 
 /*

@@ -15,7 +15,10 @@
 #define BOUND_MIN_SHARE 0.20
 #define PAGE_CACHE_MIN_HIT 0.90		/* hit ratio */
 #define PAGE_CACHE_MIN_READ_ONCPU 0.80	/* io_cpu / (io_cpu + io_wait) */
-#define CPU_SAT_MIN_PAR_FRAC 0.85	/* CPUs full: parallelism >= this x ncpu */
+#define CPU_SAT_MIN_PAR_FRAC 0.85	/* CPUs full: parallelism >= this x ncpu, or ... */
+#define CPU_SAT_MIN_RUNNABLE 0.20	/* ... runnable / (on-CPU + runnable) >= this, */
+#define CPU_SAT_MIN_RUNNABLE_WALL 0.10	/*   runnable thread-time >= this of the wall, */
+#define CPU_SAT_MAX_IDLE 0.25		/*   the machine's CPUs idle less than this */
 #define WORKER_MIN_ONCPU 0.05		/* a thread worked: on CPU >= this of its lifetime */
 #define SERIAL_MIN_CAP 0.25		/* no thread ready for >= this of ncpu x wall */
 #define WAKE_MIN_CAP 0.05		/* ready threads, idle CPUs: >= this of ncpu x wall */
@@ -171,10 +174,33 @@ static void of_wall(char *t, size_t len, uint64_t ns, uint64_t wall)
 	app(t, len, "%s of the wall (%s)", pct(share(ns, wall)).s, un_dur(ns).s);
 }
 
+/* Share of the machine's CPU time (ncpu x wall) that was idle, or -1 if unknown. */
+static double machine_idle(const struct an_run *run)
+{
+	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
+
+	return run->machine_ok && all ? share(run->machine_idle_ns, all) : -1.0;
+}
+
+/* Threads queued for a CPU a real share of their ready time and of the wall. */
+static bool queued(const struct an_run *run)
+{
+	return run->runnable_share_ok && run->runnable_share >= CPU_SAT_MIN_RUNNABLE &&
+	       run->wall_ns &&
+	       share(run->states_ns[TL_RUNNABLE], run->wall_ns) >= CPU_SAT_MIN_RUNNABLE_WALL;
+}
+
+/*
+ * The CPUs were full: this run's threads filled them, or they queued for CPUs the machine's
+ * other work held (its CPUs idle under CPU_SAT_MAX_IDLE of the time).
+ */
 static bool saturated(const struct an_run *run, const struct attr *a)
 {
-	return a->ncpu && run->parallelism >= CPU_SAT_MIN_PAR_FRAC * a->ncpu &&
-	       (bound_holds(a, TL_B_CPU) || bound_holds(a, TL_B_READ_CPU));
+	double idle = machine_idle(run);
+
+	return a->ncpu && (bound_holds(a, TL_B_CPU) || bound_holds(a, TL_B_READ_CPU)) &&
+	       (run->parallelism >= CPU_SAT_MIN_PAR_FRAC * a->ncpu ||
+		(queued(run) && idle >= 0 && idle < CPU_SAT_MAX_IDLE));
 }
 
 /* Threads that did the work: on CPU at least WORKER_MIN_ONCPU of their lifetime. */
@@ -215,6 +241,10 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 	app(t, len, " at parallelism %.2f of %u %s", run->parallelism, a.ncpu, cpus(a.ncpu));
 	if (run->runnable_share_ok)
 		app(t, len, ", %s of ready time spent waiting for a CPU", pct(run->runnable_share).s);
+	if (run->parallelism < CPU_SAT_MIN_PAR_FRAC * a.ncpu)
+		app(t, len, " while the machine's other work held them (its CPUs idle %s of the "
+			    "time)",
+		    pct(machine_idle(run)).s);
 	return true;
 }
 
@@ -426,13 +456,6 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
-/* Share of the machine's CPU time (ncpu x wall) that was idle, or -1 if unknown. */
-static double machine_idle(const struct an_run *run)
-{
-	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
-
-	return run->machine_ok && all ? share(run->machine_idle_ns, all) : -1.0;
-}
 
 /* Ready threads and none of them running: other work held the CPUs. */
 static bool rule_cpu_wait(const struct an_run *run, const struct an_run *sync,
@@ -472,7 +495,8 @@ static bool rule_wakeup(const struct an_run *run, const struct an_run *sync,
 
 	(void)sync;
 	attr_of(run, rep, &a);
-	if (!a.ok || !a.cap || share(a.u[TL_U_WAKEUP], a.cap) < WAKE_MIN_CAP)
+	/* ready threads on CPUs the machine's other work held: the saturation line says it */
+	if (!a.ok || !a.cap || share(a.u[TL_U_WAKEUP], a.cap) < WAKE_MIN_CAP || saturated(run, &a))
 		return false;
 	*sh = share(a.u[TL_U_WAKEUP], a.cap);
 	snprintf(t, len,
@@ -900,7 +924,9 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
  * the largest loss of capacity.
  *
  *   id              fires when (thresholds above)                          share of
- *   cpu_saturated   parallelism >= 0.85 x ncpu, cpu or read_cpu bound      wall
+ *   cpu_saturated   cpu or read_cpu bound, and parallelism >= 0.85 x ncpu  wall
+ *                   or queued (runnable >= 20% of ready time, 10% of the
+ *                   wall) while the machine's CPUs idled < 25%
  *   cpu             cpu bound (largest, or >= 20% of the wall), not full   wall
  *   page_cache      hit >= 90% and >= 80% of read time on CPU              wall (read_cpu)
  *   read_cpu        read_cpu bound, not page_cache                         wall
@@ -915,7 +941,7 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
  *   idle            idle bound                                             wall
  *   serial          no thread ready >= 25% of capacity, >= 2 CPUs, not   capacity
  *                   full, not disk
- *   wakeup_latency  ready threads on idle CPUs >= 5% of capacity          capacity
+ *   wakeup_latency  ready threads on idle CPUs >= 5% of capacity, not full capacity
  *   overhead        slower than sync by >= 2% of its wall                  wall (the loss)
  *   io_hidden       hidden_io >= 80% with I/O >= 10% of the wall           wall (hidden)
  *   near_ideal      >= 90% of the ideal speedup                            -
@@ -995,6 +1021,7 @@ const char *const an_rule_conflicts[][2] = {
 	{"disk", "device"},	      /* one storage line */
 	{"cpu_saturated", "cpu"},     /* one compute line */
 	{"cpu_saturated", "serial"},  /* CPUs full, or CPUs idle */
+	{"cpu_saturated", "wakeup_latency"}, /* queued for busy CPUs, or for idle ones */
 	{"disk", "serial"},	      /* at the ceiling, idle CPUs could not help */
 	{"page_cache", "read_cpu"},   /* one copying line */
 	{"io_hidden", "exposed_io"},  /* hidden, or exposed */
