@@ -128,12 +128,82 @@ static void header(FILE *f, const struct an_report *r)
 	}
 }
 
+/*
+ * Each run's repeated walls as a strip plot, one row per run on one time axis from 0: a dot
+ * per repetition, a bar from the shortest to the longest, a tick at the median (the run's
+ * figures). Drawn before the table, so the spread is seen before the ranking. Nothing when no
+ * run was repeated.
+ */
+static void repeat_strips(FILE *f, const struct an_report *r)
+{
+	const double left = 130, width = 520, row = 22, top = 8;
+	uint64_t max = 0;
+	size_t n = 0, nrep = 0;
+	double h;
+
+	for (size_t i = 0; i < r->nruns; i++) {
+		if (r->runs[i].nrepeats < 2)
+			continue;
+		n++;
+		nrep = r->runs[i].nrepeats > nrep ? r->runs[i].nrepeats : nrep;
+		if (r->runs[i].wall_max_ns > max)
+			max = r->runs[i].wall_max_ns;
+	}
+	if (!n || !max)
+		return;
+	h = top + row * (double)n + 28;
+	fprintf(f,
+		"<p class=\"note\">Wall time of every repetition (%zu interleaved runs per "
+		"strategy): a dot each, the bar from the shortest to the longest, the tick at the "
+		"median, whose run the figures below are. Bars that overlap are within noise.</p>\n"
+		"<svg class=\"strips\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+		"height=\"%.0f\" role=\"img\" aria-label=\"repeated wall times per run\">\n",
+		nrep, left + width + 20, h);
+	for (size_t i = 0, k = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		double y = top + row * (double)k + row / 2;
+		double x0 = left + width * (double)run->wall_min_ns / (double)max;
+		double x1 = left + width * (double)run->wall_max_ns / (double)max;
+		double xm = left + width * (double)run->wall_ns / (double)max;
+
+		if (run->nrepeats < 2)
+			continue;
+		k++;
+		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"12\">",
+			left - 8, y + 4);
+		put(f, run->label);
+		fprintf(f,
+			"</text>\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			"stroke=\"#9ab\" stroke-width=\"6\" stroke-linecap=\"round\"/>\n"
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#123\" "
+			"stroke-width=\"2\"/>\n",
+			x0, y, x1, y, xm, y - 8, xm, y + 8);
+		for (size_t j = 0; j < run->nrepeats; j++)
+			fprintf(f,
+				"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#c43\">"
+				"<title>repetition %zu: %s</title></circle>\n",
+				left + width * (double)run->repeats[j].wall_ns / (double)max, y, j + 1,
+				un_dur(run->repeats[j].wall_ns).s);
+	}
+	for (int t = 0; t <= 4; t++) {
+		double x = left + width * t / 4.0;
+
+		fprintf(f,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ccc\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%s</text>\n",
+			x, top, x, h - 22, x, h - 8, un_dur((uint64_t)((double)max * t / 4.0)).s);
+	}
+	fputs("</svg>\n", f);
+}
+
 static void comparison(FILE *f, const struct an_report *r)
 {
 	struct rp_cmp_cols u;
 
 	rp_cmp_cols(r, &u);
-	fputs("<h2>Comparison</h2>\n<div class=\"tw\"><table>\n<tr><th>run</th><th>wall</th>"
+	fputs("<h2>Comparison</h2>\n", f);
+	repeat_strips(f, r);
+	fputs("<div class=\"tw\"><table>\n<tr><th>run</th><th>wall</th>"
 	      "<th title=\"sync wall / this wall\">speedup</th>"
 	      "<th title=\"share of the ideal speedup reached\">of ideal</th>"
 	      "<th title=\"on-CPU thread time / wall\">parallelism</th>"

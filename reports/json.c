@@ -354,6 +354,19 @@ static void jw_threads(struct rp_jw *w, const struct an_run *x)
 	jw_objects(w, jw_thread_v, x->threads, sizeof(*x->threads), x->nthreads, true);
 }
 
+/* a run made once is its own one repetition */
+static void jw_repeats(struct rp_jw *w, const struct an_run *x)
+{
+	struct an_repeat self;
+
+	if (x->nrepeats) {
+		jw_objects(w, jw_repeat_v, x->repeats, sizeof(*x->repeats), x->nrepeats, true);
+		return;
+	}
+	an_repeat_of(x, &self);
+	jw_objects(w, jw_repeat_v, &self, sizeof(self), 1, true);
+}
+
 static void jw_processes(struct rp_jw *w, const struct an_run *x)
 {
 	jw_objects(w, jw_process_v, x->processes, sizeof(*x->processes), x->nprocesses, true);

@@ -412,6 +412,21 @@ static int ld_threads(struct ld *l, const json_t *o, const char *p, struct an_ru
 			  &x->nthreads);
 }
 
+/* Optional: files before it have none. */
+static int ld_repeats(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
+	json_t *a = NULL;
+	int ret = ld_arr(l, o, p, "repeats", false, &a);
+
+	if (ret || !a || !json_array_size(a))
+		return ret;
+	x->repeats = calloc(json_array_size(a), sizeof(*x->repeats));
+	if (!x->repeats)
+		return ld_fail(l, -ENOMEM, p, "out of memory");
+	return ld_objects(l, a, p, "repeats", ld_repeat_v, x->repeats, sizeof(*x->repeats),
+			  &x->nrepeats);
+}
+
 /* Optional: files before it, and built-in workloads' runs, have none. */
 static int ld_processes(struct ld *l, const json_t *o, const char *p, struct an_run *x)
 {
@@ -631,6 +646,8 @@ static int ld_runs(struct ld *l, const json_t *o, const char *p, struct an_repor
 		 * print), in summary.json and in every view. A file without them keeps its
 		 * printed ratios.
 		 */
+		/* the spread, from the repetitions (a file before them: the run alone) */
+		an_run_set_repeats(run, run->repeats, run->nrepeats);
 		if (json_object_get(e, "blocked_busy_ns") && json_object_get(e, "concurrency_ns"))
 			an_run_derive(run);
 	}

@@ -96,6 +96,14 @@
 	F(U64, "wakeup", unused_cpu_ns[TL_U_WAKEUP], REQ)                                  \
 	F(U64, "serial", unused_cpu_ns[TL_U_SERIAL], REQ)
 
+/* x: struct an_repeat (runs[i].repeats[j]) */
+#define SUMMARY_REPEAT_FIELDS(F)                                                           \
+	F(U64, "wall_ns", wall_ns, REQ)                                                    \
+	F(U64, "oncpu_ns", oncpu_ns, OPT)                                                  \
+	F(U64, "io_ns", io_ns, OPT)                                                        \
+	F(U64, "exposed_io_ns", exposed_io_ns, OPT)                                        \
+	F(REALN, "hidden_io", hidden_io, OPT, hidden_io_ok, 0, 1)
+
 /* x: struct an_thread (runs[i].threads[j]) */
 #define SUMMARY_THREAD_FIELDS(F)                                                           \
 	F(UINT, "pid", pid, REQ, UINT32_MAX)                                               \
@@ -144,6 +152,9 @@
 	F(INT, "exit_status", exit_status, REQ)                                            \
 	F(BOOL, "interrupted", interrupted, OPT)                                           \
 	F(U64, "wall_ns", wall_ns, REQ)                                                    \
+	F(U64, "wall_min_ns", wall_min_ns, OPT)                                            \
+	F(U64, "wall_max_ns", wall_max_ns, OPT)                                            \
+	F(CUSTOM, repeats)                                                                 \
 	F(OBJN, "rusage", rusage, rusage_ok)                                               \
 	F(OBJN, "machine_cpu", machine_cpu, machine_ok)                                    \
 	F(STATES, states_ns)                                                               \
@@ -236,6 +247,7 @@
 	T(uring, struct an_run, SUMMARY_URING_FIELDS)                                      \
 	T(bound, struct an_run, SUMMARY_BOUND_FIELDS)                                      \
 	T(unused, struct an_run, SUMMARY_UNUSED_FIELDS)                                    \
+	T(repeat, struct an_repeat, SUMMARY_REPEAT_FIELDS)                                 \
 	T(thread, struct an_thread, SUMMARY_THREAD_FIELDS)                                 \
 	T(process, struct an_process, SUMMARY_PROCESS_FIELDS)                              \
 	T(verdict_entry, struct an_verdict, SUMMARY_VERDICT_FIELDS)                        \

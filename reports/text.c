@@ -297,6 +297,7 @@ static int comparison(struct out *o, const struct an_report *r, bool all)
 	char b[TCELL];
 	struct rp_cmp_cols u;
 	int col[C_N], ret = 0;
+	size_t nrep = 0;
 
 	for (int c = 0; c < C_N; c++)
 		col[c] = all || (c != C_BLOCKED && c != C_OVERLAP && c != C_HIDDEN) ? t.ncol++ : -1;
@@ -318,7 +319,19 @@ static int comparison(struct out *o, const struct an_report *r, bool all)
 			goto out;
 		}
 		cell(w, col[C_RUN], ST_LABEL, run->label);
-		cell(w, col[C_WALL], ST_NONE, un_cell(&u.wall, (double)run->wall_ns).s);
+		if (run->nrepeats > 1) {
+			/* the median, and how far its farthest repetition lay from it */
+			uint64_t dev = run->wall_max_ns - run->wall_ns > run->wall_ns - run->wall_min_ns
+					       ? run->wall_max_ns - run->wall_ns
+					       : run->wall_ns - run->wall_min_ns;
+
+			snprintf(b, sizeof(b), "%s ±%.0f%%", un_cell(&u.wall, (double)run->wall_ns).s,
+				 run->wall_ns ? 100.0 * (double)dev / (double)run->wall_ns : 0.0);
+			cell(w, col[C_WALL], ST_NONE, b);
+			nrep = run->nrepeats > nrep ? run->nrepeats : nrep;
+		} else {
+			cell(w, col[C_WALL], ST_NONE, un_cell(&u.wall, (double)run->wall_ns).s);
+		}
 		fmt_real(b, sizeof(b), run->speedup_ok, run->speedup_vs_sync, "×");
 		cell(w, col[C_SPEEDUP], ST_NONE, b);
 		fmt_pct(b, sizeof(b), run->ideal_ok, run->ideal_fraction);
@@ -340,6 +353,11 @@ static int comparison(struct out *o, const struct an_report *r, bool all)
 		cell(w, col[C_CAUSE], ST_NONE, cause.name);
 	}
 	tbl_print(o, &t, "");
+	if (nrep > 1)
+		fprintf(o->f,
+			"(walls: medians of %zu interleaved runs each, ± the farthest one; the rest: "
+			"the median run's)\n",
+			nrep);
 out:
 	free(t.rows);
 	return ret;

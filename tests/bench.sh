@@ -151,7 +151,7 @@ rotate attach "$reps" iotrace bpftrace
 echo "  peak RSS" >&2
 rotate rss 3 iotrace-storm bpftrace-storm iotrace-md5 bpftrace-md5
 echo "  md5dir warm, every strategy, and the single-core MD5 rate" >&2
-rotate strat 3 md5rate sync threads callback uring procs gil
+rotate strat 5 md5rate sync threads callback uring procs gil
 echo "  md5dir cold, throttled to $throttle/s (4 x 32 MiB)" >&2
 rotate thr 2 sync threads uring procs
 echo "  analysis speed (tests/bench/bench_model)" >&2
@@ -248,9 +248,15 @@ for s in ("sync", "threads", "callback", "uring", "procs", "gil"):
 if rate and best:
     ideal = ncpu * rate
     busy = med("strat", best, "others_ns") / med("strat", best, "wall_ns")
-    row("md5dir warm best strategy vs ideal (%d CPUs × single-core MD5)" % ncpu,
-        "%.1f%% (%s %.0f MB/s, ideal %.0f MB/s; other processes took %.0f%% of a CPU meanwhile)" %
-        (100 * bestv / ideal, best, bestv / 1e6, ideal / 1e6, 100 * busy),
+    # the median of the repetitions (interleaved with the other strategies), and their spread
+    reps = [r["bytes"] / (r["wall_ns"] / 1e9) / ideal
+            for r in m["strat"][best].values() if r.get("wall_ns")]
+    row("md5dir warm best strategy vs ideal (%d CPUs × single-core MD5), median of %d" %
+        (ncpu, len(reps)),
+        "%.1f%% (%s %.0f MB/s, ideal %.0f MB/s; spread %.1f%% to %.1f%%; other processes "
+        "took %.0f%% of a CPU meanwhile)" %
+        (100 * bestv / ideal, best, bestv / 1e6, ideal / 1e6, 100 * min(reps), 100 * max(reps),
+         100 * busy),
         "≥ 90%", bestv / ideal >= 0.90)
 
 thr = parse_rate(os.environ["THROTTLE"])
@@ -264,6 +270,12 @@ if best:
     row("md5dir cold, throttled to %s/s: best strategy vs throttle" % os.environ["THROTTLE"],
         "%.1f%% (%s %.1f MiB/s)" % (100 * bestv / thr, best, bestv / 2**20),
         "within 10%", abs(bestv / thr - 1) <= 0.10)
+t, b = med("thr", "uring", "wall_ns"), med("thr", "uring", "bytes")
+if t and b:
+    # one thread behind a disk slower than its MD5 rate keeps up with the disk (issue 17)
+    row("md5dir cold, throttled to %s/s: uring vs throttle" % os.environ["THROTTLE"],
+        "%.1f%% (%.1f MiB/s)" % (100 * b / (t / 1e9) / thr, b / (t / 1e9) / 2**20),
+        "within 10%", abs(b / (t / 1e9) / thr - 1) <= 0.10)
 
 try:
     txt = open(model).read()

@@ -79,6 +79,10 @@ _iotrace()
 		COMPREPLY=($(compgen -W "warm cold both" -- "$cur"))
 		return 0
 		;;
+	--readahead)
+		COMPREPLY=($(compgen -W "on off" -- "$cur"))
+		return 0
+		;;
 	-o | --output)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
@@ -87,7 +91,7 @@ _iotrace()
 		COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur"))
 		return 0
 		;;
-	-t | --threads | --chunk | --qd | --throttle | --files | --file-size | --delay | \
+	-t | --threads | --chunk | --qd | --repeat | --throttle | --files | --file-size | --delay | \
 		--factorial | -F | --freq | --ringbuf-mb | -d | --duration | -l | --label)
 		return 0 # a value of the user's choosing
 		;;

@@ -8,6 +8,7 @@ kernel's readahead off (--readahead off) a read fetches only what it asks for, s
 overlaps the disk with the hashing is the strategy's own reads in flight, nothing else.
 """
 import os
+import re
 import unittest
 
 import runlib
@@ -111,6 +112,45 @@ class UringOverlap(unittest.TestCase):
                 self.assertIn("warm-up: ", r.stdout)
         self.assertIn("evicted before each cold run", self.fx.runs["off"][1]["warmup"])
         self.assertNotIn("evicted", self.fx.runs["warm"][1]["warmup"])
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class Repeats(unittest.TestCase):
+    """--repeat 3: three measurements per run, interleaved, the median kept."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fx = runlib.Fixture()
+        with runlib.make_dataset([2 * 1024 * 1024 + 7 * i for i in range(8)]) as ds:
+            cls.r, cls.s = runlib.run_into(cls.fx, "rep", [
+                "run", "md5dir", ds.dir, "-s", "sync,threads", "--cache", "warm",
+                "--repeat", "3", "--no-stacks", "--no-color"])
+
+    def test_three_measurements_and_the_median(self):
+        self.assertEqual(self.r.rc, 0, self.r.describe())
+        self.assertEqual([r["label"] for r in self.s["runs"]], ["sync/warm", "threads/warm"])
+        for run in self.s["runs"]:
+            with self.subTest(run=run["label"]):
+                walls = [x["wall_ns"] for x in run["repeats"]]
+                self.assertEqual(len(walls), 3)
+                self.assertTrue(all(w > 0 for w in walls), walls)
+                self.assertEqual(run["wall_ns"], sorted(walls)[1], walls)
+                self.assertEqual(run["wall_min_ns"], min(walls))
+                self.assertEqual(run["wall_max_ns"], max(walls))
+                # the figures are the median repetition's own: its on-CPU time is one of them
+                self.assertIn(runlib.oncpu(run["states_ns"]),
+                              [x["oncpu_ns"] for x in run["repeats"]])
+        sync, threads = (runlib.runs_by_label(self.s)[k] for k in ["sync/warm", "threads/warm"])
+        self.assertAlmostEqual(threads["speedup_vs_sync"], sync["wall_ns"] / threads["wall_ns"],
+                               places=4)
+        self.assertIn("(walls: medians of 3 interleaved runs each", self.r.stdout)
+
+    def test_interleaved_and_rotated(self):
+        """Round after round, each starting one strategy later: AB BA AB."""
+        order = re.findall(r"running (\S+/warm) \((\d)/3\)", self.r.stderr)
+        self.assertEqual(order, [("sync/warm", "1"), ("threads/warm", "1"),
+                                 ("threads/warm", "2"), ("sync/warm", "2"),
+                                 ("sync/warm", "3"), ("threads/warm", "3")], self.r.stderr)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,57 @@ static struct tl_timeline *scenario(void)
 	return tl;
 }
 
+/* --repeat: the median (lower middle for an even count), the spread, the fold by label */
+static void test_repeats(void **state)
+{
+	static const uint64_t odd[] = {30, 10, 20}, even[] = {40, 10, 30, 20}, ties[] = {5, 5, 5};
+	static const char *const order[] = {"a/warm", "b/warm", "b/warm", "a/warm", "a/warm",
+					    "b/warm", "c/cold"};
+	static const uint64_t walls[] = {300, 100, 90, 100, 200, 95, 7};
+	struct an_report rep = {0};
+
+	(void)state;
+	assert_int_equal(an_median_index(odd, 3), 2);
+	assert_int_equal(an_median_index(even, 4), 3); /* 20: the lower of 20 and 30 */
+	assert_int_equal(an_median_index(ties, 3), 1);
+	assert_int_equal(an_median_index(odd, 1), 0);
+	rep.nruns = 7;
+	rep.runs = calloc(rep.nruns, sizeof(*rep.runs));
+	assert_non_null(rep.runs);
+	for (size_t i = 0; i < rep.nruns; i++) {
+		snprintf(rep.runs[i].label, sizeof(rep.runs[i].label), "%s", order[i]);
+		rep.runs[i].wall_ns = walls[i];
+		rep.runs[i].io_ns = 10 * i; /* tells which repetition was kept */
+	}
+	assert_int_equal(an_report_fold_repeats(&rep), 0);
+	assert_int_equal(rep.nruns, 3);
+	/* each label where it first ran; the median repetition's own figures */
+	assert_string_equal(rep.runs[0].label, "a/warm");
+	assert_int_equal(rep.runs[0].wall_ns, 200);
+	assert_int_equal(rep.runs[0].io_ns, 40);
+	assert_int_equal(rep.runs[0].nrepeats, 3);
+	assert_int_equal(rep.runs[0].repeats[0].wall_ns, 300); /* in the order they ran */
+	assert_int_equal(rep.runs[0].repeats[1].wall_ns, 100);
+	assert_int_equal(rep.runs[0].repeats[2].wall_ns, 200);
+	assert_int_equal(rep.runs[0].wall_min_ns, 100);
+	assert_int_equal(rep.runs[0].wall_max_ns, 300);
+	assert_string_equal(rep.runs[1].label, "b/warm");
+	assert_int_equal(rep.runs[1].wall_ns, 95);
+	assert_int_equal(rep.runs[1].wall_min_ns, 90);
+	assert_int_equal(rep.runs[1].wall_max_ns, 100);
+	/* made once: no repetitions, its own wall is the spread */
+	assert_string_equal(rep.runs[2].label, "c/cold");
+	assert_int_equal(rep.runs[2].nrepeats, 0);
+	assert_int_equal(rep.runs[2].wall_min_ns, 7);
+	assert_int_equal(rep.runs[2].wall_max_ns, 7);
+	/* a: 100-300 and b: 90-100 touch at 100: within noise; c was not repeated */
+	assert_true(an_within_noise(&rep.runs[0], &rep.runs[1]));
+	assert_false(an_within_noise(&rep.runs[0], &rep.runs[2]));
+	rep.runs[1].wall_max_ns = 99;
+	assert_false(an_within_noise(&rep.runs[0], &rep.runs[1]));
+	an_report_free(&rep);
+}
+
 static void test_run_metrics(void **state)
 {
 	struct an_counters c = {
@@ -750,6 +801,7 @@ static void test_unwound_share(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_repeats),
 		cmocka_unit_test(test_run_metrics),
 		cmocka_unit_test(test_run_unavailable),
 		cmocka_unit_test(test_ideal_and_speedup),

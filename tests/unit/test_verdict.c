@@ -532,6 +532,26 @@ static void test_answer(void **state)
 	f->run->hidden_io = 0.04;
 	an_answer(&f->rep, a, sizeof(a));
 	assert_true(strncmp(a, "Not much here.", 14) == 0);
+	/* repeated, the walls' spreads overlap: no ranking, whatever the medians say */
+	cold_pair(f, 1.6, 0.8);
+	f->run->cpu_overlap_ok = true;
+	f->sync->nrepeats = f->run->nrepeats = 3;
+	f->sync->wall_min_ns = 900 * MS;
+	f->sync->wall_max_ns = 1100 * MS;
+	f->run->wall_min_ns = 600 * MS;
+	f->run->wall_max_ns = 950 * MS;
+	an_answer(&f->rep, a, sizeof(a));
+	assert_true(strncmp(a, "Within noise.", 13) == 0);
+	assert_non_null(strstr(a, "(walls 600 ms to 950 ms against sync's 900 ms to 1.10 s, 3 "
+				  "interleaved runs each)"));
+	f->run->wall_max_ns = 899 * MS; /* apart by 1 ms: ranked */
+	an_answer(&f->rep, a, sizeof(a));
+	assert_true(strncmp(a, "Yes.", 4) == 0);
+	f->sync->nrepeats = f->run->nrepeats = 1; /* one run each: nothing to judge noise by */
+	f->run->wall_max_ns = 950 * MS;
+	an_answer(&f->rep, a, sizeof(a));
+	assert_true(strncmp(a, "Yes.", 4) == 0);
+	f->sync->nrepeats = f->run->nrepeats = 0;
 	/* nothing ran: nothing to say */
 	f->rep.nruns = 0;
 	an_answer(&f->rep, a, sizeof(a));

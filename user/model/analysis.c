@@ -19,6 +19,18 @@ static double ratio(uint64_t num, uint64_t den)
 	return den ? (double)num / (double)den : 0.0;
 }
 
+/* wall_min_ns, wall_max_ns: over the repetitions, or the run's own wall without them */
+static void repeat_spread(struct an_run *run)
+{
+	run->wall_min_ns = run->wall_max_ns = run->wall_ns;
+	for (size_t i = 0; i < run->nrepeats; i++) {
+		if (run->repeats[i].wall_ns < run->wall_min_ns)
+			run->wall_min_ns = run->repeats[i].wall_ns;
+		if (run->repeats[i].wall_ns > run->wall_max_ns)
+			run->wall_max_ns = run->repeats[i].wall_ns;
+	}
+}
+
 void an_run_derive(struct an_run *run)
 {
 	const uint64_t *st = run->states_ns;
@@ -26,6 +38,7 @@ void an_run_derive(struct an_run *run)
 	uint64_t reading = st[TL_IO_CPU] + st[TL_IO_WAIT];
 	unsigned maxk = run->ncpu < AN_MAX_CPUS ? run->ncpu : AN_MAX_CPUS;
 
+	repeat_spread(run);
 	run->parallelism = ratio(oncpu, run->wall_ns);
 	run->ucopy_bps = run->ucopy_ok ? (double)run->ucopy_bytes * 1e9 / (double)(run->wall_ns ? run->wall_ns : 1) : 0.0;
 	run->cpu_overlap_ok = run->blocked_ns > 0;
@@ -592,10 +605,122 @@ int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t 
 	return 0;
 }
 
+void an_repeat_of(const struct an_run *run, struct an_repeat *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->wall_ns = run->wall_ns;
+	r->oncpu_ns = an_run_oncpu_ns(run);
+	r->io_ns = run->io_ns;
+	r->exposed_io_ns = run->exposed_io_ns;
+	r->hidden_io = run->hidden_io;
+	r->hidden_io_ok = run->hidden_io_ok;
+}
+
+size_t an_median_index(const uint64_t *walls, size_t n)
+{
+	/* the element with (n-1)/2 others strictly below it, ties broken by order */
+	for (size_t i = 0; i < n; i++) {
+		size_t below = 0, equal_before = 0;
+
+		for (size_t k = 0; k < n; k++) {
+			if (walls[k] < walls[i])
+				below++;
+			else if (walls[k] == walls[i] && k < i)
+				equal_before++;
+		}
+		if (below + equal_before == (n - 1) / 2)
+			return i;
+	}
+	return 0;
+}
+
+void an_run_set_repeats(struct an_run *run, struct an_repeat *reps, size_t n)
+{
+	if (run->repeats != reps)
+		free(run->repeats);
+	run->repeats = reps;
+	run->nrepeats = reps ? n : 0;
+	repeat_spread(run);
+}
+
+int an_report_fold_repeats(struct an_report *rep)
+{
+	struct an_run *folded = calloc(rep->nruns ? rep->nruns : 1, sizeof(*folded));
+	size_t *idx = calloc(rep->nruns ? rep->nruns : 1, sizeof(*idx));
+	uint64_t *walls = calloc(rep->nruns ? rep->nruns : 1, sizeof(*walls));
+	bool *taken = calloc(rep->nruns ? rep->nruns : 1, sizeof(*taken));
+	struct an_repeat **reps = calloc(rep->nruns ? rep->nruns : 1, sizeof(*reps));
+	size_t out = 0, ngroups = 0;
+	int ret = -ENOMEM;
+
+	if (!folded || !idx || !walls || !taken || !reps)
+		goto out;
+	/* first every allocation, so that a failure leaves the report as it was */
+	for (size_t i = 0; i < rep->nruns; i++) {
+		size_t n = 0;
+
+		if (taken[i])
+			continue;
+		for (size_t k = i; k < rep->nruns; k++)
+			if (!taken[k] && !strcmp(rep->runs[k].label, rep->runs[i].label))
+				taken[k] = true, n++;
+		if (n > 1 && !(reps[ngroups] = calloc(n, sizeof(**reps))))
+			goto out;
+		ngroups++;
+	}
+	memset(taken, 0, rep->nruns * sizeof(*taken));
+	for (size_t i = 0, g = 0; i < rep->nruns; i++) {
+		size_t n = 0, m;
+
+		if (taken[i])
+			continue;
+		for (size_t k = i; k < rep->nruns; k++) {
+			if (taken[k] || strcmp(rep->runs[k].label, rep->runs[i].label))
+				continue;
+			taken[k] = true;
+			idx[n] = k;
+			walls[n++] = rep->runs[k].wall_ns;
+		}
+		m = an_median_index(walls, n);
+		for (size_t j = 0; j < n && n > 1; j++)
+			an_repeat_of(&rep->runs[idx[j]], &reps[g][j]);
+		folded[out] = rep->runs[idx[m]];
+		memset(&rep->runs[idx[m]], 0, sizeof(rep->runs[idx[m]]));
+		for (size_t j = 0; j < n; j++)
+			an_run_free(&rep->runs[idx[j]]);
+		an_run_set_repeats(&folded[out++], reps[g], n > 1 ? n : 0);
+		reps[g++] = NULL;
+	}
+	free(rep->runs);
+	rep->runs = folded;
+	rep->nruns = out;
+	folded = NULL;
+	ret = 0;
+out:
+	for (size_t g = 0; reps && g < ngroups; g++)
+		free(reps[g]);
+	free(reps);
+	free(folded);
+	free(idx);
+	free(walls);
+	free(taken);
+	return ret;
+}
+
+bool an_within_noise(const struct an_run *a, const struct an_run *b)
+{
+	if (a->nrepeats < 2 || b->nrepeats < 2)
+		return false;
+	return a->wall_min_ns <= b->wall_max_ns && b->wall_min_ns <= a->wall_max_ns;
+}
+
 void an_run_free(struct an_run *run)
 {
 	if (!run)
 		return;
+	free(run->repeats);
+	run->repeats = NULL;
+	run->nrepeats = 0;
 	free(run->threads);
 	run->threads = NULL;
 	run->nthreads = 0;

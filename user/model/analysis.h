@@ -129,6 +129,15 @@ struct an_verdict {
  * "threads/warm: 1.02× over sync (51% of ideal 2.00×) — reads came from the page cache
  * (hit 100%, 97% of read time on CPU copying); ...".
  */
+/* One repetition of a run (iotrace run --repeat): what the spread is drawn from. */
+struct an_repeat {
+	uint64_t wall_ns;
+	uint64_t oncpu_ns;	/* compute + io_cpu of every thread */
+	uint64_t io_ns, exposed_io_ns;
+	double hidden_io;
+	bool hidden_io_ok;
+};
+
 struct an_run {
 	char label[64];		/* "threads/warm" */
 	char strategy[32];
@@ -160,6 +169,15 @@ struct an_run {
 	uint64_t stolen_ns;
 	bool stolen_ok;
 	uint64_t wall_ns;
+	/*
+	 * The run's repetitions (iotrace run --repeat N), in the order they ran; the run's own
+	 * figures are those of the median one (by wall; the lower middle one for an even N), so
+	 * wall_ns is the median wall. None (0) for a run made once: it is its own. wall_min_ns and
+	 * wall_max_ns: the spread (= wall_ns without repetitions; an_run_derive sets them).
+	 */
+	struct an_repeat *repeats;
+	size_t nrepeats;
+	uint64_t wall_min_ns, wall_max_ns;
 	uint64_t states_ns[TL_NSTATES]; /* summed over threads */
 	struct an_thread *threads;
 	size_t nthreads;
@@ -298,6 +316,24 @@ struct an_report {
 	 * alone; "" when nothing (trace) */
 	char warmup[512];
 };
+
+/* The repetition a finished run is (its wall, on-CPU time, I/O figures). */
+void an_repeat_of(const struct an_run *run, struct an_repeat *r);
+/* Index of the median of n walls (the lower middle one for an even n): the repetition whose
+ * figures stand for the run. n > 0. */
+size_t an_median_index(const uint64_t *walls, size_t n);
+/* Attach the repetitions (the run takes reps, malloc'd) and derive the spread. */
+void an_run_set_repeats(struct an_run *run, struct an_repeat *reps, size_t n);
+/*
+ * Fold the repetitions of each run (runs of the report with the same label, as `iotrace run
+ * --repeat` appends them, interleaved) into one run: the median one by wall, carrying every
+ * repetition's figures in its repeats; the others are freed. Each label keeps the place of
+ * its first repetition. 0 or -ENOMEM (the report is then unchanged).
+ */
+int an_report_fold_repeats(struct an_report *rep);
+/* Do two runs' wall spreads (min to max over their repetitions) overlap? Only when both were
+ * repeated: a single measurement has no spread to judge noise by. */
+bool an_within_noise(const struct an_run *a, const struct an_run *b);
 
 /* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */
 int an_run_wall(struct an_run *run);

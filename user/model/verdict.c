@@ -1154,6 +1154,45 @@ static const struct an_run *find(const struct an_report *rep, const char *cache,
 	return best;
 }
 
+/* The fastest run of the cache mode after best (not sync), or NULL. */
+static const struct an_run *runner_up(const struct an_report *rep, const char *cache,
+				      const struct an_run *best)
+{
+	const struct an_run *r2 = NULL;
+
+	for (size_t i = 0; best && i < rep->nruns; i++) {
+		const struct an_run *r = &rep->runs[i];
+
+		if (r == best || strcmp(r->cache, cache) || !strcmp(r->strategy, "sync"))
+			continue;
+		if (r->speedup_ok && (!r2 || r->speedup_vs_sync > r2->speedup_vs_sync))
+			r2 = r;
+	}
+	return r2;
+}
+
+/* " (walls A-B against B's C-D over N runs each)": the overlap that makes it noise */
+static void spreads(char *buf, size_t len, const struct an_run *a, const struct an_run *b)
+{
+	app(buf, len, " (walls %s to %s against %s's %s to %s, %zu interleaved runs each)",
+	    un_dur(a->wall_min_ns).s, un_dur(a->wall_max_ns).s, b->strategy,
+	    un_dur(b->wall_min_ns).s, un_dur(b->wall_max_ns).s, a->nrepeats);
+}
+
+/* Two runs of the mode the ranking would put apart, that their repetitions do not. */
+static void noise_note(char *buf, size_t len, const struct an_report *rep, const char *cache,
+		       const struct an_run *best)
+{
+	const struct an_run *r2 = runner_up(rep, cache, best);
+
+	if (r2 && an_within_noise(best, r2)) {
+		app(buf, len, " %s and %s are within noise of each other", best->strategy,
+		    r2->strategy);
+		spreads(buf, len, best, r2);
+		app(buf, len, ": this machine cannot rank them.");
+	}
+}
+
 static const struct an_verdict *verdict_of(const struct an_run *r, const char *rule)
 {
 	for (size_t i = 0; i < r->nverdict; i++)
@@ -1231,7 +1270,14 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 		bool yes = bc->speedup_vs_sync >= ANSWER_MIN_SPEEDUP &&
 			   (by_overlap || bc->hidden_io_ok) && (!base_ok || ov > base);
 
-		if (yes) {
+		if (an_within_noise(bc, sc)) {
+			app(buf, len,
+			    "Within noise. Reading from disk (cold cache), the best strategy, %s, ran "
+			    "%.2f× sync's speed, but no faster than sync beyond the machine's noise",
+			    bc->strategy, bc->speedup_vs_sync);
+			spreads(buf, len, bc, sc);
+			app(buf, len, ".");
+		} else if (yes) {
 			app(buf, len, "Yes. Reading from disk (cold cache), %s %s %s of its %s",
 			    bc->strategy,
 			    by_overlap ? "kept the CPU busy during" : "computed during", pct(ov).s,
@@ -1256,6 +1302,7 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 				app(buf, len, " — %s", why);
 			app(buf, len, ".");
 		}
+		noise_note(buf, len, rep, "cold", bc);
 		answer_bound(bc, sc, ncpu, buf, len);
 	} else if (sc) {
 		app(buf, len,
@@ -1291,6 +1338,12 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 		if (bw && bw->ideal_ok)
 			app(buf, len, " (ideal %.2f× with %u %s)", bw->ideal_speedup, ncpu,
 			    cpus(ncpu));
+		if (bw && an_within_noise(bw, sw)) {
+			app(buf, len, ", within noise of sync");
+			spreads(buf, len, bw, sw);
+		}
 		app(buf, len, ".");
+		if (bw)
+			noise_note(buf, len, rep, "warm", bw);
 	}
 }
