@@ -435,7 +435,7 @@ static void measure(struct fg *g, uint32_t i)
 	if (nd->depth + 1 > g->rows)
 		g->rows = nd->depth + 1;
 	if (g->diff) {
-		double d = fabs(share(nd->v[0], g->total) - share(nd->v[1], g->btotal));
+		double d = fabs((double)nd->v[0] - (double)nd->v[1]);
 
 		g->maxd = d > g->maxd ? d : g->maxd;
 	}
@@ -456,7 +456,7 @@ static void measure(struct fg *g, uint32_t i)
 		if (nd->depth + 2 > g->rows)
 			g->rows = nd->depth + 2;
 		if (g->diff) {
-			double d = fabs(share(narrow, g->total) - share(nb, g->btotal));
+			double d = fabs((double)narrow - (double)nb);
 
 			g->maxd = d > g->maxd ? d : g->maxd;
 		}
@@ -494,8 +494,10 @@ static void emit_frame(struct fg *g, const char *name, size_t n, uint64_t v, uin
 	unsigned y = FG_TOP + (g->rows - 1 - depth) * FG_FH;
 	char col[8], a[48], b[48];
 
+	/* a diff compares absolute amounts: the two runs' totals differ, so shares of each
+	 * would make a frame that took as long in both look shrunk (or grown) */
 	if (g->diff)
-		diff_color(share(v, g->total) - share(bv, g->btotal), g->maxd, col);
+		diff_color((double)v - (double)bv, g->maxd, col);
 	else
 		frame_color(name, n, depth, col);
 	fputs("<g><title>", g->f);
@@ -504,11 +506,12 @@ static void emit_frame(struct fg *g, const char *name, size_t n, uint64_t v, uin
 	rp_xml(g->f, amount(v, g->unit, a, sizeof(a)), SIZE_MAX);
 	fprintf(g->f, ", %.2f%%", 100 * share(v, g->total));
 	if (g->diff) {
+		char d[48];
+
 		fputs("; baseline ", g->f);
 		rp_xml(g->f, amount(bv, g->unit, b, sizeof(b)), SIZE_MAX);
-		fprintf(g->f, ", %.2f%%; %+.2f points",
-			100 * share(bv, g->btotal),
-			100 * (share(v, g->total) - share(bv, g->btotal)));
+		fprintf(g->f, "; %s", v >= bv ? "+" : "-");
+		rp_xml(g->f, amount(v >= bv ? v - bv : bv - v, g->unit, d, sizeof(d)), SIZE_MAX);
 	}
 	fprintf(g->f, ")</title><rect x=\"%.2f\" y=\"%u\" width=\"%.2f\" height=\"%u\" fill=\"%s\"/>"
 		      "<text x=\"%.2f\" y=\"%u\">",
@@ -584,20 +587,41 @@ static const char fg_script[] =
 	"  else f.g.style.display='none';});\n"
 	" rst.style.display='';}\n"
 	"function clear(){F.forEach(function(f){f.r.setAttribute('fill',f.c);});mat.textContent='';}\n"
-	"function search(re){var rx,m=[],s=0,end=-1;try{rx=new RegExp(re);}catch(e){mat.textContent='Bad pattern';return -1;}\n"
+	"function search(re){var rx,m=[],s=0,end=-1;try{rx=new RegExp(re,'i');}catch(e){mat.textContent='Bad pattern';return -1;}\n"
 	" F.forEach(function(f){var hit=rx.test(f.n);f.r.setAttribute('fill',hit?'#e040e0':f.c);if(hit)m.push(f);});\n"
 	" m.sort(function(a,b){return a.x-b.x;});\n"
 	" m.forEach(function(f){var a=Math.max(f.x,end),b=f.x+f.w;if(b>a){s+=b-a;end=b;}});\n"
 	" mat.textContent=m.length?'Matched: '+(100*s/W).toFixed(1)+'% (click to clear)':'No match';return s/W;}\n"
 	"svg.addEventListener('click',function(e){var t=e.target;\n"
 	" if(t===rst){unzoom();return;}\n"
-	" if(t===srch){var p=window.prompt('Search frames (regular expression):','');if(p)search(p);return;}\n"
+	" if(t===srch){startType();return;}\n"
 	" if(t===mat){clear();return;}\n"
 	" var g=t.closest?t.closest('g'):null;if(g&&g.fgf)zoom(g.fgf);});\n"
 	"svg.addEventListener('mouseover',function(e){var g=e.target.closest?e.target.closest('g'):null;\n"
 	" if(g&&g.fgf)det.textContent=g.fgf.g.children[0].textContent;});\n"
 	"svg.addEventListener('mouseout',function(){det.textContent=' ';});\n"
+	/* keyboard search: / (the graph under the pointer, else the first one in view) or
+	 * Ctrl-F over a graph; typed text searches as it goes, Enter keeps it, Esc clears */
+	"var typing=false,buf='',D=document;\n"
+	"function show(){srch.textContent=typing?'Search: '+buf+'_':'Search (/)';}\n"
+	"function startType(){typing=true;buf='';D.fgActive=svg;show();}\n"
+	"function vis(x){var r=x.getBoundingClientRect();return r.width>0&&r.bottom>0&&r.top<innerHeight;}\n"
+	"function mine(){var a=D.fgActive;if(a&&a.isConnected&&vis(a))return a===svg;\n"
+	" var all=D.querySelectorAll('svg.fg');for(var i=0;i<all.length;i++)if(vis(all[i]))return all[i]===svg;return false;}\n"
+	"svg.addEventListener('mouseenter',function(){D.fgActive=svg;D.fgOver=svg;});\n"
+	"svg.addEventListener('mouseleave',function(){if(D.fgOver===svg)D.fgOver=null;});\n"
+	"D.addEventListener('keydown',function(e){var k=e.key;\n"
+	" if(typing){if(D.fgActive!==svg){typing=false;show();return;}\n"
+	"  if(k==='Escape'){typing=false;clear();}else if(k==='Enter')typing=false;\n"
+	"  else if(k==='Backspace')buf=buf.slice(0,-1);\n"
+	"  else if(k.length===1&&!e.ctrlKey&&!e.metaKey)buf+=k;else return;\n"
+	"  e.preventDefault();show();if(typing){if(buf)search(buf);else clear();}return;}\n"
+	" var t=e.target;if(t&&/^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName||''))return;\n"
+	" if(k==='/'&&!e.ctrlKey&&!e.metaKey&&!e.altKey&&mine()){e.preventDefault();startType();}\n"
+	" else if((e.ctrlKey||e.metaKey)&&(k==='f'||k==='F')&&D.fgOver===svg){e.preventDefault();startType();}});\n"
+	"show();\n"
 	"svg.fgSearch=search;svg.fgZoom=function(i){zoom(F[i]);};svg.fgUnzoom=unzoom;\n"
+	"svg.fgTyping=function(){return typing?buf:null;};\n"
 	"})();\n"
 	"]]></script>\n";
 
@@ -643,11 +667,11 @@ static void legend(FILE *f, bool diff)
 	fputs("<g class=\"fg-legend\">", f);
 	if (diff) {
 		diff_color(1, 1, col);
-		legend_item(f, &x, col, "grew (share of total)");
+		legend_item(f, &x, col, "more time than the baseline");
 		diff_color(-1, 1, col);
-		legend_item(f, &x, col, "shrank");
+		legend_item(f, &x, col, "less time");
 		diff_color(0, 1, col);
-		legend_item(f, &x, col, "unchanged; widths are this run's");
+		legend_item(f, &x, col, "the same; widths are this run's time");
 	} else {
 		frame_color("x", 1, 5, col);
 		legend_item(f, &x, col, "user");
@@ -663,7 +687,7 @@ static void svg_controls(FILE *f, unsigned height)
 {
 	fprintf(f,
 		"<text class=\"fg-btn fg-reset\" x=\"%.0f\" y=\"22\" style=\"display:none\">Reset zoom</text>\n"
-		"<text class=\"fg-btn fg-search\" x=\"%.0f\" y=\"22\" text-anchor=\"end\">Search</text>\n"
+		"<text class=\"fg-btn fg-search\" x=\"%.0f\" y=\"22\" text-anchor=\"end\">Search (/)</text>\n"
 		"<text class=\"fg-btn fg-matched\" x=\"%.0f\" y=\"%u\" text-anchor=\"end\"></text>\n"
 		"<text class=\"fg-details\" x=\"%.0f\" y=\"%u\"> </text>\n",
 		FG_L, FG_W - FG_L, FG_W - FG_L, height - 12, FG_L, height - 12);
@@ -751,7 +775,8 @@ int rp_flame_layers_svg(FILE *f, const struct rp_layer *a, size_t na, const stru
 	g.height = FG_TOP + g.rows * FG_FH + FG_BOTTOM;
 	subtitle(sub, sizeof(sub), a, na, g.total, g.unit,
 		 !nb ? "; click a frame to zoom"
-		 : g.btotal ? "; strategy and thread frames merged; click a frame to zoom"
+		 : g.btotal ? "; colors: this run's time minus the baseline's, absolute (not shares "
+			      "of the two totals); strategy and thread frames merged"
 			    : "; the baseline has no samples: nothing to compare");
 	svg_open(f, o, g.height);
 	svg_titles(f, title, sub);

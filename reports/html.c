@@ -1,10 +1,11 @@
-/* html.c - report.html: one self-contained page with the table, the verdicts, bars, flame graphs, timelines. */
+/* html.c - report.html: one self-contained page: the question and its answer, the table, bars, runs, graphs. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/cause.h"
 #include "render.h"
 #include "report.h"
 
@@ -23,30 +24,37 @@ static const struct rp_svg_opts embed_opts = {
 };
 
 static const char page_style[] =
-	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+	"body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
 	"margin:0;color:#1d1d1f;background:#fff}"
 	"main{max-width:1280px;margin:0 auto;padding:12px 24px 40px}"
+	"@media (max-width:900px){main{padding:8px 12px 30px}}"
 	"h1{font-size:22px;margin:10px 0 2px}h2{font-size:18px;margin:28px 0 8px;"
 	"border-bottom:1px solid #ddd;padding-bottom:3px}h3{font-size:15px;margin:14px 0 4px}"
-	".meta{color:#555;margin:0 0 10px}"
+	".question{font-size:18px;font-weight:600;margin:8px 0 4px}"
+	".meta{color:#555;margin:0 0 10px;font-size:13px}"
 	".answer{background:#f3f7ff;border-left:4px solid #1a5fb4;padding:8px 12px;margin:10px 0}"
-	".tw{overflow-x:auto}"
-	"table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px}"
+	".answer p{margin:0 0 6px}.answer ul{margin:4px 0 0;padding-left:20px}"
+	".answer li{margin:2px 0}"
+	".tw,.gw{overflow-x:auto}"
+	"table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:14px}"
 	"th,td{padding:3px 9px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}"
 	"th{background:#f5f5f2;font-weight:600}"
-	"td:first-child,th:first-child{text-align:left}"
+	"td:first-child,th:first-child,td.cause,th.cause{text-align:left}"
 	".na{color:#999}.headline{font-weight:600;margin:2px 0}"
 	"ul.why{margin:2px 0 8px;padding-left:22px}ul.why li{margin:2px 0}"
-	".rule{color:#777;font-size:12px}"
+	".files{font-size:14px}.files a{margin-right:10px}"
 	".run{border:1px solid #ddd;border-radius:6px;margin:14px 0;padding:0 14px 12px}"
 	".run>summary{font-weight:600;font-size:16px;padding:9px 0;cursor:pointer}"
+	".run>summary .sub{font-weight:400;color:#555;font-size:14px}"
 	".tabs{margin:10px 0 4px}"
-	".tabs button{font:inherit;font-size:13px;border:1px solid #bbb;background:#f6f6f3;"
+	".tabs button,button.all{font:inherit;font-size:14px;border:1px solid #bbb;background:#f6f6f3;"
 	"padding:3px 12px;margin-right:4px;border-radius:4px;cursor:pointer}"
 	".tabs button.on{background:#1a5fb4;border-color:#1a5fb4;color:#fff}"
-	".panel{display:none;max-height:88vh;overflow-y:auto}.panel.on{display:block}"
+	".panel{display:none;max-height:88vh;overflow:auto}.panel.on{display:block}"
 	"svg{display:block;max-width:100%;height:auto}"
-	".note{color:#666;font-size:12px}";
+	/* below ~1100 px a graph keeps its size and scrolls sideways: its text stays readable */
+	".gw>svg,.panel>svg{max-width:none;min-width:1100px}"
+	".note{color:#666;font-size:13px}";
 
 /*
  * Tabs of each run: show one graph at a time. A graph taller than the screen scrolls in
@@ -55,8 +63,14 @@ static const char page_style[] =
 static const char page_script[] =
 	"<script>//<![CDATA[\n"
 	"function fgBottom(p){p.scrollTop=p.scrollHeight;}\n"
-	"document.querySelectorAll('.panel.on').forEach(fgBottom);\n"
+	"document.querySelectorAll('details[open] .panel.on').forEach(fgBottom);\n"
+	"document.addEventListener('toggle',function(e){var d=e.target;\n"
+	" if(d.matches&&d.matches('details.run')&&d.open)d.querySelectorAll('.panel.on').forEach(fgBottom);\n"
+	"},true);\n"
 	"document.addEventListener('click',function(e){\n"
+	" var a=e.target.closest?e.target.closest('button.all'):null;\n"
+	" if(a){var open=a.getAttribute('data-open')==='1';\n"
+	"  document.querySelectorAll('details.run').forEach(function(d){d.open=open;});return;}\n"
 	" var b=e.target.closest?e.target.closest('.tabs button'):null;if(!b)return;\n"
 	" var run=b.closest('.run'),tab=b.getAttribute('data-tab');\n"
 	" run.querySelectorAll('.tabs button').forEach(function(x){x.classList.toggle('on',x===b);});\n"
@@ -94,6 +108,9 @@ static void td_x(FILE *f, bool ok, double v)
 
 static void header(FILE *f, const struct an_report *r)
 {
+	char (*lines)[AN_LINE] = calloc(r->nruns ? r->nruns : 1, sizeof(*lines));
+	size_t n = lines ? an_answer_lines(r, lines, r->nruns) : 0;
+
 	fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
 	      "<meta charset=\"utf-8\"/>\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
@@ -101,7 +118,30 @@ static void header(FILE *f, const struct an_report *r)
 	put(f, r->workload[0] ? r->workload : "report");
 	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<h1>iotrace: ", page_style);
 	put(f, r->workload[0] ? r->workload : "report");
-	fputs("</h1>\n<p class=\"meta\">", f);
+	fputs("</h1>\n<p class=\"question\">", f);
+	put(f, an_question(r));
+	/* the answer first: the model's, then a line for each strategy, losers included */
+	fputs("</p>\n<div class=\"answer\">", f);
+	/* a combined report holds one answer per folder, one per line */
+	for (const char *p = r->answer; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		fputs("<p>", f);
+		rp_xml(f, p, len);
+		fputs("</p>", f);
+		p += len + (p[len] ? 1 : 0);
+	}
+	if (n) {
+		fputs("<ul class=\"strategies\">", f);
+		for (size_t i = 0; i < n; i++) {
+			fputs("<li>", f);
+			put(f, lines[i]);
+			fputs("</li>", f);
+		}
+		fputs("</ul>", f);
+	}
+	free(lines);
+	fputs("</div>\n<p class=\"meta\">", f);
 	if (r->command) {
 		fputs("command <code>", f);
 		for (char **p = r->command; *p; p++) {
@@ -121,11 +161,6 @@ static void header(FILE *f, const struct an_report *r)
 		put(f, r->readahead);
 	}
 	fputs("</p>\n", f);
-	if (r->answer[0]) {
-		fputs("<div class=\"answer\">", f);
-		put(f, r->answer);
-		fputs("</div>\n", f);
-	}
 }
 
 /*
@@ -212,9 +247,12 @@ static void comparison(FILE *f, const struct an_report *r)
 	      "<th title=\"share of the I/O time that overlapped computation\">hidden I/O</th>"
 	      "<th title=\"I/O time with no computation beside it\">exposed I/O</th>"
 	      "<th title=\"reads served from the page cache\">hit ratio</th>"
-	      "<th>lost events</th></tr>\n", f);
+	      "<th>lost events</th>"
+	      "<th class=\"cause\" title=\"what bounded the run's wall longest; hover for why\">"
+	      "cause</th></tr>\n", f);
 	for (size_t i = 0; i < r->nruns; i++) {
 		const struct an_run *run = &r->runs[i];
+		struct an_cause cause;
 		char n[32];
 
 		fputs("<tr><td>", f);
@@ -229,39 +267,73 @@ static void comparison(FILE *f, const struct an_report *r)
 		td_pct(f, run->hidden_io_ok, run->hidden_io);
 		td_dur(f, &u.exposed, run->exposed_io_ns);
 		td_pct(f, run->hit_ratio_ok, run->hit_ratio);
-		fprintf(f, "<td>%s</td></tr>\n", rp_thousands(run->c.lost_events, n));
+		fprintf(f, "<td>%s</td>", rp_thousands(run->c.lost_events, n));
+		an_run_cause(run, &cause);
+		fputs("<td class=\"cause\" title=\"", f);
+		put(f, cause.reason);
+		fputs("\">", f);
+		put(f, cause.name);
+		fputs("</td></tr>\n", f);
 	}
 	fputs("</table></div>\n", f);
 }
 
-static void why(FILE *f, const struct an_report *r)
+/* The files of the folder: what each is, where to open it. */
+static void files(FILE *f)
 {
-	fputs("<h2>Why</h2>\n", f);
-	for (size_t i = 0; i < r->nruns; i++) {
-		const struct an_run *run = &r->runs[i];
+	fputs("<h2>Files</h2>\n<p class=\"files\">"
+	      "<a href=\"summary.json\">summary.json</a> every figure of this page, machine-readable "
+	      "(its fields: docs/summary-schema.md)<br/>"
+	      "<a href=\"trace.json\">trace.json</a> every thread's states on one time axis: open "
+	      "<code>https://ui.perfetto.dev</code> in a browser, choose "
+	      "&#8220;Open trace file&#8221; and give it this file (it stays on your machine)<br/>"
+	      "<a href=\"runs/\">runs/</a> a folder per run, linked in each run below: its "
+	      "timeline and flame graphs as SVG files with finer detail, the folded stacks and "
+	      "the spans</p>\n", f);
+}
 
-		fputs("<h3>", f);
-		put(f, run->label);
-		fputs("</h3>\n", f);
-		if (run->headline[0]) {
-			fputs("<p class=\"headline\">", f);
-			put(f, run->headline);
-			fputs("</p>\n", f);
-		}
-		if (!run->nverdict) {
-			fputs("<p class=\"note\">No rule fired for this run.</p>\n", f);
-			continue;
-		}
-		fputs("<ul class=\"why\">\n", f);
-		for (size_t v = 0; v < run->nverdict; v++) {
-			fputs("<li>", f);
-			put(f, run->verdict[v].text);
-			fputs(" <span class=\"rule\">[", f);
-			put(f, run->verdict[v].rule);
-			fputs("]</span></li>\n", f);
-		}
-		fputs("</ul>\n", f);
+/* A run's findings, each once: the headline's lead (label, speedup) is the summary line. */
+static void findings(FILE *f, const struct an_run *run)
+{
+	if (!run->nverdict) {
+		fputs("<p class=\"note\">No rule fired for this run: nothing in its numbers points "
+		      "to one cause.</p>\n", f);
+		return;
 	}
+	fputs("<ul class=\"why\">\n", f);
+	for (size_t v = 0; v < run->nverdict && v < AN_MAX_VERDICT; v++) {
+		fputs("<li>", f);
+		put(f, run->verdict[v].text);
+		fputs("</li>\n", f);
+	}
+	fputs("</ul>\n", f);
+}
+
+/* Links to a run's own files, as rp_write_outdir names them. */
+static void run_files(FILE *f, const struct an_run *run, const char *slug, bool diff)
+{
+	static const char *const always[] = {"flame-wall.svg", "flame-oncpu.svg", "flame-offcpu.svg",
+					      "wall.folded", "oncpu.folded", "offcpu.folded"};
+
+	fputs("<p class=\"files note\">Files: ", f);
+	if (run->tl) {
+		fputs("<a href=\"runs/", f);
+		put(f, slug);
+		fputs("/timeline.svg\">timeline.svg</a><a href=\"runs/", f);
+		put(f, slug);
+		fputs("/spans.tsv\">spans.tsv</a>", f);
+	}
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++) {
+		fputs("<a href=\"runs/", f);
+		put(f, slug);
+		fprintf(f, "/%s\">%s</a>", always[i], always[i]);
+	}
+	if (diff) {
+		fputs("<a href=\"runs/", f);
+		put(f, slug);
+		fputs("/flame-diff.svg\">flame-diff.svg</a>", f);
+	}
+	fputs("</p>\n", f);
 }
 
 static uint64_t thread_time(const struct an_run *run)
@@ -288,7 +360,8 @@ static void state_bars(FILE *f, const struct an_report *r)
 	fputs("<h2>Where the time went</h2>\n"
 	      "<p class=\"note\">Thread time by state, summed over each run's threads (a concurrent "
 	      "run has more thread time than wall time). Hover a segment for its value.</p>\n", f);
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" width=\"100%%\" "
+	fprintf(f, "<div class=\"gw\"><svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" "
+		   "width=\"100%%\" "
 		   "viewBox=\"0 0 1200 %u\" font-family=\"Verdana,DejaVu Sans,sans-serif\" "
 		   "font-size=\"12\">\n", h);
 	for (int s = 0; s < TL_NSTATES; s++)
@@ -321,7 +394,7 @@ static void state_bars(FILE *f, const struct an_report *r)
 		fprintf(f, "<text x=\"%.2f\" y=\"%u\" fill=\"#555\">%s (wall %s)</text>\n", x + 6,
 			y + 15, un_dur(thread_time(run)).s, un_dur(run->wall_ns).s);
 	}
-	fputs("</svg>\n", f);
+	fputs("</svg></div>\n", f);
 
 	/* the same numbers as shares, for reading off */
 	tcol = un_column(UN_DUR, (double)max);
@@ -413,23 +486,33 @@ static void process_table(FILE *f, const struct an_run *run)
 	fputs("</table></div>\n", f);
 }
 
-static int run_section(FILE *f, const struct an_report *r, const struct an_run *run)
+static int run_section(FILE *f, const struct an_report *r, const struct an_run *run,
+		       const char *slug)
 {
 	const struct an_run *sync = an_sync_of(r, run);
+	/* open: the baseline and the fastest, the two a reader compares first */
+	bool open = !strcmp(run->strategy, "sync") || an_run_is_best(r, run) || r->nruns < 3;
+	struct an_cause cause;
 	struct rp_layer wall = {&run->wall, 1}, on = {&run->oncpu, 1}, off = {&run->offcpu, 1e-3};
 	char title[200];
 	int ret;
 
-	fputs("<details class=\"run\" open=\"open\"><summary>", f);
+	an_run_cause(run, &cause);
+	fprintf(f, "<details class=\"run\"%s><summary>", open ? " open=\"open\"" : "");
 	put(f, run->label);
-	fputs("</summary>\n", f);
-	if (run->headline[0]) {
-		fputs("<p class=\"headline\">", f);
-		put(f, run->headline);
-		fputs("</p>\n", f);
-	}
+	fputs(" <span class=\"sub\">", f);
+	if (run->speedup_ok && strcmp(run->strategy, "sync"))
+		fprintf(f, "%.2f&#215; &#8212; ", run->speedup_vs_sync);
+	else if (!strcmp(run->strategy, "sync"))
+		fputs("baseline &#8212; ", f);
+	put(f, cause.reason);
+	fputs("</span></summary>\n", f);
+	findings(f, run);
+	run_files(f, run, slug, sync && sync != run);
 	process_table(f, run);
+	fputs("<div class=\"gw\">", f);
 	ret = rp_timeline_svg_ex(f, run, &embed_opts);
+	fputs("</div>\n", f);
 	if (ret)
 		return ret;
 	if (run->spans_resolution_ns)
@@ -465,18 +548,26 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 
 int rp_html(FILE *f, const struct an_report *r)
 {
+	char (*slugs)[RP_SLUG_MAX] = rp_run_slugs(r);
 	int ret = 0;
 
+	if (!slugs)
+		return -ENOMEM;
 	header(f, r);
 	comparison(f, r);
-	why(f, r);
 	state_bars(f, r);
-	fputs("<h2>Runs</h2>\n<p class=\"note\">Per run: the timeline (a lane per thread), then "
-	      "flame graphs. The first frames of every stack are strategy, thread role and state; "
-	      "click a frame to zoom, Search to highlight a function. The runs/ folder holds the "
-	      "same graphs as SVG files, with finer detail.</p>\n", f);
+	files(f);
+	fputs("<h2>Runs</h2>\n<p class=\"note\">Per run: its findings, the timeline (a lane per "
+	      "thread; wheel to zoom, drag to pan, double-click to reset), then flame graphs. The "
+	      "first frames of every stack are strategy, thread role and state; click a frame to "
+	      "zoom, press / (or Ctrl-F over a graph) to search. The sync runs and the fastest "
+	      "are open; "
+	      "<button type=\"button\" class=\"all\" data-open=\"1\">Expand all</button>"
+	      "<button type=\"button\" class=\"all\" data-open=\"0\">Collapse all</button></p>\n",
+	      f);
 	for (size_t i = 0; i < r->nruns && !ret; i++)
-		ret = run_section(f, r, &r->runs[i]);
+		ret = run_section(f, r, &r->runs[i], slugs[i]);
+	free(slugs);
 	fputs(page_script, f);
 	fputs("</main>\n</body>\n</html>\n", f);
 	if (ret)

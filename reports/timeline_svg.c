@@ -253,8 +253,8 @@ static void axis(FILE *f, double wall_ms, unsigned y0, unsigned y1)
 	double raw = wall_ms / 10, p = pow(10, floor(log10(raw > 0 ? raw : 1))), step;
 
 	step = raw / p < 1.5 ? p : raw / p < 3.5 ? 2 * p : raw / p < 7.5 ? 5 * p : 10 * p;
-	fprintf(f, "<g class=\"tl-axis\"><line x1=\"%d\" x2=\"%d\" y1=\"%u\" y2=\"%u\" stroke=\"#555\"/>",
-		TL_X0, TL_X0 + TL_PW, y1, y1);
+	fprintf(f, "<g class=\"tl-axis\" data-y0=\"%u\" data-y1=\"%u\"><line x1=\"%d\" x2=\"%d\" y1=\"%u\" y2=\"%u\" stroke=\"#555\"/>",
+		y0, y1, TL_X0, TL_X0 + TL_PW, y1, y1);
 	for (double t = 0; t <= wall_ms * (1 + 1e-9) && wall_ms > 0; t += step) {
 		double x = TL_X0 + t / wall_ms * TL_PW;
 
@@ -266,22 +266,28 @@ static void axis(FILE *f, double wall_ms, unsigned y0, unsigned y1)
 		TL_X0 - 8, y1 + 16);
 }
 
+static void legend_item(FILE *f, double *x, const char *col, const char *extra,
+			const char *name)
+{
+	fprintf(f, "<rect x=\"%.0f\" y=\"44\" width=\"10\" height=\"10\" fill=\"%s\"%s/>"
+		   "<text x=\"%.0f\" y=\"53\">%s</text>",
+		*x, col, extra, *x + 14, name);
+	*x += 24 + 7.0 * (double)strlen(name);
+}
+
+/* Every color the lanes use: the states, I/O in flight (solid where it covers most of a
+ * column, pale where only part), threads on CPU. */
 static void legend(FILE *f)
 {
-	double x = TL_X0;
+	double x = TL_X0 - 120;
 
 	fputs("<g class=\"tl-legend\">", f);
-	for (int st = 0; st <= TL_NSTATES + 1; st++) {
-		const char *name = st < TL_NSTATES ? tl_state_name((enum tl_state)st)
-				   : st == TL_NSTATES ? "I/O in flight" : "threads on CPU";
-		const char *col = st < TL_NSTATES ? rp_state_color((enum tl_state)st)
-				  : st == TL_NSTATES ? TL_IO_COLOR : TL_CPU_COLOR;
-
-		fprintf(f, "<rect x=\"%.0f\" y=\"44\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-			   "<text x=\"%.0f\" y=\"53\">%s</text>",
-			x, col, x + 14, name);
-		x += 24 + 7.0 * (double)strlen(name);
-	}
+	for (int st = 0; st < TL_NSTATES; st++)
+		legend_item(f, &x, rp_state_color((enum tl_state)st), "",
+			    tl_state_name((enum tl_state)st));
+	legend_item(f, &x, TL_IO_COLOR, "", "I/O in flight");
+	legend_item(f, &x, TL_IO_COLOR, " fill-opacity=\".4\"", "part of the column");
+	legend_item(f, &x, TL_CPU_COLOR, "", "threads on CPU");
 	fputs("</g>\n", f);
 }
 
@@ -289,23 +295,57 @@ static const char tl_style[] =
 	"<style>"
 	".tl text{font-family:Verdana,DejaVu Sans,sans-serif;font-size:12px;fill:#000}"
 	".tl .tl-title{font-size:17px}.tl .tl-sub,.tl .tl-tick{fill:#555;font-size:11px}"
-	".tl path:hover{stroke:#000;stroke-width:.6}"
+	".tl path{vector-effect:non-scaling-stroke}.tl path:hover{stroke:#000;stroke-width:.6}"
 	"</style>\n";
 
-/* A time readout under the pointer; scoped to its own <svg>, as report.html inlines many. */
+/*
+ * A time readout under the pointer, and zoom: the wheel zooms about the pointer, a drag
+ * pans, a double click shows the whole run again. The lanes' paths move into a nested
+ * <svg> over the plot whose viewBox is the view (it clips what is outside), and the axis
+ * is redrawn for the view. Scoped to its own <svg>, as report.html inlines many.
+ */
 static const char tl_script[] =
 	"<script><![CDATA[\n"
 	"(function(){\n"
 	"var ss=document.getElementsByTagName('script'),me=document.currentScript||ss[ss.length-1];\n"
 	"var svg=me.ownerSVGElement||me.parentNode,c=svg.getElementsByClassName('tl-cursor')[0],\n"
 	" r=svg.getElementsByClassName('tl-readout')[0],X0=+svg.getAttribute('data-x0'),\n"
-	" PW=+svg.getAttribute('data-pw'),ms=+svg.getAttribute('data-ms');\n"
-	"svg.addEventListener('mousemove',function(e){var m=svg.getScreenCTM();if(!m)return;\n"
-	" var p=svg.createSVGPoint();p.x=e.clientX;p.y=e.clientY;p=p.matrixTransform(m.inverse());\n"
-	" if(p.x<X0||p.x>X0+PW){c.style.display='none';r.textContent=' ';return;}\n"
+	" PW=+svg.getAttribute('data-pw'),ms=+svg.getAttribute('data-ms'),NS='http://www.w3.org/2000/svg',\n"
+	" H=+svg.getAttribute('viewBox').split(' ')[3],ax=svg.getElementsByClassName('tl-axis')[0],\n"
+	" Y0=+ax.getAttribute('data-y0'),Y1=+ax.getAttribute('data-y1'),v0=0,vw=PW,drag=null;\n"
+	"var plot=document.createElementNS(NS,'svg'),ps=Array.prototype.slice.call(svg.getElementsByTagName('path'));\n"
+	"[['x',X0],['y',0],['width',PW],['height',H],['preserveAspectRatio','none'],['class','tl-plot']]\n"
+	" .forEach(function(a){plot.setAttribute(a[0],a[1]);});\n"
+	"if(ps.length){ps[0].parentNode.insertBefore(plot,ps[0]);ps.forEach(function(p){plot.appendChild(p);});}\n"
+	"function add(n,at){var e=document.createElementNS(NS,n);for(var k in at)e.setAttribute(k,at[k]);ax.appendChild(e);return e;}\n"
+	"function ticks(){while(ax.firstChild)ax.removeChild(ax.firstChild);\n"
+	" var a=v0/PW*ms,b=(v0+vw)/PW*ms,raw=(b-a)/10,p=Math.pow(10,Math.floor(Math.log(raw>0?raw:1)/Math.LN10)),\n"
+	"  q=raw/p,st=q<1.5?p:q<3.5?2*p:q<7.5?5*p:10*p;\n"
+	" add('line',{x1:X0,x2:X0+PW,y1:Y1,y2:Y1,stroke:'#555'});\n"
+	" for(var t=Math.ceil(a/st-1e-9)*st;t<=b+st*1e-9;t+=st){var x=X0+(t-a)/(b-a)*PW;\n"
+	"  add('line',{x1:x,x2:x,y1:Y0,y2:Y1+4,stroke:'#ddd'});\n"
+	"  add('text',{'class':'tl-tick',x:x,y:Y1+16,'text-anchor':'middle'}).textContent=+t.toPrecision(6);}\n"
+	" add('text',{'class':'tl-tick',x:X0-8,y:Y1+16,'text-anchor':'end'}).textContent='ms';}\n"
+	"function view(){plot.setAttribute('viewBox',(X0+v0)+' 0 '+vw+' '+H);ticks();}\n"
+	"function clamp(){vw=Math.min(PW,Math.max(PW/2000,vw));v0=Math.min(PW-vw,Math.max(0,v0));}\n"
+	"function ux(e){var m=svg.getScreenCTM();if(!m)return null;var p=svg.createSVGPoint();\n"
+	" p.x=e.clientX;p.y=e.clientY;return p.matrixTransform(m.inverse());}\n"
+	"function inplot(p){return p&&p.x>=X0&&p.x<=X0+PW;}\n"
+	"function zoomAt(f,px){var at=v0+(px-X0)/PW*vw;vw*=f;clamp();v0=at-(px-X0)/PW*vw;clamp();view();}\n"
+	"svg.addEventListener('wheel',function(e){var p=ux(e);if(!inplot(p))return;e.preventDefault();\n"
+	" zoomAt(e.deltaY<0?0.8:1.25,p.x);},{passive:false});\n"
+	"svg.addEventListener('mousedown',function(e){var p=ux(e);if(!inplot(p)||e.button)return;\n"
+	" drag={x:p.x,v:v0};e.preventDefault();});\n"
+	"window.addEventListener('mouseup',function(){drag=null;});\n"
+	"svg.addEventListener('dblclick',function(){v0=0;vw=PW;view();});\n"
+	"svg.addEventListener('mousemove',function(e){var p=ux(e);if(!p)return;\n"
+	" if(drag){v0=drag.v-(p.x-drag.x)/PW*vw;clamp();view();}\n"
+	" if(!inplot(p)){c.style.display='none';r.textContent=' ';return;}\n"
 	" c.setAttribute('x1',p.x);c.setAttribute('x2',p.x);c.style.display='';\n"
-	" r.textContent='t = '+((p.x-X0)/PW*ms).toFixed(ms<10?3:1)+' ms';});\n"
-	"svg.addEventListener('mouseleave',function(){c.style.display='none';r.textContent=' ';});\n"
+	" var t=(v0+(p.x-X0)/PW*vw)/PW*ms;r.textContent='t = '+t.toFixed(vw/PW*ms<10?3:1)+' ms';});\n"
+	"svg.addEventListener('mouseleave',function(){c.style.display='none';r.textContent=' ';drag=null;});\n"
+	"svg.tlView=function(){return {start:v0/PW*ms,end:(v0+vw)/PW*ms,ms:ms};};\n"
+	"svg.tlZoomAt=zoomAt;\n"
 	"})();\n"
 	"]]></script>\n";
 

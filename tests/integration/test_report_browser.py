@@ -3,8 +3,11 @@
 Opens the golden report.html (rendered by the unit test from a fixed synthetic model) and
 the report of a real `iotrace run md5dir` (small dataset, sync and gil, cold cache; or the
 run folder IOTRACE_REPORT_DIR names): a screenshot is saved (build/screenshots/), the page
-must log no console errors and fetch nothing, and a click on a flame frame must zoom it to
-the full width. The real run's stacks are checked too: MD5 (libcrypto) on CPU in every run,
+must log no console errors and fetch nothing, a click on a flame frame must zoom it to
+the full width, runs collapse and expand, the timeline zooms (wheel), pans (drag) and
+resets (double click), / and Ctrl-F search a flame graph by keyboard, every link to the
+folder's files leads to one, and at 800 px the page does not scroll sideways and the
+graphs' text stays at 10 px or more. The real run's stacks are checked too: MD5 (libcrypto) on CPU in every run,
 the page-cache wait path off CPU in the cold runs, futex waits in gil. The driver is
 tests/js/report_browser.js (playwright-core, installed by `make deps` from
 tests/js/package-lock.json; no browser is downloaded).
@@ -78,6 +81,9 @@ class ReportBrowser(unittest.TestCase):
         res = open_in_browser(os.path.join(GOLDEN, "report.html"), shot, svgs)
         self.check(res, shot)
         self.assertEqual(res["layout"]["runs"], 3)
+        # the baseline and the fastest open, threads collapsed until expanded
+        self.assertEqual(res["open_at_first"], ["sync/warm", "uring/warm"])  # uring: 3.00x
+        self.assertIsNone(res["links"])  # the golden page has no folder beside it
         # every click zoomed the clicked frame to the full width
         for name, z in res["zoom"].items():
             self.assertAlmostEqual(z["width_after"], 1180, places=1, msg=name)
@@ -97,6 +103,9 @@ class ReportBrowser(unittest.TestCase):
         svgs = sorted(glob.glob(os.path.join(out, "runs", "*", "flame-wall.svg")))[:1]
         res = open_in_browser(html, shot, svgs)
         self.check(res, shot)
+        self.assertGreater(res["links"]["local"], 10)
+        self.assertEqual(res["links"]["missing"], [])
+        self.assertLess(os.path.getsize(html), 2 * 1024 * 1024, "report.html over 2 MB")
 
 
 class RealRun(unittest.TestCase):

@@ -1,5 +1,7 @@
 // report_browser.js - opens report.html (and flame SVGs) in headless /usr/bin/chromium: screenshot,
-// no console errors, a click on a flame frame zooms it to the full width, search, tabs.
+// no console errors, a click on a flame frame zooms it to the full width, search (by API and by
+// keyboard: / and Ctrl-F), tabs, runs collapsed and expanded, the timeline's wheel zoom, drag
+// and double-click reset, the links to the folder's files, and the page at 800 px wide.
 //
 //   node tests/js/report_browser.js REPORT.html SCREENSHOT.png [FLAME.svg ...]
 //
@@ -95,6 +97,140 @@ async function clickZoom(page, svgSel, result, label) {
 	check(result, Math.abs(back - target.w) < 0.01, label + ': reset zoom restores the width');
 }
 
+// Runs open at first, then after "Collapse all" and "Expand all".
+async function collapseExpand(page, result) {
+	const openNow = () => page.evaluate(() =>
+		Array.from(document.querySelectorAll('details.run')).filter((d) => d.open)
+			.map((d) => d.querySelector('summary').firstChild.textContent.trim()));
+	result.open_at_first = await openNow();
+	const all = await page.evaluate(() => document.querySelectorAll('details.run').length);
+	await page.click('button.all[data-open="0"]');
+	check(result, (await openNow()).length === 0, 'Collapse all closes every run');
+	await page.click('button.all[data-open="1"]');
+	check(result, (await openNow()).length === all, 'Expand all opens every run (' + all + ')');
+	const shown = await page.evaluate(() => Array.from(document.querySelectorAll('details.run'))
+		.every((d) => d.querySelector('.panel.on svg').getBoundingClientRect().width > 0));
+	check(result, shown, 'every expanded run shows its graph');
+}
+
+// Wheel over the first timeline zooms about the pointer, a drag pans, a double click resets.
+async function timelineZoom(page, result) {
+	const box = await page.evaluate(() => {
+		const svg = document.querySelector('details.run[open] svg.tl');
+		if (!svg || !svg.tlView)
+			return null;
+		svg.scrollIntoView({ block: 'center' });
+		const r = svg.getBoundingClientRect(), k = r.width / svg.viewBox.baseVal.width;
+		const x0 = +svg.getAttribute('data-x0'), pw = +svg.getAttribute('data-pw');
+		return { x: r.x + (x0 + pw / 2) * k, y: r.y + 80 * k, k, pw };
+	});
+	check(result, box, 'a timeline with zoom');
+	if (!box)
+		return;
+	const view = () => page.evaluate(() => document.querySelector('details.run[open] svg.tl').tlView());
+	const full = await view();
+	await page.mouse.move(box.x, box.y);
+	for (let i = 0; i < 4; i++)
+		await page.mouse.wheel(0, -100);
+	const zoomed = await view();
+	const mid = (full.start + full.end) / 2;
+	check(result, zoomed.end - zoomed.start < (full.end - full.start) * 0.5 &&
+		zoomed.start < mid && zoomed.end > mid,
+		'the wheel zooms the timeline about the pointer (' + JSON.stringify(zoomed) + ')');
+	await page.mouse.move(box.x, box.y);
+	await page.mouse.down();
+	await page.mouse.move(box.x - 100 * box.k, box.y, { steps: 5 });
+	await page.mouse.up();
+	const panned = await view();
+	check(result, panned.start > zoomed.start &&
+		Math.abs((panned.end - panned.start) - (zoomed.end - zoomed.start)) < 1e-6 * full.ms,
+		'a drag pans the zoomed timeline (' + JSON.stringify(panned) + ')');
+	await page.mouse.dblclick(box.x, box.y);
+	const reset = await view();
+	check(result, reset.start === 0 && Math.abs(reset.end - full.end) < 1e-9,
+		'a double click shows the whole run again');
+	result.timeline = { full, zoomed, panned, reset };
+}
+
+// "/" over a flame graph starts a search by keyboard, typed text highlights as it goes,
+// Enter keeps it; Ctrl-F over a graph does the same.
+async function keyboardSearch(page, result) {
+	const box = await page.evaluate(() => {
+		const svg = document.querySelector('details.run[open] .panel.on svg.fg');
+		if (!svg || !svg.fgTyping)
+			return null;
+		svg.scrollIntoView({ block: 'center' });
+		const r = svg.getBoundingClientRect();
+		return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+	});
+	check(result, box, 'a flame graph to search');
+	if (!box)
+		return;
+	await page.mouse.move(box.x, box.y);
+	const state = () => page.evaluate(() => {
+		const svg = document.querySelector('details.run[open] .panel.on svg.fg');
+		return { typing: svg.fgTyping(),
+			matched: svg.getElementsByClassName('fg-matched')[0].textContent };
+	});
+	await page.keyboard.press('/');
+	await page.keyboard.type('comp');
+	let st = await state();
+	check(result, st.typing === 'comp' && /^Matched: /.test(st.matched),
+		'/ then typing searches the graph (' + JSON.stringify(st) + ')');
+	await page.keyboard.press('Enter');
+	st = await state();
+	check(result, st.typing === null && /^Matched: /.test(st.matched),
+		'Enter ends the typing and keeps the highlight');
+	await page.keyboard.press('Control+f');
+	await page.keyboard.type('zzz-no-such-frame');
+	st = await state();
+	check(result, st.typing === 'zzz-no-such-frame' && st.matched === 'No match',
+		'Ctrl-F over a graph searches it too (' + JSON.stringify(st) + ')');
+	await page.keyboard.press('Escape');
+	st = await state();
+	check(result, st.typing === null && st.matched === '', 'Escape clears the search');
+}
+
+// Every link to a file of the folder leads to a file there (when the page is in its folder).
+function checkLinks(hrefs, html, result) {
+	const dir = path.dirname(path.resolve(html));
+	if (!fs.existsSync(path.join(dir, 'summary.json'))) {
+		result.links = null; // a page without its folder (the golden)
+		return;
+	}
+	const local = hrefs.filter((h) => !/^[a-z]+:/.test(h));
+	const missing = local.filter((h) => !fs.existsSync(path.join(dir, decodeURI(h))));
+	result.links = { local: local.length, missing };
+	check(result, local.length > 0 && missing.length === 0,
+		local.length + ' links to files of the folder, missing: ' + missing.join(' '));
+}
+
+// At 800 px: no sideways scrolling of the page, text no smaller than 10 px in the graphs.
+async function narrow(ctx, html, shot, result) {
+	const page = await ctx.newPage();
+	watch(page, result);
+	await page.setViewportSize({ width: 800, height: 900 });
+	await page.goto('file://' + path.resolve(html), { waitUntil: 'load' });
+	await page.screenshot({ path: shot.replace(/\.png$/, '') + '-800.png' });
+	const m = await page.evaluate(() => {
+		const px = (sel) => {
+			const svg = document.querySelector(sel);
+			if (!svg)
+				return null;
+			return svg.getBoundingClientRect().width / svg.viewBox.baseVal.width * 12;
+		};
+		return { width: document.documentElement.scrollWidth,
+			body: parseFloat(getComputedStyle(document.body).fontSize),
+			flame: px('details.run[open] .panel.on svg.fg'),
+			timeline: px('details.run[open] svg.tl'), bars: px('svg.bars') };
+	});
+	result.narrow = m;
+	check(result, m.width <= 800, 'no horizontal scrolling of the page at 800 px (' + m.width + ')');
+	for (const k of ['flame', 'timeline', 'bars'])
+		check(result, m[k] === null || m[k] >= 10, k + ' text at 800 px: ' + m[k] + ' px');
+	await page.close();
+}
+
 async function main() {
 	const [html, shot, ...svgs] = process.argv.slice(2);
 	if (!html || !shot) {
@@ -142,8 +278,15 @@ async function main() {
 				return p && getComputedStyle(p).display !== 'none';
 			});
 			check(result, shown, 'the On-CPU tab shows its graph');
+			await page.click('details.run .tabs button[data-tab="wall"]');
 		}
+		await collapseExpand(page, result);
+		await timelineZoom(page, result);
+		await keyboardSearch(page, result);
+		checkLinks(await page.evaluate(() => Array.from(document.querySelectorAll('a[href]'))
+			.map((a) => a.getAttribute('href'))), html, result);
 		await page.close();
+		await narrow(ctx, html, shot, result);
 
 		// standalone SVG files: the same script runs as the document's own
 		for (const svg of svgs) {

@@ -534,7 +534,8 @@ static void test_flame_diff(void **state)
 	/* strategy and role frames are merged away: the states sit on the root */
 	assert_null(strstr(out, "<title>threads "));
 	assert_null(strstr(out, "<title>worker 1 "));
-	/* io_cpu grew (threads: 240 samples a worker vs 120), compute shrank: red and blue */
+	/* io_cpu grew (threads: 240 samples a worker vs 120), compute shrank, in samples (not
+	 * shares of the two totals): red and blue */
 	{
 		const char *io = strstr(out, "<title>io_cpu ");
 		const char *co = strstr(out, "<title>compute ");
@@ -542,7 +543,7 @@ static void test_flame_diff(void **state)
 		assert_non_null(io);
 		assert_non_null(co);
 		assert_non_null(strstr(io, "fill=\"#f0"));
-		assert_true(strstr(io, "points)") != NULL);
+		assert_non_null(strstr(io, "; +"));
 		assert_non_null(strstr(co, "; -"));
 	}
 	free(out);
@@ -625,13 +626,31 @@ static void test_html_golden(void **state)
 	golden("report.html", out, len);
 	assert_null(strstr(out, "src=\"http"));
 	assert_null(strstr(out, "href=\"http"));
-	/* headline and verdict escaped; every run has its graphs; diff only against sync */
-	assert_non_null(strstr(out, "page cache &lt;100%&gt; &amp; more"));
+	/* verdicts escaped, said once (the headline's causes are the findings); every run has
+	 * its graphs; diff only against sync */
+	assert_null(strstr(out, "page cache &lt;100%&gt; &amp; more"));
+	assert_int_equal(count(out, "<details class=\"run\""), (int)r->nruns);
 	assert_non_null(strstr(out, "(&quot;GIL&quot;)"));
 	assert_int_equal(count(out, "class=\"fg\""), 3 * 3 + 2);
 	assert_int_equal(count(out, "class=\"tl\""), 3);
 	assert_int_equal(count(out, "data-tab=\"diff\">Diff vs sync"), 2);
 	assert_true(len < 2 * 1024 * 1024);
+	/* the question and its answer come first, a line for each strategy in it */
+	assert_true(strstr(out, "class=\"question\"") < strstr(out, "class=\"answer\""));
+	assert_true(strstr(out, "class=\"answer\"") < strstr(out, "<h2>Comparison"));
+	assert_int_equal(count(out, "<ul class=\"strategies\"><li>"), 1);
+	/* a cause column; no internal rule id anywhere a reader sees */
+	assert_int_equal(count(out, "<td class=\"cause\""), (int)r->nruns);
+	assert_null(strstr(out, "[page_cache]"));
+	assert_null(strstr(out, "class=\"rule\""));
+	/* every file of the folder is linked, and where trace.json opens */
+	assert_non_null(strstr(out, "href=\"summary.json\""));
+	assert_non_null(strstr(out, "href=\"trace.json\""));
+	assert_non_null(strstr(out, "ui.perfetto.dev"));
+	assert_int_equal(count(out, "/flame-wall.svg\">"), (int)r->nruns);
+	/* an expand-all; no prompt() for the search */
+	assert_non_null(strstr(out, "class=\"all\" data-open=\"1\""));
+	assert_null(strstr(out, "prompt("));
 	free(out);
 }
 

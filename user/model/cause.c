@@ -246,3 +246,28 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 	}
 	return n;
 }
+
+const char *an_question(const struct an_report *rep)
+{
+	if (rep->answer[0])
+		return "Can reading the files concurrently hide the disk behind the hashing, and "
+		       "which strategy is fastest here?";
+	for (size_t i = 0; i < rep->nruns; i++)
+		if (rep->runs[i].speedup_ok && strcmp(rep->runs[i].strategy, "sync"))
+			return "Which strategy was fastest, and what bounded each run?";
+	return "Where did the program's time go, and what bounded it?";
+}
+
+bool an_run_is_best(const struct an_report *rep, const struct an_run *run)
+{
+	if (!run->speedup_ok || !strcmp(run->strategy, "sync"))
+		return false;
+	for (size_t i = 0; i < rep->nruns; i++) {
+		const struct an_run *o = &rep->runs[i];
+
+		if (o != run && o->speedup_ok && strcmp(o->strategy, "sync") &&
+		    !strcmp(o->cache, run->cache) && o->speedup_vs_sync > run->speedup_vs_sync)
+			return false;
+	}
+	return true;
+}

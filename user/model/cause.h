@@ -2,6 +2,7 @@
 #ifndef IOTRACE_CAUSE_H
 #define IOTRACE_CAUSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "analysis.h"
@@ -31,5 +32,15 @@ void an_run_cause(const struct an_run *run, struct an_cause *c);
  */
 #define AN_LINE 320
 size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size_t max);
+
+/*
+ * The question the report answers, for its first line: the disk question of a report with
+ * an Answer (md5dir), which strategy was fastest when runs compare with a sync run, else
+ * where a traced program's time went.
+ */
+const char *an_question(const struct an_report *rep);
+
+/* Whether run is the fastest of its cache mode's non-sync runs (by speedup over sync). */
+bool an_run_is_best(const struct an_report *rep, const struct an_run *run);
 
 #endif /* IOTRACE_CAUSE_H */
