@@ -184,6 +184,19 @@ class Attribution(unittest.TestCase):
         self.assertTrue(run["bound_ns"]["cpu_wait"] > 0 or run["unused_cpu_ns"]["wakeup"] > 0,
                         run["headline"])
 
+    def test_pipe_wait_is_peer(self):
+        """cat reading a pipe that sleep never writes: 300 ms waiting on a peer, not on
+        storage (the probes' read kind reaches the bounds)."""
+        r = runlib.iotrace(["trace", "--no-stacks", "--json", "--", "sh", "-c",
+                            "sleep 0.3 | cat"])
+        self.assertEqual(r.rc, 0, r.describe())
+        run = json.loads(r.stdout)["runs"][0]
+        b = run["bound_ns"]
+        self.assertGreaterEqual(b["peer"], 0.9 * run["wall_ns"], b)
+        self.assertEqual(b["device"], 0, b)
+        self.assertIn("peer", rules(run), run["headline"])
+        self.assertNotIn("serial", rules(run), run["headline"])
+
     def test_readfile_cold_names_read_cpu(self):
         """readfile, cold, with little to compute: the reader's time on CPU inside read
         (filling the page cache, copying out) bounds the wall."""

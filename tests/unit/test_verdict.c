@@ -842,6 +842,11 @@ static void test_serial(void **state)
 	assert_null(strstr(last_text, "extra threads"));
 	unused(f->run, 0, 0, 0, 990);
 	assert_false(fires(f, "serial"));
+	/* nothing computing to spread: a wait elsewhere bounded the wall */
+	unused(f->run, 0, 0, 0, 3000);
+	bounds(f->run, 100, 0, 0, 0, 0, 900, 0);
+	assert_false(fires(f, "serial"));
+	bounds(f->run, 900, 0, 0, 0, 0, 0, 100);
 	/* CPUs full: no serial line */
 	unused(f->run, 0, 0, 0, 1000);
 	f->run->parallelism = 3.5;

@@ -521,10 +521,12 @@ static bool rule_serial(const struct an_run *run, const struct an_run *sync,
 	attr_of(run, rep, &a);
 
 	/*
-	 * At the disk's ceiling, idle CPUs could not have helped; and threads taking turns on
+	 * Work on a CPU bounded the wall (else idle CPUs had nothing to do: a wait elsewhere);
+	 * at the disk's ceiling, idle CPUs could not have helped; and threads taking turns on
 	 * a lock whose kind is unknown (the GIL's signature) were not short of work.
 	 */
 	if (!a.ok || !a.cap || a.ncpu < 2 || saturated(run, &a) || a.disk_bound ||
+	    (!bound_holds(&a, TL_B_CPU) && !bound_holds(&a, TL_B_READ_CPU)) ||
 	    share(a.u[TL_U_SERIAL], a.cap) < SERIAL_MIN_CAP ||
 	    (!a.u[TL_U_LOCK] && lock_signature(run, rep, &ls, &nw, &ws, &par)))
 		return false;
@@ -939,8 +941,8 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
  *   cpu_wait        cpu_wait bound                                         wall
  *   peer            peer bound                                             wall
  *   idle            idle bound                                             wall
- *   serial          no thread ready >= 25% of capacity, >= 2 CPUs, not   capacity
- *                   full, not disk
+ *   serial          no thread ready >= 25% of capacity, >= 2 CPUs, cpu   capacity
+ *                   or read_cpu bound, not full, not disk
  *   wakeup_latency  ready threads on idle CPUs >= 5% of capacity, not full capacity
  *   overhead        slower than sync by >= 2% of its wall                  wall (the loss)
  *   io_hidden       hidden_io >= 80% with I/O >= 10% of the wall           wall (hidden)

@@ -32,6 +32,11 @@ TL_STATES(SAME_STATE)
 #undef SAME_STATE
 _Static_assert((int)IT_NSTATES == (int)TL_NSTATES, "the probes and the model count different states");
 _Static_assert(IT_NSTATES <= IT_STATE_MASK + 1, "a state must fit a batch entry");
+/* read kinds pass from the probes to the timeline as they are: one list (kinds.h) */
+#define SAME_IO_KIND(name, str) \
+	_Static_assert((int)IT_IOK_##name == (int)TL_IOK_##name, "io kind " str " differs");
+TL_IO_KINDS(SAME_IO_KIND)
+#undef SAME_IO_KIND
 
 /*
  * Record flow: the probes keep exact totals in the `threads` map and stream transitions in
@@ -209,10 +214,14 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t ts = e[i] & IT_TS_MASK;
 		unsigned st = (unsigned)(e[i] >> IT_STATE_SHIFT) & IT_STATE_MASK;
+		/* what a read read from (the model's bounds tell storage from pipes, sockets) */
+		unsigned kind = (unsigned)(e[i] >> IT_KIND_SHIFT);
 
 		if (st >= TL_NSTATES)
 			continue;
-		set_err(t, tl_transition(t->tl, pid, s->tid, ts, (enum tl_state)st));
+		if ((st != TL_IO_CPU && st != TL_IO_WAIT) || kind >= IT_NIOKINDS)
+			kind = 0;
+		set_err(t, tl_transition_kind(t->tl, pid, s->tid, ts, (enum tl_state)st, kind));
 		if (ts > s->last_ts)
 			s->last_ts = ts;
 		note_ts(t, ts);
