@@ -193,7 +193,8 @@ class Attribution(unittest.TestCase):
         run = json.loads(r.stdout)["runs"][0]
         b = run["bound_ns"]
         self.assertGreaterEqual(b["peer"], 0.9 * run["wall_ns"], b)
-        self.assertEqual(b["device"], 0, b)
+        # what storage there was: the programs' own pages loading as they start
+        self.assertLess(b["device"], 0.05 * run["wall_ns"], b)
         self.assertIn("peer", rules(run), run["headline"])
         self.assertNotIn("serial", rules(run), run["headline"])
 
