@@ -814,8 +814,6 @@ static void answer(struct out *o, const struct an_report *r)
 	if (!lines)
 		return;
 	n = an_answer_lines(r, lines, r->nruns);
-	if (n && r->answer[0])
-		fputc('\n', o->f);
 	for (size_t i = 0; i < n; i++)
 		para(o, "  ", "      ", lines[i]);
 	free(lines);
@@ -869,17 +867,30 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 					      p == r->command ? "" : " ", *p);
 		para(&o, "command: ", "  ", line);
 	}
-	if (r->warmup[0]) {
+	/* the conditions of the runs: said in full with -v, in one line by default */
+	if (r->warmup[0] && verbose > 0) {
 		char w[sizeof(r->warmup)];
 
 		safe(w, sizeof(w), r->warmup);
 		para(&o, "warm-up: ", "  ", w);
 	}
-	if (r->readahead[0])
+	if (r->readahead[0] && verbose > 0)
 		fprintf(f, "readahead %s: %s\n", !strcmp(r->readahead, "off") ? "off" : "on",
 			!strcmp(r->readahead, "off")
 				? "each file advised POSIX_FADV_RANDOM, a read fetches what it asks for"
 				: "each file advised POSIX_FADV_SEQUENTIAL, as md5sum does");
+	if ((r->warmup[0] || r->readahead[0]) && !verbose) {
+		char line[200] = "";
+
+		if (r->warmup[0])
+			add(line, sizeof(line), "warm-up: one, before the first run");
+		if (r->readahead[0])
+			add(line, sizeof(line), "%sreadahead %s: POSIX_FADV_%s", line[0] ? "; " : "",
+			    !strcmp(r->readahead, "off") ? "off" : "on",
+			    !strcmp(r->readahead, "off") ? "RANDOM" : "SEQUENTIAL");
+		add(line, sizeof(line), " (more with -v)");
+		para(&o, "", "  ", line);
+	}
 	fputc('\n', f);
 	ret = comparison(&o, r, verbose > 0);
 	if (ret)
