@@ -26,7 +26,7 @@
 /*
  * Modes (one measurement per invocation: tests/bench.sh interleaves them):
  *
- *   bench_drv run [--iotrace [--no-stacks]] [--ext 'TRACER ARGS {pid}'] [--cold]
+ *   bench_drv run [--iotrace [--no-stacks | --no-ucopy] [--freq HZ]] [--ext 'TRACER ARGS {pid}'] [--cold]
  *                 [--throttle RATE] (--md5dir DIR [--strategy S] | -- CMD ARGS...)
  *     Launches the workload start-synchronised (wl_spawn / wl_spawn_cmd, as iotrace does)
  *     and times it from release to exit. --iotrace: the tracer is opened once, before the
@@ -35,7 +35,8 @@
  *     offcputime) is started on the child's pid while the child waits, and the child is
  *     released only once the tracer's fds have stopped changing (it has attached). Both
  *     ways the end is stamped by a thread blocked on the child's pidfd, so the measured
- *     window is the same whoever drains what.
+ *     window is the same whoever drains what. --no-ucopy: stacks by frame pointers only
+ *     (no user stack copies: what the CFI unwinding costs); --freq: sampling rate.
  *     Prints "wall_ns N bytes N lost N gaps_ns N thread_ns N others_ns N status N";
  *     others_ns: CPU time the rest of the machine (an external tracer included) used
  *     meanwhile, so a table can tell a slow run from a busy machine.
@@ -252,7 +253,8 @@ static uint64_t tv_ns(const struct timeval *tv)
 /* ---- run ---- */
 
 struct run_args {
-	bool iotrace, stacks, cold;
+	bool iotrace, stacks, cold, ucopy;
+	unsigned hz;		/* 0: the tracer's default */
 	const char *ext, *md5dir, *strategy;
 	uint64_t throttle;
 	char **argv;
@@ -305,8 +307,9 @@ static int mode_run(const struct run_args *a)
 				return die("sym_new", ENOMEM);
 			to.on_stack = on_stack;
 			to.stack_ctx = &stk;
-			to.unwind = unwind;
+			to.unwind = a->ucopy ? unwind : NULL;
 			to.unwind_ctx = &stk;
+			to.sample_hz = a->hz;
 		}
 		to.follow = true;
 		ret = tr_open(&to, &tr, err, sizeof(err));
@@ -535,9 +538,10 @@ int main(int argc, char **argv)
 		{"iotrace", no_argument, NULL, 'i'}, {"no-stacks", no_argument, NULL, 'S'},
 		{"ext", required_argument, NULL, 'e'}, {"md5dir", required_argument, NULL, 'm'},
 		{"strategy", required_argument, NULL, 's'}, {"cold", no_argument, NULL, 'c'},
-		{"throttle", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+		{"throttle", required_argument, NULL, 't'}, {"no-ucopy", no_argument, NULL, 'U'},
+		{"freq", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0},
 	};
-	struct run_args a = {.stacks = true, .strategy = "sync"};
+	struct run_args a = {.stacks = true, .ucopy = true, .strategy = "sync"};
 	int opt;
 
 	if (argc < 2)
@@ -558,6 +562,8 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'i': a.iotrace = true; break;
 		case 'S': a.stacks = false; break;
+		case 'U': a.ucopy = false; break;
+		case 'F': a.hz = (unsigned)atoi(optarg); break;
 		case 'e': a.ext = optarg; break;
 		case 'm': a.md5dir = optarg; break;
 		case 's': a.strategy = optarg; break;
@@ -574,8 +580,9 @@ int main(int argc, char **argv)
 	a.argv = argv + optind;
 	return mode_run(&a);
 usage:
-	fprintf(stderr, "usage: bench_drv run [--iotrace [--no-stacks]] [--ext 'CMD {pid}'] "
-			"[--cold] [--throttle RATE] (--md5dir DIR [--strategy S] | -- CMD...)\n"
+	fprintf(stderr, "usage: bench_drv run [--iotrace [--no-stacks | --no-ucopy] [--freq HZ]] "
+			"[--ext 'CMD {pid}'] [--cold] [--throttle RATE] "
+			"(--md5dir DIR [--strategy S] | -- CMD...)\n"
 			"       bench_drv md5rate SECS | stamp FILE | attach FILE -- TRACER... | "
 			"rss -- TRACER...\n");
 	return 2;
