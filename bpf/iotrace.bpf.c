@@ -65,6 +65,15 @@ volatile bool follow_children;
 volatile __u64 own_cgroup_id;
 volatile __u64 target_css;
 
+/*
+ * runtime: block_io_start is attached. Then it alone decides which requests are the
+ * target's (in the submitter's context, or by cgroup), and block_rq_issue only dates and
+ * counts those: the context of an issue says nothing, since whoever runs a hardware queue
+ * dispatches every request waiting in it (seen: another process's direct reads issued from
+ * fio's io_uring_enter, and fio's from theirs).
+ */
+volatile bool io_start_on;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, IT_MAX_THREADS);
@@ -1133,7 +1142,8 @@ static __always_inline void blk_count(struct blk_start *v)
 
 /* Issue to the driver (any context): device time starts here, and the bytes are counted
  * (see blk_inflight). Without block_io_start (older kernels) requests issued in the
- * target's context (or cgroup) are taken here. */
+ * target's context (or cgroup) are taken here, which can take in another process's
+ * request dispatched by the target (and miss the target's dispatched by another). */
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(iot_block_rq_issue, struct request *rq)
 {
@@ -1149,7 +1159,7 @@ int BPF_PROG(iot_block_rq_issue, struct request *rq)
 		blk_count(v);
 		return 0;
 	}
-	if ((BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) != 0)
+	if (io_start_on || (BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) != 0)
 		return 0;
 	if (!rq_is_target(rq, &pid))
 		return 0;

@@ -438,6 +438,33 @@ class TracerAlone(unittest.TestCase):
                             "io-wq workers not traced")
             self.check_sums(res)
 
+    @unittest.skipUnless(subprocess.run(["sh", "-c", "command -v fio"],
+                                        capture_output=True).returncode == 0, "fio not installed")
+    def test_io_uring_direct_beside_other_io(self):
+        """fio's io_uring O_DIRECT reads while another process reads the same disk directly
+        in 1 MiB requests: whoever runs the hardware queue dispatches both processes'
+        requests, so the context of an issue says nothing. Counted by where each request
+        started, the block bytes are fio's file plus at most its own start-up page-ins."""
+        size = 16 * 1024 * 1024
+        with common.Dataset([size, 64 << 20]) as ds:
+            fio = ["fio", "--name=u", "--filename=" + ds.files[0], "--rw=read", "--bs=64k",
+                   "--ioengine=io_uring", "--iodepth=8", "--size=%d" % size, "--thread",
+                   "--direct=1", "--output=/dev/null"]
+            bg = subprocess.Popen(["sh", "-c", "while :; do dd if=%s of=/dev/null bs=1M "
+                                   "iflag=direct status=none; done" % ds.files[1]],
+                                  start_new_session=True)
+            try:
+                for _ in range(4):
+                    res, _ = drv(fio)
+                    c = res["counters"]
+                    print("\n  block_bytes %d (file %d, %+d)" % (c["block_bytes"], size,
+                                                                 c["block_bytes"] - size), end="")
+                    self.assertGreaterEqual(c["block_bytes"], size)
+                    self.assertLess(c["block_bytes"], size + (1 << 20))
+            finally:
+                os.killpg(bg.pid, signal.SIGKILL)
+                bg.wait()
+
     def test_sigkill_frees_everything(self):
         p = subprocess.Popen([DRV, "--stacks", "--out", "/dev/null", "--", "sleep", "30"],
                              stderr=subprocess.DEVNULL)

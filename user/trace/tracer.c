@@ -916,6 +916,7 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 	for (size_t i = 0; i < NPROBES; i++)
 		if (probes[i].group != PG_SAMPLE && !t->links[i])
 			t->group_ok[probes[i].group] = false;
+	t->skel->bss->io_start_on = t->group_ok[PG_BLOCK_START];
 	if (o->stacks) {
 		const struct probe *p = &probes[NPROBES - 1];
 
