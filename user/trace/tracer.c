@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
@@ -20,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "iotrace.skel.h"
+#include "ring.h"
 #include "tracer.h"
 #include "ucopy.h"
 
@@ -90,7 +92,7 @@ struct tstream {
 struct tr {
 	struct tr_opts o;
 	struct iotrace_bpf *skel;
-	struct ring_buffer *rb;
+	struct rg *rb;
 	struct bpf_link *links[NPROBES];
 	int *perf_fds;
 	struct bpf_link **perf_links;
@@ -634,20 +636,22 @@ static unsigned pow2_mb(unsigned mb)
 }
 
 /*
- * Expected rate: a read storm is ~1M transitions/s per CPU, i.e. ~9 MiB/s of batches; with
- * stacks, off-CPU records at ~200k switches/s add ~11 MiB/s. The consumer drains every
- * 10 ms; a fifth of a second of slack per CPU covers a consumer starved for that long
- * (the buffer is mapped twice, so it counts double in our RSS: keep it no larger), within
- * 8..256 MiB; --ringbuf-mb raises it, and any overflow is counted and named.
+ * Measured (make bench): a 4 KiB-read storm streams ~12 MiB/s of batches per CPU it keeps
+ * busy; with stacks, a switch-heavy program adds off-CPU records (~11 MiB/s at 200k
+ * switches/s). The consumer drains every 10 ms and the probes wake it once a quarter of
+ * the buffer is used, so 1 MiB per CPU (2 with stacks) leaves it 60-75 ms (every CPU
+ * storming) to get a CPU before anything is lost; within 2..256 MiB. The buffer counts
+ * once in our RSS (ring.c maps it once). --ringbuf-mb raises it, and any overflow is
+ * counted and named.
  */
 static unsigned rb_size_mb(const struct tr_opts *o, int ncpu)
 {
 	unsigned mb = o->ringbuf_mb;
 
 	if (!mb) {
-		mb = (unsigned)ncpu * (o->stacks ? 4 : 2);
-		if (mb < 8)
-			mb = 8;
+		mb = (unsigned)ncpu * (o->stacks ? 2 : 1);
+		if (mb < 2)
+			mb = 2;
 		if (mb > 256)
 			mb = 256;
 	}
@@ -781,7 +785,7 @@ void tr_close(struct tr *t)
 {
 	if (!t)
 		return;
-	ring_buffer__free(t->rb);
+	rg_free(t->rb);
 	detach_sampling(t);
 	for (int i = (int)NPROBES - 1; i >= 0; i--)
 		bpf_link__destroy(t->links[i]);
@@ -892,6 +896,9 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 			 perm_hint(ret), o->verbose ? "" : " (--verbose shows the verifier log)");
 		goto cleanup;
 	}
+	/* libbpf parsed the kernel's BTF (~12 MiB here) to load, and freed it: hand those
+	 * pages back now, or they stay resident under everything the run allocates next */
+	malloc_trim(0);
 
 	for (size_t i = 0; i < NPROBES; i++) {
 		const struct probe *p = &probes[i];
@@ -935,7 +942,7 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 		}
 	}
 
-	t->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, t, NULL);
+	t->rb = rg_new(bpf_map__fd(skel->maps.rb), on_record, t);
 	if (!t->rb) {
 		ret = -errno;
 		snprintf(err, errlen, "failed to set up the ring buffer: %s", strerror(errno));
@@ -1021,7 +1028,7 @@ static void drain_discard(struct tr *t)
 	struct tl_timeline *tl = t->tl;
 
 	t->tl = NULL;
-	ring_buffer__consume(t->rb);
+	rg_consume(t->rb);
 	t->tl = tl;
 }
 
@@ -1256,7 +1263,7 @@ int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct 
 	if (pid <= 0 || !tl)
 		return -EINVAL;
 	t->tl = NULL;
-	ring_buffer__consume(t->rb);
+	rg_consume(t->rb);
 	maps_reset(t);
 	map_clear(bpf_map__fd(t->skel->maps.stacks), sizeof(__u32));
 	map_clear(bpf_map__fd(t->skel->maps.ucopy_threads), sizeof(__u32));
@@ -1264,7 +1271,7 @@ int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct 
 	ret = counters_zero(t);
 	if (ret < 0)
 		return ret;
-	ring_buffer__consume(t->rb); /* records of the last run that were still in flight */
+	rg_consume(t->rb); /* records of the last run that were still in flight */
 	run_state_free(t);
 	memset(&t->stats, 0, sizeof(t->stats));
 	t->skel->bss->follow_children = t->o.follow;
@@ -1294,16 +1301,16 @@ int tr_poll(struct tr *t, int timeout_ms)
 {
 	int n, m;
 
-	n = ring_buffer__consume(t->rb);
+	n = rg_consume(t->rb);
 	if (n < 0)
 		return n;
 	if (timeout_ms > 0) {
 		/* the probes don't wake us unless the buffer fills up: this mostly sleeps */
-		m = ring_buffer__poll(t->rb, timeout_ms);
+		m = rg_poll(t->rb, timeout_ms);
 		if (m < 0)
 			return m;
 		n += m;
-		m = ring_buffer__consume(t->rb);
+		m = rg_consume(t->rb);
 		if (m < 0)
 			return m;
 		n += m;
@@ -1370,7 +1377,7 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 		*last_ts = 0;
 	if (!t->running)
 		return -EINVAL;
-	ring_buffer__consume(t->rb);
+	rg_consume(t->rb);
 	/* no new threads from here; take each thread's entry away from the probes atomically */
 	map_clear(bpf_map__fd(t->skel->maps.targets), sizeof(__u32));
 	now = tr_now();
@@ -1396,7 +1403,7 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 		sn[nsn++].tid = key;
 	}
 	/* batches flushed before the entries were taken precede their pending entries */
-	ring_buffer__consume(t->rb);
+	rg_consume(t->rb);
 	ret = finish_threads(t, sn, nsn, now);
 	if (ret < 0)
 		goto out;
