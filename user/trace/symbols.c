@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
@@ -31,9 +32,11 @@
 
 static const char CUT_FRAME[] = "[deeper frames cut]";
 
+/* 8 bytes a symbol (~120k of them): the address as an offset from the lowest one (kernel
+ * and module text lie within 2 GiB of each other on x86-64 and arm64: see kernel_load) */
 struct ksym {
-	uint64_t addr;
-	size_t name;		/* offset into kpool */
+	uint32_t off;		/* addr - kbase */
+	uint32_t name;		/* offset into kpool */
 };
 
 struct anon_range {
@@ -82,6 +85,7 @@ struct cache_ent {
 
 struct sym {
 	struct ksym *k;
+	uint64_t kbase;		/* address of k[].off 0 */
 	size_t nk;
 	char *kpool;
 	int kstate;		/* 0 not loaded yet, 1 loaded, -1 unavailable */
@@ -99,6 +103,7 @@ static const char *const entry_frames[] = {
 };
 
 static void dwfl_free(Dwfl *d);
+static void kernel_unload(struct sym *s);
 
 struct sym *sym_new(void)
 {
@@ -121,8 +126,7 @@ void sym_free(struct sym *s)
 	free(s->procs);
 	for (size_t i = 0; i < SYM_CACHE; i++)
 		free(s->cache[i].name);
-	free(s->k);
-	free(s->kpool);
+	kernel_unload(s);
 	free(s);
 }
 
@@ -145,83 +149,114 @@ static int ksym_cmp(const void *a, const void *b)
 {
 	const struct ksym *x = a, *y = b;
 
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* One line of /proc/kallsyms: a text symbol with a visible address? */
+static bool ksym_parse(const char *line, uint64_t *addr, char *name)
+{
+	char type;
+
+	if (sscanf(line, "%" SCNx64 " %c %255s", addr, &type, name) != 3)
+		return false;
+	/* text only; zero addresses mean kptr_restrict hides them from us */
+	return *addr && (type == 't' || type == 'T' || type == 'w' || type == 'W');
+}
+
+/*
+ * One pass over /proc/kallsyms into two arrays reserved large (virtual memory only: a page
+ * becomes resident once written), so that nothing is copied as they fill and exactly what
+ * is written stays resident. Growing them with realloc left up to twice their size
+ * resident (the old copies, freed in the heap), and this table is the biggest thing
+ * iotrace holds while tracing with stacks. Offsets are from 2 GiB below the first text
+ * symbol: kernel and module text lie within 2 GiB of each other (x86-64, arm64).
+ */
+#define KSYM_MAX (4u << 20)		/* symbols (the kernel has ~120k) */
+#define KPOOL_MAX (256u << 20)		/* bytes of names */
+#define KBASE_BELOW (2ull << 30)
+
+static void *reserve(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void kernel_unload(struct sym *s)
+{
+	if (s->k)
+		munmap(s->k, KSYM_MAX * sizeof(*s->k));
+	if (s->kpool)
+		munmap(s->kpool, KPOOL_MAX);
+	s->k = NULL;
+	s->kpool = NULL;
+	s->nk = 0;
 }
 
 static void kernel_load(struct sym *s)
 {
-	size_t cap = 0, poolcap = 0, poollen = 0;
-	char line[512];
+	size_t poollen = 0;
+	uint64_t addr;
+	char line[512], name[256];
+	bool first = true;
 	FILE *f;
 
 	s->kstate = -1;
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		char type, name[256];
-		uint64_t addr;
+	s->k = reserve(KSYM_MAX * sizeof(*s->k));
+	s->kpool = reserve(KPOOL_MAX);
+	if (!s->k || !s->kpool)
+		goto out;
+	while (fgets(line, sizeof(line), f) && s->nk < KSYM_MAX) {
 		size_t nl;
 
-		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) != 3)
+		if (!ksym_parse(line, &addr, name))
 			continue;
-		/* text only; zero addresses mean kptr_restrict hides them from us */
-		if (!addr || (type != 't' && type != 'T' && type != 'w' && type != 'W'))
-			continue;
+		if (first) {
+			s->kbase = addr > KBASE_BELOW ? addr - KBASE_BELOW : 0;
+			first = false;
+		}
 		nl = strlen(name) + 1;
-		if (s->nk == cap) {
-			size_t ncap = cap ? cap * 2 : 65536;
-			void *n = realloc(s->k, ncap * sizeof(*s->k));
-
-			if (!n)
-				goto fail;
-			s->k = n;
-			cap = ncap;
-		}
-		if (poollen + nl > poolcap) {
-			size_t ncap = poolcap ? poolcap * 2 : 1 << 20;
-			void *n = realloc(s->kpool, ncap);
-
-			if (!n)
-				goto fail;
-			s->kpool = n;
-			poolcap = ncap;
-		}
+		/* outside the 4 GiB window (no such kernel seen): left unnamed */
+		if (addr < s->kbase || addr - s->kbase > UINT32_MAX || poollen + nl > KPOOL_MAX)
+			continue;
 		memcpy(s->kpool + poollen, name, nl);
-		s->k[s->nk].addr = addr;
-		s->k[s->nk].name = poollen;
+		s->k[s->nk].off = (uint32_t)(addr - s->kbase);
+		s->k[s->nk].name = (uint32_t)poollen;
 		s->nk++;
 		poollen += nl;
 	}
+	if (s->nk) {
+		qsort(s->k, s->nk, sizeof(*s->k), ksym_cmp);
+		s->kstate = 1;
+	}
+out:
 	fclose(f);
-	if (!s->nk)
-		return;
-	qsort(s->k, s->nk, sizeof(*s->k), ksym_cmp);
-	s->kstate = 1;
-	return;
-fail:
-	fclose(f);
-	free(s->k);
-	free(s->kpool);
-	s->k = NULL;
-	s->kpool = NULL;
-	s->nk = 0;
+	if (s->kstate < 0)
+		kernel_unload(s);
 }
 
 /* Name of the kernel function containing ip, or NULL. */
 static const char *kernel_name(struct sym *s, uint64_t ip)
 {
 	size_t lo = 0, hi;
+	uint64_t off;
 
 	if (!s->kstate)
 		kernel_load(s);
-	if (s->kstate < 0 || ip < s->k[0].addr || ip > s->k[s->nk - 1].addr + SYM_KERNEL_SLACK)
+	if (s->kstate < 0 || ip < s->kbase)
+		return NULL;
+	off = ip - s->kbase;
+	if (off < s->k[0].off || off > (uint64_t)s->k[s->nk - 1].off + SYM_KERNEL_SLACK)
 		return NULL;
 	hi = s->nk;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (s->k[mid].addr <= ip)
+		if (s->k[mid].off <= off)
 			lo = mid;
 		else
 			hi = mid;
