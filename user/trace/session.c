@@ -36,7 +36,7 @@ struct ss_pend {
  * everything older than TR_EVENT_DELAY_NS is folded, and the next fold waits until twice
  * what was left is held, so each event is copied a bounded number of times.
  */
-#define SS_FOLD_EVENTS (1u << 18)
+#define SS_FOLD_EVENTS (1u << 17)
 #define SS_MAX_FRAMES_LEN 8192
 
 static size_t pend_slot(const struct ss_pend *k, size_t cap)
