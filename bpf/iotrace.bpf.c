@@ -42,6 +42,7 @@ const volatile bool stacks_enabled = false;
  */
 const volatile __u32 ucopy_bytes = 0;
 const volatile __u64 ucopy_offcpu_bps = 0;
+const volatile __u32 features_off = 0; /* enum it_feature: make bench's cost rows only */
 const volatile __u64 rb_wakeup_bytes = 1 << 20; /* force a consumer wake-up past this backlog */
 const volatile __u32 page_size = 4096;
 /*
@@ -470,9 +471,9 @@ int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	th->sys = cls;
 	if (cls == IT_SYS_IO) {
-		th->io_kind = io_kind(regs, id, th);
+		th->io_kind = features_off & IT_FEAT_FDKIND ? IT_IOK_NONE : io_kind(regs, id, th);
 		transition(th, tid, IT_IO_CPU, bpf_ktime_get_ns());
-	} else if (cls == IT_SYS_LOCK) {
+	} else if (cls == IT_SYS_LOCK && !(features_off & IT_FEAT_FUTEX)) {
 		/* which lock: user space names it (and tells a join from the GIL) */
 		if (id == IT_NR_futex_waitv) {
 			th->fx.uaddr = 0;
@@ -709,7 +710,7 @@ static __always_inline void steal_ckpt(struct it_thread *th, struct task_struct 
 	struct rq *rq;
 	__u64 u;
 
-	if (!bpf_core_field_exists(((struct cfs_rq *)0)->rq))
+	if ((features_off & IT_FEAT_STEAL) || !bpf_core_field_exists(((struct cfs_rq *)0)->rq))
 		return;
 	rq = BPF_CORE_READ(p, se.cfs_rq, rq);
 	if (!rq) {
@@ -808,7 +809,8 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		steal_ckpt(th, prev, true);
 		th->off_state = st;
 		/* the batch holding this lock_wait transition says which futex it is on */
-		if (st == IT_LOCK_WAIT && th->sys == IT_SYS_LOCK && !th->fx_begun) {
+		if (st == IT_LOCK_WAIT && th->sys == IT_SYS_LOCK && !th->fx_begun &&
+		    !(features_off & IT_FEAT_FUTEX)) {
 			th->fx_begun = 1;
 			th->fx_enter_ts = now;
 			th->fx_waker = 0;

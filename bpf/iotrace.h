@@ -202,6 +202,27 @@ struct it_batch {
 	struct it_fx_end fx_end;
 };
 
+/*
+ * Parts of the probes' work that can be switched off before load (rodata features_off),
+ * for `make bench` only: its cost rows run iotrace with and without each, on the same
+ * workload, to show what each part costs against the overhead budget. Never off in a real
+ * trace. IT_FEATURES lists them, X(bit, name) (tests/bench/bench_drv --off NAME,...). Off,
+ * fdkind leaves every read's kind unknown, futex records no futex word nor wait end (the
+ * sched_waking probe still runs, finding no wait begun), ucopy copies no user stack (the
+ * frame-pointer walk only).
+ */
+enum it_feature {
+	IT_FEAT_STEAL = 1u << 0,	/* per-thread steal: the run queue's clocks at each switch and tick */
+	IT_FEAT_FDKIND = 1u << 1,	/* what a read reads from (file, pipe, socket) */
+	IT_FEAT_FUTEX = 1u << 2,	/* futex addresses and the waits' ends */
+	IT_FEAT_UCOPY = 1u << 3,	/* copies of the user stack for CFI unwinding (user space) */
+};
+#define IT_FEATURES(X)                                                                     \
+	X(IT_FEAT_STEAL, "steal")                                                          \
+	X(IT_FEAT_FDKIND, "fdkind")                                                        \
+	X(IT_FEAT_FUTEX, "futex")                                                          \
+	X(IT_FEAT_UCOPY, "ucopy")
+
 enum it_thread_flags {
 	IT_TF_PROCESS = 1,	/* new thread group (fork), not a thread (clone) */
 	IT_TF_INITIAL = 2,	/* seeded by user space, not seen being created */

@@ -26,8 +26,9 @@
 /*
  * Modes (one measurement per invocation: tests/bench.sh interleaves them):
  *
- *   bench_drv run [--iotrace [--no-stacks | --no-ucopy] [--freq HZ]] [--ext 'TRACER ARGS {pid}'] [--cold]
- *                 [--throttle RATE] (--md5dir DIR [--strategy S] | -- CMD ARGS...)
+ *   bench_drv run [--iotrace [--no-stacks | --no-ucopy] [--freq HZ] [--off F,...]]
+ *                 [--ext 'TRACER ARGS {pid}'] [--cold] [--throttle RATE]
+ *                 (--md5dir DIR [--strategy S] | -- CMD ARGS...)
  *     Launches the workload start-synchronised (wl_spawn / wl_spawn_cmd, as iotrace does)
  *     and times it from release to exit. --iotrace: the tracer is opened once, before the
  *     child is spawned, and drained on a 10 ms tick with stacks symbolized as they come,
@@ -48,6 +49,8 @@
  *     and the tracer's peak RSS (wait4; its child is a small exec'd program).
  *   bench_drv rss -- TRACER ARGS...   "wall_ns N maxrss_kb N anon_kb N status N" of a tracer
  *     run; anon_kb: the peak of RssAnon sampled every 5 ms (what it allocated itself).
+ *   bench_drv features   the parts of the probes (enum it_feature) that --off can switch off
+ *     in this build, one name a line: make bench runs iotrace without each, for its cost.
  */
 
 static uint64_t now_ns(void)
@@ -255,6 +258,7 @@ static uint64_t tv_ns(const struct timeval *tv)
 struct run_args {
 	bool iotrace, stacks, cold, ucopy;
 	unsigned hz;		/* 0: the tracer's default */
+	unsigned features_off; /* --off: enum it_feature */
 	const char *ext, *md5dir, *strategy;
 	uint64_t throttle;
 	char **argv;
@@ -301,6 +305,7 @@ static int mode_run(const struct run_args *a)
 	}
 	if (a->iotrace) {
 		to.stacks = a->stacks;
+		to.features_off = a->features_off;
 		if (a->stacks) {
 			stk.sym = sym_new();
 			if (!stk.sym)
@@ -532,6 +537,30 @@ static int mode_rss(char **argv)
 	return 0;
 }
 
+/* "steal,fdkind" -> IT_FEAT_* bits; -1 for a name this build does not have */
+static int parse_features(const char *list, unsigned *off)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *n = strtok_r(buf, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+		unsigned bit = 0;
+
+#define MATCH_FEATURE(b, name)                                                             \
+	if (!strcmp(n, name))                                                              \
+		bit = b;
+		IT_FEATURES(MATCH_FEATURE)
+#undef MATCH_FEATURE
+		if (!bit) {
+			fprintf(stderr, "bench_drv: unknown feature '%s' (see bench_drv features)\n",
+				n);
+			return -1;
+		}
+		*off |= bit;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -539,7 +568,8 @@ int main(int argc, char **argv)
 		{"ext", required_argument, NULL, 'e'}, {"md5dir", required_argument, NULL, 'm'},
 		{"strategy", required_argument, NULL, 's'}, {"cold", no_argument, NULL, 'c'},
 		{"throttle", required_argument, NULL, 't'}, {"no-ucopy", no_argument, NULL, 'U'},
-		{"freq", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0},
+		{"freq", required_argument, NULL, 'F'}, {"off", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
 	};
 	struct run_args a = {.stacks = true, .ucopy = true, .strategy = "sync"};
 	int opt;
@@ -555,6 +585,13 @@ int main(int argc, char **argv)
 		return mode_attach(argv[2], argv + 4);
 	if (!strcmp(argv[1], "rss") && argc > 3 && !strcmp(argv[2], "--"))
 		return mode_rss(argv + 3);
+	if (!strcmp(argv[1], "features")) {
+		/* the parts of the probes --off can switch off in this build */
+#define PRINT_FEATURE(bit, name) printf("%s\n", name);
+		IT_FEATURES(PRINT_FEATURE)
+#undef PRINT_FEATURE
+		return 0;
+	}
 	if (strcmp(argv[1], "run"))
 		goto usage;
 	optind = 2;
@@ -568,6 +605,10 @@ int main(int argc, char **argv)
 		case 'm': a.md5dir = optarg; break;
 		case 's': a.strategy = optarg; break;
 		case 'c': a.cold = true; break;
+		case 'o':
+			if (parse_features(optarg, &a.features_off))
+				goto usage;
+			break;
 		case 't':
 			if (wl_parse_rate(optarg, &a.throttle))
 				goto usage;
@@ -580,10 +621,10 @@ int main(int argc, char **argv)
 	a.argv = argv + optind;
 	return mode_run(&a);
 usage:
-	fprintf(stderr, "usage: bench_drv run [--iotrace [--no-stacks | --no-ucopy] [--freq HZ]] "
-			"[--ext 'CMD {pid}'] [--cold] [--throttle RATE] "
+	fprintf(stderr, "usage: bench_drv run [--iotrace [--no-stacks | --no-ucopy] [--freq HZ] "
+			"[--off FEATURE,...]] [--ext 'CMD {pid}'] [--cold] [--throttle RATE] "
 			"(--md5dir DIR [--strategy S] | -- CMD...)\n"
 			"       bench_drv md5rate SECS | stamp FILE | attach FILE -- TRACER... | "
-			"rss -- TRACER...\n");
+			"rss -- TRACER... | features\n");
 	return 2;
 }

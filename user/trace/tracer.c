@@ -836,13 +836,14 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 	t->skel = skel;
 	t->rb_mb = rb_size_mb(o, t->ncpu);
 	skel->rodata->stacks_enabled = o->stacks;
+	skel->rodata->features_off = o->features_off;
 	skel->rodata->rb_wakeup_bytes = (uint64_t)t->rb_mb << 18; /* a quarter full */
 	skel->rodata->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	skel->rodata->batch_max_age_ns = TR_BATCH_MAX_AGE_NS;
 	bpf_map__set_max_entries(skel->maps.rb, t->rb_mb << 20);
 	if (!o->stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
-	if (o->stacks && o->unwind && ucopy_supported()) {
+	if (o->stacks && o->unwind && !(o->features_off & IT_FEAT_UCOPY) && ucopy_supported()) {
 		unsigned b = o->ucopy_bytes ? o->ucopy_bytes : TR_UCOPY_BYTES;
 
 		skel->rodata->ucopy_bytes = b < IT_USTACK_MAX ? b : IT_USTACK_MAX;
@@ -886,7 +887,7 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 		}
 		bpf_program__set_autoload(prog_of(skel, p), want);
 	}
-	t->steal_ok = steal_in_btf(btf);
+	t->steal_ok = steal_in_btf(btf) && !(o->features_off & IT_FEAT_STEAL);
 	btf__free(btf);
 	btf = NULL;
 
