@@ -638,11 +638,13 @@ static unsigned pow2_mb(unsigned mb)
 /*
  * Measured (make bench): a 4 KiB-read storm streams ~12 MiB/s of batches per CPU it keeps
  * busy; with stacks, a switch-heavy program adds off-CPU records (~11 MiB/s at 200k
- * switches/s). The consumer drains every 10 ms and the probes wake it once a quarter of
- * the buffer is used, so 1 MiB per CPU (2 with stacks) leaves it 60-75 ms (every CPU
- * storming) to get a CPU before anything is lost; within 2..256 MiB. The buffer counts
- * once in our RSS (ring.c maps it once). --ringbuf-mb raises it, and any overflow is
- * counted and named.
+ * switches/s), and user-stack copies add up to 999 Hz x the copied depth per CPU. The
+ * consumer drains every 10 ms and the probes wake it once a quarter of the buffer is used.
+ * 1 MiB per CPU (2 with stacks) held one storm with stacks and copies without a loss (7
+ * runs), and two at once on 2 CPUs without copies (6 runs); two storms with copies lost
+ * events with 4 MiB in 6 runs of 6 and none with 8 (the consumer's first unwind of each
+ * process is slow). The buffer counts once in our RSS (ring.c maps it once); within
+ * 2..256 MiB. --ringbuf-mb raises it, and any overflow is counted and named with that hint.
  */
 static unsigned rb_size_mb(const struct tr_opts *o, int ncpu)
 {
