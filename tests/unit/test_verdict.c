@@ -640,6 +640,13 @@ static void test_cause_and_answer_lines(void **state)
 	assert_string_equal(lines[2], "threads: cold — no rule found a limiting cause");
 	/* max bounds what is written */
 	assert_int_equal(an_answer_lines(&rep, lines, 1), 1);
+	/* repeated, gil/warm's walls overlap sync/warm's: said, not ranked */
+	runs[0].nrepeats = runs[1].nrepeats = 3;
+	runs[0].wall_min_ns = 900, runs[0].wall_max_ns = 1100;
+	runs[1].wall_min_ns = 1050, runs[1].wall_max_ns = 1200;
+	assert_int_equal(an_answer_lines(&rep, lines, 5), 3);
+	assert_string_equal(lines[1], "gil: warm 0.92×, within noise, cold 0.97× — threads took "
+				      "turns on a lock, the GIL case");
 }
 
 /* ---- the rules of the attribution: each fires on its case, silent on its near miss ---- */
