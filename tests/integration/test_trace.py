@@ -644,6 +644,8 @@ class TracePassThrough(unittest.TestCase):
         self.addCleanup(os.close, master)
 
         def setup():
+            # as from an interactive shell: a background job's ignored SIGINT is not ours
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.setsid()
             import fcntl
             import termios

@@ -108,11 +108,13 @@ void it_catch_signals(const struct sigaction *sa)
 		}
 		noted = true;
 	}
-	/* a signal ignored from the start (nohup's SIGHUP) is not iotrace's to catch either */
-	if (!sigismember(&it_ignored_at_start, SIGINT))
-		sigaction(SIGINT, sa, NULL);
-	if (!sigismember(&it_ignored_at_start, SIGTERM))
-		sigaction(SIGTERM, sa, NULL);
+	/*
+	 * A hang-up ignored from the start (nohup) does not end iotrace either. SIGINT and
+	 * SIGTERM always do: a shell starts a background job with SIGINT ignored, and iotrace
+	 * must stay stoppable there (the command keeps the ignored disposition).
+	 */
+	sigaction(SIGINT, sa, NULL);
+	sigaction(SIGTERM, sa, NULL);
 	if (!sigismember(&it_ignored_at_start, SIGHUP))
 		sigaction(SIGHUP, sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

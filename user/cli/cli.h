@@ -48,9 +48,9 @@ void it_sudo_ids(uid_t *uid, gid_t *gid);
 /* A whole number of [min, max] from an option's argument; -EINVAL with a message naming
  * the option otherwise. */
 int it_parse_uint(const char *s, const char *what, unsigned min, unsigned max, unsigned *v);
-/* SIGINT, SIGTERM, SIGHUP to sa's handler (which only sets a flag), unless iotrace was
- * started with them ignored (nohup); SIGPIPE ignored, so a closed stdout is a write error,
- * not a death. */
+/* SIGINT, SIGTERM, SIGHUP to sa's handler (which only sets a flag), SIGHUP only unless
+ * iotrace was started with it ignored (nohup); SIGPIPE ignored, so a closed stdout is a
+ * write error, not a death. */
 void it_catch_signals(const struct sigaction *sa);
 /* The signals iotrace was started with ignoring (SIG_IGN), as it_catch_signals found them. */
 extern sigset_t it_ignored_at_start;
