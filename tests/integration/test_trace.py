@@ -844,9 +844,12 @@ class TraceBadInput(unittest.TestCase):
         self.addCleanup(ds.remove)
         marker = self.out("started")
         out = self.out("int")
+        # SIGINT at its default, as from a terminal: a background job's ignored SIGINT
+        # would be the command's too (passed through), and it would outlive the signal
         it = subprocess.Popen([common.IOTRACE, "trace", "--no-stacks", "-o", out, "--",
                                python3(), "-c", READ_LOOP, ds.files[0], marker],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.addCleanup(kill_quietly, it)
         self.assertTrue(wait_for(lambda: os.path.exists(marker) or it.poll() is not None))
         with open(marker) as f:

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "model/roles.h"
 #include "session.h"
 #include "symbols.h"
 
@@ -242,13 +243,45 @@ static struct cpu_sample cpu_sample(void)
 	return c;
 }
 
-static void set_roles(struct tl_timeline *tl, pid_t root)
+/*
+ * A built-in workload's threads are named by it (wl_role); a traced program's are read
+ * from their names, stacks and waits (model/roles.h).
+ */
+static void set_roles(struct ss_session *s, const struct ss_spec *spec, struct tl_timeline *tl,
+		      pid_t root)
 {
+	struct rl_thread *rt = spec->w ? NULL : calloc(tl->nthreads ? tl->nthreads : 1,
+							sizeof(*rt));
+
 	for (size_t i = 0; i < tl->nthreads; i++) {
 		struct tl_thread *t = &tl->threads[i];
 
 		wl_role(t->comm, t->tid == (uint32_t)root, t->role, sizeof(t->role));
+		if (!rt)
+			continue;
+		rt[i].pid = t->pid;
+		rt[i].tid = t->tid;
+		rt[i].comm = t->comm;
+		rt[i].reads = t->reads;
+		memcpy(rt[i].states_ns, t->state_ns, sizeof(rt[i].states_ns));
 	}
+	if (!rt)
+		return; /* a built-in workload, or no memory: the names alone */
+	/* what the stacks say, per thread (a reused tid's newest thread has them all) */
+	for (size_t i = 0; i < s->cappend; i++) {
+		const struct ss_pend *p = &s->pend[i];
+		struct tl_thread *t;
+		unsigned h;
+
+		if (!p->frames || !(h = rl_frame_hints(p->frames)) ||
+		    !(t = tl_thread_find(tl, p->tid)))
+			continue;
+		rt[t - tl->threads].hints |= h;
+	}
+	rl_assign(rt, tl->nthreads);
+	for (size_t i = 0; i < tl->nthreads; i++)
+		snprintf(tl->threads[i].role, sizeof(tl->threads[i].role), "%s", rt[i].role);
+	free(rt);
 }
 
 /*
@@ -553,7 +586,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		snprintf(err, errlen, "failed to build the timeline: %s", strerror(-ret));
 		goto fail;
 	}
-	set_roles(tl, pid);
+	set_roles(s, spec, tl, pid);
 	if (s->stacks) {
 		struct tr_stats ts;
 

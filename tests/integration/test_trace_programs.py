@@ -1,0 +1,260 @@
+"""test_trace_programs.py - `iotrace trace` with no option on real multi-process and
+multi-threaded programs nobody here wrote, each answer checked against an independent source:
+make -j2 compiling a small C project with gcc (every compiler process, each compile's CPU
+against wait4's rusage of its gcc driver), a Python multiprocessing.Pool hashing files (all
+bytes, the parent's waits not counted as disk I/O), Node.js hashing a directory with
+fs.promises (the event loop and libuv's pool threads recognized, bytes against the files'
+sizes). Small and quick: the module runs in well under a minute.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import common
+import runlib
+from test_trace import DIGEST_LINE, ENV, python3, trace
+
+# gcc run through this wrapper reports the CPU time of the compile (the driver and the cc1
+# and as it reaps: wait4's rusage) beside its pid; the wrapper is not the compiler
+CC_WRAP = r"""
+import os, sys
+out = os.environ["CCWRAP_OUT"]
+pid = os.fork()
+if pid == 0:
+    os.execvp("gcc", ["gcc"] + sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+with open(out, "a") as f:
+    f.write("%d %d\n" % (pid, round((ru.ru_utime + ru.ru_stime) * 1e9)))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+# one translation unit: enough code that -O2 takes ~0.2 s, so a compile's exit (after the
+# probes saw it) is a small part of its CPU time
+C_UNIT = """
+#include <string.h>
+%s
+int unit_%d(const char *s) { int r = 0; %s return r; }
+"""
+
+POOL = r"""
+import hashlib, multiprocessing, os, sys
+
+def digest(path):
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest(), path
+
+if __name__ == "__main__":
+    d = sys.argv[1]
+    files = sorted(os.path.join(d, n) for n in os.listdir(d))
+    with multiprocessing.Pool(2) as p:
+        for h, path in p.imap_unordered(digest, files):
+            print(h + "  " + path, flush=True)
+"""
+
+NODE_HASH = r"""
+const fs = require('fs/promises');
+const crypto = require('crypto');
+const path = require('path');
+(async () => {
+  const dir = process.argv[2];
+  const names = (await fs.readdir(dir)).sort();
+  await Promise.all(names.map(async (n) => {
+    const fh = await fs.open(path.join(dir, n));
+    const h = crypto.createHash('md5');
+    const buf = Buffer.alloc(256 * 1024);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (!bytesRead) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+    await fh.close();
+    console.log(h.digest('hex') + '  ' + path.join(dir, n));
+  }));
+})();
+"""
+
+
+def digests(text):
+    """{path: md5} of the program's digest lines (the report around them aside)."""
+    return {p: h for h, p in DIGEST_LINE.findall(text)}
+
+
+def descendants_of(procs, pid):
+    """pid and every process under it, by the processes' parent links."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += [x["pid"] for x in procs if x["parent"] == p and x["pid"] not in out]
+    return out
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class TracePrograms(unittest.TestCase):
+    NFILES, SIZE = 6, 2 << 20
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="iot-progs-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.ds = common.Dataset([cls.SIZE] * cls.NFILES)
+        cls.addClassCleanup(cls.ds.remove)
+        cls.expect = {}
+        for p in cls.ds.files:
+            with open(p, "rb") as f:
+                cls.expect[p] = hashlib.md5(f.read()).hexdigest()
+
+    def out(self, name):
+        return os.path.join(self.tmp, name)
+
+    # ---- make -j2 of a small C project ----
+
+    def test_make_j2(self):
+        """Every compile's gcc, cc1 and as are seen, each with its command line; each
+        compile's CPU (its gcc driver and the processes under it, on-CPU less stolen) within
+        3% of wait4's rusage of the driver; make's exit status and the link."""
+        if not shutil.which("gcc") or not shutil.which("make"):
+            self.skipTest("gcc and make are needed (Debian packages gcc, make)")
+        src = self.out("proj")
+        os.makedirs(src)
+        units = 4
+        for i in range(units):
+            funcs = "\n".join(
+                "static int f%d_%d(const char *s) { int r = %d; for (size_t k = 0; "
+                "k < strlen(s); k++) r = r * 31 + s[k] * %d; return r; }" % (i, j, j, j + 1)
+                for j in range(250))
+            calls = " ".join("r += f%d_%d(s);" % (i, j) for j in range(250))
+            with open(os.path.join(src, "u%d.c" % i), "w") as f:
+                f.write(C_UNIT % (funcs, i, calls))
+        with open(os.path.join(src, "main.c"), "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        objs = " ".join("u%d.o" % i for i in range(units))
+        with open(os.path.join(src, "Makefile"), "w") as f:
+            f.write("CC = %s %s\nCFLAGS = -O2\nprog: main.o %s\n\t$(CC) -o $@ $^\n" %
+                    (python3(), os.path.join(src, "ccwrap.py"), objs))
+        with open(os.path.join(src, "ccwrap.py"), "w") as f:
+            f.write(CC_WRAP)
+        rus = self.out("ccwrap.txt")
+        env = dict(ENV, CCWRAP_OUT=rus)
+        p, s = trace(["--no-stacks"], ["make", "-s", "-j2", "-C", src], self.out("make"),
+                     env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(os.path.exists(os.path.join(src, "prog")))
+        run = s["runs"][0]
+        procs = run["processes"]
+        self.assertEqual(procs[0]["comm"], "make")
+        self.assertEqual(procs[0]["exit_status"], 0)
+        for i in range(units + 1):
+            c = "u%d.c" % i if i < units else "main.c"
+            for comm in ("gcc", "cc1", "as"):
+                seen = [x for x in procs if x["comm"] == comm and
+                        (c in x["cmdline"] or comm == "as")]
+                self.assertTrue(seen, "%s of %s not seen: %s" % (comm, c, procs))
+            cc1 = [x for x in procs if x["comm"] == "cc1" and c in x["cmdline"]]
+            self.assertEqual(len(cc1), 1, cc1)
+            self.assertEqual(cc1[0]["exit_status"], 0)
+        self.assertEqual(len([x for x in procs if x["comm"] == "as"]), units + 1)
+        self.assertTrue([x for x in procs if x["comm"] in ("ld", "collect2")])
+        for x in procs:
+            self.assertIsNotNone(x["end_ns"], x)
+        # each compile's CPU against the kernel's own accounting of it
+        with open(rus) as f:
+            measured = [tuple(int(v) for v in l.split()) for l in f if l.strip()]
+        self.assertEqual(len(measured), units + 2)  # the compiles and the link
+        by_pid = {x["pid"]: x for x in procs}
+        worst = 0.0
+        for pid, ru in measured:
+            self.assertIn(pid, by_pid, "gcc driver %d not traced" % pid)
+            tree = descendants_of(procs, pid)
+            ours = sum(runlib.ran(by_pid[t]) for t in tree)
+            err = (ours - ru) / ru
+            print("\n  compile %d (%s): %d processes, on-CPU less stolen %.1f ms, rusage "
+                  "%.1f ms (%+.2f%%)" % (pid, by_pid[pid]["cmdline"][-24:], len(tree),
+                                        ours / 1e6, ru / 1e6, 100 * err), end="")
+            if ru > 50e6:  # the link and main.c are too small for a 3% band
+                worst = max(worst, abs(err))
+        self.assertLessEqual(worst, 0.03)
+
+    # ---- Python multiprocessing.Pool ----
+
+    def test_python_pool(self):
+        """Every byte of every file is seen (in the pool's worker processes); the parent
+        waits for results on pipes and futexes: its waits are not disk I/O."""
+        prog = self.out("pool.py")
+        with open(prog, "w") as f:
+            f.write(POOL)
+        p, s = trace(["--no-stacks"], [python3(), prog, self.ds.dir], self.out("pool"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(digests(p.stdout), self.expect)
+        run = s["runs"][0]
+        procs = run["processes"]
+        parent = procs[0]
+        workers = [x for x in procs if x["parent"] == parent["pid"] and x["bytes_read"] >=
+                   self.SIZE]
+        self.assertGreaterEqual(len(workers), 1, procs)
+        size = self.NFILES * self.SIZE
+        got = sum(x["bytes_read"] for x in workers)
+        print("\n  pool: %d processes, workers read %d of %d bytes" % (len(procs), got, size),
+              end="")
+        self.assertGreaterEqual(got, size)
+        self.assertLess(got, size + (4 << 20))  # the workers' own imports: small
+        self.assertGreaterEqual(run["bytes_read"], size)
+        # the parent reads its results from pipes, never the files: its blocked time
+        # (io_wait) is far from the dataset's
+        self.assertLess(parent["bytes_read"], self.SIZE)
+        kinds = run.get("io_wait_by_kind_ns")
+        if kinds is not None:
+            # the files were cached: what the processes waited on were the pool's pipes
+            self.assertGreater(kinds.get("pipe", 0), kinds.get("file", 0), kinds)
+        rules = [v["rule"] for v in run["verdict"]]
+        self.assertNotIn("disk", rules, run["verdict"])
+
+    # ---- Node.js ----
+
+    def test_node_fs_promises(self):
+        """node hashing the files with fs.promises: the digests are md5's, the bytes read
+        within 1% of the files' sizes (libuv's pool threads read them), the event loop (the
+        main thread, which polls) and the pool threads recognized, from their stacks and,
+        with --no-stacks, from their waits alone."""
+        node = shutil.which("node") or shutil.which("nodejs")
+        if not node:
+            self.skipTest("node is not installed (Debian package nodejs)")
+        prog = self.out("hash.js")
+        with open(prog, "w") as f:
+            f.write(NODE_HASH)
+        size = self.NFILES * self.SIZE
+        for stacks in (True, False):
+            p, s = trace([] if stacks else ["--no-stacks"], [node, prog, self.ds.dir],
+                         self.out("node-%d" % stacks))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(digests(p.stdout), self.expect)
+            run = s["runs"][0]
+            th = run["threads"]
+            roles = {t["tid"]: t["role"] for t in th}
+            root = run["processes"][0]["pid"]
+            self.assertEqual(roles[root], "event loop", th)
+            self.assertGreater([t for t in th if t["tid"] == root][0]["states_ns"]["poll_wait"],
+                               0)
+            pool = [t for t in th if t["role"].startswith("uv pool")]
+            self.assertGreaterEqual(len(pool), 2, roles)
+            pool_bytes = sum(t["bytes_read"] for t in pool)
+            print("\n  node (%s): roles %s; pool read %d of %d bytes (%+.3f%%)" %
+                  ("stacks" if stacks else "no stacks", sorted(set(roles.values())),
+                   pool_bytes, size, 100.0 * (pool_bytes - size) / size), end="")
+            self.assertLessEqual(abs(pool_bytes - size), size * 0.01)
+            self.assertIn("uv pool", p.stdout)  # the terminal report names them too
+
+
+if __name__ == "__main__":
+    unittest.main()
