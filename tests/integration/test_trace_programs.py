@@ -225,8 +225,8 @@ class TracePrograms(unittest.TestCase):
     def test_node_fs_promises(self):
         """node hashing the files with fs.promises: the digests are md5's, the bytes read
         within 1% of the files' sizes (libuv's pool threads read them), the event loop (the
-        main thread, which polls) and the pool threads recognized, from their stacks and,
-        with --no-stacks, from their waits alone."""
+        main thread, which polls, when it has to wait at all) and the pool threads
+        recognized, from their stacks and, with --no-stacks, from their waits alone."""
         node = shutil.which("node") or shutil.which("nodejs")
         if not node:
             self.skipTest("node is not installed (Debian package nodejs)")
@@ -244,8 +244,6 @@ class TracePrograms(unittest.TestCase):
             roles = {t["tid"]: t["role"] for t in th}
             root = run["processes"][0]["pid"]
             self.assertEqual(roles[root], "event loop", th)
-            self.assertGreater([t for t in th if t["tid"] == root][0]["states_ns"]["poll_wait"],
-                               0)
             pool = [t for t in th if t["role"].startswith("uv pool")]
             self.assertGreaterEqual(len(pool), 2, roles)
             pool_bytes = sum(t["bytes_read"] for t in pool)
