@@ -235,8 +235,8 @@ class TracePrograms(unittest.TestCase):
             f.write(NODE_HASH)
         size = self.NFILES * self.SIZE
         for stacks in (True, False):
-            p, s = trace([] if stacks else ["--no-stacks"], [node, prog, self.ds.dir],
-                         self.out("node-%d" % stacks))
+            opts = ["-v"] + ([] if stacks else ["--no-stacks"])
+            p, s = trace(opts, [node, prog, self.ds.dir], self.out("node-%d" % stacks))
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertEqual(digests(p.stdout), self.expect)
             run = s["runs"][0]
@@ -251,7 +251,7 @@ class TracePrograms(unittest.TestCase):
                   ("stacks" if stacks else "no stacks", sorted(set(roles.values())),
                    pool_bytes, size, 100.0 * (pool_bytes - size) / size), end="")
             self.assertLessEqual(abs(pool_bytes - size), size * 0.01)
-            self.assertIn("uv pool", p.stdout)  # the terminal report names them too
+            self.assertIn("uv pool", p.stdout)  # the terminal report names them too (-v)
 
 
 if __name__ == "__main__":
