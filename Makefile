@@ -104,10 +104,10 @@ $(BUILD)/tests/progs/tracer_work: tests/progs/tracer_work.c
 
 TIMELINE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/model/timeline*.c))
 
-$(BUILD)/tests/progs/tracer_drv: tests/progs/tracer_drv.c $(BUILD)/user/trace/tracer.o $(BUILD)/user/trace/ucopy.o $(BUILD)/user/trace/ring.o $(TIMELINE_OBJS)
+$(BUILD)/tests/progs/tracer_drv: tests/progs/tracer_drv.c $(BUILD)/user/trace/tracer.o $(BUILD)/user/trace/ucopy.o $(BUILD)/user/trace/ring.o $(TIMELINE_OBJS) $(BUILD)/user/model/waits.o
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/user/trace/tracer.o $(BUILD)/user/trace/ucopy.o $(BUILD)/user/trace/ring.o $(TIMELINE_OBJS) -lbpf -lelf -lz
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/user/trace/tracer.o $(BUILD)/user/trace/ucopy.o $(BUILD)/user/trace/ring.o $(TIMELINE_OBJS) $(BUILD)/user/model/waits.o -lbpf -lelf -lz
 
 # tests/bench: make bench's drivers and the stress tests' helper (linked against everything but main.o)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))

@@ -405,6 +405,46 @@ static void jw_ideal_device_ns(struct rp_jw *w, const struct an_run *x)
 	jw_u64_or_null(w, SUMMARY_IDEAL_DEV(x), x->ideal_dev_ns);
 }
 
+/* The futex words waited on, largest wait first: one flat object each. */
+static void jw_locks(struct rp_jw *w, const struct an_run *x)
+{
+	char addr[24];
+
+	rp_jw_arr(w, false);
+	for (size_t i = 0; i < x->nlocks; i++) {
+		const struct wt_lock *l = &x->locks[i];
+
+		rp_jw_obj(w, true);
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, l->addr);
+		rp_jw_key(w, "pid");
+		rp_jw_u64(w, l->pid);
+		rp_jw_key(w, "addr");
+		rp_jw_str(w, addr);
+		rp_jw_key(w, "where");
+		rp_jw_str(w, l->where[0] ? l->where : NULL);
+		rp_jw_key(w, "kind");
+		rp_jw_str(w, wt_lock_kind_name(l->kind));
+		rp_jw_key(w, "wait_ns");
+		rp_jw_u64(w, l->wait_ns);
+		rp_jw_key(w, "waits");
+		rp_jw_u64(w, l->waits);
+		rp_jw_key(w, "waiters");
+		rp_jw_arr(w, true);
+		for (size_t j = 0; j < l->nwaiters; j++)
+			rp_jw_u64(w, l->waiters[j]);
+		rp_jw_arr_end(w);
+		rp_jw_key(w, "wakers");
+		rp_jw_arr(w, true);
+		for (size_t j = 0; j < l->nwakers; j++)
+			rp_jw_u64(w, l->wakers[j]);
+		rp_jw_arr_end(w);
+		rp_jw_key(w, "stack");
+		rp_jw_str(w, l->stack);
+		rp_jw_obj_end(w);
+	}
+	rp_jw_arr_end(w);
+}
+
 static void jw_verdict(struct rp_jw *w, const struct an_run *x)
 {
 	size_t n = x->nverdict < AN_MAX_VERDICT ? x->nverdict : AN_MAX_VERDICT;

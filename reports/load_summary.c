@@ -520,6 +520,95 @@ static int ld_ideal_device_ns(struct ld *l, const json_t *o, const char *p, stru
 	return ld_u64(l, o, p, "ideal_device_ns", false, &x->ideal_dev_ns, &x->ideal_dev_ok);
 }
 
+/* An array of tids (waiters, wakers) into a distinct-tid list. */
+static int ld_tids(struct ld *l, const json_t *o, const char *p, const char *key, uint32_t **v,
+		   size_t *n, size_t *cap)
+{
+	char q[160];
+	json_t *a;
+	int ret = ld_arr(l, o, p, key, true, &a);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i);
+
+		snprintf(q, sizeof(q), "%s.%s[%zu]", p, key, i);
+		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+		    json_integer_value(e) > UINT32_MAX)
+			return ld_fail(l, -EINVAL, q, "expected a thread id, found %s", jtype(e));
+		if (wt_lock_add_tid(v, n, cap, (uint32_t)json_integer_value(e)))
+			return ld_fail(l, -ENOMEM, q, "out of memory");
+	}
+	return 0;
+}
+
+/* Optional: files before it have none. */
+static int ld_locks(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
+	char q[160], buf[32], *end;
+	json_t *a;
+	int ret = ld_arr(l, o, p, "locks", false, &a);
+
+	if (ret || !a)
+		return ret;
+	if (json_array_size(a)) {
+		x->locks = calloc(json_array_size(a), sizeof(*x->locks));
+		if (!x->locks)
+			return ld_fail(l, -ENOMEM, p, "out of memory");
+	}
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *e = json_array_get(a, i), *v;
+		struct wt_lock *k = &x->locks[i];
+		uint64_t pid = 0;
+		int kind;
+
+		snprintf(q, sizeof(q), "%s.locks[%zu]", p, i);
+		if (!json_is_object(e))
+			return ld_fail(l, -EINVAL, q, "expected an object, found %s", jtype(e));
+		x->nlocks = i + 1;
+		ret = ld_u64(l, e, q, "pid", true, &pid, NULL);
+		if (!ret && pid > UINT32_MAX)
+			ret = ld_fail(l, -EINVAL, q, "pid out of range");
+		k->pid = (uint32_t)pid;
+		if (!ret)
+			ret = ld_str(l, e, q, "addr", true, buf, sizeof(buf), false);
+		if (!ret) {
+			errno = 0;
+			k->addr = strtoull(buf, &end, 16);
+			if (strncmp(buf, "0x", 2) || *end || errno)
+				ret = ld_fail(l, -EINVAL, q, "addr: expected \"0x\" and hex digits");
+		}
+		if (!ret)
+			ret = ld_str(l, e, q, "where", true, k->where, sizeof(k->where), true);
+		if (!ret)
+			ret = ld_str(l, e, q, "kind", true, buf, sizeof(buf), false);
+		if (!ret) {
+			kind = wt_lock_kind_from_name(buf);
+			if (kind < 0)
+				ret = ld_fail(l, -EINVAL, q, "kind: unknown '%s'", buf);
+			k->kind = kind < 0 ? TL_LK_OTHER : (enum tl_lock_kind)kind;
+		}
+		if (!ret)
+			ret = ld_u64(l, e, q, "wait_ns", true, &k->wait_ns, NULL);
+		if (!ret)
+			ret = ld_u64(l, e, q, "waits", true, &k->waits, NULL);
+		if (!ret)
+			ret = ld_tids(l, e, q, "waiters", &k->waiters, &k->nwaiters, &k->capwaiters);
+		if (!ret)
+			ret = ld_tids(l, e, q, "wakers", &k->wakers, &k->nwakers, &k->capwakers);
+		if (!ret && (v = json_object_get(e, "stack")) && !json_is_null(v)) {
+			if (!json_is_string(v))
+				ret = ld_fail(l, -EINVAL, q, "stack: expected a string or null");
+			else if (!(k->stack = strdup(json_string_value(v))))
+				ret = ld_fail(l, -ENOMEM, q, "out of memory");
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int ld_verdict(struct ld *l, const json_t *o, const char *p, struct an_run *x)
 {
 	char q[160];

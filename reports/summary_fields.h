@@ -104,6 +104,27 @@
 	F(U64, "exposed_io_ns", exposed_io_ns, OPT)                                        \
 	F(REALN, "hidden_io", hidden_io, OPT, hidden_io_ok, 0, 1)
 
+/*
+ * x: struct an_thread or an_run (io_wait_by_kind_ns, io_cpu_by_kind_ns, lock_wait_by_kind_ns):
+ * what the waits were for, kinds.h's keys in its order (slot = kind - 1)
+ */
+#define SUMMARY_IOW_FIELDS(F)                                                              \
+	F(U64, "file", io_wait_by_kind_ns[TL_IOK_FILE - 1], REQ)                           \
+	F(U64, "pipe", io_wait_by_kind_ns[TL_IOK_PIPE - 1], REQ)                           \
+	F(U64, "socket", io_wait_by_kind_ns[TL_IOK_SOCKET - 1], REQ)                       \
+	F(U64, "other", io_wait_by_kind_ns[TL_IOK_OTHER - 1], REQ)
+#define SUMMARY_IOC_FIELDS(F)                                                              \
+	F(U64, "file", io_cpu_by_kind_ns[TL_IOK_FILE - 1], REQ)                            \
+	F(U64, "pipe", io_cpu_by_kind_ns[TL_IOK_PIPE - 1], REQ)                            \
+	F(U64, "socket", io_cpu_by_kind_ns[TL_IOK_SOCKET - 1], REQ)                        \
+	F(U64, "other", io_cpu_by_kind_ns[TL_IOK_OTHER - 1], REQ)
+#define SUMMARY_LKW_FIELDS(F)                                                              \
+	F(U64, "mutex", lock_wait_by_kind_ns[TL_LK_MUTEX - 1], REQ)                        \
+	F(U64, "gil", lock_wait_by_kind_ns[TL_LK_GIL - 1], REQ)                            \
+	F(U64, "join", lock_wait_by_kind_ns[TL_LK_JOIN - 1], REQ)                          \
+	F(U64, "condvar", lock_wait_by_kind_ns[TL_LK_CONDVAR - 1], REQ)                    \
+	F(U64, "other", lock_wait_by_kind_ns[TL_LK_OTHER - 1], REQ)
+
 /* x: struct an_thread (runs[i].threads[j]) */
 #define SUMMARY_THREAD_FIELDS(F)                                                           \
 	F(UINT, "pid", pid, REQ, UINT32_MAX)                                               \
@@ -112,6 +133,9 @@
 	F(STR, "role", role, REQ)                                                          \
 	F(U64, "lifetime_ns", lifetime_ns, REQ)                                            \
 	F(STATES, states_ns)                                                               \
+	F(OBJN, "io_wait_by_kind_ns", iow_thread, by_kind_ok)                              \
+	F(OBJN, "io_cpu_by_kind_ns", ioc_thread, by_kind_ok)                               \
+	F(OBJN, "lock_wait_by_kind_ns", lkw_thread, by_kind_ok)                            \
 	F(U64, "stolen_ns", stolen_ns, OPT)                                                \
 	F(U64, "reads", reads, OPT)                                                        \
 	F(U64, "bytes_read", bytes_read, OPT)                                              \
@@ -158,6 +182,9 @@
 	F(OBJN, "rusage", rusage, rusage_ok)                                               \
 	F(OBJN, "machine_cpu", machine_cpu, machine_ok)                                    \
 	F(STATES, states_ns)                                                               \
+	F(OBJN, "io_wait_by_kind_ns", iow_run, by_kind_ok)                                 \
+	F(OBJN, "io_cpu_by_kind_ns", ioc_run, by_kind_ok)                                  \
+	F(OBJN, "lock_wait_by_kind_ns", lkw_run, by_kind_ok)                               \
 	F(U64N, "stolen_ns", stolen_ns, OPT, stolen_ok)                                    \
 	F(CUSTOM, threads)                                                                 \
 	F(CUSTOM, processes)                                                               \
@@ -167,6 +194,11 @@
 	F(U64, "io_ns", io_ns, REQ)                                                        \
 	F(REALN, "hidden_io", hidden_io, REQ, hidden_io_ok, 0, 1)                          \
 	F(U64, "exposed_io_ns", exposed_io_ns, REQ)                                        \
+	F(U64N, "io_block_only_ns", io_block_only_ns, OPT, io_block_only_ok)               \
+	F(U64IF, "io_block_only_computing_ns", io_block_only_computing_ns, OPT,            \
+	  x->io_block_only_ok)                                                             \
+	F(REALN, "hidden_io_readahead", hidden_io_readahead, OPT, hidden_io_readahead_ok,  \
+	  0, 1)                                                                            \
 	F(OBJN, "bound_ns", bound, bound_ok)                                               \
 	F(OBJN, "unused_cpu_ns", unused, unused_cpu_ok)                                    \
 	F(REAL, "parallelism", parallelism, REQ, 0, HUGE_VAL)                              \
@@ -201,6 +233,7 @@
 	F(REALIF, "ideal_device_rate", ideal_dev_rate, OPT, SUMMARY_IDEAL_DEV(x), 0,       \
 	  HUGE_VAL)                                                                        \
 	F(OBJ, "stacks", stacks, OPT, x)                                                   \
+	F(CUSTOM, locks)                                                                   \
 	F(STRN, "headline", headline, OPT)                                                 \
 	F(CUSTOM, verdict)
 
@@ -248,6 +281,12 @@
 	T(bound, struct an_run, SUMMARY_BOUND_FIELDS)                                      \
 	T(unused, struct an_run, SUMMARY_UNUSED_FIELDS)                                    \
 	T(repeat, struct an_repeat, SUMMARY_REPEAT_FIELDS)                                 \
+	T(iow_thread, struct an_thread, SUMMARY_IOW_FIELDS)                                \
+	T(ioc_thread, struct an_thread, SUMMARY_IOC_FIELDS)                                \
+	T(lkw_thread, struct an_thread, SUMMARY_LKW_FIELDS)                                \
+	T(iow_run, struct an_run, SUMMARY_IOW_FIELDS)                                      \
+	T(ioc_run, struct an_run, SUMMARY_IOC_FIELDS)                                      \
+	T(lkw_run, struct an_run, SUMMARY_LKW_FIELDS)                                      \
 	T(thread, struct an_thread, SUMMARY_THREAD_FIELDS)                                 \
 	T(process, struct an_process, SUMMARY_PROCESS_FIELDS)                              \
 	T(verdict_entry, struct an_verdict, SUMMARY_VERDICT_FIELDS)                        \

@@ -76,6 +76,10 @@ static void ratios(struct an_run *r)
 	r->cpu_overlap = r->blocked_ns ? (double)r->blocked_busy_ns / (double)r->blocked_ns : 0;
 	r->hidden_io_ok = r->io_ns > 0;
 	r->hidden_io = r->io_ns ? 1.0 - (double)r->exposed_io_ns / (double)r->io_ns : 0;
+	r->hidden_io_readahead_ok = r->io_block_only_ok && r->io_ns > 0;
+	r->hidden_io_readahead = r->hidden_io_readahead_ok
+					 ? (double)r->io_block_only_computing_ns / (double)r->io_ns
+					 : 0;
 	for (unsigned k = 0; k <= r->ncpu; k++)
 		r->concurrency[k] = (double)r->concurrency_ns[k] / (double)r->wall_ns;
 	r->hit_ratio_ok = r->c.pcache_ok && r->c.bytes_read > 0;
@@ -230,6 +234,39 @@ static void build(struct an_report *rep)
 	set_thread(&r->threads[2], 2000, 2002, weird_comm, "worker 2 <é>", 110,
 		   (const uint64_t[]){75, 15, 0, 10, 0, 0, 10});
 	r->threads[1].gap_ns = 2 * MS;
+	/* what the waits were for: worker 1 read 15 ms on CPU from files, waited 6 ms on a
+	 * file and 4 on a pipe; worker 2 read on a socket and waited 10 ms on a mutex */
+	for (int i = 0; i < 3; i++)
+		r->threads[i].by_kind_ok = true;
+	r->threads[1].io_cpu_by_kind_ns[TL_IOK_FILE - 1] = 15 * MS;
+	r->threads[1].io_wait_by_kind_ns[TL_IOK_FILE - 1] = 6 * MS;
+	r->threads[1].io_wait_by_kind_ns[TL_IOK_PIPE - 1] = 4 * MS;
+	r->threads[2].io_cpu_by_kind_ns[TL_IOK_SOCKET - 1] = 15 * MS;
+	r->threads[2].lock_wait_by_kind_ns[TL_LK_MUTEX - 1] = 10 * MS;
+	r->by_kind_ok = true;
+	r->io_cpu_by_kind_ns[TL_IOK_FILE - 1] = 15 * MS;
+	r->io_cpu_by_kind_ns[TL_IOK_SOCKET - 1] = 15 * MS;
+	r->io_wait_by_kind_ns[TL_IOK_FILE - 1] = 6 * MS;
+	r->io_wait_by_kind_ns[TL_IOK_PIPE - 1] = 4 * MS;
+	r->lock_wait_by_kind_ns[TL_LK_MUTEX - 1] = 10 * MS;
+	r->locks = calloc(1, sizeof(*r->locks));
+	assert_non_null(r->locks);
+	r->nlocks = 1;
+	r->locks[0].pid = 2000;
+	r->locks[0].addr = 0x55d0c0de1040;
+	snprintf(r->locks[0].where, sizeof(r->locks[0].where), "g_lock");
+	r->locks[0].kind = TL_LK_MUTEX;
+	r->locks[0].wait_ns = 10 * MS;
+	r->locks[0].waits = 4;
+	assert_int_equal(wt_lock_add_tid(&r->locks[0].waiters, &r->locks[0].nwaiters,
+					 &r->locks[0].capwaiters, 2002), 0);
+	assert_int_equal(wt_lock_add_tid(&r->locks[0].wakers, &r->locks[0].nwakers,
+					 &r->locks[0].capwakers, 2001), 0);
+	r->locks[0].stack = strdup("start_thread;worker;pthread_mutex_lock");
+	/* the device alone busy 5 ms of U_io, 4 of them while a thread computed */
+	r->io_block_only_ok = true;
+	r->io_block_only_ns = 5 * MS;
+	r->io_block_only_computing_ns = 4 * MS;
 	/* the hypervisor stole 5 + 3 ms of the workers' on-CPU time */
 	r->threads[1].stolen_ns = 5 * MS;
 	r->threads[2].stolen_ns = 3 * MS;

@@ -1149,13 +1149,97 @@ static void test_bounds_by_hand(void **state)
 		for (int k = 0; k < TL_NUNUSED; k++)
 			assert_int_equal(tl->measure.unused[k], want_u[k]);
 		assert_int_equal(tl->measure.oncpu_ns, 500);
-		/* U_io stays what it was: threads in reads and requests, not block requests */
-		assert_int_equal(tl->measure.io, 200 + 100 + 100 + 100 + 100 + 100 + 50);
+		/* U_io: threads in reads, requests, and block requests ([800,850) alone) */
+		assert_int_equal(tl->measure.io, 200 + 100 + 100 + 100 + 100 + 100 + 50 + 50);
+		assert_int_equal(tl->measure.io_block_only, 50);
+		assert_int_equal(tl->measure.io_block_only_computing, 0);
+		/* each thread's waits by kind, folded or not (T3's [700,800) kind not known) */
+		{
+			const struct tl_thread *t1 = tl_thread_find(tl, 1), *t2 = tl_thread_find(tl, 2);
+			const struct tl_thread *t3 = tl_thread_find(tl, 3);
+
+			assert_int_equal(t1->kind_ns[TL_IO_CPU][TL_IOK_FILE], 100);
+			assert_int_equal(t1->kind_ns[TL_IO_WAIT][TL_IOK_FILE], 200);
+			assert_int_equal(t1->kind_ns[TL_IO_WAIT][TL_IOK_PIPE], 100);
+			assert_int_equal(t1->kind_ns[TL_LOCK_WAIT][TL_LK_GIL], 100);
+			assert_int_equal(t2->kind_ns[TL_IO_CPU][TL_IOK_FILE], 100);
+			assert_int_equal(t2->kind_ns[TL_IO_WAIT][TL_IOK_FILE], 200);
+			assert_int_equal(t2->kind_ns[TL_IO_WAIT][TL_IOK_SOCKET], 100);
+			assert_int_equal(t2->kind_ns[TL_LOCK_WAIT][TL_LK_MUTEX], 100);
+			assert_int_equal(t2->kind_ns[TL_LOCK_WAIT][TL_LK_CONDVAR], 100);
+			assert_int_equal(t2->kind_ns[TL_LOCK_WAIT][TL_LK_JOIN], 100);
+			assert_int_equal(t3->kind_ns[TL_IO_WAIT][TL_IOK_FILE], 100);
+			assert_int_equal(t3->kind_ns[TL_IO_WAIT][TL_IOK_PIPE], 100);
+			assert_int_equal(t3->kind_ns[TL_IO_WAIT][TL_IOK_NONE], 100);
+			assert_int_equal(t3->kind_ns[TL_LOCK_WAIT][TL_LK_JOIN], 100);
+		}
 		tl_free(tl);
 	}
 	assert_string_equal(tl_bound_name(TL_B_READ_CPU), "read_cpu");
 	assert_string_equal(tl_bound_name(TL_NBOUNDS), "?");
 	assert_string_equal(tl_unused_name(TL_U_WAKEUP), "wakeup");
+}
+
+/*
+ * The device busy for the run while nothing of it reads (readahead): one thread computes
+ * [0,100) while a block request runs [20,80), then waits in a read [100,150) on a request
+ * [100,150). U_io = 60 + 50; of it the device alone 60, all while computing.
+ */
+static void test_readahead_hidden(void **state)
+{
+	static const uint64_t cuts[] = {0, 50, 120};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		struct tl_timeline *tl = tl_new();
+
+		assert_int_equal(tl_transition(tl, 1, 1, 0, TL_COMPUTE), 0);
+		assert_int_equal(tl_block(tl, 20, 80), 0);
+		if (cuts[c] == 50)
+			assert_int_equal(tl_cut(tl, 0, 50), 0);
+		assert_int_equal(tl_transition_kind(tl, 1, 1, 100, TL_IO_WAIT, TL_IOK_FILE), 0);
+		assert_int_equal(tl_block(tl, 100, 150), 0);
+		if (cuts[c] == 120)
+			assert_int_equal(tl_cut(tl, 0, 120), 0);
+		assert_int_equal(tl_transition(tl, 1, 1, 150, TL_COMPUTE), 0);
+		assert_int_equal(tl_finish(tl, 0, 200), 0);
+		assert_int_equal(tl->measure.io, 110);
+		assert_int_equal(tl->measure.io_computing, 60);
+		assert_int_equal(tl->measure.io_block_only, 60);
+		assert_int_equal(tl->measure.io_block_only_computing, 60);
+		tl_free(tl);
+	}
+}
+
+/*
+ * A futex wait's kind comes after its transitions (tl_label): two lock waits of one thread,
+ * [10,30) and [50,60), labelled join and mutex; a cut at 20 keeps [10,20) unlabelled.
+ */
+static void test_label(void **state)
+{
+	for (int cut = 0; cut < 2; cut++) {
+		struct tl_timeline *tl = tl_new();
+		const struct tl_thread *t;
+
+		(void)state;
+		assert_int_equal(tl_transition(tl, 1, 1, 0, TL_COMPUTE), 0);
+		assert_int_equal(tl_transition(tl, 1, 1, 10, TL_LOCK_WAIT), 0);
+		assert_int_equal(tl_transition(tl, 1, 1, 30, TL_COMPUTE), 0);
+		if (cut)
+			assert_int_equal(tl_cut(tl, 0, 20), 0);
+		assert_int_equal(tl_transition(tl, 1, 1, 50, TL_LOCK_WAIT), 0);
+		assert_int_equal(tl_transition(tl, 1, 1, 60, TL_COMPUTE), 0);
+		tl_label(tl, 1, 10, 30, TL_LOCK_WAIT, TL_LK_JOIN);
+		tl_label(tl, 1, 50, 60, TL_LOCK_WAIT, TL_LK_MUTEX);
+		tl_label(tl, 1, 0, 100, TL_IO_WAIT, TL_IOK_PIPE); /* no such state: no change */
+		assert_int_equal(tl_finish(tl, 0, 100), 0);
+		t = tl_thread_find(tl, 1);
+		assert_int_equal(t->kind_ns[TL_LOCK_WAIT][TL_LK_JOIN], cut ? 10 : 20);
+		assert_int_equal(t->kind_ns[TL_LOCK_WAIT][TL_LK_NONE], cut ? 10 : 0);
+		assert_int_equal(t->kind_ns[TL_LOCK_WAIT][TL_LK_MUTEX], 10);
+		assert_int_equal(t->state_ns[TL_LOCK_WAIT], 30);
+		tl_free(tl);
+	}
 }
 
 /* Without the CPUs (tl_set_ncpu never called) the capacity stays 0; the bounds do not. */
@@ -1202,6 +1286,8 @@ int main(void)
 		cmocka_unit_test(test_downsample_by_hand),
 		cmocka_unit_test(test_cut_late_events),
 		cmocka_unit_test(test_bounds_by_hand),
+		cmocka_unit_test(test_readahead_hidden),
+		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_bounds_no_ncpu),
 		cmocka_unit_test(test_many_threads),
 	};

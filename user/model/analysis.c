@@ -47,6 +47,10 @@ void an_run_derive(struct an_run *run)
 	run->hidden_io = run->io_ns && run->exposed_io_ns <= run->io_ns
 				 ? 1.0 - ratio(run->exposed_io_ns, run->io_ns)
 				 : 0.0;
+	run->hidden_io_readahead_ok = run->io_block_only_ok && run->io_ns > 0;
+	run->hidden_io_readahead = run->hidden_io_readahead_ok
+					   ? ratio(run->io_block_only_computing_ns, run->io_ns)
+					   : 0.0;
 	for (unsigned k = 0; k <= AN_MAX_CPUS; k++)
 		run->concurrency[k] = k <= maxk ? ratio(run->concurrency_ns[k], run->wall_ns) : 0.0;
 
@@ -66,6 +70,20 @@ void an_run_derive(struct an_run *run)
 	run->runnable_share = ratio(st[TL_RUNNABLE], oncpu + st[TL_RUNNABLE]);
 	run->read_oncpu_share_ok = reading > 0;
 	run->read_oncpu_share = ratio(st[TL_IO_CPU], reading);
+}
+
+/* A thread's waits by kind, from the timeline's exact per-kind totals ("not known": other). */
+static void split_kinds(struct an_thread *o, const struct tl_thread *t)
+{
+	memset(o->io_wait_by_kind_ns, 0, sizeof(o->io_wait_by_kind_ns));
+	memset(o->io_cpu_by_kind_ns, 0, sizeof(o->io_cpu_by_kind_ns));
+	memset(o->lock_wait_by_kind_ns, 0, sizeof(o->lock_wait_by_kind_ns));
+	for (unsigned k = 0; k < TL_NKINDS; k++) {
+		o->io_wait_by_kind_ns[wt_io_slot(k)] += t->kind_ns[TL_IO_WAIT][k];
+		o->io_cpu_by_kind_ns[wt_io_slot(k)] += t->kind_ns[TL_IO_CPU][k];
+		o->lock_wait_by_kind_ns[wt_lock_slot(k)] += t->kind_ns[TL_LOCK_WAIT][k];
+	}
+	o->by_kind_ok = true;
 }
 
 int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
@@ -90,6 +108,9 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 		run->concurrency_ns[k < ncpu ? k : ncpu] += m->oncpu[k];
 
 	memset(run->states_ns, 0, sizeof(run->states_ns));
+	memset(run->io_wait_by_kind_ns, 0, sizeof(run->io_wait_by_kind_ns));
+	memset(run->io_cpu_by_kind_ns, 0, sizeof(run->io_cpu_by_kind_ns));
+	memset(run->lock_wait_by_kind_ns, 0, sizeof(run->lock_wait_by_kind_ns));
 	run->switches = 0;
 	run->stolen_ns = 0;
 	run->stolen_ok = c && c->stolen_ok;
@@ -117,7 +138,15 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 			o->states_ns[s] = t->state_ns[s];
 			run->states_ns[s] += t->state_ns[s];
 		}
+		split_kinds(o, t);
+		for (unsigned k = 0; k < WT_NIO_SLOTS; k++) {
+			run->io_wait_by_kind_ns[k] += o->io_wait_by_kind_ns[k];
+			run->io_cpu_by_kind_ns[k] += o->io_cpu_by_kind_ns[k];
+		}
+		for (unsigned k = 0; k < WT_NLK_SLOTS; k++)
+			run->lock_wait_by_kind_ns[k] += o->lock_wait_by_kind_ns[k];
 	}
+	run->by_kind_ok = true;
 	free(run->threads);
 	run->threads = th;
 	run->nthreads = nth;
@@ -129,6 +158,9 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 	run->io_ns = m->io;
 	run->exposed_io_ns = m->io - m->io_computing;
 	run->computing_ns = m->computing;
+	run->io_block_only_ns = m->io_block_only;
+	run->io_block_only_computing_ns = m->io_block_only_computing;
+	run->io_block_only_ok = true;
 	memcpy(run->bound_ns, m->bound, sizeof(run->bound_ns));
 	run->bound_ok = true;
 	/* capacity needs the sweep to have known the CPUs the run is judged on */
@@ -730,6 +762,9 @@ void an_run_free(struct an_run *run)
 	an_stackset_free(&run->oncpu);
 	an_stackset_free(&run->offcpu);
 	an_stackset_free(&run->wall);
+	wt_locks_free(run->locks, run->nlocks);
+	run->locks = NULL;
+	run->nlocks = 0;
 	tl_free(run->tl);
 	run->tl = NULL;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "timeline.h"
+#include "waits.h"
 
 /*
  * The analysis module is the only place a metric is computed. Its input is a finished
@@ -55,6 +56,13 @@ struct an_thread {
 	 */
 	uint64_t stolen_ns;
 	uint64_t gap_ns;	/* part of the lifetime whose transitions were lost */
+	/*
+	 * What the waits were for (kinds.h, in its order; "not known" counted as other): each
+	 * split sums exactly to its state's states_ns. Not ok (JSON null) in files before it.
+	 */
+	uint64_t io_wait_by_kind_ns[WT_NIO_SLOTS], io_cpu_by_kind_ns[WT_NIO_SLOTS];
+	uint64_t lock_wait_by_kind_ns[WT_NLK_SLOTS];
+	bool by_kind_ok;
 };
 
 /*
@@ -194,6 +202,23 @@ struct an_run {
 	bool hidden_io_ok;	/* false when io_ns == 0 */
 	uint64_t exposed_io_ns;	/* |U_io \ U_cpu|; hidden_io = 1 - exposed / io_ns */
 	uint64_t computing_ns;	/* |U_cpu|: wall time with at least one thread in compute */
+	/*
+	 * Of U_io, the time only the device was busy for the run (readahead, throttled
+	 * dispatch: no thread in a read, no request in flight) while some thread computed:
+	 * hidden_io_readahead = io_block_only_computing_ns / io_ns, the share of U_io hidden by
+	 * the kernel's own I/O alone. Not ok (JSON null) when io_ns is 0 or in older files.
+	 */
+	uint64_t io_block_only_ns, io_block_only_computing_ns;
+	bool io_block_only_ok;
+	double hidden_io_readahead;
+	bool hidden_io_readahead_ok;
+	/* the threads' splits summed (see an_thread); ok when every thread's is */
+	uint64_t io_wait_by_kind_ns[WT_NIO_SLOTS], io_cpu_by_kind_ns[WT_NIO_SLOTS];
+	uint64_t lock_wait_by_kind_ns[WT_NLK_SLOTS];
+	bool by_kind_ok;
+	/* the futex words waited on, largest wait first (model/waits.h; owned) */
+	struct wt_lock *locks;
+	size_t nlocks;
 	/*
 	 * What bounded the wall (timeline.h's TL_BOUNDS, time-model.md): each instant to the
 	 * first bound that holds; sums to wall_ns exactly. Not ok (JSON null) in files before it.

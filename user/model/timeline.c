@@ -249,6 +249,32 @@ int tl_transition_kind(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint6
 	return raw_push(t, ts, (int)state, kind);
 }
 
+void tl_label(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to,
+	      enum tl_state state, unsigned kind)
+{
+	long i;
+
+	if (tl->finished || to < from)
+		return;
+	/* every entry of a reused tid: the waits are dated, not routed */
+	for (i = tli_tid_lookup(tl, tid); i >= 0;) {
+		struct tl_thread *t = &tl->threads[i];
+
+		/*
+		 * From the newest: a wait is recent, and a thread's events arrive in near order
+		 * (its batches in sequence): past a run of older ones there are no more.
+		 */
+		for (size_t j = t->nraw, older = 0; j-- > 0 && older < 64;) {
+			struct tl_raw *r = &t->raw[j];
+
+			older = r->ts < from ? older + 1 : 0;
+			if (r->ts >= from && r->ts <= to && r->state == (int32_t)state)
+				r->kind = kind;
+		}
+		i = t->prev ? (long)t->prev - 1 : -1;
+	}
+}
+
 int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char *comm)
 {
 	struct tl_thread *t;

@@ -98,6 +98,9 @@ struct tl_interval {
 	uint64_t start, end; /* [start, end) ns */
 };
 
+/* Room for every kind value of a span (both lists of kinds.h, and 0). */
+#define TL_NKINDS 8
+
 struct tl_span {
 	uint64_t start, end;
 	enum tl_state state;
@@ -114,8 +117,12 @@ struct tl_span {
 struct tl_measure {
 	uint64_t blocked;	/* some thread in io_wait */
 	uint64_t blocked_busy;	/* ... while some thread is on CPU */
-	uint64_t io;		/* some I/O under way: a thread in io_cpu/io_wait, or a request */
+	uint64_t io;		/* some I/O under way: a thread in io_cpu/io_wait, an io_uring
+				 * request in flight, or a block request at the device */
 	uint64_t io_computing;	/* ... while some thread is in compute */
+	/* of io: only the device busy for the run (readahead, throttled dispatch), no thread
+	 * in a read and no request in flight; and that while some thread computed */
+	uint64_t io_block_only, io_block_only_computing;
 	uint64_t computing;	/* some thread in compute */
 	uint64_t oncpu[TL_MAX_K + 1]; /* ns with exactly k threads on CPU (last bin: >= k) */
 	/* the wall, each instant to the first bound that holds: sums to the window */
@@ -138,6 +145,8 @@ struct tl_thread {
 	struct tl_span *spans;	/* sorted, contiguous from start to end after tl_finish */
 	size_t nspans;
 	uint64_t state_ns[TL_NSTATES];	/* exact, even where spans are downsampled */
+	/* of state_ns, by what the wait was for (tl_span.kind; 0: not known), exact too */
+	uint64_t kind_ns[TL_NSTATES][TL_NKINDS];
 	uint64_t switches;	/* on CPU -> off CPU state changes (exact) */
 	uint64_t reads, bytes_read, ctx_switches; /* counters the caller attaches */
 	uint64_t stolen_ns;	/* ... and the on-CPU time the vCPU was stolen (see an_thread) */
@@ -160,6 +169,7 @@ struct tl_thread {
 	struct tl_span *hist;
 	size_t nhist, caphist;
 	uint64_t hist_state_ns[TL_NSTATES];
+	uint64_t hist_kind_ns[TL_NSTATES][TL_NKINDS];
 	uint64_t hist_start, hist_end, hist_switches;
 	int hist_last;		/* state of the last folded span, -1 before any */
 };
@@ -234,6 +244,13 @@ int tl_transition(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t t
 int tl_transition_kind(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t ts,
 		       enum tl_state state, unsigned kind);
 int tl_thread_exit(struct tl_timeline *tl, uint32_t tid, uint64_t ts, const char *comm);
+/*
+ * What tid's waits in `state` between from and to (inclusive) were for, decided once the
+ * transitions arrived (a futex wait's kind: user/model/waits.c): their kind becomes kind.
+ * Time already folded (tl_cut) keeps the kind it had then.
+ */
+void tl_label(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to,
+	      enum tl_state state, unsigned kind);
 /*
  * An I/O request (e.g. io_uring SQE) identified by id is outstanding from begin to end.
  * Ids may be reused once a request ended; begin/end are paired in time order in

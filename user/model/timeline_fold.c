@@ -53,7 +53,11 @@ static int fold_thread(struct tl_timeline *tl, struct tl_thread *t, struct tl_th
 	t->hist_switches += count_switches(h->spans, h->nspans);
 	t->hist_last = (int)h->spans[h->nspans - 1].state;
 	for (int s = 0; s < TL_NSTATES; s++)
+	{
 		t->hist_state_ns[s] += h->state_ns[s];
+		for (int k = 0; k < TL_NKINDS; k++)
+			t->hist_kind_ns[s][k] += h->kind_ns[s][k];
+	}
 	if (tl->resolution_ns && tli_coarsen(&h->spans, &h->nspans, &cap, tl->resolution_ns))
 		return -ENOMEM;
 	/* the first joins the last folded span if it continues it */
@@ -217,7 +221,11 @@ static int join_history(struct tl_thread *t)
 		t->switches++;
 	t->switches += t->hist_switches;
 	for (int s = 0; s < TL_NSTATES; s++)
+	{
 		t->state_ns[s] += t->hist_state_ns[s];
+		for (int k = 0; k < TL_NKINDS; k++)
+			t->kind_ns[s][k] += t->hist_kind_ns[s][k];
+	}
 	if (t->end <= t->start)
 		t->end = t->hist_end;
 	t->start = t->hist_start;

@@ -11,6 +11,7 @@ static void span_emit(struct tl_thread *t, int state, unsigned kind, uint64_t a,
 	if (b <= a)
 		return;
 	t->state_ns[state] += b - a;
+	t->kind_ns[state][kind % TL_NKINDS] += b - a;
 	last = t->nspans ? &t->spans[t->nspans - 1] : NULL;
 	if (last && last->state == (enum tl_state)state && last->kind == kind && last->end == a) {
 		last->end = b;
@@ -28,6 +29,7 @@ int tli_build_core(struct tl_thread *t, uint64_t ws, uint64_t we)
 	unsigned kind;
 
 	memset(t->state_ns, 0, sizeof(t->state_ns));
+	memset(t->kind_ns, 0, sizeof(t->kind_ns));
 	t->nspans = 0;
 	t->spans = NULL;
 	death = t->has_exit ? t->exit_ts : we;

@@ -263,10 +263,16 @@ void tli_measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsig
 	}
 	if (computing)
 		m->computing += dt;
-	if ((io & TL_IO_REQ) || n[TL_IO_CPU] || n[TL_IO_WAIT]) {
+	if (io || n[TL_IO_CPU] || n[TL_IO_WAIT]) {
 		m->io += dt;
 		if (computing)
 			m->io_computing += dt;
+		/* the kernel's own I/O for the run (readahead): nothing of the run asked yet */
+		if (!(io & TL_IO_REQ) && !n[TL_IO_CPU] && !n[TL_IO_WAIT]) {
+			m->io_block_only += dt;
+			if (computing)
+				m->io_block_only_computing += dt;
+		}
 	}
 	m->oncpu[oncpu < TL_MAX_K ? oncpu : TL_MAX_K] += dt;
 

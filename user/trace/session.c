@@ -31,6 +31,7 @@ struct ss_pend {
 	char *frames;		/* folded; NULL: the slot is free */
 };
 
+#define SS_WAITS_MS 100	/* decided futex waits are summed (and forgotten) this often */
 #define SS_POLL_MS 10	/* the probes don't wake us (BPF_RB_NO_WAKEUP): drain on a tick */
 /*
  * The timeline holds raw events until it is folded (tl_cut): once this many are held,
@@ -77,6 +78,22 @@ static int pend_grow(struct ss_session *s)
 	return 0;
 }
 
+/* A lock wait's off-CPU stack also counts to its lock (its top stack). */
+static void lock_stack(struct ss_session *s, const struct tr_stack *st, const char *frames)
+{
+	if (s->waits && st->kind == IT_STACK_OFFCPU && st->state == TL_LOCK_WAIT &&
+	    wt_stack(s->waits, st->tid, st->ts, frames, st->value))
+		s->stack_drops++;
+}
+
+/* wt_name_fn: a futex word named while its process lives. */
+static int name_word(void *ctx, uint32_t pid, uint64_t addr, char *where, size_t len)
+{
+	struct ss_session *s = ctx;
+
+	return sym_data_name(s->names, (pid_t)pid, addr, where, len);
+}
+
 static void on_stack(void *ctx, const struct tr_stack *st)
 {
 	struct ss_session *s = ctx;
@@ -94,6 +111,7 @@ static void on_stack(void *ctx, const struct tr_stack *st)
 	for (i = pend_slot(&k, s->cappend); s->pend[i].frames; i = (i + 1) & (s->cappend - 1))
 		if (pend_same(&s->pend[i], &k)) {
 			s->pend[i].value += st->value;
+			lock_stack(s, st, s->pend[i].frames);
 			return;
 		}
 	if (sym_fold(s->sym, st, "", buf, sizeof(buf)) < 0 || !(k.frames = strdup(buf))) {
@@ -103,6 +121,7 @@ static void on_stack(void *ctx, const struct tr_stack *st)
 	k.value = st->value;
 	s->pend[i] = k;
 	s->npend++;
+	lock_stack(s, st, k.frames);
 }
 
 static int unwind(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs, const void *stack,
@@ -139,6 +158,11 @@ int ss_open(struct ss_session *s, const struct tr_opts *o, volatile sig_atomic_t
 		s->ncpu = AN_MAX_CPUS;
 	s->stacks = o->stacks;
 	s->sample_hz = o->sample_hz ? o->sample_hz : TR_SAMPLE_HZ;
+	s->names = sym_new();
+	if (!s->names) {
+		snprintf(err, errlen, "failed to set up the symbolizer: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	if (s->stacks) {
 		s->sym = sym_new();
 		if (!s->sym) {
@@ -167,6 +191,10 @@ void ss_close(struct ss_session *s)
 	s->tr = NULL;
 	sym_free(s->sym);
 	s->sym = NULL;
+	sym_free(s->names);
+	s->names = NULL;
+	wt_free(s->waits);
+	s->waits = NULL;
 }
 
 int ss_exit_status(int status)
@@ -443,7 +471,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	struct wl_child child = {.pid = -1, .go_fd = -1, .res_fd = -1, .err_fd = -1};
 	struct tl_timeline *tl = NULL;
 	struct an_counters c;
-	uint64_t t0, t_end = 0, last_ts = 0, last_tick;
+	uint64_t t0, t_end = 0, last_ts = 0, last_tick, last_waits;
 	size_t fold_at = SS_FOLD_EVENTS;
 	struct cpu_sample cpu0 = {0}, cpu1 = {0};
 	pid_t pid;
@@ -460,6 +488,14 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		return -ENOMEM;
 	}
 	tl_set_ncpu(tl, s->ncpu);
+	wt_free(s->waits);
+	s->waits = wt_new();
+	if (!s->waits) {
+		snprintf(err, errlen, "failed to allocate the timeline: %s", strerror(ENOMEM));
+		tl_free(tl);
+		return -ENOMEM;
+	}
+	wt_set_namer(s->waits, name_word, s);
 
 	if (launched) {
 		ret = spec->w ? wl_spawn(spec->w, spec->strategy, spec->o, &child)
@@ -483,14 +519,15 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		goto fail;
 	}
 	ret = tr_start_opts(s->tr, pid, tl,
-			    &(struct tr_start_opts){.own_cgroup_id = spec->own_cgroup_id});
+			    &(struct tr_start_opts){.own_cgroup_id = spec->own_cgroup_id,
+						    .waits = s->waits});
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to start tracing process %d: %s", (int)pid,
 			 strerror(-ret));
 		goto fail;
 	}
 	started = true;
-	t0 = last_tick = tr_now();
+	t0 = last_tick = last_waits = tr_now();
 	cpu0 = cpu_sample();
 	if (launched) {
 		ret = wl_release(&child);
@@ -517,11 +554,23 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 			snprintf(err, errlen, "failed to read probe events: %s", strerror(-ret));
 			goto fail;
 		}
+		if (tr_now() - last_waits >= SS_WAITS_MS * 1000000ULL) {
+			/* the waits the probes are done with: decided, labelled, summed */
+			last_waits = tr_now();
+			if (wt_flush(s->waits, tl, last_waits - TR_EVENT_DELAY_NS) < 0) {
+				ret = -ENOMEM;
+				snprintf(err, errlen, "failed to sum lock waits: %s", strerror(ENOMEM));
+				goto fail;
+			}
+		}
 		if (tl_pending(tl) >= fold_at) {
 			uint64_t upto = tr_now() - TR_EVENT_DELAY_NS;
 
 			if (upto > t0 && upto > tl->cut_at) {
-				ret = tl_cut(tl, t0, upto);
+				/* the lock waits' kinds go into what is folded */
+				ret = wt_flush(s->waits, tl, upto);
+				if (!ret)
+					ret = tl_cut(tl, t0, upto);
 				if (ret < 0) {
 					snprintf(err, errlen, "failed to fold the timeline: %s",
 						 strerror(-ret));
@@ -581,6 +630,12 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		t_end = last_ts;
 	if (t_end < tl->cut_at)
 		t_end = tl->cut_at;
+	/* every wait that ended is decided now; those still open are labelled as seen */
+	ret = wt_flush(s->waits, tl, UINT64_MAX);
+	if (ret < 0) {
+		snprintf(err, errlen, "failed to sum lock waits: %s", strerror(-ret));
+		goto fail;
+	}
 	ret = tl_finish(tl, t0, t_end);
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to build the timeline: %s", strerror(-ret));
@@ -602,6 +657,11 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		goto fail;
 	}
 	tl = NULL; /* owned by run->tl now */
+	ret = wt_take_locks(s->waits, run->tl, &run->locks, &run->nlocks);
+	if (ret < 0) {
+		snprintf(err, errlen, "failed to sum lock waits: %s", strerror(-ret));
+		goto fail_run;
+	}
 	ret = attach_processes(s, spec, run, pid, t0, t_end);
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to list the processes: %s", strerror(-ret));

@@ -28,6 +28,8 @@ struct ss_session {
 	struct ss_pend *pend;
 	size_t npend, cappend;
 	uint64_t stack_drops;
+	struct sym *names;	/* names futex words (lock addresses), stacks or not */
+	struct wt_set *waits;	/* the run's futex waits (model/waits.h) */
 };
 
 struct ss_spec {

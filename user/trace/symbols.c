@@ -93,6 +93,20 @@ struct sym {
 	size_t nprocs, capprocs;
 	uint64_t tick;
 	struct cache_ent cache[SYM_CACHE];
+	struct dfile *dfiles;	/* data symbols of ELF files (sym_data_name), by path */
+	size_t ndfiles;
+};
+
+/* The data objects of one ELF file, sorted by address (for naming futex words). */
+struct dobj {
+	uint64_t addr, size;
+	char *name;
+};
+struct dfile {
+	char *path;
+	bool dyn;		/* ET_DYN: addresses are relative to the load base */
+	struct dobj *v;
+	size_t n;
 };
 
 /* Outermost frames of a complete user stack: a stack ending anywhere else was cut short. */
@@ -127,6 +141,13 @@ void sym_free(struct sym *s)
 	for (size_t i = 0; i < SYM_CACHE; i++)
 		free(s->cache[i].name);
 	kernel_unload(s);
+	for (size_t i = 0; i < s->ndfiles; i++) {
+		for (size_t j = 0; j < s->dfiles[i].n; j++)
+			free(s->dfiles[i].v[j].name);
+		free(s->dfiles[i].v);
+		free(s->dfiles[i].path);
+	}
+	free(s->dfiles);
 	free(s);
 }
 
@@ -1091,4 +1112,169 @@ int sym_fold(struct sym *s, const struct tr_stack *st, const char *prefix, char 
 	if (st->nuser <= 0 && st->nkern <= 0)
 		put(&o, "[no stack]", "");
 	return (int)o.pos;
+}
+
+/* ---- data addresses (futex words) ---- */
+
+static int dobj_cmp(const void *a, const void *b)
+{
+	const struct dobj *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The sized symbols of path's .symtab (or .dynsym when stripped), read once. */
+static struct dfile *dfile_get(struct sym *s, const char *path)
+{
+	struct dfile *f, *n;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	Elf *elf;
+	size_t cap = 0;
+	int fd;
+
+	for (size_t i = 0; i < s->ndfiles; i++)
+		if (!strcmp(s->dfiles[i].path, path))
+			return &s->dfiles[i];
+	n = realloc(s->dfiles, (s->ndfiles + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	s->dfiles = n;
+	f = &s->dfiles[s->ndfiles];
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(path);
+	if (!f->path)
+		return NULL;
+	s->ndfiles++;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return f;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && gelf_getehdr(elf, &eh)) {
+		f->dyn = eh.e_type == ET_DYN;
+		/* .symtab when there is one (it has the static objects too), else .dynsym */
+		for (int pass = 0; pass < 2 && !f->n; pass++) {
+			scn = NULL;
+			while ((scn = elf_nextscn(elf, scn))) {
+				GElf_Shdr sh;
+				Elf_Data *d;
+
+				if (!gelf_getshdr(scn, &sh) ||
+				    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB) || !sh.sh_entsize)
+					continue;
+				d = elf_getdata(scn, NULL);
+				for (size_t k = 0; d && k < sh.sh_size / sh.sh_entsize; k++) {
+					GElf_Sym gs;
+					const char *nm;
+
+					if (!gelf_getsym(d, (int)k, &gs) || !gs.st_size ||
+					    GELF_ST_TYPE(gs.st_info) != STT_OBJECT)
+						continue;
+					nm = elf_strptr(elf, sh.sh_link, gs.st_name);
+					if (!nm || !*nm)
+						continue;
+					if (f->n == cap) {
+						size_t nc = cap ? cap * 2 : 256;
+						void *nv = realloc(f->v, nc * sizeof(*f->v));
+
+						if (!nv)
+							break;
+						f->v = nv;
+						cap = nc;
+					}
+					f->v[f->n].name = strdup(nm);
+					if (!f->v[f->n].name)
+						break;
+					f->v[f->n].addr = gs.st_value;
+					f->v[f->n].size = gs.st_size;
+					f->n++;
+				}
+			}
+		}
+		qsort(f->v, f->n, sizeof(*f->v), dobj_cmp);
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return f;
+}
+
+/* The object of f covering ELF address a, or NULL. */
+static const struct dobj *dobj_find(const struct dfile *f, uint64_t a)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (f->v[mid].addr <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* objects may nest: look back a little for one that covers a */
+	for (size_t i = lo, k = 0; i-- > 0 && k < 8; k++)
+		if (a >= f->v[i].addr && a < f->v[i].addr + f->v[i].size)
+			return &f->v[i];
+	return NULL;
+}
+
+int sym_data_name(struct sym *s, pid_t pid, uint64_t addr, char *out, size_t len)
+{
+	char path[64], *maps, *line, *next, file[512] = "", label[128];
+	uint64_t base = UINT64_MAX, prev_end = 0;
+	size_t mlen = 0;
+	int ret = -ENOENT;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	maps = read_proc(path, &mlen);
+	if (!maps)
+		return -errno ? -errno : -ENOENT;
+	/* the mapping of addr; anonymous memory right after a file's is its .bss */
+	for (line = maps; line < maps + mlen; line = next) {
+		uint64_t a, b, off;
+		const char *p;
+		size_t plen;
+
+		next = strchr(line, '\n');
+		next = next ? next + 1 : maps + mlen;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64, &a, &b, &off) != 3)
+			continue;
+		p = map_path(line, &plen);
+		if (plen && *p == '/') {
+			if (plen >= sizeof(file) || strncmp(file, p, plen) || file[plen]) {
+				snprintf(file, sizeof(file), "%.*s", (int)plen, p);
+				base = a - off;
+			}
+		} else if (plen || a != prev_end) {
+			file[0] = 0;
+		}
+		prev_end = b;
+		if (addr < a || addr >= b)
+			continue;
+		if (file[0]) {
+			struct dfile *f = dfile_get(s, file);
+			uint64_t ea = f && f->dyn ? addr - base : addr;
+			const struct dobj *o = f ? dobj_find(f, ea) : NULL;
+
+			if (o && ea == o->addr)
+				snprintf(out, len, "%s", o->name);
+			else if (o)
+				snprintf(out, len, "%s+0x%" PRIx64, o->name, ea - o->addr);
+			else {
+				module_label(file, label, sizeof(label));
+				snprintf(out, len, "%s+0x%" PRIx64, label, ea);
+			}
+		} else if (plen && *p == '[') {
+			snprintf(out, len, "%.*s", (int)strcspn(p, "]\n") + 1, p);
+		} else {
+			snprintf(out, len, "[anon]");
+		}
+		ret = 0;
+		break;
+	}
+	free(maps);
+	return ret;
 }

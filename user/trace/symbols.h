@@ -58,4 +58,11 @@ int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const 
  */
 int sym_fold(struct sym *s, const struct tr_stack *st, const char *prefix, char *out, size_t len);
 
+/*
+ * Name a data address of pid while it lives (a futex word): the object symbol covering it
+ * ("g_lock", "_PyRuntime+0x1a8") from the ELF file mapped there (its .bss included), else
+ * "file+0xADDR", or the mapping: "[heap]", "[stack]", "[anon]". 0, or -errno (out "").
+ */
+int sym_data_name(struct sym *s, pid_t pid, uint64_t addr, char *out, size_t len);
+
 #endif /* IOTRACE_SYMBOLS_H */

@@ -105,6 +105,7 @@ struct tr {
 
 	/* per run */
 	struct tl_timeline *tl;
+	struct wt_set *waits;	/* optional (tr_start_opts) */
 	int err;		/* sticky error from a record callback (-ENOMEM) */
 	uint64_t last_ts;
 	struct tstream *ts;
@@ -230,6 +231,28 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 	}
 }
 
+/* The futex waits a batch (or a thread's pending entries) carries: to the wait set. */
+static void futex_waits(struct tr *t, uint32_t pid, uint32_t tid, uint32_t fx,
+			const struct it_fx_begin *fb, const struct it_fx_end *fe, uint64_t last_ts)
+{
+	if (!t->waits)
+		return;
+	/* the end first: it is of a wait that began before the one this batch starts */
+	if (fx & IT_FX_END) {
+		struct wt_wait w = {
+			/* the word and the call come with its start: unknown (other) without */
+			.pid = pid, .tid = tid, .op = ~0u,
+			.begin_ts = fe->enter_ts, .end_ts = fe->exit_ts,
+			.lock_ns = fe->lock_ns, .wake_ts = fe->wake_ts, .waker = fe->waker,
+			.ret = fe->ret, .kstack_id = fe->kstack_id, .ustack_id = fe->ustack_id,
+		};
+
+		set_err(t, wt_end(t->waits, &w));
+	}
+	if ((fx & IT_FX_BEGIN) && last_ts)
+		set_err(t, wt_begin(t->waits, pid, tid, fb->uaddr, fb->op, fb->val, last_ts));
+}
+
 static void on_batch(struct tr *t, const struct it_batch *b)
 {
 	struct tstream *s = ts_get(t, b->tid);
@@ -242,6 +265,8 @@ static void on_batch(struct tr *t, const struct it_batch *b)
 		stream_gap(t, s, b->seq, b->e[0] & IT_TS_MASK);
 	s->next_seq = b->seq + 1;
 	feed_entries(t, s, b->pid, b->e, b->n);
+	futex_waits(t, b->pid, b->tid, b->fx, &b->fx_begin, &b->fx_end,
+		    b->n && b->n <= IT_BATCH ? b->e[b->n - 1] & IT_TS_MASK : 0);
 }
 
 static void read_comm(uint32_t pid, uint32_t tid, char *comm, size_t len)
@@ -414,12 +439,16 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 		s->last_ts = r->ts;
 		if (!tl_thread_add(t->tl, r->pid, r->tid, r->ts, TL_RUNNABLE, comm))
 			set_err(t, -ENOMEM);
+		if (t->waits)
+			set_err(t, wt_thread_new(t->waits, r->pid, r->tid, r->child_tid, r->ts));
 		return;
 	}
 	/* IT_REC_EXIT: the thread's last batch came just before this record */
 	stream_gap(t, s, r->last_seq, r->ts);
 	s->exited = true;
 	set_err(t, tl_thread_exit(t->tl, r->tid, r->ts, comm));
+	if (t->waits)
+		set_err(t, wt_thread_exit(t->waits, r->tid, r->ts));
 
 	/* take its totals now and free the entry, so thread churn can't fill the map */
 	{
@@ -567,6 +596,7 @@ static void on_stack_rec(struct tr *t, const struct it_stack_rec *r)
 	s->tid = r->tid;
 	s->state = r->state < TL_NSTATES ? (enum tl_state)r->state : TL_COMPUTE;
 	s->value = r->value;
+	s->ts = r->ts;
 	s->kstack_id = r->kstack_id;
 	s->ustack_id = r->ustack_id;
 	s->nkern = stack_frames(t, r->kstack_id, s->kips, 127);
@@ -1281,6 +1311,7 @@ int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct 
 	t->skel->bss->own_cgroup_id = so ? so->own_cgroup_id : 0;
 
 	t->tl = tl;
+	t->waits = so ? so->waits : NULL;
 	now = tr_now();
 	ret = seed_process(t, pid, now, 0);
 	if (ret < 0)
@@ -1343,6 +1374,16 @@ static int finish_threads(struct tr *t, struct snap *sn, size_t n, uint64_t now)
 			stream_gap(t, s, v->seq, v->e[0] & IT_TS_MASK);
 			feed_entries(t, s, v->pid, v->e, v->n);
 			s->next_seq = v->seq; /* pending entries carry the next seq */
+		}
+		/* what the next batch would have carried (a start only with its entry) */
+		{
+			uint64_t last = v->n && v->n <= IT_BATCH ? v->e[v->n - 1] : 0;
+			unsigned fx = v->fx_pending;
+
+			if (((last >> IT_STATE_SHIFT) & IT_STATE_MASK) != IT_LOCK_WAIT || !last)
+				fx &= ~(unsigned)IT_FX_BEGIN;
+			futex_waits(t, v->pid, sn[i].tid, fx, &v->fx, &v->fx_end,
+				    last & IT_TS_MASK);
 		}
 		if (v->exited) {
 			/* its exit record may have been lost: the map still knows when */

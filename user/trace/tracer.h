@@ -11,6 +11,7 @@
 #include "iotrace.h" /* IT_STACK_*, IT_CNT_*: the records the probes emit */
 #include "model/analysis.h"
 #include "model/timeline.h"
+#include "model/waits.h"
 
 /*
  * Life: tr_open() (open -> configure -> load -> attach, once per iotrace process), then per
@@ -34,6 +35,7 @@ struct tr_stack {
 	uint32_t pid, tid;
 	enum tl_state state;	/* off-CPU: the state while off */
 	uint64_t value;		/* samples (on-CPU) or ns (off-CPU) */
+	uint64_t ts;		/* when it was taken (off-CPU: the switch back in) */
 	/* the stacks' ids: within one run (tr_start to tr_start), equal ids of one pid mean
 	 * equal frames, so a consumer can fold a stack once and count it by its ids */
 	int32_t kstack_id, ustack_id;
@@ -163,6 +165,11 @@ struct tr_start_opts {
 	 * from a kworker. Never set it for a cgroup shared with other work (the root).
 	 */
 	uint64_t own_cgroup_id;
+	/*
+	 * Optional: told of every thread's creation and exit and every futex wait that blocked
+	 * (user/model/waits.h), to decide what each wait was for and label the timeline.
+	 */
+	struct wt_set *waits;
 };
 int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct tr_start_opts *so);
 /* Consume ring-buffer records for up to timeout_ms; >= 0 records or -errno. */

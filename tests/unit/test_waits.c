@@ -1,0 +1,168 @@
+/* test_waits.c - futex waits classified by kind and summed per lock, on hand-made records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "model/waits.h"
+
+#define WAIT_PRIVATE 128	/* FUTEX_WAIT | FUTEX_PRIVATE_FLAG */
+#define BITSET_PRIVATE 137	/* FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG */
+#define MS 1000000ull
+
+/* The namer: _PyRuntime lies at [0x2000, 0x3000), the rest is heap. */
+static int namer(void *ctx, uint32_t pid, uint64_t addr, char *where, size_t len)
+{
+	(void)ctx;
+	(void)pid;
+	if (addr >= 0x2000 && addr < 0x3000)
+		snprintf(where, len, "_PyRuntime+0x%llx", (unsigned long long)(addr - 0x2000));
+	else if (addr >= 0x3000 && addr < 0x3010)
+		snprintf(where, len, "_PyRuntimeX");
+	else
+		snprintf(where, len, "[heap]");
+	return 0;
+}
+
+static struct wt_wait wait_on(uint32_t tid, uint64_t uaddr, uint32_t op, uint32_t val,
+			      uint64_t begin, uint64_t end)
+{
+	return (struct wt_wait){.pid = 1, .tid = tid, .uaddr = uaddr, .op = op, .val = val,
+				.begin_ts = begin, .end_ts = end, .lock_ns = end - begin,
+				.kstack_id = -1, .ustack_id = -1};
+}
+
+static void test_classify(void **state)
+{
+	struct wt_set *s = wt_new();
+	struct wt_wait w;
+
+	(void)state;
+	wt_set_namer(s, namer, NULL);
+	/* thread 2 created with its clear_child_tid at 0x1000; thread 3 exits at 20 ms */
+	assert_int_equal(wt_thread_new(s, 1, 2, 0x1000, 0), 0);
+	assert_int_equal(wt_thread_new(s, 1, 3, 0x1100, 0), 0);
+	assert_int_equal(wt_thread_exit(s, 3, 20 * MS), 0);
+	for (uint64_t a = 0x1000; a <= 0x4000; a += 0x100)
+		assert_int_equal(wt_begin(s, 1, 9, a, BITSET_PRIVATE, 0, 1), 0);
+
+	/* pthread_join: the word is a created thread's clear_child_tid */
+	w = wait_on(1, 0x1000, 9 /* shared */, 2, 10, 20);
+	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);
+	/* the GIL: inside _PyRuntime, even as a contended mutex; not a longer name */
+	w = wait_on(1, 0x2100, WAIT_PRIVATE, 2, 10, 20);
+	assert_int_equal(wt_classify(s, &w), TL_LK_GIL);
+	w = wait_on(1, 0x3000, BITSET_PRIVATE, 0, 10, 20);
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	/* glibc's contended mutex (value 2), a PI lock */
+	w = wait_on(1, 0x4000, WAIT_PRIVATE, 2, 10, 20);
+	assert_int_equal(wt_classify(s, &w), TL_LK_MUTEX);
+	w = wait_on(1, 0x4000, 6 | 128, 0, 10, 20);
+	assert_int_equal(wt_classify(s, &w), TL_LK_MUTEX);
+	/* woken by a thread that exits within 5 ms: a runtime's join; 6 ms: a condvar */
+	w = wait_on(1, 0x4000, BITSET_PRIVATE, 0, 10, 20 * MS);
+	w.waker = 3;
+	w.wake_ts = 16 * MS;
+	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);
+	w.wake_ts = 14 * MS;
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	w.wake_ts = 16 * MS;
+	w.ret = -110; /* timed out: nobody woke it */
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	/* FUTEX_WAIT with another value: waiting to be signalled; futex_waitv, WAKE: other */
+	w = wait_on(1, 0x4000, WAIT_PRIVATE, 0, 10, 20);
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	w = wait_on(1, 0, 0xffffffffu, 0, 10, 20);
+	assert_int_equal(wt_classify(s, &w), TL_LK_OTHER);
+	w = wait_on(1, 0x4000, 1 | 128, 0, 10, 20);
+	assert_int_equal(wt_classify(s, &w), TL_LK_OTHER);
+	assert_string_equal(wt_lock_kind_name(TL_LK_GIL), "gil");
+	assert_string_equal(wt_lock_kind_name(TL_LK_NONE), "other");
+	assert_string_equal(wt_io_kind_name(TL_IOK_PIPE), "pipe");
+	assert_int_equal(wt_lock_kind_from_name("condvar"), TL_LK_CONDVAR);
+	assert_int_equal(wt_io_kind_from_name("nope"), -22);
+	wt_free(s);
+}
+
+/*
+ * Two threads wait on one mutex (300 and 500 ns, woken by thread 3), one on the GIL (50 ns,
+ * still open at the end: measured from the spans, 40 ns of lock_wait). The locks, largest
+ * first: the mutex (800 ns, 2 waits, waiters 1 and 4, waker 3, top stack "c"), the GIL.
+ * The timeline's lock_wait spans take each wait's kind.
+ */
+static void test_locks(void **state)
+{
+	struct wt_set *s = wt_new();
+	struct tl_timeline *tl = tl_new();
+	struct wt_lock *v = NULL;
+	struct wt_wait w;
+	size_t n = 0;
+
+	(void)state;
+	wt_set_namer(s, namer, NULL);
+	assert_int_equal(tl_transition(tl, 1, 1, 0, TL_COMPUTE), 0);
+	assert_int_equal(tl_transition(tl, 1, 4, 0, TL_COMPUTE), 0);
+	assert_int_equal(tl_transition(tl, 1, 5, 0, TL_COMPUTE), 0);
+
+	assert_int_equal(tl_transition(tl, 1, 1, 100, TL_LOCK_WAIT), 0);
+	assert_int_equal(wt_begin(s, 1, 1, 0x4000, WAIT_PRIVATE, 2, 100), 0);
+	assert_int_equal(tl_transition(tl, 1, 1, 400, TL_COMPUTE), 0);
+	assert_int_equal(wt_stack(s, 1, 400, "a;b", 300), 0);
+	w = wait_on(1, 0x4000, WAIT_PRIVATE, 2, 100, 400);
+	w.waker = 3;
+	assert_int_equal(wt_end(s, &w), 0);
+
+	assert_int_equal(tl_transition(tl, 1, 4, 200, TL_LOCK_WAIT), 0);
+	assert_int_equal(wt_begin(s, 1, 4, 0x4000, WAIT_PRIVATE, 2, 200), 0);
+	assert_int_equal(tl_transition(tl, 1, 4, 700, TL_COMPUTE), 0);
+	assert_int_equal(wt_stack(s, 4, 700, "c", 500), 0);
+	w = wait_on(4, 0x4000, WAIT_PRIVATE, 2, 200, 700);
+	w.waker = 3;
+	assert_int_equal(wt_end(s, &w), 0);
+	/* the first wait is decided; the second ended past upto: labelled, kept */
+	assert_int_equal(wt_flush(s, tl, 500), 0);
+
+	assert_int_equal(tl_transition(tl, 1, 5, 960, TL_LOCK_WAIT), 0);
+	assert_int_equal(wt_begin(s, 1, 5, 0x2008, BITSET_PRIVATE, 0, 960), 0);
+	assert_int_equal(wt_flush(s, tl, UINT64_MAX), 0);
+	assert_int_equal(tl_finish(tl, 0, 1000), 0);
+	assert_int_equal(tl_thread_find(tl, 1)->kind_ns[TL_LOCK_WAIT][TL_LK_MUTEX], 300);
+	assert_int_equal(tl_thread_find(tl, 4)->kind_ns[TL_LOCK_WAIT][TL_LK_MUTEX], 500);
+	assert_int_equal(tl_thread_find(tl, 5)->kind_ns[TL_LOCK_WAIT][TL_LK_GIL], 40);
+
+	assert_int_equal(wt_take_locks(s, tl, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].addr, 0x4000);
+	assert_string_equal(v[0].where, "[heap]");
+	assert_int_equal(v[0].kind, TL_LK_MUTEX);
+	assert_int_equal(v[0].wait_ns, 800);
+	assert_int_equal(v[0].waits, 2);
+	assert_int_equal(v[0].nwaiters, 2);
+	assert_int_equal(v[0].waiters[0], 1);
+	assert_int_equal(v[0].waiters[1], 4);
+	assert_int_equal(v[0].nwakers, 1);
+	assert_int_equal(v[0].wakers[0], 3);
+	assert_string_equal(v[0].stack, "c");
+	assert_int_equal(v[1].addr, 0x2008);
+	assert_string_equal(v[1].where, "_PyRuntime+0x8");
+	assert_int_equal(v[1].kind, TL_LK_GIL);
+	assert_int_equal(v[1].wait_ns, 40);
+	assert_null(v[1].stack);
+	wt_locks_free(v, n);
+	wt_free(s);
+	tl_free(tl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_locks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
