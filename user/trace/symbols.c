@@ -93,21 +93,8 @@ struct sym {
 	size_t nprocs, capprocs;
 	uint64_t tick;
 	struct cache_ent cache[SYM_CACHE];
-	struct dfile *dfiles;	/* data symbols of ELF files (sym_data_name), by path */
-	size_t ndfiles;
 };
 
-/* The data objects of one ELF file, sorted by address (for naming futex words). */
-struct dobj {
-	uint64_t addr, size;
-	char *name;
-};
-struct dfile {
-	char *path;
-	bool dyn;		/* ET_DYN: addresses are relative to the load base */
-	struct dobj *v;
-	size_t n;
-};
 
 /* Outermost frames of a complete user stack: a stack ending anywhere else was cut short. */
 static const char *const entry_frames[] = {
@@ -141,13 +128,6 @@ void sym_free(struct sym *s)
 	for (size_t i = 0; i < SYM_CACHE; i++)
 		free(s->cache[i].name);
 	kernel_unload(s);
-	for (size_t i = 0; i < s->ndfiles; i++) {
-		for (size_t j = 0; j < s->dfiles[i].n; j++)
-			free(s->dfiles[i].v[j].name);
-		free(s->dfiles[i].v);
-		free(s->dfiles[i].path);
-	}
-	free(s->dfiles);
 	free(s);
 }
 
@@ -1116,47 +1096,32 @@ int sym_fold(struct sym *s, const struct tr_stack *st, const char *prefix, char 
 
 /* ---- data addresses (futex words) ---- */
 
-static int dobj_cmp(const void *a, const void *b)
+/*
+ * The object symbol of ELF file path covering address addr of a process that mapped the
+ * file at base (its offset-0 address): "name" or "name+0xOFF" in out, else "file+0xADDR".
+ * One scan of the symbol table, nothing kept: it runs once per futex word, while the
+ * probes' records wait, so it must stay cheap (no copy of a big program's symbols).
+ */
+static void data_symbol(const char *path, uint64_t base, uint64_t addr, char *out, size_t len)
 {
-	const struct dobj *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* The sized symbols of path's .symtab (or .dynsym when stripped), read once. */
-static struct dfile *dfile_get(struct sym *s, const char *path)
-{
-	struct dfile *f, *n;
-	Elf_Scn *scn = NULL;
+	uint64_t ea = addr, best_off = 0;
+	char label[128], best[SYM_NAME_MAX] = "";
+	Elf_Scn *scn;
 	GElf_Ehdr eh;
-	Elf *elf;
-	size_t cap = 0;
-	int fd;
+	Elf *elf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	for (size_t i = 0; i < s->ndfiles; i++)
-		if (!strcmp(s->dfiles[i].path, path))
-			return &s->dfiles[i];
-	n = realloc(s->dfiles, (s->ndfiles + 1) * sizeof(*n));
-	if (!n)
-		return NULL;
-	s->dfiles = n;
-	f = &s->dfiles[s->ndfiles];
-	memset(f, 0, sizeof(*f));
-	f->path = strdup(path);
-	if (!f->path)
-		return NULL;
-	s->ndfiles++;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return f;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (fd >= 0) {
+		elf_version(EV_CURRENT);
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	}
 	if (elf && gelf_getehdr(elf, &eh)) {
-		f->dyn = eh.e_type == ET_DYN;
-		/* .symtab when there is one (it has the static objects too), else .dynsym */
-		for (int pass = 0; pass < 2 && !f->n; pass++) {
+		if (eh.e_type == ET_DYN)
+			ea = addr - base;
+		/* .symtab when there is one (static objects too), else .dynsym */
+		for (int pass = 0; pass < 2 && !best[0]; pass++) {
 			scn = NULL;
-			while ((scn = elf_nextscn(elf, scn))) {
+			while ((scn = elf_nextscn(elf, scn)) && !best[0]) {
 				GElf_Shdr sh;
 				Elf_Data *d;
 
@@ -1169,60 +1134,39 @@ static struct dfile *dfile_get(struct sym *s, const char *path)
 					const char *nm;
 
 					if (!gelf_getsym(d, (int)k, &gs) || !gs.st_size ||
-					    GELF_ST_TYPE(gs.st_info) != STT_OBJECT)
+					    GELF_ST_TYPE(gs.st_info) != STT_OBJECT || ea < gs.st_value ||
+					    ea - gs.st_value >= gs.st_size)
 						continue;
 					nm = elf_strptr(elf, sh.sh_link, gs.st_name);
 					if (!nm || !*nm)
 						continue;
-					if (f->n == cap) {
-						size_t nc = cap ? cap * 2 : 256;
-						void *nv = realloc(f->v, nc * sizeof(*f->v));
-
-						if (!nv)
-							break;
-						f->v = nv;
-						cap = nc;
-					}
-					f->v[f->n].name = strdup(nm);
-					if (!f->v[f->n].name)
-						break;
-					f->v[f->n].addr = gs.st_value;
-					f->v[f->n].size = gs.st_size;
-					f->n++;
+					copy_name(best, sizeof(best), nm);
+					best_off = ea - gs.st_value;
+					break;
 				}
 			}
 		}
-		qsort(f->v, f->n, sizeof(*f->v), dobj_cmp);
+	} else {
+		ea = addr - base;
 	}
 	if (elf)
 		elf_end(elf);
-	close(fd);
-	return f;
-}
-
-/* The object of f covering ELF address a, or NULL. */
-static const struct dobj *dobj_find(const struct dfile *f, uint64_t a)
-{
-	size_t lo = 0, hi = f->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (f->v[mid].addr <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (fd >= 0)
+		close(fd);
+	if (best[0] && best_off)
+		snprintf(out, len, "%s+0x%" PRIx64, best, best_off);
+	else if (best[0])
+		snprintf(out, len, "%s", best);
+	else {
+		module_label(path, label, sizeof(label));
+		snprintf(out, len, "%s+0x%" PRIx64, label, ea);
 	}
-	/* objects may nest: look back a little for one that covers a */
-	for (size_t i = lo, k = 0; i-- > 0 && k < 8; k++)
-		if (a >= f->v[i].addr && a < f->v[i].addr + f->v[i].size)
-			return &f->v[i];
-	return NULL;
 }
 
 int sym_data_name(struct sym *s, pid_t pid, uint64_t addr, char *out, size_t len)
 {
-	char path[64], *maps, *line, *next, file[512] = "", label[128];
+	(void)s;
+	char path[64], *maps, *line, *next, file[512] = "";
 	uint64_t base = UINT64_MAX, prev_end = 0;
 	size_t mlen = 0;
 	int ret = -ENOENT;
@@ -1255,18 +1199,7 @@ int sym_data_name(struct sym *s, pid_t pid, uint64_t addr, char *out, size_t len
 		if (addr < a || addr >= b)
 			continue;
 		if (file[0]) {
-			struct dfile *f = dfile_get(s, file);
-			uint64_t ea = f && f->dyn ? addr - base : addr;
-			const struct dobj *o = f ? dobj_find(f, ea) : NULL;
-
-			if (o && ea == o->addr)
-				snprintf(out, len, "%s", o->name);
-			else if (o)
-				snprintf(out, len, "%s+0x%" PRIx64, o->name, ea - o->addr);
-			else {
-				module_label(file, label, sizeof(label));
-				snprintf(out, len, "%s+0x%" PRIx64, label, ea);
-			}
+			data_symbol(file, base, addr, out, len);
 		} else if (plen && *p == '[') {
 			snprintf(out, len, "%.*s", (int)strcspn(p, "]\n") + 1, p);
 		} else {
