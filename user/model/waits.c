@@ -484,7 +484,8 @@ int wt_take_locks(struct wt_set *s, const struct tl_timeline *tl, struct wt_lock
 		if (l->stack && !(l->stack = strdup(l->stack)))
 			return -ENOMEM;
 	}
-	qsort(s->locks, s->nlocks, sizeof(*s->locks), lock_cmp);
+	if (s->nlocks) /* qsort's base may not be NULL, even for no elements */
+		qsort(s->locks, s->nlocks, sizeof(*s->locks), lock_cmp);
 	*out = s->locks;
 	*n = s->nlocks;
 	s->locks = NULL;
