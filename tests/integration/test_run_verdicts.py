@@ -45,7 +45,10 @@ class VerdictsOnRealRuns(unittest.TestCase):
         run = s["runs"][0]
         self.assertEqual(len([t for t in run["threads"] if t["role"].startswith("worker")]),
                          4 * os.cpu_count())
-        self.assertIn("cpu_saturated", rules(run), run["headline"])
+        # more ready threads than CPUs: either they queued for busy CPUs (cpu_saturated), or
+        # CPUs sat idle while they waited to be woken (wakeup_latency: seen with the machine's
+        # CPUs 38% idle); issue 14's test asks for cpu_wait or wakeup, whichever held
+        self.assertTrue({"cpu_saturated", "wakeup_latency"} & set(rules(run)), run["headline"])
 
     def test_gil_lock(self):
         """At real-time priority (see test_run_core.make_warm): without it, on this shared
