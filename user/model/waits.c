@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timeline_int.h" /* tli_grow */
 #include "waits.h"
 
 /*
@@ -94,23 +95,6 @@ struct wt_set {
 	void *namer_ctx;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t nc;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	nc = *cap ? *cap * 2 : 16;
-	while (nc < need)
-		nc *= 2;
-	n = realloc(*p, nc * size);
-	if (!n)
-		return -ENOMEM;
-	*p = n;
-	*cap = nc;
-	return 0;
-}
 
 struct wt_set *wt_new(void)
 {
@@ -158,7 +142,7 @@ static struct wt_thr *thr_find(const struct wt_set *s, uint32_t tid)
 
 int wt_thread_new(struct wt_set *s, uint32_t pid, uint32_t tid, uint64_t child_tid, uint64_t ts)
 {
-	if (grow((void **)&s->thr, &s->capthr, s->nthr + 1, sizeof(*s->thr)))
+	if (tli_grow((void **)&s->thr, &s->capthr, s->nthr + 1, sizeof(*s->thr)))
 		return -ENOMEM;
 	s->thr[s->nthr++] = (struct wt_thr){.pid = pid, .tid = tid, .child_tid = child_tid,
 					    .born = ts};
@@ -194,7 +178,7 @@ static int name_new(struct wt_set *s, uint32_t pid, uint64_t addr)
 
 	if (name_of(s, pid, addr))
 		return 0;
-	if (grow((void **)&s->names, &s->capnames, s->nnames + 1, sizeof(*s->names)))
+	if (tli_grow((void **)&s->names, &s->capnames, s->nnames + 1, sizeof(*s->names)))
 		return -ENOMEM;
 	n = &s->names[s->nnames++];
 	n->pid = pid;
@@ -224,7 +208,7 @@ int wt_begin(struct wt_set *s, uint32_t pid, uint32_t tid, uint64_t uaddr, uint3
 		w->end_ts = ts > w->begin_ts ? ts : w->begin_ts + 1;
 	if (name_new(s, pid, uaddr))
 		return -ENOMEM;
-	if (grow((void **)&s->w, &s->capw, s->nw + 1, sizeof(*s->w)))
+	if (tli_grow((void **)&s->w, &s->capw, s->nw + 1, sizeof(*s->w)))
 		return -ENOMEM;
 	s->w[s->nw++] = (struct wt_wait){.pid = pid, .tid = tid, .uaddr = uaddr, .op = op,
 					 .val = val, .begin_ts = ts, .kstack_id = -1,
@@ -240,7 +224,7 @@ int wt_end(struct wt_set *s, const struct wt_wait *e)
 		/* its start was lost: which word is not known (other) */
 		if (name_new(s, e->pid, e->uaddr))
 			return -ENOMEM;
-		if (grow((void **)&s->w, &s->capw, s->nw + 1, sizeof(*s->w)))
+		if (tli_grow((void **)&s->w, &s->capw, s->nw + 1, sizeof(*s->w)))
 			return -ENOMEM;
 		w = &s->w[s->nw++];
 		w->end_ts = 1; /* not an open wait: copied over whole below */
@@ -312,7 +296,7 @@ int wt_lock_add_tid(uint32_t **v, size_t *n, size_t *cap, uint32_t tid)
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i] == tid)
 			return 0;
-	if (grow((void **)v, cap, *n + 1, sizeof(**v)))
+	if (tli_grow((void **)v, cap, *n + 1, sizeof(**v)))
 		return -ENOMEM;
 	(*v)[(*n)++] = tid;
 	return 0;
@@ -326,7 +310,7 @@ static struct wt_lock *lock_get(struct wt_set *s, uint32_t pid, uint64_t addr)
 	for (size_t i = 0; i < s->nlocks; i++)
 		if (s->locks[i].pid == pid && s->locks[i].addr == addr)
 			return &s->locks[i];
-	if (grow((void **)&s->locks, &s->caplocks, s->nlocks + 1, sizeof(*s->locks)))
+	if (tli_grow((void **)&s->locks, &s->caplocks, s->nlocks + 1, sizeof(*s->locks)))
 		return NULL;
 	l = &s->locks[s->nlocks++];
 	memset(l, 0, sizeof(*l));
@@ -380,7 +364,7 @@ int wt_stack(struct wt_set *s, uint32_t tid, uint64_t ts, const char *frames, ui
 		if (!strcmp(l->stacks[i].frames, frames))
 			break;
 	if (i == l->nstacks) {
-		if (grow((void **)&l->stacks, &l->capstacks, l->nstacks + 1, sizeof(*l->stacks)))
+		if (tli_grow((void **)&l->stacks, &l->capstacks, l->nstacks + 1, sizeof(*l->stacks)))
 			return -ENOMEM;
 		l->stacks[i].frames = strdup(frames);
 		if (!l->stacks[i].frames)
