@@ -292,7 +292,7 @@ static __noinline void flush(struct it_thread *th, __u32 tid)
 /* The thread enters state st at ts: close the running total, append to the batch. */
 static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st, __u64 ts)
 {
-	__u32 old = th->state, n;
+	__u32 old = th->state, n, kind;
 
 	if (st == old)
 		return;
@@ -318,10 +318,12 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 		flush(th, tid);
 		n = 0;
 	}
+	/* what the wait is for: a read's file kind; waiting in wait4/waitid, a child */
+	kind = st == IT_IO_CPU || st == IT_IO_WAIT ? th->io_kind & 0xf
+	       : st == IT_OTHER_WAIT && th->sys == IT_SYS_CHILD ? IT_OWK_CHILD
+								  : 0;
 	WRITE_ONCE(th->e[n], (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT) |
-				     ((__u64)(st == IT_IO_CPU || st == IT_IO_WAIT ? th->io_kind & 0xf
-										 : 0)
-				      << IT_KIND_SHIFT));
+				     ((__u64)kind << IT_KIND_SHIFT));
 	WRITE_ONCE(th->n, n + 1);
 	if (n + 1 >= IT_BATCH)
 		flush(th, tid);

@@ -15,7 +15,8 @@
 #define IT_TS_MASK ((1ULL << 56) - 1)
 #define IT_STATE_SHIFT 56	/* batch entry = ts | (state << 56) | (kind << 60) */
 #define IT_STATE_MASK 0xf
-#define IT_KIND_SHIFT 60	/* enum it_io_kind of an io_cpu / io_wait entry, else 0 */
+#define IT_KIND_SHIFT 60	/* enum it_io_kind of an io_cpu / io_wait entry, it_other_kind of
+				 * an other_wait one, else 0 */
 #define IT_MAX_STACK 64
 #define IT_MAX_THREADS 16384	/* `threads` map entries: live threads + exited ones not yet consumed */
 #define IT_MAX_INFLIGHT 16384	/* block requests / io_uring requests in flight */
@@ -42,7 +43,8 @@ enum it_state {
 #define IT_SYS_CLASSES(X)                                                                  \
 	X(IO, IT_IO_WAIT)	/* read family, io_uring_enter, socket receives (on CPU: io_cpu) */ \
 	X(LOCK, IT_LOCK_WAIT)	/* futex, futex_waitv */                                    \
-	X(POLL, IT_POLL_WAIT)	/* epoll_wait, epoll_pwait(2), poll, ppoll, select, pselect6 */
+	X(POLL, IT_POLL_WAIT)	/* epoll_wait, epoll_pwait(2), poll, ppoll, select, pselect6 */ \
+	X(CHILD, IT_OTHER_WAIT)	/* wait4, waitid: for a child process (other_wait, kind child) */
 
 enum it_sys {
 	IT_SYS_NONE = 0,
@@ -76,7 +78,9 @@ enum it_sys {
 	X(7, poll, POLL)                                                                   \
 	X(271, ppoll, POLL)                                                                \
 	X(23, select, POLL)                                                                \
-	X(270, pselect6, POLL)
+	X(270, pselect6, POLL)                                                             \
+	X(61, wait4, CHILD)                                                                \
+	X(247, waitid, CHILD)
 #elif defined(__TARGET_ARCH_arm64) || defined(__aarch64__)
 #define IT_SYSCALLS(X)                                                                     \
 	X(63, read, IO)                                                                    \
@@ -93,7 +97,9 @@ enum it_sys {
 	X(22, epoll_pwait, POLL)                                                           \
 	X(441, epoll_pwait2, POLL)                                                         \
 	X(73, ppoll, POLL)                                                                 \
-	X(72, pselect6, POLL)
+	X(72, pselect6, POLL)                                                              \
+	X(260, wait4, CHILD)                                                               \
+	X(95, waitid, CHILD)
 #else
 #error "syscall table: add this architecture"
 #endif
@@ -132,6 +138,18 @@ static inline __attribute__((always_inline)) unsigned int it_sys_wait_state(unsi
 		return IT_OTHER_WAIT;
 	}
 }
+
+/*
+ * What an other_wait was for, as the model's (kinds.h): IT_OWK_CHILD while the thread is in
+ * wait4/waitid (a parent waiting for its children: the work is done elsewhere); 0 else.
+ */
+enum it_other_kind {
+	IT_OWK_NONE = 0,
+#define IT_OWK_ENUM(name, str) IT_OWK_##name,
+	TL_OTHER_KINDS(IT_OWK_ENUM)
+#undef IT_OWK_ENUM
+	IT_NOWKINDS,
+};
 
 /*
  * What a read-family call (or an io_uring request) reads from: the type of the file behind

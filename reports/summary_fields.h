@@ -124,6 +124,10 @@
 	F(U64, "join", lock_wait_by_kind_ns[TL_LK_JOIN - 1], REQ)                          \
 	F(U64, "condvar", lock_wait_by_kind_ns[TL_LK_CONDVAR - 1], REQ)                    \
 	F(U64, "other", lock_wait_by_kind_ns[TL_LK_OTHER - 1], REQ)
+/* other_wait: waiting for a child process (wait4, waitid), and every other sleep */
+#define SUMMARY_OWK_FIELDS(F)                                                              \
+	F(U64, "child", other_wait_by_kind_ns[TL_OWK_CHILD - 1], REQ)                      \
+	F(U64, "other", other_wait_by_kind_ns[WT_NOW_SLOTS - 1], REQ)
 
 /* x: struct an_thread (runs[i].threads[j]) */
 #define SUMMARY_THREAD_FIELDS(F)                                                           \
@@ -136,6 +140,7 @@
 	F(OBJN, "io_wait_by_kind_ns", iow_thread, by_kind_ok)                              \
 	F(OBJN, "io_cpu_by_kind_ns", ioc_thread, by_kind_ok)                               \
 	F(OBJN, "lock_wait_by_kind_ns", lkw_thread, by_kind_ok)                            \
+	F(OBJN, "other_wait_by_kind_ns", owk_thread, other_kind_ok)                        \
 	F(U64, "stolen_ns", stolen_ns, OPT)                                                \
 	F(U64, "reads", reads, OPT)                                                        \
 	F(U64, "bytes_read", bytes_read, OPT)                                              \
@@ -185,6 +190,7 @@
 	F(OBJN, "io_wait_by_kind_ns", iow_run, by_kind_ok)                                 \
 	F(OBJN, "io_cpu_by_kind_ns", ioc_run, by_kind_ok)                                  \
 	F(OBJN, "lock_wait_by_kind_ns", lkw_run, by_kind_ok)                               \
+	F(OBJN, "other_wait_by_kind_ns", owk_run, other_kind_ok)                           \
 	F(U64N, "stolen_ns", stolen_ns, OPT, stolen_ok)                                    \
 	F(CUSTOM, threads)                                                                 \
 	F(CUSTOM, processes)                                                               \
@@ -284,9 +290,11 @@
 	T(iow_thread, struct an_thread, SUMMARY_IOW_FIELDS)                                \
 	T(ioc_thread, struct an_thread, SUMMARY_IOC_FIELDS)                                \
 	T(lkw_thread, struct an_thread, SUMMARY_LKW_FIELDS)                                \
+	T(owk_thread, struct an_thread, SUMMARY_OWK_FIELDS)                                \
 	T(iow_run, struct an_run, SUMMARY_IOW_FIELDS)                                      \
 	T(ioc_run, struct an_run, SUMMARY_IOC_FIELDS)                                      \
 	T(lkw_run, struct an_run, SUMMARY_LKW_FIELDS)                                      \
+	T(owk_run, struct an_run, SUMMARY_OWK_FIELDS)                                      \
 	T(thread, struct an_thread, SUMMARY_THREAD_FIELDS)                                 \
 	T(process, struct an_process, SUMMARY_PROCESS_FIELDS)                              \
 	T(verdict_entry, struct an_verdict, SUMMARY_VERDICT_FIELDS)                        \

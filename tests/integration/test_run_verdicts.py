@@ -201,6 +201,43 @@ class Attribution(unittest.TestCase):
         self.assertIn("peer", rules(run), run["headline"])
         self.assertNotIn("serial", rules(run), run["headline"])
 
+    def test_child_wait_is_peer(self):
+        """sh running awk that computes ~40 ms, then `true` (so sh forks and waits in wait4
+        rather than exec'ing awk). Not following children, sh alone is traced: the wall is
+        sh waiting for its child (peer, equal to sh's wait4 time, which covers the CPU time
+        rusage gives the child); following them, awk's own states bound it (cpu or, on a
+        busy machine, cpu_wait) and little is left to peer."""
+        cmd = ["sh", "-c", 'awk "BEGIN{for(i=0;i<3000000;i++)s+=i}"; true']
+        r = runlib.iotrace(["trace", "--no-stacks", "--no-follow", "--json", "--"] + cmd)
+        self.assertEqual(r.rc, 0, r.describe())
+        run = json.loads(r.stdout)["runs"][0]
+        b = run["bound_ns"]
+        self.assertEqual([t["comm"] for t in run["threads"]], ["sh"])
+        child = run["threads"][0]["other_wait_by_kind_ns"]["child"]
+        self.assertEqual(run["other_wait_by_kind_ns"]["child"], child)
+        # sh's only wait4 is peer, every instant of it (nothing else of the run was traced)
+        self.assertEqual(b["peer"], child, b)
+        self.assertGreaterEqual(b["peer"], 0.8 * run["wall_ns"], b)
+        # the child ran inside it: its CPU time (rusage, less sh's own) fits in the wait
+        ru = run["rusage"]["utime_ns"] + run["rusage"]["stime_ns"] - oncpu(run)
+        self.assertGreaterEqual(child, 0.9 * ru, (child, run["rusage"]))
+        self.assertIn("peer", rules(run), run["headline"])
+        # the headline leads with it: the cause explaining most of the wall
+        self.assertTrue(run["headline"].startswith("sh: waiting for child processes held"),
+                        run["headline"])
+
+        r = runlib.iotrace(["trace", "--no-stacks", "--json", "--"] + cmd)
+        self.assertEqual(r.rc, 0, r.describe())
+        run = json.loads(r.stdout)["runs"][0]
+        b = run["bound_ns"]
+        awk = [t for t in run["threads"] if t["comm"] == "awk"]
+        self.assertEqual(len(awk), 1, [t["comm"] for t in run["threads"]])
+        awk = awk[0]["states_ns"]
+        # the child's computing (or waiting for a CPU to compute on) is the wall's bound
+        self.assertGreaterEqual(b["cpu"] + b["cpu_wait"], 0.8 * run["wall_ns"], b)
+        self.assertGreaterEqual(awk["compute"], 0.8 * b["cpu"], (awk, b))
+        self.assertLess(b["peer"], 0.1 * run["wall_ns"], b)
+
     def test_readfile_cold_names_read_cpu(self):
         """readfile, cold, with little to compute: the reader's time on CPU inside read
         (filling the page cache, copying out) bounds the wall."""

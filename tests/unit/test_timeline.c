@@ -857,7 +857,7 @@ static void bound_oracle(const struct tl_timeline *tl, const struct cev *e, size
 	memset(unused, 0, TL_NUNUSED * sizeof(*unused));
 	*oncpu_ns = 0;
 	for (uint64_t x = tl->win_start; x < tl->win_end; x++) {
-		unsigned cnt[TL_NSTATES] = {0}, peer = 0, contended = 0, storage, on, idle, k;
+		unsigned cnt[TL_NSTATES] = {0}, peer = 0, child = 0, contended = 0, storage, on, idle, k;
 		bool req = false, blk = false;
 		int b;
 
@@ -871,6 +871,7 @@ static void bound_oracle(const struct tl_timeline *tl, const struct cev *e, size
 					continue;
 				cnt[sp->state]++;
 				peer += sp->state == TL_IO_WAIT && sp->kind >= TL_IOK_PIPE;
+				child += sp->state == TL_OTHER_WAIT && sp->kind == TL_OWK_CHILD;
 				contended += sp->state == TL_LOCK_WAIT &&
 					     (sp->kind == TL_LK_MUTEX || sp->kind == TL_LK_GIL);
 			}
@@ -886,7 +887,7 @@ static void bound_oracle(const struct tl_timeline *tl, const struct cev *e, size
 		    : storage || req || blk	? TL_B_DEVICE
 		    : contended			? TL_B_LOCK
 		    : cnt[TL_RUNNABLE]		? TL_B_CPU_WAIT
-		    : peer			? TL_B_PEER
+		    : peer || child		? TL_B_PEER
 						: TL_B_IDLE;
 		bound[b]++;
 		*oncpu_ns += on;
@@ -1242,6 +1243,56 @@ static void test_label(void **state)
 	}
 }
 
+/*
+ * A parent waiting for its child (wait4: other_wait of kind child) is waiting on a peer;
+ * any other sleep is idle. Window [0,400), 2 CPUs: the parent P forks C, waits [50,350)
+ * (kind child), then sleeps [350,400) (no kind). C computes [0,100) and [200,250), sleeps
+ * between (no kind: idle unless P's wait), exits at 250.
+ *   [0,50) cpu  [50,100) cpu  [100,200) peer  [200,250) cpu  [250,350) peer  [350,400) idle
+ * cpu 150, peer 200, idle 50; capacity: on-CPU 50 + 150 + serial 600 = 2 x 400 (a thread
+ * waiting for its child has no work for a CPU). P's other_wait
+ * splits into child 300, other 50. The same with a cut inside each stretch.
+ */
+static void test_bounds_child_wait(void **state)
+{
+	static const uint64_t cuts[] = {0, 75, 220, 360};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		struct tl_timeline *tl = tl_new();
+		const struct tl_thread *p;
+
+		tl_set_ncpu(tl, 2);
+		assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, "sh"));
+		assert_non_null(tl_thread_add(tl, 2, 2, 0, TL_COMPUTE, "child"));
+		assert_int_equal(tl_transition_kind(tl, 1, 1, 50, TL_OTHER_WAIT, TL_OWK_CHILD), 0);
+		if (cuts[c] == 75)
+			assert_int_equal(tl_cut(tl, 0, 75), 0);
+		assert_int_equal(tl_transition(tl, 2, 2, 100, TL_OTHER_WAIT), 0);
+		assert_int_equal(tl_transition(tl, 2, 2, 200, TL_COMPUTE), 0);
+		if (cuts[c] == 220)
+			assert_int_equal(tl_cut(tl, 0, 220), 0);
+		assert_int_equal(tl_thread_exit(tl, 2, 250, NULL), 0);
+		assert_int_equal(tl_transition(tl, 1, 1, 350, TL_OTHER_WAIT), 0);
+		if (cuts[c] == 360)
+			assert_int_equal(tl_cut(tl, 0, 360), 0);
+		assert_int_equal(tl_finish(tl, 0, 400), 0);
+		assert_int_equal(tl->measure.bound[TL_B_CPU], 150);
+		assert_int_equal(tl->measure.bound[TL_B_PEER], 200);
+		assert_int_equal(tl->measure.bound[TL_B_IDLE], 50);
+		assert_int_equal(tl->measure.bound[TL_B_LOCK] + tl->measure.bound[TL_B_DEVICE] +
+					 tl->measure.bound[TL_B_READ_CPU] +
+					 tl->measure.bound[TL_B_CPU_WAIT],
+				 0);
+		assert_int_equal(tl->measure.oncpu_ns, 200);
+		assert_int_equal(tl->measure.unused[TL_U_SERIAL], 600);
+		p = tl_thread_find(tl, 1);
+		assert_int_equal(p->kind_ns[TL_OTHER_WAIT][TL_OWK_CHILD], 300);
+		assert_int_equal(p->kind_ns[TL_OTHER_WAIT][TL_OWK_NONE], 50);
+		tl_free(tl);
+	}
+}
+
 /* Without the CPUs (tl_set_ncpu never called) the capacity stays 0; the bounds do not. */
 static void test_bounds_no_ncpu(void **state)
 {
@@ -1289,6 +1340,7 @@ int main(void)
 		cmocka_unit_test(test_readahead_hidden),
 		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_bounds_no_ncpu),
+		cmocka_unit_test(test_bounds_child_wait),
 		cmocka_unit_test(test_many_threads),
 	};
 

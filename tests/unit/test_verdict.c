@@ -826,6 +826,17 @@ static void test_cpu_wait_peer(void **state)
 	assert_true(fires(f, "peer"));
 	has("Waiting on pipes or sockets held 60% of the wall (600 ms): the work was done "
 	    "elsewhere");
+	/* a parent waiting for its children (wait4): named, with its time */
+	f->run->other_kind_ok = f->run->by_kind_ok = true;
+	f->run->other_wait_by_kind_ns[TL_OWK_CHILD - 1] = 650 * MS;
+	assert_true(fires(f, "peer"));
+	has("Waiting for child processes held 60% of the wall (600 ms): the work was done "
+	    "elsewhere (threads waited 650 ms in wait4/waitid) — a faster peer");
+	f->run->io_wait_by_kind_ns[TL_IOK_SOCKET - 1] = 20 * MS;
+	assert_true(fires(f, "peer"));
+	has("Waiting on pipes, sockets or child processes held 60% of the wall (600 ms): the "
+	    "work was done elsewhere (threads waited 650 ms in wait4/waitid, 20.0 ms in reads of "
+	    "pipes or sockets)");
 }
 
 /* No thread ready for >= 25% of the capacity: named by its busiest thread, the loop. */

@@ -63,6 +63,10 @@ struct an_thread {
 	uint64_t io_wait_by_kind_ns[WT_NIO_SLOTS], io_cpu_by_kind_ns[WT_NIO_SLOTS];
 	uint64_t lock_wait_by_kind_ns[WT_NLK_SLOTS];
 	bool by_kind_ok;
+	/* other_wait by what it waited for (wt_other_slot: child, other); not ok in files
+	 * before it */
+	uint64_t other_wait_by_kind_ns[WT_NOW_SLOTS];
+	bool other_kind_ok;
 };
 
 /*
@@ -216,6 +220,8 @@ struct an_run {
 	uint64_t io_wait_by_kind_ns[WT_NIO_SLOTS], io_cpu_by_kind_ns[WT_NIO_SLOTS];
 	uint64_t lock_wait_by_kind_ns[WT_NLK_SLOTS];
 	bool by_kind_ok;
+	uint64_t other_wait_by_kind_ns[WT_NOW_SLOTS];
+	bool other_kind_ok;
 	/* the futex words waited on, largest wait first (model/waits.h; owned) */
 	struct wt_lock *locks;
 	size_t nlocks;

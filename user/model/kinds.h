@@ -3,7 +3,7 @@
 #define IOTRACE_KINDS_H
 
 /*
- * Two states are split by what the thread waited for. X(NAME, "name") per kind, in value
+ * Three states are split by what the thread waited for. X(NAME, "name") per kind, in value
  * order; value 0 is "not known" (a thread seeded inside the call, a record lost), which
  * reports count with "other". Macros only (the probes include this file next to
  * vmlinux.h). The names are summary.json's keys (a contract: add, never rename).
@@ -19,7 +19,7 @@
 
 /*
  * lock_wait, by what the futex was (user space decides, from the address and the call:
- * user/model/locks.c).
+ * user/model/waits.c).
  */
 #define TL_LOCK_KINDS(X)                                                                   \
 	X(MUTEX, "mutex")	/* contention: a mutex's slow path, or a PI futex */       \
@@ -27,5 +27,13 @@
 	X(JOIN, "join")		/* waiting for a thread to exit */                         \
 	X(CONDVAR, "condvar")	/* waiting to be signalled: idle pools, queues */          \
 	X(OTHER, "other")	/* anything else */
+
+/*
+ * other_wait, by the syscall the thread slept in (the probes tell it): waiting for a child
+ * process to change state (wait4, waitid; waitpid goes through them) is waiting on a peer,
+ * whose own work is elsewhere (traced when the run follows children).
+ */
+#define TL_OTHER_KINDS(X)                                                                  \
+	X(CHILD, "child")	/* wait4, waitid: a parent waiting for its children */
 
 #endif /* IOTRACE_KINDS_H */

@@ -36,8 +36,9 @@ static inline int tl_state_on_cpu(enum tl_state s)
 
 /*
  * What a wait was for (kinds.h): a span of io_cpu or io_wait carries an io kind (what the
- * read read from), a span of lock_wait a lock kind; 0 (TL_IOK_NONE, TL_LK_NONE) is "not
- * known", and any other state carries 0.
+ * read read from), a span of lock_wait a lock kind, a span of other_wait an other kind (a
+ * child process); 0 (TL_IOK_NONE, TL_LK_NONE, TL_OWK_NONE) is "not known" (or, for
+ * other_wait, nothing named), and any other state carries 0.
  */
 enum tl_io_kind {
 	TL_IOK_NONE = 0,
@@ -51,6 +52,12 @@ enum tl_lock_kind {
 	TL_LOCK_KINDS(TL_LK_ENUM)
 #undef TL_LK_ENUM
 };
+enum tl_other_kind {
+	TL_OWK_NONE = 0,
+#define TL_OWK_ENUM(name, str) TL_OWK_##name,
+	TL_OTHER_KINDS(TL_OWK_ENUM)
+#undef TL_OWK_ENUM
+};
 
 /*
  * What bounded the wall (time-model.md, "Bounds"): every instant of the window goes to the
@@ -63,7 +70,7 @@ enum tl_lock_kind {
 	X(DEVICE, "device")	/* else storage I/O under way: io_wait on a file, a request */ \
 	X(LOCK, "lock")		/* else a thread waiting on a contended lock: mutex, GIL */  \
 	X(CPU_WAIT, "cpu_wait")	/* else a thread runnable, waiting for a CPU */            \
-	X(PEER, "peer")		/* else a thread waiting on a pipe or socket: work elsewhere */ \
+	X(PEER, "peer")		/* else a thread waiting on a pipe, socket or child process */ \
 	X(IDLE, "idle")		/* else: sleep, poll, join, condvar */
 enum tl_bound {
 #define TL_BOUND_ENUM(name, str) TL_B_##name,
@@ -324,7 +331,8 @@ int tl_concurrency(const struct tl_timeline *tl, uint64_t *hist, unsigned maxk);
  */
 #define TL_N_IO_WAIT_PEER TL_NSTATES	/* of io_wait: on a pipe, socket or other: not storage */
 #define TL_N_LOCK_CONTENDED (TL_NSTATES + 1) /* of lock_wait: a mutex or the GIL */
-#define TL_NCOUNT (TL_NSTATES + 2)
+#define TL_N_CHILD_WAIT (TL_NSTATES + 2) /* of other_wait: for a child process (wait4) */
+#define TL_NCOUNT (TL_NSTATES + 3)
 #define TL_IO_REQ 1u
 #define TL_IO_BLOCK 2u
 typedef void (*tl_sweep_fn)(void *ctx, uint64_t t0, uint64_t t1, const uint32_t *nstate,

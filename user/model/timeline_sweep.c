@@ -106,6 +106,8 @@ static int extra_count(const struct tl_span *sp)
 		return TL_N_IO_WAIT_PEER;
 	if (sp->state == TL_LOCK_WAIT && (sp->kind == TL_LK_MUTEX || sp->kind == TL_LK_GIL))
 		return TL_N_LOCK_CONTENDED;
+	if (sp->state == TL_OTHER_WAIT && sp->kind == TL_OWK_CHILD)
+		return TL_N_CHILD_WAIT;
 	return -1;
 }
 
@@ -286,7 +288,7 @@ void tli_measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsig
 		b = TL_B_LOCK;
 	else if (n[TL_RUNNABLE])
 		b = TL_B_CPU_WAIT;
-	else if (n[TL_N_IO_WAIT_PEER])
+	else if (n[TL_N_IO_WAIT_PEER] || n[TL_N_CHILD_WAIT])
 		b = TL_B_PEER;
 	else
 		b = TL_B_IDLE;

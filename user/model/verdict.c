@@ -552,6 +552,7 @@ static bool rule_serial(const struct an_run *run, const struct an_run *sync,
 static bool rule_peer(const struct an_run *run, const struct an_run *sync,
 		      const struct an_report *rep, char *t, size_t len, double *sh)
 {
+	uint64_t child, piped = 0;
 	struct attr a;
 
 	(void)sync;
@@ -559,9 +560,22 @@ static bool rule_peer(const struct an_run *run, const struct an_run *sync,
 	if (!bound_holds(&a, TL_B_PEER))
 		return false;
 	*sh = share(a.b[TL_B_PEER], a.wall);
-	snprintf(t, len, "waiting on pipes or sockets held ");
+	/* which peers: reads of pipes and sockets, or a parent waiting for its children */
+	child = run->other_kind_ok ? run->other_wait_by_kind_ns[TL_OWK_CHILD - 1] : 0;
+	for (unsigned k = TL_IOK_PIPE; run->by_kind_ok && k < WT_NIO; k++)
+		piped += run->io_wait_by_kind_ns[k - 1];
+	snprintf(t, len, "waiting %s held ",
+		 child && !piped   ? "for child processes"
+		 : child && piped ? "on pipes, sockets or child processes"
+				  : "on pipes or sockets");
 	of_wall(t, len, a.b[TL_B_PEER], a.wall);
 	app(t, len, ": the work was done elsewhere");
+	if (child) {
+		app(t, len, " (threads waited %s in wait4/waitid", un_dur(child).s);
+		if (piped)
+			app(t, len, ", %s in reads of pipes or sockets", un_dur(piped).s);
+		app(t, len, ")");
+	}
 	return true;
 }
 

@@ -44,6 +44,16 @@ static inline unsigned wt_lock_slot(unsigned k)
 {
 	return (k == TL_LK_NONE || k >= WT_NLK ? TL_LK_OTHER : k) - 1;
 }
+/*
+ * other_wait's split: one slot per name of TL_OTHER_KINDS, then "other" (every other sleep:
+ * nanosleep, page faults, syscalls not named), WT_NOW_SLOTS in all.
+ */
+#define WT_NOW (0 TL_OTHER_KINDS(WT_COUNT) + 1)
+#define WT_NOW_SLOTS WT_NOW
+static inline unsigned wt_other_slot(unsigned k)
+{
+	return k == TL_OWK_NONE || k >= WT_NOW ? WT_NOW_SLOTS - 1 : k - 1;
+}
 
 /*
  * A waker that exits within this long of the wake-up ended a join: a runtime's own join

@@ -39,6 +39,10 @@ _Static_assert(IT_NSTATES <= IT_STATE_MASK + 1, "a state must fit a batch entry"
 	_Static_assert((int)IT_IOK_##name == (int)TL_IOK_##name, "io kind " str " differs");
 TL_IO_KINDS(SAME_IO_KIND)
 #undef SAME_IO_KIND
+#define SAME_OTHER_KIND(name, str) \
+	_Static_assert((int)IT_OWK_##name == (int)TL_OWK_##name, "other_wait kind " str " differs");
+TL_OTHER_KINDS(SAME_OTHER_KIND)
+#undef SAME_OTHER_KIND
 
 /*
  * Record flow: the probes keep exact totals in the `threads` map and stream transitions in
@@ -217,12 +221,15 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t ts = e[i] & IT_TS_MASK;
 		unsigned st = (unsigned)(e[i] >> IT_STATE_SHIFT) & IT_STATE_MASK;
-		/* what a read read from (the model's bounds tell storage from pipes, sockets) */
+		/* what a read read from (the model's bounds tell storage from pipes, sockets),
+		 * what an other_wait waited for (a child process: a peer) */
 		unsigned kind = (unsigned)(e[i] >> IT_KIND_SHIFT);
 
 		if (st >= TL_NSTATES)
 			continue;
-		if ((st != TL_IO_CPU && st != TL_IO_WAIT) || kind >= IT_NIOKINDS)
+		if (st == TL_IO_CPU || st == TL_IO_WAIT ? kind >= IT_NIOKINDS
+		    : st == TL_OTHER_WAIT		  ? kind >= IT_NOWKINDS
+							  : true)
 			kind = 0;
 		set_err(t, tl_transition_kind(t->tl, pid, s->tid, ts, (enum tl_state)st, kind));
 		if (ts > s->last_ts)
@@ -1170,6 +1177,9 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 	}
 	if (!tl_thread_add(t->tl, pid, tid, now, (enum tl_state)v.state, comm))
 		return -ENOMEM;
+	/* found waiting for a child: its first span says so, as the probes' would */
+	if (v.sys == IT_SYS_CHILD)
+		tl_label(t->tl, tid, now, now, TL_OTHER_WAIT, TL_OWK_CHILD);
 	return 0;
 }
 
