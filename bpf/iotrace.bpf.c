@@ -247,6 +247,26 @@ static __always_inline long regs_syscall_nr(struct pt_regs *regs)
 #endif
 }
 
+/* The per-state time since the last batch the ring took, ahead of the next batch (seq). */
+static __always_inline bool resync(struct it_thread *th, __u32 tid)
+{
+	struct it_resync_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+
+	if (!r)
+		return false;
+	r->type = IT_REC_RESYNC;
+	r->tid = tid;
+	r->seq = th->seq;
+	r->pad = 0;
+	r->from = th->ok_since;
+	r->to = th->since;
+#pragma unroll
+	for (int i = 0; i < IT_NSTATES; i++)
+		r->ns[i] = th->ns[i] - th->ns_ok[i];
+	bpf_ringbuf_submit(r, rb_flags());
+	return true;
+}
+
 /* Stream the thread's pending transitions. A lost batch still takes a seq number, so user
  * space sees the gap. */
 static __noinline void flush(struct it_thread *th, __u32 tid)
@@ -257,9 +277,14 @@ static __noinline void flush(struct it_thread *th, __u32 tid)
 	if (n == 0)
 		return;
 	cnt_add(IT_CNT_BATCHES, 1);
-	b = bpf_ringbuf_reserve(&rb, sizeof(*b), 0);
+	/* after a loss, first what the lost batches held (a lost resync is one loss more) */
+	if (th->lost && !resync(th, tid))
+		b = NULL;
+	else
+		b = bpf_ringbuf_reserve(&rb, sizeof(*b), 0);
 	if (!b) {
 		cnt_add(IT_CNT_LOST_BATCHES, 1);
+		th->lost = 1;
 		th->seq++;
 		th->n = 0;
 		return;
@@ -287,6 +312,12 @@ static __noinline void flush(struct it_thread *th, __u32 tid)
 	th->fx_pending &= ~fx;
 	bpf_ringbuf_submit(b, rb_flags());
 	th->n = 0;
+	/* the resync point: what the ring has of this thread ends at since */
+#pragma unroll
+	for (int i = 0; i < IT_NSTATES; i++)
+		th->ns_ok[i] = th->ns[i];
+	th->ok_since = th->since;
+	th->lost = 0;
 }
 
 /* The thread enters state st at ts: close the running total, append to the batch. */
@@ -383,6 +414,7 @@ static __always_inline void add_thread(struct task_struct *task, __u32 flags, __
 	th->pid = pid;
 	th->start_ts = ts;
 	th->since = ts;
+	th->ok_since = ts;
 	th->switch_out_ts = ts;
 	th->state = IT_RUNNABLE;
 	th->kstack = -1;

@@ -173,6 +173,7 @@ enum it_rec_type {
 	IT_REC_BLOCK,		/* struct it_block_rec */
 	IT_REC_EXEC,		/* struct it_exec_rec: a target process ran a new program */
 	IT_REC_USTACK,		/* struct it_ustack_rec: registers + top of a user stack */
+	IT_REC_RESYNC,		/* struct it_resync_rec: what a thread's lost batches held */
 };
 
 /*
@@ -395,6 +396,30 @@ struct it_thread {
 	__u32 fx_begun;		/* it went off CPU */
 	__u32 fx_pending;	/* enum it_batch_fx: what the next flushed batch carries */
 	struct it_fx_end fx_end; /* the last wait that returned */
+	/*
+	 * Resync after a loss: ns[] as it stood at the last batch the ring took (closed up to
+	 * ok_since, that batch's last transition), so the states of the time the lost batches
+	 * covered are known exactly, though not their order (it_resync_rec).
+	 */
+	__u64 ns_ok[IT_NSTATES];
+	__u64 ok_since;
+	__u32 lost;		/* a batch was lost since the last one the ring took */
+	__u32 pad_resync;
+};
+
+/*
+ * Sent just before the first batch the ring takes after a thread lost some: the per-state
+ * time from the last delivered batch's last transition (from) up to this batch's last
+ * transition, or the exit (to): ns[] less ns_ok[]. User space takes the batch's own
+ * transitions out of it, and what is left is what the lost ones held.
+ */
+struct it_resync_rec {
+	__u32 type;
+	__u32 tid;
+	__u32 seq;		/* of the batch it comes before */
+	__u32 pad;
+	__u64 from, to;
+	__u64 ns[IT_NSTATES];
 };
 
 /* Indexes of the per-CPU `counters` array. */

@@ -226,6 +226,7 @@
 	F(U64, "ctx_switches", c.ctx_switches, OPT)                                        \
 	F(U64, "lost_events", c.lost_events, REQ)                                          \
 	F(U64, "lost_ns", c.lost_ns, OPT)                                                  \
+	F(U64, "lost_exact_ns", c.lost_exact_ns, OPT)                                      \
 	F(U64, "gaps_ns", gaps_ns, OPT)                                                    \
 	F(U64, "spans_exact_from_ns", spans_exact_from_ns, OPT)                            \
 	F(U64, "spans_resolution_ns", spans_resolution_ns, OPT)                            \

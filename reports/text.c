@@ -516,15 +516,25 @@ static void run_facts(struct out *o, const struct an_run *run)
 	if (c->lost_events || run->gaps_ns) {
 		uint64_t tt = thread_time(run->states_ns);
 		uint64_t lost = c->lost_ns > run->gaps_ns ? c->lost_ns : run->gaps_ns;
+		char how[128];
 
 		if (tt)
 			snprintf(b, sizeof(b), "%.1f%%", (double)lost * 100 / (double)tt);
 		else
 			snprintf(b, sizeof(b), UNAVAILABLE);
+		if (c->lost_exact_ns && c->lost_exact_ns >= lost)
+			snprintf(how, sizeof(how), "the time in each state there is still exact (the "
+					       "kernel's totals), only the order is lost");
+		else if (c->lost_exact_ns)
+			snprintf(how, sizeof(how), "the time in each state is still exact for %s of it, "
+					       "the rest carries the last state seen",
+				 un_dur(c->lost_exact_ns).s);
+		else
+			snprintf(how, sizeof(how), "the states there are the last ones seen");
 		snprintf(line, sizeof(line),
 			 "warning: %" PRIu64 " events lost, covering %s of thread time (%s of "
-			 "it); the states there are the last ones seen",
-			 c->lost_events, un_dur(lost).s, b);
+			 "it); %s",
+			 c->lost_events, un_dur(lost).s, b, how);
 		fputs("  ", o->f);
 		on(o, ST_WARN);
 		para_at(o, 2, "  ", line);
@@ -838,8 +848,11 @@ static void short_warnings(struct out *o, const struct an_report *r)
 			snprintf(share, sizeof(share), UNAVAILABLE);
 		snprintf(line, sizeof(line),
 			 "warning: %s: %" PRIu64 " events lost, covering %s of thread time (%s of "
-			 "it); -v says more",
-			 run->label, run->c.lost_events, un_dur(lost).s, share);
+			 "it%s); -v says more",
+			 run->label, run->c.lost_events, un_dur(lost).s, share,
+			 run->c.lost_exact_ns && run->c.lost_exact_ns >= lost
+				 ? "; the time per state there is still exact"
+				 : "");
 		on(o, ST_WARN);
 		para(o, "", "  ", line);
 		off(o, ST_WARN);

@@ -87,7 +87,7 @@ def check_losses_shown(tc, run, text, html):
     tc.assertIsInstance(lost, int)
     if lost or run.get("gaps_ns"):
         m = re.search(r"warning: (?:\S+: )?([0-9]+) events lost, covering (.+?) of thread time "
-                      r"\(([0-9.]+)% of\s+it\)", text.replace("\n ", " "))
+                      r"\(([0-9.]+)% of\s+it[;)]", text.replace("\n ", " "))
         tc.assertIsNotNone(m, "lost events not shown in the text report:\n" + text[-3000:])
         tc.assertEqual(int(m.group(1)), lost)
         tc.assertIn("lost events", html)

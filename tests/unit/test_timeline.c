@@ -299,6 +299,47 @@ static void test_gaps(void **state)
 }
 
 /*
+ * Lost transitions whose time per state the kernel gave back: thread 3 computes from 0,
+ * its batches from 100 to 200 are lost, and the kernel says the 100 ns held 30 of
+ * compute, 50 of io_wait and 20 of runnable; at 200 it computes again until 300. The
+ * states are exact, the stretch is still a gap, and the fill is one span per state with
+ * the state it was in first. Sums that do not close are refused.
+ */
+static void test_gap_fill(void **state)
+{
+	struct tl_timeline *tl = tl_new();
+	uint64_t ns[TL_NSTATES] = {0}, bad[TL_NSTATES] = {0};
+	struct tl_thread *t;
+
+	(void)state;
+	assert_non_null(tl_thread_add(tl, 1, 3, 0, TL_COMPUTE, "t"));
+	ns[C] = 30;
+	ns[IOW] = 50;
+	ns[RUN] = 20;
+	bad[C] = 99;
+	assert_int_equal(tl_gap_fill(tl, 1, 3, 100, 200, TL_COMPUTE, bad), -EINVAL);
+	assert_int_equal(tl_gap_fill(tl, 1, 3, 100, 200, TL_NSTATES, ns), -EINVAL);
+	assert_int_equal(tl_gap_fill(tl, 1, 3, 100, 200, TL_COMPUTE, ns), 0);
+	assert_int_equal(tl_transition(tl, 1, 3, 200, TL_COMPUTE), 0);
+	assert_int_equal(tl_thread_exit(tl, 3, 300, NULL), 0);
+	assert_int_equal(tl_finish(tl, 0, 400), 0);
+	t = th(tl, 3);
+	assert_int_equal(t->state_ns[C], 100 + 30 + 100);
+	assert_int_equal(t->state_ns[IOW], 50);
+	assert_int_equal(t->state_ns[RUN], 20);
+	assert_int_equal(t->gap_ns, 100);
+	/* compute runs on to 130, then io_wait (state order) to 180, runnable to 200 */
+	assert_int_equal(t->nspans, 4);
+	assert_int_equal(t->spans[0].end, 130);
+	assert_int_equal(t->spans[1].state, TL_IO_WAIT);
+	assert_int_equal(t->spans[1].end, 180);
+	assert_int_equal(t->spans[2].state, TL_RUNNABLE);
+	assert_int_equal(t->spans[3].start, 200);
+	check_all(tl);
+	tl_free(tl);
+}
+
+/*
  * The kernel reuses tid 5: the first thread lives [0,100), the second is born at 150.
  * A late event (io_wait at 50) and a gap (20..40) of the first arrive after the second's
  * birth and still land on the first.
@@ -1323,6 +1364,7 @@ int main(void)
 		cmocka_unit_test(test_clipping),
 		cmocka_unit_test(test_exit_only_and_errors),
 		cmocka_unit_test(test_gaps),
+		cmocka_unit_test(test_gap_fill),
 		cmocka_unit_test(test_tid_reuse),
 		cmocka_unit_test(test_iv_normalize),
 		cmocka_unit_test(test_iv_intersect),

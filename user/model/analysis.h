@@ -38,6 +38,9 @@ struct an_counters {
 	bool uring_paths_ok;	/* those three were counted (not in older summary.json files) */
 	uint64_t lost_events;	/* batches + records lost, all causes */
 	uint64_t lost_ns;	/* thread-time covered by lost batches */
+	/* of it, the part whose time in each state the kernel's totals gave back exactly
+	 * (only the order of the transitions there is lost) */
+	uint64_t lost_exact_ns;
 	uint64_t ctx_switches;
 	bool stolen_ok;		/* the probes measured steal (the threads' stolen_ns) */
 };

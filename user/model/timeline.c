@@ -362,6 +362,35 @@ void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to)
 	tl->gapraw[tl->ngapraw++] = (struct tl_gaprec){.tid = tid, .from = from, .to = to};
 }
 
+int tl_gap_fill(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t from,
+		uint64_t to, enum tl_state cur, const uint64_t ns[TL_NSTATES])
+{
+	uint64_t sum = 0, ts = from;
+	int ret = 0;
+
+	if (tl->finished || to <= from || (unsigned)cur >= TL_NSTATES)
+		return -EINVAL;
+	for (int s = 0; s < TL_NSTATES; s++) {
+		if (ns[s] > to - from)
+			return -EINVAL;
+		sum += ns[s];
+	}
+	if (sum != to - from)
+		return -EINVAL;
+	/* the state it is in runs on first: no transition at from unless it had no time */
+	if (ns[cur])
+		ts += ns[cur];
+	for (int s = 0; s < TL_NSTATES && !ret; s++) {
+		if (s == (int)cur || !ns[s])
+			continue;
+		ret = tl_transition_kind(tl, pid, tid, ts, (enum tl_state)s, 0);
+		ts += ns[s];
+	}
+	if (!ret)
+		tl_gap(tl, tid, from, to);
+	return ret;
+}
+
 size_t tl_pending(const struct tl_timeline *tl)
 {
 	size_t n = tl->nopen_io + tl->nblk;

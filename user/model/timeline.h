@@ -276,6 +276,15 @@ void tl_set_ncpu(struct tl_timeline *tl, unsigned ncpu);
 /* Record that the tid's transitions between from and to were lost. */
 void tl_gap(struct tl_timeline *tl, uint32_t tid, uint64_t from, uint64_t to);
 /*
+ * ... but how long the thread spent in each state meanwhile is known (ns[], summing to
+ * to - from): the stretch is filled with one span per state, `cur` (the state it was in
+ * at from) first and the rest in state order, so the states stay exact while the order
+ * inside the gap, which was lost, stays a gap. 0, -EINVAL (ns does not sum to the
+ * stretch) or -ENOMEM.
+ */
+int tl_gap_fill(struct tl_timeline *tl, uint32_t pid, uint32_t tid, uint64_t from,
+		uint64_t to, enum tl_state cur, const uint64_t ns[TL_NSTATES]);
+/*
  * Sort, build spans, clip to [win_start, win_end), compute `measure`. 0 or -ENOMEM /
  * -EINVAL. Once only: the raw events are freed. A thread entirely outside the window keeps
  * start == end, no spans. Adjacent spans of one state are merged, so every exact span

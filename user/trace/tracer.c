@@ -90,7 +90,13 @@ struct tstream {
 	uint32_t tid;		/* 0 = free slot (tid 0 is the idle task, never a target) */
 	uint32_t next_seq;
 	uint64_t last_ts;	/* last transition (or start) seen */
+	int last_state;		/* ... and the state it entered (-1: not known) */
 	bool exited;
+	/* what the next batch's lost predecessors held (IT_REC_RESYNC), if one came */
+	bool rs_valid;
+	uint32_t rs_seq;
+	uint64_t rs_from, rs_to;
+	__u64 rs_ns[TL_NSTATES];
 };
 
 struct tr {
@@ -117,6 +123,7 @@ struct tr {
 	struct tl_interval *blk;
 	size_t nblk, capblk;
 	uint64_t lost_ns;
+	uint64_t lost_exact_ns;	/* of lost_ns, what the kernel's totals gave back per state */
 	uint64_t reads, bytes_read, ctx_switches; /* of threads consumed at exit */
 	uint64_t uring_reads, uring_bytes;	/* read completions of io_uring */
 	struct uc_table *uc;	/* unwound user stack copies (NULL: copies off) */
@@ -184,6 +191,7 @@ static struct tstream *ts_get(struct tr *t, uint32_t tid)
 		if (t->ts[i].tid == tid)
 			return &t->ts[i];
 	t->ts[i].tid = tid;
+	t->ts[i].last_state = -1;
 	t->nts++;
 	return &t->ts[i];
 }
@@ -200,17 +208,96 @@ static void set_err(struct tr *t, int err)
 		t->err = err;
 }
 
-/* Batches [next_seq, seq) of tid never arrived: its states from..to are unknown. */
-static void stream_gap(struct tr *t, struct tstream *s, uint32_t seq, uint64_t to)
+/*
+ * What the kernel's totals say a thread's lost batches held: d[] is its time in each state
+ * from `from` (the last transition the ring delivered) to `closed` (up to where the kernel
+ * closed its totals), and from closed to end it is in `state`. Less what the delivered
+ * entries e[0..n) account for from e[0] to end, what is left is the time in each state of
+ * the lost stretch, from s->last_ts to e[0] (or end). False when the figures do not close
+ * (then the stretch keeps the last state seen).
+ */
+static bool gap_states(const struct tstream *s, uint64_t from, uint64_t closed,
+		       const __u64 *d, unsigned state, const __u64 *e, uint32_t n, uint64_t end,
+		       uint64_t *to, uint64_t out[TL_NSTATES])
+{
+	int64_t c[TL_NSTATES];
+	uint64_t sum = 0;
+
+	*to = n ? e[0] & IT_TS_MASK : end;
+	if (s->last_ts != from || s->last_state < 0 || closed > end || *to <= from ||
+	    n > IT_BATCH)
+		return false;
+	for (int i = 0; i < TL_NSTATES; i++)
+		c[i] = (int64_t)d[i];
+	if (end > closed) {
+		if (state >= TL_NSTATES)
+			return false;
+		c[state] += (int64_t)(end - closed);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = e[i] & IT_TS_MASK, b = i + 1 < n ? e[i + 1] & IT_TS_MASK : end;
+		unsigned st = (unsigned)(e[i] >> IT_STATE_SHIFT) & IT_STATE_MASK;
+
+		if (st >= TL_NSTATES || b < a)
+			return false;
+		c[st] -= (int64_t)(b - a);
+	}
+	for (int i = 0; i < TL_NSTATES; i++) {
+		if (c[i] < 0)
+			return false;
+		out[i] = (uint64_t)c[i];
+		sum += out[i];
+	}
+	return sum == *to - from;
+}
+
+/*
+ * Batches [next_seq, seq) of tid never arrived: its transitions from its last one to `to`
+ * are lost. With the kernel's per-state time of the stretch (ns, from gap_states), the
+ * timeline gets exact state totals there, and only the order is a gap; without, the
+ * stretch carries the last state seen.
+ */
+static void stream_gap_ns(struct tr *t, struct tstream *s, uint32_t pid, uint32_t seq,
+			  uint64_t to, const uint64_t *ns)
 {
 	if (seq == s->next_seq)
 		return;
 	/* last_ts 0: the thread's start was lost too; the timeline only has what it got */
 	if (s->last_ts && to > s->last_ts) {
-		tl_gap(t->tl, s->tid, s->last_ts, to);
 		t->lost_ns += to - s->last_ts;
+		if (ns && tl_gap_fill(t->tl, pid, s->tid, s->last_ts, to,
+				      (enum tl_state)s->last_state, ns) == 0)
+			t->lost_exact_ns += to - s->last_ts;
+		else
+			tl_gap(t->tl, s->tid, s->last_ts, to);
 	}
 	s->next_seq = seq;
+	s->rs_valid = false;
+}
+
+static void stream_gap(struct tr *t, struct tstream *s, uint32_t seq, uint64_t to)
+{
+	stream_gap_ns(t, s, 0, seq, to, NULL);
+}
+
+/*
+ * The gap before a thread's pending entries e[0..n) (or up to end) from its map entry's
+ * totals: what it held since the last batch the ring took (ns - ns_ok from ok_since).
+ */
+static void stream_gap_map(struct tr *t, struct tstream *s, const struct it_thread *v,
+			   uint32_t seq, const __u64 *e, uint32_t n, uint64_t end)
+{
+	__u64 d[TL_NSTATES];
+	uint64_t ns[TL_NSTATES], to;
+
+	if (seq == s->next_seq)
+		return;
+	for (int i = 0; i < TL_NSTATES; i++)
+		d[i] = v->ns[i] - v->ns_ok[i];
+	if (gap_states(s, v->ok_since, v->since, d, v->state, e, n, end, &to, ns))
+		stream_gap_ns(t, s, v->pid, seq, to, ns);
+	else
+		stream_gap(t, s, seq, n ? e[0] & IT_TS_MASK : end);
 }
 
 static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __u64 *e,
@@ -232,8 +319,10 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 							  : true)
 			kind = 0;
 		set_err(t, tl_transition_kind(t->tl, pid, s->tid, ts, (enum tl_state)st, kind));
-		if (ts > s->last_ts)
+		if (ts >= s->last_ts) {
 			s->last_ts = ts;
+			s->last_state = (int)st;
+		}
 		note_ts(t, ts);
 	}
 }
@@ -268,8 +357,18 @@ static void on_batch(struct tr *t, const struct it_batch *b)
 		set_err(t, -ENOMEM);
 		return;
 	}
-	if (b->n)
-		stream_gap(t, s, b->seq, b->e[0] & IT_TS_MASK);
+	if (b->n && b->seq != s->next_seq) {
+		uint64_t ns[TL_NSTATES], to;
+
+		/* the kernel's account of the lost batches came just before this one */
+		if (s->rs_valid && s->rs_seq == b->seq &&
+		    gap_states(s, s->rs_from, s->rs_to, s->rs_ns, TL_NSTATES, b->e, b->n,
+			       s->rs_to, &to, ns))
+			stream_gap_ns(t, s, b->pid, b->seq, to, ns);
+		else
+			stream_gap(t, s, b->seq, b->e[0] & IT_TS_MASK);
+	}
+	s->rs_valid = false;
 	s->next_seq = b->seq + 1;
 	feed_entries(t, s, b->pid, b->e, b->n);
 	futex_waits(t, b->pid, b->tid, b->fx, &b->fx_begin, &b->fx_end,
@@ -444,6 +543,8 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 		s->next_seq = 0;
 		s->exited = false;
 		s->last_ts = r->ts;
+		s->last_state = TL_RUNNABLE; /* as add_thread starts it */
+		s->rs_valid = false;
 		if (!tl_thread_add(t->tl, r->pid, r->tid, r->ts, TL_RUNNABLE, comm))
 			set_err(t, -ENOMEM);
 		if (t->waits)
@@ -451,19 +552,23 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 		return;
 	}
 	/* IT_REC_EXIT: the thread's last batch came just before this record */
-	stream_gap(t, s, r->last_seq, r->ts);
-	s->exited = true;
-	set_err(t, tl_thread_exit(t->tl, r->tid, r->ts, comm));
-	if (t->waits)
-		set_err(t, wt_thread_exit(t->waits, r->tid, r->ts));
-
-	/* take its totals now and free the entry, so thread churn can't fill the map */
 	{
 		int fd = bpf_map__fd(t->skel->maps.threads);
 		struct it_thread v;
 		__u32 key = r->tid;
+		bool have = bpf_map_lookup_elem(fd, &key, &v) == 0 && v.exited && v.since == r->ts;
 
-		if (bpf_map_lookup_elem(fd, &key, &v) == 0 && v.exited && v.since == r->ts) {
+		/* with its totals, lost last batches are rebuilt per state */
+		if (have)
+			stream_gap_map(t, s, &v, r->last_seq, NULL, 0, r->ts);
+		else
+			stream_gap(t, s, r->last_seq, r->ts);
+		s->exited = true;
+		set_err(t, tl_thread_exit(t->tl, r->tid, r->ts, comm));
+		if (t->waits)
+			set_err(t, wt_thread_exit(t->waits, r->tid, r->ts));
+		/* take its totals now and free the entry, so thread churn can't fill the map */
+		if (have) {
 			take_totals(t, r->tid, &v, comm, r->ts);
 			bpf_map_delete_elem(fd, &key);
 		}
@@ -611,6 +716,23 @@ static void on_stack_rec(struct tr *t, const struct it_stack_rec *r)
 	t->o.on_stack(t->o.stack_ctx, s);
 }
 
+/* A thread's lost batches, in per-state time: kept for the batch that follows it. */
+static void on_resync(struct tr *t, const struct it_resync_rec *r)
+{
+	struct tstream *s = ts_get(t, r->tid);
+
+	if (!s) {
+		set_err(t, -ENOMEM);
+		return;
+	}
+	s->rs_valid = true;
+	s->rs_seq = r->seq;
+	s->rs_from = r->from;
+	s->rs_to = r->to;
+	for (int i = 0; i < TL_NSTATES; i++)
+		s->rs_ns[i] = r->ns[i];
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tr *t = ctx;
@@ -644,6 +766,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	case IT_REC_EXEC:
 		if (size >= sizeof(struct it_exec_rec))
 			on_exec_rec(t, data);
+		break;
+	case IT_REC_RESYNC:
+		if (size >= sizeof(struct it_resync_rec))
+			on_resync(t, data);
 		break;
 	case IT_REC_USTACK:
 		if (size >= offsetof(struct it_ustack_rec, data) &&
@@ -1099,6 +1225,7 @@ static void run_state_free(struct tr *t)
 	uc_reset(t->uc);
 	t->ucopy_lost = t->unwind_failed = 0;
 	t->lost_ns = 0;
+	t->lost_exact_ns = 0;
 	free(t->procs);
 	t->procs = NULL;
 	t->nprocs = t->capprocs = 0;
@@ -1152,7 +1279,7 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 	read_comm(pid, tid, comm, sizeof(comm));
 	memset(&v, 0, sizeof(v));
 	v.pid = pid;
-	v.start_ts = v.since = v.switch_out_ts = now;
+	v.start_ts = v.since = v.ok_since = v.switch_out_ts = now;
 	v.kstack = v.ustack = -1;
 	v.flags = IT_TF_INITIAL;
 	if (st == 'R') {
@@ -1174,6 +1301,7 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 		if (!s)
 			return -ENOMEM;
 		s->last_ts = now;
+		s->last_state = (int)v.state;
 	}
 	if (!tl_thread_add(t->tl, pid, tid, now, (enum tl_state)v.state, comm))
 		return -ENOMEM;
@@ -1380,8 +1508,9 @@ static int finish_threads(struct tr *t, struct snap *sn, size_t n, uint64_t now)
 
 		if (!s)
 			return -ENOMEM;
+		end = v->exited ? v->since : now;
 		if (v->n) {
-			stream_gap(t, s, v->seq, v->e[0] & IT_TS_MASK);
+			stream_gap_map(t, s, v, v->seq, v->e, v->n, end);
 			feed_entries(t, s, v->pid, v->e, v->n);
 			s->next_seq = v->seq; /* pending entries carry the next seq */
 		}
@@ -1397,16 +1526,14 @@ static int finish_threads(struct tr *t, struct snap *sn, size_t n, uint64_t now)
 		}
 		if (v->exited) {
 			/* its exit record may have been lost: the map still knows when */
-			end = v->since;
 			note_ts(t, end);
-			stream_gap(t, s, v->seq, end);
+			stream_gap_map(t, s, v, v->seq, NULL, 0, end);
 			if (!s->exited) {
 				set_err(t, tl_thread_exit(t->tl, sn[i].tid, end, NULL));
 				s->exited = true;
 			}
 		} else {
-			end = now;
-			stream_gap(t, s, v->seq, end);
+			stream_gap_map(t, s, v, v->seq, NULL, 0, end);
 			read_comm(v->pid, sn[i].tid, comm, sizeof(comm));
 			if (comm[0] && !tl_thread_add(t->tl, v->pid, sn[i].tid, v->start_ts,
 						      (enum tl_state)v->state, comm))
@@ -1495,6 +1622,7 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 			 cnt[IT_CNT_THREADS_FULL] + cnt[IT_CNT_INFLIGHT_FULL] +
 			 cnt[IT_CNT_SWITCHIN_UNSEEN];
 	c->lost_ns = t->lost_ns;
+	c->lost_exact_ns = t->lost_exact_ns;
 
 	t->stats.batches = cnt[IT_CNT_BATCHES];
 	t->stats.lost_batches = cnt[IT_CNT_LOST_BATCHES];
