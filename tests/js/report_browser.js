@@ -38,7 +38,9 @@ function watch(page, result) {
 	});
 }
 
-// Click the widest frame of depth >= 3 that is not full width, by mouse, and read back its rect.
+// Click the widest frame below the root that is not (nearly) full width, by mouse, and read back
+// its rect. A real run's graph can be one dominant path (95% MD5) plus slivers: any frame
+// narrower than the graph and wide enough to hit will do, at any depth but the root.
 async function clickZoom(page, svgSel, result, label) {
 	const target = await page.evaluate((sel) => {
 		const svg = document.querySelector(sel);
@@ -47,9 +49,14 @@ async function clickZoom(page, svgSel, result, label) {
 		const W = +svg.getAttribute('data-w');
 		const root = svg.fgF[0];
 		let best = -1;
+		// frames a zoom on z hides: neither inside it (a descendant) nor around it (an ancestor)
+		const outside = (z) => svg.fgF.some((g) =>
+			!(g.x >= z.x - 0.02 && g.x + g.w <= z.x + z.w + 0.02) &&
+			!(g.x <= z.x + 0.02 && g.x + g.w >= z.x + z.w - 0.02));
 		svg.fgF.forEach((f, i) => {
 			const depth = Math.round((root.y - f.y) / 16);
-			if (depth >= 3 && f.w < W * 0.9 && f.w > 40 && (best < 0 || f.w > svg.fgF[best].w))
+			if (depth >= 1 && f.w < W * 0.98 && f.w > 10 && (best < 0 || f.w > svg.fgF[best].w) &&
+			    outside(f))
 				best = i;
 		});
 		if (best < 0)
