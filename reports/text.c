@@ -31,6 +31,7 @@ struct out {
 	FILE *f;
 	bool color;
 	int cols;	/* paragraphs wrap here */
+	bool glue;	/* a short "(...)" is not broken across lines */
 };
 
 static void on(struct out *o, enum style s)
@@ -110,6 +111,17 @@ static int width(const char *s)
 
 	for (; *s; s++)
 		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* Display columns of the first n bytes of a (sanitized) string. */
+static int width_n(const char *s, size_t n)
+{
+	int w = 0;
+
+	for (size_t i = 0; i < n && s[i]; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			w++;
 	return w;
 }
@@ -208,9 +220,32 @@ static void tbl_print(struct out *o, const struct tbl *t, const char *indent)
 
 /* ---- wrapped paragraphs ---- */
 
+/* A short parenthetical is read as one phrase ("(−319 ms: CPU −280 ms)"): no break inside;
+ * nor in a short reason after a dash ("— the CPUs were full"). */
+#define GLUE_COLS 40
+#define GLUE_DASH_COLS 32
+
+/* Whether s starts with a unit units.h writes after a number ("ms", "MiB/s", "%" is glued). */
+static bool unit_word(const char *s)
+{
+	static const char *const units[] = {"ns", "µs", "ms", "s", "min", "B", "KiB", "MiB",
+					    "GiB", "TiB", "CPU", "CPUs"};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t n = strlen(units[i]);
+
+		if (!strncmp(s, units[i], n) && strchr(" ,;:.)/", s[n]))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Print text (sanitized) wrapped at o->cols: the caller has already printed `col`
  * columns of this line (a label, a bullet); continuation lines start with indent.
+ * With o->glue, a word opening a parenthetical of at most GLUE_COLS columns runs to its
+ * close (and the punctuation after it), and a dash to the end of its clause (the next ';'
+ * or the end) when that is short.
  */
 static void para_at(struct out *o, int col, const char *indent, const char *text)
 {
@@ -230,6 +265,32 @@ static void para_at(struct out *o, int col, const char *indent, const char *text
 		for (e = p; *e && *e != ' '; e++)
 			if (((unsigned char)*e & 0xc0) != 0x80)
 				ww++;
+		/* a number and its unit are one phrase: "668 ms" is never split */
+		while (e > p && e[-1] >= '0' && e[-1] <= '9' && e[0] == ' ' && unit_word(e + 1)) {
+			for (e++; *e && *e != ' '; e++)
+				;
+			ww = width_n(p, (size_t)(e - p));
+		}
+		if (o->glue && *p == '(' && !memchr(p, ')', (size_t)(e - p))) {
+			const char *c = strchr(p, ')');
+
+			if (c && !memchr(p + 1, '(', (size_t)(c - p - 1)) &&
+			    width_n(p, (size_t)(c - p)) < GLUE_COLS) {
+				for (e = c; *e && *e != ' '; e++)
+					;
+				ww = width_n(p, (size_t)(e - p));
+			}
+		}
+		if (o->glue && e - p == 3 && !memcmp(p, "—", 3)) {
+			const char *c = p + strcspn(p, ";");
+
+			if (*c == ';')
+				c++;
+			if (width_n(p, (size_t)(c - p)) <= GLUE_DASH_COLS) {
+				e = c;
+				ww = width_n(p, (size_t)(e - p));
+			}
+		}
 		if (!empty && col + 1 + ww > o->cols) {
 			fputc('\n', o->f);
 			fputs(indent, o->f);
@@ -353,7 +414,8 @@ static int comparison(struct out *o, const struct an_report *r, bool all)
 		cell(w, col[C_CAUSE], ST_NONE, cause.name);
 	}
 	tbl_print(o, &t, "");
-	if (nrep > 1)
+	/* by default the conditions line says it in a few words (one screen) */
+	if (nrep > 1 && all)
 		fprintf(o->f,
 			"(walls: medians of %zu interleaved runs each, ± the farthest one; the rest: "
 			"the median run's)\n",
@@ -824,8 +886,10 @@ static void answer(struct out *o, const struct an_report *r)
 	if (!lines)
 		return;
 	n = an_answer_lines(r, lines, r->nruns);
+	o->glue = true;
 	for (size_t i = 0; i < n; i++)
 		para(o, "  ", "      ", lines[i]);
+	o->glue = false;
 	free(lines);
 }
 
@@ -865,8 +929,11 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 			.cols = opt && opt->width >= 40 ? (int)opt->width : WRAP_COLS};
 	int verbose = opt ? opt->verbose : 0;
 	char a[160], b[160];
+	size_t nrep = 0;
 	int ret;
 
+	for (size_t i = 0; i < r->nruns; i++)
+		nrep = r->runs[i].nrepeats > nrep ? r->runs[i].nrepeats : nrep;
 	safe(a, sizeof(a), r->workload);
 	safe(b, sizeof(b), r->kernel);
 	fprintf(f, "iotrace %s: %s on %u CPUs, kernel %s\n", r->version[0] ? r->version : "?", a,
@@ -892,12 +959,20 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 			!strcmp(r->readahead, "off")
 				? "each file advised POSIX_FADV_RANDOM, a read fetches what it asks for"
 				: "each file advised POSIX_FADV_SEQUENTIAL, as md5sum does");
-	if ((r->warmup[0] || r->readahead[0]) && !verbose) {
+	if ((r->warmup[0] || r->readahead[0] || nrep > 1) && !verbose) {
 		char line[200] = "";
 
+		/* the repetitions first: they say what the table's walls and ± are */
+		if (nrep > 1)
+			add(line, sizeof(line), "walls: medians of %zu interleaved runs, ± the farthest",
+			    nrep);
 		if (r->warmup[0])
-			add(line, sizeof(line), "warm-up: one, before the first run");
-		if (r->readahead[0])
+			add(line, sizeof(line), "%s", nrep > 1 ? "; warm-up first"
+							       : "warm-up: one, before the first run");
+		if (r->readahead[0] && nrep > 1)
+			add(line, sizeof(line), "; readahead %s",
+			    !strcmp(r->readahead, "off") ? "off" : "on");
+		else if (r->readahead[0])
 			add(line, sizeof(line), "%sreadahead %s: POSIX_FADV_%s", line[0] ? "; " : "",
 			    !strcmp(r->readahead, "off") ? "off" : "on",
 			    !strcmp(r->readahead, "off") ? "RANDOM" : "SEQUENTIAL");

@@ -147,7 +147,7 @@ class Repeats(unittest.TestCase):
         sync, threads = (runlib.runs_by_label(self.s)[k] for k in ["sync/warm", "threads/warm"])
         self.assertAlmostEqual(threads["speedup_vs_sync"], sync["wall_ns"] / threads["wall_ns"],
                                places=4)
-        self.assertIn("(walls: medians of 3 interleaved runs each", self.r.stdout)
+        self.assertIn("walls: medians of 3 interleaved runs, ± the farthest", self.r.stdout)
 
     def test_interleaved_and_rotated(self):
         """Round after round, each starting one strategy later: AB BA AB."""

@@ -137,15 +137,17 @@ static void app(char *buf, size_t len, const char *s1, const char *s2)
 
 /*
  * "1.96×" (", within noise" when both were repeated and their walls' spreads overlap); ""
- * for a sync run (the line says it is the baseline) or an unknown speedup. With
- * both runs' bounds, how the wall changed against sync's, decomposed by bound: each wall
- * is the sum of its bounds, so the run's less sync's, bound by bound, sum to the change
- * exactly ("1.96× (−329 ms: CPU −287 ms, other −42.1 ms)": the largest term and the rest).
+ * for a sync run (the line says it is the baseline) or an unknown speedup. With both
+ * runs' bounds, how the wall changed against sync's and the bound that changed it most:
+ * each wall is the sum of its bounds, so the run's less sync's, bound by bound, sum to
+ * the change exactly, and the rest is the change less that term ("1.96× (−329 ms: CPU
+ * −287 ms)"; the table's walls give the change too). Within noise, no decomposition: the
+ * difference it would split is not measured.
  */
 static void speed(const struct an_report *rep, const struct an_run *run, char *buf, size_t len)
 {
 	const struct an_run *sync = an_sync_of(rep, run);
-	int64_t d[TL_NBOUNDS], diff, rest = 0;
+	int64_t d, dtop = 0, diff;
 	int top = 0;
 
 	buf[0] = '\0';
@@ -153,27 +155,22 @@ static void speed(const struct an_report *rep, const struct an_run *run, char *b
 		return;
 	snprintf(buf, len, "%.2f×", run->speedup_vs_sync);
 	/* repeated, and the walls' spreads overlap: the ratio is not a ranking */
-	if (sync && an_within_noise(run, sync))
-		snprintf(buf + strlen(buf), len - strlen(buf), ", within noise");
+	if (sync && an_within_noise(run, sync)) {
+		snprintf(buf + strlen(buf), len - strlen(buf), " (within noise)");
+		return;
+	}
 	if (!sync || sync == run || !sync->bound_ok || !run->bound_ok ||
 	    sync->wall_ns == run->wall_ns)
 		return;
 	diff = (int64_t)run->wall_ns - (int64_t)sync->wall_ns;
 	for (int k = 0; k < TL_NBOUNDS; k++) {
-		d[k] = (int64_t)run->bound_ns[k] - (int64_t)sync->bound_ns[k];
-		if (llabs(d[k]) > llabs(d[top]))
-			top = k;
+		d = (int64_t)run->bound_ns[k] - (int64_t)sync->bound_ns[k];
+		if (llabs(d) > llabs(dtop))
+			top = k, dtop = d;
 	}
-	for (int k = 0; k < TL_NBOUNDS; k++)
-		if (k != top)
-			rest += d[k];
-	snprintf(buf + strlen(buf), len - strlen(buf), " (%s%s: %s %s%s", diff < 0 ? "−" : "+",
-		 un_dur((uint64_t)llabs(diff)).s, bound_words[top], d[top] < 0 ? "−" : "+",
-		 un_dur((uint64_t)llabs(d[top])).s);
-	if (rest)
-		snprintf(buf + strlen(buf), len - strlen(buf), ", other %s%s",
-			 rest < 0 ? "−" : "+", un_dur((uint64_t)llabs(rest)).s);
-	snprintf(buf + strlen(buf), len - strlen(buf), ")");
+	snprintf(buf + strlen(buf), len - strlen(buf), " (%s%s: %s %s%s)", diff < 0 ? "−" : "+",
+		 un_dur((uint64_t)llabs(diff)).s, bound_words[top], dtop < 0 ? "−" : "+",
+		 un_dur((uint64_t)llabs(dtop)).s);
 }
 
 /*
@@ -201,6 +198,50 @@ static bool same_line(const struct an_run *a, const struct an_run *b)
 	return !strcmp(line_key(a).s, line_key(b).s);
 }
 
+/* A word that is a figure: "94%", "1.81×", "2.83" (every one starts with a digit). */
+static bool figure(const char *w)
+{
+	return *w >= '0' && *w <= '9';
+}
+
+/*
+ * The reason of the runs so far (acc) and the next run's, said once if they differ only
+ * in their figures: "computing held 94% of the wall" and "... 84% ..." are "computing held
+ * 94%/84% of the wall", the figures in the order of the runs. False if the words differ.
+ */
+static bool merge_reasons(char *acc, size_t len, const char *next)
+{
+	char out[sizeof(((struct an_cause *)0)->reason) * 2] = "";
+	const char *a = acc, *b = next;
+
+	while (*a || *b) {
+		size_t na = strcspn(a, " "), nb = strcspn(b, " ");
+
+		if (!*a || !*b)
+			return false;
+		if (na == nb && !memcmp(a, b, na))
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%.*s", (int)na, a);
+		else if (figure(a) && figure(b))
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%.*s/%.*s", (int)na, a,
+				 (int)nb, b);
+		else
+			return false;
+		a += na;
+		b += nb;
+		if ((*a == ' ') != (*b == ' '))
+			return false;
+		if (*a == ' ') {
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), " ");
+			a++;
+			b++;
+		}
+	}
+	if (strlen(out) >= len)
+		return false;
+	snprintf(acc, len, "%s", out);
+	return true;
+}
+
 size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size_t max)
 {
 	size_t n = 0;
@@ -208,6 +249,7 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 	for (size_t i = 0; i < rep->nruns && n < max; i++) {
 		const struct an_run *run = &rep->runs[i];
 		char *l = lines[n];
+		char reason[sizeof(((struct an_cause *)0)->reason)] = "";
 		bool seen = false;
 
 		for (size_t j = 0; j < i && !seen; j++)
@@ -217,7 +259,10 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 		l[0] = '\0';
 		app(l, AN_LINE, line_key(run).s,
 		    !strcmp(run->strategy, "sync") ? ", the baseline:" : ":");
-		/* the strategy's runs in order; a run whose reason equals the next's shares it */
+		/*
+		 * The strategy's runs in order; runs whose reasons are alike (the same words,
+		 * figures aside) share one, said after the last of them.
+		 */
 		for (size_t j = i; j < rep->nruns; j++) {
 			const struct an_run *a = &rep->runs[j];
 			struct an_cause c, next;
@@ -227,6 +272,8 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 			if (!same_line(a, run))
 				continue;
 			an_run_cause(a, &c);
+			if (!reason[0])
+				snprintf(reason, sizeof(reason), "%s", c.reason);
 			speed(rep, a, sp, sizeof(sp));
 			app(l, AN_LINE, j == i ? " " : "", "");
 			if (a->cache[0])
@@ -237,12 +284,13 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 					break;
 			if (k < rep->nruns) {
 				an_run_cause(&rep->runs[k], &next);
-				if (!strcmp(next.reason, c.reason)) {
+				if (merge_reasons(reason, sizeof(reason), next.reason)) {
 					app(l, AN_LINE, ", ", "");
 					continue;
 				}
 			}
-			app(l, AN_LINE, a->cache[0] || sp[0] ? " — " : "", c.reason);
+			app(l, AN_LINE, a->cache[0] || sp[0] ? " — " : "", reason);
+			reason[0] = '\0';
 			if (k < rep->nruns)
 				app(l, AN_LINE, "; ", "");
 		}

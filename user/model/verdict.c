@@ -1187,26 +1187,26 @@ static const struct an_run *runner_up(const struct an_report *rep, const char *c
 	return r2;
 }
 
-/* " (walls A-B against B's C-D over N runs each)": the overlap that makes it noise */
+/* " (walls A-B against B's C-D)": the overlap that makes it noise */
 static void spreads(char *buf, size_t len, const struct an_run *a, const struct an_run *b)
 {
-	app(buf, len, " (walls %s to %s against %s's %s to %s, %zu interleaved runs each)",
-	    un_dur(a->wall_min_ns).s, un_dur(a->wall_max_ns).s, b->strategy,
-	    un_dur(b->wall_min_ns).s, un_dur(b->wall_max_ns).s, a->nrepeats);
+	app(buf, len, " (walls %s to %s against %s's %s to %s)", un_dur(a->wall_min_ns).s,
+	    un_dur(a->wall_max_ns).s, b->strategy, un_dur(b->wall_min_ns).s,
+	    un_dur(b->wall_max_ns).s);
 }
 
-/* Two runs of the mode the ranking would put apart, that their repetitions do not. */
+/*
+ * Two runs of the mode the ranking would put apart, that their repetitions do not: said
+ * in a few words (the table's ± and report.html's strips show the spreads), so the Answer
+ * stays on one screen.
+ */
 static void noise_note(char *buf, size_t len, const struct an_report *rep, const char *cache,
 		       const struct an_run *best)
 {
 	const struct an_run *r2 = runner_up(rep, cache, best);
 
-	if (r2 && an_within_noise(best, r2)) {
-		app(buf, len, " %s and %s are within noise of each other", best->strategy,
-		    r2->strategy);
-		spreads(buf, len, best, r2);
-		app(buf, len, ": this machine cannot rank them.");
-	}
+	if (r2 && an_within_noise(best, r2))
+		app(buf, len, " So did %s, within noise.", r2->strategy);
 }
 
 static const struct an_verdict *verdict_of(const struct an_run *r, const char *rule)
@@ -1242,14 +1242,14 @@ static void answer_bound(const struct an_run *best, const struct an_run *sync, u
 	}
 	if (r->ideal_dev_ns > r->ideal_cpu_ns)
 		app(buf, len,
-		    " What bounds it is the disk: %s at %s take %s, more than the %s of CPU work "
-		    "spread over %u %s; past that only a faster device or fewer bytes help.",
+		    " The disk bounds it: %s at %s take %s, more than the %s of CPU work over "
+		    "%u %s; past that only a faster device or fewer bytes help.",
 		    un_bytes(r->ideal_dev_bytes).s, un_rate(r->ideal_dev_rate).s,
 		    un_dur(r->ideal_dev_ns).s, un_dur(r->ideal_cpu_ns).s, ncpu, cpus(ncpu));
 	else
 		app(buf, len,
-		    " What bounds it is the CPU: %s of on-CPU work over %u %s is %s, more than the "
-		    "%s the disk needs; more cores would help, more threads would not.",
+		    " The CPU bounds it: %s of CPU work over %u %s is %s, over the disk's %s; more "
+		    "cores would help, not more threads.",
 		    un_dur(r->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu), un_dur(r->ideal_cpu_ns).s,
 		    un_dur(r->ideal_dev_ns).s);
 	if (best && verdict_of(best, "exposed_io"))
@@ -1289,7 +1289,7 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 		if (an_within_noise(bc, sc)) {
 			app(buf, len,
 			    "Within noise. Reading from disk (cold cache), the best strategy, %s, ran "
-			    "%.2f× sync's speed, but no faster than sync beyond the machine's noise",
+			    "%.2f× sync's speed, no faster than sync beyond the machine's noise",
 			    bc->strategy, bc->speedup_vs_sync);
 			spreads(buf, len, bc, sc);
 			app(buf, len, ".");
@@ -1339,25 +1339,20 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 
 		if (pc)
 			app(buf, len,
-			    " With the files in the page cache (warm), reads are memory copies on "
-			    "the CPU (hit %s, %s of read time on CPU): there is no disk wait to "
-			    "overlap",
+			    " Warm (hit %s, %s of read time on CPU), reads are page-cache copies: "
+			    "nothing to overlap, only more CPUs help",
 			    pct(sw->hit_ratio).s, pct(sw->read_oncpu_share).s);
 		else
-			app(buf, len, " With a warm cache, sync was blocked in reads for %s of %s",
+			app(buf, len, " Warm, sync was blocked in reads for %s of %s",
 			    un_dur(sw->blocked_ns).s, un_dur(sw->wall_ns).s);
 		if (bw)
-			app(buf, len,
-			    "; concurrency can only help by computing on more CPUs, and %s ran "
-			    "%.2f× sync's speed",
-			    bw->strategy, bw->speedup_vs_sync);
+			app(buf, len, "; %s ran %.2f× sync's speed", bw->strategy,
+			    bw->speedup_vs_sync);
 		if (bw && bw->ideal_ok)
 			app(buf, len, " (ideal %.2f× with %u %s)", bw->ideal_speedup, ncpu,
 			    cpus(ncpu));
-		if (bw && an_within_noise(bw, sw)) {
+		if (bw && an_within_noise(bw, sw))
 			app(buf, len, ", within noise of sync");
-			spreads(buf, len, bw, sw);
-		}
 		app(buf, len, ".");
 		if (bw)
 			noise_note(buf, len, rep, "warm", bw);
