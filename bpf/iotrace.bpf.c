@@ -3,6 +3,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #include "iotrace.h"
 
@@ -89,6 +90,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } targets SEC(".maps");
+
+/*
+ * (process, socket) -> how long its threads waited on the socket (struct it_sock_wait),
+ * read and cleared by user space at the run's end, which finds the other end's process
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IT_MAX_SOCKS);
+	__type(key, struct it_sock_key);
+	__type(value, struct it_sock_wait);
+} sock_waits SEC(".maps");
 
 struct blk_start {
 	__u64 start_ts;
@@ -458,10 +470,10 @@ static __always_inline __u32 file_kind(struct file *f)
 }
 
 /*
- * The kind of file behind the current task's fd: its file table, under the RCU read side
- * the tracepoint runs in. The fd array is a pointer the verifier can't index: one read.
+ * The file behind the current task's fd (NULL: none): its file table, under the RCU read
+ * side the tracepoint runs in. The fd array is a pointer the verifier can't index: one read.
  */
-static __always_inline __u32 fd_kind(long fd)
+static __always_inline struct file *fd_file(long fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
@@ -469,10 +481,108 @@ static __always_inline __u32 fd_kind(long fd)
 	struct file *f = NULL;
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
-		return IT_IOK_OTHER;
+		return NULL;
 	fds = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return file_kind(f);
+	return f;
+}
+
+/* The kind of file behind the current task's fd. */
+static __always_inline __u32 fd_kind(long fd)
+{
+	return file_kind(fd_file(fd));
+}
+
+#define IT_AF_UNIX 1
+#define IT_AF_INET 2
+#define IT_AF_INET6 10
+
+/*
+ * The ends of the socket behind the current task's fd into k, for process pid (k->pid 0:
+ * not a socket iotrace can name). Only for reads on sockets: a few reads of the socket.
+ */
+static __always_inline void sock_key(struct it_sock_key *k, long fd, __u32 pid)
+{
+	struct file *f = fd_file(fd);
+	struct socket *so;
+	struct sock *sk;
+	struct pid *peer;
+	__u16 fam;
+
+	k->pid = 0;
+	if (!f)
+		return;
+	so = (struct socket *)BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(so, sk);
+	if (!sk)
+		return;
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	k->family = fam;
+	k->peer_pid = 0;
+	k->proto = 0;
+	k->sport = k->dport = 0;
+	__builtin_memset(k->saddr, 0, sizeof(k->saddr));
+	__builtin_memset(k->daddr, 0, sizeof(k->daddr));
+	if (fam == IT_AF_UNIX) {
+		peer = BPF_CORE_READ(sk, sk_peer_pid);
+		if (peer)
+			k->peer_pid = BPF_CORE_READ(peer, numbers[0].nr);
+	} else if (fam == IT_AF_INET || fam == IT_AF_INET6) {
+		if (fam == IT_AF_INET) {
+			__be32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+			__be32 b = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+			__builtin_memcpy(k->saddr, &a, sizeof(a));
+			__builtin_memcpy(k->daddr, &b, sizeof(b));
+		} else if (bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
+			BPF_CORE_READ_INTO(&k->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO(&k->daddr, sk, __sk_common.skc_v6_daddr);
+		}
+		k->proto = BPF_CORE_READ(sk, sk_protocol);
+		k->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		k->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	} else {
+		return;
+	}
+	k->pid = pid;
+}
+
+/* Add a wait to the (process, socket) entry k. */
+static __always_inline void sock_add(struct it_sock_key *k, __u64 recv_ns, __u64 recvs,
+				     __u64 poll_ns, __u64 polls)
+{
+	struct it_sock_wait *v = bpf_map_lookup_elem(&sock_waits, k);
+
+	if (!v) {
+		struct it_sock_wait z = {};
+
+		bpf_map_update_elem(&sock_waits, k, &z, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&sock_waits, k);
+		if (!v) {
+			cnt_add(IT_CNT_SOCKS_FULL, 1);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->recv_ns, recv_ns);
+	__sync_fetch_and_add(&v->recvs, recvs);
+	__sync_fetch_and_add(&v->poll_ns, poll_ns);
+	__sync_fetch_and_add(&v->polls, polls);
+}
+
+/*
+ * A read-family call id begins: the socket it reads, if any; the poll waits before it are
+ * that socket's (the thread polled for it), and nobody's if it reads anything else.
+ */
+static __always_inline void sock_enter(struct it_thread *th, struct pt_regs *regs, long id)
+{
+	if (th->io_kind == IT_IOK_SOCKET && id != IT_NR_io_uring_enter) {
+		sock_key(&th->sock, (long)(int)sys_arg(regs, 0), th->pid);
+		if (th->poll_pend_n && th->sock.pid)
+			sock_add(&th->sock, 0, 0, th->poll_pend_ns, th->poll_pend_n);
+	} else {
+		th->sock.pid = 0;
+	}
+	th->poll_pend_ns = th->poll_pend_n = 0;
 }
 
 /* What the read-family call id (entered with regs) reads from. */
@@ -506,6 +616,8 @@ int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
 	th->sys = cls;
 	if (cls == IT_SYS_IO) {
 		th->io_kind = features_off & IT_FEAT_FDKIND ? IT_IOK_NONE : io_kind(regs, id, th);
+		if (!(features_off & IT_FEAT_FDKIND))
+			sock_enter(th, regs, id);
 		transition(th, tid, IT_IO_CPU, bpf_ktime_get_ns());
 	} else if (cls == IT_SYS_LOCK && !(features_off & IT_FEAT_FUTEX)) {
 		/* which lock: user space names it (and tells a join from the GIL) */
@@ -769,6 +881,17 @@ static __always_inline void switch_in(struct it_thread *th, __u32 tid, __u64 ts,
 	__u64 out = th->switch_out_ts, wake = th->wake_ts;
 	__u32 off = th->state;
 
+	/* a wait on a socket, to its wake-up: its socket's, or the next read's (a poll) */
+	if (!th->on_cpu && out && ts > out && !(features_off & IT_FEAT_FDKIND)) {
+		__u64 d = (wake > out && wake < ts ? wake : ts) - out;
+
+		if (off == IT_POLL_WAIT) {
+			th->poll_pend_ns += d;
+			th->poll_pend_n++;
+		} else if (off == IT_IO_WAIT && th->sock.pid) {
+			sock_add(&th->sock, d, 1, 0, 0);
+		}
+	}
 	if (!th->on_cpu && off != IT_RUNNABLE && off != IT_COMPUTE && off != IT_IO_CPU &&
 	    wake > out && wake < ts)
 		transition(th, tid, IT_RUNNABLE, wake);

@@ -20,6 +20,7 @@
 #define IT_MAX_STACK 64
 #define IT_MAX_THREADS 16384	/* `threads` map entries: live threads + exited ones not yet consumed */
 #define IT_MAX_INFLIGHT 16384	/* block requests / io_uring requests in flight */
+#define IT_MAX_SOCKS 4096	/* `sock_waits` entries: (process, socket) pairs waited on */
 
 /*
  * Per-thread states: the time model's list (user/model/states.h, macros only), so
@@ -352,6 +353,31 @@ struct it_ustack_rec {
 };
 
 /* Value of the `threads` hash map (key: tid). Exact totals, kept in the kernel. */
+/*
+ * A socket a target process waited on, the `sock_waits` map's key: the process and the
+ * socket's ends as the kernel holds them. Inet: addresses (IPv4 in the first 4 bytes) and
+ * ports in host order; unix: peer_pid, the process that made the other end (SO_PEERCRED's:
+ * the listener for a client's socket). Several threads waiting on one socket share it.
+ */
+struct it_sock_key {
+	__u32 pid;		/* tgid of the process that waited */
+	__u32 peer_pid;		/* AF_UNIX: the other end's process, 0 unknown */
+	__u16 family;		/* AF_INET, AF_INET6, AF_UNIX */
+	__u16 proto;		/* IPPROTO_TCP, IPPROTO_UDP; 0 for unix */
+	__u16 sport, dport;
+	__u8 saddr[16], daddr[16];
+};
+
+/*
+ * ... and how long: off CPU in a receive or read on it, from the switch-out to the wake-up
+ * (io_wait's edges); off CPU in poll, epoll or select when the thread's next read was on
+ * it (poll_wait's).
+ */
+struct it_sock_wait {
+	__u64 recv_ns, recvs;	/* time and switch-outs */
+	__u64 poll_ns, polls;
+};
+
 struct it_thread {
 	__u64 since;		/* ts of the last transition */
 	__u64 switch_out_ts;
@@ -405,6 +431,10 @@ struct it_thread {
 	__u64 ok_since;
 	__u32 lost;		/* a batch was lost since the last one the ring took */
 	__u32 pad_resync;
+	/* the socket of the read it is in (sock.pid 0: none), and the poll waits since its
+	 * last read, the next read's if that is on a socket (it_sock_wait) */
+	struct it_sock_key sock;
+	__u64 poll_pend_ns, poll_pend_n;
 };
 
 /*
@@ -447,6 +477,7 @@ enum it_counter {
 	IT_CNT_UCOPIES,			/* user stacks copied */
 	IT_CNT_UCOPY_SKIPPED,		/* off-CPU copies left out: over the byte budget */
 	IT_CNT_UCOPY_FAILED,		/* copy failed (stack unreadable, ring buffer full) */
+	IT_CNT_SOCKS_FULL,		/* a socket wait not counted: sock_waits map full */
 	IT_CNT_MAX,
 };
 

@@ -372,6 +372,11 @@ static void jw_processes(struct rp_jw *w, const struct an_run *x)
 	jw_objects(w, jw_process_v, x->processes, sizeof(*x->processes), x->nprocesses, true);
 }
 
+static void jw_socket_peers(struct rp_jw *w, const struct an_run *x)
+{
+	jw_objects(w, jw_sockpeer_v, x->sockpeers, sizeof(*x->sockpeers), x->nsockpeers, true);
+}
+
 static unsigned conc_len(const struct an_run *run)
 {
 	return (run->ncpu > AN_MAX_CPUS ? AN_MAX_CPUS : run->ncpu) + 1;

@@ -444,6 +444,23 @@ static int ld_processes(struct ld *l, const json_t *o, const char *p, struct an_
 			  sizeof(*x->processes), &x->nprocesses);
 }
 
+/* Optional: files before it, and built-in workloads' runs, have none. */
+static int ld_socket_peers(struct ld *l, const json_t *o, const char *p, struct an_run *x)
+{
+	json_t *a = NULL;
+	int ret = ld_arr(l, o, p, "socket_peers", false, &a);
+
+	if (ret || !a)
+		return ret;
+	if (json_array_size(a)) {
+		x->sockpeers = calloc(json_array_size(a), sizeof(*x->sockpeers));
+		if (!x->sockpeers)
+			return ld_fail(l, -ENOMEM, p, "out of memory");
+	}
+	return ld_objects(l, a, p, "socket_peers", ld_sockpeer_v, x->sockpeers,
+			  sizeof(*x->sockpeers), &x->nsockpeers);
+}
+
 static int ld_hist(struct ld *l, const json_t *o, const char *p, const char *key, bool required,
 		   double *shares, uint64_t *ns, size_t *len)
 {

@@ -165,6 +165,22 @@
 	F(U64, "bytes_read", bytes_read, OPT)                                              \
 	F(U64, "ctx_switches", ctx_switches, OPT)
 
+/* x: struct an_sockpeer (runs[i].socket_peers[j]) */
+#define SUMMARY_SOCKPEER_FIELDS(F)                                                         \
+	F(UINT, "pid", pid, REQ, UINT32_MAX)                                               \
+	F(STR, "comm", comm, REQ)                                                          \
+	F(STR, "peer", addr, REQ)                                                          \
+	F(BOOL, "peer_local", local, REQ)                                                  \
+	F(UINT, "peer_pid", peer_pid, REQ, UINT32_MAX)                                     \
+	F(STR, "peer_comm", peer_comm, REQ)                                                \
+	F(STR, "peer_cmdline", peer_cmdline, REQ)                                          \
+	F(UINT, "sockets", sockets, REQ, UINT32_MAX)                                       \
+	F(U64, "wait_ns", wait_ns, REQ)                                                    \
+	F(U64, "recv_wait_ns", recv_wait_ns, REQ)                                          \
+	F(U64, "recv_waits", recv_waits, REQ)                                              \
+	F(U64, "poll_wait_ns", poll_wait_ns, REQ)                                          \
+	F(U64, "poll_waits", poll_waits, REQ)
+
 /* x: struct an_verdict (runs[i].verdict[j]) */
 #define SUMMARY_VERDICT_FIELDS(F)                                                          \
 	F(STR, "rule", rule, REQ)                                                          \
@@ -194,6 +210,7 @@
 	F(U64N, "stolen_ns", stolen_ns, OPT, stolen_ok)                                    \
 	F(CUSTOM, threads)                                                                 \
 	F(CUSTOM, processes)                                                               \
+	F(CUSTOM, socket_peers)                                                            \
 	F(U64, "blocked_ns", blocked_ns, REQ)                                              \
 	F(U64, "blocked_busy_ns", blocked_busy_ns, OPT)                                    \
 	F(REALN, "cpu_overlap", cpu_overlap, REQ, cpu_overlap_ok, 0, 1)                    \
@@ -298,6 +315,7 @@
 	T(owk_run, struct an_run, SUMMARY_OWK_FIELDS)                                      \
 	T(thread, struct an_thread, SUMMARY_THREAD_FIELDS)                                 \
 	T(process, struct an_process, SUMMARY_PROCESS_FIELDS)                              \
+	T(sockpeer, struct an_sockpeer, SUMMARY_SOCKPEER_FIELDS)                           \
 	T(verdict_entry, struct an_verdict, SUMMARY_VERDICT_FIELDS)                        \
 	T(iotrace, struct an_report, SUMMARY_IOTRACE_FIELDS)                               \
 	T(machine, struct an_report, SUMMARY_MACHINE_FIELDS)                               \

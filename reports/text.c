@@ -923,6 +923,22 @@ static void short_warnings(struct out *o, const struct an_report *r)
 	}
 }
 
+/*
+ * What a trace could not see (the handoff and visibility notes), said by default too: a
+ * run's figures stop there, and the user must know to trace the rest.
+ */
+static void short_notes(struct out *o, const struct an_report *r)
+{
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+
+		for (size_t v = 0; v < run->nverdict && v < AN_MAX_VERDICT; v++)
+			if (!strcmp(run->verdict[v].rule, "handoff") ||
+			    !strcmp(run->verdict[v].rule, "visibility"))
+				para(o, "  note: ", "    ", run->verdict[v].text);
+	}
+}
+
 int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 {
 	struct out o = {.f = f, .color = opt && opt->color,
@@ -1010,6 +1026,8 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 	}
 	fputc('\n', f);
 	answer(&o, r);
+	if (!verbose)
+		short_notes(&o, r);
 	if (opt && opt->folder) {
 		char line[4200];
 

@@ -7,12 +7,15 @@ fs.promises (the event loop and libuv's pool threads recognized, bytes against t
 sizes). Small and quick: the module runs in well under a minute.
 """
 import hashlib
+import re
+import socket
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import common
@@ -82,6 +85,19 @@ const path = require('path');
     console.log(h.digest('hex') + '  ' + path.join(dir, n));
   }));
 })();
+"""
+
+
+# a client on CPython's own HTTP client (blocking receives: waits in recvfrom, not poll),
+# timing its request by its own clock
+URL_CLIENT = r"""
+import sys, time, urllib.request
+t0 = time.perf_counter()
+with urllib.request.urlopen(sys.argv[1]) as r:
+    t1 = time.perf_counter()
+    body = r.read()
+t2 = time.perf_counter()
+print("client %d %d %d" % (round((t1 - t0) * 1e9), round((t2 - t0) * 1e9), len(body)))
 """
 
 
@@ -185,6 +201,100 @@ class TracePrograms(unittest.TestCase):
             if ru > 50e6:  # the link and main.c are too small for a 3% band
                 worst = max(worst, abs(err))
         self.assertLessEqual(worst, 0.03)
+
+    # ---- work handed to a server outside the trace, over a socket ----
+
+    def http_server(self):
+        """CPython's http.server (a real program nobody here wrote), started apart from the
+        trace, on a directory of 40000 empty files: each listing takes it ~0.1 s of work
+        before the first byte. Returns (pid, url)."""
+        d = self.out("listing")
+        if not os.path.isdir(d):
+            os.makedirs(d)
+            for i in range(40000):
+                open(os.path.join(d, "f%05d" % i), "w").close()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        srv = subprocess.Popen([python3(), "-m", "http.server", str(port), "--bind",
+                                "127.0.0.1", "--directory", d],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(srv.wait)
+        self.addCleanup(srv.kill)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                self.assertLess(time.monotonic(), deadline, "http.server did not listen")
+                time.sleep(0.05)
+        return srv.pid, "http://127.0.0.1:%d/" % port
+
+    def handed_off(self, s, comm, port):
+        run = s["runs"][0]
+        peers = [x for x in run["socket_peers"] if x["comm"] == comm]
+        self.assertEqual(len(peers), 1, run["socket_peers"])
+        self.assertEqual(peers[0]["peer"], "127.0.0.1:%d" % port)
+        self.assertTrue(peers[0]["peer_local"])
+        return run, peers[0]
+
+    def test_socket_handoff_curl(self):
+        """curl (which polls, then reads) fetches a listing from http.server: the report says
+        curl waited on a socket to the server's pid, not traced, for as long as curl's own
+        clock says the server took to answer (time to first byte less the request's
+        sending), at most its whole transfer; the wall is bound by the peer, not idle."""
+        if not shutil.which("curl"):
+            self.skipTest("curl is not installed (Debian package curl)")
+        pid, url = self.http_server()
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        p, s = trace([], ["curl", "-s", "-o", "/dev/null", "-w",
+                          "curl %{time_pretransfer} %{time_starttransfer} %{time_total}\n",
+                          url], self.out("curl"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        m = re.search(r"^curl ([0-9.]+) ([0-9.]+) ([0-9.]+)$", p.stdout, re.M)
+        self.assertTrue(m, p.stdout)
+        pre, ttfb, total = (float(v) * 1e9 for v in m.groups())
+        run, peer = self.handed_off(s, "curl", port)
+        print("\n  curl: waited %.1f ms on %s (pid %d); its own clock: server %.1f ms, "
+              "total %.1f ms" % (peer["wait_ns"] / 1e6, peer["peer"], peer["peer_pid"],
+                                 (ttfb - pre) / 1e6, total / 1e6), end="")
+        self.assertEqual(peer["peer_pid"], pid)
+        self.assertIn("http.server", peer["peer_cmdline"])
+        self.assertGreater(peer["poll_waits"], 0)
+        self.assertGreaterEqual(peer["wait_ns"], 0.9 * (ttfb - pre) - 2e6)
+        self.assertLessEqual(peer["wait_ns"], total + 1e6)
+        # the wait is the peer's, not idle time, and the report says who to trace
+        self.assertGreaterEqual(run["bound_ns"]["peer"], 0.8 * peer["wait_ns"], run["bound_ns"])
+        notes = [v["text"] for v in run["verdict"] if v["rule"] == "handoff"]
+        self.assertEqual(len(notes), 1, run["verdict"])
+        self.assertIn("-p %d" % pid, notes[0])
+        self.assertIn("note: Not traced: curl (pid %d) waited" % peer["pid"],
+                      " ".join(p.stdout.split()))
+
+    def test_socket_handoff_python_client(self):
+        """CPython's urllib (blocking receives) fetches the same listing: its waits in
+        recvfrom on the socket match its own clock of the request, and the server's pid."""
+        pid, url = self.http_server()
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        prog = self.out("client.py")
+        with open(prog, "w") as f:
+            f.write(URL_CLIENT)
+        p, s = trace(["--no-stacks"], [python3(), prog, url], self.out("urlclient"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        m = re.search(r"^client (\d+) (\d+) (\d+)$", p.stdout, re.M)
+        self.assertTrue(m, p.stdout)
+        head, whole = int(m.group(1)), int(m.group(2))
+        comm = os.path.basename(python3())[:15]
+        run, peer = self.handed_off(s, comm, port)
+        print("\n  urllib: waited %.1f ms on %s (pid %d); its own clock: response %.1f ms, "
+              "whole %.1f ms" % (peer["wait_ns"] / 1e6, peer["peer"], peer["peer_pid"],
+                                 head / 1e6, whole / 1e6), end="")
+        self.assertEqual(peer["peer_pid"], pid)
+        self.assertGreater(peer["recv_waits"], 0)
+        # urlopen returns with the headers: the server's work is before them
+        self.assertGreaterEqual(peer["wait_ns"], 0.9 * head - 5e6)
+        self.assertLessEqual(peer["wait_ns"], whole + 1e6)
 
     # ---- Python multiprocessing.Pool ----
 

@@ -898,7 +898,8 @@ static void bound_oracle(const struct tl_timeline *tl, const struct cev *e, size
 	memset(unused, 0, TL_NUNUSED * sizeof(*unused));
 	*oncpu_ns = 0;
 	for (uint64_t x = tl->win_start; x < tl->win_end; x++) {
-		unsigned cnt[TL_NSTATES] = {0}, peer = 0, child = 0, contended = 0, storage, on, idle, k;
+		unsigned cnt[TL_NSTATES] = {0}, peer = 0, child = 0, polled = 0, contended = 0,
+			 storage, on, idle, k;
 		bool req = false, blk = false;
 		int b;
 
@@ -913,6 +914,9 @@ static void bound_oracle(const struct tl_timeline *tl, const struct cev *e, size
 				cnt[sp->state]++;
 				peer += sp->state == TL_IO_WAIT && sp->kind >= TL_IOK_PIPE;
 				child += sp->state == TL_OTHER_WAIT && sp->kind == TL_OWK_CHILD;
+				/* a poll for the pipe or socket the thread read next */
+				polled += sp->state == TL_POLL_WAIT &&
+					  (sp->kind == TL_IOK_PIPE || sp->kind == TL_IOK_SOCKET);
 				contended += sp->state == TL_LOCK_WAIT &&
 					     (sp->kind == TL_LK_MUTEX || sp->kind == TL_LK_GIL);
 			}
@@ -928,7 +932,7 @@ static void bound_oracle(const struct tl_timeline *tl, const struct cev *e, size
 		    : storage || req || blk	? TL_B_DEVICE
 		    : contended			? TL_B_LOCK
 		    : cnt[TL_RUNNABLE]		? TL_B_CPU_WAIT
-		    : peer || child		? TL_B_PEER
+		    : peer || child || polled	? TL_B_PEER
 						: TL_B_IDLE;
 		bound[b]++;
 		*oncpu_ns += on;

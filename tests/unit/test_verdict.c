@@ -890,6 +890,47 @@ static void test_cpu_wait_peer(void **state)
 	    "pipes or sockets)");
 }
 
+/*
+ * A socket's untraced other end: said from 1% of the wall (10 ms of 1 s), the first in
+ * full (who, how long, the peer's pid and command, what to trace), the rest counted; a
+ * process not found and another host said as such.
+ */
+static void test_handoff(void **state)
+{
+	struct fx *f = *state;
+	struct an_sockpeer p[3] = {
+		{.pid = 7, .comm = "curl", .addr = "127.0.0.1:8000", .local = true,
+		 .peer_pid = 42, .peer_cmdline = "python3 -m http.server 8000", .sockets = 1,
+		 .recv_wait_ns = 2 * MS, .recv_waits = 3, .poll_wait_ns = 298 * MS, .poll_waits = 2},
+		{.pid = 7, .comm = "curl", .addr = "10.0.0.9:443", .sockets = 2,
+		 .poll_wait_ns = 20 * MS, .poll_waits = 1},
+		{.pid = 8, .comm = "wget", .addr = "[::1]:80", .local = true, .sockets = 1,
+		 .recv_wait_ns = 9 * MS, .recv_waits = 1},
+	};
+
+	strict = false;
+	assert_int_equal(an_run_set_sockpeers(f->run, p + 2, 1), 0);
+	assert_false(fires(f, "handoff")); /* 9 ms of 1 s: below 1% */
+	p[2].recv_wait_ns = 10 * MS;
+	assert_int_equal(an_run_set_sockpeers(f->run, p + 2, 1), 0);
+	assert_true(fires(f, "handoff"));
+	has("Not traced: wget (pid 8) waited 10.0 ms (1% of the wall) on a socket to [::1]:80, "
+	    "whose other end's process was not found");
+	assert_int_equal(an_run_set_sockpeers(f->run, p + 1, 1), 0);
+	assert_true(fires(f, "handoff"));
+	has("on a socket to 10.0.0.9:443 (2 connections), another host: its work is not in "
+	    "this report");
+	/* sorted most waited first: the server in full, the others counted */
+	assert_int_equal(an_run_set_sockpeers(f->run, p, 3), 0);
+	assert_int_equal(f->run->sockpeers[0].wait_ns, 300 * MS);
+	assert_true(fires(f, "handoff"));
+	has("Not traced: curl (pid 7) waited 300 ms (30% of the wall) on a socket to "
+	    "127.0.0.1:8000, whose other end is pid 42 (python3 -m http.server 8000): what that "
+	    "process did meanwhile is not in this report (trace it too: -p 42); and 2 more other "
+	    "ends (summary.json socket_peers)");
+	assert_int_equal(an_run_set_sockpeers(f->run, NULL, 0), 0);
+}
+
 /* No thread ready for >= 25% of the capacity: named by its busiest thread, the loop. */
 static void test_serial(void **state)
 {
@@ -1144,7 +1185,7 @@ int main(void)
 		T(test_lost),		 T(test_unavailable),	T(test_utf8_safe),
 		T(test_answer),		 T(test_cpu),		T(test_read_cpu),
 		T(test_disk_and_device), T(test_exposed_io),	T(test_lock_kinds),
-		T(test_cpu_wait_peer),	 T(test_serial),	T(test_wakeup_latency),
+		T(test_cpu_wait_peer), T(test_handoff),	 T(test_serial),	T(test_wakeup_latency),
 		T(test_overhead),	 T(test_headline),	T(test_property_random),
 		T(test_answer_lines),
 		cmocka_unit_test(test_cause_and_answer_lines),

@@ -642,6 +642,38 @@ int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t 
 	return 0;
 }
 
+static int by_wait(const void *a, const void *b)
+{
+	const struct an_sockpeer *x = a, *y = b;
+
+	if (x->wait_ns != y->wait_ns)
+		return x->wait_ns > y->wait_ns ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+int an_run_set_sockpeers(struct an_run *run, const struct an_sockpeer *p, size_t n)
+{
+	struct an_sockpeer *v = NULL;
+
+	if (n) {
+		v = calloc(n, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, p, n * sizeof(*v));
+		for (size_t i = 0; i < n; i++) {
+			v[i].wait_ns = v[i].recv_wait_ns + v[i].poll_wait_ns;
+			v[i].comm[sizeof(v[i].comm) - 1] = v[i].addr[sizeof(v[i].addr) - 1] = '\0';
+			v[i].peer_comm[sizeof(v[i].peer_comm) - 1] = '\0';
+			v[i].peer_cmdline[sizeof(v[i].peer_cmdline) - 1] = '\0';
+		}
+		qsort(v, n, sizeof(*v), by_wait);
+	}
+	free(run->sockpeers);
+	run->sockpeers = v;
+	run->nsockpeers = n;
+	return 0;
+}
+
 void an_repeat_of(const struct an_run *run, struct an_repeat *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -764,6 +796,9 @@ void an_run_free(struct an_run *run)
 	free(run->processes);
 	run->processes = NULL;
 	run->nprocesses = 0;
+	free(run->sockpeers);
+	run->sockpeers = NULL;
+	run->nsockpeers = 0;
 	an_stackset_free(&run->oncpu);
 	an_stackset_free(&run->offcpu);
 	an_stackset_free(&run->wall);

@@ -92,6 +92,27 @@ struct an_process {
 	uint64_t stolen_ns, reads, bytes_read, ctx_switches;
 };
 
+/*
+ * A socket a traced process waited on whose other end is not traced (trace only): a
+ * process of this machine, found by its socket, or another host. The work that end did
+ * while the traced process waited is not in the report; the waits are (io_wait in a
+ * receive, poll_wait in a poll whose next read was on it). One entry per waiting process
+ * and other end, its connections summed.
+ */
+struct an_sockpeer {
+	uint32_t pid;		/* the traced process that waited */
+	char comm[16];
+	char addr[64];		/* the other end: "127.0.0.1:8000", "[::1]:80", "unix socket" */
+	bool local;		/* on this machine */
+	uint32_t peer_pid;	/* its process, 0 not known */
+	char peer_comm[16];
+	char peer_cmdline[128];	/* argv joined by spaces ("" not known) */
+	uint32_t sockets;	/* connections summed into this entry */
+	uint64_t wait_ns;	/* recv_wait_ns + poll_wait_ns */
+	uint64_t recv_wait_ns, recv_waits;
+	uint64_t poll_wait_ns, poll_waits;
+};
+
 /* Folded stacks: frames "a;b;c" root first, value in samples (on-CPU) or ns (off-CPU). */
 struct an_stack {
 	char *frames;
@@ -199,6 +220,9 @@ struct an_run {
 	/* the processes, in order of appearance; none for a built-in workload's run */
 	struct an_process *processes;
 	size_t nprocesses;
+	/* sockets waited on whose other end is not traced, most waited first (trace only) */
+	struct an_sockpeer *sockpeers;
+	size_t nsockpeers;
 
 	uint64_t blocked_ns;	/* |U_blocked| */
 	uint64_t blocked_busy_ns; /* |U_blocked ∩ U_busy| (the numerator of cpu_overlap) */
@@ -433,6 +457,9 @@ const struct an_run *an_sync_of(const struct an_report *rep, const struct an_run
  * process listed with its pid. Call after an_run_compute. 0 or -ENOMEM.
  */
 int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t n);
+/* Copy the sockets' other ends into run, most waited first (wait_ns: the two waits' sum).
+ * 0 or -ENOMEM. */
+int an_run_set_sockpeers(struct an_run *run, const struct an_sockpeer *p, size_t n);
 void an_run_free(struct an_run *run);
 void an_report_free(struct an_report *rep);
 /*

@@ -37,8 +37,10 @@ static inline int tl_state_on_cpu(enum tl_state s)
 /*
  * What a wait was for (kinds.h): a span of io_cpu or io_wait carries an io kind (what the
  * read read from), a span of lock_wait a lock kind, a span of other_wait an other kind (a
- * child process); 0 (TL_IOK_NONE, TL_LK_NONE, TL_OWK_NONE) is "not known" (or, for
- * other_wait, nothing named), and any other state carries 0.
+ * child process), a span of poll_wait the io kind of the thread's next read when that was a
+ * pipe or a socket (what it polled for, labelled once the read came: tl_label); 0
+ * (TL_IOK_NONE, TL_LK_NONE, TL_OWK_NONE) is "not known" (or, for other_wait, nothing
+ * named), and any other state carries 0.
  */
 enum tl_io_kind {
 	TL_IOK_NONE = 0,
@@ -341,7 +343,8 @@ int tl_concurrency(const struct tl_timeline *tl, uint64_t *hist, unsigned maxk);
 #define TL_N_IO_WAIT_PEER TL_NSTATES	/* of io_wait: on a pipe, socket or other: not storage */
 #define TL_N_LOCK_CONTENDED (TL_NSTATES + 1) /* of lock_wait: a mutex or the GIL */
 #define TL_N_CHILD_WAIT (TL_NSTATES + 2) /* of other_wait: for a child process (wait4) */
-#define TL_NCOUNT (TL_NSTATES + 3)
+#define TL_N_POLL_PEER (TL_NSTATES + 3)	/* of poll_wait: for a pipe or socket read next */
+#define TL_NCOUNT (TL_NSTATES + 4)
 #define TL_IO_REQ 1u
 #define TL_IO_BLOCK 2u
 typedef void (*tl_sweep_fn)(void *ctx, uint64_t t0, uint64_t t1, const uint32_t *nstate,

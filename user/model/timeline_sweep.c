@@ -108,6 +108,8 @@ static int extra_count(const struct tl_span *sp)
 		return TL_N_LOCK_CONTENDED;
 	if (sp->state == TL_OTHER_WAIT && sp->kind == TL_OWK_CHILD)
 		return TL_N_CHILD_WAIT;
+	if (sp->state == TL_POLL_WAIT && (sp->kind == TL_IOK_PIPE || sp->kind == TL_IOK_SOCKET))
+		return TL_N_POLL_PEER;
 	return -1;
 }
 
@@ -288,7 +290,7 @@ void tli_measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsig
 		b = TL_B_LOCK;
 	else if (n[TL_RUNNABLE])
 		b = TL_B_CPU_WAIT;
-	else if (n[TL_N_IO_WAIT_PEER] || n[TL_N_CHILD_WAIT])
+	else if (n[TL_N_IO_WAIT_PEER] || n[TL_N_CHILD_WAIT] || n[TL_N_POLL_PEER])
 		b = TL_B_PEER;
 	else
 		b = TL_B_IDLE;

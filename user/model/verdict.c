@@ -44,6 +44,7 @@
 /* steal at least this share of the threads' on-CPU time (or the machine's CPU time): a note */
 #define STEAL_MIN_SHARE 0.05
 #define ANSWER_MIN_SPEEDUP 1.10		/* closing answer: "yes" needs at least this */
+#define HANDOFF_MIN_SHARE 0.01		/* a socket's untraced other end: waited >= this of the wall */
 
 /* How a run the user stopped is told (an_run.interrupted): not as a signal's exit status. */
 #define INTERRUPTED "interrupted by the user (Ctrl-C)"
@@ -874,6 +875,54 @@ static bool rule_visibility(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
+/*
+ * Work a traced process handed to a program outside the trace over a socket (an_sockpeer:
+ * a server started apart, another host): how long it waited on it, and who that is. That
+ * program's work is not in the report; its pid says what to trace too.
+ */
+static bool rule_handoff(const struct an_run *run, const struct an_run *sync,
+			 const struct an_report *rep, char *t, size_t len, double *share_unused)
+{
+	size_t shown = 0, more = 0;
+
+	(void)share_unused;
+	(void)sync;
+	(void)rep;
+	t[0] = '\0';
+	for (size_t i = 0; i < run->nsockpeers; i++) {
+		const struct an_sockpeer *p = &run->sockpeers[i];
+		bool unix_sock = !strcmp(p->addr, "unix socket");
+
+		if (!run->wall_ns || share(p->wait_ns, run->wall_ns) < HANDOFF_MIN_SHARE)
+			continue;
+		if (shown == 1) { /* one in full: the line has room for one command line */
+			more++;
+			continue;
+		}
+		app(t, len, "not traced: %s (pid %u) waited %s (%s of the wall) on %s%s",
+		    p->comm[0] ? p->comm : "a process", p->pid, un_dur(p->wait_ns).s,
+		    pct(share(p->wait_ns, run->wall_ns)).s, unix_sock ? "a unix socket" : "a socket to ",
+		    unix_sock ? "" : p->addr);
+		if (p->sockets > 1)
+			app(t, len, " (%u connections)", p->sockets);
+		if (p->peer_pid)
+			app(t, len, ", whose other end is pid %u (%.60s): what that process did "
+				    "meanwhile is not in this report (trace it too: -p %u)",
+			    p->peer_pid, p->peer_cmdline[0] ? p->peer_cmdline
+			    : p->peer_comm[0] ? p->peer_comm : "gone by the trace's end", p->peer_pid);
+		else if (p->local)
+			app(t, len, ", whose other end's process was not found (its socket was closed "
+				    "by the trace's end): its work is not in this report");
+		else
+			app(t, len, ", another host: its work is not in this report");
+		shown++;
+	}
+	if (more)
+		app(t, len, "; and %zu more other end%s (summary.json socket_peers)", more,
+		    more == 1 ? "" : "s");
+	return shown > 0;
+}
+
 /* Why run has no speedup over sync, in words. */
 static void why_no_speedup(const struct an_run *run, const struct an_run *sync, char *b,
 			   size_t n)
@@ -1026,6 +1075,7 @@ const struct an_rule an_rules[] = {
 	 NULL, false},
 	{"lost_events", rule_lost, AN_SHARE_NONE,
 	 "figures that depend on the lost part are less exact", NULL, false},
+	{"handoff", rule_handoff, AN_SHARE_NONE, NULL, NULL, false},
 	{"visibility", rule_visibility, AN_SHARE_NONE, NULL, NULL, false},
 	{"unavailable", rule_unavailable, AN_SHARE_NONE, NULL, NULL, false},
 };

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "model/roles.h"
+#include "peers.h"
 #include "session.h"
 #include "symbols.h"
 
@@ -353,6 +354,72 @@ static int attach_processes(struct ss_session *s, const struct ss_spec *spec, st
 	return ret;
 }
 
+/*
+ * The sockets the traced program's processes waited on whose other end is not traced: that
+ * end found now, while its process likely still runs (a server started outside the trace);
+ * one entry per waiting process and other end. Not for built-in workloads (fetch's server
+ * is iotrace's own).
+ */
+static int attach_sockpeers(struct ss_session *s, const struct ss_spec *spec, struct an_run *run)
+{
+	size_t n, np, nv = 0;
+	const struct tr_sock *ts = tr_socks(s->tr, &n);
+	const struct tr_process *tp = tr_processes(s->tr, &np);
+	struct an_sockpeer *v;
+	bool *done;
+	int ret;
+
+	if (spec->w || !n)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	done = calloc(n, sizeof(*done));
+	if (!v || !done) {
+		free(v);
+		free(done);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct an_sockpeer *o = &v[nv];
+		struct pr_peer p;
+		bool traced = false;
+
+		if (done[i])
+			continue;
+		pr_find(&ts[i].k, &p);
+		for (size_t j = 0; j < np && p.pid; j++)
+			traced |= tp[j].pid == p.pid;
+		for (size_t j = i; j < n; j++) {
+			if (done[j] || !pr_same_end(&ts[i].k, &ts[j].k))
+				continue;
+			done[j] = true;
+			o->sockets++;
+			o->recv_wait_ns += ts[j].w.recv_ns;
+			o->recv_waits += ts[j].w.recvs;
+			o->poll_wait_ns += ts[j].w.poll_ns;
+			o->poll_waits += ts[j].w.polls;
+		}
+		/* a traced peer's side is in the report: no blind spot */
+		if (traced || !(o->recv_wait_ns + o->poll_wait_ns)) {
+			memset(o, 0, sizeof(*o));
+			continue;
+		}
+		o->pid = ts[i].k.pid;
+		for (size_t j = 0; j < np; j++)
+			if (tp[j].pid == o->pid)
+				memcpy(o->comm, tp[j].comm, sizeof(o->comm));
+		snprintf(o->addr, sizeof(o->addr), "%s", p.addr);
+		o->local = p.local;
+		o->peer_pid = p.pid;
+		memcpy(o->peer_comm, p.comm, sizeof(o->peer_comm));
+		memcpy(o->peer_cmdline, p.cmdline, sizeof(o->peer_cmdline));
+		nv++;
+	}
+	ret = an_run_set_sockpeers(run, v, nv);
+	free(v);
+	free(done);
+	return ret;
+}
+
 static int pend_cmp(const void *pa, const void *pb)
 {
 	const struct ss_pend *a = *(const struct ss_pend *const *)pa;
@@ -665,6 +732,11 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	ret = attach_processes(s, spec, run, pid, t0, t_end);
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to list the processes: %s", strerror(-ret));
+		goto fail_run;
+	}
+	ret = attach_sockpeers(s, spec, run);
+	if (ret < 0) {
+		snprintf(err, errlen, "failed to find the sockets' other ends: %s", strerror(-ret));
 		goto fail_run;
 	}
 	snprintf(run->label, sizeof(run->label), "%s", spec->label);

@@ -91,6 +91,7 @@ struct tstream {
 	uint32_t next_seq;
 	uint64_t last_ts;	/* last transition (or start) seen */
 	int last_state;		/* ... and the state it entered (-1: not known) */
+	uint64_t poll_from;	/* its first poll wait since its last read began, 0 none */
 	bool exited;
 	/* what the next batch's lost predecessors held (IT_REC_RESYNC), if one came */
 	bool rs_valid;
@@ -134,6 +135,8 @@ struct tr {
 	struct tr_stats stats;
 	struct tr_process *procs;
 	size_t nprocs, capprocs;
+	struct tr_sock *socks;
+	size_t nsocks;
 };
 
 static bool tr_verbose;
@@ -319,6 +322,17 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 							  : true)
 			kind = 0;
 		set_err(t, tl_transition_kind(t->tl, pid, s->tid, ts, (enum tl_state)st, kind));
+		/*
+		 * A poll wait was for what the thread read next (as the probes' sock_waits say):
+		 * a pipe's or a socket's is a wait on the program at its other end.
+		 */
+		if (st == TL_POLL_WAIT && !s->poll_from)
+			s->poll_from = ts;
+		if (st == TL_IO_CPU) {
+			if (s->poll_from && (kind == TL_IOK_PIPE || kind == TL_IOK_SOCKET))
+				tl_label(t->tl, s->tid, s->poll_from, ts, TL_POLL_WAIT, kind);
+			s->poll_from = 0;
+		}
 		if (ts >= s->last_ts) {
 			s->last_ts = ts;
 			s->last_state = (int)st;
@@ -963,6 +977,7 @@ void tr_close(struct tr *t)
 	free(t->ts);
 	free(t->blk);
 	free(t->procs);
+	free(t->socks);
 	free(t);
 }
 
@@ -1157,6 +1172,41 @@ static void map_clear(int fd, size_t key_size)
 			break;
 }
 
+/*
+ * Take the sock_waits entries out of the map: into t->socks if keep (else dropped). Keys are
+ * too big for map_clear's walk; each entry is taken whole, so a probe adding to it after
+ * that starts a new one, which the next reset clears.
+ */
+static int socks_take(struct tr *t, struct tr *keep)
+{
+	int fd = bpf_map__fd(t->skel->maps.sock_waits);
+	struct it_sock_key k;
+	struct it_sock_wait w;
+	size_t cap = 0;
+
+	while (bpf_map_get_next_key(fd, NULL, &k) == 0) {
+		if (bpf_map_lookup_and_delete_elem(fd, &k, &w)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (!keep)
+			continue;
+		if (keep->nsocks == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			void *p = realloc(keep->socks, c * sizeof(*keep->socks));
+
+			if (!p)
+				return -ENOMEM;
+			keep->socks = p;
+			cap = c;
+		}
+		keep->socks[keep->nsocks].k = k;
+		keep->socks[keep->nsocks++].w = w;
+	}
+	return 0;
+}
+
 static int counters_read(struct tr *t, uint64_t *sum)
 {
 	int fd = bpf_map__fd(t->skel->maps.counters);
@@ -1208,6 +1258,7 @@ static void maps_reset(struct tr *t)
 	map_clear(bpf_map__fd(t->skel->maps.blk_inflight), sizeof(__u64));
 	map_clear(bpf_map__fd(t->skel->maps.uring_reqs), sizeof(__u64));
 	map_clear(bpf_map__fd(t->skel->maps.folio_added), sizeof(__u64));
+	socks_take(t, NULL);
 }
 
 static void run_state_free(struct tr *t)
@@ -1229,6 +1280,9 @@ static void run_state_free(struct tr *t)
 	free(t->procs);
 	t->procs = NULL;
 	t->nprocs = t->capprocs = 0;
+	free(t->socks);
+	t->socks = NULL;
+	t->nsocks = 0;
 	t->reads = t->bytes_read = t->ctx_switches = 0;
 	t->uring_reads = t->uring_bytes = 0;
 	t->last_ts = 0;
@@ -1469,6 +1523,12 @@ const struct tr_process *tr_processes(const struct tr *t, size_t *n)
 	return t->procs;
 }
 
+const struct tr_sock *tr_socks(const struct tr *t, size_t *n)
+{
+	*n = t->nsocks;
+	return t->socks;
+}
+
 int tr_poll(struct tr *t, int timeout_ms)
 {
 	int n, m;
@@ -1592,6 +1652,9 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	ret = counters_read(t, cnt);
 	if (ret < 0)
 		goto out;
+	ret = socks_take(t, t);
+	if (ret < 0)
+		goto out;
 	/* read completions of io_uring are reads too: their bytes come back without read(2) */
 	c->reads = t->reads + t->uring_reads;
 	c->bytes_read = t->bytes_read + t->uring_bytes;
@@ -1692,6 +1755,7 @@ static int check_open(struct iotrace_bpf **out, const struct btf *btf, int only,
 	bpf_map__set_max_entries(skel->maps.blk_inflight, 16);
 	bpf_map__set_max_entries(skel->maps.uring_reqs, 16);
 	bpf_map__set_max_entries(skel->maps.folio_added, 16);
+	bpf_map__set_max_entries(skel->maps.sock_waits, 16);
 	for (size_t i = 0; i < NPROBES; i++) {
 		present[i] = !probes[i].tp || tp_in_btf(btf, probes[i].tp);
 		bpf_program__set_autoload(prog_of(skel, &probes[i]),

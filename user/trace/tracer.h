@@ -147,6 +147,15 @@ struct tr_process {
 	char cmdline[IT_ARGS_LEN]; /* argv joined by spaces (cut at IT_ARGS_LEN bytes) */
 };
 
+/*
+ * A socket a process of the target waited on over the last run, as the probes counted it
+ * (it_sock_key: who waited and the socket's ends; it_sock_wait: how long).
+ */
+struct tr_sock {
+	struct it_sock_key k;
+	struct it_sock_wait w;
+};
+
 struct tr;
 
 /* Load and attach everything. On failure returns -errno and writes a user-facing reason
@@ -181,6 +190,8 @@ void tr_close(struct tr *t);
 /* The processes of the last run, in order of appearance (valid after tr_stop until the
  * next tr_start or tr_close). */
 const struct tr_process *tr_processes(const struct tr *t, size_t *n);
+/* The sockets waited on in the last run (valid as tr_processes). */
+const struct tr_sock *tr_socks(const struct tr *t, size_t *n);
 /* Counts of the last finished run (valid after tr_stop). */
 void tr_last_stats(const struct tr *t, struct tr_stats *st);
 
