@@ -36,7 +36,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -Iuser
 
 # Debian packages needed to build, test and run (make deps installs what is missing).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libuv1-dev libssl-dev \
-	    liburing-dev libdw-dev libcmocka-dev libjansson-dev pkg-config make gcc python3 libxml2-utils \
+	    liburing-dev libdw-dev libcmocka-dev libjansson-dev pkg-config make gcc python3 libxml2-utils curl \
 	    coreutils util-linux procps fio nodejs chromium groff-base libc6-dbg
 
 USER_SRCS := $(wildcard user/*/*.c) $(wildcard workloads/*.c) $(wildcard reports/*.c)
