@@ -190,7 +190,8 @@ static void repeat_strips(FILE *f, const struct an_report *r)
 	fprintf(f,
 		"<p class=\"note\">Wall time of every repetition (%zu interleaved runs per "
 		"strategy): a dot each, the bar from the shortest to the longest, the tick at the "
-		"median, whose run the figures below are. Bars that overlap are within noise.</p>\n"
+		"median, whose run the figures below are. The Answer ranks two runs only when a rank test on "
+		"these walls tells them apart (p ≤ 0.10; with 3 runs each: no bars overlapping).</p>\n"
 		"<svg class=\"strips\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
 		"height=\"%.0f\" role=\"img\" aria-label=\"repeated wall times per run\">\n",
 		nrep, left + width + 20, h);

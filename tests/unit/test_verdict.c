@@ -507,6 +507,10 @@ static void cold_pair(struct fx *f, double speedup, double overlap)
 static void test_answer(void **state)
 {
 	struct fx *f = *state;
+	struct an_repeat sync_reps[3] = {{.wall_ns = 900 * MS}, {.wall_ns = 1000 * MS},
+					 {.wall_ns = 1100 * MS}};
+	struct an_repeat run_reps[3] = {{.wall_ns = 600 * MS}, {.wall_ns = 625 * MS},
+					{.wall_ns = 950 * MS}};
 	char a[1024];
 
 	an_answer(&f->rep, a, sizeof(a));
@@ -532,9 +536,13 @@ static void test_answer(void **state)
 	f->run->hidden_io = 0.04;
 	an_answer(&f->rep, a, sizeof(a));
 	assert_true(strncmp(a, "Not much here.", 14) == 0);
-	/* repeated, the walls' spreads overlap: no ranking, whatever the medians say */
+	/* repeated, a rank test does not tell the walls apart: no ranking, whatever the
+	 * medians say. sync 900, 1000, 1100 ms; threads 600, 625, 950: one pair crossed (950 >
+	 * 900), U = 1 of 9, p = 2 x 2/20 = 0.20 */
 	cold_pair(f, 1.6, 0.8);
 	f->run->cpu_overlap_ok = true;
+	f->sync->repeats = sync_reps;
+	f->run->repeats = run_reps;
 	f->sync->nrepeats = f->run->nrepeats = 3;
 	f->sync->wall_min_ns = 900 * MS;
 	f->sync->wall_max_ns = 1100 * MS;
@@ -542,15 +550,20 @@ static void test_answer(void **state)
 	f->run->wall_max_ns = 950 * MS;
 	an_answer(&f->rep, a, sizeof(a));
 	assert_true(strncmp(a, "Within noise.", 13) == 0);
-	assert_non_null(strstr(a, "(walls 600 ms to 950 ms against sync's 900 ms to 1.10 s)"));
-	f->run->wall_max_ns = 899 * MS; /* apart by 1 ms: ranked */
+	assert_non_null(strstr(a, "ran 1.60× sync's speed, which the repeats do not tell apart from "
+				  "sync's (walls 600 ms to 950 ms against sync's 900 ms to 1.10 s; "
+				  "rank test p = 0.20)."));
+	run_reps[2].wall_ns = 899 * MS; /* every run under every sync run: p = 0.10, ranked */
+	f->run->wall_max_ns = 899 * MS;
 	an_answer(&f->rep, a, sizeof(a));
 	assert_true(strncmp(a, "Yes.", 4) == 0);
+	run_reps[2].wall_ns = 950 * MS;
 	f->sync->nrepeats = f->run->nrepeats = 1; /* one run each: nothing to judge noise by */
 	f->run->wall_max_ns = 950 * MS;
 	an_answer(&f->rep, a, sizeof(a));
 	assert_true(strncmp(a, "Yes.", 4) == 0);
 	f->sync->nrepeats = f->run->nrepeats = 0;
+	f->sync->repeats = f->run->repeats = NULL;
 	/* nothing ran: nothing to say */
 	f->rep.nruns = 0;
 	an_answer(&f->rep, a, sizeof(a));
@@ -589,6 +602,8 @@ static void set_run(struct an_run *r, const char *label, const char *strategy, c
 static void test_cause_and_answer_lines(void **state)
 {
 	static struct an_run runs[5];
+	static struct an_repeat sync_reps[3] = {{.wall_ns = 900}, {.wall_ns = 1000}, {.wall_ns = 1100}};
+	static struct an_repeat gil_reps[3] = {{.wall_ns = 1050}, {.wall_ns = 1100}, {.wall_ns = 1200}};
 	struct an_report rep = {.runs = runs, .nruns = 5};
 	struct an_cause c;
 	char lines[5][AN_LINE];
@@ -639,7 +654,11 @@ static void test_cause_and_answer_lines(void **state)
 	assert_string_equal(lines[2], "threads: cold — no rule found a limiting cause");
 	/* max bounds what is written */
 	assert_int_equal(an_answer_lines(&rep, lines, 1), 1);
-	/* repeated, gil/warm's walls overlap sync/warm's: said, not ranked */
+	/* repeated, gil/warm's walls (1050, 1100, 1200) not told apart from sync/warm's (900,
+	 * 1000, 1100): 2 pairs crossed and a tie, U = 1.5 of 9 (counted 2), p = 2 x 4/20 = 0.40;
+	 * said, not ranked */
+	runs[0].repeats = sync_reps;
+	runs[1].repeats = gil_reps;
 	runs[0].nrepeats = runs[1].nrepeats = 3;
 	runs[0].wall_min_ns = 900, runs[0].wall_max_ns = 1100;
 	runs[1].wall_min_ns = 1050, runs[1].wall_max_ns = 1200;
@@ -669,6 +688,7 @@ static void test_cause_and_answer_lines(void **state)
 static void test_answer_runner_up_within_noise(void **state)
 {
 	static struct an_run runs[3];
+	static struct an_repeat reps[3][3];
 	struct an_report rep = {.runs = runs, .nruns = 3, .ncpu = 4};
 	char a[1024];
 	const char *const st[3] = {"sync", "threads", "procs"};
@@ -681,6 +701,9 @@ static void test_answer_runner_up_within_noise(void **state)
 		snprintf(runs[i].label, sizeof(runs[i].label), "%s/cold", st[i]);
 		runs[i].speedup_vs_sync = sp[i];
 		runs[i].wall_ns = (uint64_t)(SEC / sp[i]);
+		for (int k = 0; k < 3; k++)
+			reps[i][k].wall_ns = runs[i].wall_ns - 20 * MS + 20 * MS * (uint64_t)k;
+		runs[i].repeats = reps[i];
 		runs[i].nrepeats = 3;
 		runs[i].wall_min_ns = runs[i].wall_ns - 20 * MS;
 		runs[i].wall_max_ns = runs[i].wall_ns + 20 * MS;
@@ -688,12 +711,15 @@ static void test_answer_runner_up_within_noise(void **state)
 	runs[0].cpu_overlap = 0.02;
 	for (int i = 0; i < 3; i++)
 		an_verdict_eval(&runs[i], &runs[0], &rep);
-	/* threads 506-546 ms, procs 536-576 ms: they overlap */
+	/* threads 506, 526, 546 ms, procs 536, 556, 576 ms: one pair crossed, p = 0.20 */
 	an_answer(&rep, a, sizeof(a));
 	assert_true(strncmp(a, "Yes.", 4) == 0);
 	assert_non_null(strstr(a, "ran 1.90× faster than sync"));
 	assert_non_null(strstr(a, " So did procs, within noise."));
-	/* procs 536-556 ms: apart from threads, ranked, nothing said */
+	/* procs 547, 556, 556 ms: every run slower than threads' (p = 0.10): ranked, nothing
+	 * said */
+	reps[2][0].wall_ns = runs[1].wall_max_ns + 1;
+	reps[2][2].wall_ns = runs[2].wall_ns;
 	runs[2].wall_max_ns = runs[2].wall_ns;
 	runs[2].wall_min_ns = runs[1].wall_max_ns + 1;
 	an_answer(&rep, a, sizeof(a));
@@ -1140,6 +1166,10 @@ static void test_property_random(void **state)
 static void test_answer_lines(void **state)
 {
 	struct fx *f = *state;
+	struct an_repeat run_reps[3] = {{.wall_ns = 1000 * MS}, {.wall_ns = 1200 * MS},
+					{.wall_ns = 1300 * MS}};
+	struct an_repeat sync_reps[3] = {{.wall_ns = 950 * MS}, {.wall_ns = 1000 * MS},
+					 {.wall_ns = 1050 * MS}};
 	char lines[2][AN_LINE];
 
 	for (int i = 0; i < 2; i++)
@@ -1164,7 +1194,10 @@ static void test_answer_lines(void **state)
 	assert_int_equal(an_answer_lines(&f->rep, lines, 2), 2);
 	assert_true(strncmp(lines[1], "threads: cold 0.83× (+200 ms: CPU wait +250 ms) — ",
 			    strlen("threads: cold 0.83× (+200 ms: CPU wait +250 ms) — ")) == 0);
-	/* within noise of sync: no decomposition of a difference that is not measured */
+	/* within noise of sync (1000, 1200, 1300 against 950, 1000, 1050 ms: a tie, U = 0.5
+	 * counted 1, p = 0.20): no decomposition of a difference that is not measured */
+	f->run->repeats = run_reps;
+	f->sync->repeats = sync_reps;
 	f->run->nrepeats = f->sync->nrepeats = 3;
 	f->run->wall_min_ns = 1000 * MS, f->run->wall_max_ns = 1300 * MS;
 	f->sync->wall_min_ns = 950 * MS, f->sync->wall_max_ns = 1050 * MS;
@@ -1172,6 +1205,7 @@ static void test_answer_lines(void **state)
 	assert_true(strncmp(lines[1], "threads: cold 0.83× (within noise) — ",
 			    strlen("threads: cold 0.83× (within noise) — ")) == 0);
 	f->run->nrepeats = f->sync->nrepeats = 0;
+	f->run->repeats = f->sync->repeats = NULL;
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

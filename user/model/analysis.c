@@ -776,13 +776,6 @@ out:
 	return ret;
 }
 
-bool an_within_noise(const struct an_run *a, const struct an_run *b)
-{
-	if (a->nrepeats < 2 || b->nrepeats < 2)
-		return false;
-	return a->wall_min_ns <= b->wall_max_ns && b->wall_min_ns <= a->wall_max_ns;
-}
-
 void an_run_free(struct an_run *run)
 {
 	if (!run)

@@ -389,8 +389,23 @@ void an_run_set_repeats(struct an_run *run, struct an_repeat *reps, size_t n);
  * its first repetition. 0 or -ENOMEM (the report is then unchanged).
  */
 int an_report_fold_repeats(struct an_report *rep);
-/* Do two runs' wall spreads (min to max over their repetitions) overlap? Only when both were
- * repeated: a single measurement has no spread to judge noise by. */
+/*
+ * Noise (noise.c): can two repeated runs' walls be told apart? The exact two-sided
+ * Wilcoxon-Mann-Whitney rank-sum test on their repetitions' walls (docs/time-model.md,
+ * "Repetitions and noise"). an_rank_u: U, the pairs (x_i, y_j) with x_i < y_j, a tie
+ * counting half. an_rank_p: the two-sided p-value, the share of the C(n+m, n) equally likely
+ * splits of the walls whose U is at least as far from nm/2 as the one seen (exact while n and
+ * m are both at most AN_RANK_EXACT_MAX, a normal approximation beyond); 1 for an empty side.
+ * an_noise_p: that p for two runs' repetitions, or -1 when either was not repeated (a single
+ * measurement says nothing of noise). an_within_noise: both repeated and p > AN_NOISE_ALPHA.
+ * With 3 runs each, the smallest p is 2/20 = 0.10: only a complete separation (every run of
+ * one faster than every run of the other) tells them apart; with 2 each nothing can (1/3).
+ */
+#define AN_NOISE_ALPHA 0.10
+#define AN_RANK_EXACT_MAX 25
+double an_rank_u(const uint64_t *x, size_t n, const uint64_t *y, size_t m);
+double an_rank_p(const uint64_t *x, size_t n, const uint64_t *y, size_t m);
+double an_noise_p(const struct an_run *a, const struct an_run *b);
 bool an_within_noise(const struct an_run *a, const struct an_run *b);
 
 /* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */

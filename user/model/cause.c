@@ -136,7 +136,8 @@ static void app(char *buf, size_t len, const char *s1, const char *s2)
 }
 
 /*
- * "1.96×" (", within noise" when both were repeated and their walls' spreads overlap); ""
+ * "1.96×" (" (within noise)" when both were repeated and a rank test on their walls does
+ * not tell them apart: an_within_noise); ""
  * for a sync run (the line says it is the baseline) or an unknown speedup. With both
  * runs' bounds, how the wall changed against sync's and the bound that changed it most:
  * each wall is the sum of its bounds, so the run's less sync's, bound by bound, sum to
@@ -154,7 +155,7 @@ static void speed(const struct an_report *rep, const struct an_run *run, char *b
 	if (!strcmp(run->strategy, "sync") || !run->speedup_ok)
 		return;
 	snprintf(buf, len, "%.2f×", run->speedup_vs_sync);
-	/* repeated, and the walls' spreads overlap: the ratio is not a ranking */
+	/* repeated, and their walls not told apart: the ratio is not a ranking */
 	if (sync && an_within_noise(run, sync)) {
 		snprintf(buf + strlen(buf), len - strlen(buf), " (within noise)");
 		return;

@@ -1237,18 +1237,19 @@ static const struct an_run *runner_up(const struct an_report *rep, const char *c
 	return r2;
 }
 
-/* " (walls A-B against B's C-D)": the overlap that makes it noise */
+/* " (walls A to B against B's C to D; rank test p = P)": what the test was given and what
+ * it found */
 static void spreads(char *buf, size_t len, const struct an_run *a, const struct an_run *b)
 {
-	app(buf, len, " (walls %s to %s against %s's %s to %s)", un_dur(a->wall_min_ns).s,
-	    un_dur(a->wall_max_ns).s, b->strategy, un_dur(b->wall_min_ns).s,
-	    un_dur(b->wall_max_ns).s);
+	app(buf, len, " (walls %s to %s against %s's %s to %s; rank test p = %.2f)",
+	    un_dur(a->wall_min_ns).s, un_dur(a->wall_max_ns).s, b->strategy,
+	    un_dur(b->wall_min_ns).s, un_dur(b->wall_max_ns).s, an_noise_p(a, b));
 }
 
 /*
- * Two runs of the mode the ranking would put apart, that their repetitions do not: said
- * in a few words (the table's ± and report.html's strips show the spreads), so the Answer
- * stays on one screen.
+ * Two runs of the mode the ranking would put apart, that their repetitions do not tell
+ * apart: said in a few words (the table's ± and report.html's strips show the spreads), so
+ * the Answer stays on one screen.
  */
 static void noise_note(char *buf, size_t len, const struct an_report *rep, const char *cache,
 		       const struct an_run *best)
@@ -1339,7 +1340,7 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 		if (an_within_noise(bc, sc)) {
 			app(buf, len,
 			    "Within noise. Reading from disk (cold cache), the best strategy, %s, ran "
-			    "%.2f× sync's speed, no faster than sync beyond the machine's noise",
+			    "%.2f× sync's speed, which the repeats do not tell apart from sync's",
 			    bc->strategy, bc->speedup_vs_sync);
 			spreads(buf, len, bc, sc);
 			app(buf, len, ".");
