@@ -910,13 +910,12 @@ static void short_warnings(struct out *o, const struct an_report *r)
 			snprintf(share, sizeof(share), "%.1f%%", (double)lost * 100 / (double)tt);
 		else
 			snprintf(share, sizeof(share), UNAVAILABLE);
+		/* one line a run (how long the lost stretches were: -v) */
 		snprintf(line, sizeof(line),
-			 "warning: %s: %" PRIu64 " events lost, covering %s of thread time (%s of "
-			 "it%s); -v says more",
-			 run->label, run->c.lost_events, un_dur(lost).s, share,
-			 run->c.lost_exact_ns && run->c.lost_exact_ns >= lost
-				 ? "; the time per state there is still exact"
-				 : "");
+			 "warning: %s: %" PRIu64 " events lost (%s of thread time%s); -v says more",
+			 run->label, run->c.lost_events, share,
+			 run->c.lost_exact_ns && run->c.lost_exact_ns >= lost ? ", totals exact"
+									      : "");
 		on(o, ST_WARN);
 		para(o, "", "  ", line);
 		off(o, ST_WARN);

@@ -86,8 +86,11 @@ def check_losses_shown(tc, run, text, html):
     lost = run["lost_events"]
     tc.assertIsInstance(lost, int)
     if lost or run.get("gaps_ns"):
-        m = re.search(r"warning: (?:\S+: )?([0-9]+) events lost, covering (.+?) of thread time "
-                      r"\(([0-9.]+)% of\s+it[;)]", text.replace("\n ", " "))
+        # -v: "N events lost, covering 12 ms of thread time (1.5% of it)"; by default one
+        # line a run: "N events lost (1.5% of thread time)"
+        m = re.search(r"warning: (?:\S+: )?([0-9]+) events lost(?:, covering .+? of thread "
+                      r"time)? \(([0-9.]+)% of\s+(?:it|thread time)[;),]",
+                      text.replace("\n ", " "))
         tc.assertIsNotNone(m, "lost events not shown in the text report:\n" + text[-3000:])
         tc.assertEqual(int(m.group(1)), lost)
         tc.assertIn("lost events", html)
