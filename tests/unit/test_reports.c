@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -558,16 +559,21 @@ static void test_text_golden(void **state)
 	an_report_free(&rep);
 }
 
+static const char *const run12_strategies[] = {"sync", "threads", "callback", "uring", "procs",
+					       "gil"};
+
 /*
- * A saved default run (md5dir, six strategies warm and cold: tests/golden/run12, its
- * summary.json as iotrace wrote it) read as a user would at 100 columns: the default text
- * is its golden, fits one screen (40 lines), no line in it is said twice, and none is
- * wider than the terminal.
+ * A saved default run (md5dir, six strategies warm and cold, each repeated: tests/golden/
+ * run12, its summary.json as iotrace wrote it; scripts/record-goldens.sh --run12 DIR takes
+ * a new one) read as a user would at 100 columns: the default text is its golden, and what
+ * the default view must hold does not depend on a re-record: one screen (40 lines), no line
+ * said twice or wider than the terminal, the repetitions said, a table row per run with its
+ * spread, each strategy's Answer line, where the report is.
  */
 static void test_text_one_screen(void **state)
 {
 	struct an_report rep;
-	char err[512], *out, *line, *save = NULL;
+	char err[512], *out, *line, *save = NULL, *ans;
 	char *seen[64];
 	size_t n, nlines = 0;
 
@@ -575,8 +581,32 @@ static void test_text_one_screen(void **state)
 	if (rp_load_outdir("tests/golden/run12", &rep, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(rep.nruns, 12);
+	for (size_t i = 0; i < rep.nruns; i++)
+		assert_true(rep.runs[i].nrepeats >= 2);
 	out = render(text_short, &rep, &n);
 	golden("run12.txt", out, n);
+	assert_non_null(strstr(out, "\nwalls: medians of "));
+	for (size_t i = 0; i < rep.nruns; i++) {
+		char want[80];
+		const char *row;
+
+		snprintf(want, sizeof(want), "\n%s ", rep.runs[i].label);
+		row = strstr(out, want);
+		if (!row)
+			fail_msg("no table row for %s", rep.runs[i].label);
+		assert_true(strcspn(row + 1, "\n") > strcspn(row + 1, "±"));
+	}
+	ans = strstr(out, "\nAnswer\n");
+	assert_non_null(ans);
+	for (size_t k = 0; k < sizeof(run12_strategies) / sizeof(run12_strategies[0]); k++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\n  %s%s", run12_strategies[k],
+			 k ? ": warm " : ", the baseline: warm");
+		if (!strstr(ans, want))
+			fail_msg("no Answer line for %s", run12_strategies[k]);
+	}
+	assert_non_null(strstr(ans, "\nreport: /home/user/iotrace-out/run-1/report.html\n"));
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		size_t cols = 0;
 
@@ -597,6 +627,69 @@ static void test_text_one_screen(void **state)
 		nlines += out[i] == '\0' || out[i] == '\n';
 	if (nlines > 40)
 		fail_msg("%zu lines: more than one screen of 40", nlines);
+	free(out);
+	an_report_free(&rep);
+}
+
+/* Every name and value of old in new (new may have more: names are added, never renamed). */
+static void json_within(const json_t *old, const json_t *new, const char *path)
+{
+	char sub[512];
+
+	if (json_is_object(old)) {
+		const char *k;
+		const json_t *v;
+
+		if (!json_is_object(new))
+			fail_msg("%s: an object became %d", path, json_typeof(new));
+		json_object_foreach((json_t *)old, k, v) {
+			snprintf(sub, sizeof(sub), "%s/%s", path, k);
+			if (!json_object_get(new, k))
+				fail_msg("%s: gone", sub);
+			json_within(v, json_object_get(new, k), sub);
+		}
+	} else if (json_is_array(old)) {
+		if (!json_is_array(new) || json_array_size(new) != json_array_size(old))
+			fail_msg("%s: the array changed length", path);
+		for (size_t i = 0; i < json_array_size(old); i++) {
+			snprintf(sub, sizeof(sub), "%s/%zu", path, i);
+			json_within(json_array_get(old, i), json_array_get(new, i), sub);
+		}
+	} else if (json_is_real(old)) {
+		double a = json_real_value(old), b = json_number_value(new);
+
+		if (!json_is_number(new) || fabs(a - b) > 1e-12 * fmax(fabs(a), 1))
+			fail_msg("%s: %.17g became %.17g", path, a, b);
+	} else if (!json_equal((json_t *)old, (json_t *)new)) {
+		fail_msg("%s: changed", path);
+	}
+}
+
+/*
+ * The saved default run read back and written again: summary.json keeps every name and
+ * value it was saved with (the machine-readable side does not shrink, and an old folder
+ * re-renders as it was).
+ */
+static void test_run12_summary_round_trip(void **state)
+{
+	struct an_report rep;
+	json_error_t je;
+	json_t *old, *new;
+	char err[512], *out;
+
+	(void)state;
+	old = json_load_file("tests/golden/run12/summary.json", 0, &je);
+	if (!old)
+		fail_msg("tests/golden/run12/summary.json:%d: %s", je.line, je.text);
+	if (rp_load_outdir("tests/golden/run12", &rep, err, sizeof(err)))
+		fail_msg("%s", err);
+	out = render(rp_summary_json, &rep, NULL);
+	new = json_loads(out, JSON_REJECT_DUPLICATES, &je);
+	if (!new)
+		fail_msg("re-rendered summary.json:%d: %s", je.line, je.text);
+	json_within(old, new, "");
+	json_decref(old);
+	json_decref(new);
 	free(out);
 	an_report_free(&rep);
 }
@@ -1422,6 +1515,7 @@ int main(void)
 		cmocka_unit_test(test_summary_golden),
 		cmocka_unit_test(test_text_golden),
 		cmocka_unit_test(test_text_one_screen),
+		cmocka_unit_test(test_run12_summary_round_trip),
 		cmocka_unit_test(test_perfetto_golden),
 		cmocka_unit_test(test_perfetto_well_formed),
 		cmocka_unit_test(test_summary_nulls_and_types),
