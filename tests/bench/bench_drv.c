@@ -38,7 +38,8 @@
  *     ways the end is stamped by a thread blocked on the child's pidfd, so the measured
  *     window is the same whoever drains what. --no-ucopy: stacks by frame pointers only
  *     (no user stack copies: what the CFI unwinding costs); --freq: sampling rate.
- *     Prints "wall_ns N bytes N lost N gaps_ns N thread_ns N others_ns N status N";
+ *     Prints "wall_ns N cpu_ns N bytes N lost N gaps_ns N thread_ns N others_ns N status N";
+ *     cpu_ns: the workload's own CPU time (rusage), which the probes' work is part of;
  *     others_ns: CPU time the rest of the machine (an external tracer included) used
  *     meanwhile, so a table can tell a slow run from a busy machine.
  *   bench_drv md5rate SECONDS    single-core MD5 (libcrypto EVP, 64 KiB updates): "bps N"
@@ -310,6 +311,7 @@ static int mode_run(const struct run_args *a)
 			stk.sym = sym_new();
 			if (!stk.sym)
 				return die("sym_new", ENOMEM);
+			sym_kernel_load(stk.sym);
 			to.on_stack = on_stack;
 			to.stack_ctx = &stk;
 			to.unwind = a->ucopy ? unwind : NULL;
@@ -400,9 +402,11 @@ static int mode_run(const struct run_args *a)
 	others -= tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
 	if ((int64_t)others < 0)
 		others = 0;
-	printf("wall_ns %llu bytes %llu lost %llu gaps_ns %llu thread_ns %llu others_ns %llu "
-	       "status %d\n",
-	       (unsigned long long)(w.t_exit - t0), (unsigned long long)res.bytes,
+	printf("wall_ns %llu cpu_ns %llu bytes %llu lost %llu gaps_ns %llu thread_ns %llu "
+	       "others_ns %llu status %d\n",
+	       (unsigned long long)(w.t_exit - t0),
+	       (unsigned long long)(tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime)),
+	       (unsigned long long)res.bytes,
 	       (unsigned long long)cnt.lost_events, (unsigned long long)run.gaps_ns,
 	       (unsigned long long)thread_ns, (unsigned long long)others,
 	       WIFEXITED(status) ? WEXITSTATUS(status)

@@ -170,6 +170,7 @@ int ss_open(struct ss_session *s, const struct tr_opts *o, volatile sig_atomic_t
 			snprintf(err, errlen, "failed to set up the symbolizer: %s", strerror(ENOMEM));
 			return -ENOMEM;
 		}
+		sym_kernel_load(s->sym);
 		to.on_stack = on_stack;
 		to.stack_ctx = s;
 		to.unwind = unwind;

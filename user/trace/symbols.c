@@ -153,15 +153,43 @@ static int ksym_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* One line of /proc/kallsyms: a text symbol with a visible address? */
-static bool ksym_parse(const char *line, uint64_t *addr, char *name)
+/*
+ * One line of /proc/kallsyms ("ffffffff81000000 T _stext", a module's with "\t[mod]"): a
+ * text symbol with a visible address? *name points into line (the name is cut there).
+ * Parsed by hand: sscanf took as long as the kernel took to write the 120k lines.
+ */
+static bool ksym_parse(char *line, uint64_t *addr, char **name)
 {
-	char type;
+	uint64_t a = 0;
+	char *p = line, *n, type;
+	int digits = 0;
 
-	if (sscanf(line, "%" SCNx64 " %c %255s", addr, &type, name) != 3)
+	for (;; p++, digits++) {
+		unsigned c = (unsigned char)*p;
+
+		if (c - '0' < 10)
+			a = a << 4 | (c - '0');
+		else if ((c | 0x20) - 'a' < 6)
+			a = a << 4 | ((c | 0x20) - 'a' + 10);
+		else
+			break;
+	}
+	if (!digits || digits > 16 || *p != ' ')
 		return false;
+	type = p[1];
+	if (!type || p[2] != ' ')
+		return false;
+	n = p + 3;
+	p = n;
+	while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+		p++;
+	if (p == n || p - n > 255)
+		return false;
+	*p = '\0';
+	*addr = a;
+	*name = n;
 	/* text only; zero addresses mean kptr_restrict hides them from us */
-	return *addr && (type == 't' || type == 'T' || type == 'w' || type == 'W');
+	return a && (type == 't' || type == 'T' || type == 'w' || type == 'W');
 }
 
 /*
@@ -199,7 +227,7 @@ static void kernel_load(struct sym *s)
 {
 	size_t poollen = 0;
 	uint64_t addr;
-	char line[512], name[256];
+	char line[512], *name;
 	bool first = true;
 	FILE *f;
 
@@ -214,7 +242,7 @@ static void kernel_load(struct sym *s)
 	while (fgets(line, sizeof(line), f) && s->nk < KSYM_MAX) {
 		size_t nl;
 
-		if (!ksym_parse(line, &addr, name))
+		if (!ksym_parse(line, &addr, &name))
 			continue;
 		if (first) {
 			s->kbase = addr > KBASE_BELOW ? addr - KBASE_BELOW : 0;
@@ -238,6 +266,12 @@ out:
 	fclose(f);
 	if (s->kstate < 0)
 		kernel_unload(s);
+}
+
+void sym_kernel_load(struct sym *s)
+{
+	if (!s->kstate)
+		kernel_load(s);
 }
 
 /* Name of the kernel function containing ip, or NULL. */

@@ -30,6 +30,13 @@ struct sym *sym_new(void);
 void sym_free(struct sym *s);
 
 /*
+ * Read the kernel's symbol table now (idempotent) rather than at the first kernel frame
+ * named: 120k lines of /proc/kallsyms cost ~25 ms of CPU, which the workload would share
+ * its CPUs with if the first stack came while it ran.
+ */
+void sym_kernel_load(struct sym *s);
+
+/*
  * Capture pid's mappings now, while it is alive (idempotent; a no-op for a pid already
  * captured). Call it as early as a new target process is known: sym_fold does it lazily
  * too, which is too late for a process that exits before its first stack is drained.
