@@ -677,20 +677,18 @@ int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 value,
-					__u32 state, __s32 kstack, __s32 ustack)
+/* A stack record: kind IT_STACK_ONCPU (value 1 sample) or IT_STACK_OFFCPU (value ns). */
+static __always_inline void emit_stack(__u32 kind, __u32 pid, __u32 tid, __u64 ts, __u64 value,
+				       __u32 state, __s32 kstack, __s32 ustack)
 {
-	struct it_stack_rec *r;
+	struct it_stack_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
-	if (!value)
-		return;
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 	if (!r) {
 		cnt_add(IT_CNT_LOST_RECORDS, 1);
 		return;
 	}
 	r->type = IT_REC_STACK;
-	r->kind = IT_STACK_OFFCPU;
+	r->kind = kind;
 	r->pid = pid;
 	r->tid = tid;
 	r->ts = ts;
@@ -700,6 +698,13 @@ static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 va
 	r->ustack_id = ustack;
 	r->pad = 0;
 	bpf_ringbuf_submit(r, rb_flags());
+}
+
+static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 value,
+					__u32 state, __s32 kstack, __s32 ustack)
+{
+	if (value)
+		emit_stack(IT_STACK_OFFCPU, pid, tid, ts, value, state, kstack, ustack);
 }
 
 static long vma_range(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -842,6 +847,23 @@ static __always_inline struct ucopy_budget *ucopy_offcpu_allowed(__u64 now)
 }
 
 /*
+ * The user stack id of a stack record: the copy's (IT_UCOPY_ID + seq) when one was made,
+ * else a frame-pointer walk's id in `stacks`. Kernel-only threads (io-wq) and samples with
+ * no user frames have none (-EFAULT): not an error.
+ */
+static __always_inline long ustack_id(void *ctx, __u32 seq)
+{
+	long u;
+
+	if (seq)
+		return IT_UCOPY_ID + seq;
+	u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (u < 0 && u != -EFAULT)
+		cnt_add(IT_CNT_STACK_ERRORS, 1);
+	return u;
+}
+
+/*
  * Steal checkpoint of task p, on (or, end: just off) its CPU. Each update of a run queue's
  * clock moves rq->clock by the time passed and rq->clock_task by that less what the
  * hypervisor stole meanwhile, so their difference only grows, and what it grew by while
@@ -975,7 +997,7 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		}
 		if (stacks_enabled) {
 			/* prev is still current here: its stacks are the ones that blocked */
-			long k = bpf_get_stackid(ctx, &stacks, 0), u = 0;
+			long k = bpf_get_stackid(ctx, &stacks, 0);
 			__u32 seq = 0;
 
 			if (k < 0)
@@ -987,16 +1009,8 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 				if (seq)
 					b->tokens -= ucopy_len();
 			}
-			if (seq) {
-				u = IT_UCOPY_ID + seq;
-			} else {
-				u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-				/* kernel-only threads (io-wq) have no user stack: not an error */
-				if (u < 0 && u != -EFAULT)
-					cnt_add(IT_CNT_STACK_ERRORS, 1);
-			}
 			th->kstack = k;
-			th->ustack = u;
+			th->ustack = ustack_id(ctx, seq);
 		}
 		transition(th, ptid, st, now);
 		flush(th, ptid);
@@ -1503,7 +1517,6 @@ int iot_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 pt = bpf_get_current_pid_tgid();
 	__u32 tgid = pt >> 32, tid = (__u32)pt, st = IT_COMPUTE;
-	struct it_stack_rec *r;
 	struct it_thread *th;
 	long k, u;
 	__u32 seq;
@@ -1518,28 +1531,7 @@ int iot_sample(struct bpf_perf_event_data *ctx)
 	if (k < 0 && k != -EFAULT)
 		cnt_add(IT_CNT_STACK_ERRORS, 1);
 	seq = ucopy_bytes ? ucopy(bpf_get_current_task_btf(), tgid, tid) : 0;
-	if (seq) {
-		u = IT_UCOPY_ID + seq;
-	} else {
-		u = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-		if (u < 0 && u != -EFAULT)
-			cnt_add(IT_CNT_STACK_ERRORS, 1);
-	}
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (!r) {
-		cnt_add(IT_CNT_LOST_RECORDS, 1);
-		return 0;
-	}
-	r->type = IT_REC_STACK;
-	r->kind = IT_STACK_ONCPU;
-	r->pid = tgid;
-	r->tid = tid;
-	r->ts = bpf_ktime_get_ns();
-	r->value = 1;
-	r->state = st;
-	r->kstack_id = k;
-	r->ustack_id = u;
-	r->pad = 0;
-	bpf_ringbuf_submit(r, rb_flags());
+	u = ustack_id(ctx, seq);
+	emit_stack(IT_STACK_ONCPU, tgid, tid, bpf_ktime_get_ns(), 1, st, k, u);
 	return 0;
 }
