@@ -15,8 +15,13 @@
  * Exact per-state totals stay in the map; transitions are streamed in per-thread batches
  * with no consumer wake-up, which is what keeps a read storm cheap.
  *
- * Everything is filtered first on something cheap: the syscall number, then one hash
- * lookup of the tid (absence = not a target); other probes look up the tgid in `targets`.
+ * Everything is filtered first on something cheap: the syscall number, then the thread's
+ * entry (absence = not a target); other probes look up the tgid in `targets`. A thread's
+ * entry is its task's local storage (`tstore`) where the kernel has it: a read storm looks
+ * its thread up twice per read, and task storage is a pointer and a cache slot away where
+ * the `threads` hash hashes the tid and walks a bucket. Without it, `threads` holds every
+ * entry; with it, only those of exited threads (and, at the end, the last ones), which user
+ * space reads by tid after the thread's task is gone.
  */
 
 char LICENSE[] SEC("license") = "GPL";
@@ -76,12 +81,32 @@ volatile __u64 target_css;
  */
 volatile bool io_start_on;
 
+/*
+ * Set by user space before load: threads live in `tstore` (task storage), not `threads`.
+ * Then run_gen is the current run's number, stamped on every entry the run creates: an
+ * entry of another run is no entry (a thread whose every record was lost outlives its run
+ * in its task's storage). At the end user space sets frozen_gen to it and moves run_gen
+ * on, which freezes every entry at once while it reads them; an entry frozen so whose
+ * thread exits meanwhile is copied to `threads` as it was, so nothing is lost.
+ */
+const volatile bool use_tstore = false;
+volatile __u32 run_gen;
+volatile __u32 frozen_gen;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, IT_MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct it_thread);
 } threads SEC(".maps");
+
+/* the threads' entries when use_tstore (user space changes its type to a hash otherwise) */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct it_thread);
+} tstore SEC(".maps");
 
 /* tgids of the target processes (value unused) */
 struct {
@@ -232,6 +257,17 @@ struct {
 
 /* template for new `threads` entries (never written) */
 static const struct it_thread zero_thread;
+
+/* The entry of thread tid (task: its task_struct), NULL if it is not a target's. */
+static __always_inline struct it_thread *thread_of(struct task_struct *task, __u32 tid)
+{
+	struct it_thread *th;
+
+	if (!use_tstore)
+		return bpf_map_lookup_elem(&threads, &tid);
+	th = bpf_task_storage_get(&tstore, task, 0, 0);
+	return th && th->gen == run_gen ? th : NULL;
+}
 
 static __always_inline void cnt_add(__u32 idx, __u64 v)
 {
@@ -408,6 +444,19 @@ static __always_inline void add_thread(struct task_struct *task, __u32 flags, __
 	struct it_thread *th;
 	long err;
 
+	if (use_tstore) {
+		th = bpf_task_storage_get(&tstore, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!th) {
+			cnt_add(IT_CNT_THREADS_FULL, 1);
+			return;
+		}
+		/* a live entry of this run (seen by fork already): keep it */
+		if (th->gen == run_gen && !th->exited)
+			return;
+		*th = zero_thread;
+		th->gen = run_gen;
+		goto init;
+	}
 	err = bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_NOEXIST);
 	if (err == -17 /* EEXIST */) {
 		th = bpf_map_lookup_elem(&threads, &tid);
@@ -423,6 +472,7 @@ static __always_inline void add_thread(struct task_struct *task, __u32 flags, __
 	th = bpf_map_lookup_elem(&threads, &tid);
 	if (!th)
 		return;
+init:
 	th->pid = pid;
 	th->start_ts = ts;
 	th->since = ts;
@@ -605,12 +655,14 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 cls = it_sys_class(id), tid;
+	struct task_struct *task;
 	struct it_thread *th;
 
 	if (!cls)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	th = bpf_map_lookup_elem(&threads, &tid);
+	task = bpf_get_current_task_btf();
+	tid = task->pid;
+	th = thread_of(task, tid);
 	if (!th || th->exited)
 		return 0;
 	th->sys = cls;
@@ -643,12 +695,14 @@ int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 {
 	long id = regs_syscall_nr(regs);
 	__u32 cls = it_sys_class(id), tid;
+	struct task_struct *task;
 	struct it_thread *th;
 
 	if (!cls)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	th = bpf_map_lookup_elem(&threads, &tid);
+	task = bpf_get_current_task_btf();
+	tid = task->pid;
+	th = thread_of(task, tid);
 	if (!th || th->exited)
 		return 0;
 	if (th->sys == IT_SYS_IO)
@@ -971,7 +1025,7 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 	struct it_thread *th;
 	__u64 now = 0;
 
-	th = bpf_map_lookup_elem(&threads, &ptid);
+	th = thread_of(prev, ptid);
 	if (th && !th->exited) {
 		now = bpf_ktime_get_ns();
 		/* its switch-in was not seen, nor inferred from sched_stat_runtime: counted */
@@ -1016,7 +1070,7 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 		flush(th, ptid);
 	}
 
-	th = bpf_map_lookup_elem(&threads, &ntid);
+	th = thread_of(next, ntid);
 	if (th && !th->exited) {
 		if (!now)
 			now = bpf_ktime_get_ns();
@@ -1039,7 +1093,7 @@ SEC("tp_btf/sched_stat_runtime")
 int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 {
 	__u32 tid = p->pid;
-	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	struct it_thread *th = thread_of(p, tid);
 	__u64 now, ts;
 
 	if (!th || th->exited)
@@ -1067,7 +1121,7 @@ SEC("tp_btf/sched_wakeup")
 int BPF_PROG(iot_sched_wakeup, struct task_struct *p)
 {
 	__u32 tid = p->pid;
-	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	struct it_thread *th = thread_of(p, tid);
 
 	if (th)
 		th->wake_ts = bpf_ktime_get_ns();
@@ -1082,7 +1136,7 @@ SEC("tp_btf/sched_waking")
 int BPF_PROG(iot_sched_waking, struct task_struct *p)
 {
 	__u32 tid = p->pid;
-	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	struct it_thread *th = thread_of(p, tid);
 
 	if (th && th->fx_begun && !th->on_cpu) {
 		th->fx_waker = (__u32)bpf_get_current_pid_tgid();
@@ -1099,7 +1153,7 @@ SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(iot_sched_wakeup_new, struct task_struct *p)
 {
 	__u32 tid = p->pid, pid = p->tgid;
-	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	struct it_thread *th = thread_of(p, tid);
 	__u64 pt;
 
 	if (th && !th->exited)
@@ -1191,7 +1245,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
 {
 	__u32 tid = p->pid, pid = p->tgid;
-	struct it_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	struct it_thread *th = thread_of(p, tid);
 	__u64 now;
 
 	if (th && !th->exited) {
@@ -1201,8 +1255,17 @@ int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
 		th->since = now; /* = exit time from here on */
 		th->exited = 1;
 		flush(th, tid);
+		/* user space takes an exited thread's totals by tid: its task may be gone by then */
+		if (use_tstore && bpf_map_update_elem(&threads, &tid, th, BPF_ANY))
+			cnt_add(IT_CNT_THREADS_FULL, 1);
 		emit_thread_rec(IT_REC_EXIT, th->flags | (group_dead ? IT_TF_GROUP_DEAD : 0), pid,
 				tid, 0, 0, now, th->seq, 0, p, group_dead ? exit_status(p) : 0);
+	}
+	/* an entry frozen at the end while user space reads them: kept as it was */
+	if (use_tstore && !th && frozen_gen) {
+		th = bpf_task_storage_get(&tstore, p, 0, 0);
+		if (th && th->gen == frozen_gen)
+			bpf_map_update_elem(&threads, &tid, th, BPF_NOEXIST);
 	}
 	if (group_dead)
 		bpf_map_delete_elem(&targets, &pid);
@@ -1432,7 +1495,7 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	v.tid = (__u32)pt;
 	v.opcode = BPF_CORE_READ(req, opcode);
 	kind = file_kind(BPF_CORE_READ(req, file));
-	th = bpf_map_lookup_elem(&threads, &v.tid);
+	th = thread_of(bpf_get_current_task_btf(), v.tid);
 	if (th && th->state == IT_IO_CPU)
 		v.span = th->since;
 	if (th) {
@@ -1500,7 +1563,7 @@ int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe
 	if (v->punted) {
 		at = IT_CNT_URING_IO_WQ;
 	} else if (tid == v->tid && v->span) {
-		th = bpf_map_lookup_elem(&threads, &tid);
+		th = thread_of(bpf_get_current_task_btf(), tid);
 		if (th && th->state == IT_IO_CPU && th->since == v->span)
 			at = IT_CNT_URING_AT_SUBMIT;
 	}
@@ -1523,7 +1586,7 @@ int iot_sample(struct bpf_perf_event_data *ctx)
 
 	if (!tgid || !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
-	th = bpf_map_lookup_elem(&threads, &tid);
+	th = thread_of(bpf_get_current_task_btf(), tid);
 	if (th && th->state == IT_IO_CPU)
 		st = IT_IO_CPU;
 	k = bpf_get_stackid(ctx, &stacks, 0);

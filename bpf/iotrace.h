@@ -4,10 +4,11 @@
 
 /*
  * Everything here crosses the kernel/user boundary, so: fixed-width types only, no
- * pointers, explicit padding. The probes keep exact per-thread state totals in the
- * `threads` map and stream state transitions in per-thread batches (one ring-buffer
- * record per IT_BATCH transitions or per switch-out), which is what keeps a 4 KiB-read
- * storm cheap: one ring-buffer reserve per batch instead of one per syscall edge.
+ * pointers, explicit padding. The probes keep exact per-thread state totals in each
+ * thread's entry (task storage, or the `threads` map) and stream state transitions in
+ * per-thread batches (one ring-buffer record per IT_BATCH transitions or per switch-out),
+ * which is what keeps a 4 KiB-read storm cheap: one ring-buffer reserve per batch instead
+ * of one per syscall edge.
  */
 
 #define IT_COMM_LEN 16
@@ -352,7 +353,6 @@ struct it_ustack_rec {
 	__u8 data[IT_USTACK_MAX];
 };
 
-/* Value of the `threads` hash map (key: tid). Exact totals, kept in the kernel. */
 /*
  * A socket a target process waited on, the `sock_waits` map's key: the process and the
  * socket's ends as the kernel holds them. Inet: addresses (IPv4 in the first 4 bytes) and
@@ -378,6 +378,8 @@ struct it_sock_wait {
 	__u64 poll_ns, polls;
 };
 
+/* A thread's entry: `tstore` (task storage) or the `threads` hash map (key: tid). Exact
+ * totals, kept in the kernel. */
 struct it_thread {
 	__u64 since;		/* ts of the last transition */
 	__u64 switch_out_ts;
@@ -397,6 +399,8 @@ struct it_thread {
 	__u32 busy;		/* inside transition(): the tick's age flush keeps out */
 	__u32 io_kind;		/* enum it_io_kind of the read-family call the thread is in */
 	__u32 uring_kind;	/* enum it_io_kind of its last io_uring submission */
+	__u32 gen;		/* task storage only: the run that made the entry (run_gen) */
+	__u32 pad_gen;
 	__u64 e[IT_BATCH];	/* pending transitions not yet streamed */
 	/* off-CPU stack taken at switch-out, reported at switch-in (stacks enabled) */
 	__s32 kstack;

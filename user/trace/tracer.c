@@ -45,10 +45,11 @@ TL_OTHER_KINDS(SAME_OTHER_KIND)
 #undef SAME_OTHER_KIND
 
 /*
- * Record flow: the probes keep exact totals in the `threads` map and stream transitions in
- * per-thread batches; tr_poll decodes records into the timeline as they come. Every record
- * type that can be lost is accounted for: a batch carries a per-thread sequence number, so a
- * lost one becomes a tl_gap() with its duration counted; other losses are counters.
+ * Record flow: the probes keep exact totals in each thread's entry (its task storage, or
+ * the `threads` map; exited threads' in the map) and stream transitions in per-thread
+ * batches; tr_poll decodes records into the timeline as they come. Every record type that
+ * can be lost is accounted for: a batch carries a per-thread sequence number, so a lost one
+ * becomes a tl_gap() with its duration counted; other losses are counters.
  */
 
 /* One probe: program name in the skeleton, tracepoint (for the BTF presence test), group. */
@@ -93,6 +94,7 @@ struct tstream {
 	int last_state;		/* ... and the state it entered (-1: not known) */
 	uint64_t poll_from;	/* its first poll wait since its last read began, 0 none */
 	bool exited;
+	bool taken;		/* tr_stop: its task storage entry was read */
 	/* what the next batch's lost predecessors held (IT_REC_RESYNC), if one came */
 	bool rs_valid;
 	uint32_t rs_seq;
@@ -121,6 +123,7 @@ struct tr {
 	uint64_t last_ts;
 	struct tstream *ts;
 	size_t nts, capts;
+	bool tstore;		/* threads' entries in task storage (bpf use_tstore) */
 	struct tl_interval *blk;
 	size_t nblk, capblk;
 	uint64_t lost_ns;
@@ -857,6 +860,48 @@ static bool ucopy_supported(void)
 #endif
 }
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL	/* linux/pidfd.h, 6.9 */
+#endif
+
+/* A pidfd of thread tid (any thread, not only a leader), or -errno. */
+static int thread_pidfd(uint32_t tid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)tid, PIDFD_THREAD);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Can the threads' entries live in task storage? The map type, and pidfds of threads
+ * (6.9), which user space needs to seed and read an entry: its key is the task's pidfd.
+ */
+static bool tstore_supported(void)
+{
+	int fd;
+
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 1)
+		return false;
+	fd = thread_pidfd((uint32_t)syscall(SYS_gettid));
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* The threads' entries in task storage (on), or in the `threads` hash. */
+static void tstore_set(struct iotrace_bpf *skel, bool on)
+{
+	skel->rodata->use_tstore = on;
+	if (on)
+		return;
+	/* the probes never reach it: the smallest map any kernel makes */
+	bpf_map__set_type(skel->maps.tstore, BPF_MAP_TYPE_HASH);
+	bpf_map__set_map_flags(skel->maps.tstore, 0);
+	bpf_map__set_key_size(skel->maps.tstore, sizeof(__u32));
+	bpf_map__set_max_entries(skel->maps.tstore, 1);
+}
+
 /* Does struct sname of the kernel have a member mname? */
 static bool member_in_btf(const struct btf *btf, const char *sname, const char *mname)
 {
@@ -1021,6 +1066,8 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 	skel->rodata->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	skel->rodata->batch_max_age_ns = TR_BATCH_MAX_AGE_NS;
 	bpf_map__set_max_entries(skel->maps.rb, t->rb_mb << 20);
+	t->tstore = !o->thread_hash && tstore_supported();
+	tstore_set(skel, t->tstore);
 	if (!o->stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
 	if (o->stacks && o->unwind && !(o->features_off & IT_FEAT_UCOPY) && ucopy_supported()) {
@@ -1250,6 +1297,10 @@ static void drain_discard(struct tr *t)
 
 static void maps_reset(struct tr *t)
 {
+	/* task storage entries made until now are no entries (never 0: a zeroed entry) */
+	t->skel->bss->frozen_gen = 0;
+	if (++t->skel->bss->run_gen == 0)
+		t->skel->bss->run_gen = 1;
 	/* no cgroup matching until a run sets it: the css is learned anew every run */
 	t->skel->bss->own_cgroup_id = 0;
 	t->skel->bss->target_css = 0;
@@ -1313,6 +1364,29 @@ static long blocked_syscall(uint32_t pid, uint32_t tid)
  * blocked in (/proc/.../syscall: io_wait, lock_wait, poll_wait, else other_wait), so its
  * syscall exit is classified right; stopped/traced = other_wait; dead = skipped.
  */
+/*
+ * Seed tid's task storage entry with v, stamped with this run, unless the probes made one
+ * in this run already (-EEXIST). -ESRCH: the thread is gone.
+ */
+static int seed_tstore(struct tr *t, uint32_t tid, struct it_thread *v)
+{
+	int fd = bpf_map__fd(t->skel->maps.tstore), pfd, ret = 0;
+	struct it_thread cur;
+
+	pfd = thread_pidfd(tid);
+	if (pfd < 0)
+		return pfd;
+	v->gen = t->skel->bss->run_gen;
+	if (bpf_map_update_elem(fd, &pfd, v, BPF_NOEXIST)) {
+		ret = -errno;
+		/* another run's entry (its thread outlived that run) is no entry */
+		if (ret == -EEXIST && !bpf_map_lookup_elem(fd, &pfd, &cur) && cur.gen != v->gen)
+			ret = bpf_map_update_elem(fd, &pfd, v, BPF_EXIST) ? -errno : 0;
+	}
+	close(pfd);
+	return ret;
+}
+
 static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 {
 	char path[64], buf[512], comm[IT_COMM_LEN + 1] = "";
@@ -1320,6 +1394,7 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 	char *p, st = 'S';
 	FILE *f;
 	__u32 key = tid;
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
 	f = fopen(path, "re");
@@ -1344,11 +1419,13 @@ static int seed_thread(struct tr *t, uint32_t pid, uint32_t tid, uint64_t now)
 		v.state = it_sys_wait_state(v.sys);
 	}
 	/* NOEXIST: a thread created since targets was set is already tracked by the probes */
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.threads), &key, &v, BPF_NOEXIST)) {
-		if (errno == EEXIST)
-			return 0;
-		return -errno;
-	}
+	ret = t->tstore ? seed_tstore(t, tid, &v)
+			: bpf_map_update_elem(bpf_map__fd(t->skel->maps.threads), &key, &v,
+					      BPF_NOEXIST) ? -errno : 0;
+	if (ret == -EEXIST || ret == -ESRCH)
+		return 0;
+	if (ret < 0)
+		return ret;
 	{
 		struct tstream *s = ts_get(t, tid);
 
@@ -1557,6 +1634,61 @@ struct snap {
 	struct it_thread v;
 };
 
+/* A new slot at the end of the snapshot, NULL without memory. */
+static struct snap *snap_push(struct snap **sn, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct snap *p = realloc(*sn, c * sizeof(**sn));
+
+		if (!p)
+			return NULL;
+		*sn = p;
+		*cap = c;
+	}
+	return &(*sn)[(*n)++];
+}
+
+/*
+ * Task storage: freeze every entry of the run at once (the probes leave them alone from
+ * here, and copy the entry of a thread that exits meanwhile to `threads` as it is), then
+ * read the live threads' entries by pidfd. Exited threads' entries are in `threads`.
+ */
+static int tstore_take(struct tr *t, struct snap **sn, size_t *n, size_t *cap)
+{
+	int fd = bpf_map__fd(t->skel->maps.tstore);
+	struct snap *e;
+
+	t->skel->bss->frozen_gen = t->skel->bss->run_gen;
+	if (++t->skel->bss->run_gen == 0)
+		t->skel->bss->run_gen = 1;
+	for (size_t i = 0; i < t->capts; i++) {
+		struct tstream *s = &t->ts[i];
+		int pfd;
+
+		if (!s->tid || s->exited)
+			continue;
+		pfd = thread_pidfd(s->tid);
+		if (pfd < 0)
+			continue; /* gone: its entry, if any, is in `threads` */
+		e = snap_push(sn, n, cap);
+		if (!e) {
+			close(pfd);
+			return -ENOMEM;
+		}
+		if (bpf_map_lookup_elem(fd, &pfd, &e->v) || e->v.gen != t->skel->bss->frozen_gen ||
+		    e->v.exited) {
+			(*n)--;
+		} else {
+			e->tid = s->tid;
+			s->taken = true;
+			bpf_map_delete_elem(fd, &pfd);
+		}
+		close(pfd);
+	}
+	return 0;
+}
+
 /* Threads still in the map at the end: pending batch entries, lost exits, totals. */
 static int finish_threads(struct tr *t, struct snap *sn, size_t n, uint64_t now)
 {
@@ -1622,26 +1754,34 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	/* no new threads from here; take each thread's entry away from the probes atomically */
 	map_clear(bpf_map__fd(t->skel->maps.targets), sizeof(__u32));
 	now = tr_now();
+	if (t->tstore) {
+		ret = tstore_take(t, &sn, &nsn, &capsn);
+		if (ret < 0)
+			goto out;
+	}
 	while (bpf_map_get_next_key(tfd, NULL, &next) == 0) {
-		if (nsn == capsn) {
-			size_t cap = capsn ? capsn * 2 : 64;
-			void *p = realloc(sn, cap * sizeof(*sn));
+		struct snap *e = snap_push(&sn, &nsn, &capsn);
 
-			if (!p) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			sn = p;
-			capsn = cap;
+		if (!e) {
+			ret = -ENOMEM;
+			goto out;
 		}
 		key = next;
-		if (bpf_map_lookup_and_delete_elem(tfd, &key, &sn[nsn].v)) {
+		if (bpf_map_lookup_and_delete_elem(tfd, &key, &e->v)) {
+			nsn--;
 			if (errno == ENOENT)
 				continue;
 			ret = -errno;
 			goto out;
 		}
-		sn[nsn++].tid = key;
+		e->tid = key;
+		/* exited after tstore_take read its entry: that one counts */
+		if (t->tstore) {
+			struct tstream *s = ts_get(t, key);
+
+			if (s && s->taken)
+				nsn--;
+		}
 	}
 	/* batches flushed before the entries were taken precede their pending entries */
 	rg_consume(t->rb);
@@ -1752,6 +1892,7 @@ static int check_open(struct iotrace_bpf **out, const struct btf *btf, int only,
 	bpf_map__set_max_entries(skel->maps.rb, 64 << 10);
 	bpf_map__set_max_entries(skel->maps.stacks, 16);
 	bpf_map__set_max_entries(skel->maps.threads, 16);
+	tstore_set(skel, tstore_supported());
 	bpf_map__set_max_entries(skel->maps.blk_inflight, 16);
 	bpf_map__set_max_entries(skel->maps.uring_reqs, 16);
 	bpf_map__set_max_entries(skel->maps.folio_added, 16);

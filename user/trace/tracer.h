@@ -93,6 +93,8 @@ struct tr_opts {
 	unsigned sample_hz;	/* on-CPU sampling frequency, 0: TR_SAMPLE_HZ */
 	unsigned ringbuf_mb;	/* 0 = sized from the expected event rate */
 	unsigned features_off;	/* enum it_feature parts the probes skip: make bench only */
+	bool thread_hash;	/* threads' entries in the hash even where task storage
+				 * works: make bench only (what task storage saves) */
 	tr_stack_fn on_stack;	/* called from tr_poll/tr_stop for each stack record */
 	void *stack_ctx;
 	tr_thread_fn on_thread;	/* optional: kernel totals per thread (tests, cross-checks) */
