@@ -521,20 +521,21 @@ static __always_inline __u32 file_kind(struct file *f)
 
 /*
  * The file behind the current task's fd (NULL: none): its file table, under the RCU read
- * side the tracepoint runs in. The fd array is a pointer the verifier can't index: one read.
+ * side the tracepoint runs in. The fd array is a pointer the verifier can't index: its slot
+ * is read as the first member (a pointer) of a struct cast onto it, a load the verifier
+ * makes fault-safe, which costs a read storm less than a bpf_probe_read_kernel per read.
  */
 static __always_inline struct file *fd_file(long fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
-	struct file **fds;
-	struct file *f = NULL;
+	struct llist_node *slot;
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return NULL;
-	fds = fdt->fd;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
+	slot = bpf_rdonly_cast((void *)((__u64)fdt->fd + fd * sizeof(void *)),
+			       bpf_core_type_id_kernel(struct llist_node));
+	return (struct file *)slot->next;
 }
 
 /* The kind of file behind the current task's fd. */
