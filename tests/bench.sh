@@ -113,6 +113,8 @@ run_storm() {
 	# the cost of each part of the probes: iotrace without it (see enum it_feature)
 	iotrace-nostacks) measure storm "$1" "$2" "$drv" run --iotrace --no-stacks -- "${dd_cmd[@]}" ;;
 	iotrace-off-*) measure storm "$1" "$2" "$drv" run --iotrace --off "${1#iotrace-off-}" -- "${dd_cmd[@]}" ;;
+	# the threads' entries in the hash map where task storage works (bench_drv --hash-threads)
+	iotrace-hash) measure storm "$1" "$2" "$drv" run --iotrace --hash-threads -- "${dd_cmd[@]}" ;;
 	iotrace-bare) measure storm "$1" "$2" "$drv" run --iotrace --no-stacks ${features_csv:+--off "$features_csv"} -- "${dd_cmd[@]}" ;;
 	esac
 }
@@ -153,7 +155,7 @@ features=$("$drv" features)
 features_csv=$(echo $features | tr ' ' ',')
 storm_parts=(iotrace-nostacks)
 for f in $features; do storm_parts+=("iotrace-off-$f"); done
-storm_parts+=(iotrace-bare)
+storm_parts+=(iotrace-hash iotrace-bare)
 echo "  4 KiB-read storm (dd of 512 MiB, warm): none / iotrace / bpftrace / offcputime / floor / ${storm_parts[*]}" >&2
 rotate storm $((reps * 2)) none iotrace bpftrace offcputime floor "${storm_parts[@]}"
 echo "  start to attached" >&2
@@ -236,6 +238,10 @@ for key, label, target in (("md5", "md5dir warm sync", 1.01), ("storm", "4 KiB-r
             r, n = ratio(key, "iotrace", base=var)
             row("%s: cost of %s (iotrace with vs without)" % (label, what),
                 "%s (n=%d)" % (fx(r), n) if r else "n/a", "(share of 1.05×)", None)
+        r, n = ratio(key, "iotrace-hash", base="iotrace")
+        if r:
+            row("%s: threads in a hash map instead of task storage (iotrace with vs without)"
+                % label, "%s (n=%d)" % (fx(r), n), "(reference)", None)
         r, n = ratio(key, "iotrace-bare", base="floor")
         row("%s: iotrace with all of those off vs the floor" % label,
             "%s (n=%d)" % (fx(r), n) if r else "n/a", "(reference)", None)
