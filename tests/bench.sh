@@ -3,6 +3,9 @@
 #
 #   tests/bench.sh [BUILD_DIR]        (root; IOTRACE_BENCH_REPS=N repetitions, default 7)
 #
+# IOTRACE_BENCH_ONLY="strat thr" runs only those parts (md5 storm attach rss strat thr model;
+# default all): the whole bench takes a shared machine for a long while, its rows apart do not.
+#
 # Every ratio comes from one run of this script: the variants of a measurement are run in
 # turn within each repetition (the order rotating), so a machine that gets busier or
 # quieter affects them alike, and each ratio is the median of the per-repetition ratios.
@@ -12,6 +15,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build}
 reps=${IOTRACE_BENCH_REPS:-7}
+only=" ${IOTRACE_BENCH_ONLY:-md5 storm attach rss strat thr model} "
+only=${only//,/ }
+want() { [[ $only == *" $1 "* ]]; }
 drv=$PWD/$build/tests/bench/bench_drv
 stress=$PWD/$build/tests/bench/stress_work
 model=$PWD/$build/tests/bench/bench_model
@@ -59,9 +65,11 @@ echo "  preparing data under $work..." >&2
 mkdir -p "$work/md5" "$work/thr"
 for i in 0 1 2 3 4 5 6 7; do head -c 64M /dev/urandom >"$work/md5/f$i"; done
 for i in 0 1 2 3; do head -c 32M /dev/urandom >"$work/thr/f$i"; done
-head -c 512M /dev/urandom >"$work/storm.bin"
+if want storm || want rss; then
+	head -c 512M /dev/urandom >"$work/storm.bin"
+	cat "$work/storm.bin" >/dev/null
+fi
 sed 's/\$1/cpid/g' tests/bench/peer.bt >"$work/peer-c.bt"
-cat "$work/storm.bin" >/dev/null
 md5files=("$work"/md5/f*)
 dd_cmd=(/usr/bin/dd if="$work/storm.bin" of=/dev/null bs=4k status=none)
 
@@ -148,28 +156,42 @@ run_thr() {
 	measure thr "$1" "$2" "$drv" run --cold --throttle "$throttle" --md5dir "$work/thr" --strategy "$1"
 }
 
-echo "  md5dir warm sync (8 x 64 MiB): none / iotrace / bpftrace / offcputime / floor / md5sum" >&2
-rotate md5 "$reps" none iotrace bpftrace offcputime floor md5sum
+if want md5; then
+	echo "  md5dir warm sync (8 x 64 MiB): none / iotrace / bpftrace / offcputime / floor / md5sum" >&2
+	rotate md5 "$reps" none iotrace bpftrace offcputime floor md5sum
+fi
 # the parts of the probes this build can switch off, for their cost rows
 features=$("$drv" features)
 features_csv=$(echo $features | tr ' ' ',')
 storm_parts=(iotrace-nostacks)
 for f in $features; do storm_parts+=("iotrace-off-$f"); done
 storm_parts+=(iotrace-hash iotrace-bare)
-echo "  4 KiB-read storm (dd of 512 MiB, warm): none / iotrace / bpftrace / offcputime / floor / ${storm_parts[*]}" >&2
-rotate storm $((reps * 2)) none iotrace bpftrace offcputime floor "${storm_parts[@]}"
-echo "  start to attached" >&2
-rotate attach "$reps" iotrace bpftrace
-echo "  peak RSS" >&2
-rotate rss 3 iotrace-storm bpftrace-storm iotrace-md5 bpftrace-md5
-echo "  md5dir warm, every strategy, and the single-core MD5 rate" >&2
-rotate strat 5 md5rate sync threads callback uring procs gil
-echo "  md5dir cold, throttled to $throttle/s (4 x 32 MiB)" >&2
-rotate thr 2 sync threads uring procs
-echo "  analysis speed (tests/bench/bench_model)" >&2
-"$model" 10 8 >"$work/model.txt" || echo "  bench_model failed" >&2
+if want storm; then
+	echo "  4 KiB-read storm (dd of 512 MiB, warm): none / iotrace / bpftrace / offcputime / floor / ${storm_parts[*]}" >&2
+	rotate storm $((reps * 2)) none iotrace bpftrace offcputime floor "${storm_parts[@]}"
+fi
+if want attach; then
+	echo "  start to attached" >&2
+	rotate attach "$reps" iotrace bpftrace
+fi
+if want rss; then
+	echo "  peak RSS" >&2
+	rotate rss 3 iotrace-storm bpftrace-storm iotrace-md5 bpftrace-md5
+fi
+if want strat; then
+	echo "  md5dir warm, every strategy, and the single-core MD5 rate" >&2
+	rotate strat 5 md5rate sync threads callback uring procs gil
+fi
+if want thr; then
+	echo "  md5dir cold, throttled to $throttle/s (4 x 32 MiB)" >&2
+	rotate thr 2 sync threads uring procs
+fi
+if want model; then
+	echo "  analysis speed (tests/bench/bench_model)" >&2
+	"$model" 10 8 >"$work/model.txt" || echo "  bench_model failed" >&2
+fi
 
-NCPU=$(nproc) THROTTLE=$throttle FEATURES="$features" python3 - "$raw" "$work/model.txt" <<'EOF'
+NCPU=$(nproc) THROTTLE=$throttle FEATURES="$features" ONLY="$only" python3 - "$raw" "$work/model.txt" <<'EOF'
 import os, re, statistics, sys
 from collections import defaultdict
 
@@ -204,6 +226,8 @@ def fx(x):
     return "n/a" if x is None else "%.3f×" % x
 
 for key, label, target in (("md5", "md5dir warm sync", 1.01), ("storm", "4 KiB-read storm (dd, 512 MiB)", 1.5)):
+    if not m.get(key):
+        continue  # not run (IOTRACE_BENCH_ONLY)
     base = med(key, "none", "wall_ns")
     for var in ("iotrace", "bpftrace", "offcputime"):
         r, n = ratio(key, var)
@@ -246,11 +270,11 @@ for key, label, target in (("md5", "md5dir warm sync", 1.01), ("storm", "4 KiB-r
         row("%s: iotrace with all of those off vs the floor" % label,
             "%s (n=%d)" % (fx(r), n) if r else "n/a", "(reference)", None)
 
-for var, lim in (("iotrace", 150), ("bpftrace", None)):
+for var, lim in (("iotrace", 150), ("bpftrace", None)) if m.get("attach") else ():
     a = med("attach", var, "attach_ns")
     row("start to attached: %s" % var, "n/a" if a is None else "%.0f ms" % (a / 1e6),
         "≤ %d ms" % lim if lim else "(peer)", (a / 1e6 <= lim) if (a and lim) else None)
-for wl in ("storm", "md5"):
+for wl in ("storm", "md5") if m.get("rss") else ():
     for var in ("iotrace", "bpftrace"):
         r = med("rss", "%s-%s" % (var, wl), "maxrss_kb")
         a = med("rss", "%s-%s" % (var, wl), "anon_kb")
@@ -289,6 +313,14 @@ if rate and best:
         (100 * bestv / ideal, best, bestv / 1e6, ideal / 1e6, 100 * min(reps), 100 * max(reps),
          100 * busy),
         "≥ 90%", bestv / ideal >= 0.90)
+    # every strategy, so a reader sees each at its best and not only the winner
+    each = []
+    for s in ("sync", "threads", "callback", "uring", "procs", "gil"):
+        t, b = med("strat", s, "wall_ns"), med("strat", s, "bytes")
+        if t and b:
+            each.append("%s %.1f%%" % (s, 100 * b / (t / 1e9) / ideal))
+    row("md5dir warm, each strategy vs ideal, median of %d" % len(reps), ", ".join(each),
+        "(reference)", None)
 
 thr = parse_rate(os.environ["THROTTLE"])
 best, bestv = None, 0
@@ -301,6 +333,14 @@ if best:
     row("md5dir cold, throttled to %s/s: best strategy vs throttle" % os.environ["THROTTLE"],
         "%.1f%% (%s %.1f MiB/s)" % (100 * bestv / thr, best, bestv / 2**20),
         "within 10%", abs(bestv / thr - 1) <= 0.10)
+each = []
+for s in ("sync", "threads", "uring", "procs"):
+    t, b = med("thr", s, "wall_ns"), med("thr", s, "bytes")
+    if t and b:
+        each.append("%s %.1f%%" % (s, 100 * b / (t / 1e9) / thr))
+if each:
+    row("md5dir cold, throttled to %s/s: each strategy vs throttle" % os.environ["THROTTLE"],
+        ", ".join(each), "(reference)", None)
 t, b = med("thr", "uring", "wall_ns"), med("thr", "uring", "bytes")
 if t and b:
     # one thread behind a disk slower than its MD5 rate keeps up with the disk (issue 17)
@@ -314,7 +354,8 @@ try:
     row("analysis speed (bench_model: feed + tl_finish + analysis)", "%.1f M events/s" % ev,
         "≥ 5 M/s", ev >= 5)
 except (OSError, AttributeError):
-    row("analysis speed", "n/a", "≥ 5 M/s", None)
+    if " model " in " %s " % os.environ["ONLY"]:
+        row("analysis speed", "n/a", "≥ 5 M/s", None)
 
 w = [max(len(r[i]) for r in rows + [("measure", "measured", "target", "")]) for i in range(4)]
 print("| %s | %s | %s | %s |" % tuple(h.ljust(w[i]) for i, h in enumerate(("measure", "measured", "target", ""))))
