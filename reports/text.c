@@ -719,18 +719,31 @@ out:
 /* Width of the command column: a long command line is cut there ("..." marks it). */
 #define CMD_COLS 40
 
+/* Rows of the default output's process table: more are said in one line (-v has 16). */
+#define SHORT_PROCESS_ROWS 6
+
+/* A process's time on CPU (its threads' compute and io_cpu). */
+static uint64_t proc_oncpu(const struct an_process *p)
+{
+	return p->states_ns[TL_COMPUTE] + p->states_ns[TL_IO_CPU];
+}
+
 /*
  * One row per process when the run spans several (a traced program's children): who
  * started it, how it ended, its threads' time by state and what it read; the command last.
+ * Short (the default output): the first SHORT_PROCESS_ROWS, on-CPU time for the states.
  */
-static int process_table(struct out *o, const struct an_run *run)
+static int process_table(struct out *o, const struct an_run *run, bool brief)
 {
 	enum { C_PID, C_PARENT, C_START, C_END, C_EXIT, C_THREADS, C_STATES };
-	struct tbl t = {.ncol = C_STATES + TL_NSTATES + 2};
+	/* brief: the states' columns are one, on CPU */
+	int nstates = brief ? 1 : TL_NSTATES;
+	struct tbl t = {.ncol = C_STATES + nstates + 2};
 	struct trow *w;
 	char b[TCELL];
-	size_t shown = run->nprocesses < MAX_THREAD_ROWS ? run->nprocesses : MAX_THREAD_ROWS;
-	int ret = 0, c_read = C_STATES + TL_NSTATES, c_cmd = c_read + 1;
+	size_t cap = brief ? SHORT_PROCESS_ROWS : MAX_THREAD_ROWS;
+	size_t shown = run->nprocesses < cap ? run->nprocesses : cap;
+	int ret = 0, c_read = C_STATES + nstates, c_cmd = c_read + 1;
 	struct un_col when, rd, col[TL_NSTATES];
 	double max[TL_NSTATES + 2] = {0}; /* each state's, then start/end's, then bytes' */
 
@@ -739,13 +752,15 @@ static int process_table(struct out *o, const struct an_run *run)
 	for (size_t i = 0; i < shown; i++) {
 		const struct an_process *p = &run->processes[i];
 
-		for (int s = 0; s < TL_NSTATES; s++)
+		if (brief)
+			max[0] = fmax(max[0], (double)proc_oncpu(p));
+		for (int s = 0; s < TL_NSTATES && !brief; s++)
 			max[s] = fmax(max[s], (double)p->states_ns[s]);
 		max[TL_NSTATES] =
 			fmax(max[TL_NSTATES], (double)(p->ended ? p->end_ns : p->start_ns));
 		max[TL_NSTATES + 1] = fmax(max[TL_NSTATES + 1], (double)p->bytes_read);
 	}
-	for (int s = 0; s < TL_NSTATES; s++)
+	for (int s = 0; s < nstates; s++)
 		col[s] = un_column(UN_DUR, max[s]);
 	when = un_column(UN_DUR, max[TL_NSTATES]);
 	rd = un_column(UN_BYTES, max[TL_NSTATES + 1]);
@@ -759,7 +774,9 @@ static int process_table(struct out *o, const struct an_run *run)
 	cell(w, C_END, ST_NONE, "end");
 	cell(w, C_EXIT, ST_NONE, "exit");
 	cell(w, C_THREADS, ST_NONE, "threads");
-	for (int s = 0; s < TL_NSTATES; s++)
+	if (brief)
+		cell(w, C_STATES, ST_NONE, "on CPU");
+	for (int s = 0; s < TL_NSTATES && !brief; s++)
 		cell(w, C_STATES + s, ST_NONE, tl_state_name((enum tl_state)s));
 	cell(w, c_read, ST_NONE, "read");
 	cell(w, c_cmd, ST_NONE, "command");
@@ -784,7 +801,10 @@ static int process_table(struct out *o, const struct an_run *run)
 		cell(w, C_EXIT, ST_NONE, p->exit_status >= 0 ? b : "-");
 		snprintf(b, sizeof(b), "%" PRIu32, p->nthreads);
 		cell(w, C_THREADS, ST_NONE, b);
-		for (int s = 0; s < TL_NSTATES; s++)
+		if (brief)
+			cell(w, C_STATES, ST_NONE,
+			     proc_oncpu(p) ? un_cell(&col[0], (double)proc_oncpu(p)).s : "-");
+		for (int s = 0; s < TL_NSTATES && !brief; s++)
 			cell(w, C_STATES + s, ST_NONE,
 			     p->states_ns[s] ? un_cell(&col[s], (double)p->states_ns[s]).s : "-");
 		cell(w, c_read, ST_NONE,
@@ -797,8 +817,8 @@ static int process_table(struct out *o, const struct an_run *run)
 	}
 	tbl_print(o, &t, "  ");
 	if (run->nprocesses > shown)
-		fprintf(o->f, "  ... %zu more processes (all of them are in summary.json)\n",
-			run->nprocesses - shown);
+		fprintf(o->f, "  ... %zu more processes (%sall of them are in summary.json)\n",
+			run->nprocesses - shown, brief ? "-v shows 16, " : "");
 out:
 	free(t.rows);
 	return ret;
@@ -923,6 +943,38 @@ static void short_warnings(struct out *o, const struct an_report *r)
 }
 
 /*
+ * The default output's processes: for each run of several (a traced program's children),
+ * a short table under a line that says how many and what ran (labelled by run when a
+ * combined report has several such runs).
+ */
+static int short_processes(struct out *o, const struct an_report *r)
+{
+	size_t many = 0;
+	char lab[160];
+	int ret;
+
+	for (size_t i = 0; i < r->nruns; i++)
+		many += r->runs[i].nprocesses > 1;
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+
+		if (run->nprocesses < 2)
+			continue;
+		safe(lab, sizeof(lab), run->label);
+		fputc('\n', o->f);
+		on(o, ST_BOLD);
+		if (many > 1)
+			fprintf(o->f, "%s: ", lab);
+		fprintf(o->f, "%zu processes\n", run->nprocesses);
+		off(o, ST_BOLD);
+		ret = process_table(o, run, true);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
  * What a trace could not see (the handoff and visibility notes), said by default too: a
  * run's figures stop there, and the user must know to trace the rest.
  */
@@ -1011,7 +1063,7 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 			off(&o, ST_LABEL);
 			fputc('\n', f);
 			run_facts(&o, &r->runs[i]);
-			ret = process_table(&o, &r->runs[i]);
+			ret = process_table(&o, &r->runs[i], false);
 			if (ret)
 				return ret;
 			ret = thread_table(&o, &r->runs[i]);
@@ -1021,6 +1073,9 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 		fputc('\n', f);
 		findings(&o, r);
 	} else {
+		ret = short_processes(&o, r);
+		if (ret)
+			return ret;
 		short_warnings(&o, r);
 	}
 	fputc('\n', f);

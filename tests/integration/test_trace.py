@@ -397,7 +397,19 @@ class TraceRealPrograms(unittest.TestCase):
                 open(os.path.join(again, "summary.json"), "rb") as f2:
             self.assertEqual(f1.read(), f2.read())
         with open(os.path.join(out, "report.html")) as h:
-            self.assertIn("cat " + f, h.read())
+            html = h.read()
+        for x in procs:
+            self.assertIn(">%d<" % x["pid"], html)
+        self.assertIn("cat " + f, html)
+        # the default output lists them too, in short: pid, parent, times, exit, on CPU,
+        # bytes read, command line
+        d = common.run(["report", "--no-color", out])
+        self.assertEqual(d.returncode, 0, d.stderr)
+        self.assertIn("\n3 processes\n", d.stdout)
+        self.assertRegex(d.stdout, r"pid +parent +start +end +exit +threads +on CPU +read +command")
+        for x in procs:
+            self.assertRegex(d.stdout, r"\n +%d +%d .* 0 +1 .*%s.*\n" % (
+                x["pid"], x["parent"], re.escape(x["cmdline"][:37])))
 
     def test_no_follow(self):
         """--no-follow: the shell alone, none of md5sum's reads; by default, md5sum too."""
@@ -815,12 +827,38 @@ class TraceBadInput(unittest.TestCase):
             self.assertEqual(len(notes), 1, run["verdict"])
             self.assertIn("%d (sleep 60)" % daemon, notes[0])
             self.assertIn("outlived the trace", notes[0])
+            # said on the default screen too
+            self.assertIn("note: 1 process outlived the trace", p.stdout)
         finally:
             try:
                 with open(pidfile) as f:
                     os.kill(int(f.read()), signal.SIGKILL)
             except (OSError, ValueError):
                 pass
+
+    def test_setuid_program_said(self):
+        """A setuid program (a copy of coreutils' id owned by nobody, mode 4755) run by the
+        command: traced like the rest, its process marked setuid, and the note says so, on
+        the default screen too; id's own output says it ran as nobody."""
+        d = tempfile.mkdtemp(prefix="iot-suid-")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        prog = os.path.join(d, "id-nobody")
+        shutil.copy("/usr/bin/id", prog)
+        os.chown(prog, 65534, 65534)
+        os.chmod(prog, 0o4755)
+        p, s = trace(["--no-stacks"], ["sh", "-c", "%s -u; true" % prog], self.out("suid"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        if not re.search(r"^65534$", p.stdout, re.M):
+            self.skipTest("setuid bits are ignored here (nosuid mount?): %s" % p.stdout[:40])
+        run = s["runs"][0]
+        suid = [x for x in run["processes"] if x["setuid"]]
+        self.assertEqual([x["cmdline"] for x in suid], ["%s -u" % prog], run["processes"])
+        notes = [v["text"] for v in run["verdict"] if v["rule"] == "visibility"]
+        self.assertEqual(len(notes), 1, run["verdict"])
+        self.assertIn("1 process ran a setuid program", notes[0])
+        self.assertIn("%d (%s -u)" % (suid[0]["pid"], prog), notes[0])
+        self.assertIn("note: 1 process ran a setuid program", " ".join(p.stdout.split()))
 
     def test_duration_leaves_command_running(self):
         """-d: the report covers SECS, the command runs on, iotrace exits with its status."""

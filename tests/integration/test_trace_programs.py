@@ -184,6 +184,10 @@ class TracePrograms(unittest.TestCase):
         self.assertTrue([x for x in procs if x["comm"] in ("ld", "collect2")])
         for x in procs:
             self.assertIsNotNone(x["end_ns"], x)
+        # the default output lists the first six and says how many more
+        self.assertIn("\n%d processes\n" % len(procs), p.stdout)
+        self.assertIn("... %d more processes (-v shows 16, all of them are in summary.json)"
+                      % (len(procs) - 6), p.stdout)
         # each compile's CPU against the kernel's own accounting of it
         with open(rus) as f:
             measured = [tuple(int(v) for v in l.split()) for l in f if l.strip()]
