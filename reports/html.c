@@ -18,6 +18,9 @@
  */
 
 #define HTML_MAX_FRAMES 700	/* per flame graph in the page; the runs/ SVGs keep them all */
+/* the timelines' finer levels (zoom), shared by the page's runs; one run gets at most the cap */
+#define HTML_TL_DETAIL (192 * 1024)
+#define HTML_TL_DETAIL_MAX (64 * 1024)
 
 static const struct rp_svg_opts embed_opts = {
 	.embed = true, .min_frac = RP_MIN_FRAC, .max_frames = HTML_MAX_FRAMES,
@@ -495,6 +498,7 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 	bool open = !strcmp(run->strategy, "sync") || an_run_is_best(r, run) || r->nruns < 3;
 	struct an_cause cause;
 	struct rp_layer wall = {&run->wall, 1}, on = {&run->oncpu, 1}, off = {&run->offcpu, 1e-3};
+	struct rp_svg_opts tl_opts = embed_opts;
 	char title[200];
 	int ret;
 
@@ -511,8 +515,11 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 	findings(f, run);
 	run_files(f, run, slug, sync && sync != run);
 	process_table(f, run);
+	tl_opts.tl_detail = HTML_TL_DETAIL / (r->nruns ? r->nruns : 1);
+	if (tl_opts.tl_detail > HTML_TL_DETAIL_MAX)
+		tl_opts.tl_detail = HTML_TL_DETAIL_MAX;
 	fputs("<div class=\"gw\">", f);
-	ret = rp_timeline_svg_ex(f, run, &embed_opts);
+	ret = rp_timeline_svg_ex(f, run, &tl_opts);
 	fputs("</div>\n", f);
 	if (ret)
 		return ret;
@@ -570,6 +577,10 @@ int rp_html(FILE *f, const struct an_report *r)
 		ret = run_section(f, r, &r->runs[i], slugs[i]);
 	free(slugs);
 	fputs(page_script, f);
+	/* the timelines' zoom, one copy for all of them */
+	fprintf(f, "<script>//<![CDATA[\n%sdocument.querySelectorAll('svg.tl').forEach(iotTimeline);\n"
+		   "//]]></script>\n",
+		rp_timeline_js);
 	fputs("</main>\n</body>\n</html>\n", f);
 	if (ret)
 		return ret;

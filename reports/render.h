@@ -20,6 +20,7 @@ struct rp_svg_opts {
 	bool embed;		/* inside report.html: no XML prolog, width follows the page */
 	double min_frac;	/* flame frames narrower than this share of the total are merged */
 	unsigned max_frames;	/* 0, or raise the merge width until at most this many are drawn */
+	size_t tl_detail;	/* timeline: bytes for its finer levels (0: a file's default) */
 };
 
 /*
@@ -61,5 +62,8 @@ void rp_cmp_cols(const struct an_report *r, struct rp_cmp_cols *c);
 int rp_flame_layers_svg(FILE *f, const struct rp_layer *a, size_t na, const struct rp_layer *b,
 			size_t nb, const char *title, const char *unit, const struct rp_svg_opts *o);
 int rp_timeline_svg_ex(FILE *f, const struct an_run *run, const struct rp_svg_opts *o);
+/* The timeline's zoom script, iotTimeline(svg): an embedded timeline (o->embed) carries
+ * none, the page runs it for every svg.tl once loaded. */
+extern const char rp_timeline_js[];
 
 #endif /* IOTRACE_RENDER_H */

@@ -105,6 +105,11 @@ class ReportBrowser(unittest.TestCase):
         self.check(res, shot)
         self.assertGreater(res["links"]["local"], 10)
         self.assertEqual(res["links"]["missing"], [])
+        # zoomed in 86 times, the timeline shows detail the overview's 960 columns do not
+        # have: more state runs in the same window, from columns at least 16 times finer
+        tl = res["timeline"]
+        self.assertGreater(tl["finer"]["shown"], tl["finer"]["coarse"], tl)
+        self.assertGreaterEqual(tl["finer"]["cols"], 16 * 960, tl)
         self.assertLess(os.path.getsize(html), 2 * 1024 * 1024, "report.html over 2 MB")
 
 

@@ -152,11 +152,24 @@ async function timelineZoom(page, result) {
 	check(result, panned.start > zoomed.start &&
 		Math.abs((panned.end - panned.start) - (zoomed.end - zoomed.start)) < 1e-6 * full.ms,
 		'a drag pans the zoomed timeline (' + JSON.stringify(panned) + ')');
+	// zoomed, the window is drawn again from finer data: the state runs drawn in it, against
+	// those the 960 overview columns have there (the test of the real report asks for more)
+	const detail = () => page.evaluate(() => document.querySelector('details.run[open] svg.tl').tlDetail());
+	const fine = await detail();
+	await page.mouse.move(box.x, box.y);
+	for (let i = 0; i < 16; i++) // 86 times the overview: the finest levels (4 per step)
+		await page.mouse.wheel(0, -100);
+	const finer = await detail();
+	check(result, fine.level >= 1 && finer.level > fine.level && finer.cols > fine.cols,
+		'zooming in draws from finer levels (' + JSON.stringify([fine, finer]) + ')');
 	await page.mouse.dblclick(box.x, box.y);
 	const reset = await view();
 	check(result, reset.start === 0 && Math.abs(reset.end - full.end) < 1e-9,
 		'a double click shows the whole run again');
-	result.timeline = { full, zoomed, panned, reset };
+	const overview = await detail();
+	check(result, overview.level === 0 && overview.shown === overview.coarse,
+		'reset, the overview (960 columns) is shown again (' + JSON.stringify(overview) + ')');
+	result.timeline = { full, zoomed, panned, reset, fine, finer, overview };
 }
 
 // "/" over a flame graph starts a search by keyboard, typed text highlights as it goes,

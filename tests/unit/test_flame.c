@@ -613,6 +613,95 @@ static void test_timeline_bounded(void **state)
 	free(out);
 }
 
+/* The tl-levels lane of kind k (and lane index i among them): its data-lv, in buf. */
+static const char *lane_levels(const char *svg, const char *k, int i, char *buf, size_t len)
+{
+	char want[32];
+	const char *p = svg, *q, *e;
+
+	snprintf(want, sizeof(want), "<g data-k=\"%s\"", k);
+	for (p = strstr(p, want); p && i--; p = strstr(p + 1, want))
+		;
+	if (!p)
+		return NULL;
+	q = strstr(p, "data-lv=\"");
+	assert_non_null(q);
+	q += strlen("data-lv=\"");
+	e = strchr(q, '"');
+	snprintf(buf, len, "%.*s", (int)(e - q), q);
+	return buf;
+}
+
+static struct rp_svg_opts level_opts;
+
+static int do_timeline_opts(FILE *f, const void *a)
+{
+	return rp_timeline_svg_ex(f, a, &level_opts);
+}
+
+/*
+ * Zoom's finer levels, by hand: one thread computing over a 960 ms window but for 100 µs
+ * waiting on I/O (500.3 to 500.4 ms). The 960 columns of 1 ms cannot show it, nor level 1
+ * (250 µs: 100 µs against 150 of compute in column 2001); level 2 (62.5 µs) has the one
+ * column 8005 wholly in io_wait, 8004 and 8006 partly (the I/O lane's pale 'A'); level 3
+ * (15.6 µs) io_wait in columns 32019-32025, each the state that held most of it (32019:
+ * 12.5 of 15.6 µs), solid I/O there; level 4 (3.9 µs) in 128077-128101. Threads on CPU: a
+ * full lane is 48 px ('w'), 0.8 of a column 38 px ('m'), 0.6 29 px ('d'), 0.2 10 ('K').
+ * (level 1's column 2001 is partly I/O: pale). With a budget of 40 bytes, the cheapest
+ * refinements first: the thread's level 1 (5 bytes), its level 2 (11), the I/O and CPU
+ * lanes' level 1 (11 each); then none fits (the cheapest left is 13).
+ */
+static void test_timeline_levels(void **state)
+{
+	struct an_run run;
+	struct tl_timeline *tl = tl_new();
+	char buf[256];
+	size_t len;
+	int ret;
+	char *out;
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	assert_non_null(tl);
+	assert_non_null(tl_thread_add(tl, 7, 7, T0, TL_COMPUTE, "one"));
+	assert_int_equal(tl_transition(tl, 7, 7, T0 + 500300000, TL_IO_WAIT), 0);
+	assert_int_equal(tl_transition(tl, 7, 7, T0 + 500400000, TL_COMPUTE), 0);
+	assert_int_equal(tl_finish(tl, T0, T0 + 960 * MS), 0);
+	run.tl = tl;
+	run.ncpu = 1;
+	snprintf(run.label, sizeof(run.label), "levels");
+	level_opts = (struct rp_svg_opts){0};
+	out = render_mem(do_timeline_opts, &run, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_well_formed("levels.svg", out, len);
+	assert_non_null(strstr(out, "data-cols=\"3840,15360,61440,245760\""));
+	assert_string_equal(lane_levels(out, "s", 0, buf, sizeof(buf)),
+			    "A3840 A8005CA7354 A32019C7A29414 A128077C25A117658");
+	assert_string_equal(lane_levels(out, "i", 0, buf, sizeof(buf)),
+			    ".2001A.1838 .8004ABA.7353 .32019B7.29414 .128076AB25A.117657");
+	assert_string_equal(lane_levels(out, "c", 0, buf, sizeof(buf)),
+			    "w2001dw1838 w8004mAdw7353 w32019KA5Tw29414 w128076mA25dw117657");
+	free(out);
+
+	level_opts.tl_detail = 40;
+	out = render_mem(do_timeline_opts, &run, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(out, "data-cols=\"3840,15360\""));
+	assert_string_equal(lane_levels(out, "s", 0, buf, sizeof(buf)), "A3840 A8005CA7354");
+	assert_string_equal(lane_levels(out, "i", 0, buf, sizeof(buf)), ".2001A.1838");
+	assert_string_equal(lane_levels(out, "c", 0, buf, sizeof(buf)), "w2001dw1838");
+	free(out);
+
+	/* less than any level: no metadata, the 960 columns alone */
+	level_opts.tl_detail = 4;
+	out = render_mem(do_timeline_opts, &run, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_null(strstr(out, "<metadata"));
+	assert_non_null(strstr(out, "iotTimeline("));
+	free(out);
+	tl_free(tl);
+}
+
 static void test_html_golden(void **state)
 {
 	struct an_report *r = *state;
@@ -955,6 +1044,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_flame_empty),
 		cmocka_unit_test(test_flame_diff),
 		cmocka_unit_test(test_timeline_golden),
+		cmocka_unit_test(test_timeline_levels),
 		cmocka_unit_test(test_timeline_bounded),
 		cmocka_unit_test(test_html_golden),
 		cmocka_unit_test(test_xml_escape),
