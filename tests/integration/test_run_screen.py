@@ -7,12 +7,17 @@ the tests use (4 files of 1 MiB): the layout does not depend on the bytes, and t
 the noisiest, so the Answer's "within noise" clauses, the longest lines, show up.
 What must hold: at most 40 lines, none wider than 100 columns, no line said twice, a table
 row per run, and in the Answer a line for each strategy, losers included.
+Progress: on a terminal one line redrawn in place, none with -q; -vv adds libbpf's messages.
 """
 import os
+import pty
 import re
 import shutil
+import subprocess
 import tempfile
 import unittest
+
+import common
 
 import runlib
 
@@ -71,6 +76,69 @@ class DefaultScreen(unittest.TestCase):
                     self.assertRegex(m.group(2), r"\d\.\d\d×")
         self.assertRegex(out, r"(?m)^report: /\S+/out/report\.html$")
         self.assertRegex(out, r"(?m)^for Perfetto: /\S+/out/trace\.json ")
+
+
+def on_terminal(args, timeout=120):
+    """iotrace with stdout and stderr on a pty: (exit status, what the terminal got)."""
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([common.IOTRACE] + args, stdin=subprocess.DEVNULL, stdout=slave,
+                             stderr=slave, start_new_session=True)
+        os.close(slave)
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: iotrace and its children closed the terminal
+                break
+            if not chunk:
+                break
+            buf += chunk
+        return p.wait(timeout=timeout), buf.decode(errors="replace")
+    finally:
+        os.close(master)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class Progress(unittest.TestCase):
+    """Two tiny warm runs: what the terminal shows while they go."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="iotrace-progress-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def args(self, name, *extra):
+        return ["run", "md5dir", "--files", "2", "--file-size", "1M", "-s", "sync,threads",
+                "--cache", "warm", "--repeat", "1", "--no-stacks", "--no-color",
+                "-o", os.path.join(self.tmp, name)] + list(extra)
+
+    def test_one_line_in_place(self):
+        rc, text = on_terminal(self.args("tty"))
+        self.assertEqual(rc, 0, text)
+        # each run's line drawn over the last ("\r" and erase to the end of the line) with
+        # its elapsed time, never a line of its own, and erased before the report
+        for i, label in enumerate(["sync/warm", "threads/warm"]):
+            self.assertRegex(text, r"\r\x1b\[Kiotrace: running %s \(run %d of 2\), \d+\.\d s"
+                             % (label, i + 1))
+        self.assertNotRegex(text, r"running \S+ \(run \d of 2\)\.\.\.")
+        self.assertRegex(text, r"\r\x1b\[Kiotrace [0-9a-f]\S*: md5dir on ")
+
+    def test_quiet_prints_no_progress(self):
+        rc, text = on_terminal(self.args("q", "-q"))
+        self.assertEqual(rc, 0, text)
+        self.assertNotIn("running", text)
+        self.assertIn("\nAnswer", text.replace("\r\n", "\n"))
+
+    def test_vv_adds_libbpf(self):
+        r = runlib.iotrace(self.args("vv", "-vv"))
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertIn("libbpf: ", r.stderr)
+        r = runlib.iotrace(self.args("v", "-v"))
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertNotIn("libbpf: ", r.stderr)
+        # -v: each run's details and thread tables
+        self.assertIn("Share of thread time by state", r.stdout)
+        self.assertRegex(r.stdout, r"(?m)^  role +comm +tid ")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "model/units.h"
 
 /*
  * On a terminal the line says which run and for how long, redrawn by the session's tick
@@ -40,8 +39,9 @@ static void draw(struct it_progress *p, uint64_t elapsed_ns)
 	char line[256];
 	int n;
 
-	n = snprintf(line, sizeof(line), "%s: running %s (run %u of %u), %s", it_prog, p->label,
-		     p->i, p->n, un_dur(elapsed_ns - elapsed_ns % 100000000ULL).s);
+	/* tenths of a second: the line is redrawn about four times a second ("0 ns" at first) */
+	n = snprintf(line, sizeof(line), "%s: running %s (run %u of %u), %.1f s", it_prog, p->label,
+		     p->i, p->n, (double)(elapsed_ns / 100000000ULL) / 10);
 	/* a line longer than the terminal would wrap, and \r would not reach its start */
 	if (p->cols > 1 && n > (int)p->cols - 1)
 		line[p->cols - 1] = '\0';
