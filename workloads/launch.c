@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -26,6 +27,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include "wl_internal.h"
 #include "workload.h"
@@ -609,6 +614,97 @@ static void write_end_cpu(int fd)
 		return; /* the caller then has no end figure: null */
 }
 
+/* What the workload's body needs once on its own stack. */
+struct body {
+	const struct wl_workload *w;
+	const char *strategy;
+	const struct wl_opts *o;
+	bool switched;		/* on the new stack (ASan is told) */
+};
+
+static __attribute__((noreturn)) void body_run(void *arg)
+{
+	struct body *b = arg;
+	int rc;
+
+#ifdef __SANITIZE_ADDRESS__
+	if (b->switched)
+		__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+	rc = b->w->run(b->strategy, b->o, CHILD_RES_FD);
+	fflush(NULL);
+	write_end_cpu(CHILD_RES_FD);
+	_exit(rc);
+}
+
+/*
+ * A built-in workload's body runs on a stack of its own, not on top of iotrace's: the
+ * forked child's stack holds iotrace's command frames (tens of KiB of them), which the
+ * probes' copies of the stack (32 KiB at most) could not reach past, so every stack of a
+ * process's main thread ended in [truncated] short of its start. wl_child_start is the new
+ * stack's outermost frame, as clone3's child is a thread's: its CFI says the return
+ * address is undefined, which is where an unwinder stops, whole. The copies then end
+ * there, a few KiB up. Never returns (the body _exits).
+ */
+#define FRESH_PREFAULT (256u << 10)
+
+#if defined(__x86_64__)
+void wl_child_start(void *arg, void *top, void (*fn)(void *)) __attribute__((noreturn));
+__asm__(".text\n"
+	".globl wl_child_start\n"
+	".hidden wl_child_start\n"
+	".type wl_child_start, @function\n"
+	".p2align 4\n"
+	"wl_child_start:\n"
+	".cfi_startproc\n"
+	".cfi_undefined rip\n"
+	"	movq %rsi, %rsp\n"
+	"	xorl %ebp, %ebp\n"	/* ends a frame-pointer walk here too */
+	"	callq *%rdx\n"
+	"	ud2\n"
+	".cfi_endproc\n"
+	".size wl_child_start, .-wl_child_start\n");
+#endif
+
+static __attribute__((noreturn)) void run_fresh(const struct wl_workload *w, const char *strategy,
+						 const struct wl_opts *o)
+{
+	static struct body b;
+
+	b = (struct body){.w = w, .strategy = strategy, .o = o};
+#if defined(__x86_64__)
+	{
+		struct rlimit rl;
+		size_t size = 8u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+		char *base;
+
+		/* as large as the main thread's could grow */
+		if (!getrlimit(RLIMIT_STACK, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur >= 2 * FRESH_PREFAULT && rl.rlim_cur <= (1ull << 30))
+			size = (size_t)rl.rlim_cur & ~(page - 1);
+		base = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		/* without one it runs where it is: whole stacks are then less likely */
+		if (base != MAP_FAILED) {
+			mprotect(base, page, PROT_NONE); /* the guard page */
+			/*
+			 * Its top written now: the probes copy the stack without faulting (in
+			 * the sampling interrupt), and a page a frame skipped (libuv's 12 KiB
+			 * of epoll events, mostly unwritten) would fail every copy across it.
+			 * The stack iotrace's frames had left behind was all written.
+			 */
+			memset(base + page + size - FRESH_PREFAULT, 0, FRESH_PREFAULT);
+			b.switched = true;
+#ifdef __SANITIZE_ADDRESS__
+			__sanitizer_start_switch_fiber(NULL, base + page, size);
+#endif
+			wl_child_start(&b, base + page + size, body_run);
+		}
+	}
+#endif
+	body_run(&b);
+}
+
 static __attribute__((noreturn)) void child(const struct wl_workload *w, const char *strategy,
 					    char *const argv[], const struct wl_opts *o,
 					    const struct user_env *ue, pid_t parent, int go,
@@ -680,12 +776,9 @@ static __attribute__((noreturn)) void child(const struct wl_workload *w, const c
 	if (sigprocmask(SIG_UNBLOCK, &go_set, NULL) < 0)
 		_exit(WL_EXIT_SETUP);
 	if (w)
-		rc = w->run(strategy, o, CHILD_RES_FD);
-	else
-		rc = exec_path(argv);
+		run_fresh(w, strategy, o);
+	rc = exec_path(argv);
 	fflush(NULL);
-	if (w)
-		write_end_cpu(CHILD_RES_FD);
 	_exit(rc);
 }
 
