@@ -6,8 +6,9 @@ with a hashing thread, checked against what the programs are:
   strategy's on-CPU samples must reach the thread's start (start_thread, or for a process's
   main thread wl_child_start, the fresh stack iotrace runs a workload's body on) and
   [truncated] must stay under 5%; sync's and threads' through the workload's hash_one and
-  libcrypto's MD5_Update. (EVP_DigestUpdate tail-calls MD5_Update: it has no frame of its
-  own to find.)
+  libcrypto's MD5_Update. EVP_DigestUpdate tail-calls MD5_Update (it has no frame of its
+  own on the stack): >= 95% of every strategy's samples in MD5 must name it, inferred from
+  the workload's call ("EVP_DigestUpdate (tail call)"), and the workload's calling function.
 - CPython's stacks reach the interpreter's entry (Py_BytesMain: main tail-calls it) and
   the hashing thread's start.
 - The wall-clock stacks: per thread role and state, the µs under it equal the thread
@@ -28,6 +29,9 @@ STATES = common.STATES
 ENTRY = ("start_thread", "clone3", "__clone3", "main", "__libc_start_call_main",
          "__libc_start_main", "_start", "wl_child_start")
 STRATEGIES = ("sync", "threads", "callback", "uring", "procs")
+# the workload's function that calls EVP_DigestUpdate, per strategy (workloads/md5dir.c)
+CALLER = {"sync": "hash_one", "threads": "hash_one", "procs": "hash_one",
+          "callback": "uv_on_read", "uring": "wl_md5dir_run"}
 
 PY = r'''
 import hashlib, threading
@@ -110,14 +114,24 @@ class Stacks(unittest.TestCase):
             named, _ = share(st, lambda fr: "hash_one" in fr and "MD5_Update" in fr)
             cut, _ = share(st, lambda fr: "[truncated]" in fr)
             msg = "%s: %d samples, %.1f%% whole, %.1f%% through hash_one;MD5_Update, " \
-                  "%.1f%% [truncated]" % (label, total, 100 * whole, 100 * named, 100 * cut)
-            self.assertGreater(total, 50, msg)
+                  "%.1f%% [truncated], %d events lost" % (label, total, 100 * whole, 100 * named,
+                                                         100 * cut, run["lost_events"])
+            # callback's and procs' many switch-outs copy the most stack: on a loaded machine
+            # the ring can overflow (lost_events) and take samples with it
+            self.assertGreater(total, 50 if strategy in ("sync", "threads") else 20, msg)
             if strategy in ("sync", "threads"):
                 self.assertGreaterEqual(named, 0.80, msg)  # the rest: reads, opens, start-up
             self.assertGreaterEqual(whole, 0.95, msg)
             self.assertLess(cut, 0.05, msg)
             self.assertGreaterEqual(run["stacks"]["oncpu"]["unwound"],
                                     0.95 * run["stacks"]["oncpu"]["total"], msg)
+            md5 = [(fr, v) for fr, v in st if "MD5_Update" in fr]
+            told, n = share(md5, lambda fr: "EVP_DigestUpdate (tail call)" in fr and
+                            CALLER[strategy] in fr and any(f in ENTRY for f in fr[3:]))
+            self.assertGreater(n, 0.5 * total, msg)
+            self.assertGreaterEqual(told, 0.95, "%s: %.1f%% of %d samples in MD5 name "
+                                    "%s;EVP_DigestUpdate (tail call) and the thread's start"
+                                    % (label, 100 * told, n, CALLER[strategy]))
 
     def test_wall_sizes_exact(self):
         """the µs of the wall-clock stacks under each thread role and state equal the

@@ -805,6 +805,85 @@ static void test_sym_own_function(void **state)
 	sym_free(s);
 }
 
+#if defined(__x86_64__)
+/*
+ * Code as a compiler lays out a tail call: tc_caller calls tc_middle, which jumps to
+ * tc_leaf (no frame of its own); tc_plt_caller calls abs through the PLT. Each call is 5
+ * bytes (call rel32): its return address is the function's start + 5.
+ */
+__asm__(".text\n"
+	".globl tc_caller, tc_middle, tc_leaf, tc_plt_caller\n"
+	".type tc_caller, @function\n"
+	"tc_caller:\n"
+	"	call tc_middle\n"
+	"	ret\n"
+	".size tc_caller, .-tc_caller\n"
+	".type tc_middle, @function\n"
+	"tc_middle:\n"
+	"	jmp tc_leaf\n"
+	".size tc_middle, .-tc_middle\n"
+	".type tc_leaf, @function\n"
+	"tc_leaf:\n"
+	"	nop\n"
+	"	ret\n"
+	".size tc_leaf, .-tc_leaf\n"
+	".type tc_plt_caller, @function\n"
+	"tc_plt_caller:\n"
+	"	call abs@PLT\n"
+	"	ret\n"
+	".size tc_plt_caller, .-tc_plt_caller\n");
+extern char tc_caller[], tc_middle[], tc_leaf[], tc_plt_caller[];
+
+static const char *fold_two(struct sym *s, uint64_t leaf, uint64_t ra, enum tr_uwalk walk)
+{
+	static char out[4096];
+	struct tr_stack st;
+
+	memset(&st, 0, sizeof(st));
+	st.pid = st.tid = (uint32_t)getpid();
+	st.nuser = 2;
+	st.uwalk = walk;
+	st.uips[0] = leaf;
+	st.uips[1] = ra;
+	assert_true(sym_fold(s, &st, "", out, sizeof(out)) > 0);
+	return out;
+}
+#endif
+
+/* A tail call's frame is put back, marked, from the call before the caller's return
+ * address; not when the frame below is the function called, nor on a frame-pointer walk. */
+static void test_sym_tail_call(void **state)
+{
+#if defined(__x86_64__)
+	struct sym *s = sym_new();
+	uint64_t ra = (uint64_t)(uintptr_t)tc_caller + 5, pra = (uint64_t)(uintptr_t)tc_plt_caller + 5;
+	const char *out;
+	char want[256];
+
+	(void)state;
+	assert_non_null(s);
+	sym_pid_seen(s, getpid());
+	assert_string_equal(fold_two(s, (uintptr_t)tc_leaf, ra, TR_UWALK_CFI_END),
+			    "tc_caller;tc_middle (tail call);tc_leaf");
+	assert_string_equal(fold_two(s, (uintptr_t)tc_middle, ra, TR_UWALK_CFI_END),
+			    "tc_caller;tc_middle");
+	/* frame pointers: a frame the walk skipped would look the same, so nothing inferred */
+	assert_string_equal(fold_two(s, (uintptr_t)tc_leaf, ra, TR_UWALK_FP),
+			    "[truncated];tc_caller;tc_leaf");
+	/* through the PLT: the stub's relocation names abs; div is not abs */
+	out = fold_two(s, (uintptr_t)div + 1, pra, TR_UWALK_CFI_END);
+	assert_non_null(strstr(out, "tc_plt_caller;abs (tail call);"));
+	out = fold_two(s, (uintptr_t)abs + 1, pra, TR_UWALK_CFI_END);
+	snprintf(want, sizeof(want), "%s", out);
+	assert_null(strstr(want, "(tail call)"));
+	assert_true(!strncmp(want, "tc_plt_caller;", 14));
+	sym_free(s);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 static void test_sym_kallsyms(void **state)
 {
 	char line[512], name[256], type, out[1024];
@@ -1049,6 +1128,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_html_golden),
 		cmocka_unit_test(test_xml_escape),
 		cmocka_unit_test(test_sym_own_function),
+		cmocka_unit_test(test_sym_tail_call),
 		cmocka_unit_test(test_sym_kallsyms),
 		cmocka_unit_test(test_sym_bad_input),
 		cmocka_unit_test(test_sym_stripped_deleted),

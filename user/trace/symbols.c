@@ -19,6 +19,12 @@
 
 #define SYM_NAME_MAX 200	/* longer names (C++ templates) are cut: frames stay readable */
 #define SYM_CACHE 4096		/* direct-mapped (pid, ip) -> name cache, power of two */
+#define SYM_TAIL_CACHE 1024	/* direct-mapped (pid, call site, callee) -> tail call */
+#if defined(__x86_64__)
+#define SYM_TAIL_CALLS 1	/* tail_call decodes x86-64 calls */
+#else
+#define SYM_TAIL_CALLS 0
+#endif
 /*
  * Maps are re-read after a miss (exec, dlopen) at once SYM_MAX_RECAPTURE times, then at
  * most once per SYM_RECAPTURE_NS: an interpreter loads a library per extension module as
@@ -67,6 +73,8 @@ struct sym_proc {
 	struct anon_range vdso;
 	unsigned recaptures;
 	uint64_t recapture_ts;	/* CLOCK_MONOTONIC ns of the last one */
+	struct fdef *defs;	/* functions looked up by name (tail calls), of this dwfl */
+	size_t ndefs;
 	uint64_t used;		/* s->tick at the last use, for eviction */
 };
 
@@ -83,6 +91,23 @@ struct cache_ent {
 	char *name;	/* NULL: empty slot */
 };
 
+/* A tail call inferred (or not) between a call site and the function found below it. */
+struct tail_ent {
+	pid_t pid;
+	uint64_t ra, callee;	/* callee: a hash of the function's name */
+	char *name;	/* "" none, NULL: empty slot */
+};
+
+/* The definitions of a function name in a process (the target a PLT stub binds). */
+#define FDEF_MAX 4
+#define FDEFS_MAX 256	/* names kept per process */
+struct fdef {
+	char *name;
+	int n;
+	bool ifunc;	/* an IFUNC: what it resolves to is not known here */
+	uint64_t lo[FDEF_MAX], hi[FDEF_MAX];
+};
+
 struct sym {
 	struct ksym *k;
 	uint64_t kbase;		/* address of k[].off 0 */
@@ -93,6 +118,7 @@ struct sym {
 	size_t nprocs, capprocs;
 	uint64_t tick;
 	struct cache_ent cache[SYM_CACHE];
+	struct tail_ent tails[SYM_TAIL_CACHE];
 };
 
 
@@ -111,11 +137,29 @@ struct sym *sym_new(void)
 	return calloc(1, sizeof(struct sym));
 }
 
+static void defs_free(struct sym_proc *p)
+{
+	for (size_t i = 0; i < p->ndefs; i++)
+		free(p->defs[i].name);
+	free(p->defs);
+	p->defs = NULL;
+	p->ndefs = 0;
+}
+
+static void tails_clear(struct sym *s)
+{
+	for (size_t i = 0; i < SYM_TAIL_CACHE; i++) {
+		free(s->tails[i].name);
+		s->tails[i].name = NULL;
+	}
+}
+
 static void proc_free(struct sym_proc *p)
 {
 	if (p->dwfl)
 		dwfl_free(p->dwfl);
 	free(p->anon);
+	defs_free(p);
 }
 
 void sym_free(struct sym *s)
@@ -127,6 +171,7 @@ void sym_free(struct sym *s)
 	free(s->procs);
 	for (size_t i = 0; i < SYM_CACHE; i++)
 		free(s->cache[i].name);
+	tails_clear(s);
 	kernel_unload(s);
 	free(s);
 }
@@ -525,6 +570,7 @@ static bool proc_capture(struct sym_proc *p)
 		dwfl_free(p->dwfl);
 	p->dwfl = d;
 	p->attached = false;
+	defs_free(p);
 	d = NULL;
 	ok = true;
 out:
@@ -562,6 +608,7 @@ static void proc_evict(struct sym *s)
 		free(s->cache[i].name);
 		s->cache[i].name = NULL;
 	}
+	tails_clear(s);
 }
 
 static struct sym_proc *proc_get(struct sym *s, pid_t pid)
@@ -972,6 +1019,339 @@ static bool is_entry(const char *name)
 	return false;
 }
 
+/* ---- tail calls: frames inferred from the call before a return address ---- */
+
+/*
+ * A function that ends by jumping to another (EVP_DigestUpdate to the digest's update)
+ * leaves no frame: the unwound stack goes from its caller straight to the function it
+ * jumped to. As debuggers do, the call instruction just before the caller's return address
+ * says which function was called; when the frame below is not that function, the callee
+ * tail-called its way there, and it is put back as "NAME (tail call)". Only what the
+ * call names is inferred (a chain of tail calls shows its first link), only for direct
+ * calls (rel32, through a PLT stub or the GOT), on x86-64 code.
+ */
+
+/* The allocated section of elf holding ELF address a, its header in *sh. */
+static Elf_Scn *scn_at(Elf *elf, uint64_t a, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, sh) && (sh->sh_flags & SHF_ALLOC) && sh->sh_type != SHT_NOBITS &&
+		    a >= sh->sh_addr && a - sh->sh_addr < sh->sh_size)
+			return scn;
+	return NULL;
+}
+
+/* n bytes of the file's code at ELF address a, and its section's name; false if none. */
+static bool code_at(Elf *elf, uint64_t a, unsigned char *out, size_t n, const char **secname)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = scn_at(elf, a, &sh);
+	Elf_Data *d;
+	size_t shstr;
+
+	if (!scn || !(sh.sh_flags & SHF_EXECINSTR) || a - sh.sh_addr + n > sh.sh_size)
+		return false;
+	d = elf_getdata(scn, NULL);
+	if (!d || !d->d_buf || a - sh.sh_addr + n > d->d_size)
+		return false;
+	memcpy(out, (const unsigned char *)d->d_buf + (a - sh.sh_addr), n);
+	if (secname) {
+		*secname = NULL;
+		if (!elf_getshdrstrndx(elf, &shstr))
+			*secname = elf_strptr(elf, shstr, sh.sh_name);
+		if (!*secname)
+			*secname = "";
+	}
+	return true;
+}
+
+/* The dynamic symbol a GOT slot (ELF address) is relocated to (.rela.plt, .rela.dyn). */
+static const char *got_symbol(Elf *elf, uint64_t slot)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh, ssh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d, *sd;
+		Elf_Scn *sym;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		sym = elf_getscn(elf, sh.sh_link);
+		if (!d || !sym || !gelf_getshdr(sym, &ssh) || !(sd = elf_getdata(sym, NULL)))
+			continue;
+		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Rela r;
+			GElf_Sym gs;
+			const char *nm;
+
+			if (!gelf_getrela(d, (int)k, &r) || r.r_offset != slot)
+				continue;
+			if (!GELF_R_SYM(r.r_info) || !gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &gs))
+				return NULL;
+			nm = elf_strptr(elf, ssh.sh_link, gs.st_name);
+			return nm && *nm ? nm : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* The GOT slot a PLT stub at ELF address a jumps through: jmp *slot(%rip), after an
+ * endbr64 and a bnd prefix if any (.plt, .plt.sec, .plt.got); 0 if it is not one. */
+static uint64_t plt_slot(Elf *elf, uint64_t a)
+{
+	unsigned char b[11] = {0};
+	size_t i = 0;
+	int32_t disp;
+
+	/* a .plt.got entry is 8 bytes and may end its section: read only what is there */
+	if (!code_at(elf, a, b, sizeof(b), NULL) && !code_at(elf, a, b, 6, NULL))
+		return 0;
+	if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+		i = 4;
+	if (b[i] == 0xf2)
+		i++;
+	if (b[i] != 0xff || b[i + 1] != 0x25)
+		return 0;
+	memcpy(&disp, b + i + 2, 4);
+	return a + i + 6 + (uint64_t)(int64_t)disp;
+}
+
+/* Does symbol name sym (maybe versioned, "f@@V") name function f? */
+static bool same_name(const char *sym, const char *f)
+{
+	size_t n = strlen(f);
+
+	return !strncmp(sym, f, n) && (sym[n] == '\0' || sym[n] == '@');
+}
+
+/* The GNU hash of a dynamic symbol's name (as ld.so computes it). */
+static uint32_t gnu_hash(const char *name)
+{
+	uint32_t h = 5381;
+
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = h * 33 + *c;
+	return h;
+}
+
+/*
+ * Look name up in a module's dynamic symbols as the dynamic linker binds a PLT call: by
+ * its .gnu.hash table, so each name costs a few probes per module, not a scan of every
+ * symbol (a scan of all modules' symbols per name held up the drain: lost events).
+ */
+static int fdef_module(Dwfl_Module *mod, void **ud, const char *mname, Dwarf_Addr start, void *arg)
+{
+	struct fdef *d = arg;
+	GElf_Addr bias = 0;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	Elf_Scn *scn = NULL, *sym;
+	GElf_Shdr sh, ssh;
+	Elf_Data *hd, *sd;
+	const uint32_t *w;
+	uint32_t nb, symoff, nbloom, h, i;
+	size_t words;
+
+	(void)ud;
+	(void)mname;
+	(void)start;
+	if (!elf)
+		return DWARF_CB_OK;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_HASH)
+			break;
+	if (!scn || !(hd = elf_rawdata(scn, NULL)) || hd->d_size < 16 ||
+	    !(sym = elf_getscn(elf, sh.sh_link)) || !gelf_getshdr(sym, &ssh) ||
+	    !(sd = elf_getdata(sym, NULL)) || !ssh.sh_entsize)
+		return DWARF_CB_OK;
+	w = hd->d_buf;
+	words = hd->d_size / 4;
+	nb = w[0];
+	symoff = w[1];
+	nbloom = w[2];
+	/* header, bloom words (8 bytes each on 64-bit), buckets, then the chains */
+	if (!nb || 4 + (size_t)nbloom * 2 + nb > words)
+		return DWARF_CB_OK;
+	h = gnu_hash(d->name);
+	i = w[4 + nbloom * 2 + h % nb];
+	if (i < symoff)
+		return DWARF_CB_OK;
+	for (; d->n < FDEF_MAX && i < ssh.sh_size / ssh.sh_entsize; i++) {
+		size_t c = 4 + (size_t)nbloom * 2 + nb + (i - symoff);
+		GElf_Sym gs;
+		const char *nm;
+		int type;
+
+		if (c >= words)
+			break;
+		if ((w[c] | 1) == (h | 1) && gelf_getsym(sd, (int)i, &gs) &&
+		    (nm = elf_strptr(elf, ssh.sh_link, gs.st_name)) && !strcmp(nm, d->name) &&
+		    gs.st_shndx != SHN_UNDEF) {
+			type = GELF_ST_TYPE(gs.st_info);
+			if (type == STT_GNU_IFUNC)
+				d->ifunc = true;
+			if (type == STT_FUNC || type == STT_GNU_IFUNC) {
+				d->lo[d->n] = gs.st_value + bias;
+				d->hi[d->n] = gs.st_value + bias + gs.st_size;
+				d->n++;
+			}
+		}
+		if (w[c] & 1)
+			break;
+	}
+	return DWARF_CB_OK;
+}
+
+/* The process's definitions of exported function name (at most FDEF_MAX), kept. */
+static const struct fdef *fdef_get(struct sym_proc *p, const char *name)
+{
+	struct fdef *d, *nv;
+
+	for (size_t i = 0; i < p->ndefs; i++)
+		if (!strcmp(p->defs[i].name, name))
+			return &p->defs[i];
+	if (p->ndefs >= FDEFS_MAX)
+		defs_free(p);
+	nv = realloc(p->defs, (p->ndefs + 1) * sizeof(*p->defs));
+	if (!nv)
+		return NULL;
+	p->defs = nv;
+	d = &p->defs[p->ndefs];
+	memset(d, 0, sizeof(*d));
+	d->name = strdup(name);
+	if (!d->name)
+		return NULL;
+	p->ndefs++;
+	dwfl_getmodules(p->dwfl, fdef_module, d, 0);
+	return d;
+}
+
+/*
+ * The function the call just before return address ra calls, as "NAME (tail call)" in
+ * out, when the frame below (at address callee, in function cname) is not in it; else
+ * false. Conservative: an indirect call, a call whose target is no function's start, an
+ * IFUNC (resolved at run time to another function) or a name found defined nowhere infer
+ * nothing.
+ */
+static bool tail_call(struct sym_proc *p, uint64_t ra, uint64_t callee, const char *cname,
+		      char *out, size_t len)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(p->dwfl, ra - 1), *tmod;
+	Elf *elf, *telf;
+	GElf_Addr bias = 0, tbias = 0, cbias = 0;
+	GElf_Off off;
+	GElf_Sym gs;
+	unsigned char b[6];
+	const char *sec = "", *name = NULL;
+	uint64_t target;
+	int32_t disp;
+	char label[128];
+
+	elf = mod ? dwfl_module_getelf(mod, &bias) : NULL;
+	if (!elf || ra - bias < 6 || !code_at(elf, ra - bias - 6, b, 6, NULL))
+		return false;
+	if (b[1] == 0xe8) {
+		/* call rel32 */
+		memcpy(&disp, b + 2, 4);
+		target = ra + (uint64_t)(int64_t)disp;
+	} else if (b[0] == 0xff && b[1] == 0x15) {
+		/* call *slot(%rip) (-fno-plt): the slot's relocation names it */
+		memcpy(&disp, b + 2, 4);
+		name = got_symbol(elf, ra - bias + (uint64_t)(int64_t)disp);
+		if (!name)
+			return false;
+		target = 0;
+	} else {
+		return false;
+	}
+	if (!name) {
+		unsigned char t;
+
+		tmod = dwfl_addrmodule(p->dwfl, target);
+		telf = tmod ? dwfl_module_getelf(tmod, &tbias) : NULL;
+		if (!telf || !code_at(telf, target - tbias, &t, 1, &sec))
+			return false;
+		if (!strncmp(sec, ".plt", 4)) {
+			uint64_t slot = plt_slot(telf, target - tbias);
+
+			name = slot ? got_symbol(telf, slot) : NULL;
+			if (!name)
+				return false;
+		} else {
+			/* a call within a file: to a function's start, or the bytes were no call */
+			const char *tn = dwfl_module_addrinfo(tmod, target, &off, &gs, NULL, NULL, NULL);
+			Dwfl_Module *cmod = dwfl_addrmodule(p->dwfl, callee);
+
+			if (tn && *tn && off == 0) {
+				if (gs.st_size ? callee >= target && callee - target < gs.st_size
+					       : cmod == tmod &&
+						 function_start(tmod, callee - tbias) == target - tbias)
+					return false;
+				if (cname && same_name(cname, tn))
+					return false;
+				copy_name(label, sizeof(label), tn);
+				snprintf(out, len, "%s (tail call)", label);
+				return true;
+			}
+			if (tn && *tn)
+				return false;
+			if (function_start(tmod, target - tbias) != target - tbias)
+				return false;
+			if (cmod == tmod && dwfl_module_getelf(cmod, &cbias) &&
+			    function_start(cmod, callee - cbias) == target - tbias)
+				return false;
+			module_label(dwfl_module_info(tmod, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+				     label, sizeof(label));
+			snprintf(out, len, "%s+0x%" PRIx64 " (tail call)", label, target - tbias);
+			return true;
+		}
+	}
+	/* a PLT or GOT call: the function the name binds to, wherever it is defined */
+	{
+		const struct fdef *d;
+
+		if (cname && (same_name(cname, name) ||
+			      (!strncmp(cname, name, strlen(name)) && cname[strlen(name)] == '.')))
+			return false;
+		d = fdef_get(p, name);
+		if (!d || !d->n || d->ifunc)
+			return false;
+		for (int i = 0; i < d->n; i++)
+			if (callee >= d->lo[i] && (callee < d->hi[i] || (d->hi[i] == d->lo[i] && callee == d->lo[i])))
+				return false;
+		copy_name(label, sizeof(label), name);
+		snprintf(out, len, "%s (tail call)", label);
+		return true;
+	}
+}
+
+/* tail_call, remembered per (pid, call site, callee's function): a copy of the name, or NULL. */
+static char *tail_frame(struct sym *s, struct sym_proc *p, uint64_t ra, uint64_t callee,
+			const char *cname)
+{
+	uint64_t fh = 0xcbf29ce484222325ULL;
+	struct tail_ent *c;
+	char buf[SYM_NAME_MAX + 32];
+
+	for (const unsigned char *q = (const unsigned char *)cname; *q; q++)
+		fh = (fh ^ *q) * 0x100000001b3ULL;
+	c = &s->tails[(ra ^ (ra >> 12) ^ (fh >> 20) ^ (uint64_t)p->pid * 0x9e3779b1u) &
+		      (SYM_TAIL_CACHE - 1)];
+	if (!c->name || c->pid != p->pid || c->ra != ra || c->callee != fh) {
+		free(c->name);
+		c->name = strdup(tail_call(p, ra, callee, cname, buf, sizeof(buf)) ? buf : "");
+		c->pid = p->pid;
+		c->ra = ra;
+		c->callee = fh;
+		if (!c->name)
+			return NULL;
+	}
+	return c->name[0] ? strdup(c->name) : NULL;
+}
+
 /* ---- folding ---- */
 
 struct out {
@@ -1011,7 +1391,7 @@ static void put_placeholder(struct out *o, const char *name)
 
 static void fold_user(struct sym *s, const struct tr_stack *st, struct out *o)
 {
-	char *names[127], tmp[SYM_NAME_MAX + 64];
+	char *names[127], *tails[127] = {0}, tmp[SYM_NAME_MAX + 64];
 	enum ukind kinds[127];
 	struct sym_proc *p = proc_get(s, (pid_t)st->pid);
 	int n = st->nuser > 127 ? 127 : st->nuser, use = 0;
@@ -1040,6 +1420,15 @@ static void fold_user(struct sym *s, const struct tr_stack *st, struct out *o)
 		if (k != U_ANON && !names[use])
 			break;
 		kinds[use++] = k;
+		/*
+		 * the call this frame made, when the frame below is not in the function it
+		 * called (not in a frame-pointer walk: a frame it skipped would look the same)
+		 */
+		if (SYM_TAIL_CALLS && i && st->uwalk != TR_UWALK_FP && k == U_NAMED && kinds[use - 2] == U_NAMED &&
+		    strcmp(names[use - 2], "__restore_rt"))
+			tails[use - 1] = tail_frame(s, p, st->uips[i],
+						    i > 1 ? st->uips[i - 1] - 1 : st->uips[i - 1],
+						    names[use - 2]);
 		if (k == U_NAMED && is_entry(name)) {
 			complete = true;
 			break;
@@ -1055,6 +1444,10 @@ static void fold_user(struct sym *s, const struct tr_stack *st, struct out *o)
 		put(o, names[i], "");
 		o->last = NULL;
 		free(names[i]);
+		if (tails[i]) {
+			put(o, tails[i], "");
+			free(tails[i]);
+		}
 	}
 }
 
