@@ -836,6 +836,19 @@ static bool may_recapture(struct sym_proc *p)
 	return true;
 }
 
+/*
+ * A recapture that found what was missing (a library loaded since: CPython loads one per
+ * extension module it imports, and its hashing thread's libcrypto came after the first
+ * eight) does not count against the limit, which is there for addresses no capture will
+ * ever find: the limit left every sample in a library loaded late unnamed until the next
+ * 100 ms, a share of the run that varied with when the drain ran.
+ */
+static void recapture_done(struct sym_proc *p, bool found)
+{
+	if (found && p->recaptures)
+		p->recaptures--;
+}
+
 static enum ukind user_frame(struct sym *s, struct sym_proc *p, uint64_t ip, char *tmp, size_t len,
 			     const char **name)
 {
@@ -852,6 +865,7 @@ static enum ukind user_frame(struct sym *s, struct sym_proc *p, uint64_t ip, cha
 	if (k == U_JUNK && may_recapture(p)) {
 		if (proc_capture(p))
 			k = user_frame_uncached(p, ip, tmp, len);
+		recapture_done(p, k != U_JUNK);
 	}
 	*name = tmp;
 	if (k == U_NAMED) {
@@ -992,6 +1006,8 @@ int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const 
 		proc_capture(p);
 		if (!p->dwfl)
 			return -ESRCH;
+		recapture_done(p, dwfl_addrmodule(p->dwfl, regs[IT_UREG_IP]) ||
+				  in_anon(p, regs[IT_UREG_IP]));
 	}
 	if (!p->attached) {
 		if (!dwfl_attach_state(p->dwfl, NULL, pid, &uw_callbacks, &p->uw))
