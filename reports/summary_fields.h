@@ -222,6 +222,7 @@
 	  x->io_block_only_ok)                                                             \
 	F(REALN, "hidden_io_readahead", hidden_io_readahead, OPT, hidden_io_readahead_ok,  \
 	  0, 1)                                                                            \
+	F(U64N, "exposed_io_peer_ns", exposed_io_peer_ns, OPT, exposed_io_peer_ok)         \
 	F(OBJN, "bound_ns", bound, bound_ok)                                               \
 	F(OBJN, "unused_cpu_ns", unused, unused_cpu_ok)                                    \
 	F(REAL, "parallelism", parallelism, REQ, 0, HUGE_VAL)                              \

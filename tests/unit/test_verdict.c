@@ -889,6 +889,159 @@ static void test_lock_kinds(void **state)
 	has("nothing else ran for 70% of the wall");
 }
 
+/*
+ * With the wait kinds, contention is mutex and GIL waits only: the GIL's signature (the
+ * case test_lock builds) is a join and an idle pool here, never a lock line; the lock line
+ * names the kinds it saw and the word waited on longest.
+ */
+static void test_lock_by_kind(void **state)
+{
+	struct fx *f = *state;
+
+	add_thread(f->run, "main", SEC, 10 * MS, 990 * MS);
+	add_thread(f->run, "worker 1", SEC, 600 * MS, 210 * MS);
+	add_thread(f->run, "worker 2", SEC, 600 * MS, 210 * MS);
+	f->run->parallelism = 1.19;
+	assert_true(fires(f, "lock")); /* no kinds: the signature */
+	/* the same waits known as main's join and the workers idle on a condvar */
+	f->run->by_kind_ok = true;
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_JOIN)] = 990 * MS;
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_CONDVAR)] = 420 * MS;
+	assert_false(fires(f, "lock"));
+
+	/* mutex waits on idle CPUs: named as a mutex, with the lock (2 x 210 ms = 420 ms) */
+	strict = false;
+	also_ok = "cpu";
+	memset(f->run->lock_wait_by_kind_ns, 0, sizeof(f->run->lock_wait_by_kind_ns));
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_JOIN)] = 990 * MS;
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_MUTEX)] = 420 * MS;
+	bounds(f->run, 900, 0, 0, 0, 0, 0, 100);
+	unused(f->run, 410, 0, 0, 0);
+	f->run->locks = calloc(2, sizeof(*f->run->locks));
+	assert_non_null(f->run->locks);
+	f->run->nlocks = 2;
+	f->run->locks[0] = (struct wt_lock){.pid = 1, .addr = 0x1000, .kind = TL_LK_JOIN,
+					    .wait_ns = 990 * MS, .waits = 1, .nwaiters = 1};
+	snprintf(f->run->locks[0].where, sizeof(f->run->locks[0].where), "[anon]");
+	f->run->locks[1] = (struct wt_lock){.pid = 1, .addr = 0x2000, .kind = TL_LK_MUTEX,
+					    .wait_ns = 420 * MS, .waits = 37, .nwaiters = 2};
+	snprintf(f->run->locks[1].where, sizeof(f->run->locks[1].where), "g_lock");
+	assert_true(fires(f, "lock"));
+	has("Threads waited on a contended mutex (420 ms of thread time) while CPUs idled: 10% "
+	    "of the CPU capacity (4 CPUs × the wall), 410 ms; most on g_lock (mutex): 420 ms in "
+	    "37 waits by 2 threads");
+	assert_null(strstr(last_text, "GIL"));
+	assert_null(strstr(last_text, "[anon]")); /* the join is no contention */
+	/* the GIL alone, then both */
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_MUTEX)] = 0;
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_GIL)] = 300 * MS;
+	f->run->locks[1].kind = TL_LK_GIL;
+	assert_true(fires(f, "lock"));
+	has("Threads waited for the GIL, CPython's interpreter lock (300 ms of thread time) while");
+	has("most on g_lock (gil)");
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_MUTEX)] = 120 * MS;
+	assert_true(fires(f, "lock"));
+	has("contended locks (a mutex 120 ms, the GIL 300 ms of thread time)");
+	free(f->run->locks);
+	f->run->locks = NULL;
+	f->run->nlocks = 0;
+}
+
+/* The idle bound names its waits: joins and idle pools apart from sleeps. */
+static void test_idle_by_kind(void **state)
+{
+	struct fx *f = *state;
+
+	strict = false;
+	bounds(f->run, 100, 0, 0, 0, 0, 0, 900);
+	assert_true(fires(f, "idle"));
+	has("Nothing ran or read for 90% of the wall (900 ms): sleeps, polls, joins, idle pools");
+	f->run->by_kind_ok = true;
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_JOIN)] = 900 * MS;
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_CONDVAR)] = 2700 * MS;
+	f->run->states_ns[TL_OTHER_WAIT] = 5 * MS;
+	assert_true(fires(f, "idle"));
+	has("Nothing ran or read for 90% of the wall (900 ms); its threads' waits (thread time): "
+	    "joins (waiting for threads to end) 900 ms, idle on condition variables (pools, "
+	    "queues) 2.70 s, sleeps and other waits 5.00 ms");
+	assert_null(strstr(last_text, "polls"));
+	assert_null(strstr(last_text, "other futex"));
+}
+
+/* The peer bound says pipes when the reads waited on pipes only; the cause column too. */
+static void test_peer_by_kind(void **state)
+{
+	struct fx *f = *state;
+	struct an_cause c;
+
+	strict = false;
+	bounds(f->run, 100, 0, 0, 0, 0, 600, 300);
+	f->run->by_kind_ok = true;
+	f->run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = 20 * MS;
+	f->run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_PIPE)] = 180 * MS;
+	assert_true(fires(f, "peer"));
+	has("Waiting on pipes held 60% of the wall (600 ms): the work was done in another "
+	    "process (reads waited on pipes 180 ms)");
+	an_run_cause(f->run, &c);
+	assert_string_equal(c.name, "pipe 60%");
+	assert_string_equal(an_run_peer_word(f->run), "pipe");
+	f->run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_SOCKET)] = 10 * MS;
+	assert_true(fires(f, "peer"));
+	has("Waiting on pipes and sockets held 60% of the wall (600 ms): the work was done "
+	    "elsewhere (reads waited on pipes 180 ms, sockets 10.0 ms)");
+	an_run_cause(f->run, &c);
+	assert_string_equal(c.name, "peer 60%");
+	f->run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_PIPE)] = 0;
+	assert_string_equal(an_run_peer_word(f->run), "socket");
+	/* a lock bound of mutex waits alone is named so */
+	bounds(f->run, 100, 0, 0, 600, 0, 0, 300);
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_MUTEX)] = 800 * MS;
+	an_run_cause(f->run, &c);
+	assert_string_equal(c.name, "mutex 60%");
+	f->run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_GIL)] = 8 * MS;
+	an_run_cause(f->run, &c);
+	assert_string_equal(c.name, "lock 60%");
+}
+
+/*
+ * The CPython note gives the GIL's own waits apart from join() and queues: main joined
+ * 143 ms, two workers waited 100 + 80 ms for the GIL and 6 ms on a queue.
+ */
+static void test_python_gil_by_kind(void **state)
+{
+	struct fx *f = *state;
+	const char *py[] = {"python3", "python3", "python3"};
+	const uint64_t gil[] = {0, 100, 80}, join[] = {143, 0, 0}, cv[] = {0, 6, 0};
+
+	strict = false;
+	for (int i = 0; i < 3; i++) {
+		struct an_thread *t;
+
+		add_thread(f->run, i ? "python thread" : "python main", SEC, 500 * MS,
+			   (gil[i] + join[i] + cv[i]) * MS);
+		t = &f->run->threads[i];
+		snprintf(t->comm, sizeof(t->comm), "%s", py[i]);
+		t->by_kind_ok = true;
+		t->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_GIL)] = gil[i] * MS;
+		t->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_JOIN)] = join[i] * MS;
+		t->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_CONDVAR)] = cv[i] * MS;
+	}
+	f->run->by_kind_ok = true;
+	assert_true(rule("python_gil")->fires(f->run, f->sync, &f->rep, last_text,
+					       sizeof(last_text), &last_share));
+	/* 180 of 3 s of python thread time: 6% */
+	has("of the 3 python threads' lock_wait (futex waits, 329 ms), 180 ms was for the "
+	    "interpreter lock, the GIL (6% of their time), 143 ms in join() waiting for threads "
+	    "to end, 6.00 ms on other conditions (queues, events, idle pools)");
+	assert_null(strstr(last_text, "mutexes"));
+	/* without the kinds: all of lock_wait, and the warning that joins are in it */
+	f->run->by_kind_ok = false;
+	assert_true(rule("python_gil")->fires(f->run, f->sync, &f->rep, last_text,
+					       sizeof(last_text), &last_share));
+	has("GIL waits show as lock_wait on futex (329 ms here, 11% of the 3 python threads' "
+	    "time; a thread waiting in join() or on a queue is counted there too)");
+}
+
 static void test_cpu_wait_peer(void **state)
 {
 	struct fx *f = *state;
@@ -907,13 +1060,18 @@ static void test_cpu_wait_peer(void **state)
 	f->run->other_kind_ok = f->run->by_kind_ok = true;
 	f->run->other_wait_by_kind_ns[TL_OWK_CHILD - 1] = 650 * MS;
 	assert_true(fires(f, "peer"));
-	has("Waiting for child processes held 60% of the wall (600 ms): the work was done "
-	    "elsewhere (threads waited 650 ms in wait4/waitid) — a faster peer");
+	has("Waiting for child processes held 60% of the wall (600 ms): the work was done in "
+	    "another process (threads waited 650 ms in wait4/waitid) — a faster peer");
 	f->run->io_wait_by_kind_ns[TL_IOK_SOCKET - 1] = 20 * MS;
 	assert_true(fires(f, "peer"));
-	has("Waiting on pipes, sockets or child processes held 60% of the wall (600 ms): the "
-	    "work was done elsewhere (threads waited 650 ms in wait4/waitid, 20.0 ms in reads of "
-	    "pipes or sockets)");
+	has("Waiting on sockets and child processes held 60% of the wall (600 ms): the work was "
+	    "done elsewhere (reads waited on sockets 20.0 ms; threads waited 650 ms in "
+	    "wait4/waitid)");
+	f->run->io_wait_by_kind_ns[TL_IOK_PIPE - 1] = 30 * MS;
+	assert_true(fires(f, "peer"));
+	has("Waiting on pipes, sockets and child processes held 60% of the wall (600 ms): the "
+	    "work was done elsewhere (reads waited on pipes 30.0 ms, sockets 20.0 ms; threads "
+	    "waited 650 ms in wait4/waitid)");
 }
 
 /*
@@ -1224,6 +1382,10 @@ int main(void)
 		T(test_answer_lines),
 		cmocka_unit_test(test_cause_and_answer_lines),
 		cmocka_unit_test(test_answer_runner_up_within_noise),
+		T(test_lock_by_kind),
+		T(test_idle_by_kind),
+		T(test_peer_by_kind),
+		T(test_python_gil_by_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

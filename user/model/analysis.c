@@ -166,6 +166,8 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 	run->io_block_only_ns = m->io_block_only;
 	run->io_block_only_computing_ns = m->io_block_only_computing;
 	run->io_block_only_ok = true;
+	run->exposed_io_peer_ns = m->io_peer_exposed;
+	run->exposed_io_peer_ok = true;
 	memcpy(run->bound_ns, m->bound, sizeof(run->bound_ns));
 	run->bound_ok = true;
 	/* capacity needs the sweep to have known the CPUs the run is judged on */

@@ -241,6 +241,13 @@ struct an_run {
 	 */
 	uint64_t io_block_only_ns, io_block_only_computing_ns;
 	bool io_block_only_ok;
+	/*
+	 * Of exposed_io_ns, the time the only I/O under way was threads waiting on pipes,
+	 * sockets or other non-storage files: a peer's work, not storage. Ok with
+	 * io_block_only_ok's measures (from the same sweep); 0 in files before it.
+	 */
+	uint64_t exposed_io_peer_ns;
+	bool exposed_io_peer_ok;
 	double hidden_io_readahead;
 	bool hidden_io_readahead_ok;
 	/* the threads' splits summed (see an_thread); ok when every thread's is */

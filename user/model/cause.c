@@ -38,6 +38,45 @@ static const char *const bound_words[TL_NBOUNDS] = {
 	"CPU", "read copies", "device", "lock", "CPU wait", "peer", "idle",
 };
 
+const char *an_run_peer_word(const struct an_run *run)
+{
+	uint64_t pipe, sock, other;
+
+	if (!run->by_kind_ok)
+		return "peer";
+	pipe = run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_PIPE)];
+	sock = run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_SOCKET)];
+	other = run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_OTHER)];
+	if (pipe && !sock && !other)
+		return "pipe";
+	if (sock && !pipe && !other)
+		return "socket";
+	return "peer";
+}
+
+/*
+ * The bound's word, named by its one kind of wait where the run's splits show only one:
+ * the peer bound is io_wait on pipes, sockets and other non-storage files, the lock bound
+ * mutex and GIL waits (time-model.md, "Bounds").
+ */
+static const char *bound_word(const struct an_run *run, unsigned b)
+{
+	if (!run->by_kind_ok)
+		return bound_words[b];
+	if (b == TL_B_PEER) {
+		return an_run_peer_word(run);
+	} else if (b == TL_B_LOCK) {
+		uint64_t mx = run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_MUTEX)];
+		uint64_t gil = run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_GIL)];
+
+		if (mx && !gil)
+			return "mutex";
+		if (gil && !mx)
+			return "GIL";
+	}
+	return bound_words[b];
+}
+
 static const char *cause_name(const char *rule)
 {
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -92,7 +131,7 @@ void an_run_cause(const struct an_run *run, struct an_cause *c)
 		for (unsigned k = 1; k < TL_NBOUNDS; k++)
 			if (run->bound_ns[k] > run->bound_ns[b])
 				b = k;
-		snprintf(c->name, sizeof(c->name), "%s %.0f%%", bound_words[b],
+		snprintf(c->name, sizeof(c->name), "%s %.0f%%", bound_word(run, b),
 			 (double)run->bound_ns[b] * 100 / (double)run->wall_ns);
 	}
 	/* the reason: the cause explaining the largest share of the wall, else the first */

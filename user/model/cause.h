@@ -24,6 +24,13 @@ struct an_cause {
 void an_run_cause(const struct an_run *run, struct an_cause *c);
 
 /*
+ * What a run's waits on peers (io_wait on anything but storage: the peer bound,
+ * exposed_io_peer_ns) were on: "pipe" or "socket" when its io_wait split shows only that
+ * kind besides files, else "peer".
+ */
+const char *an_run_peer_word(const struct an_run *run);
+
+/*
  * The Answer's lines, one per strategy in the order of its first run, each naming every
  * run of the strategy with its speedup and reason: "threads: warm 1.96× — the CPUs were
  * saturated; cold 0.98× — the disk was the ceiling". Runs that share a reason share it

@@ -132,6 +132,9 @@ struct tl_measure {
 	/* of io: only the device busy for the run (readahead, throttled dispatch), no thread
 	 * in a read and no request in flight; and that while some thread computed */
 	uint64_t io_block_only, io_block_only_computing;
+	/* of io without compute (exposed): the only I/O under way was threads waiting on
+	 * pipes, sockets or other non-storage files (another process's work, not the disk) */
+	uint64_t io_peer_exposed;
 	uint64_t computing;	/* some thread in compute */
 	uint64_t oncpu[TL_MAX_K + 1]; /* ns with exactly k threads on CPU (last bin: >= k) */
 	/* the wall, each instant to the first bound that holds: sums to the window */

@@ -271,6 +271,8 @@ void tli_measure_seg(void *p, uint64_t t0, uint64_t t1, const uint32_t *n, unsig
 		m->io += dt;
 		if (computing)
 			m->io_computing += dt;
+		else if (!io && !n[TL_IO_CPU] && n[TL_IO_WAIT] == n[TL_N_IO_WAIT_PEER])
+			m->io_peer_exposed += dt;
 		/* the kernel's own I/O for the run (readahead): nothing of the run asked yet */
 		if (!(io & TL_IO_REQ) && !n[TL_IO_CPU] && !n[TL_IO_WAIT]) {
 			m->io_block_only += dt;

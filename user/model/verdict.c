@@ -175,6 +175,31 @@ static void of_wall(char *t, size_t len, uint64_t ns, uint64_t wall)
 	app(t, len, "%s of the wall (%s)", pct(share(ns, wall)).s, un_dur(ns).s);
 }
 
+/* The run's io_wait / lock_wait (thread time) of one kind of kinds.h; 0 without kinds. */
+static uint64_t io_wait_of(const struct an_run *run, enum tl_io_kind k)
+{
+	return run->by_kind_ok ? run->io_wait_by_kind_ns[wt_io_slot(k)] : 0;
+}
+
+static uint64_t lock_wait_of(const struct an_run *run, enum tl_lock_kind k)
+{
+	return run->by_kind_ok ? run->lock_wait_by_kind_ns[wt_lock_slot(k)] : 0;
+}
+
+/*
+ * Append "NAME DUR" for each of n (name, ns) pairs with ns > 0, separated by ", ";
+ * returns how many it wrote.
+ */
+static int list_ns(char *t, size_t len, const char *const *name, const uint64_t *ns, int n)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (ns[i])
+			app(t, len, "%s%s %s", k++ ? ", " : "", name[i], un_dur(ns[i]).s);
+	return k;
+}
+
 /* Share of the machine's CPU time (ncpu x wall) that was idle, or -1 if unknown. */
 static double machine_idle(const struct an_run *run)
 {
@@ -401,6 +426,10 @@ static bool lock_signature(const struct an_run *run, const struct an_report *rep
 
 	*nwork = 0;
 	*par = ran_parallelism(run);
+	/* with the kinds, contention is read from the mutex and GIL waits (the bounds) alone:
+	 * a main thread in join and an idle pool are not a lock's signature */
+	if (run->by_kind_ok)
+		return false;
 	for (size_t i = 0; i < run->nthreads; i++) {
 		const struct an_thread *th = &run->threads[i];
 
@@ -433,14 +462,40 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 	attr_of(run, rep, &a);
 	if (a.ok && a.cap && (share(a.u[TL_U_LOCK], a.cap) >= LOCK_MIN_CAP ||
 			      bound_holds(&a, TL_B_LOCK))) {
+		uint64_t mx = lock_wait_of(run, TL_LK_MUTEX), gil = lock_wait_of(run, TL_LK_GIL);
+
 		*sh = share(a.u[TL_U_LOCK], a.cap);
-		snprintf(t, len,
-			 "threads waited on contended locks (mutex, GIL) while CPUs idled: %s of "
-			 "the CPU capacity (%u %s × the wall), %s",
-			 pct(*sh).s, a.ncpu, cpus(a.ncpu), un_dur(a.u[TL_U_LOCK]).s);
+		/* which locks: only mutex and GIL waits count here (time-model.md, "Bounds") */
+		if (mx && gil)
+			snprintf(t, len, "threads waited on contended locks (a mutex %s, the GIL %s "
+					 "of thread time)",
+				 un_dur(mx).s, un_dur(gil).s);
+		else if (gil)
+			snprintf(t, len, "threads waited for the GIL, CPython's interpreter lock (%s "
+					 "of thread time)",
+				 un_dur(gil).s);
+		else if (mx)
+			snprintf(t, len, "threads waited on a contended mutex (%s of thread time)",
+				 un_dur(mx).s);
+		else
+			snprintf(t, len, "threads waited on contended locks (mutex, GIL)");
+		app(t, len, " while CPUs idled: %s of the CPU capacity (%u %s × the wall), %s",
+		    pct(*sh).s, a.ncpu, cpus(a.ncpu), un_dur(a.u[TL_U_LOCK]).s);
 		if (a.b[TL_B_LOCK]) {
 			app(t, len, "; nothing else ran for ");
 			of_wall(t, len, a.b[TL_B_LOCK], a.wall);
+		}
+		/* the lock waited on longest, where a person can find it */
+		for (size_t i = 0; i < run->nlocks; i++) {
+			const struct wt_lock *l = &run->locks[i];
+
+			if (l->kind != TL_LK_MUTEX && l->kind != TL_LK_GIL)
+				continue;
+			app(t, len, "; most on %s (%s): %s in %llu waits by %zu thread%s",
+			    l->where[0] ? l->where : "an unnamed word", wt_lock_kind_name(l->kind),
+			    un_dur(l->wait_ns).s, (unsigned long long)l->waits, l->nwaiters,
+			    l->nwaiters == 1 ? "" : "s");
+			break;
 		}
 		return true;
 	}
@@ -553,7 +608,7 @@ static bool rule_serial(const struct an_run *run, const struct an_run *sync,
 static bool rule_peer(const struct an_run *run, const struct an_run *sync,
 		      const struct an_report *rep, char *t, size_t len, double *sh)
 {
-	uint64_t child, piped = 0;
+	uint64_t pipe = io_wait_of(run, TL_IOK_PIPE), sock = io_wait_of(run, TL_IOK_SOCKET), child;
 	struct attr a;
 
 	(void)sync;
@@ -561,20 +616,42 @@ static bool rule_peer(const struct an_run *run, const struct an_run *sync,
 	if (!bound_holds(&a, TL_B_PEER))
 		return false;
 	*sh = share(a.b[TL_B_PEER], a.wall);
-	/* which peers: reads of pipes and sockets, or a parent waiting for its children */
+	/* which peers: reads of pipes and sockets, a parent waiting for its children */
 	child = run->other_kind_ok ? run->other_wait_by_kind_ns[TL_OWK_CHILD - 1] : 0;
-	for (unsigned k = TL_IOK_PIPE; run->by_kind_ok && k < WT_NIO; k++)
-		piped += run->io_wait_by_kind_ns[k - 1];
-	snprintf(t, len, "waiting %s held ",
-		 child && !piped   ? "for child processes"
-		 : child && piped ? "on pipes, sockets or child processes"
-				  : "on pipes or sockets");
+	{
+		const char *who[3];
+		int n = 0;
+
+		if (pipe)
+			who[n++] = "on pipes";
+		if (sock)
+			who[n] = n ? "sockets" : "on sockets", n++;
+		if (child)
+			who[n] = n ? "child processes" : "for child processes", n++;
+		if (!n)
+			snprintf(t, len, "waiting on pipes or sockets held ");
+		else if (n == 1)
+			snprintf(t, len, "waiting %s held ", who[0]);
+		else if (n == 2)
+			snprintf(t, len, "waiting %s and %s held ", who[0], who[1]);
+		else
+			snprintf(t, len, "waiting %s, %s and %s held ", who[0], who[1], who[2]);
+	}
 	of_wall(t, len, a.b[TL_B_PEER], a.wall);
-	app(t, len, ": the work was done elsewhere");
-	if (child) {
-		app(t, len, " (threads waited %s in wait4/waitid", un_dur(child).s);
-		if (piped)
-			app(t, len, ", %s in reads of pipes or sockets", un_dur(piped).s);
+	app(t, len, ": the work was done %s",
+	    (pipe || child) && !sock ? "in another process" : "elsewhere");
+	if (pipe || sock || child) {
+		static const char *const nm[] = {"pipes", "sockets"};
+		uint64_t ns[] = {pipe, sock};
+
+		app(t, len, " (");
+		if (pipe || sock) {
+			app(t, len, "reads waited on ");
+			list_ns(t, len, nm, ns, 2);
+		}
+		if (child)
+			app(t, len, "%sthreads waited %s in wait4/waitid", pipe || sock ? "; " : "",
+			    un_dur(child).s);
 		app(t, len, ")");
 	}
 	return true;
@@ -592,7 +669,27 @@ static bool rule_idle(const struct an_run *run, const struct an_run *sync,
 	*sh = share(a.b[TL_B_IDLE], a.wall);
 	snprintf(t, len, "nothing ran or read for ");
 	of_wall(t, len, a.b[TL_B_IDLE], a.wall);
-	app(t, len, ": sleeps, polls, joins, idle pools");
+	if (!run->by_kind_ok) {
+		app(t, len, ": sleeps, polls, joins, idle pools");
+		return true;
+	}
+	{
+		/* the waits that make the idle bound, by what they were, in thread time */
+		static const char *const nm[] = {
+			"joins (waiting for threads to end)",
+			"idle on condition variables (pools, queues)", "other futex waits", "polls",
+			"sleeps and other waits"};
+		/* a wait for a child is the peer bound's (wait4): not among the idle waits */
+		uint64_t ns[] = {lock_wait_of(run, TL_LK_JOIN), lock_wait_of(run, TL_LK_CONDVAR),
+				 lock_wait_of(run, TL_LK_OTHER), run->states_ns[TL_POLL_WAIT],
+				 run->other_kind_ok
+					 ? run->other_wait_by_kind_ns[wt_other_slot(TL_OWK_NONE)]
+					 : run->states_ns[TL_OTHER_WAIT]};
+
+		app(t, len, "; its threads' waits (thread time): ");
+		if (!list_ns(t, len, nm, ns, 5))
+			app(t, len, "none");
+	}
 	return true;
 }
 
@@ -726,39 +823,63 @@ static bool is_python_command(const struct an_report *rep)
 static bool rule_python(const struct an_run *run, const struct an_run *sync,
 			const struct an_report *rep, char *t, size_t len, double *share_unused)
 {
-	uint64_t lock = 0, life = 0;
+	uint64_t lock = 0, life = 0, kind[WT_NLK] = {0}; /* by enum tl_lock_kind */
 	size_t npy = 0;
 	const char *name = NULL;
+	bool all;
 
 	(void)share_unused;
 	(void)sync;
+	for (size_t i = 0; i < run->nthreads; i++)
+		if (is_python_comm(run->threads[i].comm)) {
+			if (!name)
+				name = run->threads[i].comm;
+			npy++;
+		}
+	if (!npy && !is_python_command(rep))
+		return false;
+	/* a python named in the command whose threads renamed themselves: count all */
+	all = !npy;
+	npy = 0;
 	for (size_t i = 0; i < run->nthreads; i++) {
 		const struct an_thread *th = &run->threads[i];
 
-		if (!is_python_comm(th->comm))
+		if (!all && !is_python_comm(th->comm))
 			continue;
-		if (!name)
-			name = th->comm;
 		npy++;
 		lock += th->states_ns[TL_LOCK_WAIT];
 		life += th->lifetime_ns;
+		for (unsigned k = 1; k < WT_NLK && th->by_kind_ok; k++)
+			kind[k] += th->lock_wait_by_kind_ns[wt_lock_slot(k)];
 	}
-	if (!npy && !is_python_command(rep))
-		return false;
-	if (!npy) {
-		/* a python named in the command whose threads renamed themselves: count all */
-		for (size_t i = 0; i < run->nthreads; i++) {
-			lock += run->threads[i].states_ns[TL_LOCK_WAIT];
-			life += run->threads[i].lifetime_ns;
-		}
-		npy = run->nthreads;
+	if (!run->by_kind_ok) {
+		snprintf(t, len,
+			 "the traced executable is python (%s): a CPython thread waiting for the "
+			 "interpreter lock, the GIL, sleeps in futex, so GIL waits show as lock_wait "
+			 "on futex (%s here, %s of the %zu python %s time; a thread waiting in "
+			 "join() or on a queue is counted there too)",
+			 name ? name : rep->command[0], un_dur(lock).s, pct(share(lock, life)).s,
+			 npy, npy == 1 ? "thread's" : "threads'");
+		return true;
 	}
+	/* the GIL's own share, from the futex words in _PyRuntime; join() and queues apart */
 	snprintf(t, len,
-		 "the traced executable is python (%s): a CPython thread waiting for the "
-		 "interpreter lock, the GIL, sleeps in futex, so GIL waits show as lock_wait on "
-		 "futex (%s here, %s of the %zu python %s time)",
-		 name ? name : rep->command[0], un_dur(lock).s, pct(share(lock, life)).s, npy,
-		 npy == 1 ? "thread's" : "threads'");
+		 "the traced executable is python (%s): of the %zu python %s lock_wait (futex "
+		 "waits, %s), %s was for the interpreter lock, the GIL (%s of their time)",
+		 name ? name : rep->command[0], npy, npy == 1 ? "thread's" : "threads'",
+		 un_dur(lock).s, un_dur(kind[TL_LK_GIL]).s,
+		 pct(share(kind[TL_LK_GIL], life)).s);
+	{
+		static const char *const nm[] = {"in join() waiting for threads to end",
+						 "on other conditions (queues, events, idle pools)",
+						 "on other mutexes", "in other futex waits"};
+		uint64_t ns[] = {kind[TL_LK_JOIN], kind[TL_LK_CONDVAR], kind[TL_LK_MUTEX],
+				 kind[TL_LK_OTHER]};
+
+		for (int i = 0; i < 4; i++)
+			if (ns[i])
+				app(t, len, ", %s %s", un_dur(ns[i]).s, nm[i]);
+	}
 	return true;
 }
 
@@ -1066,8 +1187,7 @@ const struct an_rule an_rules[] = {
 	 NULL, true},
 	{"python_gil", rule_python, AN_SHARE_NONE,
 	 "CPython releases the GIL around blocking reads (and hashlib around large buffers), so "
-	 "threads can overlap reads but run Python code one at a time; a thread waiting in "
-	 "join() or on a queue is counted there too",
+	 "threads can overlap reads but run Python code one at a time",
 	 NULL, false},
 	{"steal", rule_steal, AN_SHARE_NONE,
 	 "the on-CPU and parallelism figures count it, the kernel's own accounting (rusage, "
