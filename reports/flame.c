@@ -33,6 +33,59 @@ static const char *const state_colors[TL_NSTATES] = {
 	[TL_RUNNABLE] = "#f29d38",
 };
 
+static const struct {
+	const char *name, *meaning, *color;
+} io_kinds[WT_NIO_SLOTS] = {
+	{"file", "reading storage (a file or block device)", "#d8423c"},
+	{"pipe", "waiting on a pipe: another process's work", "#f0a39b"},
+	{"socket", "waiting on a socket: a peer's work", "#e57368"},
+	{"other", "a tty, an eventfd, a device, or not seen", "#f6d0cb"},
+}, lock_kinds[WT_NLK_SLOTS] = {
+	{"mutex", "contention on a mutex", "#8e5ec4"},
+	{"GIL", "waiting for CPython's GIL: contention", "#5b2f91"},
+	{"join", "waiting for a thread to end (join): not contention", "#cdb9e6"},
+	{"condvar", "idle, waiting to be signalled (a pool, a queue): not contention", "#e6dcf2"},
+	{"other", "other futex waits", "#b7a2d6"},
+};
+
+const char *rp_span_kind(unsigned state, unsigned kind)
+{
+	if (!kind)
+		return NULL;
+	if ((state == TL_IO_CPU || state == TL_IO_WAIT) && kind < WT_NIO)
+		return wt_io_kind_name(kind);
+	if (state == TL_LOCK_WAIT && kind < WT_NLK)
+		return wt_lock_kind_name(kind);
+	return NULL;
+}
+
+const char *rp_kind_name(enum tl_state st, unsigned slot)
+{
+	if (st == TL_IO_WAIT && slot < WT_NIO_SLOTS)
+		return io_kinds[slot].name;
+	if (st == TL_LOCK_WAIT && slot < WT_NLK_SLOTS)
+		return lock_kinds[slot].name;
+	return NULL;
+}
+
+const char *rp_kind_meaning(enum tl_state st, unsigned slot)
+{
+	if (st == TL_IO_WAIT && slot < WT_NIO_SLOTS)
+		return io_kinds[slot].meaning;
+	if (st == TL_LOCK_WAIT && slot < WT_NLK_SLOTS)
+		return lock_kinds[slot].meaning;
+	return NULL;
+}
+
+const char *rp_kind_color(enum tl_state st, unsigned slot)
+{
+	if (st == TL_IO_WAIT && slot < WT_NIO_SLOTS)
+		return io_kinds[slot].color;
+	if (st == TL_LOCK_WAIT && slot < WT_NLK_SLOTS)
+		return lock_kinds[slot].color;
+	return NULL;
+}
+
 const char *rp_state_color(enum tl_state st)
 {
 	return (unsigned)st < TL_NSTATES ? state_colors[st] : "#bdbdbd";

@@ -249,7 +249,10 @@ static void comparison(FILE *f, const struct an_report *r)
 	      "<th title=\"time with at least one thread blocked in an I/O syscall\">blocked</th>"
 	      "<th title=\"share of the blocked time some thread was on CPU\">CPU overlap</th>"
 	      "<th title=\"share of the I/O time that overlapped computation\">hidden I/O</th>"
-	      "<th title=\"I/O time with no computation beside it\">exposed I/O</th>"
+	      "<th title=\"of the I/O time, the share the device's own I/O (readahead) hid "
+	      "while no thread was reading: part of hidden I/O\">by readahead</th>"
+	      "<th title=\"I/O time with no computation beside it (and how much of it was a "
+	      "wait on a pipe or socket, not storage)\">exposed I/O</th>"
 	      "<th title=\"reads served from the page cache\">hit ratio</th>"
 	      "<th>lost events</th>"
 	      "<th class=\"cause\" title=\"what bounded the run's wall longest; hover for why\">"
@@ -269,7 +272,15 @@ static void comparison(FILE *f, const struct an_report *r)
 		td_dur(f, &u.blocked, run->blocked_ns);
 		td_pct(f, run->cpu_overlap_ok, run->cpu_overlap);
 		td_pct(f, run->hidden_io_ok, run->hidden_io);
-		td_dur(f, &u.exposed, run->exposed_io_ns);
+		td_pct(f, run->hidden_io_readahead_ok, run->hidden_io_readahead);
+		if (run->exposed_io_peer_ok && run->exposed_io_peer_ns)
+			fprintf(f, "<td title=\"%s waiting on a %s: another process's work, not "
+				   "storage\">%s<br/><small>%s %s</small></td>",
+				un_dur(run->exposed_io_peer_ns).s, an_run_peer_word(run),
+				un_cell(&u.exposed, (double)run->exposed_io_ns).s,
+				an_run_peer_word(run), un_dur(run->exposed_io_peer_ns).s);
+		else
+			td_dur(f, &u.exposed, run->exposed_io_ns);
 		td_pct(f, run->hit_ratio_ok, run->hit_ratio);
 		fprintf(f, "<td>%s</td>", rp_thousands(run->c.lost_events, n));
 		an_run_cause(run, &cause);
@@ -353,7 +364,7 @@ static uint64_t thread_time(const struct an_run *run)
 static void state_bars(FILE *f, const struct an_report *r)
 {
 	const double x0 = 190, pw = 820; /* room after the longest bar for its label */
-	const unsigned pitch = 30, top = 34;
+	const unsigned pitch = 30, top = 52;
 	unsigned h = top + (unsigned)r->nruns * pitch + 10;
 	uint64_t max = 1;
 	struct un_col tcol;
@@ -363,7 +374,10 @@ static void state_bars(FILE *f, const struct an_report *r)
 			max = thread_time(&r->runs[i]);
 	fputs("<h2>Where the time went</h2>\n"
 	      "<p class=\"note\">Thread time by state, summed over each run's threads (a concurrent "
-	      "run has more thread time than wall time). Hover a segment for its value.</p>\n", f);
+	      "run has more thread time than wall time). io_wait is split by what the reads "
+	      "read from (storage, a pipe, a socket), lock_wait by what the futex was: contention "
+	      "(a mutex, the GIL) in dark shades, a join or an idle thread in pale ones. Hover a "
+	      "segment for its value.</p>\n", f);
 	fprintf(f, "<div class=\"gw\"><svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" "
 		   "width=\"100%%\" "
 		   "viewBox=\"0 0 1200 %u\" font-family=\"Verdana,DejaVu Sans,sans-serif\" "
@@ -374,6 +388,31 @@ static void state_bars(FILE *f, const struct an_report *r)
 			x0 + s * 110, rp_state_color((enum tl_state)s), x0 + s * 110 + 14,
 			tl_state_name((enum tl_state)s));
 	fputc('\n', f);
+	/* the kinds' shades, each list under its state */
+	{
+		double lx = x0;
+
+		for (int s = TL_IO_WAIT; s <= TL_LOCK_WAIT; s++) {
+			unsigned nk = s == TL_IO_WAIT ? WT_NIO_SLOTS : WT_NLK_SLOTS;
+
+			fprintf(f, "<text x=\"%.0f\" y=\"35\">%s:</text>", lx,
+				tl_state_name((enum tl_state)s));
+			lx += s == TL_IO_WAIT ? 62 : 74;
+			for (unsigned k = 0; k < nk; k++) {
+				const char *n = rp_kind_name((enum tl_state)s, k);
+
+				fprintf(f, "<rect x=\"%.0f\" y=\"26\" width=\"10\" height=\"10\" "
+					   "fill=\"%s\"><title>%s: %s</title></rect>"
+					   "<text x=\"%.0f\" y=\"35\">%s</text>",
+					lx, rp_kind_color((enum tl_state)s, k),
+					tl_state_name((enum tl_state)s), rp_kind_meaning((enum tl_state)s, k),
+					lx + 14, n);
+				lx += 14 + 8 * (double)strlen(n) + 14;
+			}
+			lx += 20;
+		}
+		fputc('\n', f);
+	}
 	for (size_t i = 0; i < r->nruns; i++) {
 		const struct an_run *run = &r->runs[i];
 		unsigned y = top + (unsigned)i * pitch;
@@ -384,9 +423,34 @@ static void state_bars(FILE *f, const struct an_report *r)
 		fputs("</text>", f);
 		for (int s = 0; s < TL_NSTATES; s++) {
 			double w = (double)run->states_ns[s] / (double)max * pw;
+			const uint64_t *kind = s == TL_IO_WAIT	 ? run->io_wait_by_kind_ns
+					       : s == TL_LOCK_WAIT ? run->lock_wait_by_kind_ns
+								   : NULL;
+			unsigned nk = s == TL_IO_WAIT ? WT_NIO_SLOTS : WT_NLK_SLOTS;
 
 			if (!run->states_ns[s])
 				continue;
+			if (kind && run->by_kind_ok) {
+				/* one segment per kind: a join is not contention, a pipe not a disk */
+				for (unsigned k = 0; k < nk; k++) {
+					double kw = (double)kind[k] / (double)max * pw;
+
+					if (!kind[k])
+						continue;
+					fprintf(f, "<rect x=\"%.2f\" y=\"%u\" width=\"%.2f\" "
+						   "height=\"20\" fill=\"%s\" data-kind=\"%s %s\"><title>",
+						x, y, kw, rp_kind_color((enum tl_state)s, k),
+						tl_state_name((enum tl_state)s),
+						rp_kind_name((enum tl_state)s, k));
+					put(f, run->label);
+					fprintf(f, ": %s, %s %s (%s)</title></rect>",
+						tl_state_name((enum tl_state)s),
+						rp_kind_name((enum tl_state)s, k), un_dur(kind[k]).s,
+						rp_kind_meaning((enum tl_state)s, k));
+					x += kw;
+				}
+				continue;
+			}
 			fprintf(f, "<rect x=\"%.2f\" y=\"%u\" width=\"%.2f\" height=\"20\" fill=\"%s\">"
 				   "<title>",
 				x, y, w, rp_state_color((enum tl_state)s));
@@ -413,8 +477,36 @@ static void state_bars(FILE *f, const struct an_report *r)
 		fputs("<tr><td>", f);
 		put(f, run->label);
 		fputs("</td>", f);
-		for (int s = 0; s < TL_NSTATES; s++)
-			td_pct(f, tt > 0, tt ? (double)run->states_ns[s] / (double)tt : 0);
+		for (int s = 0; s < TL_NSTATES; s++) {
+			const uint64_t *kind = s == TL_IO_WAIT	 ? run->io_wait_by_kind_ns
+					       : s == TL_LOCK_WAIT ? run->lock_wait_by_kind_ns
+								   : NULL;
+			unsigned nk = s == TL_IO_WAIT ? WT_NIO_SLOTS : WT_NLK_SLOTS;
+			bool first = true;
+
+			if (!kind || !run->by_kind_ok || !tt || !run->states_ns[s]) {
+				td_pct(f, tt > 0, tt ? (double)run->states_ns[s] / (double)tt : 0);
+				continue;
+			}
+			/* the share, and under it what the waits were for */
+			fputs("<td title=\"", f);
+			for (unsigned k = 0; k < nk; k++)
+				if (kind[k]) {
+					fprintf(f, "%s%s %s", first ? "" : ", ",
+						rp_kind_name((enum tl_state)s, k), un_dur(kind[k]).s);
+					first = false;
+				}
+			fprintf(f, "\">%.0f%%<br/><small>", (double)run->states_ns[s] * 100 / (double)tt);
+			first = true;
+			for (unsigned k = 0; k < nk; k++)
+				if (kind[k]) {
+					fprintf(f, "%s%s %.0f%%", first ? "" : ", ",
+						rp_kind_name((enum tl_state)s, k),
+						(double)kind[k] * 100 / (double)tt);
+					first = false;
+				}
+			fputs("</small></td>", f);
+		}
 		td_dur(f, &tcol, tt);
 		fputs("</tr>\n", f);
 	}

@@ -98,6 +98,16 @@ static FILE *open_in(const char *dir, const char *slug, const char *name, char *
 	return fopen(path, "re");
 }
 
+/* A span's KIND field for its state: the kind (> 0), or -EINVAL. */
+static int span_kind_of(int st, const char *name)
+{
+	if (st == TL_IO_CPU || st == TL_IO_WAIT)
+		return wt_io_kind_from_name(name);
+	if (st == TL_LOCK_WAIT)
+		return wt_lock_kind_from_name(name);
+	return -EINVAL;
+}
+
 /* spans.tsv: its lines checked here, handed to the model to rebuild the run's timeline. */
 static int load_spans(const char *dir, const char *slug, struct an_run *run, char *err,
 		      size_t errlen)
@@ -193,10 +203,14 @@ static int load_spans(const char *dir, const char *slug, struct an_run *run, cha
 			}
 			rs_gap(&rs, (uint32_t)v[0], v[1], v[2]);
 		} else {
-			if (nf != 4 || !parse_u64(fl[0], &v[0]) || !parse_u64(fl[1], &v[1]) ||
-			    !parse_u64(fl[2], &v[2]) || v[2] < v[1] ||
-			    (st = tl_state_from_name(fl[3])) < 0) {
-				ret = lf_fail(&l, "expected 'TID START END STATE' (a span), or a "
+			int kind = 0;
+
+			if ((nf != 4 && nf != 5) || !parse_u64(fl[0], &v[0]) ||
+			    !parse_u64(fl[1], &v[1]) || !parse_u64(fl[2], &v[2]) || v[2] < v[1] ||
+			    (st = tl_state_from_name(fl[3])) < 0 ||
+			    (nf == 5 && (kind = span_kind_of(st, fl[4])) < 0)) {
+				ret = lf_fail(&l, "expected 'TID START END STATE [KIND]' (a span; "
+						  "KIND for io_cpu, io_wait, lock_wait), or a "
 						  "'window', 'thread', 'gap' or 'io' line");
 				break;
 			}
@@ -205,7 +219,8 @@ static int load_spans(const char *dir, const char *slug, struct an_run *run, cha
 						  "above it");
 				break;
 			}
-			ret = rs_span(&rs, (uint32_t)v[0], v[1], (enum tl_state)st);
+			ret = rs_span_kind(&rs, (uint32_t)v[0], v[1], (enum tl_state)st,
+					   (unsigned)kind);
 			if (ret)
 				break;
 		}

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "render.h"
 #include "report.h"
 #include "rp_json.h"
 
@@ -194,10 +195,14 @@ static int emit_spans(FILE *f, const void *a, const void *b)
 		fputc('\t', f);
 		tsv_str(f, t->role);
 		fputc('\n', f);
-		for (size_t s = 0; s < t->nspans; s++)
-			fprintf(f, "%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%s\n", t->tid,
-				t->spans[s].start, t->spans[s].end,
-				tl_state_name(t->spans[s].state));
+		for (size_t s = 0; s < t->nspans; s++) {
+			const struct tl_span *sp = &t->spans[s];
+			const char *kind = rp_span_kind(sp->state, sp->kind);
+
+			fprintf(f, "%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%s%s%s\n", t->tid,
+				sp->start, sp->end, tl_state_name(sp->state), kind ? "\t" : "",
+				kind ? kind : "");
+		}
 		for (size_t g = 0; g < t->ngaps; g++)
 			fprintf(f, "gap\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\n", t->tid,
 				t->gaps[g].start, t->gaps[g].end);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/units.h"
+#include "render.h"
 #include "report.h"
 #include "rp_json.h"
 
@@ -128,15 +129,21 @@ static int run_events(struct pw *w, const struct an_run *run, unsigned pid)
 		for (size_t s = 0; s < t->nspans; s++) {
 			const struct tl_span *sp = &t->spans[s];
 			unsigned st = (unsigned)sp->state < TL_NSTATES ? sp->state : TL_OTHER_WAIT;
+			const char *kind = rp_span_kind(st, sp->kind);
 
+			/* a wait's slice is named by what it was for: "lock_wait: join" */
 			ev_begin(w);
 			fprintf(w->f,
 				"{\"ph\":\"X\",\"pid\":%u,\"tid\":%" PRIu32
-				",\"cat\":\"state\",\"name\":\"%s\",\"cname\":\"%s\",\"ts\":",
-				pid, t->tid, tl_state_name(st), state_cname[st]);
+				",\"cat\":\"state\",\"name\":\"%s%s%s\",\"cname\":\"%s\",\"ts\":",
+				pid, t->tid, tl_state_name(st), kind ? ": " : "", kind ? kind : "",
+				state_cname[st]);
 			us(w->f, REL(sp->start));
 			fputs(",\"dur\":", w->f);
 			us(w->f, sp->end > sp->start ? sp->end - sp->start : 0);
+			if (kind)
+				fprintf(w->f, ",\"args\":{\"state\":\"%s\",\"kind\":\"%s\"}",
+					tl_state_name(st), kind);
 			fputs("}", w->f);
 		}
 	}

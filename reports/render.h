@@ -36,6 +36,19 @@ struct rp_layer {
 
 /* "#rrggbb" of a time-model state; gray for an out-of-range value. */
 const char *rp_state_color(enum tl_state st);
+/*
+ * What a wait was for, for people (report.html's bars, their tooltips, trace.json): slot k
+ * of io_wait's or lock_wait's split (waits.h's wt_io_slot / wt_lock_slot); its short name
+ * ("pipe", "join"), what it means ("waiting on another process"), and a color in its
+ * state's family: storage and contention strong, waits on others and idle waits pale.
+ * NULL for another state or an out-of-range slot.
+ */
+const char *rp_kind_name(enum tl_state st, unsigned slot);
+/* A span's kind (timeline.h: a tl_io_kind or tl_lock_kind, by state) as summary.json names
+ * it ("pipe", "join"); NULL when not known or not a wait's state. */
+const char *rp_span_kind(unsigned state, unsigned kind);
+const char *rp_kind_meaning(enum tl_state st, unsigned slot);
+const char *rp_kind_color(enum tl_state st, unsigned slot);
 /* The state whose name is [name, name+n), or -1. */
 int rp_state_by_name(const char *name, size_t n);
 

@@ -31,8 +31,11 @@
  *   # iotrace spans/1: ...                           first line, the format's version
  *   window  WIN_START  WIN_END  IO_UNMATCHED          once, before everything else
  *   thread  PID  TID  START  END  READS  BYTES_READ  CTX_SWITCHES  COMM  ROLE
- *   TID  START  END  STATE                            the thread's spans, in order, after
- *                                                     its thread line (STATE: tl_state_name)
+ *   TID  START  END  STATE [KIND]                     the thread's spans, in order, after
+ *                                                     its thread line (STATE: tl_state_name;
+ *                                                     KIND, when known, what an io_cpu,
+ *                                                     io_wait or lock_wait span was for:
+ *                                                     wt_io_kind_name / wt_lock_kind_name)
  *   gap  TID  START  END                              its stretches of lost events
  *   io  START  END                                    I/O in flight (tl->io), any order
  * A tid the kernel reused has one thread line per thread, in timeline order.

@@ -346,13 +346,24 @@ void rp_cmp_cols(const struct an_report *r, struct rp_cmp_cols *c)
  * I/O, which the findings then explain.
  */
 enum cmp_col { C_RUN, C_WALL, C_SPEEDUP, C_IDEAL, C_PAR, C_BLOCKED, C_OVERLAP, C_HIDDEN,
-	       C_EXPOSED, C_HIT, C_CAUSE, C_N };
+	       C_READAHEAD, C_EXPOSED, C_HIT, C_CAUSE, C_N };
+
+/* "exposed I/O": the time, and how much of it was a wait on a peer (a pipe's writer, a
+ * socket's): the time it was not the disk ("106 ms (pipe 103 ms)") */
+static void exposed_cell(char *b, size_t n, const struct un_col *u, const struct an_run *run)
+{
+	if (run->exposed_io_peer_ok && run->exposed_io_peer_ns)
+		snprintf(b, n, "%s (%s %s)", un_cell(u, (double)run->exposed_io_ns).s,
+			 an_run_peer_word(run), un_dur(run->exposed_io_peer_ns).s);
+	else
+		snprintf(b, n, "%s", un_cell(u, (double)run->exposed_io_ns).s);
+}
 
 static int comparison(struct out *o, const struct an_report *r, bool all)
 {
 	static const char *const head[C_N] = {"run", "wall", "speedup", "of ideal", "parallelism",
 					      "blocked", "CPU overlap", "hidden I/O",
-					      "exposed I/O", "hit ratio", "cause"};
+					      "by readahead", "exposed I/O", "hit ratio", "cause"};
 	struct tbl t = {0};
 	struct trow *h;
 	char b[TCELL];
@@ -361,7 +372,10 @@ static int comparison(struct out *o, const struct an_report *r, bool all)
 	size_t nrep = 0;
 
 	for (int c = 0; c < C_N; c++)
-		col[c] = all || (c != C_BLOCKED && c != C_OVERLAP && c != C_HIDDEN) ? t.ncol++ : -1;
+		col[c] = all || (c != C_BLOCKED && c != C_OVERLAP && c != C_HIDDEN &&
+				 c != C_READAHEAD)
+				 ? t.ncol++
+				 : -1;
 	rp_cmp_cols(r, &u);
 	t.left[col[C_RUN]] = t.left[col[C_CAUSE]] = true;
 	h = tbl_row(&t);
@@ -406,8 +420,12 @@ static int comparison(struct out *o, const struct an_report *r, bool all)
 			cell(w, col[C_OVERLAP], ST_NONE, b);
 			fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
 			cell(w, col[C_HIDDEN], ST_NONE, b);
+			/* of the hidden I/O, the part the device's own I/O (readahead) hid */
+			fmt_pct(b, sizeof(b), run->hidden_io_readahead_ok, run->hidden_io_readahead);
+			cell(w, col[C_READAHEAD], ST_NONE, b);
 		}
-		cell(w, col[C_EXPOSED], ST_NONE, un_cell(&u.exposed, (double)run->exposed_io_ns).s);
+		exposed_cell(b, sizeof(b), &u.exposed, run);
+		cell(w, col[C_EXPOSED], ST_NONE, b);
 		fmt_pct(b, sizeof(b), run->hit_ratio_ok, run->hit_ratio);
 		cell(w, col[C_HIT], ST_NONE, b);
 		an_run_cause(run, &cause);
@@ -471,6 +489,82 @@ out:
 	return ret;
 }
 
+/*
+ * What the waits were for: io_wait by what the reads read from, lock_wait by what the
+ * futex was, as shares of thread time (so each group adds up to its state's column of the
+ * table above). Only the kinds some run had; nothing without the splits (older files).
+ */
+static const char *const io_heads[WT_NIO_SLOTS] = {"file", "pipe", "socket", "other read"};
+static const char *const lock_heads[WT_NLK_SLOTS] = {"mutex", "GIL", "join", "condvar",
+						     "other futex"};
+
+static int wait_kinds(struct out *o, const struct an_report *r)
+{
+	enum { NK = WT_NIO_SLOTS + WT_NLK_SLOTS };
+	struct tbl t = {0};
+	struct trow *h;
+	char b[TCELL];
+	int col[NK], ret = 0;
+	bool any = false;
+
+	t.ncol = 1;
+	for (int k = 0; k < NK; k++) {
+		bool used = false;
+
+		for (size_t i = 0; i < r->nruns && !used; i++) {
+			const struct an_run *run = &r->runs[i];
+
+			used = run->by_kind_ok && (k < WT_NIO_SLOTS
+							   ? run->io_wait_by_kind_ns[k]
+							   : run->lock_wait_by_kind_ns[k - WT_NIO_SLOTS]);
+		}
+		col[k] = used && t.ncol < TMAXCOL ? t.ncol++ : -1;
+		any |= used;
+	}
+	if (!any)
+		return 0;
+	fputs("\nio_wait by what the reads read from, lock_wait by what the futex was (share of "
+	      "thread time)\n", o->f);
+	t.left[0] = true;
+	h = tbl_row(&t);
+	if (!h)
+		return -ENOMEM;
+	cell(h, 0, ST_NONE, "run");
+	for (int k = 0; k < NK; k++)
+		if (col[k] >= 0)
+			cell(h, col[k], ST_NONE,
+			     k < WT_NIO_SLOTS ? io_heads[k] : lock_heads[k - WT_NIO_SLOTS]);
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+		uint64_t tt = thread_time(run->states_ns);
+		struct trow *w = tbl_row(&t);
+
+		if (!w) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		cell(w, 0, ST_LABEL, run->label);
+		for (int k = 0; k < NK; k++) {
+			uint64_t ns = k < WT_NIO_SLOTS ? run->io_wait_by_kind_ns[k]
+						       : run->lock_wait_by_kind_ns[k - WT_NIO_SLOTS];
+
+			if (col[k] < 0)
+				continue;
+			if (!run->by_kind_ok)
+				snprintf(b, sizeof(b), UNAVAILABLE);
+			else if (tt)
+				snprintf(b, sizeof(b), "%.1f%%", (double)ns * 100 / (double)tt);
+			else
+				snprintf(b, sizeof(b), "-");
+			cell(w, col[k], ST_NONE, b);
+		}
+	}
+	tbl_print(o, &t, "");
+out:
+	free(t.rows);
+	return ret;
+}
+
 /* Append to a line buffer, never past its end. */
 static void add(char *line, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -484,6 +578,71 @@ static void add(char *line, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, len - n, fmt, ap);
 	va_end(ap);
+}
+
+/* "io_wait 54.0 ms: pipe 53.9 ms, file 95.3 µs": a state's time and its kinds, largest
+ * first (the thread table's cells name the largest only) */
+static void kinds_of(char *line, size_t len, const char *state, uint64_t total,
+		     const uint64_t *ns, const char *const *name, int n)
+{
+	bool used[WT_NLK_SLOTS] = {false};
+
+	add(line, len, "%s %s:", state, un_dur(total).s);
+	for (int done = 0; done < n; done++) {
+		int best = -1;
+
+		for (int k = 0; k < n; k++)
+			if (!used[k] && ns[k] && (best < 0 || ns[k] > ns[best]))
+				best = k;
+		if (best < 0)
+			break;
+		used[best] = true;
+		add(line, len, "%s %s %s", done ? "," : "", name[best], un_dur(ns[best]).s);
+	}
+}
+
+/* -v: what the run's waits were for, and the locks waited on longest. */
+static void wait_lines(struct out *o, const struct an_run *run)
+{
+	char line[1024] = "";
+	size_t shown = 0;
+
+	if (!run->by_kind_ok)
+		return;
+	if (run->states_ns[TL_IO_WAIT])
+		kinds_of(line, sizeof(line), "io_wait", run->states_ns[TL_IO_WAIT],
+			 run->io_wait_by_kind_ns, io_heads, WT_NIO_SLOTS);
+	if (run->states_ns[TL_LOCK_WAIT]) {
+		if (line[0])
+			add(line, sizeof(line), "; ");
+		kinds_of(line, sizeof(line), "lock_wait", run->states_ns[TL_LOCK_WAIT],
+			 run->lock_wait_by_kind_ns, lock_heads, WT_NLK_SLOTS);
+	}
+	if (!line[0])
+		return;
+	{
+		char full[1100];
+
+		snprintf(full, sizeof(full), "waits: %s", line);
+		para(o, "  ", "  ", full);
+	}
+	if (!run->nlocks)
+		return;
+	snprintf(line, sizeof(line), "locks, longest wait first:");
+	for (size_t i = 0; i < run->nlocks && shown < 3; i++, shown++) {
+		const struct wt_lock *l = &run->locks[i];
+		char where[64];
+
+		safe(where, sizeof(where), l->where[0] ? l->where : "an unnamed word");
+		add(line, sizeof(line), "%s %s (%s, pid %" PRIu32 ") %s in %" PRIu64 " wait%s by %zu "
+					"thread%s",
+		    i ? ";" : "", where, lock_heads[wt_lock_slot(l->kind)], l->pid,
+		    un_dur(l->wait_ns).s, l->waits, l->waits == 1 ? "" : "s", l->nwaiters,
+		    l->nwaiters == 1 ? "" : "s");
+	}
+	if (run->nlocks > shown)
+		add(line, sizeof(line), "; %zu more in summary.json", run->nlocks - shown);
+	para(o, "  ", "  ", line);
 }
 
 static void run_facts(struct out *o, const struct an_run *run)
@@ -520,9 +679,17 @@ static void run_facts(struct out *o, const struct an_run *run)
 	add(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ", un_dur(run->blocked_ns).s,
 	    b);
 	fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
-	add(line, sizeof(line), "I/O under way %s, hidden %s, exposed %s", un_dur(run->io_ns).s, b,
-	    un_dur(run->exposed_io_ns).s);
+	add(line, sizeof(line), "I/O under way %s, hidden %s", un_dur(run->io_ns).s, b);
+	if (run->hidden_io_readahead_ok && run->hidden_io_readahead > 0) {
+		fmt_pct(a, sizeof(a), true, run->hidden_io_readahead);
+		add(line, sizeof(line), " (%s by the device's own readahead alone)", a);
+	}
+	add(line, sizeof(line), ", exposed %s", un_dur(run->exposed_io_ns).s);
+	if (run->exposed_io_peer_ok && run->exposed_io_peer_ns)
+		add(line, sizeof(line), " (%s of it waiting on a %s, not storage)",
+		    un_dur(run->exposed_io_peer_ns).s, an_run_peer_word(run));
 	para(o, "  ", "  ", line);
+	wait_lines(o, run);
 
 	/* page cache and disk */
 	line[0] = 0;
@@ -640,6 +807,31 @@ static void run_facts(struct out *o, const struct an_run *run)
 	}
 }
 
+/*
+ * A thread's io_wait or lock_wait cell names what the wait was for: its largest kind,
+ * with "+" when it had others too (the run's waits line lists them all).
+ */
+static void kind_tag(char *b, size_t n, const struct an_thread *th, int s)
+{
+	const uint64_t *ns;
+	const char *const *name;
+	int nk, best = -1, used = 0;
+
+	if (!th->by_kind_ok || (s != TL_IO_WAIT && s != TL_LOCK_WAIT))
+		return;
+	ns = s == TL_IO_WAIT ? th->io_wait_by_kind_ns : th->lock_wait_by_kind_ns;
+	name = s == TL_IO_WAIT ? io_heads : lock_heads;
+	nk = s == TL_IO_WAIT ? WT_NIO_SLOTS : WT_NLK_SLOTS;
+	for (int k = 0; k < nk; k++)
+		if (ns[k]) {
+			used++;
+			if (best < 0 || ns[k] > ns[best])
+				best = k;
+		}
+	if (best >= 0)
+		add(b, n, " %s%s", name[best], used > 1 ? "+" : "");
+}
+
 static int thread_table(struct out *o, const struct an_run *run)
 {
 	struct tbl t = {.ncol = TL_NSTATES + 4};
@@ -693,9 +885,14 @@ static int thread_table(struct out *o, const struct an_run *run)
 		cell(w, 2 + k, ST_NONE, b);
 		cell(w, 3 + k, ST_NONE, un_cell(&life, (double)th->lifetime_ns).s);
 		/* "-" for none: the eye finds the states a thread was in */
-		for (int s = 0; s < TL_NSTATES; s++)
-			cell(w, s + 4 + k, ST_NONE,
-			     th->states_ns[s] ? un_cell(&col[s], (double)th->states_ns[s]).s : "-");
+		for (int s = 0; s < TL_NSTATES; s++) {
+			snprintf(b, sizeof(b), "%s",
+				 th->states_ns[s] ? un_cell(&col[s], (double)th->states_ns[s]).s
+						  : "-");
+			if (th->states_ns[s])
+				kind_tag(b, sizeof(b), th, s);
+			cell(w, s + 4 + k, ST_NONE, b);
+		}
 	}
 	w = tbl_row(&t);
 	if (!w) {
@@ -1053,6 +1250,8 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 	if (verbose > 0) {
 		fputs("\nShare of thread time by state\n", f);
 		ret = state_shares(&o, r);
+		if (!ret)
+			ret = wait_kinds(&o, r);
 		if (ret)
 			return ret;
 		for (size_t i = 0; i < r->nruns; i++) {

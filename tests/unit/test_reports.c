@@ -36,8 +36,10 @@ struct span_spec {
 	enum tl_state st;
 };
 
-static void add_thread(struct tl_timeline *tl, uint32_t pid, uint32_t tid, const char *comm,
-		       const char *role, const struct span_spec *sp, size_t n)
+/* kinds: what each span's wait was for (timeline.h; 0 not known), or NULL for none */
+static void add_thread_kinds(struct tl_timeline *tl, uint32_t pid, uint32_t tid,
+			     const char *comm, const char *role, const struct span_spec *sp,
+			     const unsigned *kinds, size_t n)
 {
 	struct tl_thread *t = tl_thread_add(tl, pid, tid, T0 + sp[0].a * MS, sp[0].st, comm);
 
@@ -47,8 +49,16 @@ static void add_thread(struct tl_timeline *tl, uint32_t pid, uint32_t tid, const
 	t->bytes_read = (tid % 7) * 4096;
 	t->ctx_switches = tid % 5;
 	for (size_t i = 1; i < n; i++)
-		assert_int_equal(tl_transition(tl, pid, tid, T0 + sp[i].a * MS, sp[i].st), 0);
+		assert_int_equal(tl_transition_kind(tl, pid, tid, T0 + sp[i].a * MS, sp[i].st,
+						    kinds ? kinds[i] : 0),
+				 0);
 	assert_int_equal(tl_thread_exit(tl, tid, T0 + sp[n - 1].b * MS, comm), 0);
+}
+
+static void add_thread(struct tl_timeline *tl, uint32_t pid, uint32_t tid, const char *comm,
+		       const char *role, const struct span_spec *sp, size_t n)
+{
+	add_thread_kinds(tl, pid, tid, comm, role, sp, NULL, n);
 }
 
 static void set_thread(struct an_thread *t, uint32_t pid, uint32_t tid, const char *comm,
@@ -274,6 +284,9 @@ static void build(struct an_report *rep)
 	r->io_block_only_ok = true;
 	r->io_block_only_ns = 5 * MS;
 	r->io_block_only_computing_ns = 4 * MS;
+	/* of the 10 ms of exposed I/O, 3 ms had only worker 1's pipe wait under way */
+	r->exposed_io_peer_ok = true;
+	r->exposed_io_peer_ns = 3 * MS;
 	/* the hypervisor stole 5 + 3 ms of the workers' on-CPU time */
 	r->threads[1].stolen_ns = 5 * MS;
 	r->threads[2].stolen_ns = 3 * MS;
@@ -329,19 +342,20 @@ static void build(struct an_report *rep)
 					      {5, 115, TL_OTHER_WAIT},
 					      {115, 120, TL_COMPUTE}},
 		   3);
-	add_thread(tl, 2000, 2001, "iot-worker-1", "worker 1",
-		   (const struct span_spec[]){{5, 60, TL_COMPUTE},
-					      {60, 75, TL_IO_CPU},
-					      {75, 85, TL_IO_WAIT},
-					      {85, 115, TL_COMPUTE}},
-		   4);
-	add_thread(tl, 2000, 2002, weird_comm, "worker 2 <é>",
-		   (const struct span_spec[]){{5, 20, TL_IO_CPU},
-					      {20, 70, TL_COMPUTE},
-					      {70, 80, TL_RUNNABLE},
-					      {80, 90, TL_LOCK_WAIT},
-					      {90, 115, TL_COMPUTE}},
-		   5);
+	add_thread_kinds(tl, 2000, 2001, "iot-worker-1", "worker 1",
+			 (const struct span_spec[]){{5, 60, TL_COMPUTE},
+						    {60, 75, TL_IO_CPU},
+						    {75, 81, TL_IO_WAIT},
+						    {81, 85, TL_IO_WAIT},
+						    {85, 115, TL_COMPUTE}},
+			 (const unsigned[]){0, TL_IOK_FILE, TL_IOK_FILE, TL_IOK_PIPE, 0}, 5);
+	add_thread_kinds(tl, 2000, 2002, weird_comm, "worker 2 <é>",
+			 (const struct span_spec[]){{5, 20, TL_IO_CPU},
+						    {20, 70, TL_COMPUTE},
+						    {70, 80, TL_RUNNABLE},
+						    {80, 90, TL_LOCK_WAIT},
+						    {90, 115, TL_COMPUTE}},
+			 (const unsigned[]){TL_IOK_SOCKET, 0, 0, TL_LK_MUTEX, 0}, 5);
 	tl_gap(tl, 2001, T0 + 40 * MS, T0 + 42 * MS);
 	assert_int_equal(tl_finish(tl, T0, T0 + 120 * MS), 0);
 	r->tl = tl;
@@ -694,6 +708,101 @@ static void test_run12_summary_round_trip(void **state)
 	an_report_free(&rep);
 }
 
+/* The line of out that starts with prefix, after the first occurrence of after. */
+static void line_after(const char *out, const char *after, const char *prefix, char *line,
+		       size_t len)
+{
+	const char *p = strstr(out, after);
+
+	assert_non_null(p);
+	for (p = strchr(p, '\n'); p; p = strchr(p + 1, '\n'))
+		if (!strncmp(p + 1, prefix, strlen(prefix))) {
+			size_t n = strcspn(p + 1, "\n");
+
+			snprintf(line, len, "%.*s", (int)n, p + 1);
+			return;
+		}
+	fail_msg("no line starting '%s' after '%s'", prefix, after);
+}
+
+static void assert_in(const char *s, const char *sub)
+{
+	if (!strstr(s, sub))
+		fail_msg("expected '%s' in:\n%s", sub, s);
+}
+
+/*
+ * What each wait was for, in every view, from the synthetic threads/warm: worker 1 waited
+ * 6 ms on a file and 4 on a pipe, worker 2 10 ms on a mutex (g_lock), 340 ms of thread
+ * time; 3 of the 10 ms of exposed I/O were the pipe wait alone; readahead hid 4 of the
+ * 40 ms of I/O.
+ */
+static void test_wait_kinds_shown(void **state)
+{
+	struct an_report rep;
+	char *out, line[512];
+
+	(void)state;
+	build(&rep);
+	/* the default screen: the exposed I/O that was a pipe's, in its cell */
+	out = render(text_short, &rep, NULL);
+	line_after(out, "exposed I/O", "threads/warm", line, sizeof(line));
+	assert_in(line, " 10.0 ms (pipe 3.00 ms) ");
+	line_after(out, "exposed I/O", "sync/warm", line, sizeof(line));
+	assert_null(strstr(line, "pipe"));
+	free(out);
+	/* -v: shares of thread time by kind (6/340 = 1.76%, 4/340 = 1.18%, 10/340 = 2.94%),
+	 * only the kinds some run had */
+	out = render(text_plain, &rep, NULL);
+	line_after(out, "lock_wait by what the futex was", "run ", line, sizeof(line));
+	assert_non_null(strstr(line, "file"));
+	assert_true(strstr(line, "file") < strstr(line, "pipe"));
+	assert_true(strstr(line, "pipe") < strstr(line, "mutex"));
+	assert_null(strstr(line, "socket"));
+	assert_null(strstr(line, "GIL"));
+	assert_null(strstr(line, "join"));
+	line_after(out, "lock_wait by what the futex was", "threads/warm", line, sizeof(line));
+	assert_in(line, " 1.8% ");
+	assert_in(line, " 1.2% ");
+	assert_true(strlen(line) > 4 && !strcmp(line + strlen(line) - 5, " 2.9%"));
+	line_after(out, "lock_wait by what the futex was", "sync/warm", line, sizeof(line));
+	assert_in(line, "unavailable");
+	assert_in(out, "  waits: io_wait 10.0 ms: file 6.00 ms, pipe 4.00 ms; lock_wait 10.0 ms: "
+		       "mutex 10.0 ms\n");
+	assert_in(out, "  locks, longest wait first: g_lock (mutex, pid 2000) 10.0 ms in 4 waits "
+		       "by 1 thread\n");
+	/* (the line wraps at 100 columns between them) */
+	assert_in(out, "hidden 75.0% (10.0% by the device's own readahead alone), exposed 10.0 ms");
+	assert_in(out, "(3.00 ms of it waiting on a pipe, not storage)\n");
+	line_after(out, "\nthreads/warm\n", "  worker 1 ", line, sizeof(line));
+	assert_in(line, " 10.0 ms file+ ");
+	line_after(out, "\nthreads/warm\n", "  worker 2 ", line, sizeof(line));
+	assert_in(line, " 10.0 ms mutex ");
+	free(out);
+	/* report.html: a bar segment per kind, its tooltip saying what it was */
+	out = render(rp_html, &rep, NULL);
+	assert_in(out, "data-kind=\"io_wait file\"><title>threads/warm: io_wait, file 6.00 ms "
+		       "(reading storage (a file or block device))</title>");
+	assert_in(out, "data-kind=\"io_wait pipe\"><title>threads/warm: io_wait, pipe 4.00 ms "
+		       "(waiting on a pipe: another process's work)</title>");
+	assert_in(out, "data-kind=\"lock_wait mutex\"><title>threads/warm: lock_wait, mutex "
+		       "10.0 ms (contention on a mutex)</title>");
+	assert_null(strstr(out, "data-kind=\"lock_wait join\""));
+	assert_in(out, "<td title=\"file 6.00 ms, pipe 4.00 ms\">3%<br/><small>file 2%, pipe 1%"
+		       "</small></td>");
+	assert_in(out, "<td title=\"3.00 ms waiting on a pipe: another process's work, not "
+		       "storage\">10.0 ms<br/><small>pipe 3.00 ms</small></td>");
+	free(out);
+	/* trace.json: a wait's slice named by what it waited for */
+	out = render(rp_perfetto, &rep, NULL);
+	assert_in(out, "\"name\":\"lock_wait: mutex\"");
+	assert_in(out, "\"name\":\"io_wait: pipe\"");
+	assert_in(out, "\"name\":\"io_cpu: file\"");
+	assert_in(out, "\"args\":{\"state\":\"io_wait\",\"kind\":\"file\"}");
+	free(out);
+	an_report_free(&rep);
+}
+
 static void test_perfetto_golden(void **state)
 {
 	struct an_report rep;
@@ -769,7 +878,8 @@ static void test_perfetto_well_formed(void **state)
 			assert_true(!strcmp(ph, "M") || !strcmp(ph, "e"));
 		}
 	}
-	assert_int_equal(nx, 4 + 3 + 4 + 5 + 3 + 1);
+	/* worker 1's io_wait is two spans: on a file, then on a pipe */
+	assert_int_equal(nx, 4 + 3 + 5 + 5 + 3 + 1);
 	assert_int_equal(nb, 3 + 1); /* three I/O stretches, one lost stretch */
 	json_decref(root);
 	free(out);
@@ -897,6 +1007,16 @@ static void test_roundtrip(void **state)
 	assert_non_null(back.runs[1].tl);
 	assert_int_equal(back.runs[1].tl->nthreads, 3);
 	assert_string_equal(back.runs[1].tl->threads[2].comm, weird_comm);
+	{
+		/* what the waits were for comes back with the spans (spans.tsv's KIND) */
+		const struct tl_thread *w2 = &back.runs[1].tl->threads[2];
+		bool mutex = false;
+
+		for (size_t s = 0; s < w2->nspans; s++)
+			mutex |= w2->spans[s].state == TL_LOCK_WAIT &&
+				 w2->spans[s].kind == TL_LK_MUTEX;
+		assert_true(mutex);
+	}
 	assert_int_equal(back.runs[1].oncpu.total, rep.runs[1].oncpu.total);
 	assert_int_equal(back.runs[1].offcpu.total, rep.runs[1].offcpu.total);
 	assert_int_equal(back.runs[1].oncpu.errors, 2);
@@ -1252,7 +1372,16 @@ static void test_load_bad_side_files(void **state)
 	assert_int_equal(load_spoilt("sed -i '4s/compute/computing/' runs/sync-warm/spans.tsv",
 				     err, sizeof(err)),
 			 -EINVAL);
-	assert_has(err, "runs/sync-warm/spans.tsv:4: expected 'TID START END STATE'");
+	assert_has(err, "runs/sync-warm/spans.tsv:4: expected 'TID START END STATE [KIND]'");
+	/* a kind that is not one of the span's state */
+	assert_int_equal(load_spoilt("sed -i '4s/$/\tjoin/' runs/sync-warm/spans.tsv", err,
+				     sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs/sync-warm/spans.tsv:4: expected 'TID START END STATE [KIND]'");
+	assert_int_equal(load_spoilt("sed -i 's/\tmutex$/\tpipe/' runs/threads-warm/spans.tsv",
+				     err, sizeof(err)),
+			 -EINVAL);
+	assert_has(err, "runs/threads-warm/spans.tsv:");
 	assert_int_equal(load_spoilt("echo 'frames-without-count' >> runs/sync-warm/oncpu.folded",
 				     err, sizeof(err)),
 			 -EINVAL);
@@ -1516,6 +1645,7 @@ int main(void)
 		cmocka_unit_test(test_text_golden),
 		cmocka_unit_test(test_text_one_screen),
 		cmocka_unit_test(test_run12_summary_round_trip),
+		cmocka_unit_test(test_wait_kinds_shown),
 		cmocka_unit_test(test_perfetto_golden),
 		cmocka_unit_test(test_perfetto_well_formed),
 		cmocka_unit_test(test_summary_nulls_and_types),

@@ -35,6 +35,12 @@ int rs_span(struct rs_timeline *r, uint32_t tid, uint64_t start, enum tl_state s
 	return tl_transition(r->tl, 0, tid, start, state);
 }
 
+int rs_span_kind(struct rs_timeline *r, uint32_t tid, uint64_t start, enum tl_state state,
+		 unsigned kind)
+{
+	return tl_transition_kind(r->tl, 0, tid, start, state, kind);
+}
+
 void rs_gap(struct rs_timeline *r, uint32_t tid, uint64_t start, uint64_t end)
 {
 	tl_gap(r->tl, tid, start, end);

@@ -31,6 +31,9 @@ int rs_begin(struct rs_timeline *r);
 int rs_thread(struct rs_timeline *r, const struct rs_thread *t);
 /* The thread tid (the last one given) was in state from start on. 0 or -ENOMEM. */
 int rs_span(struct rs_timeline *r, uint32_t tid, uint64_t start, enum tl_state state);
+/* The same, with what the wait was for (a tl_io_kind or tl_lock_kind, by state; 0 none). */
+int rs_span_kind(struct rs_timeline *r, uint32_t tid, uint64_t start, enum tl_state state,
+		 unsigned kind);
 /* Its transitions between start and end were lost. */
 void rs_gap(struct rs_timeline *r, uint32_t tid, uint64_t start, uint64_t end);
 /* I/O in flight over [start, end) that no thread was blocked on. 0 or -ENOMEM. */
