@@ -1545,7 +1545,8 @@ int sym_fold(struct sym *s, const struct tr_stack *st, const char *prefix, char 
  * One scan of the symbol table, nothing kept: it runs once per futex word, while the
  * probes' records wait, so it must stay cheap (no copy of a big program's symbols).
  */
-static void data_symbol(const char *path, uint64_t base, uint64_t addr, char *out, size_t len)
+static void data_symbol(const char *path, uint64_t base, uint64_t addr, bool anon, char *out,
+			size_t len)
 {
 	uint64_t ea = addr, best_off = 0;
 	char label[128], best[SYM_NAME_MAX] = "";
@@ -1600,6 +1601,10 @@ static void data_symbol(const char *path, uint64_t base, uint64_t addr, char *ou
 		snprintf(out, len, "%s+0x%" PRIx64, best, best_off);
 	else if (best[0])
 		snprintf(out, len, "%s", best);
+	else if (anon)
+		/* anonymous memory after a file's mapping, no object there: not its .bss but a
+		 * mapping that happened to follow it (a thread's stack: seen named after liblzma) */
+		snprintf(out, len, "[anon]");
 	else {
 		module_label(path, label, sizeof(label));
 		snprintf(out, len, "%s+0x%" PRIx64, label, ea);
@@ -1642,7 +1647,7 @@ int sym_data_name(struct sym *s, pid_t pid, uint64_t addr, char *out, size_t len
 		if (addr < a || addr >= b)
 			continue;
 		if (file[0]) {
-			data_symbol(file, base, addr, out, len);
+			data_symbol(file, base, addr, !plen, out, len);
 		} else if (plen && *p == '[') {
 			snprintf(out, len, "%.*s", (int)strcspn(p, "]\n") + 1, p);
 		} else {
