@@ -266,7 +266,12 @@ class TraceRealPrograms(unittest.TestCase):
         v = common.run(["report", "-v", "--no-color", self.py_runs()["threads"][2], "-o",
                         os.path.join(self.tmp, "py-threads-v")])
         self.assertEqual(v.returncode, 0, v.stderr)
-        self.assertIn("lock_wait on futex", v.stdout)
+        # with the wait kinds the note gives the GIL's own part of lock_wait, not all of it
+        self.assertIn("was for the interpreter lock, the GIL", v.stdout)
+        self.assertIn("python_gil", [x["rule"] for x in run["verdict"]])
+        if run.get("lock_wait_by_kind_ns"):
+            k = run["lock_wait_by_kind_ns"]
+            self.assertEqual(sum(k.values()), run["states_ns"]["lock_wait"], k)
 
     def test_report_compares_two_traces(self):
         """`iotrace report A B`: one table with both runs, each with its own figures."""
