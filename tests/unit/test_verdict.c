@@ -927,7 +927,7 @@ static void test_lock_by_kind(void **state)
 					    .wait_ns = 420 * MS, .waits = 37, .nwaiters = 2};
 	snprintf(f->run->locks[1].where, sizeof(f->run->locks[1].where), "g_lock");
 	assert_true(fires(f, "lock"));
-	has("Threads waited on a contended mutex (420 ms of thread time) while CPUs idled: 10% "
+	has("Threads waited on a contended mutex lock (420 ms of thread time) while CPUs idled: 10% "
 	    "of the CPU capacity (4 CPUs × the wall), 410 ms; most on g_lock (mutex): 420 ms in "
 	    "37 waits by 2 threads");
 	assert_null(strstr(last_text, "GIL"));

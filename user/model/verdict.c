@@ -475,7 +475,7 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 					 "of thread time)",
 				 un_dur(gil).s);
 		else if (mx)
-			snprintf(t, len, "threads waited on a contended mutex (%s of thread time)",
+			snprintf(t, len, "threads waited on a contended mutex lock (%s of thread time)",
 				 un_dur(mx).s);
 		else
 			snprintf(t, len, "threads waited on contended locks (mutex, GIL)");
