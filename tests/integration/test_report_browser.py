@@ -84,6 +84,16 @@ class ReportBrowser(unittest.TestCase):
         # the baseline and the fastest open, threads collapsed until expanded
         self.assertEqual(res["open_at_first"], ["sync/warm", "uring/warm"])  # uring: 3.00x
         self.assertIsNone(res["links"])  # the golden page has no folder beside it
+        # the bars split io_wait and lock_wait by kind (threads/warm: a file 6 ms and a pipe
+        # 4 ms of io_wait, a mutex 10 ms of lock_wait), each drawn and saying what it was
+        kinds = {b["kind"]: b for b in res["bar_kinds"]}
+        self.assertEqual(set(kinds), {"io_wait file", "io_wait pipe", "lock_wait mutex"}, kinds)
+        for b in kinds.values():
+            self.assertGreater(b["px"], 0.5, b)
+        self.assertIn("threads/warm: io_wait, pipe 4.00 ms (waiting on a pipe: another "
+                      "process's work)", kinds["io_wait pipe"]["title"])
+        self.assertIn("threads/warm: lock_wait, mutex 10.0 ms (contention on a mutex)",
+                      kinds["lock_wait mutex"]["title"])
         # every click zoomed the clicked frame to the full width
         for name, z in res["zoom"].items():
             self.assertAlmostEqual(z["width_after"], 1180, places=1, msg=name)
@@ -111,6 +121,22 @@ class ReportBrowser(unittest.TestCase):
         self.assertGreater(tl["finer"]["shown"], tl["finer"]["coarse"], tl)
         self.assertGreaterEqual(tl["finer"]["cols"], 16 * 960, tl)
         self.assertLess(os.path.getsize(html), 2 * 1024 * 1024, "report.html over 2 MB")
+        # gil's main thread joins its workers, which contend on the one mutex: the bars say
+        # so (a join is not contention), in the sizes summary.json gives
+        with open(os.path.join(out, "summary.json")) as f:
+            runs = {r["label"]: r for r in json.load(f)["runs"]}
+        gil = runs["gil/cold"]["lock_wait_by_kind_ns"]
+        bars = [b for b in res["bar_kinds"] if b["title"].startswith("gil/cold: ")]
+        got = {b["kind"] for b in bars}
+        self.assertIn("lock_wait mutex", got, bars)
+        self.assertIn("lock_wait join", got, bars)
+        self.assertNotIn("lock_wait gil", got, bars)
+        for b in bars:
+            if b["kind"] == "lock_wait join":
+                self.assertIn("waiting for a thread to end (join): not contention", b["title"])
+                self.assertGreater(b["px"], 0.5, b)
+        self.assertGreater(gil["join"], 0, gil)
+        self.assertGreater(gil["mutex"], 0, gil)
 
 
 class RealRun(unittest.TestCase):

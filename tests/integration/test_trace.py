@@ -394,6 +394,19 @@ class TraceRealPrograms(unittest.TestCase):
         self.assertEqual(sum(x["bytes_read"] for x in procs),
                          sum(t["bytes_read"] for t in run["threads"]))
         self.assertRegex(p.stdout, r"pid +parent +start +end +exit +threads")  # -v
+        # md5sum reads only its stdin: what it waited for was the pipe from cat, and the
+        # reports say so (-v: its thread's io_wait cell, the waits line; report.html)
+        md = [t for t in run["threads"] if t["comm"] == "md5sum"]
+        kinds = {}
+        for t in md:
+            for k, ns in (t.get("io_wait_by_kind_ns") or {}).items():
+                kinds[k] = kinds.get(k, 0) + ns
+        self.assertGreaterEqual(kinds.get("pipe", 0), kinds.get("file", 0), kinds)
+        if kinds.get("pipe"):
+            self.assertRegex(p.stdout, r"\n +main +md5sum +\d+ .* pipe ")
+            self.assertRegex(p.stdout, r"waits: io_wait [^;\n]*pipe ")
+            with open(os.path.join(out, "report.html")) as h:
+                self.assertIn('data-kind="io_wait pipe"', h.read())
         self.assertNotIn("visibility", [v["rule"] for v in run["verdict"]])
         again = self.out("pipeline-again")
         r = common.run(["report", out, "-o", again])

@@ -331,6 +331,18 @@ class TracePrograms(unittest.TestCase):
         if kinds is not None:
             # the files were cached: what the processes waited on were the pool's pipes
             self.assertGreater(kinds.get("pipe", 0), kinds.get("file", 0), kinds)
+            # and the reports say pipe, not disk: -v's waits line lists the pipe first
+            # (largest) with the time summary.json gives, report.html has a pipe segment
+            v = common.run(["report", "-v", "--no-color", self.out("pool"), "-o",
+                            self.out("pool-v")])
+            self.assertEqual(v.returncode, 0, v.stderr)
+            m = re.search(r"waits: io_wait [^:]+: (\w+) ", v.stdout)
+            self.assertIsNotNone(m, v.stdout[-3000:])
+            self.assertEqual(m.group(1), "pipe", v.stdout[-3000:])
+            with open(os.path.join(self.out("pool"), "report.html")) as h:
+                html = h.read()
+            self.assertIn('data-kind="io_wait pipe"', html)
+            self.assertIn(": io_wait, pipe ", html)
         rules = [v["rule"] for v in run["verdict"]]
         self.assertNotIn("disk", rules, run["verdict"])
 

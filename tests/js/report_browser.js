@@ -281,6 +281,14 @@ async function main() {
 			rows: document.querySelectorAll('table tr').length,
 		}));
 		result.layout = layout;
+		// "where the time went": the segments split by what the waits were for, as drawn
+		// (rendered width) and as their tooltips say
+		result.bar_kinds = await page.evaluate(() =>
+			Array.from(document.querySelectorAll('svg.bars rect[data-kind]')).map((r) => ({
+				kind: r.getAttribute('data-kind'),
+				title: (r.querySelector('title') || {}).textContent || '',
+				px: r.getBoundingClientRect().width,
+			})));
 		check(result, layout.width <= 1366, 'no horizontal scrolling at 1366 px (' + layout.width + ')');
 		check(result, layout.runs > 0 && layout.timelines === layout.runs, 'a timeline per run');
 		check(result, layout.flames >= 3 * layout.runs, 'flame graphs for every run');
