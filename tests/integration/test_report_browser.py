@@ -84,16 +84,20 @@ class ReportBrowser(unittest.TestCase):
         # the baseline and the fastest open, threads collapsed until expanded
         self.assertEqual(res["open_at_first"], ["sync/warm", "uring/warm"])  # uring: 3.00x
         self.assertIsNone(res["links"])  # the golden page has no folder beside it
-        # the bars split io_wait and lock_wait by kind (threads/warm: a file 6 ms and a pipe
-        # 4 ms of io_wait, a mutex 10 ms of lock_wait), each drawn and saying what it was
+        # the bars split io_wait and lock_wait by kind (threads/warm, the one run with the
+        # kinds: 4 ms of io_wait on a pipe, the rest on files; main's join apart from the
+        # workers' mutex), each drawn and saying what it was
         kinds = {b["kind"]: b for b in res["bar_kinds"]}
-        self.assertEqual(set(kinds), {"io_wait file", "io_wait pipe", "lock_wait mutex"}, kinds)
+        self.assertEqual(set(kinds), {"io_wait file", "io_wait pipe", "lock_wait mutex",
+                                      "lock_wait join"}, kinds)
         for b in kinds.values():
             self.assertGreater(b["px"], 0.5, b)
+            self.assertTrue(b["title"].startswith("threads/warm: "), b)
         self.assertIn("threads/warm: io_wait, pipe 4.00 ms (waiting on a pipe: another "
                       "process's work)", kinds["io_wait pipe"]["title"])
-        self.assertIn("threads/warm: lock_wait, mutex 10.0 ms (contention on a mutex)",
-                      kinds["lock_wait mutex"]["title"])
+        self.assertIn("(contention on a mutex)", kinds["lock_wait mutex"]["title"])
+        self.assertIn("(waiting for a thread to end (join): not contention)",
+                      kinds["lock_wait join"]["title"])
         # every click zoomed the clicked frame to the full width
         for name, z in res["zoom"].items():
             self.assertAlmostEqual(z["width_after"], 1180, places=1, msg=name)

@@ -278,6 +278,19 @@ static void fixture_run(struct an_run *run, const char *strat, unsigned workers,
 	for (size_t i = 0; i < run->tl->nthreads; i++)
 		for (int s = 0; s < TL_NSTATES; s++)
 			run->states_ns[s] += run->tl->threads[i].state_ns[s];
+	if (workers) {
+		/* what the waits were for: main's futex wait is its join, the workers' a mutex;
+		 * 4 ms of the workers' io_wait on a pipe, the rest on files */
+		uint64_t join = run->tl->threads[0].state_ns[TL_LOCK_WAIT];
+
+		run->by_kind_ok = true;
+		run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_JOIN)] = join;
+		run->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_MUTEX)] =
+			run->states_ns[TL_LOCK_WAIT] - join;
+		assert_true(run->states_ns[TL_IO_WAIT] >= 4 * MS);
+		run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_PIPE)] = 4 * MS;
+		run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = run->states_ns[TL_IO_WAIT] - 4 * MS;
+	}
 	run->ncpu = 2;
 	run->parallelism = 0.9 + variant * 0.4;
 	run->blocked_ns = 80 * MS;
