@@ -92,12 +92,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
 # tests/progs: the tracer's test helpers (a known workload; a driver of the tracer alone)
-PROGS := $(BUILD)/tests/progs/tracer_work $(BUILD)/tests/progs/tracer_drv
+PROGS := $(BUILD)/tests/progs/tracer_work $(BUILD)/tests/progs/tracer_drv $(BUILD)/tests/progs/waits_work
 
 .PHONY: progs
 progs: $(PROGS)
 
 $(BUILD)/tests/progs/tracer_work: tests/progs/tracer_work.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/tests/progs/waits_work: tests/progs/waits_work.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread

@@ -73,6 +73,21 @@ static void test_classify(void **state)
 	w.wake_ts = 16 * MS;
 	w.ret = -110; /* timed out: nobody woke it */
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	/*
+	 * No join: the waker is the process's main thread (tid 1 == pid 1, exiting at 20 ms:
+	 * a pool signalled before the exit), or the waiter (5) ended before the waker did
+	 */
+	assert_int_equal(wt_thread_new(s, 1, 5, 0x1200, 0), 0);
+	assert_int_equal(wt_thread_exit(s, 1, 20 * MS), 0);
+	assert_int_equal(wt_thread_exit(s, 5, 19 * MS), 0);
+	w = wait_on(2, 0x4000, BITSET_PRIVATE, 0, 10, 17 * MS);
+	w.waker = 1;
+	w.wake_ts = 16 * MS;
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	w.waker = 3;
+	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);
+	w.tid = 5;
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
 	/* FUTEX_WAIT with another value: waiting to be signalled; futex_waitv, WAKE: other */
 	w = wait_on(1, 0x4000, WAIT_PRIVATE, 0, 10, 20);
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);

@@ -58,6 +58,8 @@ static inline unsigned wt_other_slot(unsigned k)
 /*
  * A waker that exits within this long of the wake-up ended a join: a runtime's own join
  * (CPython's Thread.join() waits on a lock the finishing thread releases as it ends).
+ * Unless the waker is its process's main thread, or the waiter ended first: a program's
+ * last act, signalling its idle pool and exiting, is no join.
  */
 #define WT_JOIN_EXIT_NS (5ull * 1000 * 1000)
 
@@ -118,8 +120,8 @@ int wt_end(struct wt_set *s, const struct wt_wait *w);
 /*
  * The wait's kind: join (its word is a created thread's clear_child_tid: pthread_join),
  * gil (the word lies in CPython's _PyRuntime), mutex (glibc's contended-mutex wait, a PI
- * futex), join (woken by a thread that exited within WT_JOIN_EXIT_NS), condvar (any
- * other wait to be signalled), other (futex_waitv, other calls). An open wait is judged
+ * futex), join (woken by a thread, not its process's main one, that exited within
+ * WT_JOIN_EXIT_NS while the waiter lived on), condvar (any other wait to be signalled), other (futex_waitv, other calls). An open wait is judged
  * on what is known so far.
  */
 enum tl_lock_kind wt_classify(const struct wt_set *s, const struct wt_wait *w);
