@@ -193,6 +193,15 @@ static int load_spans(const char *dir, const char *slug, struct an_run *run, cha
 			ret = rs_io(&rs, v[0], v[1]);
 			if (ret)
 				break;
+		} else if (!strcmp(fl[0], "dev")) {
+			if (nf != 3 || !parse_u64(fl[1], &v[0]) || !parse_u64(fl[2], &v[1]) ||
+			    v[1] < v[0]) {
+				ret = lf_fail(&l, "expected 'dev START END' with START <= END");
+				break;
+			}
+			ret = rs_dev(&rs, v[0], v[1]);
+			if (ret)
+				break;
 		} else if (!strcmp(fl[0], "gap")) {
 			if (nf != 4 || !parse_u64(fl[1], &v[0]) || !parse_u64(fl[2], &v[1]) ||
 			    !parse_u64(fl[3], &v[2]) || v[0] != cur_tid || !have_thread ||
@@ -211,7 +220,7 @@ static int load_spans(const char *dir, const char *slug, struct an_run *run, cha
 			    (nf == 5 && (kind = span_kind_of(st, fl[4])) < 0)) {
 				ret = lf_fail(&l, "expected 'TID START END STATE [KIND]' (a span; "
 						  "KIND for io_cpu, io_wait, lock_wait), or a "
-						  "'window', 'thread', 'gap' or 'io' line");
+						  "'window', 'thread', 'gap', 'io' or 'dev' line");
 				break;
 			}
 			if (!have_thread || v[0] != cur_tid) {

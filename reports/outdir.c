@@ -180,7 +180,8 @@ static int emit_spans(FILE *f, const void *a, const void *b)
 	(void)b;
 	fputs(RP_SPANS_MAGIC ": window WIN_START WIN_END IO_UNMATCHED; per thread a 'thread' "
 	      "line, its spans 'TID START END STATE' and its lost stretches 'gap TID START END'; "
-	      "'io START END' = I/O in flight; times in ns (see reports/report.h)\n",
+	      "'io START END' = I/O in flight; 'dev START END' = the device busy for the run (its "
+	      "block requests); times in ns (see reports/report.h)\n",
 	      f);
 	fprintf(f, "window\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", tl->win_start, tl->win_end,
 		tl->io_unmatched);
@@ -209,6 +210,8 @@ static int emit_spans(FILE *f, const void *a, const void *b)
 	}
 	for (size_t i = 0; i < tl->nio; i++)
 		fprintf(f, "io\t%" PRIu64 "\t%" PRIu64 "\n", tl->io[i].start, tl->io[i].end);
+	for (size_t i = 0; i < tl->ndev; i++)
+		fprintf(f, "dev\t%" PRIu64 "\t%" PRIu64 "\n", tl->dev[i].start, tl->dev[i].end);
 	return 0;
 }
 

@@ -14,7 +14,8 @@
  * order), named by the run's label; one thread track per traced thread, named
  * "role (comm) tid"; each state span a complete ("X") event on its thread; each
  * stretch with I/O in flight (the timeline's io intervals, io_uring requests no thread
- * blocks on) and each stretch of lost events an async slice ("b"/"e") of the process.
+ * blocks on), each stretch the device was busy for the run (its block requests) and each
+ * stretch of lost events an async slice ("b"/"e") of the process.
  * Times are relative to each run's window start, so runs line up at 0 for comparison;
  * ts/dur are microseconds printed with ns precision (three decimals, exact integers).
  */
@@ -160,6 +161,10 @@ static int run_events(struct pw *w, const struct an_run *run, unsigned pid)
 			      REL(io[i].end));
 		free(io);
 	}
+	/* the device busy for the run: its block requests, readahead included (sorted) */
+	for (size_t i = 0; i < tl->ndev; i++)
+		async(w, pid, main_tid, "device", "device busy (block requests)", REL(tl->dev[i].start),
+		      REL(tl->dev[i].end));
 	if (nlost) {
 		size_t n = 0;
 

@@ -38,6 +38,8 @@
  *                                                     wt_io_kind_name / wt_lock_kind_name)
  *   gap  TID  START  END                              its stretches of lost events
  *   io  START  END                                    I/O in flight (tl->io), any order
+ *   dev  START  END                                   the device busy for the run (tl->dev:
+ *                                                     its block requests' union), in order
  * A tid the kernel reused has one thread line per thread, in timeline order.
  * COMM and ROLE escape '\' as "\\", tab as "\t", newline as "\n" and other control
  * bytes as "\xHH"; other bytes are written as they are. Lines starting with '#' are

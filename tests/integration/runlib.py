@@ -236,6 +236,82 @@ def rusage_in_window(ru):
     return ru["utime_ns"] + ru["stime_ns"] - (ru.get("setup_ns") or 0) - (ru.get("exit_ns") or 0)
 
 
+def iv_union(iv):
+    """Sorted, merged [start, end) intervals."""
+    out = []
+    for a, b in sorted(x for x in iv if x[1] > x[0]):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def iv_len(iv):
+    return sum(b - a for a, b in iv)
+
+
+def iv_and(x, y):
+    """Intersection of two unions."""
+    out, i, j = [], 0, 0
+    while i < len(x) and j < len(y):
+        a, b = max(x[i][0], y[j][0]), min(x[i][1], y[j][1])
+        if b > a:
+            out.append([a, b])
+        if x[i][1] < y[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def iv_minus(x, y):
+    """x less y (both unions)."""
+    out, j = [], 0
+    for a, b in x:
+        while j < len(y) and y[j][1] <= a:
+            j += 1
+        k = j
+        while k < len(y) and y[k][0] < b:
+            if y[k][0] > a:
+                out.append([a, y[k][0]])
+            a = max(a, y[k][1])
+            k += 1
+        if b > a:
+            out.append([a, b])
+    return out
+
+
+def overlap_from_spans(text):
+    """The I/O overlap recomputed from a run's spans.tsv alone, in Python: {io_ns (|U_io|:
+    a thread in a read, io_cpu or io_wait, an io_uring request in flight, or the device busy
+    for the run), io_block_only_ns (of it, the device alone: no thread in a read, no request
+    in flight), io_block_only_computing_ns (of that, some thread computing), exact (every
+    span saved exactly)}."""
+    reads, compute, io, dev = [], [], [], []
+    ws = we = None
+    for line in text.splitlines()[1:]:
+        f = line.split("\t")
+        if f[0] == "window":
+            ws, we = int(f[1]), int(f[2])
+        elif f[0] == "io":
+            io.append((int(f[1]), int(f[2])))
+        elif f[0] == "dev":
+            dev.append((int(f[1]), int(f[2])))
+        elif f[0] not in ("thread", "gap", "") and not f[0].startswith("#"):
+            span = (int(f[1]), int(f[2]))
+            if f[3] in ("io_cpu", "io_wait"):
+                reads.append(span)
+            elif f[3] == "compute":
+                compute.append(span)
+    win = [[ws, we]]
+    reads, compute = iv_and(iv_union(reads), win), iv_and(iv_union(compute), win)
+    io, dev = iv_and(iv_union(io), win), iv_and(iv_union(dev), win)
+    alone = iv_minus(dev, iv_union(reads + io))
+    return {"io_ns": iv_len(iv_union(reads + io + dev)), "io_block_only_ns": iv_len(alone),
+            "io_block_only_computing_ns": iv_len(iv_and(alone, compute)), "dev": dev}
+
+
 def make_dataset(sizes, nested=False, readable_by_all=False):
     ds = common.Dataset(sizes, nested=nested)
     if readable_by_all:
@@ -374,6 +450,7 @@ class Fixture:
 
     def __init__(self):
         self.runs = {}
+        self.files = {}
         self.size = 0
         self.md5 = {}
         self.dir = None
@@ -396,8 +473,9 @@ def shared(name, make):
     return fx
 
 
-def run_into(fx, key, args, **kw):
-    """Run iotrace with -o into a temporary folder; keep (run, summary) as fx.runs[key]."""
+def run_into(fx, key, args, keep=(), **kw):
+    """Run iotrace with -o into a temporary folder; keep (run, summary) as fx.runs[key], and
+    the text of each file of the folder named in keep as fx.files[key, name] (None if absent)."""
     out = tempfile.mkdtemp(prefix="iot-run-")
     try:
         r = iotrace(list(args) + ["-o", os.path.join(out, "o")], **kw)
@@ -405,6 +483,12 @@ def run_into(fx, key, args, **kw):
         if os.path.exists(os.path.join(out, "o", "summary.json")):
             summ = load_summary(os.path.join(out, "o"))
         fx.runs[key] = (r, summ)
+        for name in keep:
+            try:
+                with open(os.path.join(out, "o", name)) as f:
+                    fx.files[key, name] = f.read()
+            except OSError:
+                fx.files[key, name] = None
         return r, summ
     finally:
         shutil.rmtree(out, ignore_errors=True)

@@ -34,7 +34,8 @@ def make_overlap(fx):
         fx.rate = int(fx.size * 1e9 / runlib.ran(sync))
         thr = ["--cache", "cold", "--throttle", str(fx.rate)]
         runlib.run_into(fx, "off", base + ["-s", "sync,uring", "--readahead", "off"] + thr)
-        runlib.run_into(fx, "on", base + ["-s", "sync,uring", "--readahead", "on"] + thr)
+        runlib.run_into(fx, "on", base + ["-s", "sync,uring", "--readahead", "on"] + thr,
+                        keep=["runs/sync-cold/spans.tsv"])
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
@@ -119,6 +120,23 @@ class UringOverlap(unittest.TestCase):
         self.assertGreater(on["hidden_io_readahead"], 0)
         self.assertAlmostEqual(on["hidden_io_readahead"],
                                on["io_block_only_computing_ns"] / on["io_ns"], places=6)
+        # the same from the saved spans alone (the threads' states, the device's busy
+        # stretches), in Python: exact when every span was saved exactly
+        spans = self.fx.files["on", "runs/sync-cold/spans.tsv"]
+        self.assertIsNotNone(spans)
+        self.assertEqual(on["spans_resolution_ns"], 0)
+        mine = runlib.overlap_from_spans(spans)
+        print("\n  sync/cold, readahead on: device alone %.1f of %.1f ms of I/O, %.1f while "
+              "hashing (hidden_io_readahead %.3f); from the spans %.1f, %.1f, %.1f" % (
+                  on["io_block_only_ns"] / 1e6, on["io_ns"] / 1e6,
+                  on["io_block_only_computing_ns"] / 1e6, on["hidden_io_readahead"],
+                  mine["io_block_only_ns"] / 1e6, mine["io_ns"] / 1e6,
+                  mine["io_block_only_computing_ns"] / 1e6), end="")
+        self.assertEqual(runlib.iv_len(mine["dev"]), on["block_busy_ns"])
+        for k in ("io_ns", "io_block_only_ns", "io_block_only_computing_ns"):
+            self.assertEqual(mine[k], on[k], k)
+        self.assertAlmostEqual(mine["io_block_only_computing_ns"] / mine["io_ns"],
+                               on["hidden_io_readahead"], places=6)
 
     def test_warmup_reported(self):
         """The report says what was done before the first run: the files read once (the

@@ -53,6 +53,11 @@ int rs_io(struct rs_timeline *r, uint64_t start, uint64_t end)
 	return ret ? ret : tl_io_end(r->tl, r->io_id, end);
 }
 
+int rs_dev(struct rs_timeline *r, uint64_t start, uint64_t end)
+{
+	return tl_block(r->tl, start, end);
+}
+
 int rs_finish(struct rs_timeline *r, uint64_t win_start, uint64_t win_end, uint64_t io_unmatched,
 	      struct tl_timeline **out)
 {

@@ -38,6 +38,8 @@ int rs_span_kind(struct rs_timeline *r, uint32_t tid, uint64_t start, enum tl_st
 void rs_gap(struct rs_timeline *r, uint32_t tid, uint64_t start, uint64_t end);
 /* I/O in flight over [start, end) that no thread was blocked on. 0 or -ENOMEM. */
 int rs_io(struct rs_timeline *r, uint64_t start, uint64_t end);
+/* The device busy for the run over [start, end) (its block requests). 0 or -ENOMEM. */
+int rs_dev(struct rs_timeline *r, uint64_t start, uint64_t end);
 /*
  * Finish over the saved window, with the saved count of unmatched I/O edges: *out is the
  * timeline (the caller's to free). Either way r holds nothing after. 0 or -errno.

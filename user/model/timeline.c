@@ -64,6 +64,7 @@ void tl_free(struct tl_timeline *tl)
 	free(tl->gapraw);
 	free(tl->tidx);
 	free(tl->blk);
+	free(tl->dev);
 	free(tl);
 }
 

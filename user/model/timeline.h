@@ -195,6 +195,12 @@ struct tl_timeline {
 	size_t nio, capio;
 	struct tl_ioreq *open_io;
 	size_t nopen_io, capopen_io;
+	/*
+	 * The device busy for the run: the union of its block requests (tl_block), kept once
+	 * measured, for drawing and export; normalized, downsampled like the I/O intervals
+	 */
+	struct tl_interval *dev;
+	size_t ndev, capdev;
 	uint64_t gaps_ns;	/* thread-time lost batches covered (tl_gap), after tl_finish */
 	/* I/O ends with no begin (dropped) and begins with no end (run to the window end) */
 	uint64_t io_unmatched;
@@ -223,7 +229,7 @@ struct tl_timeline {
 	int err;		/* first error of a void call (tl_gap), returned by tl_finish */
 	struct tl_interval *hist_io;
 	size_t nhist_io, caphist_io;
-	/* block requests (tl_block) not measured yet: dropped as tl_cut and tl_finish sweep */
+	/* block requests (tl_block) not measured yet: into dev as tl_cut and tl_finish sweep */
 	struct tl_interval *blk;
 	size_t nblk, capblk;
 };

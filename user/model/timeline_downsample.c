@@ -140,7 +140,7 @@ static size_t coarsen_iv(struct tl_interval *iv, size_t n, uint64_t r)
  */
 int tli_fit(struct tl_timeline *tl, size_t limit, bool all, uint64_t span_ns)
 {
-	size_t total = all ? tl->nio : tl->nhist_io;
+	size_t total = (all ? tl->nio : tl->nhist_io) + tl->ndev;
 	uint64_t r = tl->resolution_ns;
 
 	for (size_t i = 0; i < tl->nthreads; i++)
@@ -161,7 +161,7 @@ int tli_fit(struct tl_timeline *tl, size_t limit, bool all, uint64_t span_ns)
 			total += n;
 		}
 		/* I/O intervals shrink too; counted as they are, an upper bound */
-		total += all ? tl->nio : tl->nhist_io;
+		total += (all ? tl->nio : tl->nhist_io) + tl->ndev;
 	} while (total > limit && r <= span_ns);
 	tl->resolution_ns = r;
 	for (size_t i = 0; i < tl->nthreads; i++) {
@@ -177,5 +177,7 @@ int tli_fit(struct tl_timeline *tl, size_t limit, bool all, uint64_t span_ns)
 		tl->nio = coarsen_iv(tl->io, tl->nio, r);
 	else
 		tl->nhist_io = coarsen_iv(tl->hist_io, tl->nhist_io, r);
+	/* the device's busy time kept so far is all history (measured up to the cut) */
+	tl->ndev = coarsen_iv(tl->dev, tl->ndev, r);
 	return 1;
 }

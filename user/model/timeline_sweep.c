@@ -237,6 +237,17 @@ int tli_take_blk(struct tl_timeline *tl, uint64_t lo, uint64_t hi, struct tl_int
 	}
 	tl->nblk = keep;
 	*n = tl_iv_normalize(*out, *n);
+	/* kept as the device's busy time: cuts come in time order, so appending keeps it sorted */
+	for (size_t i = 0; i < *n; i++) {
+		struct tl_interval b = (*out)[i];
+
+		if (tl->ndev && tl->dev[tl->ndev - 1].end >= b.start) {
+			tl->dev[tl->ndev - 1].end = max64(tl->dev[tl->ndev - 1].end, b.end);
+			continue;
+		}
+		if (tli_iv_push(&tl->dev, &tl->ndev, &tl->capdev, b.start, b.end, lo, hi))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
