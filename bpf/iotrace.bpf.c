@@ -411,7 +411,8 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 
 static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, __u32 tid,
 					    __u32 ppid, __u32 ptid, __u64 ts, __u32 last_seq,
-					    __u64 child_tid, struct task_struct *task, __u32 status)
+					    __u64 child_tid, struct task_struct *task, __u32 status,
+					    __u64 oncpu_ns)
 {
 	struct it_thread_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
@@ -430,6 +431,7 @@ static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, 
 	r->last_seq = last_seq;
 	r->status = status;
 	r->child_tid = child_tid;
+	r->oncpu_ns = oncpu_ns;
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
@@ -484,7 +486,7 @@ init:
 	th->flags = flags;
 	/* pthread_join waits on this word, which the kernel clears and wakes at the exit */
 	emit_thread_rec(IT_REC_THREAD, flags, pid, tid, ppid, ptid, ts, 0,
-			(__u64)BPF_CORE_READ(task, clear_child_tid), task, 0);
+			(__u64)BPF_CORE_READ(task, clear_child_tid), task, 0, 0);
 }
 
 /* Syscall argument i (0..2) at sys_enter. */
@@ -716,6 +718,7 @@ int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 		 * be before the thread got back on CPU, which runs this) */
 		th->fx_end.wake_ts = th->fx_waker ? th->wake_ts : 0;
 		th->fx_end.waker = th->fx_waker;
+		th->fx_end.waker_oncpu = th->fx_waker ? th->fx_waker_oncpu : 0;
 		th->fx_end.lock_ns = th->ns[IT_LOCK_WAIT] - th->fx_lock0;
 		th->fx_end.ret = (__s32)ret;
 		th->fx_end.kstack_id = th->kstack;
@@ -1140,7 +1143,20 @@ int BPF_PROG(iot_sched_waking, struct task_struct *p)
 	struct it_thread *th = thread_of(p, tid);
 
 	if (th && th->fx_begun && !th->on_cpu) {
-		th->fx_waker = (__u32)bpf_get_current_pid_tgid();
+		__u32 wtid = (__u32)bpf_get_current_pid_tgid();
+		struct it_thread *w = bpf_map_lookup_elem(&threads, &wtid);
+		__u64 oncpu = 0;
+
+		/* a waker of the target: its exact on-CPU time so far (it is on CPU now) */
+		if (w && !w->exited) {
+			__u64 now = bpf_ktime_get_ns();
+
+			oncpu = w->ns[IT_COMPUTE] + w->ns[IT_IO_CPU];
+			if ((w->state == IT_COMPUTE || w->state == IT_IO_CPU) && now > w->since)
+				oncpu += now - w->since;
+		}
+		th->fx_waker = wtid;
+		th->fx_waker_oncpu = oncpu;
 	}
 	return 0;
 }
@@ -1260,7 +1276,8 @@ int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
 		if (use_tstore && bpf_map_update_elem(&threads, &tid, th, BPF_ANY))
 			cnt_add(IT_CNT_THREADS_FULL, 1);
 		emit_thread_rec(IT_REC_EXIT, th->flags | (group_dead ? IT_TF_GROUP_DEAD : 0), pid,
-				tid, 0, 0, now, th->seq, 0, p, group_dead ? exit_status(p) : 0);
+				tid, 0, 0, now, th->seq, 0, p, group_dead ? exit_status(p) : 0,
+				th->ns[IT_COMPUTE] + th->ns[IT_IO_CPU]);
 	}
 	/* an entry frozen at the end while user space reads them: kept as it was */
 	if (use_tstore && !th && frozen_gen) {

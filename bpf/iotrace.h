@@ -198,6 +198,9 @@ struct it_fx_end {
 	__s32 ret;		/* return value (-ETIMEDOUT: nobody woke it) */
 	__s32 kstack_id;	/* off-CPU stacks at its last switch-out (<0: none) */
 	__s32 ustack_id;
+	/* the waker's on-CPU time so far (compute + io_cpu) at the wake-up; 0: not a target
+	 * thread. With its total at exit (it_thread_rec.oncpu_ns): the work it did after */
+	__u64 waker_oncpu;
 };
 
 enum it_batch_fx {
@@ -264,6 +267,7 @@ struct it_thread_rec {
 				 * as wait(2) reports it (code << 8, or the signal) */
 	__u64 child_tid;	/* IT_REC_THREAD: its clear_child_tid (user address), 0 if none:
 				 * the futex pthread_join waits on */
+	__u64 oncpu_ns;		/* IT_REC_EXIT: its on-CPU time (compute + io_cpu), exact */
 };
 
 #define IT_ARGS_LEN 256		/* bytes of a command line kept (power of 2) */
@@ -423,6 +427,7 @@ struct it_thread {
 	__u64 fx_lock0;		/* ns[IT_LOCK_WAIT] at entry */
 	__u64 fx_enter_ts;	/* its first switch-out */
 	__u32 fx_waker;		/* written by the waker's CPU (sched_waking) */
+	__u64 fx_waker_oncpu;	/* ... with the waker's on-CPU time then (it_fx_end) */
 	__u32 fx_begun;		/* it went off CPU */
 	__u32 fx_pending;	/* enum it_batch_fx: what the next flushed batch carries */
 	struct it_fx_end fx_end; /* the last wait that returned */

@@ -7,7 +7,12 @@ each blocking call itself: CLOCK_MONOTONIC around it, less its own on-CPU time
 `iotrace trace`, the case's kind (lock_wait_by_kind_ns, io_wait_by_kind_ns) must hold that
 time within max(2%, 0.5 ms), per thread and per run, and every other kind no more than
 noise. Each run takes well under a second.
+
+And CPython (Debian's python3, and the newest other build on the machine: pyenv's): threads
+hashing files with hashlib wait for the interpreter lock (gil), while the main thread's
+Thread.join() is a join, as long as main timed it itself.
 """
+import glob
 import json
 import os
 import shutil
@@ -16,7 +21,7 @@ import unittest
 
 import common
 from test_tracer import PROGS, build_progs
-from test_trace import ENV, trace
+from test_trace import DIGEST_LINE, HERE, trace
 
 WORK = os.path.join(PROGS, "waits_work")
 MS = 1000000
@@ -143,6 +148,73 @@ class WaitKinds(unittest.TestCase):
         self.assertAlmostEqual(cpu["file"], w["cpu_ns"], delta=tol(w["cpu_ns"]), msg=cpu)
         for k in ("pipe", "socket", "other"):
             self.assertLessEqual(run["io_cpu_by_kind_ns"][k], NOISE, run["io_cpu_by_kind_ns"])
+
+
+def other_pythons():
+    """CPython builds besides Debian's: pyenv's (3.8 on), newest first."""
+    found = []
+    for d in glob.glob("/root/.pyenv/versions/3.*"):
+        exe = os.path.join(d, "bin", "python3")
+        try:
+            ver = tuple(int(x) for x in os.path.basename(d).split(".")[:2])
+        except ValueError:
+            continue
+        if ver >= (3, 8) and os.access(exe, os.X_OK):
+            found.append((ver, exe))
+    return [exe for _, exe in sorted(found, reverse=True)]
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class GilAndJoin(unittest.TestCase):
+    """progs/hash_join.py: a thread per file hashing it 4 KiB at a time (hashlib keeps the
+    interpreter lock for such small buffers), main joining each and timing its joins."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="iot-gil-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.ds = common.Dataset([8 << 20] * 4)
+        cls.addClassCleanup(cls.ds.remove)
+        cls.md5 = {p: common.md5_of(p) for p in cls.ds.files}
+
+    def check_python(self, py):
+        out = os.path.join(self.tmp, "join.json")
+        p, s = trace(["--no-stacks"], [py, os.path.join(HERE, "progs", "hash_join.py"),
+                                       self.ds.dir, out], os.path.join(self.tmp, "py"))
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        self.assertEqual({path: h for h, path in DIGEST_LINE.findall(p.stdout)}, self.md5)
+        with open(out) as f:
+            prog = json.load(f)
+        run = s["runs"][0]
+        waited = prog["wall_ns"] - prog["cpu_ns"] - prog["runq_ns"]
+        threads = {t["tid"]: t["lock_wait_by_kind_ns"] for t in run["threads"]}
+        main = threads.pop(prog["tid"])
+        print("\n  %s: main's joins %.3f ms (gil %.3f), measured %.3f ms; workers' gil %s ms" %
+              (py, main["join"] / MS, main["gil"] / MS, waited / MS,
+               [round(k["gil"] / MS, 3) for k in threads.values()]), end="")
+        self.assertEqual(len(threads), 4, run["threads"])
+        for tid, k in threads.items():
+            self.assertGreater(k["gil"], 0, "worker %d: %s" % (tid, k))
+        gil_locks = [lk for lk in run["locks"] if lk["kind"] == "gil"]
+        self.assertTrue(gil_locks, run["locks"])
+        for lk in gil_locks:
+            self.assertTrue((lk["where"] or "").startswith("_PyRuntime"), lk)
+        # main waited in join() for the threads, then (a little) for the lock back
+        self.assertAlmostEqual(main["join"], waited, delta=tol(waited) + main["gil"],
+                               msg="main's lock waits by kind: %s" % main)
+        self.assertLess(main["gil"], main["join"] / 4, main)
+
+    def test_debian_python3(self):
+        if not os.access("/usr/bin/python3", os.X_OK):
+            self.skipTest("no /usr/bin/python3 (Debian package python3)")
+        self.check_python("/usr/bin/python3")
+
+    def test_other_python(self):
+        others = other_pythons()
+        if not others:
+            self.skipTest("no other CPython build on this machine (looked for pyenv's in "
+                          "/root/.pyenv/versions/3.*)")
+        self.check_python(others[0])
 
 
 if __name__ == "__main__":

@@ -43,10 +43,10 @@ static void test_classify(void **state)
 
 	(void)state;
 	wt_set_namer(s, namer, NULL);
-	/* thread 2 created with its clear_child_tid at 0x1000; thread 3 exits at 20 ms */
+	/* thread 2 created with its clear_child_tid at 0x1000; thread 3 exits at 200 ms */
 	assert_int_equal(wt_thread_new(s, 1, 2, 0x1000, 0), 0);
 	assert_int_equal(wt_thread_new(s, 1, 3, 0x1100, 0), 0);
-	assert_int_equal(wt_thread_exit(s, 3, 20 * MS), 0);
+	assert_int_equal(wt_thread_exit(s, 3, 200 * MS, 100 * MS), 0);
 	for (uint64_t a = 0x1000; a <= 0x4000; a += 0x100)
 		assert_int_equal(wt_begin(s, 1, 9, a, BITSET_PRIVATE, 0, 1), 0);
 
@@ -63,26 +63,39 @@ static void test_classify(void **state)
 	assert_int_equal(wt_classify(s, &w), TL_LK_MUTEX);
 	w = wait_on(1, 0x4000, 6 | 128, 0, 10, 20);
 	assert_int_equal(wt_classify(s, &w), TL_LK_MUTEX);
-	/* woken by a thread that exits within 5 ms: a runtime's join; 6 ms: a condvar */
-	w = wait_on(1, 0x4000, BITSET_PRIVATE, 0, 10, 20 * MS);
+	/*
+	 * Woken by a thread that exits right after (thread 3: at 200 ms, 100 ms on CPU in
+	 * all): a runtime's join. Its CPU time unknown: within 5 ms of wall time (4: join, 6:
+	 * condvar); known: at most 2 ms of it (1 ms over 50 ms of wall: join; 3 ms: condvar),
+	 * within 100 ms (1 ms over 101 ms: condvar)
+	 */
+	w = wait_on(1, 0x4000, BITSET_PRIVATE, 0, 10, 200 * MS);
 	w.waker = 3;
-	w.wake_ts = 16 * MS;
+	w.wake_ts = 196 * MS;
 	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);
-	w.wake_ts = 14 * MS;
+	w.wake_ts = 194 * MS;
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
-	w.wake_ts = 16 * MS;
+	w.waker_oncpu = 99 * MS;
+	w.wake_ts = 150 * MS;
+	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);
+	w.wake_ts = 99 * MS;
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	w.waker_oncpu = 97 * MS;
+	w.wake_ts = 196 * MS;
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	w.waker_oncpu = 0;
 	w.ret = -110; /* timed out: nobody woke it */
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
 	/*
-	 * No join: the waker is the process's main thread (tid 1 == pid 1, exiting at 20 ms:
+	 * No join: the waker is the process's main thread (tid 1 == pid 1, exiting at 200 ms:
 	 * a pool signalled before the exit), or the waiter (5) ended before the waker did
 	 */
 	assert_int_equal(wt_thread_new(s, 1, 5, 0x1200, 0), 0);
-	assert_int_equal(wt_thread_exit(s, 1, 20 * MS), 0);
-	assert_int_equal(wt_thread_exit(s, 5, 19 * MS), 0);
-	w = wait_on(2, 0x4000, BITSET_PRIVATE, 0, 10, 17 * MS);
+	assert_int_equal(wt_thread_exit(s, 1, 200 * MS, 0), 0);
+	assert_int_equal(wt_thread_exit(s, 5, 199 * MS, 0), 0);
+	w = wait_on(2, 0x4000, BITSET_PRIVATE, 0, 10, 197 * MS);
 	w.waker = 1;
-	w.wake_ts = 16 * MS;
+	w.wake_ts = 196 * MS;
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
 	w.waker = 3;
 	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);

@@ -68,6 +68,7 @@ struct wt_thr {
 	uint32_t pid, tid;
 	uint64_t child_tid, born;
 	uint64_t exit_ts;	/* 0: alive */
+	uint64_t exit_oncpu;	/* its on-CPU time over its life (at exit), 0 unknown */
 };
 
 /* Name of one futex word, asked once. */
@@ -149,7 +150,7 @@ int wt_thread_new(struct wt_set *s, uint32_t pid, uint32_t tid, uint64_t child_t
 	return 0;
 }
 
-int wt_thread_exit(struct wt_set *s, uint32_t tid, uint64_t ts)
+int wt_thread_exit(struct wt_set *s, uint32_t tid, uint64_t ts, uint64_t oncpu_ns)
 {
 	struct wt_thr *t = thr_find(s, tid);
 
@@ -160,6 +161,7 @@ int wt_thread_exit(struct wt_set *s, uint32_t tid, uint64_t ts)
 		t = &s->thr[s->nthr - 1];
 	}
 	t->exit_ts = ts;
+	t->exit_oncpu = oncpu_ns;
 	return 0;
 }
 
@@ -267,6 +269,19 @@ static bool in_pyruntime(const char *where)
 	return !strncmp(where, sym, n) && (where[n] == 0 || where[n] == '+');
 }
 
+/* Did the waker exit right after the wake-up (WT_JOIN_EXIT_*)? */
+static bool exited_after(const struct wt_wait *w, const struct wt_thr *waker)
+{
+	uint64_t wall = waker->exit_ts - w->wake_ts;
+
+	if (!waker->exit_ts || !w->wake_ts || waker->exit_ts < w->wake_ts)
+		return false;
+	if (w->waker_oncpu && waker->exit_oncpu >= w->waker_oncpu)
+		return waker->exit_oncpu - w->waker_oncpu <= WT_JOIN_EXIT_CPU_NS &&
+		       wall <= WT_JOIN_EXIT_WALL_NS;
+	return wall <= WT_JOIN_EXIT_NS;
+}
+
 /* Was tid alive after ts (not exited, or exited later)? */
 static bool outlives(const struct wt_set *s, uint32_t tid, uint64_t ts)
 {
@@ -299,8 +314,7 @@ enum tl_lock_kind wt_classify(const struct wt_set *s, const struct wt_wait *w)
 	 */
 	waker = w->waker && w->ret != -ETIMEDOUT_ && w->waker != w->pid ? thr_find(s, w->waker)
 									: NULL;
-	if (waker && waker->exit_ts && w->wake_ts && waker->exit_ts >= w->wake_ts &&
-	    waker->exit_ts - w->wake_ts <= WT_JOIN_EXIT_NS && outlives(s, w->tid, waker->exit_ts))
+	if (waker && exited_after(w, waker) && outlives(s, w->tid, waker->exit_ts))
 		return TL_LK_JOIN;
 	if (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)
 		return TL_LK_CONDVAR;

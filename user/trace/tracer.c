@@ -358,6 +358,7 @@ static void futex_waits(struct tr *t, uint32_t pid, uint32_t tid, uint32_t fx,
 			.begin_ts = fe->enter_ts, .end_ts = fe->exit_ts,
 			.lock_ns = fe->lock_ns, .wake_ts = fe->wake_ts, .waker = fe->waker,
 			.ret = fe->ret, .kstack_id = fe->kstack_id, .ustack_id = fe->ustack_id,
+			.waker_oncpu = fe->waker_oncpu,
 		};
 
 		set_err(t, wt_end(t->waits, &w));
@@ -583,7 +584,7 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 		s->exited = true;
 		set_err(t, tl_thread_exit(t->tl, r->tid, r->ts, comm));
 		if (t->waits)
-			set_err(t, wt_thread_exit(t->waits, r->tid, r->ts));
+			set_err(t, wt_thread_exit(t->waits, r->tid, r->ts, r->oncpu_ns));
 		/* take its totals now and free the entry, so thread churn can't fill the map */
 		if (have) {
 			take_totals(t, r->tid, &v, comm, r->ts);
