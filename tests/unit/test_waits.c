@@ -83,6 +83,10 @@ static void test_classify(void **state)
 	w.waker_oncpu = 97 * MS;
 	w.wake_ts = 196 * MS;
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	/* the wake-up proper seen after the waker's exit (another CPU's sched_wakeup): join */
+	w.waker_oncpu = 99 * MS;
+	w.wake_ts = 200 * MS + 1700;
+	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);
 	w.waker_oncpu = 0;
 	w.ret = -110; /* timed out: nobody woke it */
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);

@@ -272,10 +272,16 @@ static bool in_pyruntime(const char *where)
 /* Did the waker exit right after the wake-up (WT_JOIN_EXIT_*)? */
 static bool exited_after(const struct wt_wait *w, const struct wt_thr *waker)
 {
-	uint64_t wall = waker->exit_ts - w->wake_ts;
+	uint64_t wall;
 
-	if (!waker->exit_ts || !w->wake_ts || waker->exit_ts < w->wake_ts)
+	if (!waker->exit_ts || !w->wake_ts)
 		return false;
+	/*
+	 * wake_ts is sched_wakeup's, on the wakee's CPU: it can come after the exit of a waker
+	 * that woke it at once and exited (seen: 1.7 us after CPython 3.13's finishing thread
+	 * exited, all four of main's join() waits then condvar). That is no time at all.
+	 */
+	wall = waker->exit_ts > w->wake_ts ? waker->exit_ts - w->wake_ts : 0;
 	if (w->waker_oncpu && waker->exit_oncpu >= w->waker_oncpu)
 		return waker->exit_oncpu - w->waker_oncpu <= WT_JOIN_EXIT_CPU_NS &&
 		       wall <= WT_JOIN_EXIT_WALL_NS;
