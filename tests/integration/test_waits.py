@@ -10,7 +10,7 @@ noise. Each run takes well under a second.
 
 And CPython (Debian's python3, and the newest other build on the machine: pyenv's): threads
 hashing files with hashlib wait for the interpreter lock (gil), while the main thread's
-Thread.join() is a join, as long as main timed it itself.
+Thread.join() is mostly a join (all of it lock waits), against main's own clock.
 """
 import glob
 import json
@@ -117,10 +117,10 @@ class WaitKinds(unittest.TestCase):
     def test_pipe(self):
         """main reads a pipe a child process writes to every 20 ms: pipe."""
         prog, run = self.traced("pipe", 10, 20)
-        # the writer: a child that computed its 10 x 20 ms (a sanitized build's leak check
+        # the writer: a child that lived its 10 x 20 ms (a sanitized build's leak check
         # forks another child at exit)
         writers = [x for x in run["processes"] if x["parent"] == prog["pid"] and
-                   x["states_ns"]["compute"] >= 0.9 * 10 * 20 * MS]
+                   x["end_ns"] - x["start_ns"] >= 10 * 20 * MS]
         self.assertEqual(len(writers), 1, run["processes"])
         self.check(prog, run, "io_wait_by_kind_ns", "pipe")
 
@@ -144,12 +144,13 @@ class WaitKinds(unittest.TestCase):
         self.assertGreaterEqual(run["block_bytes"], size, "the reads were not cold")
         self.check(prog, run, "io_wait_by_kind_ns", "file")
         (w,) = prog["waits"]
-        # on CPU in the reads: the program's schedstat preads and ld.so's reads are file
-        # reads too, outside its timed calls (a few µs each)
+        # on CPU in the reads: at least what the program measured (its schedstat preads and
+        # ld.so's reads are file reads too, outside its timed calls: 1.3 ms more seen in a
+        # sanitized build under load)
         cpu = self.thread(run, w["tid"])["io_cpu_by_kind_ns"]
         print("; on CPU in reads %.3f ms, measured %.3f ms" % (cpu["file"] / MS,
                                                               w["cpu_ns"] / MS), end="")
-        self.assertAlmostEqual(cpu["file"], w["cpu_ns"], delta=tol(w["cpu_ns"]), msg=cpu)
+        self.assertGreaterEqual(cpu["file"], w["cpu_ns"] - tol(w["cpu_ns"]), cpu)
         for k in ("pipe", "socket", "other"):
             self.assertLessEqual(run["io_cpu_by_kind_ns"][k], NOISE, run["io_cpu_by_kind_ns"])
 
@@ -203,10 +204,16 @@ class GilAndJoin(unittest.TestCase):
         self.assertTrue(gil_locks, run["locks"])
         for lk in gil_locks:
             self.assertTrue((lk["where"] or "").startswith("_PyRuntime"), lk)
-        # main waited in join() for the threads, then (a little) for the lock back
-        self.assertAlmostEqual(main["join"], waited, delta=tol(waited) + main["gil"],
-                               msg="main's lock waits by kind: %s" % main)
-        self.assertLess(main["gil"], main["join"] / 4, main)
+        # main waited in join() for the threads, then for the lock back: all of it lock
+        # waits, most of it join. Quiet, join alone was within 0.6 ms of main's clock in
+        # every run seen; a sanitized suite beside others' (main's gil 24.5 ms) left 9 ms
+        # of main's time in join() to other kinds, so the bound is looser than 2%.
+        detail = "main's lock waits by kind: %s" % main
+        self.assertGreaterEqual(main["join"] + main["gil"] + main["condvar"],
+                                waited - tol(waited), detail)
+        self.assertGreaterEqual(main["join"], waited / 2, detail)
+        self.assertLessEqual(main["join"], waited + tol(waited), detail)
+        self.assertLess(main["gil"], main["join"] / 2, detail)
 
     def test_debian_python3(self):
         if not os.access("/usr/bin/python3", os.X_OK):
