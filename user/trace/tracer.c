@@ -824,15 +824,19 @@ static unsigned pow2_mb(unsigned mb)
  * 1 MiB per CPU (2 with stacks) held one storm with stacks and copies without a loss (7
  * runs), and two at once on 2 CPUs without copies (6 runs); two storms with copies lost
  * events with 4 MiB in 6 runs of 6 and none with 8 (the consumer's first unwind of each
- * process is slow). The buffer counts once in our RSS (ring.c maps it once); within
- * 2..256 MiB. --ringbuf-mb raises it, and any overflow is counted and named with that hint.
+ * process is slow). md5dir's callback strategy with stacks (libuv's pool threads switch
+ * out for every 64 KiB read, ~8500 user-stack copies a run, each 84-250 us for the consumer
+ * to unwind) lost 3600-10600 events a run with 2 MiB per CPU on a busy machine, and none
+ * with 4: with stacks, 4 MiB per CPU. The buffer counts once in our RSS (ring.c maps it
+ * once); within 2..256 MiB. --ringbuf-mb sets it, and any overflow is counted and named
+ * with that hint.
  */
 static unsigned rb_size_mb(const struct tr_opts *o, int ncpu)
 {
 	unsigned mb = o->ringbuf_mb;
 
 	if (!mb) {
-		mb = (unsigned)ncpu * (o->stacks ? 2 : 1);
+		mb = (unsigned)ncpu * (o->stacks ? 4 : 1);
 		if (mb < 2)
 			mb = 2;
 		if (mb > 256)
