@@ -1376,8 +1376,10 @@ static void noise_note(char *buf, size_t len, const struct an_report *rep, const
 {
 	const struct an_run *r2 = runner_up(rep, cache, best);
 
+	/* its own figure: said of warm and of cold, the sentence would repeat word for word */
 	if (r2 && an_within_noise(best, r2))
-		app(buf, len, " So did %s, within noise.", r2->strategy);
+		app(buf, len, " So did %s (%.2f×), within noise.", r2->strategy,
+		    r2->speedup_vs_sync);
 }
 
 static const struct an_verdict *verdict_of(const struct an_run *r, const char *rule)
