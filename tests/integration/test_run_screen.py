@@ -54,9 +54,12 @@ class DefaultScreen(unittest.TestCase):
                              "%d lines:\n%s" % (len(lines), self.r.stdout))
         for line in lines:
             self.assertLessEqual(len(line), SCREEN_COLS, line)
-        said = [l for l in lines if l.strip()]
-        self.assertEqual(len(said), len(set(said)),
-                         "a line said twice:\n%s" % self.r.stdout)
+        # "no sentence is printed twice" (the issue): sentences, not lines, since two
+        # wrapped Answer lines may both end in the fragment "the wall"
+        text = " ".join(l.strip() for l in lines if l.strip())
+        said = [x for x in re.split(r"(?<=[.!?])\s+", text) if len(x) > 12]
+        twice = sorted({x for x in said if said.count(x) > 1})
+        self.assertEqual(twice, [], "a sentence said twice:\n%s" % self.r.stdout)
         self.assertEqual(self.r.leftovers(), [])
 
     def test_table_and_answer_lines(self):
