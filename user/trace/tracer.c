@@ -92,7 +92,7 @@ struct tstream {
 	uint32_t next_seq;
 	uint64_t last_ts;	/* last transition (or start) seen */
 	int last_state;		/* ... and the state it entered (-1: not known) */
-	uint64_t poll_from;	/* its first poll wait since its last read began, 0 none */
+	uint64_t poll_from;	/* its last poll wait since its last read began, 0 none */
 	bool exited;
 	bool taken;		/* tr_stop: its task storage entry was read */
 	/* what the next batch's lost predecessors held (IT_REC_RESYNC), if one came */
@@ -327,9 +327,12 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 		set_err(t, tl_transition_kind(t->tl, pid, s->tid, ts, (enum tl_state)st, kind));
 		/*
 		 * A poll wait was for what the thread read next (as the probes' sock_waits say):
-		 * a pipe's or a socket's is a wait on the program at its other end.
+		 * a pipe's or a socket's is a wait on the program at its other end. Only the
+		 * last one before the read: a thread polling with a timeout that reads a pipe
+		 * once at its end (fio's helper) waited on its timer before (the stream has no
+		 * call boundaries: a poll that went off CPU twice counts its last stretch).
 		 */
-		if (st == TL_POLL_WAIT && !s->poll_from)
+		if (st == TL_POLL_WAIT)
 			s->poll_from = ts;
 		if (st == TL_IO_CPU) {
 			if (s->poll_from && (kind == TL_IOK_PIPE || kind == TL_IOK_SOCKET))
