@@ -567,7 +567,10 @@ static void process_table(FILE *f, const struct an_run *run)
 		if (p->ended)
 			td_dur(f, &when, p->end_ns);
 		else
-			fputs("<td title=\"still running when the trace ended\">running</td>", f);
+			fputs(p->exit_lost ? "<td title=\"its exit was not seen (events lost); gone by "
+					     "the trace's end\">?</td>"
+					   : "<td title=\"still running when the trace ended\">running</td>",
+			      f);
 		if (p->exit_status >= 0)
 			fprintf(f, "<td>%d</td>", p->exit_status);
 		else

@@ -158,6 +158,7 @@
 	F(U64N, "end_ns", end_ns, REQ, ended)                                              \
 	F(INT, "exit_status", exit_status, REQ)                                            \
 	F(BOOL, "setuid", setuid, OPT)                                                     \
+	F(BOOL, "exit_lost", exit_lost, OPT)                                               \
 	F(UINT, "threads", nthreads, REQ, UINT32_MAX)                                      \
 	F(STATES, states_ns)                                                               \
 	F(U64, "stolen_ns", stolen_ns, OPT)                                                \

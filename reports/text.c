@@ -992,7 +992,7 @@ static int process_table(struct out *o, const struct an_run *run, bool brief)
 		cell(w, C_START, ST_NONE,
 		     p->before ? "before" : un_cell(&when, (double)p->start_ns).s);
 		cell(w, C_END, p->ended ? ST_NONE : ST_WARN,
-		     p->ended ? un_cell(&when, (double)p->end_ns).s : "running");
+		     p->ended ? un_cell(&when, (double)p->end_ns).s : p->exit_lost ? "?" : "running");
 		if (p->exit_status >= 0)
 			snprintf(b, sizeof(b), "%d", p->exit_status);
 		cell(w, C_EXIT, ST_NONE, p->exit_status >= 0 ? b : "-");

@@ -184,6 +184,8 @@ class TracePrograms(unittest.TestCase):
         self.assertTrue([x for x in procs if x["comm"] in ("ld", "collect2")])
         for x in procs:
             self.assertIsNotNone(x["end_ns"], x)
+        # nothing outlived make (a lost exit record is not a process left running)
+        self.assertNotIn("visibility", [v["rule"] for v in run["verdict"]], run["verdict"])
         # the default output lists the first six and says how many more
         self.assertIn("\n%d processes\n" % len(procs), p.stdout)
         self.assertIn("... %d more processes (-v shows 16, all of them are in summary.json)"

@@ -85,6 +85,8 @@ struct an_process {
 	bool ended;		/* it ended inside the trace; false: still running at its end */
 	bool before;		/* it existed before the trace began (-p) */
 	bool setuid;		/* ran a program whose effective uid is not its user's */
+	bool exit_lost;		/* not ended in the trace, yet gone at its end: its exit's record
+				 * was lost (a full ring buffer); it did not outlive the trace */
 	int exit_status;	/* as summary.json's: exit code, or 128+signal; -1 unknown */
 	/* its threads' figures, summed */
 	uint32_t nthreads;

@@ -955,7 +955,7 @@ static bool rule_visibility(const struct an_run *run, const struct an_run *sync,
 	if (!root)
 		return false;
 	for (size_t i = 1; i < run->nprocesses; i++)
-		left += root->ended && !run->processes[i].ended;
+		left += root->ended && !run->processes[i].ended && !run->processes[i].exit_lost;
 	for (size_t i = 0; i < run->nprocesses; i++)
 		suid += run->processes[i].setuid;
 	if (!left && !suid)
@@ -967,7 +967,7 @@ static bool rule_visibility(const struct an_run *run, const struct an_run *sync,
 		for (size_t i = 1; i < run->nprocesses && shown < 3; i++) {
 			const struct an_process *p = &run->processes[i];
 
-			if (p->ended)
+			if (p->ended || p->exit_lost)
 				continue;
 			app(t, len, "%s %u (%.60s)", shown ? "," : "", p->pid,
 			    p->cmdline[0] ? p->cmdline : p->comm);

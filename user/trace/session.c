@@ -349,6 +349,8 @@ static int attach_processes(struct ss_session *s, const struct ss_spec *spec, st
 			o->end_ns = p->end_ts > t0 ? p->end_ts - t0 : 0;
 		o->exit_status = o->ended && p->status >= 0 ? ss_exit_status(p->status) : -1;
 		o->setuid = p->setuid;
+		/* no exit seen, yet gone: its exit's record was lost, it did not outlive us */
+		o->exit_lost = !o->ended && kill((pid_t)p->pid, 0) && errno == ESRCH;
 	}
 	ret = an_run_set_processes(run, v, n);
 	free(v);
