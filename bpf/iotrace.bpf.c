@@ -669,10 +669,6 @@ int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
 	if (!th || th->exited)
 		return 0;
 	th->sys = cls;
-	/* a new poll: what the thread reads next is what this one waited for, not older ones
-	 * (a helper that polls with a timeout and reads its pipe once at the end) */
-	if (cls == IT_SYS_POLL)
-		th->poll_pend_ns = th->poll_pend_n = 0;
 	if (cls == IT_SYS_IO) {
 		th->io_kind = features_off & IT_FEAT_FDKIND ? IT_IOK_NONE : io_kind(regs, id, th);
 		if (!(features_off & IT_FEAT_FDKIND))
