@@ -273,6 +273,7 @@
 	F(STRN, "method", device_ceiling_method, OPT)                                      \
 	F(U64, "bytes", device_ceiling_bytes, OPT)                                         \
 	F(U64, "ns", device_ceiling_ns, OPT)                                               \
+	F(U64, "elapsed_ns", device_ceiling_elapsed_ns, OPT)                               \
 	F(UINT, "qd", device_ceiling_qd, OPT, 65536)                                       \
 	F(UINT, "block", device_ceiling_block, OPT, UINT32_MAX)                            \
 	F(BOOL, "throttled", device_ceiling_throttled, OPT)                                \

@@ -3,7 +3,7 @@
 #
 #   tests/bench.sh [BUILD_DIR]        (root; IOTRACE_BENCH_REPS=N repetitions, default 7)
 #
-# IOTRACE_BENCH_ONLY="strat thr" runs only those parts (md5 storm attach rss strat thr model;
+# IOTRACE_BENCH_ONLY="strat thr" runs only those parts (md5 storm attach rss strat thr cal model;
 # default all): the whole bench takes a shared machine for a long while, its rows apart do not.
 #
 # Every ratio comes from one run of this script: the variants of a measurement are run in
@@ -15,7 +15,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 build=${1:-build}
 reps=${IOTRACE_BENCH_REPS:-7}
-only=" ${IOTRACE_BENCH_ONLY:-md5 storm attach rss strat thr model} "
+only=" ${IOTRACE_BENCH_ONLY:-md5 storm attach rss strat thr cal model} "
 only=${only//,/ }
 want() { [[ $only == *" $1 "* ]]; }
 drv=$PWD/$build/tests/bench/bench_drv
@@ -151,6 +151,27 @@ run_strat() {
 	fi
 }
 
+# issue 14: the device's calibration at most a tenth of a default run's time; both from
+# one run: its wall here, the calibration's own time from its summary.json
+run_cal() {
+	local t0 t1 cal
+	rm -rf "$work/def"
+	t0=$(date +%s%N)
+	if ! "$iotrace" run md5dir -q --no-color -o "$work/def" >/dev/null 2>>"$work/err.txt"; then
+		echo "  cal/$1 failed: $(tail -3 "$work/err.txt")" >&2
+		return
+	fi
+	t1=$(date +%s%N)
+	cal=$(python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))["device_ceiling"]
+print(c.get("elapsed_ns") or "", c.get("unavailable") or "")' "$work/def/summary.json")
+	if [ -z "${cal%% *}" ]; then
+		echo "  cal/$1: the ceiling was not measured: ${cal#* }" >&2
+		return
+	fi
+	echo "cal $1 $2 wall_ns $((t1 - t0)) cal_ns ${cal%% *}" >>"$raw"
+}
+
 throttle=${IOTRACE_BENCH_THROTTLE:-50M}
 run_thr() {
 	measure thr "$1" "$2" "$drv" run --cold --throttle "$throttle" --md5dir "$work/thr" --strategy "$1"
@@ -185,6 +206,10 @@ fi
 if want thr; then
 	echo "  md5dir cold, throttled to $throttle/s (4 x 32 MiB)" >&2
 	rotate thr 2 sync threads uring procs
+fi
+if want cal; then
+	echo "  device calibration within a default run (iotrace run md5dir, defaults)" >&2
+	rotate cal 1 default
 fi
 if want model; then
 	echo "  analysis speed (tests/bench/bench_model)" >&2
@@ -347,6 +372,11 @@ if t and b:
     row("md5dir cold, throttled to %s/s: uring vs throttle" % os.environ["THROTTLE"],
         "%.1f%% (%.1f MiB/s)" % (100 * b / (t / 1e9) / thr, b / (t / 1e9) / 2**20),
         "within 10%", abs(b / (t / 1e9) / thr - 1) <= 0.10)
+
+t, c = med("cal", "default", "wall_ns"), med("cal", "default", "cal_ns")
+if t and c:
+    row("device calibration within a default run (iotrace run md5dir)",
+        "%.2f s of %.1f s (%.1f%%)" % (c / 1e9, t / 1e9, 100 * c / t), "≤ 10%", c / t <= 0.10)
 
 try:
     txt = open(model).read()

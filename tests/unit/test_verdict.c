@@ -317,6 +317,20 @@ static void test_lock(void **state)
 	assert_true(fires(f, "lock"));
 	has("2 working threads ran at parallelism 1.19 on 4 CPUs");
 	has("21% of their time waiting on a lock");
+	/*
+	 * The futex waits classified: main's join and the workers' idle condvar are no lock's
+	 * queue, and their figures alone call nothing contention (with the kinds, the
+	 * signature never speaks).
+	 */
+	f->run->by_kind_ok = true;
+	f->run->lock_wait_by_kind_ns[TL_LK_JOIN - 1] = 990 * MS;
+	f->run->lock_wait_by_kind_ns[TL_LK_CONDVAR - 1] = 420 * MS;
+	assert_false(fires(f, "lock"));
+	memset(f->run->lock_wait_by_kind_ns, 0, sizeof(f->run->lock_wait_by_kind_ns));
+	f->run->lock_wait_by_kind_ns[TL_LK_OTHER - 1] = 1410 * MS;
+	assert_false(fires(f, "lock"));
+	f->run->lock_wait_by_kind_ns[TL_LK_OTHER - 1] = 0;
+	f->run->by_kind_ok = false;
 	f->run->parallelism = 1.21;
 	assert_false(fires(f, "lock"));
 	/*
@@ -887,6 +901,25 @@ static void test_lock_kinds(void **state)
 	also_ok = "";
 	assert_true(fires(f, "lock"));
 	has("nothing else ran for 70% of the wall");
+	/* the CPUs unknown (no capacity): the lock bound still has its line, of the wall */
+	f->run->unused_cpu_ok = false;
+	assert_true(fires(f, "lock"));
+	has("Threads waited on contended locks (mutex, GIL) with nothing else running for 70% "
+	    "of the wall (700 ms)");
+	assert_true(last_share < 0);
+	f->run->unused_cpu_ok = true;
+	/* queued on a lock, with idle CPUs besides: a lock line, no "spread the work" */
+	bounds(f->run, 700, 0, 0, 100, 0, 0, 200);
+	unused(f->run, 700, 0, 0, 1500);
+	also_ok = "cpu";
+	assert_true(fires(f, "lock"));
+	assert_false(fires(f, "serial"));
+	unused(f->run, 300, 0, 0, 1500);
+	bounds(f->run, 700, 0, 0, 0, 0, 0, 300);
+	also_ok = "cpu";
+	strict = false;
+	assert_false(fires(f, "lock"));
+	assert_true(fires(f, "serial"));
 }
 
 /*
@@ -1278,7 +1311,8 @@ static void random_run(struct an_run *r, struct an_report *rep)
 		r->unused_cpu_ns[k] = v;
 		left -= v;
 	}
-	r->unused_cpu_ok = true;
+	/* the CPUs unknown now and then: capacity lines stay silent, bounds keep theirs */
+	r->unused_cpu_ok = rnd(5) != 0;
 	r->parallelism = (double)rnd(ncpu * 100 + 1) / 100.0;
 	r->hit_ratio = (double)rnd(101) / 100.0;
 	r->read_oncpu_share = (double)rnd(101) / 100.0;

@@ -189,11 +189,96 @@ static void test_locks(void **state)
 	tl_free(tl);
 }
 
+/* One futex wait of tid on uaddr over [a, b): its transitions and its records. */
+static void futex_wait(struct wt_set *s, struct tl_timeline *tl, uint32_t tid, uint64_t uaddr,
+		       uint32_t op, uint32_t val, uint64_t a, uint64_t b)
+{
+	struct wt_wait w = wait_on(tid, uaddr, op, val, a, b);
+
+	assert_int_equal(tl_transition(tl, 1, tid, a, TL_LOCK_WAIT), 0);
+	assert_int_equal(wt_begin(s, 1, tid, uaddr, op, val, a), 0);
+	if (b < 1000) {
+		assert_int_equal(tl_transition(tl, 1, tid, b, TL_COMPUTE), 0);
+		assert_int_equal(wt_end(s, &w), 0);
+	}
+}
+
+/*
+ * The lock bound and the lock capacity come from mutex and GIL waits only, as the waits'
+ * kinds land on the timeline (wt_flush before each fold, as the session does). 2 CPUs,
+ * window [0,1000): main (1) computes [0,100) then joins thread 2 (on its clear_child_tid)
+ * to the end. Thread 2 computes, waits on a mutex [200,400), computes [400,500), idles on a
+ * condvar [500,700), waits on the GIL [700,800), computes [800,900), sleeps [900,1000).
+ *   [0,100) cpu on 2  [100,200) cpu serial 1  [200,400) lock: lock 1, serial 1
+ *   [400,500) cpu serial 1  [500,700) idle serial 2  [700,800) lock: lock 1, serial 1
+ *   [800,900) cpu serial 1  [900,1000) idle serial 2
+ * cpu 400, lock 300, idle 300; on-CPU 500 + lock 300 + serial 1200 = 2 x 1000. The join
+ * (900) and the condvar (200) are no contention: unlabelled, or labelled join and condvar,
+ * they count as idle. The same with folds inside the waits.
+ */
+static void test_lock_bound_from_kinds(void **state)
+{
+	static const uint64_t cuts[][2] = {{0, 0}, {450, 0}, {300, 750}};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		struct wt_set *s = wt_new();
+		struct tl_timeline *tl = tl_new();
+		const struct tl_thread *t1, *t2;
+		struct wt_lock *v = NULL;
+		size_t n = 0;
+
+		wt_set_namer(s, namer, NULL);
+		tl_set_ncpu(tl, 2);
+		assert_non_null(tl_thread_add(tl, 1, 1, 0, TL_COMPUTE, "main"));
+		assert_non_null(tl_thread_add(tl, 1, 2, 0, TL_COMPUTE, "worker"));
+		assert_int_equal(wt_thread_new(s, 1, 2, 0x1000, 0), 0);
+		futex_wait(s, tl, 1, 0x1000, WAIT_PRIVATE, 2, 100, 1000); /* join, open */
+		futex_wait(s, tl, 2, 0x4000, WAIT_PRIVATE, 2, 200, 400);  /* mutex */
+		for (int k = 0; k < 2; k++)
+			if (cuts[c][k] && cuts[c][k] < 500) {
+				assert_int_equal(wt_flush(s, tl, cuts[c][k]), 0);
+				assert_int_equal(tl_cut(tl, 0, cuts[c][k]), 0);
+			}
+		futex_wait(s, tl, 2, 0x5000, BITSET_PRIVATE, 0, 500, 700); /* condvar */
+		futex_wait(s, tl, 2, 0x2008, BITSET_PRIVATE, 0, 700, 800); /* the GIL */
+		for (int k = 0; k < 2; k++)
+			if (cuts[c][k] >= 500) {
+				assert_int_equal(wt_flush(s, tl, cuts[c][k]), 0);
+				assert_int_equal(tl_cut(tl, 0, cuts[c][k]), 0);
+			}
+		assert_int_equal(tl_transition(tl, 1, 2, 900, TL_OTHER_WAIT), 0);
+		assert_int_equal(wt_flush(s, tl, UINT64_MAX), 0);
+		assert_int_equal(tl_finish(tl, 0, 1000), 0);
+
+		assert_int_equal(tl->measure.bound[TL_B_CPU], 400);
+		assert_int_equal(tl->measure.bound[TL_B_LOCK], 300);
+		assert_int_equal(tl->measure.bound[TL_B_IDLE], 300);
+		assert_int_equal(tl->measure.oncpu_ns, 500);
+		assert_int_equal(tl->measure.unused[TL_U_LOCK], 300);
+		assert_int_equal(tl->measure.unused[TL_U_SERIAL], 1200);
+		assert_int_equal(tl->measure.unused[TL_U_WAKEUP] + tl->measure.unused[TL_U_DEVICE],
+				 0);
+		t1 = tl_thread_find(tl, 1);
+		t2 = tl_thread_find(tl, 2);
+		assert_int_equal(t1->kind_ns[TL_LOCK_WAIT][TL_LK_JOIN], 900);
+		assert_int_equal(t2->kind_ns[TL_LOCK_WAIT][TL_LK_MUTEX], 200);
+		assert_int_equal(t2->kind_ns[TL_LOCK_WAIT][TL_LK_CONDVAR], 200);
+		assert_int_equal(t2->kind_ns[TL_LOCK_WAIT][TL_LK_GIL], 100);
+		assert_int_equal(wt_take_locks(s, tl, &v, &n), 0);
+		assert_int_equal(n, 4);
+		wt_locks_free(v, n);
+		wt_free(s);
+		tl_free(tl);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_locks),
+		cmocka_unit_test(test_lock_bound_from_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -474,11 +475,13 @@ static void calibrate(const struct run_cfg *cfg, const char *dir, const char *th
 		      struct an_report *rep)
 {
 	struct wl_ceiling c;
+	struct timespec t0, t1;
 	char **paths = NULL;
 	size_t n = 0;
 	uint64_t total = 0, max;
 	int ret;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!dir) {
 		snprintf(rep->device_ceiling_unavailable, sizeof(rep->device_ceiling_unavailable),
 			 "the workload reads a FILE of yours: the calibration reads a directory");
@@ -506,6 +509,7 @@ static void calibrate(const struct run_cfg *cfg, const char *dir, const char *th
 				"%.0f MiB or %.1f s)...\n",
 			(double)max / (1 << 20), (double)CAL_MAX_NS / 1e9);
 	ret = wl_device_calibrate(dir, throttle_procs, max, CAL_MAX_NS, &c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret < 0) {
 		snprintf(rep->device_ceiling_unavailable, sizeof(rep->device_ceiling_unavailable),
 			 "%s",
@@ -526,6 +530,8 @@ static void calibrate(const struct run_cfg *cfg, const char *dir, const char *th
 	rep->device_ceiling_qd = c.qd;
 	rep->device_ceiling_block = c.block;
 	rep->device_ceiling_throttled = c.throttled;
+	rep->device_ceiling_elapsed_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+						    (t1.tv_nsec - t0.tv_nsec));
 }
 
 static void print_digests(FILE *f, const struct wl_result *r, const char *dir)

@@ -49,6 +49,7 @@ static void copy_ceiling(struct an_report *out, const struct an_report *src)
 	       sizeof(out->device_ceiling_method));
 	out->device_ceiling_bytes = src->device_ceiling_bytes;
 	out->device_ceiling_ns = src->device_ceiling_ns;
+	out->device_ceiling_elapsed_ns = src->device_ceiling_elapsed_ns;
 	out->device_ceiling_qd = src->device_ceiling_qd;
 	out->device_ceiling_block = src->device_ceiling_block;
 	out->device_ceiling_throttled = src->device_ceiling_throttled;

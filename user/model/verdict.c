@@ -451,6 +451,33 @@ static bool lock_signature(const struct an_run *run, const struct an_report *rep
 	return true;
 }
 
+/*
+ * The run's futex waits were classified (some lock_wait has a kind other than "other"):
+ * then contention is its mutex and GIL waits and nothing else; a join or an idle pool's
+ * condvar is no lock's queue, whatever the threads' figures look like.
+ */
+static bool lock_kinds_known(const struct an_run *run)
+{
+	for (unsigned k = 0; run->by_kind_ok && k < WT_NLK_SLOTS; k++)
+		if (k != TL_LK_OTHER - 1 && run->lock_wait_by_kind_ns[k])
+			return true;
+	return false;
+}
+
+/* The GIL's signature, for runs whose futex waits have no kinds (older files, probes). */
+static bool gil_signature(const struct an_run *run, const struct an_report *rep, double *sh,
+			  size_t *nwork, double *ws, double *par)
+{
+	return !lock_kinds_known(run) && lock_signature(run, rep, sh, nwork, ws, par);
+}
+
+/* Contended locks explain a line: waiters on idle CPUs, or the lock bound. */
+static bool contended(const struct attr *a)
+{
+	return a->ok && ((a->cap && share(a->u[TL_U_LOCK], a->cap) >= LOCK_MIN_CAP) ||
+			 bound_holds(a, TL_B_LOCK));
+}
+
 static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 		      const struct an_report *rep, char *t, size_t len, double *sh)
 {
@@ -460,8 +487,14 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 
 	(void)sync;
 	attr_of(run, rep, &a);
-	if (a.ok && a.cap && (share(a.u[TL_U_LOCK], a.cap) >= LOCK_MIN_CAP ||
-			      bound_holds(&a, TL_B_LOCK))) {
+	if (contended(&a) && !a.cap) {
+		/* the CPUs unknown: the bound alone (its share is of the wall, not said) */
+		snprintf(t, len, "threads waited on contended locks (mutex, GIL) with nothing "
+				 "else running for ");
+		of_wall(t, len, a.b[TL_B_LOCK], a.wall);
+		return true;
+	}
+	if (contended(&a)) {
 		uint64_t mx = lock_wait_of(run, TL_LK_MUTEX), gil = lock_wait_of(run, TL_LK_GIL);
 
 		*sh = share(a.u[TL_U_LOCK], a.cap);
@@ -499,7 +532,7 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 		}
 		return true;
 	}
-	if (a.u[TL_U_LOCK] || a.b[TL_B_LOCK] || !lock_signature(run, rep, sh, &nwork, &ws, &par))
+	if (a.u[TL_U_LOCK] || a.b[TL_B_LOCK] || !gil_signature(run, rep, sh, &nwork, &ws, &par))
 		return false;
 	snprintf(t, len,
 		 "threads took turns on a lock, the GIL case: %zu working threads ran at "
@@ -578,13 +611,14 @@ static bool rule_serial(const struct an_run *run, const struct an_run *sync,
 
 	/*
 	 * Work on a CPU bounded the wall (else idle CPUs had nothing to do: a wait elsewhere);
-	 * at the disk's ceiling, idle CPUs could not have helped; and threads taking turns on
-	 * a lock whose kind is unknown (the GIL's signature) were not short of work.
+	 * at the disk's ceiling, idle CPUs could not have helped; and threads queued on a
+	 * contended lock (or, its kind unknown, taking turns on one: the GIL's signature) were
+	 * not short of work: more threads would only queue too (the lock line's advice).
 	 */
 	if (!a.ok || !a.cap || a.ncpu < 2 || saturated(run, &a) || a.disk_bound ||
 	    (!bound_holds(&a, TL_B_CPU) && !bound_holds(&a, TL_B_READ_CPU)) ||
-	    share(a.u[TL_U_SERIAL], a.cap) < SERIAL_MIN_CAP ||
-	    (!a.u[TL_U_LOCK] && lock_signature(run, rep, &ls, &nw, &ws, &par)))
+	    share(a.u[TL_U_SERIAL], a.cap) < SERIAL_MIN_CAP || contended(&a) ||
+	    (!a.u[TL_U_LOCK] && gil_signature(run, rep, &ls, &nw, &ws, &par)))
 		return false;
 	nwork = workers(run, &busy);
 	*sh = share(a.u[TL_U_SERIAL], a.cap);
@@ -1120,13 +1154,14 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
  *   device          device bound, not disk                                 wall
  *   exposed_io      below a measured ceiling, hidden_io < 50%, device      wall (exposed)
  *                   >= 10% and compute apart >= 5% of the wall
- *   lock            lock waiters on idle CPUs >= 10% of capacity, or lock  capacity
- *                   bound; without wait kinds, the GIL signature
+ *   lock            lock waiters (mutex, GIL) on idle CPUs >= 10% of       capacity
+ *                   capacity, or lock bound; without wait kinds (no futex
+ *                   wait classified), the GIL signature
  *   cpu_wait        cpu_wait bound                                         wall
  *   peer            peer bound                                             wall
  *   idle            idle bound                                             wall
  *   serial          no thread ready >= 25% of capacity, >= 2 CPUs, cpu   capacity
- *                   or read_cpu bound, not full, not disk
+ *                   or read_cpu bound, not full, not disk, not lock
  *   wakeup_latency  ready threads on idle CPUs >= 5% of capacity, not full capacity
  *   overhead        slower than sync by >= 2% of its wall                  wall (the loss)
  *   io_hidden       hidden_io >= 80% with I/O >= 10% of the wall           wall (hidden)
@@ -1209,6 +1244,7 @@ const char *const an_rule_conflicts[][2] = {
 	{"cpu_saturated", "serial"},  /* CPUs full, or CPUs idle */
 	{"cpu_saturated", "wakeup_latency"}, /* queued for busy CPUs, or for idle ones */
 	{"disk", "serial"},	      /* at the ceiling, idle CPUs could not help */
+	{"lock", "serial"},	      /* queued on a lock, more threads only queue too */
 	{"page_cache", "read_cpu"},   /* one copying line */
 	{"io_hidden", "exposed_io"},  /* hidden, or exposed */
 };
