@@ -106,6 +106,8 @@ static void finding(const char *text, char *buf, size_t len)
 
 void an_run_cause(const struct an_run *run, struct an_cause *c)
 {
+	unsigned b = 0;
+
 	memset(c, 0, sizeof(*c));
 	if (!an_run_clean(run) && run->interrupted) {
 		snprintf(c->name, sizeof(c->name), "interrupted");
@@ -126,8 +128,6 @@ void an_run_cause(const struct an_run *run, struct an_cause *c)
 	c->name[0] = '\0';
 	if (run->bound_ok && run->wall_ns) {
 		/* the bound that held the longest, and its share of the wall */
-		unsigned b = 0;
-
 		for (unsigned k = 1; k < TL_NBOUNDS; k++)
 			if (run->bound_ns[k] > run->bound_ns[b])
 				b = k;
@@ -161,9 +161,19 @@ void an_run_cause(const struct an_run *run, struct an_cause *c)
 		finding(run->verdict[i].text, c->reason, sizeof(c->reason));
 		return;
 	}
+	/*
+	 * No line names a cause (a report saved before the rules were functions of the bounds,
+	 * whose largest bound always has its line): the largest bound is the cause.
+	 */
+	if (run->bound_ok && run->wall_ns) {
+		snprintf(c->reason, sizeof(c->reason), "%s held %.0f%% of the wall", bound_words[b],
+			 (double)run->bound_ns[b] * 100 / (double)run->wall_ns);
+		return;
+	}
 	if (!c->name[0])
-		snprintf(c->name, sizeof(c->name), "none found");
-	snprintf(c->reason, sizeof(c->reason), "no rule found a limiting cause");
+		snprintf(c->name, sizeof(c->name), "not measured");
+	snprintf(c->reason, sizeof(c->reason),
+		 "what bounded the wall was not measured (a report saved before iotrace did)");
 }
 
 static void app(char *buf, size_t len, const char *s1, const char *s2)

@@ -375,6 +375,12 @@ static bool rule_device(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
+/* Within reach of the ideal bound: little is left to win, by overlap or by idle CPUs. */
+static bool near_ideal(const struct an_run *run)
+{
+	return run->ideal_ok && run->ideal_fraction >= NEAR_IDEAL_MIN;
+}
+
 /* Compute that ran while no I/O was under way: what overlapping could still hide. */
 static uint64_t unoverlapped_compute(const struct an_run *run)
 {
@@ -397,7 +403,8 @@ static bool rule_exposed_io(const struct an_run *run, const struct an_run *sync,
 
 	(void)sync;
 	attr_of(run, rep, &a);
-	if (!a.ok || a.disk_bound || !a.measured || !a.thru_ok || !run->hidden_io_ok ||
+	if (!a.ok || a.disk_bound || near_ideal(run) || !a.measured || !a.thru_ok ||
+	    !run->hidden_io_ok ||
 	    run->hidden_io >= EXPOSED_MAX_HIDDEN ||
 	    share(a.b[TL_B_DEVICE], a.wall) < EXPOSED_MIN_DEVICE ||
 	    share(apart, a.wall) < EXPOSED_MIN_APART)
@@ -616,7 +623,7 @@ static bool rule_serial(const struct an_run *run, const struct an_run *sync,
 	 * not short of work: more threads would only queue too (the lock line's advice).
 	 */
 	if (!a.ok || !a.cap || a.ncpu < 2 || saturated(run, &a) || a.disk_bound ||
-	    (!bound_holds(&a, TL_B_CPU) && !bound_holds(&a, TL_B_READ_CPU)) ||
+	    near_ideal(run) || (!bound_holds(&a, TL_B_CPU) && !bound_holds(&a, TL_B_READ_CPU)) ||
 	    share(a.u[TL_U_SERIAL], a.cap) < SERIAL_MIN_CAP || contended(&a) ||
 	    (!a.u[TL_U_LOCK] && gil_signature(run, rep, &ls, &nw, &ws, &par)))
 		return false;
@@ -816,7 +823,7 @@ static bool rule_near_ideal(const struct an_run *run, const struct an_run *sync,
 
 	(void)sync;
 	(void)sh;
-	if (!run->ideal_ok || run->ideal_fraction < NEAR_IDEAL_MIN)
+	if (!near_ideal(run))
 		return false;
 	snprintf(t, len, "it reached %s of the ideal speedup (%.2f× of %.2f×; ideal wall %s, ",
 		 pct(run->ideal_fraction).s, run->speedup_vs_sync, run->ideal_speedup,
@@ -1153,7 +1160,8 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
  *   disk            >= 90% of the measured ceiling over the wall           wall (device)
  *   device          device bound, not disk                                 wall
  *   exposed_io      below a measured ceiling, hidden_io < 50%, device      wall (exposed)
- *                   >= 10% and compute apart >= 5% of the wall
+ *                   >= 10% and compute apart >= 5% of the wall, not
+ *                   near_ideal
  *   lock            lock waiters (mutex, GIL) on idle CPUs >= 10% of       capacity
  *                   capacity, or lock bound; without wait kinds (no futex
  *                   wait classified), the GIL signature
@@ -1161,7 +1169,8 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
  *   peer            peer bound                                             wall
  *   idle            idle bound                                             wall
  *   serial          no thread ready >= 25% of capacity, >= 2 CPUs, cpu   capacity
- *                   or read_cpu bound, not full, not disk, not lock
+ *                   or read_cpu bound, not full, not disk, not lock, not
+ *                   near_ideal
  *   wakeup_latency  ready threads on idle CPUs >= 5% of capacity, not full capacity
  *   overhead        slower than sync by >= 2% of its wall                  wall (the loss)
  *   io_hidden       hidden_io >= 80% with I/O >= 10% of the wall           wall (hidden)
@@ -1245,6 +1254,8 @@ const char *const an_rule_conflicts[][2] = {
 	{"cpu_saturated", "wakeup_latency"}, /* queued for busy CPUs, or for idle ones */
 	{"disk", "serial"},	      /* at the ceiling, idle CPUs could not help */
 	{"lock", "serial"},	      /* queued on a lock, more threads only queue too */
+	{"near_ideal", "serial"},     /* little left to win: idle CPUs cannot win it */
+	{"near_ideal", "exposed_io"}, /* little left to win: nor more reads in flight */
 	{"page_cache", "read_cpu"},   /* one copying line */
 	{"io_hidden", "exposed_io"},  /* hidden, or exposed */
 };
