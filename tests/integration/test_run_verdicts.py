@@ -14,6 +14,7 @@ import unittest
 
 import runlib
 from test_run_core import warm_dataset_sizes, warm_fixture
+from test_trace import python3
 from test_run_strategies import throttled_fixture
 
 CONCURRENT = ["threads", "callback", "uring", "procs", "gil"]
@@ -237,6 +238,73 @@ class Attribution(unittest.TestCase):
         self.assertGreaterEqual(b["cpu"] + b["cpu_wait"], 0.8 * run["wall_ns"], b)
         self.assertGreaterEqual(awk["compute"], 0.8 * b["cpu"], (awk, b))
         self.assertLess(b["peer"], 0.1 * run["wall_ns"], b)
+
+    def test_cpython_gil_is_lock(self):
+        """Four CPython threads hashing in Python code (FNV-1a, never releasing the GIL) on
+        2+ CPUs: one computes at a time while the others wait on the GIL, so the verdict
+        calls it lock contention, from the GIL's waits (lock_wait_by_kind_ns, the locks
+        table: CPython's _PyRuntime), with the lost capacity within what they waited. The
+        threads' CPU time is checked against the program's own (thread_time_ns). At
+        real-time priority like the other lock test: a thread handed the GIL then finds a
+        CPU free instead of queueing behind this shared machine's other work."""
+        prog = os.path.join(os.path.dirname(os.path.abspath(__file__)), "progs",
+                            "pyhash_threads.py")
+        with tempfile.TemporaryDirectory(prefix="iot-gil-") as tmp:
+            r = runlib.iotrace(["trace", "--no-stacks", "--no-color", "-q", "-o",
+                                os.path.join(tmp, "o"), "--", python3(), prog, "4",
+                                "1500000"], rt=True)
+            self.assertEqual(r.rc, 0, r.describe())
+            run = runlib.load_summary(os.path.join(tmp, "o"))["runs"][0]
+        # the program's own lines ("thread TID CPU_NS"), passed through on iotrace's stdout
+        own = {}
+        for line in r.stdout.splitlines():
+            w = line.split()
+            if len(w) == 3 and w[0] == "thread":
+                own[int(w[1])] = int(w[2])
+        self.assertEqual(len(own), 4, r.stdout)
+        lk = run["lock_wait_by_kind_ns"]
+        cap = os.cpu_count() * run["wall_ns"]
+        u = run["unused_cpu_ns"]
+        self.assertGreater(lk["gil"], 0, lk)
+        self.assertGreaterEqual(lk["gil"], 0.9 * (lk["gil"] + lk["mutex"]), lk)
+        # a CPU counts as lost to a lock only while a thread waited on one
+        self.assertLessEqual(u["lock"], lk["gil"] + lk["mutex"], (u, lk))
+        self.assertGreaterEqual(u["lock"], 0.25 * cap, (u, cap, run["headline"]))
+        self.assertIn("lock", rules(run), run["headline"])
+        self.assertNotIn("serial", rules(run), run["headline"])
+        top = run["locks"][0]
+        self.assertEqual(top["kind"], "gil", top)
+        self.assertTrue((top["where"] or "").startswith("_PyRuntime"), top)
+        self.assertGreaterEqual(len(top["waiters"]), 3, top)
+        # the GIL bound it: the four workers' CPU time is about one CPU's worth
+        workers = [t for t in run["threads"] if t["tid"] != t["pid"]]
+        self.assertEqual(len(workers), 4, [(t["tid"], t["comm"]) for t in run["threads"]])
+        busy = sum(runlib.ran(t) for t in workers)
+        self.assertLessEqual(busy, 1.15 * run["wall_ns"], (busy, run["wall_ns"]))
+        for t in workers:
+            self.assertAlmostEqual(runlib.ran(t), own[t["tid"]],
+                                       delta=0.05 * own[t["tid"]] + 2 * MS, msg=t)
+
+    def test_callback_loop_is_serial(self):
+        """md5dir's callback strategy on warm data: the event loop hashes every file on its
+        one thread while libuv's pool only copies reads, so idle CPUs had no thread ready:
+        serial, with the loop named as the busiest thread."""
+        with runlib.make_dataset(warm_dataset_sizes(), nested=True) as ds:
+            r = runlib.iotrace(["run", "md5dir", ds.dir, "--cache", "warm", "-s", "callback",
+                                "--no-stacks", "--json"], rt=True)
+        self.assertEqual(r.rc, 0, r.describe())
+        s = json.loads(r.stdout)
+        run = s["runs"][0]
+        cap = s["machine"]["ncpu"] * run["wall_ns"]
+        self.assertIn("serial", rules(run), run["headline"])
+        self.assertNotIn("lock", rules(run), run["headline"])
+        self.assertGreaterEqual(run["unused_cpu_ns"]["serial"], 0.25 * cap, run["unused_cpu_ns"])
+        loop = max(run["threads"], key=lambda t: runlib.oncpu(t["states_ns"]))
+        self.assertEqual(loop["role"], "loop", [(t["role"], t["comm"]) for t in run["threads"]])
+        # the loop computed through most of the wall, the rest of its threads little
+        self.assertGreaterEqual(loop["states_ns"]["compute"], 0.5 * run["wall_ns"], loop)
+        serial = [v for v in run["verdict"] if v["rule"] == "serial"][0]
+        self.assertIn("the busiest, loop", serial["text"])
 
     def test_readfile_cold_names_read_cpu(self):
         """readfile, cold, with little to compute: the reader's time on CPU inside read
