@@ -250,7 +250,7 @@ class Attribution(unittest.TestCase):
         prog = os.path.join(os.path.dirname(os.path.abspath(__file__)), "progs",
                             "pyhash_threads.py")
         with tempfile.TemporaryDirectory(prefix="iot-gil-") as tmp:
-            r = runlib.iotrace(["trace", "--no-stacks", "--no-color", "-q", "-o",
+            r = runlib.iotrace(["trace", "--no-stacks", "--no-color", "-o",
                                 os.path.join(tmp, "o"), "--", python3(), prog, "4",
                                 "1500000"], rt=True)
             self.assertEqual(r.rc, 0, r.describe())
@@ -283,7 +283,7 @@ class Attribution(unittest.TestCase):
         self.assertLessEqual(busy, 1.15 * run["wall_ns"], (busy, run["wall_ns"]))
         for t in workers:
             self.assertAlmostEqual(runlib.ran(t), own[t["tid"]],
-                                       delta=0.05 * own[t["tid"]] + 2 * MS, msg=t)
+                                   delta=0.05 * own[t["tid"]] + 2 * runlib.MS, msg=t)
 
     def test_callback_loop_is_serial(self):
         """md5dir's callback strategy on warm data: the event loop hashes every file on its

@@ -521,7 +521,8 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 			snprintf(t, len, "threads waited on contended locks (mutex, GIL)");
 		app(t, len, " while CPUs idled: %s of the CPU capacity (%u %s × the wall), %s",
 		    pct(*sh).s, a.ncpu, cpus(a.ncpu), un_dur(a.u[TL_U_LOCK]).s);
-		if (a.b[TL_B_LOCK]) {
+		/* the lock bound said when it is worth a word (the GIL's hand-offs: µs) */
+		if (share(a.b[TL_B_LOCK], a.wall) >= 0.005) {
 			app(t, len, "; nothing else ran for ");
 			of_wall(t, len, a.b[TL_B_LOCK], a.wall);
 		}
