@@ -227,6 +227,14 @@ static void test_page_cache(void **state)
 	has("80% of read time on CPU");
 	assert_true(strncmp(last_text, "Reads came from the page cache", 30) == 0);
 	assert_int_equal(last_text[strlen(last_text) - 1], '.');
+	/* socket receives are reads too, but not of the page cache: 60 of 100 ms on sockets */
+	f->run->io_cpu_by_kind_ns[wt_io_slot(TL_IOK_SOCKET)] = 60 * MS;
+	f->run->io_cpu_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = 40 * MS;
+	assert_false(fires(f, "page_cache"));
+	f->run->io_cpu_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = 60 * MS;
+	assert_true(fires(f, "page_cache"));
+	f->run->io_cpu_by_kind_ns[wt_io_slot(TL_IOK_SOCKET)] = 0;
+	f->run->io_cpu_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = 0;
 	f->run->hit_ratio = 0.899;
 	assert_false(fires(f, "page_cache"));
 	f->run->hit_ratio = 0.901;
@@ -1254,6 +1262,14 @@ static void test_overhead(void **state)
 	add_thread(f->run, "worker 2", SEC, 500 * MS, 0);
 	assert_true(fires(f, "overhead"));
 	has("the extra threads added switching");
+	/* ... but with the CPUs idle for want of work (serial: spread it over more threads),
+	 * "fewer threads" would contradict the serial line: the one-thread advice instead */
+	unused(f->run, 0, 0, 0, 2000);
+	assert_true(fires(f, "serial"));
+	assert_true(fires(f, "overhead"));
+	has("its own costs");
+	assert_null(strstr(last_text, "fewer threads"));
+	unused(f->run, 0, 0, 0, 0);
 	f->run->wall_ns = 1015 * MS;
 	f->run->bound_ns[TL_B_CPU_WAIT] = 115 * MS;
 	f->run->speedup_vs_sync = 1.0 / 1.015;

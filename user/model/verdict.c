@@ -290,11 +290,28 @@ static bool rule_cpu(const struct an_run *run, const struct an_run *sync,
 	return true;
 }
 
+/*
+ * Were the reads mostly of files? A hit ratio says nothing of socket or pipe reads (curl's
+ * receives count as reads and fill no page cache). Without kinds (a saved run from before
+ * them: everything in "other"), as before.
+ */
+static bool reads_of_files(const struct an_run *run)
+{
+	unsigned f = wt_io_slot(TL_IOK_FILE), o = wt_io_slot(TL_IOK_OTHER);
+	uint64_t all = 0, file = run->io_cpu_by_kind_ns[f] + run->io_wait_by_kind_ns[f];
+
+	for (unsigned i = 0; i < WT_NIO_SLOTS; i++)
+		all += run->io_cpu_by_kind_ns[i] + run->io_wait_by_kind_ns[i];
+	if (all == run->io_cpu_by_kind_ns[o] + run->io_wait_by_kind_ns[o])
+		return true;
+	return 2 * file >= all;
+}
+
 static bool page_cache(const struct an_run *run)
 {
 	return run->hit_ratio_ok && run->read_oncpu_share_ok &&
 	       run->hit_ratio >= PAGE_CACHE_MIN_HIT &&
-	       run->read_oncpu_share >= PAGE_CACHE_MIN_READ_ONCPU;
+	       run->read_oncpu_share >= PAGE_CACHE_MIN_READ_ONCPU && reads_of_files(run);
 }
 
 static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
@@ -1294,6 +1311,13 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 		if (advice)
 			app(v->text, sizeof(v->text), " — %s", advice);
 		app(v->text, sizeof(v->text), ".");
+		/*
+		 * Idle CPUs for want of work ready (serial, before overhead in the table): the
+		 * lines after it advise as for one thread, or "fewer threads" would contradict
+		 * serial's "spread the work over more".
+		 */
+		if (!strcmp(an_rules[i].id, "serial"))
+			alone = true;
 		if (an_rules[i].of != AN_SHARE_NONE && sh >= 0) {
 			v->share = sh > 1.0 ? 1.0 : sh;
 			v->share_ok = true;
