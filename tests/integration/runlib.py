@@ -18,6 +18,7 @@ import resource
 import shutil
 import signal
 import socket
+import sys
 import struct
 import subprocess
 import tempfile
@@ -492,3 +493,17 @@ def run_into(fx, key, args, keep=(), **kw):
         return r, summ
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def python3():
+    """The machine's CPython binary: python3 on PATH unless it is a wrapper script (pyenv's
+    shim, whose bash start-up would be traced too), then Debian's, then the interpreter
+    running this test."""
+    for cand in (shutil.which("python3"), "/usr/bin/python3", sys.executable):
+        try:
+            with open(cand, "rb") as f:
+                if f.read(4) == b"\x7fELF":
+                    return cand
+        except (OSError, TypeError):
+            pass
+    return sys.executable

@@ -14,7 +14,7 @@ import unittest
 
 import runlib
 from test_run_core import warm_dataset_sizes, warm_fixture
-from test_trace import python3
+from runlib import python3
 from test_run_strategies import throttled_fixture
 
 CONCURRENT = ["threads", "callback", "uring", "procs", "gil"]

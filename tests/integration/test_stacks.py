@@ -58,17 +58,7 @@ t.join()
 '''
 
 
-def python3():
-    """The machine's CPython binary: python3 on PATH unless it is a wrapper script (pyenv's
-    shim), then Debian's, then the interpreter running this test."""
-    for cand in (shutil.which("python3"), "/usr/bin/python3", sys.executable):
-        try:
-            with open(cand, "rb") as f:
-                if f.read(4) == b"\x7fELF":
-                    return cand
-        except (OSError, TypeError):
-            pass
-    return sys.executable
+python3 = runlib.python3
 
 
 def folded(path):

@@ -29,17 +29,7 @@ EXIT_INPUT = 5
 ENV = dict(os.environ, LC_ALL="C")
 
 
-def python3():
-    """The machine's CPython: python3 on PATH, unless that is a wrapper script (pyenv's
-    shim is one), then the interpreter running this test."""
-    for cand in (shutil.which("python3"), "/usr/bin/python3", sys.executable):
-        try:
-            with open(cand, "rb") as f:
-                if f.read(4) == b"\x7fELF":
-                    return cand
-        except (OSError, TypeError):
-            pass
-    return sys.executable
+python3 = runlib.python3
 
 
 def steal_ns():
