@@ -781,8 +781,12 @@ static void subtitle(char *buf, size_t len, const struct rp_layer *a, size_t na,
 	char x[32], y[48], z[32];
 	int w;
 
+	/* the stacks drawn, as tree_build takes them: one whose weight is 0 (an off-CPU stretch
+	 * under half a microsecond) is neither drawn nor saved in the folded file, so counting
+	 * it would make a re-rendered folder differ from the live run */
 	for (size_t i = 0; i < na; i++) {
-		n += a[i].scale ? a[i].s->n : 0;
+		for (size_t j = 0; j < a[i].s->n; j++)
+			n += a[i].s->v[j].frames && scaled(a[i].s->v[j].value, a[i].scale);
 		errors += a[i].s->errors;
 	}
 	w = snprintf(buf, len, "%s stacks, %s in all", rp_thousands(n, x),

@@ -508,6 +508,32 @@ static void test_flame_narrow_merged(void **state)
 	free(out);
 }
 
+/* A stack of weight 0 is not drawn, not saved (rp_folded), so not counted either: the graph
+ * re-rendered from the folded file is the live one, byte for byte. */
+static void test_flame_zero_stack(void **state)
+{
+	struct an_stackset live = {0}, saved = {0};
+	char *a, *b;
+	size_t la, lb;
+	int ret;
+
+	(void)state;
+	assert_int_equal(an_stack_add(&live, "t;main;read", 5), 0);
+	assert_int_equal(an_stack_add(&live, "t;main;futex", 0), 0);
+	assert_int_equal(an_stack_add(&saved, "t;main;read", 5), 0);
+	a = render_mem(do_flame, &live, &la, &ret);
+	assert_int_equal(ret, 0);
+	b = render_mem(do_flame, &saved, &lb, &ret);
+	assert_int_equal(ret, 0);
+	assert_non_null(strstr(a, "1 stacks"));
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, la);
+	free(a);
+	free(b);
+	an_stackset_free(&live);
+	an_stackset_free(&saved);
+}
+
 static void test_flame_empty(void **state)
 {
 	struct an_stackset s = {0};
@@ -1134,6 +1160,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_flame_geometry),
 		cmocka_unit_test(test_flame_narrow_merged),
 		cmocka_unit_test(test_flame_empty),
+		cmocka_unit_test(test_flame_zero_stack),
 		cmocka_unit_test(test_flame_diff),
 		cmocka_unit_test(test_timeline_golden),
 		cmocka_unit_test(test_timeline_levels),
