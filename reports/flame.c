@@ -789,12 +789,12 @@ static void subtitle(char *buf, size_t len, const struct rp_layer *a, size_t na,
 			n += a[i].s->v[j].frames && scaled(a[i].s->v[j].value, a[i].scale);
 		errors += a[i].s->errors;
 	}
-	w = snprintf(buf, len, "%s stacks, %s in all", rp_thousands(n, x),
+	w = snprintf(buf, len, "%s stack%s, %s in all", rp_thousands(n, x), n == 1 ? "" : "s",
 		     amount(total, unit, y, sizeof(y)));
 	if (errors && w > 0 && (size_t)w < len)
 		w += snprintf(buf + w, len - (size_t)w,
-			      "; %s stacks lost (failed captures, map collisions)",
-			      rp_thousands(errors, z));
+			      "; %s stack%s lost (failed captures, map collisions)",
+			      rp_thousands(errors, z), errors == 1 ? "" : "s");
 	if (extra && w > 0 && (size_t)w < len)
 		snprintf(buf + w, len - (size_t)w, "%s", extra);
 }
