@@ -208,6 +208,72 @@ class StressShort(unittest.TestCase):
                 self.assertIn("of thread time, totals exact); -v says more",
                               re.sub(r"\s+", " ", rep.stdout))
 
+    def test_lost_exits_keep_program_names(self):
+        """A command whose exit records are lost (it stops iotrace, floods the 1 MiB ring
+        with a child's storm, and is gone before iotrace resumes) still has its threads
+        named by the programs they exec'd, not by what they were forked from: the command's
+        thread was met before its exec, named iotrace (node's loop once read "event loop
+        (iotrace)"), and the storm's, forked from python3, read "python main"."""
+        prog = os.path.join(self.tmp, "lostexit.py")
+        marker = os.path.join(self.tmp, "lostexit.pid")
+        with open(prog, "w") as f:
+            f.write(LOST_EXIT)
+        with tempfile.TemporaryDirectory(prefix="iot-stress-") as d:
+            out = os.path.join(d, "out")
+            p = subprocess.Popen([common.IOTRACE, "trace", "--json", "--no-stacks",
+                                  "--ringbuf-mb", "1", "-o", out, "--", runlib.python3(), prog,
+                                  sc.WORK, self.storm, marker],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                # resume iotrace once the command is a zombie: its exit has fired
+                deadline = time.monotonic() + 60
+                while not os.path.exists(marker) and p.poll() is None:
+                    self.assertLess(time.monotonic(), deadline, "the command never ended")
+                    time.sleep(0.01)
+                pid = int(open(marker).read())
+                while proc_state(pid) not in ("Z", None):
+                    self.assertLess(time.monotonic(), deadline, "the command never ended")
+                    time.sleep(0.01)
+            finally:
+                if p.poll() is None:
+                    os.kill(p.pid, signal.SIGCONT)
+            stdout, stderr = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, stderr[-2000:])
+            run = json.loads(stdout[stdout.find("{\n"):])["runs"][0]
+        self.assertGreater(run["lost_events"], 0, "no loss with the consumer stopped")
+        procs = {x["pid"]: x for x in run["processes"]}
+        self.assertEqual(sorted(x["comm"] for x in procs.values()),
+                         [os.path.basename(runlib.python3())[:15], "stress_work"], procs)
+        leaders = [t for t in run["threads"] if t["tid"] == t["pid"]]
+        self.assertEqual(len(leaders), 2, run["threads"])
+        for t in leaders:
+            self.assertEqual(t["comm"], procs[t["pid"]]["comm"], t)
+        for t in run["threads"]:
+            if procs[t["pid"]]["comm"] == "stress_work":
+                self.assertFalse(t["role"].startswith("python"), t)
+
+
+def proc_state(pid):
+    """A process's state letter (/proc/PID/stat), None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+# stops iotrace (its parent), has a child flood the ring buffer, and ends while iotrace is
+# still stopped; the test resumes iotrace once this process is a zombie
+LOST_EXIT = r"""
+import os, signal, subprocess, sys
+work, storm, marker = sys.argv[1:4]
+os.kill(os.getppid(), signal.SIGSTOP)
+subprocess.run([work, "storm", storm, "2", "1"], check=True)
+with open(marker + ".tmp", "w") as f:
+    f.write(str(os.getpid()))
+os.rename(marker + ".tmp", marker)
+"""
+
 
 if __name__ == "__main__":
     unittest.main()

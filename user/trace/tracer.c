@@ -500,6 +500,7 @@ static void set_cmdline(struct tr_process *p, const char *args, size_t len)
 static void on_exec_rec(struct tr *t, const struct it_exec_rec *r)
 {
 	struct tr_process *p = proc_find(t, r->pid);
+	struct tl_thread *th;
 
 	note_ts(t, r->ts);
 	if (!p && !(p = proc_add(t, r->pid, 0, r->ts)))
@@ -508,6 +509,14 @@ static void on_exec_rec(struct tr *t, const struct it_exec_rec *r)
 	p->comm[sizeof(p->comm) - 1] = 0;
 	set_cmdline(p, r->args, r->args_len < IT_ARGS_LEN ? r->args_len : IT_ARGS_LEN);
 	p->setuid = r->uid != r->euid;
+	/*
+	 * The thread that exec'd (the leader now) is named by its new program at once: its
+	 * exit record, which names it otherwise, can be lost, and a command's thread was met
+	 * before the exec, still named iotrace (node's loop read "event loop (iotrace)").
+	 */
+	th = tl_thread_find(t->tl, r->pid);
+	if (th && th->pid == r->pid)
+		snprintf(th->comm, sizeof(th->comm), "%s", p->comm);
 }
 
 /* A process the probes saw begin (fork) or end (its last thread). */
