@@ -101,6 +101,56 @@ print("client %d %d %d" % (round((t1 - t0) * 1e9), round((t2 - t0) * 1e9), len(b
 """
 
 
+# a server on a unix stream socket: each request costs it WORK_S seconds of computing (by its
+# own clock) before it answers; with "fork" as argv[2] the client starts it itself (traced)
+UNIX_SERVER = r"""
+import os, socket, sys, time
+def serve(path, ready):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(4)
+    os.write(ready, b"x")
+    while True:
+        c, _ = srv.accept()
+        with c:
+            req = c.recv(64)
+            if not req or req == b"quit":
+                return
+            t0 = time.perf_counter()
+            n = 0
+            while time.perf_counter() - t0 < 0.15:
+                n += 1
+            c.sendall(b"done %d\n" % n)
+"""
+
+# the client: asks once, timing the answer by its own clock (request sent to first byte,
+# and the whole exchange); argv[2] "fork": it starts the server itself, as a child
+UNIX_CLIENT = UNIX_SERVER + r"""
+path, mode = sys.argv[1], sys.argv[2]
+if mode == "fork":
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        serve(path, w)
+        os._exit(0)
+    os.read(r, 1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect(path)
+t0 = time.perf_counter()
+c.sendall(b"work")
+t1 = time.perf_counter()
+first = c.recv(64)
+t2 = time.perf_counter()
+c.close()
+print("client %d %d %s" % (round((t2 - t1) * 1e9), round((t2 - t0) * 1e9), first.split()[0].decode()))
+if mode == "fork":
+    q = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    q.connect(path)
+    q.sendall(b"quit")
+    q.close()
+    os.waitpid(child, 0)
+"""
+
 def digests(text):
     """{path: md5} of the program's digest lines (the report around them aside)."""
     return {p: h for h, p in DIGEST_LINE.findall(text)}
@@ -302,6 +352,80 @@ class TracePrograms(unittest.TestCase):
         self.assertGreaterEqual(peer["wait_ns"], 0.9 * head - 5e6)
         self.assertLessEqual(peer["wait_ns"], whole + 1e6)
 
+    def unix_client(self, mode, out):
+        """The unix-socket client traced, its server outside the trace ("outside": started
+        here, by the test) or inside it ("fork"); returns (the trace, its summary, the
+        client's own clock of the answer: sent to first byte, whole exchange, in ns)."""
+        prog = self.out("unix_client.py")
+        with open(prog, "w") as f:
+            f.write(UNIX_CLIENT)
+        path = self.out("sock-%s" % mode)
+        if mode == "outside":
+            srv_prog = self.out("unix_server.py")
+            with open(srv_prog, "w") as f:
+                f.write(UNIX_SERVER + "\nserve(sys.argv[1], sys.stdout.fileno())\n")
+            srv = subprocess.Popen([python3(), srv_prog, path], stdout=subprocess.PIPE)
+            self.addCleanup(srv.wait)
+            self.addCleanup(srv.kill)
+            self.assertEqual(srv.stdout.read(1), b"x", "the unix-socket server did not start")
+        p, s = trace(["--no-stacks"], [python3(), prog, path, mode], self.out(out))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        m = re.search(r"^client (\d+) (\d+) done$", p.stdout, re.M)
+        self.assertTrue(m, p.stdout)
+        return p, s, int(m.group(1)), int(m.group(2)), (srv.pid if mode == "outside" else 0)
+
+    def test_socket_handoff_unix(self):
+        """A client asks a server on a unix stream socket, started apart from the trace, for
+        0.15 s of work: the report names the server's pid (the socket's peer credentials),
+        says the client waited on a unix socket for as long as its own clock says the answer
+        took (request sent to first byte), and says who to trace; the wall is the peer's."""
+        p, s, head, whole, pid = self.unix_client("outside", "unix-out")
+        run = s["runs"][0]
+        comm = os.path.basename(python3())[:15]
+        peers = [x for x in run["socket_peers"] if x["comm"] == comm]
+        self.assertEqual(len(peers), 1, run["socket_peers"])
+        peer = peers[0]
+        print("\n  unix socket: waited %.1f ms on pid %d; its own clock: answer %.1f ms, "
+              "whole %.1f ms" % (peer["wait_ns"] / 1e6, peer["peer_pid"], head / 1e6,
+                                 whole / 1e6), end="")
+        self.assertEqual(peer["peer"], "unix socket")
+        self.assertTrue(peer["peer_local"])
+        self.assertEqual(peer["peer_pid"], pid)
+        self.assertIn("unix_server.py", peer["peer_cmdline"])
+        self.assertGreater(peer["recv_waits"], 0)
+        self.assertGreaterEqual(peer["wait_ns"], 0.9 * head - 2e6)
+        self.assertLessEqual(peer["wait_ns"], whole + 1e6)
+        # a socket wait, bound by the peer, and said so by default
+        self.assertGreaterEqual(run["io_wait_by_kind_ns"]["socket"], 0.9 * head - 2e6,
+                                run["io_wait_by_kind_ns"])
+        self.assertGreaterEqual(run["bound_ns"]["peer"], 0.8 * peer["wait_ns"], run["bound_ns"])
+        notes = [v["text"] for v in run["verdict"] if v["rule"] == "handoff"]
+        self.assertEqual(len(notes), 1, run["verdict"])
+        self.assertIn("on a unix socket, whose other end is pid %d" % pid, notes[0])
+        self.assertIn("-p %d" % pid, notes[0])
+        self.assertIn("note: Not traced: %s (pid %d) waited" % (comm, peer["pid"]),
+                      " ".join(p.stdout.split()))
+
+    def test_socket_unix_peer_traced(self):
+        """The same exchange with the server forked by the client, so traced too: no blind
+        spot to report (its work is in the trace: its process computed for the answer), and
+        the client's wait is still a socket wait of the length its own clock says."""
+        p, s, head, whole, _ = self.unix_client("fork", "unix-in")
+        run = s["runs"][0]
+        self.assertEqual(run["socket_peers"], [])
+        self.assertNotIn("handoff", [v["rule"] for v in run["verdict"]], run["verdict"])
+        procs = run["processes"]
+        self.assertEqual(len(procs), 2, procs)
+        server = [x for x in procs if x["parent"] == procs[0]["pid"]]
+        self.assertEqual(len(server), 1, procs)
+        self.assertGreaterEqual(server[0]["states_ns"]["compute"], 0.9 * 0.15e9, server)
+        client = [t for t in run["threads"] if t["tid"] == procs[0]["pid"]][0]
+        sock = client["io_wait_by_kind_ns"]["socket"]
+        print("\n  unix socket (server traced): client waited %.1f ms on the socket; its own "
+              "clock: answer %.1f ms" % (sock / 1e6, head / 1e6), end="")
+        self.assertGreaterEqual(sock, 0.9 * head - 2e6)
+        self.assertLessEqual(sock, whole + 1e6)
+
     # ---- Python multiprocessing.Pool ----
 
     def test_python_pool(self):
@@ -380,6 +504,19 @@ class TracePrograms(unittest.TestCase):
                    pool_bytes, size, 100.0 * (pool_bytes - size) / size), end="")
             self.assertLessEqual(abs(pool_bytes - size), size * 0.01)
             self.assertIn("uv pool", p.stdout)  # the terminal report names them too (-v)
+            # the ring buffer (4 MiB a CPU, 8 with stacks) keeps up: node once lost 79% of
+            # its thread time with a smaller one, and its roles with it
+            self.assertEqual(run["lost_events"], 0, "%d events lost" % run["lost_events"])
+            # every thread is node's, named so: the loop's thread, met before its exec,
+            # used to keep iotrace's name when its exit record was lost
+            self.assertEqual([t["comm"] for t in th if t["tid"] == root],
+                             [os.path.basename(os.path.realpath(node))[:15]], th)
+            self.assertNotIn("iotrace", [t["comm"] for t in th], th)
+            words = [v["text"] for v in run["verdict"]] + [run["headline"]]
+            self.assertFalse([w for w in words if "iotrace" in w], words)
+            busiest = [v["text"] for v in run["verdict"] if v["rule"] == "serial"]
+            for w in busiest:  # the loop does the hashing: it is the busiest
+                self.assertIn("the busiest, event loop (node)", w)
 
 
 if __name__ == "__main__":
