@@ -173,6 +173,8 @@ struct uring_start {
 	__u32 tid;
 	__u32 opcode;	/* carried to the completion: user space sums the bytes of reads */
 	__u32 punted;	/* handed to an io-wq worker */
+	__u32 kind;	/* enum it_io_kind of the request's file at submission (NONE: not found) */
+	__u32 pad;
 	__u64 span;	/* the submitter's last transition when it submitted: its on-CPU
 			 * stretch inside that io_uring_enter (0: not a tracked thread) */
 };
@@ -1464,7 +1466,7 @@ int BPF_PROG(iot_block_rq_complete, struct request *rq, blk_status_t error, unsi
 }
 
 static __always_inline void emit_uring(__u32 ev, __u32 pid, __u32 tid, __u64 ts, __u64 req,
-				       __u64 user_data, __s32 res, __u32 opcode)
+				       __u64 user_data, __s32 res, __u32 opcode, __u32 kind)
 {
 	struct it_uring_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
@@ -1481,9 +1483,128 @@ static __always_inline void emit_uring(__u32 ev, __u32 pid, __u32 tid, __u64 ts,
 	r->user_data = user_data;
 	r->res = res;
 	r->opcode = opcode;
-	r->kind = 0;
+	r->kind = kind;
 	r->pad = 0;
 	bpf_ringbuf_submit(r, rb_flags());
+}
+
+/* The older fixed-file table (5.19 to 6.12): an array of tagged file pointers. */
+struct io_fixed_file___old {
+	unsigned long file_ptr;
+};
+
+struct io_file_table___old {
+	struct io_fixed_file___old *files;
+};
+
+struct io_ring_ctx___old {
+	struct io_file_table___old file_table;
+	unsigned int nr_user_files;
+};
+
+/* A fixed-file slot's pointer carries flags in its low bits (FFS_NOWAIT, FFS_ISREG). */
+#define IT_FFS_MASK (~3UL)
+
+/* The file in slot idx of the ring's registered files (NULL: none, or a layout not known). */
+static __always_inline struct file *uring_fixed_file(struct io_ring_ctx *ctx, __u32 idx)
+{
+	unsigned long ptr = 0;
+
+	if (bpf_core_field_exists(ctx->file_table.data)) {
+		struct io_rsrc_node *node = NULL, **nodes;
+
+		if (idx >= BPF_CORE_READ(ctx, file_table.data.nr))
+			return NULL;
+		nodes = BPF_CORE_READ(ctx, file_table.data.nodes);
+		bpf_core_read(&node, sizeof(node), nodes + idx);
+		if (node)
+			ptr = BPF_CORE_READ(node, file_ptr);
+	} else {
+		struct io_ring_ctx___old *o = (void *)ctx;
+		struct io_fixed_file___old *files;
+
+		if (!bpf_core_field_exists(o->file_table.files) ||
+		    idx >= BPF_CORE_READ(o, nr_user_files))
+			return NULL;
+		files = BPF_CORE_READ(o, file_table.files);
+		bpf_core_read(&ptr, sizeof(ptr), &files[idx].file_ptr);
+	}
+	return (struct file *)(ptr & IT_FFS_MASK);
+}
+
+/*
+ * What a request being submitted reads from (IT_IOK_NONE: its file not found). The kernel gives a request its file only when
+ * it issues it, after the submission's tracepoint: until then cqe.fd holds the SQE's fd, or
+ * its slot among the ring's registered files (REQ_F_FIXED_FILE, bit 0 of the flags as of
+ * IOSQE_FIXED_FILE). The fd is the submitter's: the submission runs in its context (or in
+ * its SQPOLL thread's, which shares its file table).
+ */
+static __always_inline __u32 uring_req_kind(struct io_kiocb *req)
+{
+	struct file *f = BPF_CORE_READ(req, file);
+	__u8 flags0 = 0;
+	int fd;
+
+	if (f)
+		return file_kind(f);
+	fd = BPF_CORE_READ(req, cqe.fd);
+	/* the low byte of flags, whatever the field's width (u32 before 6.10): little-endian */
+	bpf_core_read(&flags0, 1, &req->flags);
+	if (flags0 & 1)
+		f = uring_fixed_file(BPF_CORE_READ(req, ctx), (__u32)fd);
+	else
+		f = fd_file(fd);
+	return f ? file_kind(f) : IT_IOK_NONE;
+}
+
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+
+/* Credit a completed request to its submitter's entry th: a read's bytes, what it read from. */
+static __always_inline bool uring_credit_th(struct it_thread *th, bool read, __s32 res,
+					    __u32 kind)
+{
+	if (!th)
+		return false;
+	if (kind != IT_IOK_NONE)
+		th->uring_kind = kind;
+	if (read && res >= 0) {
+		/* atomic: an io-wq worker or softirq completes it beside the thread itself */
+		__sync_fetch_and_add(&th->reads, 1);
+		__sync_fetch_and_add(&th->bytes_read, (__u64)res);
+	}
+	return true;
+}
+
+/*
+ * The submitter tid's entry, from wherever the completion runs (its own task work, an
+ * io-wq worker, softirq): its task storage needs its task, which another context finds by
+ * tid (bpf_task_from_pid, 6.2; task storage needs 6.9 already).
+ */
+static __always_inline bool uring_credit(__u32 tid, bool read, __s32 res, __u32 kind)
+{
+	struct task_struct *cur = bpf_get_current_task_btf(), *task;
+	bool ok;
+
+	if (!use_tstore)
+		return uring_credit_th(bpf_map_lookup_elem(&threads, &tid), read, res, kind);
+	if (cur->pid == tid)
+		return uring_credit_th(thread_of(cur, tid), read, res, kind);
+	if (!bpf_task_from_pid)	/* a weak ksym the kernel lacks is NULL */
+		return false;
+	task = bpf_task_from_pid(tid);
+	if (!task)
+		return false;
+	ok = uring_credit_th(thread_of(task, tid), read, res, kind);
+	bpf_task_release(task);
+	return ok;
+}
+
+/* io_uring opcodes whose result is bytes received: they count as reads, as read(2) does. */
+static __always_inline bool uring_is_read(__u32 op)
+{
+	return op == IORING_OP_READV || op == IORING_OP_READ_FIXED || op == IORING_OP_READ ||
+	       op == IORING_OP_RECV || op == IORING_OP_RECVMSG;
 }
 
 /*
@@ -1512,12 +1633,14 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	v.pid = tgid;
 	v.tid = (__u32)pt;
 	v.opcode = BPF_CORE_READ(req, opcode);
-	kind = file_kind(BPF_CORE_READ(req, file));
+	kind = uring_req_kind(req);
+	v.kind = kind;
 	th = thread_of(bpf_get_current_task_btf(), v.tid);
 	if (th && th->state == IT_IO_CPU)
 		v.span = th->since;
-	if (th) {
-		/* the thread's wait in io_uring_enter is for what it submits */
+	if (th && kind != IT_IOK_NONE) {
+		/* the thread's wait in io_uring_enter is for what it submits (a file not
+		 * found keeps what its requests read last: the completion tells it) */
 		th->uring_kind = kind;
 		if (th->sys == IT_SYS_IO)
 			th->io_kind = kind;
@@ -1554,7 +1677,7 @@ int BPF_PROG(iot_uring_async, struct io_kiocb *req, int rw)
 	cnt_add(IT_CNT_URING_ASYNC, 1);
 	v->punted = 1;
 	emit_uring(IT_URING_ASYNC, v->pid, v->tid, bpf_ktime_get_ns(), key, 0, 0,
-		   BPF_CORE_READ(req, opcode));
+		   BPF_CORE_READ(req, opcode), 0);
 	return 0;
 }
 
@@ -1566,6 +1689,8 @@ int BPF_PROG(iot_uring_async, struct io_kiocb *req, int rw)
  * not punted is task work in the submitter (a cold buffered read waits on the page lock and
  * is retried by task work once the page is in; io_uring has no tracepoint there, and this
  * kernel's fentry may be closed to BPF).
+ * A read's bytes go to the submitter's entry, as a read(2)'s would, and the file it read
+ * from (the request has it now) becomes what the submitter's io_uring_enter waits for.
  */
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe)
@@ -1574,6 +1699,9 @@ int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe
 	struct uring_start *v = bpf_map_lookup_elem(&uring_reqs, &key);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), at = IT_CNT_URING_TASK_WORK;
 	struct it_thread *th;
+	struct file *f;
+	bool credited;
+	__s32 res;
 
 	if (!v)
 		return 0;
@@ -1586,8 +1714,12 @@ int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe
 			at = IT_CNT_URING_AT_SUBMIT;
 	}
 	cnt_add(at, 1);
+	res = BPF_CORE_READ(cqe, res);
+	f = BPF_CORE_READ((struct io_kiocb *)req, file);
+	credited = uring_credit(v->tid, uring_is_read(v->opcode), res,
+				v->kind != IT_IOK_NONE ? IT_IOK_NONE : f ? file_kind(f) : IT_IOK_NONE);
 	emit_uring(IT_URING_COMPLETE, v->pid, v->tid, bpf_ktime_get_ns(), key,
-		   BPF_CORE_READ(cqe, user_data), BPF_CORE_READ(cqe, res), v->opcode);
+		   BPF_CORE_READ(cqe, user_data), res, v->opcode, credited);
 	bpf_map_delete_elem(&uring_reqs, &key);
 	return 0;
 }

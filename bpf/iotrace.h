@@ -299,7 +299,10 @@ struct it_uring_rec {
 	__u64 user_data;
 	__s32 res;
 	__u32 opcode;
-	__u32 kind;		/* IT_URING_SUBMIT: enum it_io_kind of the request's file */
+	__u32 kind;		/* IT_URING_SUBMIT: enum it_io_kind of the request's file
+				 * (NONE: not found); IT_URING_COMPLETE: 1 when the read was
+				 * counted in the submitter's it_thread (reads, bytes_read),
+				 * 0 when its entry was not found */
 	__u32 pad;
 };
 

@@ -289,10 +289,12 @@ class TraceRealPrograms(unittest.TestCase):
 
     # ---- fio ----
 
-    def fio(self, engine, extra=()):
+    def fio(self, engine, extra=(), cached=True):
         """fio reading a 64 MiB file (4 KiB blocks: 16384 requests) under iotrace with no
         option (fio runs each job in a process of its own, which iotrace follows by
-        default). Returns (fio's read stats, run, job process's threads)."""
+        default); cached=False: fio drops the file's pages first (its default). Returns
+        (fio's read stats, run, job process's threads); the job's process entry is
+        self.job_proc."""
         if shutil.which("fio") is None:
             self.skipTest("fio is not installed (Debian package fio)")
         if not hasattr(type(self), "_fio_file"):
@@ -300,12 +302,20 @@ class TraceRealPrograms(unittest.TestCase):
             self.addClassCleanup(ds.remove)
             type(self)._fio_file = ds.files[0]
         path = self._fio_file
-        fio_json = self.out("fio-%s.json" % engine)
+        if not cached:
+            # written back first: dirty pages are not dropped (fio's fadvise DONTNEED)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        tag = engine + ("" if cached else "-cold")
+        fio_json = self.out("fio-%s.json" % tag)
         # invalidate=0: keep the file cached (the counts do not depend on it; time does)
         cmd = ["fio", "--name=r", "--filename=" + path, "--rw=read", "--bs=4k",
-               "--size=64M", "--invalidate=0", "--ioengine=" + engine,
+               "--size=64M", "--invalidate=%d" % (not cached), "--ioengine=" + engine,
                "--output-format=json", "--output=" + fio_json] + list(extra)
-        p, s = trace([], cmd, self.out("fio-" + engine))
+        p, s = trace([], cmd, self.out("fio-" + tag))
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(fio_json) as f:
             rd = json.load(f)["jobs"][0]["read"]
@@ -314,6 +324,9 @@ class TraceRealPrograms(unittest.TestCase):
         root = min(t["pid"] for t in run["threads"])
         job = [t for t in run["threads"] if t["pid"] != root and t["comm"] == "fio"]
         self.assertTrue(job, "fio's job process was not traced: %s" % run["threads"])
+        procs = [x for x in run["processes"] if x["pid"] == job[0]["pid"]]
+        self.assertEqual(len(procs), 1, run["processes"])
+        self.job_proc = procs[0]
         return rd, run, job
 
     def near(self, ours, theirs, what):
@@ -328,6 +341,8 @@ class TraceRealPrograms(unittest.TestCase):
         # fio's job process made the reads fio reports; the whole run adds fio's set-up
         self.near(sum(t["reads"] for t in job), rd["total_ios"], "job process reads")
         self.near(sum(t["bytes_read"] for t in job), rd["io_bytes"], "job process bytes")
+        self.near(self.job_proc["reads"], rd["total_ios"], "job process entry's reads")
+        self.near(self.job_proc["bytes_read"], rd["io_bytes"], "job process entry's bytes")
         self.near(run["reads"], rd["total_ios"], "reads")
         self.near(run["bytes_read"], rd["io_bytes"], "bytes_read")
         self.assertEqual(run["uring"]["completed"], 0)
@@ -336,12 +351,36 @@ class TraceRealPrograms(unittest.TestCase):
         """Plain io_uring submission (fio's defaults: no SQPOLL thread, no registered files
         or buffers): every request passes the io_uring_submit_req / io_uring_complete
         tracepoints, and with the file cached each completes inline."""
-        rd, run, _ = self.fio("io_uring", ["--iodepth=8"])
+        rd, run, job = self.fio("io_uring", ["--iodepth=8"])
         self.near(run["uring"]["submitted"], rd["total_ios"], "io_uring submissions")
         self.near(run["uring"]["completed"], rd["total_ios"], "io_uring completions")
-        # summary-schema.md: reads and bytes_read count io_uring read completions too
+        # summary-schema.md: reads and bytes_read count io_uring read completions too,
+        # and the thread that submitted them (and its process) made them
         self.near(run["reads"], rd["total_ios"], "reads (io_uring completions)")
         self.near(run["bytes_read"], rd["io_bytes"], "bytes_read (io_uring completions)")
+        self.near(sum(t["reads"] for t in job), rd["total_ios"], "job process reads")
+        self.near(sum(t["bytes_read"] for t in job), rd["io_bytes"], "job process bytes")
+        self.near(self.job_proc["reads"], rd["total_ios"], "job process entry's reads")
+        self.near(self.job_proc["bytes_read"], rd["io_bytes"], "job process entry's bytes")
+
+    def test_fio_io_uring_waits_are_file_waits(self):
+        """fio io_uring on a file whose pages fio dropped (its default, --invalidate=1),
+        with no readahead (FADV_RANDOM: every read goes to the disk): the job waits in
+        io_uring_enter for reads of a regular file, so its io_wait is `file` (the
+        request's file is looked up from its fd at submission: the kernel gives the
+        request its file only when it issues it), and the bytes are the job's."""
+        rd, run, job = self.fio("io_uring", ["--iodepth=8", "--fadvise_hint=random"],
+                                cached=False)
+        self.near(self.job_proc["bytes_read"], rd["io_bytes"], "job process entry's bytes")
+        iow = {}
+        for t in job:
+            for k, ns in (t.get("io_wait_by_kind_ns") or {}).items():
+                iow[k] = iow.get(k, 0) + ns
+        total = sum(t["states_ns"]["io_wait"] for t in job)
+        print("\n  job io_wait %.2f ms by kind %s" % (total / 1e6, iow), end="")
+        self.assertGreater(total, 0, "the job never waited for its reads: %s" % job)
+        self.assertEqual(sum(iow.values()), total, iow)
+        self.assertGreaterEqual(iow["file"], 0.9 * total, iow)
 
     # ---- a shell pipeline: processes followed by default ----
 

@@ -129,7 +129,7 @@ struct tr {
 	uint64_t lost_ns;
 	uint64_t lost_exact_ns;	/* of lost_ns, what the kernel's totals gave back per state */
 	uint64_t reads, bytes_read, ctx_switches; /* of threads consumed at exit */
-	uint64_t uring_reads, uring_bytes;	/* read completions of io_uring */
+	uint64_t uring_reads, uring_bytes;	/* io_uring reads no thread was credited with */
 	struct uc_table *uc;	/* unwound user stack copies (NULL: copies off) */
 	uint64_t ucopy_lost, unwind_failed;
 	uint64_t **stack_cache; /* stack id -> ips (IT_MAX_STACK), ids are stable in a run */
@@ -619,7 +619,8 @@ static void on_uring(struct tr *t, const struct it_uring_rec *r)
 		set_err(t, tl_io_begin(t->tl, r->req, r->ts));
 	} else if (r->ev == IT_URING_COMPLETE) {
 		set_err(t, tl_io_end(t->tl, r->req, r->ts));
-		if (uring_is_read(r->opcode) && r->res >= 0) {
+		/* a read whose submitter's entry was not found: the run's, no thread's */
+		if (!r->kind && uring_is_read(r->opcode) && r->res >= 0) {
 			t->uring_reads++;
 			t->uring_bytes += (uint64_t)r->res;
 		}
@@ -1812,7 +1813,8 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	ret = socks_take(t, t);
 	if (ret < 0)
 		goto out;
-	/* read completions of io_uring are reads too: their bytes come back without read(2) */
+	/* read completions of io_uring are reads too: their bytes come back without read(2);
+	 * the probes credit them to the submitting thread, the rest are counted here */
 	c->reads = t->reads + t->uring_reads;
 	c->bytes_read = t->bytes_read + t->uring_bytes;
 	c->ctx_switches = t->ctx_switches;
