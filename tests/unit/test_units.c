@@ -80,12 +80,48 @@ static void test_columns(void **s)
 	assert_string_equal(un_cell(&c, NAN).s, "?");
 }
 
+/*
+ * A size column never reads 0 for a non-zero cell (fio's parent read 59.5 KiB beside its
+ * job's 64 MiB; a process that read a few KiB read "0.0 MiB"): a cell under half the
+ * column's last digit is "<" that digit; one that reaches it rounds as before.
+ */
+static void test_byte_cells_never_zero(void **s)
+{
+	struct un_col c = un_column(UN_BYTES, 64 * MiB); /* "64.0 MiB": one decimal */
+
+	(void)s;
+	assert_string_equal(un_cell(&c, 64 * MiB).s, "64.0 MiB");
+	assert_string_equal(un_cell(&c, 4 * KiB).s, "<0.1 MiB");
+	assert_string_equal(un_cell(&c, 1).s, "<0.1 MiB");
+	assert_string_equal(un_cell(&c, 0.05 * MiB - 1).s, "<0.1 MiB");
+	assert_string_equal(un_cell(&c, 0.05 * MiB + 1).s, "0.1 MiB");
+	assert_string_equal(un_cell(&c, 59.5 * KiB).s, "0.1 MiB");
+	assert_string_equal(un_cell(&c, 0).s, "0.0 MiB"); /* zero is zero (tables write "-") */
+
+	c = un_column(UN_BYTES, 500 * MiB); /* "500 MiB": no decimals */
+	assert_string_equal(un_cell(&c, 300 * KiB).s, "<1 MiB");
+	assert_string_equal(un_cell(&c, 600 * KiB).s, "1 MiB");
+
+	c = un_column(UN_BYTES, 5 * GiB); /* "5.00 GiB" */
+	assert_string_equal(un_cell(&c, 3 * MiB).s, "<0.01 GiB");
+
+	c = un_column(UN_BYTES, 59.5 * KiB); /* the job's 3 bytes beside the parent's 59.5 KiB */
+	assert_string_equal(un_cell(&c, 3).s, "<0.1 KiB");
+
+	c = un_column(UN_BYTES, 900); /* bytes are whole: nothing rounds to zero */
+	assert_string_equal(un_cell(&c, 1).s, "1 B");
+
+	c = un_column(UN_RATE, 64 * MiB);
+	assert_string_equal(un_cell(&c, 1 * KiB).s, "<0.1 MiB/s");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_sizes_and_rates),
 		cmocka_unit_test(test_columns),
+		cmocka_unit_test(test_byte_cells_never_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

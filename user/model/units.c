@@ -96,11 +96,20 @@ struct un_col un_column(enum un_kind kind, double max)
 struct un_str un_cell(const struct un_col *c, double v)
 {
 	const struct scale *sc = &scales[c->kind];
+	double x, least;
 	struct un_str r;
 
 	if (!isfinite(v) || v < 0) {
 		snprintf(r.s, sizeof(r.s), "?");
 		return r;
 	}
-	return out(sc, c->unit, c->decimals, v / pow(sc->step, c->unit));
+	x = v / pow(sc->step, c->unit);
+	/* half the column's last digit: what rounds to zero below it */
+	least = 0.5 * pow(10, -c->decimals);
+	if (c->kind != UN_DUR && v > 0 && x < least) {
+		/* an amount is never read as none: "<0.1 MiB" in the column's unit */
+		snprintf(r.s, sizeof(r.s), "<%.*f %s", c->decimals, 2 * least, sc->name[c->unit]);
+		return r;
+	}
+	return out(sc, c->unit, c->decimals, x);
 }

@@ -44,7 +44,11 @@ struct un_col {
 
 /* The column format that gives `max`, the column's largest value, three digits. */
 struct un_col un_column(enum un_kind kind, double max);
-/* v in the column's unit and decimals ("0 ms" when it rounds to nothing). */
+/*
+ * v in the column's unit and decimals. A duration that rounds to nothing reads "0 ms"; a
+ * size or rate that does is "<" the column's last digit ("<0.1 MiB", "<1 KiB"): a process
+ * that read 4 KiB beside one that read 64 MiB did not read nothing.
+ */
 struct un_str un_cell(const struct un_col *c, double v);
 
 #endif /* IOTRACE_UNITS_H */
