@@ -614,14 +614,13 @@ static const char fg_style[] =
 	"</style>\n";
 
 /*
- * Zoom, search, details. Scoped to its own <svg> (report.html inlines many graphs), no
- * ids, no globals; reads the frames' geometry from the markup once.
+ * Zoom, search, details: iotFlame(svg). Scoped to its own <svg> (report.html has many
+ * graphs and one copy of this, run for each), no ids, no globals but the function; reads the
+ * frames' geometry from the markup once.
  */
-static const char fg_script[] =
-	"<script><![CDATA[\n"
-	"(function(){\n"
-	"var ss=document.getElementsByTagName('script'),me=document.currentScript||ss[ss.length-1];\n"
-	"var svg=me.ownerSVGElement||me.parentNode;if(!svg||svg.fgF)return;\n"
+const char rp_flame_js[] =
+	"function iotFlame(svg){\n"
+	"if(!svg||svg.fgF)return;\n"
 	"var L=+svg.getAttribute('data-l'),W=+svg.getAttribute('data-w'),E=0.02;\n"
 	"function q(c){return svg.getElementsByClassName(c)[0];}\n"
 	"var det=q('fg-details'),rst=q('fg-reset'),srch=q('fg-search'),mat=q('fg-matched'),gs=q('fg-frames').children,F=[];\n"
@@ -675,8 +674,7 @@ static const char fg_script[] =
 	"show();\n"
 	"svg.fgSearch=search;svg.fgZoom=function(i){zoom(F[i]);};svg.fgUnzoom=unzoom;\n"
 	"svg.fgTyping=function(){return typing?buf:null;};\n"
-	"})();\n"
-	"]]></script>\n";
+	"}\n";
 
 static void svg_open(FILE *f, const struct rp_svg_opts *o, unsigned height)
 {
@@ -842,7 +840,15 @@ int rp_flame_layers_svg(FILE *f, const struct rp_layer *a, size_t na, const stru
 	fputs("<g class=\"fg-frames\">\n", f);
 	emit_node(&g, 0, FG_L);
 	fputs("</g>\n", f);
-	fputs(fg_script, f);
+	if (!o->embed) {
+		/* a file on its own: its script runs the zoom for its own <svg> */
+		fputs("<script><![CDATA[\n", f);
+		fputs(rp_flame_js, f);
+		fputs("(function(){var ss=document.getElementsByTagName('script'),"
+		      "me=document.currentScript||ss[ss.length-1];"
+		      "iotFlame(me.ownerSVGElement||me.parentNode);})();\n]]></script>\n",
+		      f);
+	}
 	fputs("</svg>\n", f);
 	free(t.n);
 	return ferror(f) ? -EIO : 0;

@@ -12,7 +12,8 @@
 /*
  * The page is polyglot XHTML: valid HTML5 for browsers and well-formed XML, so the tests
  * can check it with an XML parser as they check the SVGs. Every graph is inlined as SVG
- * (each carries its own scoped script), nothing is fetched: the file can be mailed.
+ * (one copy of the timelines' and the flame graphs' scripts runs for all of them), nothing is
+ * fetched: the file can be mailed.
  * Graphs in the page merge frames harder than the standalone SVG files do (max_frames),
  * which is what keeps a report of a dozen runs small.
  */
@@ -672,10 +673,10 @@ int rp_html(FILE *f, const struct an_report *r)
 		ret = run_section(f, r, &r->runs[i], slugs[i]);
 	free(slugs);
 	fputs(page_script, f);
-	/* the timelines' zoom, one copy for all of them */
+	/* the timelines' zoom and the flame graphs', one copy for all of them */
 	fprintf(f, "<script>//<![CDATA[\n%sdocument.querySelectorAll('svg.tl').forEach(iotTimeline);\n"
-		   "//]]></script>\n",
-		rp_timeline_js);
+		   "%sdocument.querySelectorAll('svg.fg').forEach(iotFlame);\n//]]></script>\n",
+		rp_timeline_js, rp_flame_js);
 	fputs("</main>\n</body>\n</html>\n", f);
 	if (ret)
 		return ret;

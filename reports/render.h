@@ -78,5 +78,8 @@ int rp_timeline_svg_ex(FILE *f, const struct an_run *run, const struct rp_svg_op
 /* The timeline's zoom script, iotTimeline(svg): an embedded timeline (o->embed) carries
  * none, the page runs it for every svg.tl once loaded. */
 extern const char rp_timeline_js[];
+/* The flame graphs' zoom and search, iotFlame(svg): likewise, one copy for all of the page's
+ * svg.fg (a dozen runs have some fifty graphs). */
+extern const char rp_flame_js[];
 
 #endif /* IOTRACE_RENDER_H */
