@@ -1173,7 +1173,9 @@ static int short_processes(struct out *o, const struct an_report *r)
 
 /*
  * What a trace could not see (the handoff and visibility notes), said by default too: a
- * run's figures stop there, and the user must know to trace the rest.
+ * run's figures stop there, and the user must know to trace the rest. And which of its
+ * processes did the reading, and where its time went (reader): the run's lines are the
+ * whole program's, whose largest part may be another process's.
  */
 static void short_notes(struct out *o, const struct an_report *r)
 {
@@ -1182,7 +1184,8 @@ static void short_notes(struct out *o, const struct an_report *r)
 
 		for (size_t v = 0; v < run->nverdict && v < AN_MAX_VERDICT; v++)
 			if (!strcmp(run->verdict[v].rule, "handoff") ||
-			    !strcmp(run->verdict[v].rule, "visibility"))
+			    !strcmp(run->verdict[v].rule, "visibility") ||
+			    !strcmp(run->verdict[v].rule, "reader"))
 				para(o, "  note: ", "    ", run->verdict[v].text);
 	}
 }

@@ -381,6 +381,13 @@ class TraceRealPrograms(unittest.TestCase):
         self.assertGreater(total, 0, "the job never waited for its reads: %s" % job)
         self.assertEqual(sum(iow.values()), total, iow)
         self.assertGreaterEqual(iow["file"], 0.9 * total, iow)
+        # the run's lines are the whole program's (its parent's start-up computing leads):
+        # a note says the job did the reading, and where its time went
+        notes = [v["text"] for v in run["verdict"] if v["rule"] == "reader"]
+        self.assertEqual(len(notes), 1, run["verdict"])
+        self.assertIn("The reading was pid %d (fio)'s: 64.0 MiB" % job[0]["pid"], notes[0])
+        self.assertRegex(notes[0], r"reading [0-9.]+ m?s \([0-9.]+ m?s on CPU, [0-9.]+ [mµ]?s "
+                         r"waiting (\d+% )?for files\)")
 
     # ---- a shell pipeline: processes followed by default ----
 

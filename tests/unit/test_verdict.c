@@ -1168,6 +1168,73 @@ static void test_handoff(void **state)
 	assert_int_equal(an_run_set_sockpeers(f->run, NULL, 0), 0);
 }
 
+/*
+ * fio io_uring as traced: the parent computes 146 ms setting up (the run's largest bound),
+ * then forks the job, which waits 100 ms on a condvar for the parent's go and reads 64 MiB
+ * in 31.6 ms. The note says whose the reading was and where that process's life went, and
+ * whose the computing was; figures by hand from the threads below.
+ */
+static void test_reader(void **state)
+{
+	struct fx *f = *state;
+	struct an_process p[2] = {
+		{.pid = 100, .ppid = 1, .comm = "fio", .start_ns = 0, .end_ns = 298 * MS, .ended = true},
+		{.pid = 104, .ppid = 100, .comm = "fio", .start_ns = 146 * MS, .end_ns = 278 * MS,
+		 .ended = true},
+	};
+	struct an_thread *t;
+
+	strict = false;
+	f->run->wall_ns = 298 * MS;
+	add_thread(f->run, "main", 298 * MS, 146 * MS, 0);
+	f->run->threads[0].pid = f->run->threads[0].tid = 100;
+	f->run->threads[0].bytes_read = 60 * 1024;
+	add_thread(f->run, "main", 132 * MS, 1 * MS, 100 * MS);
+	t = &f->run->threads[1];
+	t->pid = t->tid = 104;
+	t->states_ns[TL_IO_CPU] = 21 * MS;
+	t->states_ns[TL_IO_WAIT] = 10600000;
+	t->states_ns[TL_OTHER_WAIT] = 0;
+	t->bytes_read = 64 * MiB;
+	t->by_kind_ok = f->run->threads[0].by_kind_ok = true;
+	t->io_wait_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = 10600000;
+	t->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_CONDVAR)] = 100 * MS;
+	assert_int_equal(an_run_set_processes(f->run, p, 1), 0);
+	assert_false(fires(f, "reader")); /* one process: the run's lines are its own */
+	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
+	assert_true(fires(f, "reader"));
+	has("The reading was pid 104 (fio)'s: 64.0 MiB of the run's 64.1 MiB, in 132 ms of the "
+	    "298 ms wall (from 146 ms): waiting on condvars 100 ms, reading 31.6 ms (21.0 ms on "
+	    "CPU, 10.6 ms waiting for files); pid 100 (fio) did 146 ms of the run's 147 ms of "
+	    "computing");
+	assert_null(strstr(last_text, "computing 1")); /* under 1% of its life: not said */
+	/* waits of several kinds: the main one with its share */
+	t->io_wait_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = 5300000;
+	t->io_wait_by_kind_ns[wt_io_slot(TL_IOK_PIPE)] = 5300000;
+	t->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_CONDVAR)] = 60 * MS;
+	t->lock_wait_by_kind_ns[wt_lock_slot(TL_LK_MUTEX)] = 40 * MS;
+	assert_true(fires(f, "reader"));
+	has("waiting on futexes, mostly condvars 100 ms, reading 31.6 ms (21.0 ms on CPU, 10.6 ms "
+	    "waiting 50% for files)");
+	/* the reader computing most itself: no other process named */
+	f->run->threads[0].states_ns[TL_COMPUTE] = 0;
+	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
+	assert_true(fires(f, "reader"));
+	assert_null(strstr(last_text, "pid 100"));
+	/* half the bytes each (a pipeline: cat and the reader of its pipe): nobody's alone */
+	f->run->threads[0].bytes_read = 64 * MiB;
+	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
+	assert_false(fires(f, "reader"));
+	/* under 1 MiB: no workload's reading */
+	f->run->threads[0].bytes_read = 0;
+	t->bytes_read = MiB - 1;
+	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
+	assert_false(fires(f, "reader"));
+	free(f->run->processes);
+	f->run->processes = NULL;
+	f->run->nprocesses = 0;
+}
+
 /* No thread ready for >= 25% of the capacity: named by its busiest thread, the loop. */
 static void test_serial(void **state)
 {
@@ -1439,7 +1506,7 @@ int main(void)
 		T(test_lost),		 T(test_unavailable),	T(test_utf8_safe),
 		T(test_answer),		 T(test_cpu),		T(test_read_cpu),
 		T(test_disk_and_device), T(test_exposed_io),	T(test_lock_kinds),
-		T(test_cpu_wait_peer), T(test_handoff),	 T(test_serial),	T(test_wakeup_latency),
+		T(test_cpu_wait_peer), T(test_handoff), T(test_reader),	 T(test_serial),	T(test_wakeup_latency),
 		T(test_overhead),	 T(test_headline),	T(test_property_random),
 		T(test_answer_lines),
 		cmocka_unit_test(test_cause_and_answer_lines),

@@ -45,6 +45,9 @@
 #define STEAL_MIN_SHARE 0.05
 #define ANSWER_MIN_SPEEDUP 1.10		/* closing answer: "yes" needs at least this */
 #define HANDOFF_MIN_SHARE 0.01		/* a socket's untraced other end: waited >= this of the wall */
+/* the reader: one of several processes read more than half the run's bytes, at least: */
+#define READER_MIN_BYTES (1ULL << 20)
+#define READER_MIN_PART 0.01		/* a part of its life is said from this share of it */
 
 /* How a run the user stopped is told (an_run.interrupted): not as a signal's exit status. */
 #define INTERRUPTED "interrupted by the user (Ctrl-C)"
@@ -1103,6 +1106,145 @@ static bool rule_handoff(const struct an_run *run, const struct an_run *sync,
 	return shown > 0;
 }
 
+/* A process's threads' wait splits, summed (false: no thread has them). */
+static bool proc_kinds(const struct an_run *run, uint32_t pid, uint64_t *iow, uint64_t *lkw)
+{
+	bool ok = false;
+
+	memset(iow, 0, WT_NIO_SLOTS * sizeof(*iow));
+	memset(lkw, 0, WT_NLK_SLOTS * sizeof(*lkw));
+	for (size_t i = 0; i < run->nthreads; i++) {
+		const struct an_thread *t = &run->threads[i];
+
+		if (t->pid != pid || !t->by_kind_ok)
+			continue;
+		ok = true;
+		for (unsigned k = 0; k < WT_NIO_SLOTS; k++)
+			iow[k] += t->io_wait_by_kind_ns[k];
+		for (unsigned k = 0; k < WT_NLK_SLOTS; k++)
+			lkw[k] += t->lock_wait_by_kind_ns[k];
+	}
+	return ok;
+}
+
+/* What a read waited for, and a futex wait was, in words: kinds.h's order, slot = kind - 1. */
+static const char *const io_kind_words[WT_NIO_SLOTS] = {"files", "pipes", "sockets",
+							"other reads"};
+static const char *const lock_kind_words[WT_NLK_SLOTS] = {"mutexes", "the GIL", "joins",
+							  "condvars", "futexes"};
+
+/* The slot of the largest of n figures. */
+static unsigned top_slot(const uint64_t *v, unsigned n)
+{
+	unsigned top = 0;
+
+	for (unsigned k = 1; k < n; k++)
+		if (v[k] > v[top])
+			top = k;
+	return top;
+}
+
+/*
+ * A traced program whose reading was done by one of its processes (fio's job process,
+ * forked by a parent that spends the first half of the wall setting up): the run's lines
+ * are the whole program's, so its bounds can be another process's (the parent's start-up
+ * computing). This says where that process's own life went, its parts longest first, and
+ * whose the run's computing was when it was not the reader's.
+ */
+static bool rule_reader(const struct an_run *run, const struct an_run *sync,
+			const struct an_report *rep, char *t, size_t len, double *share_unused)
+{
+	const struct an_process *p = NULL, *cpu = NULL;
+	uint64_t iow[WT_NIO_SLOTS], lkw[WT_NLK_SLOTS], life, all = 0, cpu_all = 0;
+	struct {
+		uint64_t ns;
+		int what;
+	} part[5], tmp;
+	size_t n = 0;
+	bool kinds;
+
+	(void)share_unused;
+	(void)sync;
+	(void)rep;
+	t[0] = '\0';
+	if (run->nprocesses < 2)
+		return false;
+	for (size_t i = 0; i < run->nprocesses; i++) {
+		const struct an_process *q = &run->processes[i];
+
+		all += q->bytes_read;
+		cpu_all += q->states_ns[TL_COMPUTE];
+		if (!p || q->bytes_read > p->bytes_read)
+			p = q;
+		if (!cpu || q->states_ns[TL_COMPUTE] > cpu->states_ns[TL_COMPUTE])
+			cpu = q;
+	}
+	if (p->bytes_read < READER_MIN_BYTES || 2 * p->bytes_read <= all)
+		return false;
+	life = (p->ended ? p->end_ns : run->wall_ns) - p->start_ns;
+	if (p->start_ns > (p->ended ? p->end_ns : run->wall_ns) || !life)
+		return false;
+	kinds = proc_kinds(run, p->pid, iow, lkw);
+	part[n].ns = p->states_ns[TL_IO_CPU] + p->states_ns[TL_IO_WAIT], part[n++].what = 0;
+	part[n].ns = p->states_ns[TL_COMPUTE], part[n++].what = 1;
+	part[n].ns = p->states_ns[TL_LOCK_WAIT], part[n++].what = 2;
+	part[n].ns = p->states_ns[TL_POLL_WAIT] + p->states_ns[TL_OTHER_WAIT], part[n++].what = 3;
+	part[n].ns = p->states_ns[TL_RUNNABLE], part[n++].what = 4;
+	for (size_t i = 1; i < n; i++) /* longest first (insertion: five parts) */
+		for (size_t j = i; j > 0 && part[j].ns > part[j - 1].ns; j--)
+			tmp = part[j], part[j] = part[j - 1], part[j - 1] = tmp;
+	app(t, len, "the reading was pid %u (%s)'s: %s of the run's %s, in %s of the %s wall "
+		    "(from %s)",
+	    p->pid, p->comm, un_bytes(p->bytes_read).s, un_bytes(all).s, un_dur(life).s,
+	    un_dur(run->wall_ns).s, un_dur(p->start_ns).s);
+	for (size_t i = 0, said = 0; i < n; i++) {
+		const char *sep = said ? ", " : ": ";
+
+		if (share(part[i].ns, life) < READER_MIN_PART)
+			continue;
+		said++;
+		switch (part[i].what) {
+		case 0:
+			app(t, len, "%sreading %s (%s on CPU, %s waiting", sep, un_dur(part[i].ns).s,
+			    un_dur(p->states_ns[TL_IO_CPU]).s, un_dur(p->states_ns[TL_IO_WAIT]).s);
+			if (kinds && p->states_ns[TL_IO_WAIT]) {
+				unsigned k = top_slot(iow, WT_NIO_SLOTS);
+				double sh = share(iow[k], p->states_ns[TL_IO_WAIT]);
+
+				app(t, len, " %s%s%s", sh >= 0.90 ? "" : pct(sh).s,
+				    sh >= 0.90 ? "for " : " for ", io_kind_words[k]);
+			}
+			app(t, len, ")");
+			break;
+		case 1:
+			app(t, len, "%scomputing %s", sep, un_dur(part[i].ns).s);
+			break;
+		case 2:
+			if (kinds) {
+				unsigned k = top_slot(lkw, WT_NLK_SLOTS);
+				double sh = share(lkw[k], p->states_ns[TL_LOCK_WAIT]);
+
+				app(t, len, "%swaiting on %s%s %s", sep, sh >= 0.90 ? "" : "futexes, mostly ",
+				    lock_kind_words[k], un_dur(part[i].ns).s);
+			} else {
+				app(t, len, "%swaiting on futexes %s", sep, un_dur(part[i].ns).s);
+			}
+			break;
+		case 3:
+			app(t, len, "%ssleeping or polling %s", sep, un_dur(part[i].ns).s);
+			break;
+		default:
+			app(t, len, "%swaiting for a CPU %s", sep, un_dur(part[i].ns).s);
+		}
+	}
+	/* the run's computing was another process's: say whose, the run's lines are about it */
+	if (cpu != p && 2 * cpu->states_ns[TL_COMPUTE] > cpu_all &&
+	    share(cpu_all, run->wall_ns) >= BOUND_MIN_SHARE)
+		app(t, len, "; pid %u (%s) did %s of the run's %s of computing", cpu->pid, cpu->comm,
+		    un_dur(cpu->states_ns[TL_COMPUTE]).s, un_dur(cpu_all).s);
+	return true;
+}
+
 /* Why run has no speedup over sync, in words. */
 static void why_no_speedup(const struct an_run *run, const struct an_run *sync, char *b,
 			   size_t n)
@@ -1258,6 +1400,7 @@ const struct an_rule an_rules[] = {
 	{"lost_events", rule_lost, AN_SHARE_NONE,
 	 "figures that depend on the lost part are less exact", NULL, false},
 	{"handoff", rule_handoff, AN_SHARE_NONE, NULL, NULL, false},
+	{"reader", rule_reader, AN_SHARE_NONE, NULL, NULL, false},
 	{"visibility", rule_visibility, AN_SHARE_NONE, NULL, NULL, false},
 	{"unavailable", rule_unavailable, AN_SHARE_NONE, NULL, NULL, false},
 };
