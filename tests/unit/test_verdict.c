@@ -1221,10 +1221,21 @@ static void test_reader(void **state)
 	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
 	assert_true(fires(f, "reader"));
 	assert_null(strstr(last_text, "pid 100"));
-	/* half the bytes each (a pipeline: cat and the reader of its pipe): nobody's alone */
+	/* half the bytes each (a pipeline: cat and the reader of its pipe): nobody's alone,
+	 * nor with a few KiB more on one side; from 75% */
 	f->run->threads[0].bytes_read = 64 * MiB;
 	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
 	assert_false(fires(f, "reader"));
+	t->bytes_read = 64 * MiB + 60 * 1024;
+	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
+	assert_false(fires(f, "reader"));
+	t->bytes_read = 192 * MiB - 1;
+	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
+	assert_false(fires(f, "reader"));
+	t->bytes_read = 192 * MiB;
+	assert_int_equal(an_run_set_processes(f->run, p, 2), 0);
+	assert_true(fires(f, "reader"));
+	has("The reading was pid 104 (fio)'s: 192 MiB of the run's 256 MiB");
 	/* under 1 MiB: no workload's reading */
 	f->run->threads[0].bytes_read = 0;
 	t->bytes_read = MiB - 1;

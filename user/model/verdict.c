@@ -45,8 +45,9 @@
 #define STEAL_MIN_SHARE 0.05
 #define ANSWER_MIN_SPEEDUP 1.10		/* closing answer: "yes" needs at least this */
 #define HANDOFF_MIN_SHARE 0.01		/* a socket's untraced other end: waited >= this of the wall */
-/* the reader: one of several processes read more than half the run's bytes, at least: */
-#define READER_MIN_BYTES (1ULL << 20)
+/* the reader: one of several processes read at least this share of the run's bytes ... */
+#define READER_MIN_SHARE 0.75		/* (a pipeline's bytes are read twice: file, pipe) */
+#define READER_MIN_BYTES (1ULL << 20)	/* ... and at least this */
 #define READER_MIN_PART 0.01		/* a part of its life is said from this share of it */
 
 /* How a run the user stopped is told (an_run.interrupted): not as a signal's exit status. */
@@ -1179,7 +1180,7 @@ static bool rule_reader(const struct an_run *run, const struct an_run *sync,
 		if (!cpu || q->states_ns[TL_COMPUTE] > cpu->states_ns[TL_COMPUTE])
 			cpu = q;
 	}
-	if (p->bytes_read < READER_MIN_BYTES || 2 * p->bytes_read <= all)
+	if (p->bytes_read < READER_MIN_BYTES || share(p->bytes_read, all) < READER_MIN_SHARE)
 		return false;
 	life = (p->ended ? p->end_ns : run->wall_ns) - p->start_ns;
 	if (p->start_ns > (p->ended ? p->end_ns : run->wall_ns) || !life)
