@@ -739,7 +739,7 @@ int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 
 /* A stack record: kind IT_STACK_ONCPU (value 1 sample) or IT_STACK_OFFCPU (value ns). */
 static __always_inline void emit_stack(__u32 kind, __u32 pid, __u32 tid, __u64 ts, __u64 value,
-				       __u32 state, __s32 kstack, __s32 ustack)
+				       __u32 state, __s32 kstack, __s32 ustack, __u32 wkind)
 {
 	struct it_stack_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
@@ -756,15 +756,24 @@ static __always_inline void emit_stack(__u32 kind, __u32 pid, __u32 tid, __u64 t
 	r->state = state;
 	r->kstack_id = kstack;
 	r->ustack_id = ustack;
-	r->pad = 0;
+	r->wkind = wkind;
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
-static __always_inline void emit_offcpu(__u32 pid, __u32 tid, __u64 ts, __u64 value,
-					__u32 state, __s32 kstack, __s32 ustack)
+/*
+ * An off-CPU stack, with what its wait was for: the kind transition() gave the state's
+ * entry (the syscall and the read's file cannot change while the thread is off CPU), so
+ * the flame graphs split a state's stacks exactly as the timeline splits its time.
+ */
+static __always_inline void emit_offcpu(struct it_thread *th, __u32 pid, __u32 tid, __u64 ts,
+					__u64 value, __u32 state, __s32 kstack, __s32 ustack)
 {
+	__u32 wkind = state == IT_IO_WAIT ? th->io_kind & 0xf
+		      : state == IT_OTHER_WAIT && th->sys == IT_SYS_CHILD ? IT_OWK_CHILD
+									  : 0;
+
 	if (value)
-		emit_stack(IT_STACK_OFFCPU, pid, tid, ts, value, state, kstack, ustack);
+		emit_stack(IT_STACK_OFFCPU, pid, tid, ts, value, state, kstack, ustack, wkind);
 }
 
 static long vma_range(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -985,10 +994,10 @@ static __always_inline void switch_in(struct it_thread *th, __u32 tid, __u64 ts,
 		__u32 pid = th->pid;
 
 		if (wake) {
-			emit_offcpu(pid, tid, now, wake - out, off, th->kstack, th->ustack);
-			emit_offcpu(pid, tid, now, ts - wake, IT_RUNNABLE, th->kstack, th->ustack);
+			emit_offcpu(th, pid, tid, now, wake - out, off, th->kstack, th->ustack);
+			emit_offcpu(th, pid, tid, now, ts - wake, IT_RUNNABLE, th->kstack, th->ustack);
 		} else if (ts > out) {
-			emit_offcpu(pid, tid, now, ts - out, off, th->kstack, th->ustack);
+			emit_offcpu(th, pid, tid, now, ts - out, off, th->kstack, th->ustack);
 		}
 	}
 	th->on_cpu = 1;
@@ -1745,6 +1754,6 @@ int iot_sample(struct bpf_perf_event_data *ctx)
 		cnt_add(IT_CNT_STACK_ERRORS, 1);
 	seq = ucopy_bytes ? ucopy(bpf_get_current_task_btf(), tgid, tid) : 0;
 	u = ustack_id(ctx, seq);
-	emit_stack(IT_STACK_ONCPU, tgid, tid, bpf_ktime_get_ns(), 1, st, k, u);
+	emit_stack(IT_STACK_ONCPU, tgid, tid, bpf_ktime_get_ns(), 1, st, k, u, 0);
 	return 0;
 }

@@ -332,7 +332,9 @@ struct it_stack_rec {
 	__u32 state;
 	__s32 kstack_id;	/* id in the stacks map, <0 = unavailable (-errno) */
 	__s32 ustack_id;	/* the same, or >= IT_UCOPY_ID: a copy (it_ustack_rec) */
-	__u32 pad;
+	__u32 wkind;		/* off-CPU: what the wait was for, as its state's entries carry
+				 * it (enum it_io_kind, it_other_kind); 0 otherwise (lock_wait's
+				 * kind is user space's: from the futex wait the stack is in) */
 };
 
 /*

@@ -48,6 +48,51 @@ static const struct {
 	{"other", "other futex waits", "#b7a2d6"},
 };
 
+/*
+ * The flame graphs' state frames split by kind ("lock_wait: join", model/analysis.h): each
+ * kind keeps one color (its state's family, as report.html's bars draw it) and says in its
+ * tooltip what it means, contention or not. Tooltips have no " (": the graph's script
+ * takes a frame's name up to its title's last one.
+ */
+static const struct {
+	enum tl_state st;
+	const char *tip[AN_MAX_SLOTS];
+} frame_kinds[] = {
+	{TL_IO_WAIT,
+	 {"reading storage: a file or block device",
+	  "waiting on a pipe: another process's work, not the disk",
+	  "waiting on a socket: a peer's work, not the disk",
+	  "a tty, an eventfd, a device, or a read whose file was not seen"}},
+	{TL_LOCK_WAIT,
+	 {"contention on a mutex",
+	  "waiting for CPython's GIL: contention",
+	  "waiting for a thread to exit: not contention",
+	  "idle, waiting to be signalled by a pool or a queue: not contention",
+	  "other futex waits, or a wait whose futex was not seen"}},
+	{TL_OTHER_WAIT,
+	 {"waiting for a child process: its work is elsewhere",
+	  "sleeping outside reads, locks and polls: a timer, a page fault, another call"}},
+};
+/* other_wait's kinds (the bars do not split it): child, other */
+static const char *const other_colors[WT_NOW_SLOTS] = {"#767676", "#9e9e9e"};
+
+static const char *frame_kind_tip(enum tl_state st, int slot)
+{
+	for (size_t i = 0; slot >= 0 && i < sizeof(frame_kinds) / sizeof(frame_kinds[0]); i++)
+		if (frame_kinds[i].st == st && (unsigned)slot < an_state_slots(st))
+			return frame_kinds[i].tip[slot];
+	return NULL;
+}
+
+static const char *frame_kind_color(enum tl_state st, int slot)
+{
+	if (slot < 0)
+		return NULL;
+	if (st == TL_OTHER_WAIT && slot < WT_NOW_SLOTS)
+		return other_colors[slot];
+	return rp_kind_color(st, (unsigned)slot);
+}
+
 const char *rp_span_kind(unsigned state, unsigned kind)
 {
 	if (!kind)
@@ -89,17 +134,6 @@ const char *rp_kind_color(enum tl_state st, unsigned slot)
 const char *rp_state_color(enum tl_state st)
 {
 	return (unsigned)st < TL_NSTATES ? state_colors[st] : "#bdbdbd";
-}
-
-int rp_state_by_name(const char *name, size_t n)
-{
-	for (int i = 0; i < TL_NSTATES; i++) {
-		const char *sn = tl_state_name((enum tl_state)i);
-
-		if (sn && strlen(sn) == n && !memcmp(sn, name, n))
-			return i;
-	}
-	return -1;
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid; *cp = code point. */
@@ -443,10 +477,13 @@ static void hsl_hex(double h, double s, double l, char out[8])
 static void frame_color(const char *name, size_t n, unsigned depth, char out[8])
 {
 	uint32_t h = hash_name(name, n);
-	int st = depth <= 3 ? rp_state_by_name(name, n) : -1;
+	int slot, st = depth <= 3 ? an_state_frame_parse(name, n, &slot) : -1;
+	const char *kc = st >= 0 ? frame_kind_color((enum tl_state)st, slot) : NULL;
 
 	if (depth == 0)
 		snprintf(out, 8, "#c9c9c9");
+	else if (kc)
+		snprintf(out, 8, "%s", kc);
 	else if (st >= 0)
 		snprintf(out, 8, "%s", state_colors[st]);
 	else if (depth <= 2)
@@ -558,6 +595,15 @@ static void emit_frame(struct fg *g, const char *name, size_t n, uint64_t v, uin
 	fputs(" (", g->f);
 	rp_xml(g->f, amount(v, g->unit, a, sizeof(a)), SIZE_MAX);
 	fprintf(g->f, ", %.2f%%", 100 * share(v, g->total));
+	if (depth <= 3) {
+		int slot, st = an_state_frame_parse(name, n, &slot);
+		const char *tip = st >= 0 ? frame_kind_tip((enum tl_state)st, slot) : NULL;
+
+		if (tip) {
+			fputs("; ", g->f);
+			rp_xml(g->f, tip, SIZE_MAX);
+		}
+	}
 	if (g->diff) {
 		char d[48];
 

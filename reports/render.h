@@ -49,8 +49,6 @@ const char *rp_kind_name(enum tl_state st, unsigned slot);
 const char *rp_span_kind(unsigned state, unsigned kind);
 const char *rp_kind_meaning(enum tl_state st, unsigned slot);
 const char *rp_kind_color(enum tl_state st, unsigned slot);
-/* The state whose name is [name, name+n), or -1. */
-int rp_state_by_name(const char *name, size_t n);
 
 /*
  * Write n bytes of s (n = SIZE_MAX: up to its NUL) as XML character data that is also

@@ -14,7 +14,10 @@ CPython program with a hashing thread, checked against what the programs are:
   may be pyenv's shim, a bash script whose ~40 short-lived bash and readlink processes
   were counted as "main": their share, up to 20% of "main" samples, made this flaky).
 - The wall-clock stacks: per thread role and state, the µs under it equal the thread
-  table's exact figure (each thread-state rounded to the µs, so within one µs a thread).
+  table's exact figure (each thread-state rounded to the µs, so within one µs a thread);
+  io_wait, lock_wait and other_wait split by kind ("lock_wait: join"), each kind's µs
+  equal to summary.json's *_by_kind_ns; main's pthread_join is a join in the off-CPU
+  and diff flame graphs, not contention (issue 13).
 - The bytes of stack copied per second are reported and equal bytes over the wall.
 """
 import os
@@ -28,6 +31,11 @@ import common  # noqa: E402
 import runlib  # noqa: E402
 
 STATES = common.STATES
+# the states split by kind in the flame graphs (issue 13), and their kinds' names
+SPLIT = ("io_wait", "lock_wait", "other_wait")
+KINDS = {"io_wait": ("file", "pipe", "socket", "other"),
+         "lock_wait": ("mutex", "gil", "join", "condvar", "other"),
+         "other_wait": ("child", "other")}
 ENTRY = ("start_thread", "clone3", "__clone3", "main", "__libc_start_call_main",
          "__libc_start_main", "_start", "wl_child_start")
 # procs is left out: its worker processes are forked and gone within ~30 ms, and a
@@ -156,7 +164,7 @@ class Stacks(unittest.TestCase):
             got = {}
             for fr, v in self.stacks_of(slug, "wall.folded"):
                 self.assertEqual(fr[0], run["strategy"])
-                k = (fr[1], fr[2])
+                k = (fr[1], fr[2].split(": ")[0])  # "lock_wait: join" is lock_wait's
                 got[k] = got.get(k, 0) + v
             for k, w in want.items():
                 self.assertLessEqual(abs(got.get(k, 0) - w), n[k],
@@ -164,6 +172,75 @@ class Stacks(unittest.TestCase):
                                      % (label, k, got.get(k, 0), w))
             for k in got:
                 self.assertIn(k, want, "%s: stacks of %s, a role/state not in the table" % (label, k))
+
+    def test_wall_sizes_exact_by_kind(self):
+        """issue 13: the state frames are split by what the wait was for ("lock_wait: join"),
+        and per thread role and kind the µs under each equal summary.json's
+        lock_wait/io_wait/other_wait_by_kind_ns (each thread-state-kind rounded to the µs)"""
+        for label, slug in (("threads/warm", "threads-warm"), ("sync/warm", "sync-warm"),
+                            ("callback/warm", "callback-warm")):
+            run = self.run_of(label)
+            want, n = {}, {}
+            for t in run["threads"]:
+                for st in SPLIT:
+                    for kind, ns in t[st + "_by_kind_ns"].items():
+                        k = (t["role"], st, kind)
+                        want[k] = want.get(k, 0) + ns / 1000.0
+                        n[k] = n.get(k, 0) + 1
+            got = {}
+            for fr, v in self.stacks_of(slug, "wall.folded"):
+                st, _, kind = fr[2].partition(": ")
+                if st in SPLIT:
+                    # never the bare state in a new run: every stack says its kind
+                    self.assertIn(kind, KINDS[st], "%s: %s" % (label, ";".join(fr)))
+                    k = (fr[1], st, kind)
+                    got[k] = got.get(k, 0) + v
+                else:
+                    self.assertEqual(kind, "", "%s: %s" % (label, ";".join(fr)))
+            for k, w in want.items():
+                self.assertLessEqual(abs(got.get(k, 0) - w), n[k],
+                                     "%s %s: %d µs in the flame graph, %.1f µs in summary.json"
+                                     % (label, k, got.get(k, 0), w))
+            for k in got:
+                self.assertIn(k, want, "%s: stacks of %s, not in summary.json" % (label, k))
+
+    def test_join_is_join(self):
+        """issue 13: md5dir threads' main thread waits in pthread_join: its off-CPU stacks
+        are under "lock_wait: join" in offcpu.folded, flame-offcpu.svg and the diff flame
+        graph against sync (where the tooltip says it is no contention), never a bare
+        lock_wait or a mutex; callback's idle pool threads wait under "lock_wait: condvar" (issue 13)"""
+        run = self.run_of("threads/warm")
+        main = [t for t in run["threads"] if t["role"] == "main"]
+        self.assertEqual(len(main), 1, run["threads"])
+        join_ns = main[0]["lock_wait_by_kind_ns"]["join"]
+        self.assertGreater(join_ns, 0.5 * main[0]["states_ns"]["lock_wait"], main[0])
+        off = [(fr, v) for fr, v in self.stacks_of("threads-warm", "offcpu.folded")
+               if fr[1] == "main" and fr[2].startswith("lock_wait")]
+        kinds = {}
+        for fr, v in off:
+            kinds[fr[2]] = kinds.get(fr[2], 0) + v
+        self.assertIn("lock_wait: join", kinds, kinds)
+        self.assertTrue(any("pthread_join" in f or "__pthread_clockjoin_ex" in f
+                            for fr, _ in off if fr[2] == "lock_wait: join" for f in fr),
+                        off[:3])
+        # the off-CPU records' own ns (each stack rounded to the µs): all of the join
+        self.assertAlmostEqual(kinds["lock_wait: join"], join_ns / 1000.0,
+                               delta=0.02 * join_ns / 1000.0 + len(off))
+        self.assertNotIn("lock_wait", kinds, kinds)
+        for name in ("flame-offcpu.svg", "flame-diff.svg", "flame-wall.svg"):
+            with open(os.path.join(self.out, "runs", "threads-warm", name)) as f:
+                svg = f.read()
+            self.assertIn("<title>lock_wait: join (", svg, name)
+            self.assertIn("waiting for a thread to exit: not contention", svg, name)
+            self.assertNotIn("<title>lock_wait (", svg, name)
+        with open(os.path.join(self.out, "runs", "threads-warm", "flame-diff.svg")) as f:
+            svg = f.read()
+        # sync never joins: the join is all growth
+        self.assertRegex(svg, r"<title>lock_wait: join \([^)]*; baseline 0 ns; \+")
+        pool = [(fr, v) for fr, v in self.stacks_of("callback-warm", "wall.folded")
+                if fr[1].startswith("uv pool") and fr[2].startswith("lock_wait")]
+        cv = sum(v for fr, v in pool if fr[2] == "lock_wait: condvar")
+        self.assertGreater(cv, 0.5 * sum(v for _, v in pool), pool[:5])
 
     def test_copied_bytes_reported(self):
         """bytes of stack copied, and per second of the wall, in summary.json and the text"""

@@ -785,6 +785,81 @@ static void test_wall_exact(void **state)
 	an_stackset_free(&s);
 }
 
+/*
+ * A state split by kind (issue 13): one thread's lock_wait of 10,002,400 ns is a join
+ * (6,000,700 ns), a contended mutex (3,999,700) and an idle condvar (2,000, no stack seen).
+ * 10,002 µs in all; floors 3999 (mutex), 6000 (join), 2 (condvar) = 10,001; the µs left
+ * goes to the largest remainder, 700 for both mutex and join: the lower slot, the mutex.
+ * So mutex 4000 µs (its one stack), join 6000 split 3:1 between its two stacks (4500,
+ * 1500), condvar 2 to its placeholder: each within a µs of its own figure, the state
+ * exactly its rounded total, and the join never mixed into the mutex's frames.
+ */
+static void test_wall_split_kinds(void **state)
+{
+	const char *fr[] = {"t;main;lock_wait: join;pthread_join;clone3",
+			    "t;main;lock_wait: mutex;__lll_lock_wait",
+			    "t;main;lock_wait: join;pthread_join"};
+	const char *none[WT_NLK_SLOTS] = {"t;main;lock_wait: mutex;[no stack]",
+					  "t;main;lock_wait: gil;[no stack]",
+					  "t;main;lock_wait: join;[no stack]",
+					  "t;main;lock_wait: condvar;[no stack]",
+					  "t;main;lock_wait: other;[no stack]"};
+	/* weights in ns as the off-CPU records had them: the join's 3:1, the mutex's any */
+	uint64_t w[] = {3000, 5, 1000}, ns[WT_NLK_SLOTS] = {0};
+	unsigned slot[] = {wt_lock_slot(TL_LK_JOIN), wt_lock_slot(TL_LK_MUTEX),
+			   wt_lock_slot(TL_LK_JOIN)};
+	struct an_stackset s = {0};
+	char buf[64];
+	int k;
+
+	(void)state;
+	ns[wt_lock_slot(TL_LK_JOIN)] = 6000700;
+	ns[wt_lock_slot(TL_LK_MUTEX)] = 3999700;
+	ns[wt_lock_slot(TL_LK_CONDVAR)] = 2000;
+	assert_int_equal(an_wall_add_split(&s, fr, w, slot, 3, 10002400, ns, WT_NLK_SLOTS, none),
+			 0);
+	assert_int_equal(stack_value(&s, fr[1]), 4000);
+	assert_int_equal(stack_value(&s, fr[0]), 4500);
+	assert_int_equal(stack_value(&s, fr[2]), 1500);
+	assert_int_equal(stack_value(&s, none[3]), 2);
+	assert_int_equal(stack_value(&s, none[2]), 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.total, 10002);
+	an_stackset_free(&s);
+	/* the kinds must add up to the state, and a stack's slot be one of them */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(an_wall_add_split(&s, fr, w, slot, 3, 10002401, ns, WT_NLK_SLOTS, none),
+			 -EINVAL);
+	slot[0] = WT_NLK_SLOTS;
+	assert_int_equal(an_wall_add_split(&s, fr, w, slot, 3, 10002400, ns, WT_NLK_SLOTS, none),
+			 -EINVAL);
+	assert_int_equal(s.n, 0);
+
+	/* the state frames: named, parsed back; a bare state (files saved before) too */
+	assert_string_equal(an_state_frame(buf, sizeof(buf), TL_LOCK_WAIT,
+					   wt_lock_slot(TL_LK_JOIN)), "lock_wait: join");
+	assert_string_equal(an_state_frame(buf, sizeof(buf), TL_IO_WAIT, wt_io_slot(TL_IOK_PIPE)),
+			    "io_wait: pipe");
+	assert_string_equal(an_state_frame(buf, sizeof(buf), TL_IO_WAIT, wt_io_slot(0)),
+			    "io_wait: other");
+	assert_string_equal(an_state_frame(buf, sizeof(buf), TL_OTHER_WAIT,
+					   wt_other_slot(TL_OWK_CHILD)), "other_wait: child");
+	assert_string_equal(an_state_frame(buf, sizeof(buf), TL_OTHER_WAIT, wt_other_slot(0)),
+			    "other_wait: other");
+	assert_string_equal(an_state_frame(buf, sizeof(buf), TL_COMPUTE, 0), "compute");
+	assert_int_equal(an_state_frame_parse("lock_wait: join", 15, &k), TL_LOCK_WAIT);
+	assert_int_equal(k, wt_lock_slot(TL_LK_JOIN));
+	assert_int_equal(an_state_frame_parse("io_wait: socket", 15, &k), TL_IO_WAIT);
+	assert_int_equal(k, wt_io_slot(TL_IOK_SOCKET));
+	assert_int_equal(an_state_frame_parse("lock_wait", 9, &k), TL_LOCK_WAIT);
+	assert_int_equal(k, -1);
+	assert_int_equal(an_state_frame_parse("lock_wait: joins", 16, &k), -1);
+	assert_int_equal(an_state_frame_parse("lock_wait:join", 14, &k), -1);
+	assert_int_equal(an_state_frame_parse("compute: join", 13, &k), -1);
+	assert_int_equal(an_state_frame_parse("lock_wait: join;x", 15, &k), TL_LOCK_WAIT);
+	assert_int_equal(an_state_frame_parse("main", 4, &k), -1);
+}
+
 /* The unwound share: of the total, clamped, 0 for an empty set. */
 static void test_unwound_share(void **state)
 {
@@ -817,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_report_free),
 		cmocka_unit_test(test_set_processes),
 		cmocka_unit_test(test_wall_exact),
+		cmocka_unit_test(test_wall_split_kinds),
 		cmocka_unit_test(test_unwound_share),
 	};
 

@@ -166,7 +166,8 @@ static void add(struct an_stackset *s, uint64_t v, const char *fmt, ...)
 }
 
 /*
- * Stacks as the session builds them: strategy;role;state;user frames;kernel frames. With
+ * Stacks as the session builds them: strategy;role;state;user frames;kernel frames (a wait's
+ * state frame with its kind, "io_wait: file"). With
  * names a renderer must escape, a stack deeper than any screen, and 300 frames far too
  * narrow to draw one by one.
  */
@@ -183,18 +184,25 @@ static void fixture_stacks(struct an_run *run, const char *strat, unsigned worke
 			snprintf(role, sizeof(role), "worker %u", w);
 		else
 			snprintf(role, sizeof(role), "main");
-		if (w == 0 && workers)
-			continue; /* the main thread only waits (joins) when there are workers */
+		if (w == 0 && workers) {
+			/* the main thread only waits (joins) when there are workers: its state
+			 * frame says so (issue 13), apart from the workers' mutex */
+			add(&run->offcpu, 196 * MS, "%s;%s;lock_wait: join;%s;pthread_join;"
+						    "__pthread_clockjoin_ex;do_futex_[k];"
+						    "futex_wait_[k];schedule_[k]",
+			    strat, role, thr);
+			continue;
+		}
 		add(&run->oncpu, 400 / k, "%s;%s;compute;%s;hash_file;EVP_DigestUpdate;MD5_Update", strat,
 		    role, thr);
 		add(&run->oncpu, 900, "%s;%s;compute;[truncated];libcrypto.so.3+0x2431a0", strat, role);
 		add(&run->oncpu, 120 * k, "%s;%s;io_cpu;%s;hash_file;%s;copy_page_to_iter_[k]", strat, role,
 		    thr, kread);
-		add(&run->offcpu, 40 * MS * k, "%s;%s;io_wait;%s;hash_file;%s;folio_wait_bit_common_[k];"
+		add(&run->offcpu, 40 * MS * k, "%s;%s;io_wait: file;%s;hash_file;%s;folio_wait_bit_common_[k];"
 					       "io_schedule_[k];schedule_[k];__schedule_[k]",
 		    strat, role, thr, kread);
 		if (variant)
-			add(&run->offcpu, 25 * MS, "%s;%s;lock_wait;%s;pthread_mutex_lock;"
+			add(&run->offcpu, 25 * MS, "%s;%s;lock_wait: mutex;%s;pthread_mutex_lock;"
 						   "__lll_lock_wait;do_futex_[k];futex_wait_[k];"
 						   "schedule_[k]",
 			    strat, role, thr);
@@ -592,6 +600,81 @@ static void test_flame_diff(void **state)
 	assert_int_equal(ret, 0);
 	assert_non_null(strstr(out, "the baseline has no samples"));
 	free(out);
+}
+
+static bool starts_with(const char *p, const char *prefix)
+{
+	return p && !strncmp(p, prefix, strlen(prefix));
+}
+
+/*
+ * The state frames split by kind (issue 13): a join and a mutex of one thread are two
+ * frames, each in its kind's color (report.html's bars': join light, mutex the state's
+ * purple) with a tooltip saying what it means; a bare state from a folder saved before
+ * keeps its state's color and no such note. In the diff, a join against a baseline that
+ * only had a mutex is all growth, and the mutex's frame is not drawn (only in the base).
+ */
+static void test_flame_kinds(void **state)
+{
+	struct an_stackset run = {0}, base = {0};
+	const char *join, *mutex, *cv, *bare, *pipe, *child;
+	size_t len;
+	int ret;
+	char *out;
+
+	(void)state;
+	add(&run, 6000, "threads;main;lock_wait: join;main;pthread_join;futex_wait_[k]");
+	add(&run, 4000, "threads;main;lock_wait: mutex;main;__lll_lock_wait;futex_wait_[k]");
+	add(&run, 3000, "threads;worker 1;lock_wait: condvar;start_thread;pthread_cond_wait");
+	add(&run, 2000, "threads;worker 1;lock_wait;start_thread;old_folder");
+	add(&run, 1000, "threads;worker 1;io_wait: pipe;start_thread;read;pipe_read_[k]");
+	add(&run, 1000, "threads;main;other_wait: child;main;wait4");
+	out = render_mem(do_flame, &run, &len, &ret);
+	assert_int_equal(ret, 0);
+	assert_well_formed("kinds.svg", out, len);
+	join = strstr(out, "<title>lock_wait: join (");
+	mutex = strstr(out, "<title>lock_wait: mutex (");
+	cv = strstr(out, "<title>lock_wait: condvar (");
+	bare = strstr(out, "<title>lock_wait (");
+	pipe = strstr(out, "<title>io_wait: pipe (");
+	child = strstr(out, "<title>other_wait: child (");
+	assert_non_null(join);
+	assert_non_null(mutex);
+	assert_non_null(cv);
+	assert_non_null(bare);
+	assert_non_null(pipe);
+	assert_non_null(child);
+	assert_true(starts_with(join, "<title>lock_wait: join (6,000 samples, 35.29%; waiting for a "
+				   "thread to exit: not contention)</title><rect"));
+	assert_non_null(strstr(join, "fill=\"#cdb9e6\""));
+	assert_true(strstr(join, "fill=") < strstr(join, "</g>"));
+	assert_true(starts_with(mutex, "<title>lock_wait: mutex (4,000 samples, 23.53%; contention on "
+				    "a mutex)</title>"));
+	assert_true(starts_with(strstr(mutex, "fill="), "fill=\"#8e5ec4\""));
+	assert_true(starts_with(strstr(cv, "fill="), "fill=\"#e6dcf2\""));
+	assert_non_null(strstr(cv, "not contention)</title>"));
+	assert_true(starts_with(bare, "<title>lock_wait (2,000 samples, 11.76%)</title>"));
+	assert_true(starts_with(strstr(bare, "fill="), "fill=\"#8e5ec4\""));
+	assert_true(starts_with(strstr(pipe, "fill="), "fill=\"#f0a39b\""));
+	assert_non_null(strstr(pipe, "not the disk)</title>"));
+	assert_true(starts_with(strstr(child, "fill="), "fill=\"#767676\""));
+	free(out);
+
+	add(&base, 5000, "sync;main;lock_wait: mutex;main;__lll_lock_wait;futex_wait_[k]");
+	diff_base = &base;
+	an_stackset_free(&run);
+	memset(&run, 0, sizeof(run));
+	add(&run, 6000, "threads;main;lock_wait: join;main;pthread_join;futex_wait_[k]");
+	out = render_mem(do_diff, &run, &len, &ret);
+	assert_int_equal(ret, 0);
+	join = strstr(out, "<title>lock_wait: join (");
+	assert_non_null(join);
+	assert_non_null(strstr(join, "; waiting for a thread to exit: not contention; baseline 0 "));
+	assert_null(strstr(out, "<title>lock_wait: mutex ("));
+	free(out);
+	diff_base = NULL;
+	an_stackset_free(&run);
+	an_stackset_free(&base);
 }
 
 static void test_timeline_golden(void **state)
@@ -1162,6 +1245,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_flame_empty),
 		cmocka_unit_test(test_flame_zero_stack),
 		cmocka_unit_test(test_flame_diff),
+		cmocka_unit_test(test_flame_kinds),
 		cmocka_unit_test(test_timeline_golden),
 		cmocka_unit_test(test_timeline_levels),
 		cmocka_unit_test(test_timeline_bounded),

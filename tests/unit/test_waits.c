@@ -1,4 +1,5 @@
 /* test_waits.c - futex waits classified by kind and summed per lock, on hand-made records. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -117,6 +118,47 @@ static void test_classify(void **state)
 	assert_string_equal(wt_io_kind_name(TL_IOK_PIPE), "pipe");
 	assert_int_equal(wt_lock_kind_from_name("condvar"), TL_LK_CONDVAR);
 	assert_int_equal(wt_io_kind_from_name("nope"), -22);
+	wt_free(s);
+}
+
+/*
+ * An off-CPU stack's kind is its futex wait's (wt_kind_at), asked right before the flush
+ * that decides it. Main (tid 1) joins thread 2 (its clear_child_tid 0x1000) from 10 to 50
+ * ms, waits on a contended mutex (value 2) from 60 to 70 ms, and again from 80 ms on
+ * (open). Stacks taken back on CPU at 30, 65 and 85 ms: join, mutex, and not decided
+ * until the wait ends or the trace does (then a mutex, as wt_take_locks sums it). With
+ * the flush at 55 ms only the join is decided. Outside every wait: nothing to wait for but
+ * the end (then "not known"); another thread's stack at 30 ms is in none of main's waits.
+ */
+static void test_stack_kinds(void **state)
+{
+	struct wt_set *s = wt_new();
+	struct wt_wait e;
+
+	(void)state;
+	assert_int_equal(wt_thread_new(s, 1, 2, 0x1000, 0), 0);
+	assert_int_equal(wt_begin(s, 1, 1, 0x1000, 0, 2, 10 * MS), 0);
+	e = wait_on(1, 0x1000, 0, 2, 10 * MS, 50 * MS);
+	assert_int_equal(wt_end(s, &e), 0);
+	assert_int_equal(wt_begin(s, 1, 1, 0x4000, WAIT_PRIVATE, 2, 60 * MS), 0);
+	e = wait_on(1, 0x4000, WAIT_PRIVATE, 2, 60 * MS, 70 * MS);
+	assert_int_equal(wt_end(s, &e), 0);
+	assert_int_equal(wt_begin(s, 1, 1, 0x4000, WAIT_PRIVATE, 2, 80 * MS), 0);
+
+	assert_int_equal(wt_kind_at(s, 1, 30 * MS, 100 * MS), TL_LK_JOIN);
+	assert_int_equal(wt_kind_at(s, 1, 50 * MS, 100 * MS), TL_LK_JOIN);
+	assert_int_equal(wt_kind_at(s, 1, 65 * MS, 100 * MS), TL_LK_MUTEX);
+	assert_int_equal(wt_kind_at(s, 1, 85 * MS, 100 * MS), -EAGAIN);
+	assert_int_equal(wt_kind_at(s, 1, 85 * MS, UINT64_MAX), TL_LK_MUTEX);
+	assert_int_equal(wt_kind_at(s, 1, 30 * MS, 55 * MS), TL_LK_JOIN);
+	assert_int_equal(wt_kind_at(s, 1, 65 * MS, 55 * MS), -EAGAIN);
+	assert_int_equal(wt_kind_at(s, 1, 55 * MS, 100 * MS), -EAGAIN);
+	assert_int_equal(wt_kind_at(s, 1, 55 * MS, UINT64_MAX), TL_LK_NONE);
+	assert_int_equal(wt_kind_at(s, 2, 30 * MS, UINT64_MAX), TL_LK_NONE);
+	/* the flush forgets what it decided: ask before it */
+	assert_int_equal(wt_flush(s, NULL, 100 * MS), 0);
+	assert_int_equal(wt_kind_at(s, 1, 30 * MS, 100 * MS), -EAGAIN);
+	assert_int_equal(wt_kind_at(s, 1, 85 * MS, UINT64_MAX), TL_LK_MUTEX);
 	wt_free(s);
 }
 
@@ -277,6 +319,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_stack_kinds),
 		cmocka_unit_test(test_locks),
 		cmocka_unit_test(test_lock_bound_from_kinds),
 	};

@@ -1,5 +1,6 @@
 /* analysis.c - per-run metrics from a finished timeline, the ideal bound, folded-stack sets. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -543,27 +544,109 @@ double an_stack_unwound_share(const struct an_stackset *s)
 			: 0.0;
 }
 
-int an_wall_add_exact(struct an_stackset *wall, const char *const *frames,
-		      const uint64_t *weights, size_t n, uint64_t exact_ns, const char *none)
+/* ---- the state frames, split by kind ---- */
+
+static const char *const other_kind_names[] = {
+#define AN_OWK_NAME(name, str) str,
+	TL_OTHER_KINDS(AN_OWK_NAME)
+#undef AN_OWK_NAME
+	"other",
+};
+
+unsigned an_state_slots(enum tl_state st)
 {
-	uint64_t us = exact_ns / 1000 + (exact_ns % 1000 >= 500), wsum = 0, given = 0;
-	uint64_t *q;
+	switch (st) {
+	case TL_IO_WAIT: return WT_NIO_SLOTS;
+	case TL_LOCK_WAIT: return WT_NLK_SLOTS;
+	case TL_OTHER_WAIT: return WT_NOW_SLOTS;
+	default: return 0;
+	}
+}
+
+unsigned an_kind_slot(enum tl_state st, unsigned k)
+{
+	switch (st) {
+	case TL_IO_WAIT: return wt_io_slot(k);
+	case TL_LOCK_WAIT: return wt_lock_slot(k);
+	case TL_OTHER_WAIT: return wt_other_slot(k);
+	default: return 0;
+	}
+}
+
+const char *an_slot_name(enum tl_state st, unsigned slot)
+{
+	if (slot >= an_state_slots(st))
+		return NULL;
+	switch (st) {
+	case TL_IO_WAIT: return wt_io_kind_name(slot + 1);
+	case TL_LOCK_WAIT: return wt_lock_kind_name(slot + 1);
+	default: return other_kind_names[slot];
+	}
+}
+
+char *an_state_frame(char *buf, size_t len, enum tl_state st, unsigned slot)
+{
+	const char *k = an_slot_name(st, slot);
+
+	snprintf(buf, len, "%s%s%s", tl_state_name(st), k ? ": " : "", k ? k : "");
+	return buf;
+}
+
+int an_state_frame_parse(const char *name, size_t n, int *slot)
+{
+	const char *colon = memchr(name, ':', n);
+	size_t sn = colon ? (size_t)(colon - name) : n;
+
+	*slot = -1;
+	for (int st = 0; st < TL_NSTATES; st++) {
+		const char *s = tl_state_name((enum tl_state)st);
+
+		if (strlen(s) != sn || memcmp(s, name, sn))
+			continue;
+		if (!colon)
+			return st;
+		if (n < sn + 2 || colon[1] != ' ')
+			return -1;
+		for (unsigned k = 0; k < an_state_slots((enum tl_state)st); k++) {
+			const char *kn = an_slot_name((enum tl_state)st, k);
+
+			if (strlen(kn) == n - sn - 2 && !memcmp(kn, colon + 2, n - sn - 2)) {
+				*slot = (int)k;
+				return st;
+			}
+		}
+		return -1;
+	}
+	return -1;
+}
+
+bool an_thread_slot_ns(const struct an_thread *th, enum tl_state st, uint64_t *ns)
+{
+	const uint64_t *v = st == TL_IO_WAIT	 ? th->io_wait_by_kind_ns
+			    : st == TL_LOCK_WAIT ? th->lock_wait_by_kind_ns
+			    : st == TL_OTHER_WAIT ? th->other_wait_by_kind_ns
+						  : NULL;
+
+	if (!v || !(st == TL_OTHER_WAIT ? th->other_kind_ok : th->by_kind_ok))
+		return false;
+	memcpy(ns, v, an_state_slots(st) * sizeof(*ns));
+	return true;
+}
+
+/* Split us among n weights in proportion, by largest remainders (the lower index between
+ * equals): q sums to us. 0 or -ENOMEM. */
+static int lr_split(uint64_t us, const uint64_t *weights, size_t n, uint64_t *q)
+{
+	uint64_t wsum = 0, given = 0;
 	struct share *r;
-	int ret = 0;
 
 	for (size_t i = 0; i < n; i++)
 		wsum += weights[i];
-	if (!us)
-		return 0;
 	if (!wsum)
-		return an_stack_add(wall, none, us);
-	q = calloc(n, sizeof(*q));
+		return 0;
 	r = calloc(n, sizeof(*r));
-	if (!q || !r) {
-		free(q);
-		free(r);
+	if (!r)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned __int128 x = (unsigned __int128)us * weights[i];
 
@@ -576,12 +659,91 @@ int an_wall_add_exact(struct an_stackset *wall, const char *const *frames,
 	qsort(r, n, sizeof(*r), share_cmp);
 	for (size_t k = 0; given < us && k < n; k++, given++)
 		q[r[k].i]++;
+	free(r);
+	return 0;
+}
+
+/* an_wall_add_exact's sharing, of us already rounded. */
+static int add_exact_us(struct an_stackset *wall, const char *const *frames,
+			const uint64_t *weights, size_t n, uint64_t us, const char *none)
+{
+	uint64_t wsum = 0, *q;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		wsum += weights[i];
+	if (!us)
+		return 0;
+	if (!wsum)
+		return an_stack_add(wall, none, us);
+	q = calloc(n, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	ret = lr_split(us, weights, n, q);
 	for (size_t i = 0; i < n && !ret; i++)
 		if (q[i])
 			ret = an_stack_add(wall, frames[i], q[i]);
 	free(q);
-	free(r);
 	return ret;
+}
+
+int an_wall_add_split(struct an_stackset *wall, const char *const *frames,
+		      const uint64_t *weights, const unsigned *slot, size_t n, uint64_t exact_ns,
+		      const uint64_t *slot_ns, unsigned nslots, const char *const *none)
+{
+	uint64_t us = exact_ns / 1000 + (exact_ns % 1000 >= 500), sum = 0, given = 0;
+	uint64_t q[AN_MAX_SLOTS];
+	struct share r[AN_MAX_SLOTS];
+	const char **fr = NULL;
+	uint64_t *w = NULL;
+	int ret = 0;
+
+	if (nslots > AN_MAX_SLOTS)
+		return -EINVAL;
+	for (unsigned k = 0; k < nslots; k++)
+		sum += slot_ns[k];
+	for (size_t i = 0; i < n; i++)
+		if (slot[i] >= nslots)
+			return -EINVAL;
+	if (sum != exact_ns)
+		return -EINVAL;
+	for (unsigned k = 0; k < nslots; k++) {
+		q[k] = slot_ns[k] / 1000;
+		r[k].i = k;
+		r[k].rem = slot_ns[k] % 1000;
+		given += q[k];
+	}
+	qsort(r, nslots, sizeof(*r), share_cmp);
+	for (unsigned k = 0; given < us && k < nslots; k++, given++)
+		q[r[k].i]++;
+	fr = malloc((n ? n : 1) * sizeof(*fr));
+	w = malloc((n ? n : 1) * sizeof(*w));
+	if (!fr || !w) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (unsigned k = 0; k < nslots && !ret; k++) {
+		size_t m = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (slot[i] == k) {
+				fr[m] = frames[i];
+				w[m++] = weights[i];
+			}
+		ret = add_exact_us(wall, fr, w, m, q[k], none[k]);
+	}
+out:
+	free(fr);
+	free(w);
+	return ret;
+}
+
+int an_wall_add_exact(struct an_stackset *wall, const char *const *frames,
+		      const uint64_t *weights, size_t n, uint64_t exact_ns, const char *none)
+{
+	uint64_t us = exact_ns / 1000 + (exact_ns % 1000 >= 500);
+
+	return add_exact_us(wall, frames, weights, n, us, none);
 }
 
 /*

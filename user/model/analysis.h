@@ -420,6 +420,31 @@ double an_rank_p(const uint64_t *x, size_t n, const uint64_t *y, size_t m);
 double an_noise_p(const struct an_run *a, const struct an_run *b);
 bool an_within_noise(const struct an_run *a, const struct an_run *b);
 
+/*
+ * The stacks' state frame, split by what the wait was for: io_wait, lock_wait and other_wait
+ * stacks go under "STATE: KIND" ("lock_wait: join", "io_wait: pipe", "other_wait: child"),
+ * one frame per slot of the state's split (waits.h: "not known" counted with other), so a
+ * flame graph tells contention from a join, a disk read from a pipe, and the frames under
+ * each add up to the split's figure (io_wait_by_kind_ns...). Other states keep the bare
+ * name, as do files saved before the split.
+ */
+#define AN_MAX_SLOTS 8
+/* Slots of st's split, 0 for a state not split. */
+unsigned an_state_slots(enum tl_state st);
+/* The slot of kind k (tl_io_kind, tl_lock_kind or tl_other_kind, by st); 0 if not split. */
+unsigned an_kind_slot(enum tl_state st, unsigned k);
+/* The slot's name as the frame and summary.json's keys have it ("join"); NULL if none. */
+const char *an_slot_name(enum tl_state st, unsigned slot);
+/* "STATE: KIND" into buf (just "STATE" for a state not split); buf. */
+char *an_state_frame(char *buf, size_t len, enum tl_state st, unsigned slot);
+/*
+ * A state frame (n bytes at name): its state and *slot (-1 for a bare state name), or -1
+ * when name is no state frame.
+ */
+int an_state_frame_parse(const char *name, size_t n, int *slot);
+/* A thread's exact time in each slot of st's split (its *_by_kind_ns); false if unknown. */
+bool an_thread_slot_ns(const struct an_thread *th, enum tl_state st, uint64_t *ns);
+
 /* Build run->wall from run->oncpu and run->offcpu (each stack rounded to whole µs). */
 int an_run_wall(struct an_run *run);
 /*
@@ -431,6 +456,18 @@ int an_run_wall(struct an_run *run);
  */
 int an_wall_add_exact(struct an_stackset *wall, const char *const *frames,
 		      const uint64_t *weights, size_t n, uint64_t exact_ns, const char *none);
+/*
+ * The same for a state split by kind: frames[i] is of slot slot[i], and the state's
+ * exact_ns (slot_ns[k] of it in slot k, nslots of them) rounded to whole µs is first split
+ * among the slots, each getting floor(slot_ns / 1000) and the µs left going to the largest
+ * remainders (the lower slot between equals), so the state keeps its figure and each slot
+ * its own to within a µs; each slot's stacks then share its µs as above, none[k] taking a
+ * slot with time but no stack. 0 or -ENOMEM; -EINVAL if slot_ns does not sum to exact_ns
+ * or a slot is out of range.
+ */
+int an_wall_add_split(struct an_stackset *wall, const char *const *frames,
+		      const uint64_t *weights, const unsigned *slot, size_t n, uint64_t exact_ns,
+		      const uint64_t *slot_ns, unsigned nslots, const char *const *none);
 /*
  * Fill run metrics from a finished timeline and counters (c may be NULL: all counters
  * unavailable). On success the run owns tl (run->tl, freed by an_run_free) even though

@@ -412,6 +412,20 @@ int wt_stack(struct wt_set *s, uint32_t tid, uint64_t ts, const char *frames, ui
 	return 0;
 }
 
+int wt_kind_at(const struct wt_set *s, uint32_t tid, uint64_t ts, uint64_t upto)
+{
+	for (size_t i = s->nw; i-- > 0;) {
+		const struct wt_wait *w = &s->w[i];
+
+		if (w->tid != tid || w->begin_ts > ts || (w->end_ts && ts > w->end_ts))
+			continue;
+		if (upto != UINT64_MAX && (!w->end_ts || w->end_ts >= upto))
+			return -EAGAIN;
+		return (int)wt_classify(s, w);
+	}
+	return upto == UINT64_MAX ? TL_LK_NONE : -EAGAIN;
+}
+
 int wt_flush(struct wt_set *s, struct tl_timeline *tl, uint64_t upto)
 {
 	size_t keep = 0;

@@ -155,6 +155,15 @@ int wt_take_locks(struct wt_set *s, const struct tl_timeline *tl, struct wt_lock
  * lock_wait: counted to the lock of the wait it was in, if any. 0 or -ENOMEM.
  */
 int wt_stack(struct wt_set *s, uint32_t tid, uint64_t ts, const char *frames, uint64_t ns);
+/*
+ * The kind of the futex wait tid was in at ts (an off-CPU stack taken when it got back on
+ * CPU at ts, matched as wt_stack matches it), as wt_flush(upto) is about to decide it:
+ * the kind (TL_LK_NONE when no wait of tid holds ts), or -EAGAIN while that wait is still
+ * open or ends at or after upto (its kind may change; ask again at a later flush), or when
+ * no wait holds ts yet and upto is not UINT64_MAX (its start may still come). With upto
+ * UINT64_MAX (the last flush) every wait is decided: an open one as wt_take_locks sums it.
+ */
+int wt_kind_at(const struct wt_set *s, uint32_t tid, uint64_t ts, uint64_t upto);
 /* Add tid to a list of distinct tids (waiters, wakers; loaders too): 0 or -ENOMEM. */
 int wt_lock_add_tid(uint32_t **v, size_t *n, size_t *cap, uint32_t tid);
 void wt_locks_free(struct wt_lock *v, size_t n);

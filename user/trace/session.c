@@ -23,13 +23,28 @@
  * folded to text the first time a key is seen (while the process lives, for its maps), and
  * prefixed when the run is over: a switch storm costs a hash lookup per record, not a
  * symbolization, and a long run holds one entry per distinct stack.
+ *
+ * An off-CPU stack of io_wait, lock_wait or other_wait also counts by what its wait was
+ * for (wkind), so the flame graphs split those states as the timeline does. The probes
+ * give a read's and a wait4's kind with the record; a futex wait's is decided in user
+ * space (model/waits.c) once its end is known: its stacks wait in `defer` (tid, time,
+ * value) under an undecided entry (wkind -1), and move to their kind's entry just before
+ * wt_flush decides and labels that wait, so a stack's kind is its wait's, exactly.
  */
 struct ss_pend {
 	uint32_t tid, pid;
 	int32_t kid, uid;
 	int kind, state;
+	int wkind;		/* off-CPU: what the wait was for (tl_*_kind); -1 not decided */
 	uint64_t value;
 	char *frames;		/* folded; NULL: the slot is free */
+};
+
+/* One off-CPU lock_wait stack whose wait's kind is not decided yet. */
+struct ss_defer {
+	uint32_t tid, pid;
+	int32_t kid, uid;
+	uint64_t ts, value;
 };
 
 #define SS_WAITS_MS 100	/* decided futex waits are summed (and forgotten) this often */
@@ -46,7 +61,8 @@ static size_t pend_slot(const struct ss_pend *k, size_t cap)
 {
 	uint64_t h = ((uint64_t)k->tid << 32 | (uint32_t)k->kid) * 0x9e3779b97f4a7c15ULL;
 
-	h ^= ((uint64_t)(uint32_t)k->uid << 8 | (unsigned)k->kind << 4 | (unsigned)k->state) *
+	h ^= ((uint64_t)(uint32_t)k->uid << 16 | (uint64_t)(uint8_t)k->wkind << 8 |
+	      (unsigned)k->kind << 4 | (unsigned)k->state) *
 	     0xff51afd7ed558ccdULL;
 	return (size_t)(h ^ (h >> 29)) & (cap - 1);
 }
@@ -54,7 +70,7 @@ static size_t pend_slot(const struct ss_pend *k, size_t cap)
 static bool pend_same(const struct ss_pend *a, const struct ss_pend *b)
 {
 	return a->tid == b->tid && a->pid == b->pid && a->kid == b->kid && a->uid == b->uid &&
-	       a->kind == b->kind && a->state == b->state;
+	       a->kind == b->kind && a->state == b->state && a->wkind == b->wkind;
 }
 
 static int pend_grow(struct ss_session *s)
@@ -95,34 +111,118 @@ static int name_word(void *ctx, uint32_t pid, uint64_t addr, char *where, size_t
 	return sym_data_name(s->names, (pid_t)pid, addr, where, len);
 }
 
+/*
+ * The entry of key k (its frames: frames, or folded from st for a new one), made room for
+ * first; NULL when out of memory or the stack could not be folded (counted as dropped).
+ */
+static struct ss_pend *pend_get(struct ss_session *s, const struct ss_pend *k,
+				const struct tr_stack *st, const char *frames)
+{
+	char buf[SS_MAX_FRAMES_LEN];
+	size_t i;
+
+	if ((s->npend + 1) * 2 > s->cappend && pend_grow(s)) {
+		s->stack_drops++;
+		return NULL;
+	}
+	for (i = pend_slot(k, s->cappend); s->pend[i].frames; i = (i + 1) & (s->cappend - 1))
+		if (pend_same(&s->pend[i], k))
+			return &s->pend[i];
+	if (!frames) {
+		if (!st || sym_fold(s->sym, st, "", buf, sizeof(buf)) < 0) {
+			s->stack_drops++;
+			return NULL;
+		}
+		frames = buf;
+	}
+	s->pend[i] = *k;
+	s->pend[i].value = 0;
+	s->pend[i].frames = strdup(frames);
+	if (!s->pend[i].frames) {
+		s->stack_drops++;
+		return NULL;
+	}
+	s->npend++;
+	return &s->pend[i];
+}
+
 static void on_stack(void *ctx, const struct tr_stack *st)
 {
 	struct ss_session *s = ctx;
 	struct ss_pend k = {.tid = st->tid, .pid = st->pid, .kid = st->kstack_id,
 			    .uid = st->ustack_id, .kind = st->kind, .state = (int)st->state};
-	char buf[SS_MAX_FRAMES_LEN];
-	size_t i;
+	bool defer = false;
+	struct ss_pend *p;
 
 	if (!s->sym)
 		return;
-	if ((s->npend + 1) * 2 > s->cappend && pend_grow(s)) {
-		s->stack_drops++;
-		return;
-	}
-	for (i = pend_slot(&k, s->cappend); s->pend[i].frames; i = (i + 1) & (s->cappend - 1))
-		if (pend_same(&s->pend[i], &k)) {
-			s->pend[i].value += st->value;
-			lock_stack(s, st, s->pend[i].frames);
-			return;
+	if (st->kind == IT_STACK_OFFCPU && st->state == TL_LOCK_WAIT && s->waits) {
+		/* its futex wait's kind comes later (resolve_stacks) */
+		if (s->ndefer == s->capdefer) {
+			size_t cap = s->capdefer ? 2 * s->capdefer : 256;
+			void *n = realloc(s->defer, cap * sizeof(*s->defer));
+
+			if (!n) {
+				s->stack_drops++;
+				return;
+			}
+			s->defer = n;
+			s->capdefer = cap;
 		}
-	if (sym_fold(s->sym, st, "", buf, sizeof(buf)) < 0 || !(k.frames = strdup(buf))) {
-		s->stack_drops++;
-		return;
+		k.wkind = -1;
+		defer = true;
+	} else if (st->kind == IT_STACK_OFFCPU) {
+		k.wkind = (int)st->wkind;
 	}
-	k.value = st->value;
-	s->pend[i] = k;
-	s->npend++;
-	lock_stack(s, st, k.frames);
+	p = pend_get(s, &k, st, NULL);
+	if (!p)
+		return;
+	p->value += st->value;
+	lock_stack(s, st, p->frames);
+	if (defer)
+		s->defer[s->ndefer++] = (struct ss_defer){.tid = k.tid, .pid = k.pid, .kid = k.kid,
+							 .uid = k.uid, .ts = st->ts,
+							 .value = st->value};
+}
+
+/*
+ * The lock_wait stacks whose waits wt_flush(upto) is about to decide move from their
+ * undecided entry to their kind's (all of them with upto UINT64_MAX). Call it right before
+ * that flush. 0 or -ENOMEM.
+ */
+static int resolve_stacks(struct ss_session *s, uint64_t upto)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < s->ndefer; i++) {
+		const struct ss_defer *d = &s->defer[i];
+		struct ss_pend k = {.tid = d->tid, .pid = d->pid, .kid = d->kid, .uid = d->uid,
+				    .kind = IT_STACK_OFFCPU, .state = TL_LOCK_WAIT, .wkind = -1};
+		int kind = wt_kind_at(s->waits, d->tid, d->ts, upto);
+		struct ss_pend *u, *p;
+		char *frames;
+
+		if (kind == -EAGAIN) {
+			s->defer[keep++] = *d;
+			continue;
+		}
+		/* room for one more entry first, so no lookup below moves the entries */
+		while ((s->npend + 2) * 2 > s->cappend)
+			if (pend_grow(s))
+				return -ENOMEM;
+		u = pend_get(s, &k, NULL, NULL);
+		if (!u || !u->frames || u->value < d->value)
+			continue; /* cannot be: on_stack put it there */
+		frames = u->frames;
+		k.wkind = kind < 0 ? 0 : kind;
+		p = pend_get(s, &k, NULL, frames);
+		if (!p)
+			return -ENOMEM;
+		u->value -= d->value;
+		p->value += d->value;
+	}
+	s->ndefer = keep;
+	return 0;
 }
 
 static int unwind(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs, const void *stack,
@@ -142,6 +242,9 @@ static void pending_clear(struct ss_session *s)
 	s->pend = NULL;
 	s->npend = s->cappend = 0;
 	s->stack_drops = 0;
+	free(s->defer);
+	s->defer = NULL;
+	s->ndefer = s->capdefer = 0;
 }
 
 int ss_open(struct ss_session *s, const struct tr_opts *o, volatile sig_atomic_t *stop, char *err,
@@ -423,37 +526,69 @@ static int attach_sockpeers(struct ss_session *s, const struct ss_spec *spec, st
 	return ret;
 }
 
+/* By (tid, state, kind), then by frames and the rest of the key: the same stacks give the
+ * same order, so the µs that the largest remainders share out go to the same stacks */
 static int pend_cmp(const void *pa, const void *pb)
 {
 	const struct ss_pend *a = *(const struct ss_pend *const *)pa;
 	const struct ss_pend *b = *(const struct ss_pend *const *)pb;
+	int c;
 
 	if (a->tid != b->tid)
 		return a->tid < b->tid ? -1 : 1;
-	return a->state - b->state;
+	if (a->state != b->state)
+		return a->state - b->state;
+	if (a->wkind != b->wkind)
+		return a->wkind - b->wkind;
+	if ((c = strcmp(a->frames, b->frames)))
+		return c;
+	if (a->value != b->value)
+		return a->value < b->value ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->kid != b->kid)
+		return a->kid < b->kid ? -1 : 1;
+	return a->uid < b->uid ? -1 : a->uid > b->uid;
+}
+
+/* The stack's state frame: split by its wait's kind for an off-CPU stack of a split state. */
+static const char *state_frame(const struct ss_pend *p, char *buf, size_t len)
+{
+	enum tl_state st = (enum tl_state)p->state;
+
+	if (p->kind != IT_STACK_OFFCPU || p->wkind < 0 || !an_state_slots(st))
+		return tl_state_name(st);
+	return an_state_frame(buf, len, st, an_kind_slot(st, (unsigned)p->wkind));
 }
 
 /*
  * The wall-clock stacks, sized exactly: for each thread of the run's table and each state,
  * its stacks of that state (on-CPU samples, off-CPU ns) share the thread's exact state
- * total (an_wall_add_exact). v: the stacks sorted by (tid, state), names[i] their frames.
+ * total (an_wall_add_exact); a state split by kind is split first, each kind's stacks
+ * sharing the thread's exact figure of that kind (an_wall_add_split). v: the stacks sorted
+ * by (tid, state), names[i] their frames.
  */
 static int exact_wall(struct an_run *run, const struct ss_pend *const *v, char *const *names,
 		      size_t n, const char *strategy)
 {
 	const char **fr = malloc((n ? n : 1) * sizeof(*fr));
 	uint64_t *w = malloc((n ? n : 1) * sizeof(*w));
-	char none[160];
+	unsigned *slot = malloc((n ? n : 1) * sizeof(*slot));
+	char none[AN_MAX_SLOTS][160], sf[64];
+	const char *nonep[AN_MAX_SLOTS];
 	size_t lo = 0;
 	int ret = 0;
 
-	if (!fr || !w) {
+	if (!fr || !w || !slot) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	an_stackset_free(&run->wall);
 	for (size_t t = 0; t < run->nthreads && !ret; t++) {
 		const struct an_thread *th = &run->threads[t];
+		const char *role = th->role[0] ? th->role : "thread";
 
 		/* v is sorted by tid: find this thread's first stack */
 		size_t a = 0, b = n;
@@ -468,23 +603,44 @@ static int exact_wall(struct an_run *run, const struct ss_pend *const *v, char *
 		}
 		lo = a;
 		for (int st = 0; st < TL_NSTATES && !ret; st++) {
+			const char *leaf = st == TL_COMPUTE || st == TL_IO_CPU ? "[no sample]"
+									       : "[no stack]";
+			unsigned nslots = an_state_slots((enum tl_state)st);
+			uint64_t slot_ns[AN_MAX_SLOTS];
 			size_t k = 0;
 
 			for (size_t i = lo; i < n && v[i]->tid == th->tid; i++)
-				if (v[i]->state == st) {
+				if (v[i]->state == st && names[i]) {
 					fr[k] = names[i];
+					slot[k] = v[i]->wkind < 0 ? an_kind_slot((enum tl_state)st, 0)
+						  : an_kind_slot((enum tl_state)st,
+								 (unsigned)v[i]->wkind);
 					w[k++] = v[i]->value;
 				}
-			snprintf(none, sizeof(none), "%s;%s;%s;%s", strategy,
-				 th->role[0] ? th->role : "thread", tl_state_name((enum tl_state)st),
-				 st == TL_COMPUTE || st == TL_IO_CPU ? "[no sample]" : "[no stack]");
-			ret = an_wall_add_exact(&run->wall, fr, w, k, th->states_ns[st], none);
+			if (nslots && an_thread_slot_ns(th, (enum tl_state)st, slot_ns)) {
+				for (unsigned j = 0; j < nslots; j++) {
+					snprintf(none[j], sizeof(none[j]), "%s;%s;%s;%s", strategy, role,
+						 an_state_frame(sf, sizeof(sf), (enum tl_state)st, j),
+						 leaf);
+					nonep[j] = none[j];
+				}
+				ret = an_wall_add_split(&run->wall, fr, w, slot, k,
+							th->states_ns[st], slot_ns, nslots, nonep);
+				if (ret != -EINVAL)
+					continue;
+				/* the kinds do not add up to the state (cannot be): the state whole */
+				ret = 0;
+			}
+			snprintf(none[0], sizeof(none[0]), "%s;%s;%s;%s", strategy, role,
+				 tl_state_name((enum tl_state)st), leaf);
+			ret = an_wall_add_exact(&run->wall, fr, w, k, th->states_ns[st], none[0]);
 		}
 	}
 	run->wall.errors = run->oncpu.errors + run->offcpu.errors;
 out:
 	free(fr);
 	free(w);
+	free(slot);
 	return ret;
 }
 
@@ -501,24 +657,29 @@ static int attach_stacks(struct ss_session *s, const struct ss_spec *spec, struc
 		goto out;
 	}
 	run->sample_hz = s->sample_hz;
+	/* an entry emptied when its stacks moved to their kind's (resolve_stacks) is left out */
 	for (size_t i = 0; i < s->cappend; i++)
-		if (s->pend[i].frames && n < s->npend)
+		if (s->pend[i].frames && s->pend[i].value && n < s->npend)
 			v[n++] = &s->pend[i];
-	qsort(v, n, sizeof(*v), pend_cmp);
+	if (n) /* qsort's base may not be NULL */
+		qsort(v, n, sizeof(*v), pend_cmp);
 	for (size_t i = 0; i < n && !ret; i++) {
 		const struct ss_pend *p = v[i];
 		struct an_stackset *set = p->kind == IT_STACK_ONCPU ? &run->oncpu : &run->offcpu;
 		struct tl_thread *t = tl_thread_find(tl, p->tid);
 		const char *role = t && t->role[0] ? t->role : "thread";
-		size_t len = strlen(spec->strategy) + strlen(role) + strlen(p->frames) + 64;
+		char sf[64];
+		const char *state = state_frame(p, sf, sizeof(sf));
+		size_t len = strlen(spec->strategy) + strlen(role) + strlen(state) +
+			     strlen(p->frames) + 8;
 
 		names[i] = malloc(len);
 		if (!names[i]) {
 			ret = -ENOMEM;
 			break;
 		}
-		snprintf(names[i], len, "%s;%s;%s%s%s", spec->strategy, role,
-			 tl_state_name((enum tl_state)p->state), p->frames[0] ? ";" : "", p->frames);
+		snprintf(names[i], len, "%s;%s;%s%s%s", spec->strategy, role, state,
+			 p->frames[0] ? ";" : "", p->frames);
 		ret = an_stack_add(set, names[i], p->value);
 		/* unwound with the CFI: the copy's ids (tracer.h) */
 		if (p->uid >= TR_UCOPY_ID_BASE)
@@ -627,7 +788,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		if (tr_now() - last_waits >= SS_WAITS_MS * 1000000ULL) {
 			/* the waits the probes are done with: decided, labelled, summed */
 			last_waits = tr_now();
-			if (wt_flush(s->waits, tl, last_waits - TR_EVENT_DELAY_NS) < 0) {
+			if (resolve_stacks(s, last_waits - TR_EVENT_DELAY_NS) < 0 ||
+			    wt_flush(s->waits, tl, last_waits - TR_EVENT_DELAY_NS) < 0) {
 				ret = -ENOMEM;
 				snprintf(err, errlen, "failed to sum lock waits: %s", strerror(ENOMEM));
 				goto fail;
@@ -638,7 +800,9 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 
 			if (upto > t0 && upto > tl->cut_at) {
 				/* the lock waits' kinds go into what is folded */
-				ret = wt_flush(s->waits, tl, upto);
+				ret = resolve_stacks(s, upto);
+				if (!ret)
+					ret = wt_flush(s->waits, tl, upto);
 				if (!ret)
 					ret = tl_cut(tl, t0, upto);
 				if (ret < 0) {
@@ -701,7 +865,9 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	if (t_end < tl->cut_at)
 		t_end = tl->cut_at;
 	/* every wait that ended is decided now; those still open are labelled as seen */
-	ret = wt_flush(s->waits, tl, UINT64_MAX);
+	ret = resolve_stacks(s, UINT64_MAX);
+	if (!ret)
+		ret = wt_flush(s->waits, tl, UINT64_MAX);
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to sum lock waits: %s", strerror(-ret));
 		goto fail;

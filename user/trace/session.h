@@ -27,6 +27,9 @@ struct ss_session {
 	/* stacks of the run so far, by tid/kind/state/stack ids (session.c) */
 	struct ss_pend *pend;
 	size_t npend, cappend;
+	/* lock_wait stacks whose futex wait is not decided yet (session.c) */
+	struct ss_defer *defer;
+	size_t ndefer, capdefer;
 	uint64_t stack_drops;
 	struct sym *names;	/* names futex words (lock addresses), stacks or not */
 	struct wt_set *waits;	/* the run's futex waits (model/waits.h) */

@@ -738,6 +738,9 @@ static void on_stack_rec(struct tr *t, const struct it_stack_rec *r)
 	s->pid = r->pid;
 	s->tid = r->tid;
 	s->state = r->state < TL_NSTATES ? (enum tl_state)r->state : TL_COMPUTE;
+	s->wkind = s->state == TL_IO_WAIT ? (r->wkind < IT_NIOKINDS ? r->wkind : 0)
+		   : s->state == TL_OTHER_WAIT ? (r->wkind < IT_NOWKINDS ? r->wkind : 0)
+					       : 0;
 	s->value = r->value;
 	s->ts = r->ts;
 	s->kstack_id = r->kstack_id;

@@ -34,6 +34,9 @@ struct tr_stack {
 	int kind;		/* IT_STACK_ONCPU / IT_STACK_OFFCPU */
 	uint32_t pid, tid;
 	enum tl_state state;	/* off-CPU: the state while off */
+	/* off-CPU io_wait / other_wait: what the wait was for (tl_io_kind, tl_other_kind, as
+	 * the timeline's spans have it); 0 otherwise (lock_wait: see wt_kind_at) */
+	unsigned wkind;
 	uint64_t value;		/* samples (on-CPU) or ns (off-CPU) */
 	uint64_t ts;		/* when it was taken (off-CPU: the switch back in) */
 	/* the stacks' ids: within one run (tr_start to tr_start), equal ids of one pid mean
