@@ -155,6 +155,84 @@ class WaitKinds(unittest.TestCase):
             self.assertLessEqual(run["io_cpu_by_kind_ns"][k], NOISE, run["io_cpu_by_kind_ns"])
 
 
+def folded(path):
+    """[(frames list, value)] of a folded file."""
+    with open(path) as f:
+        return [(fr.split(";"), int(v)) for fr, v in
+                (line.rstrip("\n").rsplit(" ", 1) for line in f if line.strip())]
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class WaitKindStacks(unittest.TestCase):
+    """The flame graphs split by the same kinds (issue 13): waits_work's cases traced with
+    stacks. Each case's waits are under "STATE: KIND" in offcpu.folded (their off-CPU
+    records: at least 90% of what the program measured), never a bare state; and in
+    wall.folded, per thread role and kind, the µs equal summary.json's *_by_kind_ns (each
+    thread's rounded to the µs)."""
+
+    CASES = (("mutex", (10, 20), "lock_wait", "mutex"),
+             ("join", (2, 50), "lock_wait", "join"),
+             ("condvar", (3, 50), "lock_wait", "condvar"),
+             ("pipe", (10, 20), "io_wait", "pipe"),
+             ("socketpair", (10, 20), "io_wait", "socket"))
+    SPLIT = {"io_wait": IO_KINDS, "lock_wait": LOCK_KINDS, "other_wait": ["child", "other"]}
+
+    @classmethod
+    def setUpClass(cls):
+        build_progs()
+        cls.tmp = tempfile.mkdtemp(prefix="iot-waitstacks-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+
+    def test_stacks_by_kind(self):
+        for mode, args, state, kind in self.CASES:
+            with self.subTest(mode=mode):
+                self.case(mode, args, state, kind)
+
+    def case(self, mode, args, state, kind):
+        out = os.path.join(self.tmp, mode + ".json")
+        folder = os.path.join(self.tmp, mode)
+        p, s = trace([], [WORK, mode, out] + [str(a) for a in args], folder)
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        with open(out) as f:
+            prog = json.load(f)
+        run = s["runs"][0]
+        if run["stacks"]["offcpu"]["unavailable"]:
+            self.skipTest("off-CPU stacks unavailable: %s" % run["stacks"]["offcpu"]["unavailable"])
+        measured = sum(w["wall_ns"] - w["cpu_ns"] - w["runq_ns"] for w in prog["waits"])
+        (slug,) = os.listdir(os.path.join(folder, "runs"))
+        runs = os.path.join(folder, "runs", slug)
+        off = {}
+        for fr, v in folded(os.path.join(runs, "offcpu.folded")):
+            st, _, k = fr[2].partition(": ")
+            if st in self.SPLIT:
+                self.assertIn(k, self.SPLIT[st], "%s: %s" % (mode, ";".join(fr)))
+            off[(st, k)] = off.get((st, k), 0) + v
+        print("\n  %s: %s under %s: %s, measured %.3f ms; %s" % (
+            mode, "offcpu.folded", state + ": " + kind,
+            "%.3f ms" % (off.get((state, kind), 0) / 1000.0), measured / MS,
+            {"%s: %s" % k: v for k, v in sorted(off.items()) if k[0] in self.SPLIT}), end="")
+        self.assertGreaterEqual(off.get((state, kind), 0) * 1000, 0.9 * measured - 0.5 * MS,
+                                "%s: %s" % (mode, off))
+        want, n = {}, {}
+        for t in run["threads"]:
+            for st in self.SPLIT:
+                for k, ns in t[st + "_by_kind_ns"].items():
+                    key = (t["role"], st, k)
+                    want[key] = want.get(key, 0) + ns / 1000.0
+                    n[key] = n.get(key, 0) + 1
+        got = {}
+        for fr, v in folded(os.path.join(runs, "wall.folded")):
+            st, _, k = fr[2].partition(": ")
+            if st in self.SPLIT:
+                got[(fr[1], st, k)] = got.get((fr[1], st, k), 0) + v
+        for key, w in want.items():
+            self.assertLessEqual(abs(got.get(key, 0) - w), n[key],
+                                 "%s %s: %d µs in wall.folded, %.1f µs in summary.json"
+                                 % (mode, key, got.get(key, 0), w))
+        for key in got:
+            self.assertIn(key, want, "%s: %s" % (mode, key))
+
+
 def other_pythons():
     """CPython builds besides Debian's: pyenv's (3.8 on), newest first."""
     found = []
