@@ -412,6 +412,17 @@ static void test_io_hidden(void **state)
 	assert_false(fires(f, "io_hidden"));
 	f->run->io_ns = 101 * MS;
 	assert_true(fires(f, "io_hidden"));
+	/* a Pool's parent waiting on its workers' pipe: said, not taken for disk I/O */
+	f->run->by_kind_ok = true;
+	f->run->states_ns[TL_IO_WAIT] = 120 * MS;
+	f->run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_PIPE)] = 118 * MS;
+	f->run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = 2 * MS;
+	assert_true(fires(f, "io_hidden"));
+	has("with I/O under way; its reads blocked mostly on pipes or sockets (118 ms of 120 ms), "
+	    "waiting for other processes' output, not for the disk — this is the overlap");
+	f->run->io_wait_by_kind_ns[wt_io_slot(TL_IOK_FILE)] = 119 * MS;
+	assert_true(fires(f, "io_hidden"));
+	assert_null(strstr(last_text, "pipes"));
 	f->run->hidden_io_ok = false;
 	assert_false(fires(f, "io_hidden"));
 }
@@ -443,7 +454,17 @@ static void test_lost(void **state)
 	f->run->c.lost_events = 1;
 	f->run->c.lost_ns = 5 * MS;
 	assert_true(fires(f, "lost_events"));
-	has("1 events were lost (5.00 ms");
+	has("1 event was lost (5.00 ms of thread time with an uncertain state)");
+	/* rebuilt from the kernel's totals: only the order is lost (make -j2's said "uncertain") */
+	f->run->c.lost_events = 385;
+	f->run->c.lost_exact_ns = 5 * MS;
+	assert_true(fires(f, "lost_events"));
+	has("385 events were lost (5.00 ms of thread time; the time in each state there is exact, "
+	    "from the kernel's totals, only its order is lost)");
+	f->run->c.lost_exact_ns = 3 * MS;
+	assert_true(fires(f, "lost_events"));
+	has("the time in each state is exact for 3.00 ms of it, the rest has an uncertain state)");
+	f->run->c.lost_exact_ns = 0;
 	f->run->c.lost_events = 0;
 	f->run->c.lost_ns = 0;
 	assert_false(fires(f, "lost_events"));
@@ -1313,6 +1334,26 @@ static void test_wakeup_latency(void **state)
 	f->run->machine_busy_ns = 3000 * MS;
 	assert_false(fires(f, "cpu_saturated"));
 	assert_true(fires(f, "wakeup_latency"));
+	/* of the 1400 ms ready, only the machine's 1000 ms idle were idle CPUs */
+	has("Threads were ready while CPUs idled: 25% of the CPU capacity (1.00 s) went unused "
+	    "waiting for wake-ups (the machine's CPUs were idle 25% of the time; for 400 ms more, "
+	    "other programs held the CPUs)");
+	/*
+	 * Not queued (runnable 4% of ready time): 7% of the capacity ready, but the machine's
+	 * CPUs idled 2% of the time (node beside other work): no idle CPU to wake for most of
+	 * it, and 2% is under the line's threshold.
+	 */
+	unused(f->run, 0, 0, 280, 0);
+	f->run->runnable_share = 0.04;
+	f->run->machine_idle_ns = 80 * MS;
+	f->run->machine_busy_ns = 3920 * MS;
+	assert_false(fires(f, "cpu_saturated"));
+	assert_false(fires(f, "wakeup_latency"));
+	f->run->machine_idle_ns = 280 * MS;
+	f->run->machine_busy_ns = 3720 * MS;
+	assert_true(fires(f, "wakeup_latency"));
+	has("(280 ms) went unused waiting for wake-ups (the machine's CPUs were idle 7% of the "
+	    "time)");
 }
 
 /*

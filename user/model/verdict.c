@@ -610,19 +610,34 @@ static bool rule_wakeup(const struct an_run *run, const struct an_run *sync,
 {
 	struct attr a;
 	double idle = machine_idle(run);
+	uint64_t wake, held = 0;
 
 	(void)sync;
 	attr_of(run, rep, &a);
-	/* ready threads on CPUs the machine's other work held: the saturation line says it */
-	if (!a.ok || !a.cap || share(a.u[TL_U_WAKEUP], a.cap) < WAKE_MIN_CAP || saturated(run, &a))
+	if (!a.ok || !a.cap)
 		return false;
-	*sh = share(a.u[TL_U_WAKEUP], a.cap);
+	/*
+	 * The CPUs this program left unused while its threads were ready idled only as long
+	 * as the machine's did: the rest of the time they ran other programs' work (node on a
+	 * machine 2% idle read "ready while CPUs idled: 7% of the capacity").
+	 */
+	wake = a.u[TL_U_WAKEUP];
+	if (idle >= 0 && (double)wake > idle * (double)a.cap) {
+		held = wake - (uint64_t)(idle * (double)a.cap);
+		wake -= held;
+	}
+	/* ready threads on CPUs the machine's other work held: the saturation line says it */
+	if (share(wake, a.cap) < WAKE_MIN_CAP || saturated(run, &a))
+		return false;
+	*sh = share(wake, a.cap);
 	snprintf(t, len,
 		 "threads were ready while CPUs idled: %s of the CPU capacity (%s) went unused "
 		 "waiting for wake-ups",
-		 pct(*sh).s, un_dur(a.u[TL_U_WAKEUP]).s);
+		 pct(*sh).s, un_dur(wake).s);
 	if (idle >= 0)
-		app(t, len, " (the machine's CPUs were idle %s of the time)", pct(idle).s);
+		app(t, len, " (the machine's CPUs were idle %s of the time%s%s%s)", pct(idle).s,
+		    held ? "; for " : "", held ? un_dur(held).s : "",
+		    held ? " more, other programs held the CPUs" : "");
 	return true;
 }
 
@@ -824,6 +839,8 @@ static bool rule_overhead(const struct an_run *run, const struct an_run *sync,
 static bool rule_io_hidden(const struct an_run *run, const struct an_run *sync,
 			   const struct an_report *rep, char *t, size_t len, double *sh)
 {
+	uint64_t peer = io_wait_of(run, TL_IOK_PIPE) + io_wait_of(run, TL_IOK_SOCKET);
+
 	(void)sync;
 	(void)rep;
 	if (!run->hidden_io_ok || !run->wall_ns || run->hidden_io < HIDDEN_MIN ||
@@ -834,6 +851,11 @@ static bool rule_io_hidden(const struct an_run *run, const struct an_run *sync,
 		 "I/O was hidden behind compute: a thread was computing during %s of the %s with "
 		 "I/O under way",
 		 pct(run->hidden_io).s, un_dur(run->io_ns).s);
+	/* a Pool's parent reading its workers' results is not disk I/O: say what it was */
+	if (peer > io_wait_of(run, TL_IOK_FILE))
+		app(t, len, "; its reads blocked mostly on pipes or sockets (%s of %s), waiting for "
+			    "other processes' output, not for the disk",
+		    un_dur(peer).s, un_dur(run->states_ns[TL_IO_WAIT]).s);
 	return true;
 }
 
@@ -950,14 +972,24 @@ static bool rule_lost(const struct an_run *run, const struct an_run *sync,
 		      const struct an_report *rep, char *t, size_t len, double *share_unused)
 {
 	uint64_t ns = run->c.lost_ns > run->gaps_ns ? run->c.lost_ns : run->gaps_ns;
+	unsigned long long n = run->c.lost_events;
 
 	(void)share_unused;
 	(void)sync;
 	(void)rep;
-	if (!run->c.lost_events && !ns)
+	if (!n && !ns)
 		return false;
-	snprintf(t, len, "%llu events were lost (%s of thread time with an uncertain state)",
-		 (unsigned long long)run->c.lost_events, un_dur(ns).s);
+	snprintf(t, len, "%llu %s lost (%s of thread time", n, n == 1 ? "event was" : "events were",
+		 un_dur(ns).s);
+	/* the probes' totals rebuild lost stretches exactly (lost_exact_ns): only the order goes */
+	if (run->c.lost_exact_ns && run->c.lost_exact_ns >= ns)
+		app(t, len, "; the time in each state there is exact, from the kernel's totals, "
+			    "only its order is lost)");
+	else if (run->c.lost_exact_ns)
+		app(t, len, "; the time in each state is exact for %s of it, the rest has an "
+			    "uncertain state)", un_dur(run->c.lost_exact_ns).s);
+	else
+		app(t, len, " with an uncertain state)");
 	return true;
 }
 
