@@ -111,6 +111,14 @@ static int name_word(void *ctx, uint32_t pid, uint64_t addr, char *where, size_t
 	return sym_data_name(s->names, (pid_t)pid, addr, where, len);
 }
 
+/* tr_start_opts.alive: its mappings captured while it lives, for name_word. */
+static void proc_alive(void *ctx, uint32_t pid, bool exec)
+{
+	struct ss_session *s = ctx;
+
+	sym_data_seen(s->names, (pid_t)pid, exec);
+}
+
 /*
  * The entry of key k (its frames: frames, or folded from st for a new one), made room for
  * first; NULL when out of memory or the stack could not be folded (counted as dropped).
@@ -751,7 +759,8 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	}
 	ret = tr_start_opts(s->tr, pid, tl,
 			    &(struct tr_start_opts){.own_cgroup_id = spec->own_cgroup_id,
-						    .waits = s->waits});
+						    .waits = s->waits,
+						    .alive = proc_alive, .alive_ctx = s});
 	if (ret < 0) {
 		snprintf(err, errlen, "failed to start tracing process %d: %s", (int)pid,
 			 strerror(-ret));
@@ -785,6 +794,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 			snprintf(err, errlen, "failed to read probe events: %s", strerror(-ret));
 			goto fail;
 		}
+		sym_data_tick(s->names);
 		if (tr_now() - last_waits >= SS_WAITS_MS * 1000000ULL) {
 			/* the waits the probes are done with: decided, labelled, summed */
 			last_waits = tr_now();

@@ -108,6 +108,22 @@ struct fdef {
 	uint64_t lo[FDEF_MAX], hi[FDEF_MAX];
 };
 
+/*
+ * A process's mappings as sym_data_name last read them: futex words are named when their
+ * wait is decided, which in a short program can be after it exited (a CPython run of 45 ms
+ * lost every GIL name in 5 of 20 runs). The text of /proc/PID/maps, as read.
+ */
+struct sym_dmaps {
+	pid_t pid;		/* 0: free */
+	uint64_t taken;		/* CLOCK_MONOTONIC ns */
+	char *maps;
+	size_t len;
+	bool young;		/* taken at an exec: before ld.so mapped the libraries */
+};
+#define SYM_DATA_PROCS 64	/* processes whose mappings are kept (oldest capture evicted) */
+#define SYM_DATA_REFRESH_NS (10ull * 1000 * 1000) /* sym_data_seen's re-read, at most this often */
+#define SYM_DATA_YOUNG_NS (2ull * 1000 * 1000) /* sym_data_tick's re-read, this long after an exec */
+
 struct sym {
 	struct ksym *k;
 	uint64_t kbase;		/* address of k[].off 0 */
@@ -119,6 +135,7 @@ struct sym {
 	uint64_t tick;
 	struct cache_ent cache[SYM_CACHE];
 	struct tail_ent tails[SYM_TAIL_CACHE];
+	struct sym_dmaps dmaps[SYM_DATA_PROCS];
 };
 
 
@@ -173,6 +190,8 @@ void sym_free(struct sym *s)
 		free(s->cache[i].name);
 	tails_clear(s);
 	kernel_unload(s);
+	for (size_t i = 0; i < SYM_DATA_PROCS; i++)
+		free(s->dmaps[i].maps);
 	free(s);
 }
 
@@ -1611,19 +1630,97 @@ static void data_symbol(const char *path, uint64_t base, uint64_t addr, bool ano
 	}
 }
 
+/* The capture of pid, or NULL. */
+static struct sym_dmaps *dmaps_find(struct sym *s, pid_t pid)
+{
+	for (size_t i = 0; i < SYM_DATA_PROCS; i++)
+		if (s->dmaps[i].pid == pid && s->dmaps[i].maps)
+			return &s->dmaps[i];
+	return NULL;
+}
+
+/* Read pid's mappings into its capture (a new one evicts the oldest): it, or NULL (-errno
+ * in *err, the old capture kept: the process is gone or exiting). */
+static struct sym_dmaps *dmaps_read(struct sym *s, pid_t pid, int *err)
+{
+	struct sym_dmaps *d = dmaps_find(s, pid);
+	char path[64], *maps, *shrunk;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	errno = 0;
+	maps = read_proc(path, &len);
+	if (!maps || !len) {
+		/* an exiting process (a zombie) has no mappings left: it is gone as well */
+		*err = !maps && errno ? -errno : -ESRCH;
+		free(maps);
+		return NULL;
+	}
+	/* read_proc's buffer is 64 KiB at least: keep what was read */
+	shrunk = realloc(maps, len + 1);
+	if (shrunk)
+		maps = shrunk;
+	if (!d) {
+		d = &s->dmaps[0];
+		for (size_t i = 1; i < SYM_DATA_PROCS && d->maps; i++)
+			if (!s->dmaps[i].maps || s->dmaps[i].taken < d->taken)
+				d = &s->dmaps[i];
+	}
+	free(d->maps);
+	*d = (struct sym_dmaps){.pid = pid, .taken = mono_ns(), .maps = maps, .len = len};
+	return d;
+}
+
+int sym_data_seen(struct sym *s, pid_t pid, bool again)
+{
+	struct sym_dmaps *d;
+	int err = 0;
+
+	if (!s || pid <= 0)
+		return -EINVAL;
+	d = dmaps_find(s, pid);
+	if (d && !again && mono_ns() - d->taken < SYM_DATA_REFRESH_NS)
+		return 0;
+	d = dmaps_read(s, pid, &err);
+	if (d)
+		d->young = again;
+	return d ? 0 : err;
+}
+
+void sym_data_tick(struct sym *s)
+{
+	uint64_t now = mono_ns();
+	int err;
+
+	for (size_t i = 0; s && i < SYM_DATA_PROCS; i++) {
+		struct sym_dmaps *d = &s->dmaps[i];
+
+		if (!d->maps || !d->young || now - d->taken < SYM_DATA_YOUNG_NS)
+			continue;
+		/* gone: the capture at its exec is all there is */
+		d->young = false;
+		dmaps_read(s, d->pid, &err);
+	}
+}
+
 int sym_data_name(struct sym *s, pid_t pid, uint64_t addr, char *out, size_t len)
 {
-	(void)s;
-	char path[64], *maps, *line, *next, file[512] = "";
+	char *maps, *line, *next, file[512] = "";
 	uint64_t base = UINT64_MAX, prev_end = 0;
+	struct sym_dmaps *d;
 	size_t mlen = 0;
 	int ret = -ENOENT;
 
 	out[0] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	maps = read_proc(path, &mlen);
-	if (!maps)
-		return -errno ? -errno : -ENOENT;
+	/* now if it lives (the freshest), else as last captured */
+	d = dmaps_read(s, pid, &ret);
+	if (!d)
+		d = dmaps_find(s, pid);
+	if (!d)
+		return ret;
+	ret = -ENOENT;
+	maps = d->maps;
+	mlen = d->len;
 	/* the mapping of addr; anonymous memory right after a file's is its .bss */
 	for (line = maps; line < maps + mlen; line = next) {
 		uint64_t a, b, off;
@@ -1656,6 +1753,5 @@ int sym_data_name(struct sym *s, pid_t pid, uint64_t addr, char *out, size_t len
 		ret = 0;
 		break;
 	}
-	free(maps);
 	return ret;
 }

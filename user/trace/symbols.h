@@ -2,6 +2,7 @@
 #ifndef IOTRACE_SYMBOLS_H
 #define IOTRACE_SYMBOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -66,10 +67,25 @@ int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const 
 int sym_fold(struct sym *s, const struct tr_stack *st, const char *prefix, char *out, size_t len);
 
 /*
- * Name a data address of pid while it lives (a futex word): the object symbol covering it
- * ("g_lock", "_PyRuntime+0x1a8") from the ELF file mapped there (its .bss included), else
- * "file+0xADDR", or the mapping: "[heap]", "[stack]", "[anon]". 0, or -errno (out "").
+ * Name a data address of pid (a futex word): the object symbol covering it ("g_lock",
+ * "_PyRuntime+0x1a8") from the ELF file mapped there (its .bss included), else
+ * "file+0xADDR", or the mapping: "[heap]", "[stack]", "[anon]". From its mappings now
+ * while it lives, else from their last capture (sym_data_seen, or an earlier name): a
+ * process that exited is named as it was then. 0, or -errno (out ""): never captured.
  */
 int sym_data_name(struct sym *s, pid_t pid, uint64_t addr, char *out, size_t len);
+/*
+ * Capture pid's mappings for sym_data_name while it is alive: as it is seen creating a
+ * thread (its libraries are loaded by then) or exec'ing (again = true: a new program, the
+ * old capture is wrong). Re-read at most every SYM_DATA_REFRESH_NS unless again; the last
+ * SYM_DATA_PROCS processes are kept. 0, or -errno (the process is gone: its capture kept).
+ */
+int sym_data_seen(struct sym *s, pid_t pid, bool again);
+/*
+ * Call it every few ms: a capture taken at an exec (again) holds the program and ld.so
+ * only, not the libraries it maps next (pyenv's CPython has _PyRuntime in libpython), so
+ * it is taken once more SYM_DATA_YOUNG_NS or more after, while the process still lives.
+ */
+void sym_data_tick(struct sym *s);
 
 #endif /* IOTRACE_SYMBOLS_H */

@@ -119,6 +119,8 @@ struct tr {
 	/* per run */
 	struct tl_timeline *tl;
 	struct wt_set *waits;	/* optional (tr_start_opts) */
+	void (*alive)(void *ctx, uint32_t pid, bool exec); /* optional (tr_start_opts) */
+	void *alive_ctx;
 	int err;		/* sticky error from a record callback (-ENOMEM) */
 	uint64_t last_ts;
 	struct tstream *ts;
@@ -517,6 +519,8 @@ static void on_exec_rec(struct tr *t, const struct it_exec_rec *r)
 	th = tl_thread_find(t->tl, r->pid);
 	if (th && th->pid == r->pid)
 		snprintf(th->comm, sizeof(th->comm), "%s", p->comm);
+	if (t->alive)
+		t->alive(t->alive_ctx, r->pid, true);
 }
 
 /* A process the probes saw begin (fork) or end (its last thread). */
@@ -579,6 +583,8 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 			set_err(t, -ENOMEM);
 		if (t->waits)
 			set_err(t, wt_thread_new(t->waits, r->pid, r->tid, r->child_tid, r->ts));
+		if (t->alive)
+			t->alive(t->alive_ctx, r->pid, false);
 		return;
 	}
 	/* IT_REC_EXIT: the thread's last batch came just before this record */
@@ -1602,6 +1608,8 @@ int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct 
 
 	t->tl = tl;
 	t->waits = so ? so->waits : NULL;
+	t->alive = so ? so->alive : NULL;
+	t->alive_ctx = so ? so->alive_ctx : NULL;
 	now = tr_now();
 	ret = seed_process(t, pid, now, 0);
 	if (ret < 0)

@@ -184,6 +184,14 @@ struct tr_start_opts {
 	 * (user/model/waits.h), to decide what each wait was for and label the timeline.
 	 */
 	struct wt_set *waits;
+	/*
+	 * Optional: told that a process of the target lives (as its records arrive, so
+	 * recently): a thread of it was created, or it exec'd (exec true: a new program). For
+	 * what must be read from /proc while it lives: a short program has exited by the
+	 * time its waits are decided and their futex words named.
+	 */
+	void (*alive)(void *ctx, uint32_t pid, bool exec);
+	void *alive_ctx;
 };
 int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct tr_start_opts *so);
 /* Consume ring-buffer records for up to timeout_ms; >= 0 records or -errno. */
