@@ -663,7 +663,9 @@ int rp_html(FILE *f, const struct an_report *r)
 	files(f);
 	fputs("<h2>Runs</h2>\n<p class=\"note\">Per run: its findings, the timeline (a lane per "
 	      "thread; wheel to zoom, drag to pan, double-click to reset), then flame graphs. The "
-	      "first frames of every stack are strategy, thread role and state; click a frame to "
+	      "first frames of every stack are strategy, thread role and state, a wait's with what "
+	      "it waited for (lock_wait: join is no contention, io_wait: pipe no disk read; hover "
+	      "for each); click a frame to "
 	      "zoom, press / (or Ctrl-F over a graph) to search. The sync runs and the fastest "
 	      "are open; "
 	      "<button type=\"button\" class=\"all\" data-open=\"1\">Expand all</button>"
