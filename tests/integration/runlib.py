@@ -207,6 +207,43 @@ def runs_by_label(summary):
     return {r["label"]: r for r in summary["runs"]}
 
 
+def folded(path):
+    """[(frames list, value)] of a folded file (runs/<run>/*.folded)."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line:
+                frames, v = line.rsplit(" ", 1)
+                out.append((frames.split(";"), int(v)))
+    return out
+
+
+# the states the flame graphs split by kind ("lock_wait: join", issue 13), their kinds
+SPLIT_KINDS = {"io_wait": ("file", "pipe", "socket", "other"),
+               "lock_wait": ("mutex", "gil", "join", "condvar", "other"),
+               "other_wait": ("child", "other")}
+
+
+def wall_by_kind(run, stacks):
+    """Per (thread role, state, kind) of the split states: (summary.json's *_by_kind_ns in
+    µs, summed over the role's threads; how many threads; the µs under "STATE: KIND" in
+    the wall.folded stacks)."""
+    want, n, got = {}, {}, {}
+    for t in run["threads"]:
+        for st in SPLIT_KINDS:
+            for kind, ns in t[st + "_by_kind_ns"].items():
+                k = (t["role"], st, kind)
+                want[k] = want.get(k, 0) + ns / 1000.0
+                n[k] = n.get(k, 0) + 1
+    for fr, v in stacks:
+        st, _, kind = fr[2].partition(": ")
+        if st in SPLIT_KINDS:
+            k = (fr[1], st, kind)
+            got[k] = got.get(k, 0) + v
+    return want, n, got
+
+
 def parse_verify(stdout, directory):
     """--verify lines ("digest  DIR/rel") as {rel: digest}."""
     res = {}

@@ -31,11 +31,7 @@ import common  # noqa: E402
 import runlib  # noqa: E402
 
 STATES = common.STATES
-# the states split by kind in the flame graphs (issue 13), and their kinds' names
-SPLIT = ("io_wait", "lock_wait", "other_wait")
-KINDS = {"io_wait": ("file", "pipe", "socket", "other"),
-         "lock_wait": ("mutex", "gil", "join", "condvar", "other"),
-         "other_wait": ("child", "other")}
+KINDS = runlib.SPLIT_KINDS  # the states split by kind in the flame graphs (issue 13)
 ENTRY = ("start_thread", "clone3", "__clone3", "main", "__libc_start_call_main",
          "__libc_start_main", "_start", "wl_child_start")
 # procs is left out: its worker processes are forked and gone within ~30 ms, and a
@@ -69,16 +65,7 @@ t.join()
 python3 = runlib.python3
 
 
-def folded(path):
-    """[(frames list, value)] of a folded file."""
-    out = []
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line:
-                frames, v = line.rsplit(" ", 1)
-                out.append((frames.split(";"), int(v)))
-    return out
+folded = runlib.folded
 
 
 def share(stacks, pred):
@@ -180,23 +167,14 @@ class Stacks(unittest.TestCase):
         for label, slug in (("threads/warm", "threads-warm"), ("sync/warm", "sync-warm"),
                             ("callback/warm", "callback-warm")):
             run = self.run_of(label)
-            want, n = {}, {}
-            for t in run["threads"]:
-                for st in SPLIT:
-                    for kind, ns in t[st + "_by_kind_ns"].items():
-                        k = (t["role"], st, kind)
-                        want[k] = want.get(k, 0) + ns / 1000.0
-                        n[k] = n.get(k, 0) + 1
-            got = {}
-            for fr, v in self.stacks_of(slug, "wall.folded"):
+            stacks = self.stacks_of(slug, "wall.folded")
+            for fr, v in stacks:
                 st, _, kind = fr[2].partition(": ")
-                if st in SPLIT:
-                    # never the bare state in a new run: every stack says its kind
-                    self.assertIn(kind, KINDS[st], "%s: %s" % (label, ";".join(fr)))
-                    k = (fr[1], st, kind)
-                    got[k] = got.get(k, 0) + v
-                else:
-                    self.assertEqual(kind, "", "%s: %s" % (label, ";".join(fr)))
+                # never the bare state in a new run: every stack of a split state says
+                # its kind, and no other state has one
+                self.assertIn(kind, KINDS[st] if st in KINDS else ("",),
+                              "%s: %s" % (label, ";".join(fr)))
+            want, n, got = runlib.wall_by_kind(run, stacks)
             for k, w in want.items():
                 self.assertLessEqual(abs(got.get(k, 0) - w), n[k],
                                      "%s %s: %d µs in the flame graph, %.1f µs in summary.json"
@@ -208,7 +186,7 @@ class Stacks(unittest.TestCase):
         """issue 13: md5dir threads' main thread waits in pthread_join: its off-CPU stacks
         are under "lock_wait: join" in offcpu.folded, flame-offcpu.svg and the diff flame
         graph against sync (where the tooltip says it is no contention), never a bare
-        lock_wait or a mutex; callback's idle pool threads wait under "lock_wait: condvar" (issue 13)"""
+        lock_wait or a mutex; callback's idle pool threads wait under "lock_wait: condvar"."""
         run = self.run_of("threads/warm")
         main = [t for t in run["threads"] if t["role"] == "main"]
         self.assertEqual(len(main), 1, run["threads"])

@@ -20,6 +20,7 @@ import tempfile
 import unittest
 
 import common
+import runlib
 from test_tracer import PROGS, build_progs
 from test_trace import DIGEST_LINE, HERE, trace
 
@@ -155,13 +156,6 @@ class WaitKinds(unittest.TestCase):
             self.assertLessEqual(run["io_cpu_by_kind_ns"][k], NOISE, run["io_cpu_by_kind_ns"])
 
 
-def folded(path):
-    """[(frames list, value)] of a folded file."""
-    with open(path) as f:
-        return [(fr.split(";"), int(v)) for fr, v in
-                (line.rstrip("\n").rsplit(" ", 1) for line in f if line.strip())]
-
-
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
 class WaitKindStacks(unittest.TestCase):
     """The flame graphs split by the same kinds (issue 13): waits_work's cases traced with
@@ -175,7 +169,7 @@ class WaitKindStacks(unittest.TestCase):
              ("condvar", (3, 50), "lock_wait", "condvar"),
              ("pipe", (10, 20), "io_wait", "pipe"),
              ("socketpair", (10, 20), "io_wait", "socket"))
-    SPLIT = {"io_wait": IO_KINDS, "lock_wait": LOCK_KINDS, "other_wait": ["child", "other"]}
+    SPLIT = runlib.SPLIT_KINDS
 
     @classmethod
     def setUpClass(cls):
@@ -202,7 +196,7 @@ class WaitKindStacks(unittest.TestCase):
         (slug,) = os.listdir(os.path.join(folder, "runs"))
         runs = os.path.join(folder, "runs", slug)
         off = {}
-        for fr, v in folded(os.path.join(runs, "offcpu.folded")):
+        for fr, v in runlib.folded(os.path.join(runs, "offcpu.folded")):
             st, _, k = fr[2].partition(": ")
             if st in self.SPLIT:
                 self.assertIn(k, self.SPLIT[st], "%s: %s" % (mode, ";".join(fr)))
@@ -213,18 +207,7 @@ class WaitKindStacks(unittest.TestCase):
             {"%s: %s" % k: v for k, v in sorted(off.items()) if k[0] in self.SPLIT}), end="")
         self.assertGreaterEqual(off.get((state, kind), 0) * 1000, 0.9 * measured - 0.5 * MS,
                                 "%s: %s" % (mode, off))
-        want, n = {}, {}
-        for t in run["threads"]:
-            for st in self.SPLIT:
-                for k, ns in t[st + "_by_kind_ns"].items():
-                    key = (t["role"], st, k)
-                    want[key] = want.get(key, 0) + ns / 1000.0
-                    n[key] = n.get(key, 0) + 1
-        got = {}
-        for fr, v in folded(os.path.join(runs, "wall.folded")):
-            st, _, k = fr[2].partition(": ")
-            if st in self.SPLIT:
-                got[(fr[1], st, k)] = got.get((fr[1], st, k), 0) + v
+        want, n, got = runlib.wall_by_kind(run, runlib.folded(os.path.join(runs, "wall.folded")))
         for key, w in want.items():
             self.assertLessEqual(abs(got.get(key, 0) - w), n[key],
                                  "%s %s: %d µs in wall.folded, %.1f µs in summary.json"
