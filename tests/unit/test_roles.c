@@ -139,6 +139,32 @@ static void test_other_programs(void **state)
 	assert_string_equal(t[6].role, "helper");
 }
 
+/*
+ * A multiprocessing.Pool's parent (no stacks): main waits on a condvar; the worker handler
+ * polls its workers' sentinels, the task handler waits on a queue, the result handler reads
+ * the workers' pipe. None is an event loop or an I/O pool: CPython's threads, numbered.
+ * Its main thread polling (asyncio) is still the loop.
+ */
+static void test_python_pool_parent(void **state)
+{
+	struct rl_thread t[5] = {
+		{.pid = 40, .tid = 40, .comm = "python3", .states_ns = {[TL_LOCK_WAIT] = 117 * MS}},
+		{.pid = 40, .tid = 43, .comm = "python3", .states_ns = {[TL_POLL_WAIT] = 110 * MS}},
+		{.pid = 40, .tid = 44, .comm = "python3", .states_ns = {[TL_LOCK_WAIT] = 119 * MS}},
+		{.pid = 40, .tid = 45, .comm = "python3", .reads = 20,
+		 .states_ns = {[TL_IO_WAIT] = 111 * MS}},
+		{.pid = 50, .tid = 50, .comm = "python3", .states_ns = {[TL_POLL_WAIT] = 9 * MS}},
+	};
+
+	(void)state;
+	rl_assign(t, 5);
+	assert_string_equal(t[0].role, "python main");
+	assert_string_equal(t[1].role, "python thread 1");
+	assert_string_equal(t[2].role, "python thread 2");
+	assert_string_equal(t[3].role, "python thread 3");
+	assert_string_equal(t[4].role, "event loop");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_node_busy_loop),
 		cmocka_unit_test(test_stacks_first),
 		cmocka_unit_test(test_other_programs),
+		cmocka_unit_test(test_python_pool_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,12 +140,15 @@ static void assign_process(struct rl_thread **t, size_t n)
 	node |= is_node(pcomm);
 	/*
 	 * The event loop (unless the stacks named it): the main thread if it polled at all, as
-	 * node's, CPython asyncio's and most loops' do; else the thread that polled longest.
+	 * node's, CPython asyncio's and most loops' do; else the thread that polled longest,
+	 * but not in CPython, whose helper threads poll without running a loop (a Pool's
+	 * worker handler waits on its workers' sentinels: it read "event loop", and its result
+	 * handler, which reads their pipe, "I/O pool").
 	 */
 	for (size_t i = 0; i < n && !hinted_loop; i++)
 		if (t[i]->tid == t[i]->pid && t[i]->states_ns[TL_POLL_WAIT])
 			loop = t[i];
-	for (size_t i = 0; i < n && !hinted_loop && !loop; i++)
+	for (size_t i = 0; i < n && !hinted_loop && !loop && !is_python(pcomm); i++)
 		if (t[i]->states_ns[TL_POLL_WAIT] &&
 		    (!loop || t[i]->states_ns[TL_POLL_WAIT] > loop->states_ns[TL_POLL_WAIT]))
 			loop = t[i];

@@ -19,7 +19,8 @@
  *      (libuv's loop: uv_run, uv__io_poll; the pool's uv__fs_work; CPython's main:
  *      Py_RunMain, pymain_run_*);
  *   3. what it waited on: a process's event loop is its main thread if that polled
- *      (poll_wait: epoll_wait, poll, select), else the thread that polled longest; in a
+ *      (poll_wait: epoll_wait, poll, select), else (not in CPython, whose helper threads
+ *      poll without a loop: a Pool's) the thread that polled longest; in a
  *      process with an event loop (node's main thread always runs one, even when it never
  *      had to wait), another thread that made reads and never polled is its
  *      I/O pool ("uv pool" in node); in a node process, the other threads, which neither
