@@ -1186,6 +1186,14 @@ static void test_handoff(void **state)
 	    "127.0.0.1:8000, whose other end is pid 42 (python3 -m http.server 8000): what that "
 	    "process did meanwhile is not in this report (trace it too: -p 42); and 2 more other "
 	    "ends (summary.json socket_peers)");
+	/* a unix socket's server with a long command line: cut where it says so */
+	snprintf(p[0].addr, sizeof(p[0].addr), "unix socket");
+	snprintf(p[0].peer_cmdline, sizeof(p[0].peer_cmdline),
+		 "/root/.pyenv/versions/3.11.7/bin/python3 /tmp/w15n/us.py /tmp/w15n/s1");
+	assert_int_equal(an_run_set_sockpeers(f->run, p, 1), 0);
+	assert_true(fires(f, "handoff"));
+	has("waited 300 ms (30% of the wall) on a unix socket, whose other end is pid 42 "
+	    "(/root/.pyenv/versions/3.11.7/bin/python3 /tmp/w15n/us.py...): what that");
 	assert_int_equal(an_run_set_sockpeers(f->run, NULL, 0), 0);
 }
 

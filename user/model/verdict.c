@@ -1121,11 +1121,19 @@ static bool rule_handoff(const struct an_run *run, const struct an_run *sync,
 		    unix_sock ? "" : p->addr);
 		if (p->sockets > 1)
 			app(t, len, " (%u connections)", p->sockets);
-		if (p->peer_pid)
-			app(t, len, ", whose other end is pid %u (%.60s): what that process did "
+		if (p->peer_pid) {
+			const char *who = p->peer_cmdline[0] ? p->peer_cmdline
+					  : p->peer_comm[0] ? p->peer_comm : "gone by the trace's end";
+			int cut = strlen(who) > 60 ? 57 : 60;
+
+			/* a long command line cut where it says it was ("... us.py /tm" read
+			 * as a path) */
+			while (cut < 60 && cut > 0 && who[cut - 1] == ' ')
+				cut--;
+			app(t, len, ", whose other end is pid %u (%.*s%s): what that process did "
 				    "meanwhile is not in this report (trace it too: -p %u)",
-			    p->peer_pid, p->peer_cmdline[0] ? p->peer_cmdline
-			    : p->peer_comm[0] ? p->peer_comm : "gone by the trace's end", p->peer_pid);
+			    p->peer_pid, cut, who, cut < 60 ? "..." : "", p->peer_pid);
+		}
 		else if (p->local)
 			app(t, len, ", whose other end's process was not found (its socket was closed "
 				    "by the trace's end): its work is not in this report");
