@@ -471,6 +471,11 @@ class TracePrograms(unittest.TestCase):
             self.assertIn(": io_wait, pipe ", html)
         rules = [v["rule"] for v in run["verdict"]]
         self.assertNotIn("disk", rules, run["verdict"])
+        # the parent's helper threads poll sentinels and read pipes: CPython threads, not
+        # an event loop and its I/O pool
+        roles = [t["role"] for t in run["threads"] if t["pid"] == parent["pid"]]
+        self.assertEqual(roles.count("python main"), 1, roles)
+        self.assertTrue(all(r.startswith("python") for r in roles), roles)
 
     # ---- Node.js ----
 
