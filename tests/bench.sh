@@ -118,6 +118,9 @@ run_storm() {
 	bpftrace) measure storm bpftrace "$2" "$drv" run --ext "bpftrace $PWD/tests/bench/peer.bt {pid}" -- "${dd_cmd[@]}" ;;
 	offcputime) measure storm offcputime "$2" "$drv" run --ext "offcputime -p {pid}" -- "${dd_cmd[@]}" ;;
 	floor) measure storm floor "$2" "$drv" run --ext "$floor" -- "${dd_cmd[@]}" ;;
+	# the floor that also times each read at both ends (floor.bpf.c): per CPU, or per thread
+	floor-clock) measure storm "$1" "$2" "$drv" run --ext "$floor --clock" -- "${dd_cmd[@]}" ;;
+	floor-tstore) measure storm "$1" "$2" "$drv" run --ext "$floor --tstore" -- "${dd_cmd[@]}" ;;
 	# the cost of each part of the probes: iotrace without it (see enum it_feature)
 	iotrace-nostacks) measure storm "$1" "$2" "$drv" run --iotrace --no-stacks -- "${dd_cmd[@]}" ;;
 	iotrace-off-*) measure storm "$1" "$2" "$drv" run --iotrace --off "${1#iotrace-off-}" -- "${dd_cmd[@]}" ;;
@@ -188,8 +191,8 @@ storm_parts=(iotrace-nostacks)
 for f in $features; do storm_parts+=("iotrace-off-$f"); done
 storm_parts+=(iotrace-hash iotrace-bare)
 if want storm; then
-	echo "  4 KiB-read storm (dd of 512 MiB, warm): none / iotrace / bpftrace / offcputime / floor / ${storm_parts[*]}" >&2
-	rotate storm $((reps * 2)) none iotrace bpftrace offcputime floor "${storm_parts[@]}"
+	echo "  4 KiB-read storm (dd of 512 MiB, warm): none / iotrace / bpftrace / offcputime / floor / floor-clock / floor-tstore / ${storm_parts[*]}" >&2
+	rotate storm $((reps * 2)) none iotrace bpftrace offcputime floor floor-clock floor-tstore "${storm_parts[@]}"
 fi
 if want attach; then
 	echo "  start to attached" >&2
@@ -279,6 +282,19 @@ for key, label, target in (("md5", "md5dir warm sync", 1.01), ("storm", "4 KiB-r
         row("%s: iotrace vs the floor" % label, "%s (n=%d)" % (fx(ra), n),
             "≤ 1.05×" if key == "storm" else "(reference)",
             (ra <= 1.05) if (ra and key == "storm") else None)
+    # what timing every read at both ends costs with nothing else done (issue 19): the
+    # clock read at each read's entry and exit, summed per CPU or in the thread's task
+    # storage; no tool that times reads exactly, per thread, goes below the second
+    for var, what in (("floor-clock", "the clock read at both ends of each read"),
+                      ("floor-tstore", "that, summed per thread in task storage")):
+        r, n = ratio(key, var, base="floor")
+        if r:
+            row("%s: floor + %s vs the floor" % (label, what), "%s (n=%d)" % (fx(r), n),
+                "(reference)", None)
+    r, n = ratio(key, "iotrace", base="floor-tstore")
+    if r:
+        row("%s: iotrace vs the timed floor (floor + clock at both ends, per thread)" % label,
+            "%s (n=%d)" % (fx(r), n), "(reference)", None)
     # what each part of the probes costs: iotrace with it over iotrace without it
     if key == "storm" and m[key].get("iotrace-nostacks"):
         parts = [("iotrace-nostacks", "stacks (stack ids at switch-out, on-CPU sampling, their copies)")]
