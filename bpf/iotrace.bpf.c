@@ -257,6 +257,8 @@ struct {
 	__uint(max_entries, 1 << 24);
 } rb SEC(".maps");
 
+_Static_assert(sizeof(struct it_thread) % sizeof(__u64) == 0, "add_thread zeroes it by words");
+
 /* template for new `threads` entries (never written) */
 static const struct it_thread zero_thread;
 
@@ -317,51 +319,51 @@ static __always_inline bool resync(struct it_thread *th, __u32 tid)
 	return true;
 }
 
-/* Stream the thread's pending transitions. A lost batch still takes a seq number, so user
- * space sees the gap. */
+/*
+ * Stream the thread's pending transitions. A lost batch still takes a seq number, so user
+ * space sees the gap. The record is built in place in the entry (th->out, its e[] the
+ * pending transitions) and sent as long as its n entries: one copy, no bigger than what it
+ * holds, so a batch can be long for a read storm (fewer records, each ring-buffer reserve
+ * and commit paid once per IT_BATCH / 2 reads) and short at a switch-out.
+ */
 static __noinline void flush(struct it_thread *th, __u32 tid)
 {
-	struct it_batch *b;
 	__u32 n = th->n, last, fx;
 
 	if (n == 0)
 		return;
+	if (n > IT_BATCH)
+		n = IT_BATCH;
 	cnt_add(IT_CNT_BATCHES, 1);
-	/* after a loss, first what the lost batches held (a lost resync is one loss more) */
-	if (th->lost && !resync(th, tid))
-		b = NULL;
-	else
-		b = bpf_ringbuf_reserve(&rb, sizeof(*b), 0);
-	if (!b) {
-		cnt_add(IT_CNT_LOST_BATCHES, 1);
-		th->lost = 1;
-		th->seq++;
-		th->n = 0;
-		return;
-	}
-	b->type = IT_REC_BATCH;
-	b->n = n;
-	b->pid = th->pid;
-	b->tid = tid;
-	b->seq = th->seq++;
-	/* a fixed-size copy is cheaper to verify than a variable one; entries past n are stale */
-#pragma unroll
-	for (int i = 0; i < IT_BATCH; i++)
-		b->e[i] = th->e[i];
 	/* a futex wait that began (only with its lock_wait entry, the batch's last), ended */
 	last = n - 1;
 	fx = th->fx_pending;
 	if ((fx & IT_FX_BEGIN) &&
-	    (last >= IT_BATCH || ((th->e[last] >> IT_STATE_SHIFT) & IT_STATE_MASK) != IT_LOCK_WAIT))
+	    (last >= IT_BATCH ||
+	     ((th->out.e[last] >> IT_STATE_SHIFT) & IT_STATE_MASK) != IT_LOCK_WAIT))
 		fx &= ~IT_FX_BEGIN;
-	b->fx = fx;
+	th->out.type = IT_REC_BATCH;
+	th->out.n = n;
+	th->out.pid = th->pid;
+	th->out.tid = tid;
+	th->out.seq = th->seq;
+	th->out.fx = fx;
 	if (fx & IT_FX_BEGIN)
-		b->fx_begin = th->fx;
+		th->out.fx_begin = th->fx;
 	if (fx & IT_FX_END)
-		b->fx_end = th->fx_end;
-	th->fx_pending &= ~fx;
-	bpf_ringbuf_submit(b, rb_flags());
+		th->out.fx_end = th->fx_end;
 	th->n = 0;
+	/* after a loss, first what the lost batches held (a lost resync is one loss more);
+	 * the resync names this batch's seq, so seq moves on only after it */
+	if ((th->lost && !resync(th, tid)) ||
+	    bpf_ringbuf_output(&rb, &th->out, IT_BATCH_SIZE(n), rb_flags())) {
+		th->seq++;
+		cnt_add(IT_CNT_LOST_BATCHES, 1);
+		th->lost = 1;
+		return;
+	}
+	th->seq++;
+	th->fx_pending &= ~fx;
 	/* the resync point: what the ring has of this thread ends at since */
 #pragma unroll
 	for (int i = 0; i < IT_NSTATES; i++)
@@ -403,7 +405,7 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 	kind = st == IT_IO_CPU || st == IT_IO_WAIT ? th->io_kind & 0xf
 	       : st == IT_OTHER_WAIT && th->sys == IT_SYS_CHILD ? IT_OWK_CHILD
 								  : 0;
-	WRITE_ONCE(th->e[n], (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT) |
+	WRITE_ONCE(th->out.e[n], (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT) |
 				     ((__u64)kind << IT_KIND_SHIFT));
 	WRITE_ONCE(th->n, n + 1);
 	if (n + 1 >= IT_BATCH)
@@ -457,7 +459,9 @@ static __always_inline void add_thread(struct task_struct *task, __u32 flags, __
 		/* a live entry of this run (seen by fork already): keep it */
 		if (th->gen == run_gen && !th->exited)
 			return;
-		*th = zero_thread;
+		/* too big for an inlined memset: word by word (once per thread) */
+		for (__u32 i = 0; i < sizeof(*th) / sizeof(__u64); i++)
+			WRITE_ONCE(((__u64 *)th)[i], 0);
 		th->gen = run_gen;
 		goto init;
 	}
@@ -1116,7 +1120,7 @@ int BPF_PROG(iot_stat_runtime, struct task_struct *p, u64 runtime)
 	steal_ckpt(th, p, false);
 	if (th->on_cpu) {
 		if (th->n && !READ_ONCE(th->busy) &&
-		    bpf_ktime_get_ns() - (th->e[0] & IT_TS_MASK) > batch_max_age_ns)
+		    bpf_ktime_get_ns() - (th->out.e[0] & IT_TS_MASK) > batch_max_age_ns)
 			flush(th, tid);
 		return 0;
 	}

@@ -12,7 +12,7 @@
  */
 
 #define IT_COMM_LEN 16
-#define IT_BATCH 30		/* transitions per batch record */
+#define IT_BATCH 62		/* transitions per batch record, at most */
 #define IT_TS_MASK ((1ULL << 56) - 1)
 #define IT_STATE_SHIFT 56	/* batch entry = ts | (state << 56) | (kind << 60) */
 #define IT_STATE_MASK 0xf
@@ -215,7 +215,6 @@ struct it_batch {
 	__u32 tid;
 	__u32 seq;		/* per-thread batch sequence: a gap means a lost batch */
 	__u32 fx;		/* enum it_batch_fx: what of fx_begin / fx_end is valid */
-	__u64 e[IT_BATCH];	/* ts | state << IT_STATE_SHIFT | kind << IT_KIND_SHIFT */
 	/*
 	 * Futex waits ride on the batches, which a thread streams at each switch-out anyway:
 	 * a record of their own would lengthen every context switch and futex return of a
@@ -224,7 +223,13 @@ struct it_batch {
 	 */
 	struct it_fx_begin fx_begin;
 	struct it_fx_end fx_end;
+	/* ts | state << IT_STATE_SHIFT | kind << IT_KIND_SHIFT; the record ends after e[n - 1]
+	 * (IT_BATCH_SIZE(n) bytes) */
+	__u64 e[IT_BATCH];
 };
+
+/* The size of a batch record of n entries. */
+#define IT_BATCH_SIZE(n) (__builtin_offsetof(struct it_batch, e) + (n) * sizeof(__u64))
 
 /*
  * Parts of the probes' work that can be switched off before load (rodata features_off),
@@ -410,7 +415,8 @@ struct it_thread {
 	__u32 uring_kind;	/* enum it_io_kind of its last io_uring submission */
 	__u32 gen;		/* task storage only: the run that made the entry (run_gen) */
 	__u32 pad_gen;
-	__u64 e[IT_BATCH];	/* pending transitions not yet streamed */
+	/* the next batch record, built here: out.e[0..n) are the transitions not yet streamed */
+	struct it_batch out;
 	/* off-CPU stack taken at switch-out, reported at switch-in (stacks enabled) */
 	__s32 kstack;
 	__s32 ustack;

@@ -782,10 +782,14 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0; /* between runs: stale records are dropped */
 	memcpy(&type, data, sizeof(type));
 	switch (type) {
-	case IT_REC_BATCH:
-		if (size >= sizeof(struct it_batch))
-			on_batch(t, data);
+	case IT_REC_BATCH: {
+		/* as long as its entries (IT_BATCH_SIZE) */
+		const struct it_batch *b = data;
+
+		if (size >= IT_BATCH_SIZE(0) && b->n <= IT_BATCH && size >= IT_BATCH_SIZE(b->n))
+			on_batch(t, b);
 		break;
+	}
 	case IT_REC_THREAD:
 	case IT_REC_EXIT:
 		if (size >= sizeof(struct it_thread_rec))
@@ -1731,13 +1735,13 @@ static int finish_threads(struct tr *t, struct snap *sn, size_t n, uint64_t now)
 			return -ENOMEM;
 		end = v->exited ? v->since : now;
 		if (v->n) {
-			stream_gap_map(t, s, v, v->seq, v->e, v->n, end);
-			feed_entries(t, s, v->pid, v->e, v->n);
+			stream_gap_map(t, s, v, v->seq, v->out.e, v->n, end);
+			feed_entries(t, s, v->pid, v->out.e, v->n);
 			s->next_seq = v->seq; /* pending entries carry the next seq */
 		}
 		/* what the next batch would have carried (a start only with its entry) */
 		{
-			uint64_t last = v->n && v->n <= IT_BATCH ? v->e[v->n - 1] : 0;
+			uint64_t last = v->n && v->n <= IT_BATCH ? v->out.e[v->n - 1] : 0;
 			unsigned fx = v->fx_pending;
 
 			if (((last >> IT_STATE_SHIFT) & IT_STATE_MASK) != IT_LOCK_WAIT || !last)
