@@ -325,5 +325,46 @@ class GilAndJoin(unittest.TestCase):
         self.check_python(others[0])
 
 
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class PoolWaits(unittest.TestCase):
+    """progs/pool_hash.py: a multiprocessing.Pool of two hashing 8 tasks, its parent timing
+    its own map() and join(). Main waits in map() for results the pool's result thread
+    hands it, and that thread then reads its pipe until the pool closes and ends: it was
+    serving, not finishing, so main's wait is no join (it was: join ~ the whole map()).
+    The joins are in Pool.join(): main's join no more than that call's wall."""
+
+    def check_python(self, py):
+        with tempfile.TemporaryDirectory(prefix="iot-pool-") as tmp:
+            out = os.path.join(tmp, "pool.json")
+            p, s = trace(["--no-stacks"], [py, os.path.join(HERE, "progs", "pool_hash.py"),
+                                           "8", "20000", out], os.path.join(tmp, "o"))
+            self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+            with open(out) as f:
+                prog = json.load(f)
+        run = s["runs"][0]
+        main = [t for t in run["threads"] if t["tid"] == prog["tid"]]
+        self.assertEqual(len(main), 1, [t["tid"] for t in run["threads"]])
+        lk = main[0]["lock_wait_by_kind_ns"]
+        m, j = prog["map"], prog["join"]
+        print("\n  %s: main's lock waits %s ms; map() %.3f ms, join() %.3f ms" %
+              (py, {k: round(v / MS, 3) for k, v in lk.items() if v}, m["wall_ns"] / MS,
+               j["wall_ns"] / MS), end="")
+        self.assertLessEqual(lk["join"], j["wall_ns"] + tol(j["wall_ns"]), lk)
+        # map() waited for its results: condvar, most of its wall (its CPU is ~0.05 ms)
+        self.assertGreaterEqual(lk["condvar"], 0.5 * m["wall_ns"], lk)
+
+    def test_debian_python3(self):
+        if not os.access("/usr/bin/python3", os.X_OK):
+            self.skipTest("no /usr/bin/python3 (Debian package python3)")
+        self.check_python("/usr/bin/python3")
+
+    def test_other_python(self):
+        others = other_pythons()
+        if not others:
+            self.skipTest("no other CPython build on this machine (looked for pyenv's in "
+                          "/root/.pyenv/versions/3.*)")
+        self.check_python(others[0])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -104,6 +104,15 @@ static void test_classify(void **state)
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
 	w.waker = 3;
 	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);
+	/*
+	 * Nor when the waker waited for input between the wake-up (196 ms) and its exit (200):
+	 * a pool's result thread reading its pipe until the pool closes. A wait for input
+	 * before the wake-up says nothing.
+	 */
+	wt_thread_input_wait(s, 3, 197 * MS);
+	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
+	wt_thread_input_wait(s, 3, 195 * MS);
+	assert_int_equal(wt_classify(s, &w), TL_LK_JOIN);
 	w.tid = 5;
 	assert_int_equal(wt_classify(s, &w), TL_LK_CONDVAR);
 	/* FUTEX_WAIT with another value: waiting to be signalled; futex_waitv, WAKE: other */

@@ -69,6 +69,7 @@ struct wt_thr {
 	uint64_t child_tid, born;
 	uint64_t exit_ts;	/* 0: alive */
 	uint64_t exit_oncpu;	/* its on-CPU time over its life (at exit), 0 unknown */
+	uint64_t input_ts;	/* it last took or waited for input (wt_thread_input_wait), 0 none */
 };
 
 /* Name of one futex word, asked once. */
@@ -163,6 +164,14 @@ int wt_thread_exit(struct wt_set *s, uint32_t tid, uint64_t ts, uint64_t oncpu_n
 	t->exit_ts = ts;
 	t->exit_oncpu = oncpu_ns;
 	return 0;
+}
+
+void wt_thread_input_wait(struct wt_set *s, uint32_t tid, uint64_t ts)
+{
+	struct wt_thr *t = thr_find(s, tid);
+
+	if (t)
+		t->input_ts = ts;
 }
 
 static const struct wt_name *name_of(const struct wt_set *s, uint32_t pid, uint64_t addr)
@@ -275,6 +284,9 @@ static bool exited_after(const struct wt_wait *w, const struct wt_thr *waker)
 	uint64_t wall;
 
 	if (!waker->exit_ts || !w->wake_ts)
+		return false;
+	/* it took or waited for input after the wake-up: serving, not finishing */
+	if (waker->input_ts > w->wake_ts)
 		return false;
 	/*
 	 * wake_ts is sched_wakeup's, on the wakee's CPU: it can come after the exit of a waker

@@ -59,7 +59,11 @@ static inline unsigned wt_other_slot(unsigned k)
  * A waker that exits right after the wake-up ended a join: a runtime's own join (CPython's
  * Thread.join() waits on a lock the finishing thread releases as it ends). Unless the waker
  * is its process's main thread, or the waiter ended first: a program's last act,
- * signalling its idle pool and exiting, is no join.
+ * signalling its idle pool and exiting, is no join. Nor when the waker went on to take or
+ * wait for input (a read, a poll, another sleep) before its exit: it was not finishing but
+ * serving, and ended later for another reason (multiprocessing.Pool's result thread hands
+ * main each result, then reads its pipe until the pool closes, often without blocking:
+ * the pool's sentinel is there already; main's 105-122 ms in map() read as join).
  * "Right after" is measured in the waker's own CPU time when the probes know it: a
  * finishing CPython thread used 10-47 us of CPU between waking main's join() and its exit,
  * a new thread that signals Thread.start() and goes on hashing 16-24 ms. The wall time
@@ -123,6 +127,11 @@ void wt_set_namer(struct wt_set *s, wt_name_fn fn, void *ctx);
 int wt_thread_new(struct wt_set *s, uint32_t pid, uint32_t tid, uint64_t child_tid, uint64_t ts);
 /* oncpu_ns: its on-CPU time (compute + io_cpu) over its life, 0 if not known. */
 int wt_thread_exit(struct wt_set *s, uint32_t tid, uint64_t ts, uint64_t oncpu_ns);
+/*
+ * tid (exited) last took or waited for input at ts (began a read, a poll wait or another
+ * sleep: not a futex wait, not runnable), 0 never: call it after wt_thread_exit.
+ */
+void wt_thread_input_wait(struct wt_set *s, uint32_t tid, uint64_t ts);
 int wt_begin(struct wt_set *s, uint32_t pid, uint32_t tid, uint64_t uaddr, uint32_t op,
 	     uint32_t val, uint64_t ts);
 /* The wait of w->tid begun at w->begin_ts ended (an END without its BEGIN starts one). */

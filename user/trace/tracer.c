@@ -93,6 +93,7 @@ struct tstream {
 	uint64_t last_ts;	/* last transition (or start) seen */
 	int last_state;		/* ... and the state it entered (-1: not known) */
 	uint64_t poll_from;	/* its last poll wait since its last read began, 0 none */
+	uint64_t input_from;	/* its last read, poll wait or other sleep began, 0 none */
 	bool exited;
 	bool taken;		/* tr_stop: its task storage entry was read */
 	/* what the next batch's lost predecessors held (IT_REC_RESYNC), if one came */
@@ -336,6 +337,9 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 		 */
 		if (st == TL_POLL_WAIT)
 			s->poll_from = ts;
+		if ((st == TL_IO_CPU || st == TL_IO_WAIT || st == TL_POLL_WAIT ||
+		     st == TL_OTHER_WAIT) && ts > s->input_from)
+			s->input_from = ts;
 		if (st == TL_IO_CPU) {
 			if (s->poll_from && (kind == TL_IOK_PIPE || kind == TL_IOK_SOCKET))
 				tl_label(t->tl, s->tid, s->poll_from, ts, TL_POLL_WAIT, kind);
@@ -579,6 +583,7 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 		s->last_ts = r->ts;
 		s->last_state = TL_RUNNABLE; /* as add_thread starts it */
 		s->rs_valid = false;
+		s->input_from = 0;
 		if (!tl_thread_add(t->tl, r->pid, r->tid, r->ts, TL_RUNNABLE, comm))
 			set_err(t, -ENOMEM);
 		if (t->waits)
@@ -601,8 +606,10 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 			stream_gap(t, s, r->last_seq, r->ts);
 		s->exited = true;
 		set_err(t, tl_thread_exit(t->tl, r->tid, r->ts, comm));
-		if (t->waits)
+		if (t->waits) {
 			set_err(t, wt_thread_exit(t->waits, r->tid, r->ts, r->oncpu_ns));
+			wt_thread_input_wait(t->waits, r->tid, s->input_from);
+		}
 		/* take its totals now and free the entry, so thread churn can't fill the map */
 		if (have) {
 			take_totals(t, r->tid, &v, comm, r->ts);
