@@ -223,6 +223,14 @@ struct {
 	__type(value, __u64);
 } ucopy_top SEC(".maps");
 
+/* off-CPU stacks unwound before, set by user space (it_umemo). max_entries as above. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct it_umemo_key);
+	__type(value, struct it_umemo);
+} ucopy_memo SEC(".maps");
+
 /* the record being built (too big for the BPF stack) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -795,7 +803,7 @@ static long vma_range(struct task_struct *task, struct vm_area_struct *vma, void
  * no user state; a failed read). The copy ends at the end of the stack's mapping, which
  * is looked up once per thread (bpf_find_vma) and kept: a read past it would fail whole.
  */
-static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid)
+static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid, __u32 flags)
 {
 #if defined(__TARGET_ARCH_x86)
 	struct ucopy_thread *u, r = {};
@@ -866,7 +874,7 @@ static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid)
 	rec->pid = pid;
 	rec->tid = tid;
 	rec->seq = seq;
-	rec->pad = 0;
+	rec->flags = flags;
 	if (bpf_ringbuf_output(&rb, rec, offsetof(struct it_ustack_rec, data) + len, rb_flags())) {
 		cnt_add(IT_CNT_LOST_RECORDS, 1);
 		goto fail;
@@ -878,6 +886,50 @@ fail:
 	cnt_add(IT_CNT_UCOPY_FAILED, 1);
 #endif
 	return 0;
+}
+
+/*
+ * The id of an off-CPU stack user space unwound before from what task's stack holds now
+ * (it_umemo: the same pc and stack pointer, and the registers and words that decided its
+ * frames), or -1: then it is copied. A few words read instead of kilobytes.
+ */
+static __noinline __s32 umemo_find(struct task_struct *task, __u32 tid)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct it_umemo_key k = {};
+	struct it_umemo *m;
+	struct pt_regs *regs;
+	__u64 w;
+
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs || (regs->cs & 3) != 3)
+		return -1;
+	k.tid = tid;
+	k.ip = regs->ip;
+	k.sp = regs->sp;
+	m = bpf_map_lookup_elem(&ucopy_memo, &k);
+	if (!m)
+		return -1;
+#define UMEMO_REG(i, f) \
+	if ((m->regmask & (1u << (i))) && m->regs[i] != regs->f) \
+		return -1;
+	UMEMO_REG(0, ax) UMEMO_REG(1, dx) UMEMO_REG(2, cx) UMEMO_REG(3, bx)
+	UMEMO_REG(4, si) UMEMO_REG(5, di) UMEMO_REG(6, bp) UMEMO_REG(8, r8)
+	UMEMO_REG(9, r9) UMEMO_REG(10, r10) UMEMO_REG(11, r11) UMEMO_REG(12, r12)
+	UMEMO_REG(13, r13) UMEMO_REG(14, r14) UMEMO_REG(15, r15)
+#undef UMEMO_REG
+	for (__u32 i = 0; i < IT_UMEMO_WORDS; i++) {
+		if (i >= m->n)
+			break;
+		if (bpf_probe_read_user(&w, sizeof(w), (void *)(k.sp + m->off[i])) ||
+		    w != m->val[i])
+			return -1;
+	}
+	cnt_add(IT_CNT_UMEMO_HITS, 1);
+	return (__s32)(m->id & (IT_UMEMO_ID - 1));
+#else
+	return -1;
+#endif
 }
 
 /* Bytes of this CPU's last copy. */
@@ -1075,15 +1127,22 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 
 			if (k < 0)
 				cnt_add(IT_CNT_STACK_ERRORS, 1);
-			struct ucopy_budget *b = ucopy_bytes ? ucopy_offcpu_allowed(now) : NULL;
-
-			if (b) {
-				seq = ucopy(prev, th->pid, ptid);
-				if (seq)
-					b->tokens -= ucopy_len();
-			}
 			th->kstack = k;
-			th->ustack = ustack_id(ctx, seq);
+			/* unwound before: no copy, nothing charged to the budget */
+			__s32 m = ucopy_bytes ? umemo_find(prev, ptid) : -1;
+
+			if (m >= 0) {
+				th->ustack = IT_UMEMO_ID + m;
+			} else {
+				struct ucopy_budget *b = ucopy_bytes ? ucopy_offcpu_allowed(now) : NULL;
+
+				if (b) {
+					seq = ucopy(prev, th->pid, ptid, IT_UCOPY_OFFCPU);
+					if (seq)
+						b->tokens -= ucopy_len();
+				}
+				th->ustack = ustack_id(ctx, seq);
+			}
 		}
 		transition(th, ptid, st, now);
 		flush(th, ptid);
@@ -1756,7 +1815,7 @@ int iot_sample(struct bpf_perf_event_data *ctx)
 	/* -EFAULT: no frames of that kind (a sample in user mode, a kernel-only thread) */
 	if (k < 0 && k != -EFAULT)
 		cnt_add(IT_CNT_STACK_ERRORS, 1);
-	seq = ucopy_bytes ? ucopy(bpf_get_current_task_btf(), tgid, tid) : 0;
+	seq = ucopy_bytes ? ucopy(bpf_get_current_task_btf(), tgid, tid, 0) : 0;
 	u = ustack_id(ctx, seq);
 	emit_stack(IT_STACK_ONCPU, tgid, tid, bpf_ktime_get_ns(), 1, st, k, u, 0);
 	return 0;

@@ -336,7 +336,8 @@ struct it_stack_rec {
 	__u64 value;
 	__u32 state;
 	__s32 kstack_id;	/* id in the stacks map, <0 = unavailable (-errno) */
-	__s32 ustack_id;	/* the same, or >= IT_UCOPY_ID: a copy (it_ustack_rec) */
+	__s32 ustack_id;	/* the same, or >= IT_UCOPY_ID: a copy (it_ustack_rec), or
+				 * IT_UMEMO_ID + a stack user space unwound before (it_umemo) */
 	__u32 wkind;		/* off-CPU: what the wait was for, as its state's entries carry
 				 * it (enum it_io_kind, it_other_kind); 0 otherwise (lock_wait's
 				 * kind is user space's: from the futex wait the stack is in) */
@@ -355,6 +356,10 @@ struct it_stack_rec {
 #define IT_UREG_IP 16
 #define IT_USTACK_MAX ((32 << 10) - 256)	/* the record stays within a per-CPU value's 32 KiB */
 #define IT_UCOPY_ID (1 << 30)
+#define IT_UMEMO_ID (1 << 29)	/* .. IT_UCOPY_ID - 1: it_umemo.id, an unwound stack's */
+
+/* it_ustack_rec.flags */
+#define IT_UCOPY_OFFCPU 1u	/* taken at a switch-out (else an on-CPU sample) */
 
 struct it_ustack_rec {
 	__u32 type;
@@ -362,9 +367,37 @@ struct it_ustack_rec {
 	__u32 pid;
 	__u32 tid;
 	__u32 seq;		/* 1 .. IT_UCOPY_ID - 1 */
-	__u32 pad;
+	__u32 flags;		/* IT_UCOPY_* */
 	__u64 regs[IT_UREGS];
 	__u8 data[IT_USTACK_MAX];
+};
+
+/*
+ * An off-CPU stack already unwound, for the switch-outs that would unwind the same
+ * (the `ucopy_memo` map, written by user space after unwinding an off-CPU copy whole).
+ * The unwinder's frames are a function of the registers it starts from and the stack
+ * words it reads, and of those only the return addresses and what points into the stack
+ * decide them (user space checks it by unwinding again without the rest): the same pc and
+ * stack pointer (the key), and the same values of those registers and words, give the
+ * same frames. The probe checks those few words instead of copying kilobytes: a thread
+ * blocked at one place again and again (a pool thread's condition variable, an event
+ * loop's epoll_wait) is copied once.
+ */
+#define IT_UMEMO_WORDS 48
+
+struct it_umemo_key {
+	__u32 tid;
+	__u32 pad;
+	__u64 ip, sp;
+};
+
+struct it_umemo {
+	__u64 regs[IT_UREGS];	/* DWARF order, as it_ustack_rec's */
+	__u32 regmask;		/* the ones to check: 1 << DWARF number */
+	__u32 id;		/* the stack's: reported as IT_UMEMO_ID + id */
+	__u32 n;		/* words in off[], val[] */
+	__u16 off[IT_UMEMO_WORDS];	/* byte offsets from sp */
+	__u64 val[IT_UMEMO_WORDS];
 };
 
 /*
@@ -497,6 +530,7 @@ enum it_counter {
 	IT_CNT_UCOPIES,			/* user stacks copied */
 	IT_CNT_UCOPY_SKIPPED,		/* off-CPU copies left out: over the byte budget */
 	IT_CNT_UCOPY_FAILED,		/* copy failed (stack unreadable, ring buffer full) */
+	IT_CNT_UMEMO_HITS,		/* off-CPU stacks found unwound before (it_umemo) */
 	IT_CNT_SOCKS_FULL,		/* a socket wait not counted: sock_waits map full */
 	IT_CNT_MAX,
 };

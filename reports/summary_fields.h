@@ -53,6 +53,7 @@
 	F(U64N, "ucopy_bytes", ucopy_bytes, OPT, ucopy_ok)                                 \
 	F(U64IF, "ucopies", ucopies, OPT, x->ucopy_ok)                                     \
 	F(U64IF, "ucopy_skipped", ucopy_skipped, OPT, x->ucopy_ok)                         \
+	F(U64IF, "ucopy_reused", ucopy_reused, OPT, x->ucopy_ok)                           \
 	F(REALIF, "ucopy_bytes_per_s", ucopy_bps, OPT, x->ucopy_ok, 0, 1e15)
 
 /* x: struct an_run (runs[i].rusage) */

@@ -784,10 +784,11 @@ static void run_facts(struct out *o, const struct an_run *run)
 			an_stack_unwound_share(&run->offcpu));
 		snprintf(line, sizeof(line),
 			 "user stacks: %s copied for unwinding (%s, %" PRIu64 " copies, %" PRIu64
-			 " switch-outs over the budget); unwound with the CFI: %s of on-CPU samples, "
-			 "%s of off-CPU time (the rest: frame pointers)",
+			 " switch-outs unwound before, %" PRIu64 " over the budget); unwound with "
+			 "the CFI: %s of on-CPU samples, %s of off-CPU time (the rest: frame "
+			 "pointers, [truncated] where they stop)",
 			 un_bytes(run->ucopy_bytes).s, un_rate(run->ucopy_bps).s, run->ucopies,
-			 run->ucopy_skipped, on, off);
+			 run->ucopy_reused, run->ucopy_skipped, on, off);
 		para(o, "  ", "  ", line);
 	}
 	for (int k = 0; k < 2; k++) {

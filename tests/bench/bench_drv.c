@@ -100,12 +100,13 @@ static void on_stack(void *ctx, const struct tr_stack *st)
 }
 
 static int unwind(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs, const void *stack,
-		  size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top)
+		  size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top,
+		  uint16_t *reads, int *nreads, uint32_t *regmask)
 {
 	struct stk *s = ctx;
 
 	return sym_unwind(s->sym, (pid_t)pid, (pid_t)tid, regs, stack, size, ips, max, complete,
-			  top);
+			  top, reads, nreads, regmask);
 }
 
 static void stk_clear(struct stk *s)

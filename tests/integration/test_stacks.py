@@ -19,6 +19,8 @@ CPython program with a hashing thread, checked against what the programs are:
   equal to summary.json's *_by_kind_ns; main's pthread_join is a join in the off-CPU
   and diff flame graphs, not contention (issue 13).
 - The bytes of stack copied per second are reported and equal bytes over the wall.
+- Off-CPU: >= 95% of threads' and callback's off-CPU time has stacks unwound with the CFI
+  (callback's switch-outs reuse stacks unwound before: docs/stacks.md).
 """
 import os
 import shutil
@@ -136,6 +138,29 @@ class Stacks(unittest.TestCase):
             self.assertGreaterEqual(told, 0.95, "%s: %.1f%% of %d samples in MD5 name "
                                     "%s;EVP_DigestUpdate (tail call) and the thread's start"
                                     % (label, 100 * told, n, CALLER[strategy]))
+
+    def test_offcpu_stacks_unwound(self):
+        """>= 95% of the off-CPU time of threads and callback has a stack unwound with the CFI,
+        within the copy budget: callback's threads switch out ~35,000 times a second, at a
+        few places, and most switch-outs reuse a stack unwound before instead of copying"""
+        for strategy in ("threads", "callback"):
+            label, slug = strategy + "/warm", strategy + "-warm"
+            run = self.run_of(label)
+            st = run["stacks"]
+            if st["ucopy_bytes"] is None:
+                self.skipTest("user stack copies unavailable on this kernel")
+            off = st["offcpu"]
+            cut, _ = share(self.stacks_of(slug, "offcpu.folded"), lambda fr: "[truncated]" in fr)
+            msg = "%s: %.1f%% of %.1f ms off CPU unwound, %.1f%% [truncated]; %d copies, " \
+                  "%d reused, %d over the budget" % (
+                      label, 100.0 * off["unwound"] / max(off["total"], 1), off["total"] / 1e6,
+                      100 * cut, st["ucopies"], st["ucopy_reused"], st["ucopy_skipped"])
+            self.assertGreater(off["total"], 0, msg)
+            self.assertGreaterEqual(off["unwound"], 0.95 * off["total"], msg)
+            self.assertLess(cut, 0.05, msg)
+            if strategy == "callback":
+                # the loop and pool threads block at a few places, thousands of times
+                self.assertGreater(st["ucopy_reused"], st["ucopies"], msg)
 
     def test_wall_sizes_exact(self):
         """the µs of the wall-clock stacks under each thread role and state equal the

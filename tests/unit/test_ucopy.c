@@ -40,6 +40,15 @@ static void test_ids_and_copies(void **state)
 	/* a record naming a copy that a later one replaced, or that never came */
 	assert_int_equal(uc_get(u, 7, 1, &ips, &n, &complete), -ENOENT);
 	assert_int_equal(uc_get(u, 10, 1, &ips, &n, &complete), -ENOENT);
+	/* ... but its stack is still there by id (a switch-out unwound before: it_umemo) */
+	assert_int_equal(uc_stack(u, 0, &ips, &n, &complete), 0);
+	assert_int_equal(n, 3);
+	assert_true(complete);
+	assert_memory_equal(ips, a, sizeof(a));
+	assert_int_equal(uc_stack(u, 1, &ips, &n, &complete), 1);
+	assert_false(complete);
+	assert_int_equal(uc_stack(u, 3, &ips, &n, &complete), -ENOENT);
+	assert_int_equal(uc_stack(u, -1, &ips, &n, &complete), -ENOENT);
 	/* a copy that could not be unwound: its error */
 	assert_int_equal(uc_put(u, 7, 3, NULL, -ESRCH, false), 0);
 	assert_int_equal(uc_get(u, 7, 3, &ips, &n, &complete), -ESRCH);
@@ -51,6 +60,7 @@ static void test_ids_and_copies(void **state)
 	uc_reset(u);
 	assert_int_equal(uc_count(u), 0);
 	assert_int_equal(uc_get(u, 8, 5, &ips, &n, &complete), -ENOENT);
+	assert_int_equal(uc_stack(u, 0, &ips, &n, &complete), -ENOENT);
 	uc_free(u);
 }
 

@@ -331,9 +331,10 @@ struct an_run {
 	struct an_stackset oncpu, offcpu;
 	unsigned sample_hz;
 	/* user stack copies for the CFI unwinding (ucopy_ok: they were on): made, their
-	 * bytes, off-CPU ones left out for the byte budget; bytes per second of the wall */
+	 * bytes, off-CPU ones left out for the byte budget, switch-outs at a place unwound
+	 * before (no copy needed); bytes per second of the wall */
 	bool ucopy_ok;
-	uint64_t ucopies, ucopy_bytes, ucopy_skipped;
+	uint64_t ucopies, ucopy_bytes, ucopy_skipped, ucopy_reused;
 	double ucopy_bps;
 	/*
 	 * both on one scale, µs. Traced runs: exact (an_wall_add_exact): per thread and

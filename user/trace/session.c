@@ -234,12 +234,13 @@ static int resolve_stacks(struct ss_session *s, uint64_t upto)
 }
 
 static int unwind(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs, const void *stack,
-		  size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top)
+		  size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top,
+		  uint16_t *reads, int *nreads, uint32_t *regmask)
 {
 	struct ss_session *s = ctx;
 
 	return sym_unwind(s->sym, (pid_t)pid, (pid_t)tid, regs, stack, size, ips, max, complete,
-			  top);
+			  top, reads, nreads, regmask);
 }
 
 static void pending_clear(struct ss_session *s)
@@ -751,6 +752,15 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	} else {
 		pid = spec->attach_pid;
 	}
+	/*
+	 * Read a built-in workload's maps (a fork of ours, stopped until released) or an
+	 * attached process's now, not at its first stack: reading them and the CFI of its
+	 * libraries takes tens of ms, and the drain that waits for it unwinds nothing
+	 * meanwhile, so no switch-out is found unwound before (tracer.c umemo_put) and each
+	 * copies its stack. A command is captured after its exec, at its first stack.
+	 */
+	if (s->sym && (spec->w || !launched))
+		sym_pid_seen(s->sym, pid);
 	pidfd = pidfd_open_(pid);
 	if (pidfd < 0) {
 		ret = -errno;
@@ -896,6 +906,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		run->ucopies = ts.ucopies;
 		run->ucopy_bytes = ts.ucopy_bytes;
 		run->ucopy_skipped = ts.ucopy_skipped;
+		run->ucopy_reused = ts.ucopy_reused;
 	}
 	ret = an_run_compute(run, tl, &c, s->ncpu); /* derives ucopy_bps too */
 	if (ret < 0) {

@@ -34,6 +34,8 @@
 #define SYM_RECAPTURE_NS (100ULL * 1000 * 1000)
 #define SYM_MAX_PROCS 16	/* beyond this, processes that have exited are forgotten */
 #define SYM_TOP_MARGIN 128	/* sym_unwind's top: past the outermost frame's stack pointer */
+#define SYM_READS_MAX 256	/* stack words one walk may read to be checked (umemo_words) */
+#define POISON 0x5eed0000dead5eedULL	/* neither code nor stack */
 #define SYM_KERNEL_SLACK (1 << 20) /* past the last kernel symbol by more: not kernel text */
 
 static const char CUT_FRAME[] = "[deeper frames cut]";
@@ -61,6 +63,16 @@ struct uw_copy {
 	int n, max;
 	bool last_activation;	/* the last frame's pc is not a return address */
 	uint64_t last_sp;	/* the last frame's stack pointer, 0 unknown */
+	/* the words of the copy read (distinct, as offsets from sp); -1: too many */
+	uint16_t reads[SYM_READS_MAX];
+	int nreads;
+	/* a second walk, to tell which of them matter (umemo_words): only the words at
+	 * keep[] read true, any other read of memory gives POISON, as do registers not in
+	 * keep_regs */
+	bool verify;
+	const uint16_t *keep;
+	int nkeep;
+	uint32_t keep_regs;
 };
 
 struct sym_proc {
@@ -926,9 +938,25 @@ static bool uw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 	struct uw_copy *c = arg;
 
 	(void)dwfl;
+	if (c->verify) {
+		*result = POISON;
+		for (int i = 0; i < c->nkeep; i++)
+			if (addr == c->sp + c->keep[i])
+				memcpy(result, c->stack + c->keep[i], sizeof(*result));
+		return true;
+	}
 	if (addr < c->sp || addr - c->sp + sizeof(*result) > c->size)
 		return false;
 	memcpy(result, c->stack + (addr - c->sp), sizeof(*result));
+	if (c->nreads >= 0) {
+		uint16_t off = (uint16_t)(addr - c->sp);
+		int i = 0;
+
+		while (i < c->nreads && c->reads[i] != off)
+			i++;
+		if (i == c->nreads)
+			c->nreads = i < SYM_READS_MAX ? (c->reads[i] = off, i + 1) : -1;
+	}
 	return true;
 }
 
@@ -938,7 +966,8 @@ static bool uw_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 	Dwarf_Word r[IT_UREGS];
 
 	for (int i = 0; i < IT_UREGS; i++)
-		r[i] = c->regs[i];
+		r[i] = c->verify && i != IT_UREG_SP && i != IT_UREG_IP &&
+				       !(c->keep_regs & (1u << i)) ? POISON : c->regs[i];
 	if (!dwfl_thread_state_registers(thread, 0, IT_UREGS, r))
 		return false;
 	dwfl_thread_state_register_pc(thread, c->regs[IT_UREG_IP]);
@@ -1004,13 +1033,71 @@ static bool outermost(Dwfl *d, Dwarf_Addr pc, bool activation)
 	return nops == 0 && ops == ops_mem;
 }
 
+/*
+ * Which of the words and registers the walk just made read (p->uw) decide its frames, for
+ * it_umemo: the return addresses, and the words and registers that point into the stack
+ * (saved frame pointers, from which a frame-pointer function's CFI computes its frame).
+ * Saved copies of other registers (a loop counter, a futex word's value) change from one
+ * call to the next and decide nothing, but the unwinder reads them all. Checked by walking
+ * again with everything else replaced by a value that is neither code nor stack: the same
+ * frames, or nothing is kept (-1). The count of words in reads[], set with *regs.
+ */
+static int umemo_words(struct sym_proc *p, const uint64_t *ips, int n, uint16_t *reads,
+		       uint32_t *regs)
+{
+	struct uw_copy *c = &p->uw;
+	uint64_t lo = c->sp, hi = c->sp + c->size + (64 << 10), again[128], w;
+	uint16_t keep[IT_UMEMO_WORDS];
+	int nkeep = 0, m;
+	bool in;
+
+	if (c->nreads < 0 || n >= 128)
+		return -1;
+	*regs = 0;
+	for (int i = 0; i < IT_UREGS; i++)
+		if (i != IT_UREG_SP && i != IT_UREG_IP && c->regs[i] >= lo && c->regs[i] < hi)
+			*regs |= 1u << i;
+	for (int i = 0; i < c->nreads; i++) {
+		memcpy(&w, c->stack + c->reads[i], sizeof(w));
+		in = w >= lo && w < hi;
+		for (int j = 1; j < n && !in; j++)
+			in = w == ips[j];
+		if (!in)
+			continue;
+		if (nkeep == IT_UMEMO_WORDS)
+			return -1;
+		keep[nkeep++] = c->reads[i];
+	}
+	memcpy(again, ips, (size_t)n * sizeof(*ips));
+	c->ips = again;
+	c->n = 0;
+	c->max = n + 1;
+	c->given = false;
+	c->verify = true;
+	c->keep = keep;
+	c->nkeep = nkeep;
+	c->keep_regs = *regs;
+	dwfl_getthread_frames(p->dwfl, c->tid, uw_frame, c);
+	c->verify = false;
+	m = c->n;
+	if (m != n || memcmp(again, ips, (size_t)n * sizeof(*ips)) ||
+	    !outermost(p->dwfl, again[m - 1], c->last_activation))
+		return -1;
+	memcpy(reads, keep, (size_t)nkeep * sizeof(*keep));
+	return nkeep;
+}
+
 int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const void *stack,
-	       size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top)
+	       size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top,
+	       uint16_t *reads, int *nreads, uint32_t *regmask)
 {
 	struct sym_proc *p;
+	int n;
 
 	*complete = false;
 	*top = 0;
+	if (nreads)
+		*nreads = -1;
 	if (!s || !regs || !stack || !ips || max <= 0)
 		return -EINVAL;
 	p = proc_get(s, pid);
@@ -1043,7 +1130,10 @@ int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const 
 	/* what the walk read lies below the outermost frame's stack pointer */
 	if (*complete && p->uw.last_sp > p->uw.sp)
 		*top = p->uw.last_sp + SYM_TOP_MARGIN;
-	return p->uw.n;
+	n = p->uw.n;
+	if (nreads && *complete)
+		*nreads = umemo_words(p, ips, n, reads, regmask);
+	return n;
 }
 
 static bool is_entry(const char *name)

@@ -52,11 +52,15 @@ void sym_pid_seen(struct sym *s, pid_t pid);
  * *complete when the walk reached the outermost frame (whose CFI ends the chain: _start,
  * clone3's child) rather than the end of the copy; then *top is where the walk's reads
  * ended (above the outermost frame's stack pointer, which stays put while the thread
- * lives: no later copy of the thread needs to go further), else 0. The frame count, or
- * -errno.
+ * lives: no later copy of the thread needs to go further), else 0. With nreads: for a
+ * complete walk, the stack words (offsets from the stack pointer, reads[0..*nreads), at
+ * most IT_UMEMO_WORDS) and registers (*regmask, 1 << DWARF number) whose values alone,
+ * with pc and sp, decide the frames (it_umemo); *nreads = -1 when that could not be
+ * shown. The frame count, or -errno.
  */
 int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const void *stack,
-	       size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top);
+	       size_t size, uint64_t *ips, int max, bool *complete, uint64_t *top,
+	       uint16_t *reads, int *nreads, uint32_t *regmask);
 
 /*
  * Fold st into out as "prefix;user frames root first;kernel frames root first", kernel

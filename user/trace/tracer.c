@@ -135,6 +135,7 @@ struct tr {
 	uint64_t uring_reads, uring_bytes;	/* io_uring reads no thread was credited with */
 	struct uc_table *uc;	/* unwound user stack copies (NULL: copies off) */
 	uint64_t ucopy_lost, unwind_failed;
+	bool umemo;		/* ucopy_memo in use (copies on) */
 	uint64_t **stack_cache; /* stack id -> ips (IT_MAX_STACK), ids are stable in a run */
 	uint32_t stack_cache_n;
 	struct tr_stack *stack_buf;
@@ -688,12 +689,45 @@ static int stack_frames(struct tr *t, __s32 id, uint64_t *ips, int max)
 	return n;
 }
 
+/*
+ * An off-CPU copy unwound whole: the next switch-outs of the thread at the same place
+ * need no copy if the words the unwinding read are still there (it_umemo).
+ */
+static void umemo_put(struct tr *t, const struct it_ustack_rec *r, const uint16_t *reads,
+		      int nreads, uint32_t regmask)
+{
+	struct it_umemo_key k = {.tid = r->tid, .ip = r->regs[IT_UREG_IP],
+				 .sp = r->regs[IT_UREG_SP]};
+	struct it_umemo m = {.n = (__u32)nreads};
+	const uint64_t *ips;
+	bool complete;
+	int n, id;
+
+	if (nreads < 0 || !t->umemo)
+		return;
+	id = uc_get(t->uc, r->tid, r->seq, &ips, &n, &complete);
+	if (id < 0 || id >= IT_UCOPY_ID - IT_UMEMO_ID)
+		return;
+	m.id = (__u32)id;
+	m.regmask = regmask;
+	for (int i = 0; i < IT_UREGS; i++)
+		m.regs[i] = r->regs[i];
+	for (int i = 0; i < nreads; i++) {
+		m.off[i] = reads[i];
+		memcpy(&m.val[i], r->data + reads[i], sizeof(m.val[i]));
+	}
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.ucopy_memo), &k, &m, BPF_ANY))
+		set_err(t, -errno);
+}
+
 /* A user stack copy: unwind it now, while the process lives; the stack record follows. */
 static void on_ustack(struct tr *t, const struct it_ustack_rec *r)
 {
 	uint64_t ips[127], top = 0;
+	uint16_t reads[IT_UMEMO_WORDS];
 	bool complete = false;
-	int n;
+	int n, nreads = -1;
+	uint32_t regmask = 0;
 
 	if (!t->uc || !t->o.unwind)
 		return;
@@ -702,10 +736,12 @@ static void on_ustack(struct tr *t, const struct it_ustack_rec *r)
 	for (int i = 0; i < IT_UREGS; i++)
 		regs[i] = r->regs[i];
 	n = t->o.unwind(t->o.unwind_ctx, r->pid, r->tid, regs, r->data, r->size, ips, 127,
-			&complete, &top);
+			&complete, &top, reads, &nreads, &regmask);
 	if (n < 0)
 		t->unwind_failed++;
 	set_err(t, uc_put(t->uc, r->tid, r->seq, ips, n, complete));
+	if (n > 0 && (r->flags & IT_UCOPY_OFFCPU))
+		umemo_put(t, r, reads, nreads, regmask);
 	/* the next copies of the thread stop there (bpf ucopy_top) */
 	if (top && uc_set_top(t->uc, r->tid, top)) {
 		__u32 tid = r->tid;
@@ -723,6 +759,16 @@ static void user_frames(struct tr *t, const struct it_stack_rec *r, struct tr_st
 	int n, id;
 
 	s->uwalk = TR_UWALK_FP;
+	if (r->ustack_id >= IT_UMEMO_ID && r->ustack_id < IT_UCOPY_ID) {
+		/* a switch-out at a place unwound before (umemo_put) */
+		id = uc_stack(t->uc, r->ustack_id - IT_UMEMO_ID, &ips, &n, &complete);
+		if (id < 0) {
+			s->ustack_id = id;
+			s->nuser = id;
+			return;
+		}
+		goto found;
+	}
 	if (r->ustack_id < IT_UCOPY_ID) {
 		s->nuser = stack_frames(t, r->ustack_id, s->uips, 127);
 		return;
@@ -735,6 +781,7 @@ static void user_frames(struct tr *t, const struct it_stack_rec *r, struct tr_st
 		s->nuser = id;
 		return;
 	}
+found:
 	memcpy(s->uips, ips, (size_t)n * sizeof(*ips));
 	s->nuser = n;
 	s->ustack_id = TR_UCOPY_ID_BASE + id;
@@ -1121,9 +1168,11 @@ int tr_open(const struct tr_opts *o, struct tr **out, char *err, size_t errlen)
 				 strerror(ENOMEM));
 			goto cleanup;
 		}
+		t->umemo = true;
 	} else {
 		bpf_map__set_max_entries(skel->maps.ucopy_threads, 1);
 		bpf_map__set_max_entries(skel->maps.ucopy_top, 1);
+		bpf_map__set_max_entries(skel->maps.ucopy_memo, 1);
 	}
 
 	/* optional probes whose tracepoint this kernel lacks are left out, not fatal */
@@ -1234,7 +1283,7 @@ static void map_clear(int fd, size_t key_size)
 	size_t n = 0, cap = 0;
 	char *keys = NULL, *p;
 	void *prev = NULL;
-	char next[8];
+	char next[32];
 
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
 		if (n == cap) {
@@ -1608,6 +1657,7 @@ int tr_start_opts(struct tr *t, pid_t pid, struct tl_timeline *tl, const struct 
 	map_clear(bpf_map__fd(t->skel->maps.stacks), sizeof(__u32));
 	map_clear(bpf_map__fd(t->skel->maps.ucopy_threads), sizeof(__u32));
 	map_clear(bpf_map__fd(t->skel->maps.ucopy_top), sizeof(__u32));
+	map_clear(bpf_map__fd(t->skel->maps.ucopy_memo), sizeof(struct it_umemo_key));
 	ret = counters_zero(t);
 	if (ret < 0)
 		return ret;
@@ -1881,6 +1931,7 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	t->stats.ucopies = cnt[IT_CNT_UCOPIES];
 	t->stats.ucopy_bytes = cnt[IT_CNT_UCOPY_BYTES];
 	t->stats.ucopy_skipped = cnt[IT_CNT_UCOPY_SKIPPED];
+	t->stats.ucopy_reused = cnt[IT_CNT_UMEMO_HITS];
 	t->stats.ucopy_failed = cnt[IT_CNT_UCOPY_FAILED];
 	t->stats.unwind_failed = t->unwind_failed;
 	t->stats.ucopy_lost = t->ucopy_lost;
@@ -1930,6 +1981,7 @@ static int check_open(struct iotrace_bpf **out, const struct btf *btf, int only,
 	}
 	bpf_map__set_max_entries(skel->maps.ucopy_threads, 16);
 	bpf_map__set_max_entries(skel->maps.ucopy_top, 16);
+	bpf_map__set_max_entries(skel->maps.ucopy_memo, 16);
 	bpf_map__set_max_entries(skel->maps.rb, 64 << 10);
 	bpf_map__set_max_entries(skel->maps.stacks, 16);
 	bpf_map__set_max_entries(skel->maps.threads, 16);

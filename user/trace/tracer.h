@@ -71,12 +71,15 @@ typedef void (*tr_thread_fn)(void *ctx, const struct tr_thread_totals *t);
 /*
  * Unwinds a user stack copy (sym_unwind's contract): regs (IT_UREGS, DWARF order), size
  * bytes of stack from regs[IT_UREG_SP]; fills ips leaf first, sets *complete and *top
- * (0, or the address no copy of the thread needs to go past); the frame count or -errno.
- * Called from tr_poll/tr_stop as copies arrive, while the process lives.
+ * (0, or the address no copy of the thread needs to go past) and, with nreads, the stack
+ * words and registers that decided the frames (reads[IT_UMEMO_WORDS], *regmask; *nreads
+ * = -1 when no it_umemo may stand for it); the frame count or -errno. Called from tr_poll/tr_stop as copies arrive, while the
+ * process lives.
  */
 typedef int (*tr_unwind_fn)(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs,
 			    const void *stack, size_t size, uint64_t *ips, int max,
-			    bool *complete, uint64_t *top);
+			    bool *complete, uint64_t *top, uint16_t *reads, int *nreads,
+			    uint32_t *regmask);
 
 /*
  * Default on-CPU sampling frequency: a 0.5 s run gets ~500 samples a thread, enough for
@@ -131,6 +134,7 @@ struct tr_stats {
 	 * failed in the probe (unreadable stack, ring buffer full), not unwound in user space,
 	 * and stack records whose copy never arrived */
 	uint64_t ucopies, ucopy_bytes, ucopy_skipped, ucopy_failed, unwind_failed, ucopy_lost;
+	uint64_t ucopy_reused;	/* switch-outs whose stack was unwound before (no copy) */
 	bool ucopy_ok;		/* copies were on (an unwinder, and the kernel's helpers) */
 	unsigned ringbuf_mb;
 	bool pcache_ok, block_ok, uring_ok, oncpu_ok; /* probe groups attached */

@@ -216,3 +216,16 @@ int uc_get(const struct uc_table *u, uint32_t tid, uint32_t seq, const uint64_t 
 	*complete = st->complete;
 	return l->id;
 }
+
+int uc_stack(const struct uc_table *u, int id, const uint64_t **ips, int *n, bool *complete)
+{
+	const struct uc_stack *st;
+
+	if (!u || id < 0 || (size_t)id >= u->nstacks)
+		return -ENOENT;
+	st = &u->stacks[id];
+	*ips = st->ips;
+	*n = st->n;
+	*complete = st->complete;
+	return id;
+}

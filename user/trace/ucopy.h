@@ -31,6 +31,8 @@ int uc_put(struct uc_table *u, uint32_t tid, uint32_t seq, const uint64_t *ips, 
  */
 int uc_get(const struct uc_table *u, uint32_t tid, uint32_t seq, const uint64_t **ips, int *n,
 	   bool *complete);
+/* The frames of stack id (uc_get's id), which stays valid until uc_reset; id or -ENOENT. */
+int uc_stack(const struct uc_table *u, int id, const uint64_t **ips, int *n, bool *complete);
 /* Record where tid's copies may stop (sym_unwind's top); true when that changed it. */
 bool uc_set_top(struct uc_table *u, uint32_t tid, uint64_t top);
 /* Distinct stacks held. */
