@@ -839,13 +839,18 @@ static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid, __
 	rec = bpf_map_lookup_elem(&ucopy_buf, &zero);
 	if (!rec)
 		goto fail;
-	/* the end unknown, or the read failed: shorter copies, down to a quarter */
-	for (int i = 0; i < 3; i++, len /= 2) {
+	/*
+	 * the end unknown, or the read failed: shorter copies, down to 1/32 (1 KiB). The end
+	 * is unknown when bpf_find_vma found the mmap lock taken (a new thread's stack being
+	 * mapped): md5dir threads' main thread, off to pthread_join for 75% of the run's
+	 * off-CPU time, kept a frame-pointer stack when 8 KiB still ran past its mapping
+	 */
+	for (int i = 0; i < 6; i++, len /= 2) {
 		if (len > IT_USTACK_MAX || len < 8)
 			goto fail;
 		if (!bpf_probe_read_user(rec->data, len, (void *)sp))
 			break;
-		if (i == 2)
+		if (i == 5)
 			goto fail;
 	}
 	rec->regs[0] = regs->ax;
