@@ -668,6 +668,38 @@ static __always_inline __u32 io_kind(struct pt_regs *regs, long id, struct it_th
 	}
 }
 
+/*
+ * A poll-class call that went off CPU returns (it was woken: poll_wake): when no peer ended
+ * it, a mark in its stream says what did, for user space to name the wait by (a poll
+ * wait is a peer's when the read after it is a pipe's or a socket's): it returned 0, its
+ * timeout did; a task of its own process was current at its wake-up (if it reads a pipe
+ * next, that task wrote to it: the process signalled itself, as fio's main thread wakes
+ * its helper thread's poll). Poll calls only, never a read.
+ */
+static __noinline void poll_end(struct it_thread *th, __u32 tid, long ret)
+{
+	__u32 kind = ret == 0 ? IT_PK_TIMEOUT : th->poll_wake == IT_PW_OWN ? IT_PK_OWN_PROCESS : 0;
+	__u64 ts;
+	__u32 n;
+
+	th->poll_wake = IT_PW_NONE;
+	if (!kind)
+		return;
+	ts = bpf_ktime_get_ns();
+	WRITE_ONCE(th->busy, 1);
+	n = READ_ONCE(th->n);
+	if (n >= IT_BATCH) {
+		flush(th, tid);
+		n = 0;
+	}
+	WRITE_ONCE(th->out.e[n], (ts & IT_TS_MASK) | ((__u64)IT_MARK_POLL_END << IT_STATE_SHIFT) |
+				     ((__u64)kind << IT_KIND_SHIFT));
+	WRITE_ONCE(th->n, n + 1);
+	if (n + 1 >= IT_BATCH)
+		flush(th, tid);
+	WRITE_ONCE(th->busy, 0);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(iot_sys_enter, struct pt_regs *regs, long id)
 {
@@ -739,6 +771,8 @@ int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 		th->fx_end.ustack_id = th->ustack;
 		th->fx_pending |= IT_FX_END;
 		th->fx_begun = 0;
+	} else if (th->sys == IT_SYS_POLL && th->poll_wake) {
+		poll_end(th, tid, ret);
 	}
 	/* counted even if the call began before the target was seeded: the bytes are real */
 	if (cls == IT_SYS_IO && id != NR_IO_URING_ENTER && ret >= 0) {
@@ -1213,7 +1247,10 @@ int BPF_PROG(iot_sched_wakeup, struct task_struct *p)
 
 /*
  * Who woke a thread waiting on a futex: sched_waking runs in the waker's context (the
- * wake-up proper may complete on the wakee's CPU). Only threads inside a futex call.
+ * wake-up proper may complete on the wakee's CPU). Only threads inside a futex call; for a
+ * thread in a poll-class call, whether the task current here is of its own process
+ * (poll_end): a pipe's writer, in its own context; an interrupt's wake-up (a timer, a
+ * NIC) names whatever task it came upon, which user space knows by what is read next.
  */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(iot_sched_waking, struct task_struct *p)
@@ -1236,6 +1273,8 @@ int BPF_PROG(iot_sched_waking, struct task_struct *p)
 		}
 		th->fx_waker = wtid;
 		th->fx_waker_oncpu = oncpu;
+	} else if (th && th->sys == IT_SYS_POLL && !th->on_cpu) {
+		th->poll_wake = bpf_get_current_pid_tgid() >> 32 == th->pid ? IT_PW_OWN : IT_PW_OTHER;
 	}
 	return 0;
 }
@@ -1646,9 +1685,10 @@ static __always_inline bool uring_credit_th(struct it_thread *th, bool read, __s
 	if (kind != IT_IOK_NONE)
 		th->uring_kind = kind;
 	if (read && res >= 0) {
-		/* atomic: an io-wq worker or softirq completes it beside the thread itself */
-		__sync_fetch_and_add(&th->reads, 1);
-		__sync_fetch_and_add(&th->bytes_read, (__u64)res);
+		/* atomic: an io-wq worker or softirq completes it beside the thread itself;
+		 * apart from reads and bytes_read, which iot_sys_exit adds to without one */
+		__sync_fetch_and_add(&th->uring_reads, 1);
+		__sync_fetch_and_add(&th->uring_bytes_read, (__u64)res);
 	}
 	return true;
 }

@@ -18,6 +18,12 @@
 #define IT_STATE_MASK 0xf
 #define IT_KIND_SHIFT 60	/* enum it_io_kind of an io_cpu / io_wait entry, it_other_kind of
 				 * an other_wait one, else 0 */
+/*
+ * An entry with this state is a mark, no transition: a poll-class call that went off CPU
+ * returned 0 (kind IT_PK_TIMEOUT) or was woken with a task of its own process current
+ * (IT_PK_OWN_PROCESS). Readers that know no marks skip it as a state out of range.
+ */
+#define IT_MARK_POLL_END 0xf
 #define IT_MAX_STACK 64
 #define IT_MAX_THREADS 16384	/* `threads` map entries: live threads + exited ones not yet consumed */
 #define IT_MAX_INFLIGHT 16384	/* block requests / io_uring requests in flight */
@@ -164,6 +170,25 @@ enum it_io_kind {
 	TL_IO_KINDS(IT_IOK_ENUM)
 #undef IT_IOK_ENUM
 	IT_NIOKINDS,
+};
+
+/* What ended a poll-class call (IT_MARK_POLL_END's kind): as the model's. */
+enum it_poll_kind {
+	IT_PK_BASE = IT_NIOKINDS - 1,
+#define IT_PK_ENUM(name, str) IT_PK_##name,
+	TL_POLL_KINDS(IT_PK_ENUM)
+#undef IT_PK_ENUM
+};
+
+/*
+ * How a thread in a poll-class call was last woken (it_thread.poll_wake): by the task
+ * current at sched_waking. A pipe's reader is woken by its writer, in the writer's
+ * context; an interrupt (a timer, a NIC's softirq) wakes in whatever task it came upon.
+ */
+enum it_poll_wake {
+	IT_PW_NONE = 0,		/* not woken yet in this call */
+	IT_PW_OWN,		/* a task of its own process was current */
+	IT_PW_OTHER,		/* another process's task was */
 };
 
 enum it_rec_type {
@@ -433,7 +458,8 @@ struct it_thread {
 	__u64 wake_ts;		/* written by the waker's CPU */
 	__u64 start_ts;
 	__u64 ns[IT_NSTATES];
-	__u64 reads;		/* completed read-family syscalls (incl. socket receives) */
+	__u64 reads;		/* completed read-family syscalls (incl. socket receives);
+				 * io_uring's apart: uring_reads */
 	__u64 bytes_read;
 	__u64 ctx_switches;	/* voluntary + involuntary switch-outs */
 	__u32 pid;
@@ -488,7 +514,28 @@ struct it_thread {
 	 * last read, the next read's if that is on a socket (it_sock_wait) */
 	struct it_sock_key sock;
 	__u64 poll_pend_ns, poll_pend_n;
+	/*
+	 * io_uring reads completed for requests it submitted, wherever the completion ran
+	 * (an io-wq worker, softirq, its own task work), added atomically there. Apart from
+	 * reads and bytes_read, which only its own syscall exits write (no atomic on the read
+	 * path), so that neither loses a count to the other: user space adds the two
+	 * (it_thread_reads, it_thread_bytes_read).
+	 */
+	__u64 uring_reads, uring_bytes_read;
+	__u32 poll_wake;	/* enum it_poll_wake: the poll-class call it is in (sched_waking) */
+	__u32 pad_poll;
 };
+
+/* A thread's reads and bytes: its syscalls' and its io_uring requests' (it_thread). */
+static inline __u64 it_thread_reads(const struct it_thread *t)
+{
+	return t->reads + t->uring_reads;
+}
+
+static inline __u64 it_thread_bytes_read(const struct it_thread *t)
+{
+	return t->bytes_read + t->uring_bytes_read;
+}
 
 /*
  * Sent just before the first batch the ring takes after a thread lost some: the per-state

@@ -129,6 +129,13 @@
 #define SUMMARY_OWK_FIELDS(F)                                                              \
 	F(U64, "child", other_wait_by_kind_ns[TL_OWK_CHILD - 1], REQ)                      \
 	F(U64, "other", other_wait_by_kind_ns[WT_NOW_SLOTS - 1], REQ)
+/* poll_wait: what ended it (wt_poll_slot) */
+#define SUMMARY_PWK_FIELDS(F)                                                              \
+	F(U64, "pipe", poll_wait_by_kind_ns[WT_PW_PIPE], REQ)                              \
+	F(U64, "socket", poll_wait_by_kind_ns[WT_PW_SOCKET], REQ)                          \
+	F(U64, "timeout", poll_wait_by_kind_ns[WT_PW_TIMEOUT], REQ)                        \
+	F(U64, "own_process", poll_wait_by_kind_ns[WT_PW_OWN_PROCESS], REQ)                \
+	F(U64, "other", poll_wait_by_kind_ns[WT_PW_OTHER], REQ)
 
 /* x: struct an_thread (runs[i].threads[j]) */
 #define SUMMARY_THREAD_FIELDS(F)                                                           \
@@ -142,6 +149,7 @@
 	F(OBJN, "io_cpu_by_kind_ns", ioc_thread, by_kind_ok)                               \
 	F(OBJN, "lock_wait_by_kind_ns", lkw_thread, by_kind_ok)                            \
 	F(OBJN, "other_wait_by_kind_ns", owk_thread, other_kind_ok)                        \
+	F(OBJN, "poll_wait_by_kind_ns", pwk_thread, poll_kind_ok)                          \
 	F(U64, "stolen_ns", stolen_ns, OPT)                                                \
 	F(U64, "reads", reads, OPT)                                                        \
 	F(U64, "bytes_read", bytes_read, OPT)                                              \
@@ -209,6 +217,7 @@
 	F(OBJN, "io_cpu_by_kind_ns", ioc_run, by_kind_ok)                                  \
 	F(OBJN, "lock_wait_by_kind_ns", lkw_run, by_kind_ok)                               \
 	F(OBJN, "other_wait_by_kind_ns", owk_run, other_kind_ok)                           \
+	F(OBJN, "poll_wait_by_kind_ns", pwk_run, poll_kind_ok)                             \
 	F(U64N, "stolen_ns", stolen_ns, OPT, stolen_ok)                                    \
 	F(CUSTOM, threads)                                                                 \
 	F(CUSTOM, processes)                                                               \
@@ -313,10 +322,12 @@
 	T(ioc_thread, struct an_thread, SUMMARY_IOC_FIELDS)                                \
 	T(lkw_thread, struct an_thread, SUMMARY_LKW_FIELDS)                                \
 	T(owk_thread, struct an_thread, SUMMARY_OWK_FIELDS)                                \
+	T(pwk_thread, struct an_thread, SUMMARY_PWK_FIELDS)                                \
 	T(iow_run, struct an_run, SUMMARY_IOW_FIELDS)                                      \
 	T(ioc_run, struct an_run, SUMMARY_IOC_FIELDS)                                      \
 	T(lkw_run, struct an_run, SUMMARY_LKW_FIELDS)                                      \
 	T(owk_run, struct an_run, SUMMARY_OWK_FIELDS)                                      \
+	T(pwk_run, struct an_run, SUMMARY_PWK_FIELDS)                                      \
 	T(thread, struct an_thread, SUMMARY_THREAD_FIELDS)                                 \
 	T(process, struct an_process, SUMMARY_PROCESS_FIELDS)                              \
 	T(sockpeer, struct an_sockpeer, SUMMARY_SOCKPEER_FIELDS)                           \

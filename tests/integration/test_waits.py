@@ -135,6 +135,32 @@ class WaitKinds(unittest.TestCase):
         prog, run = self.traced("tcp", 10, 20)
         self.check(prog, run, "io_wait_by_kind_ns", "socket")
 
+    def test_selfpoll_is_no_peer(self):
+        """main polls a pipe of its own process with a 24 ms timeout while a thread computes
+        2 ms, sleeps 60 ms and writes a byte to it (8 times), as fio's helper thread polls
+        the pipe its main thread writes to: the polls that returned 0 are `timeout`, those
+        the thread's byte ended `own_process` (each against main's own clock), none a pipe
+        wait; nothing of the wall is the peer bound, and no line says a peer held it.
+        Before the probes said what ended a poll, each last poll before a pipe read was the
+        pipe's (a quarter of the wall)."""
+        prog, run = self.traced("selfpoll", 8, 24)
+        waits = {w["what"]: w for w in prog["waits"]}
+        main = self.thread(run, prog["pid"])
+        pk = main["poll_wait_by_kind_ns"]
+        for what in ("timeout", "own_process"):
+            w = waits[what]
+            print("\n  selfpoll: %s %.3f ms, measured %.3f ms (%d calls; on CPU %.3f, run "
+                  "queue %.3f)" % (what, pk[what] / MS, w["wait_ns"] / MS, w["calls"],
+                                   w["cpu_ns"] / MS, w["runq_ns"] / MS), end="")
+            self.assertGreater(w["calls"], 0, prog)
+            self.assertAlmostEqual(pk[what], w["wait_ns"], delta=tol(w["wait_ns"]), msg=pk)
+        self.assertEqual(pk["pipe"] + pk["socket"], 0, pk)
+        self.assertLessEqual(run["poll_wait_by_kind_ns"]["pipe"], NOISE, run["poll_wait_by_kind_ns"])
+        self.assertEqual(sum(run["poll_wait_by_kind_ns"].values()), run["states_ns"]["poll_wait"])
+        print("\n  selfpoll: bounds %s" % run["bound_ns"], end="")
+        self.assertLessEqual(run["bound_ns"]["peer"], NOISE, run["bound_ns"])
+        self.assertFalse([v for v in run["verdict"] if v["rule"] == "peer"], run["verdict"])
+
     def test_file_cold(self):
         """64 MiB read cold (its pages dropped by the program) in 1 MiB reads: the waits
         are file, and so is the time on CPU in the reads; the device read it all."""

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -27,6 +28,13 @@
  *                        computing MS ms (ROUNDS times)
  *   socketpair ROUNDS MS main reads an AF_UNIX socketpair that a thread feeds likewise
  *   tcp ROUNDS MS        main recv()s a TCP loopback connection that a thread feeds likewise
+ *   selfpoll ROUNDS MS   main polls a pipe of its own process with a timeout of MS ms; a
+ *                        thread computes 2 ms, sleeps 2.5 MS ms and writes a byte to it
+ *                        (ROUNDS times; the byte comes half-way between two timeouts, so
+ *                        that no call is woken by its timer as the byte arrives): main's
+ *                        polls end by their timeout (two accounts: "timeout", calls that
+ *                        returned 0, and "own_process", those the thread's byte ended),
+ *                        never by a peer
  *   file PATH BS         PATH's pages dropped from the page cache (fdatasync, then
  *                        posix_fadvise DONTNEED), then read(2) to the end in BS-byte calls
  * Threads hand each other the turn by spinning on atomics (they never wait in the kernel
@@ -36,6 +44,7 @@
  * (ready to run after the wake-up, not yet on a CPU); OUT gets one JSON object:
  *   {"mode": M, "pid": P, "bytes": B,
  *    "waits": [{"tid": T, "calls": N, "wall_ns": W, "cpu_ns": C, "runq_ns": Q}, ...]}
+ * (selfpoll's also say "what": "timeout" or "own_process").
  * wall - cpu - runq is the time the thread waited inside the calls (off CPU, not ready).
  * (The schedstat reads are preads on a procfs file, outside the timed calls: a few µs of
  * file reads on CPU each.)
@@ -46,6 +55,7 @@
 
 struct acct {
 	long tid;
+	const char *what;	/* selfpoll: which of the thread's calls (NULL: all) */
 	int schedstat;		/* fd of /proc/self/task/TID/schedstat */
 	uint64_t calls, wall, cpu, runq;
 };
@@ -367,6 +377,61 @@ static void run_socket(int tcp)
 	close(wr);
 }
 
+/* ---- selfpoll: a thread of the process wakes main's poll ---- */
+
+static int self_pipe[2];
+
+static void *self_feeder(void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < rounds; r++) {
+		uint64_t sleep_ns = ms_ns * 5 / 2;
+		struct timespec d = {(time_t)(sleep_ns / NS), (long)(sleep_ns % NS)};
+		char b = (char)r;
+
+		compute_until(now_ns() + 2000000ull);
+		while (nanosleep(&d, &d) && errno == EINTR)
+			;
+		if (write(self_pipe[1], &b, 1) != 1)
+			die("write to the pipe");
+	}
+	return NULL;
+}
+
+static void run_selfpoll(void)
+{
+	struct acct *timeout = acct_new(), *own = acct_new();
+	pthread_t t;
+	int got = 0;
+
+	timeout->what = "timeout";
+	own->what = "own_process";
+	if (pipe(self_pipe))
+		die("create a pipe");
+	if (pthread_create(&t, NULL, self_feeder, NULL))
+		die("create a thread");
+	while (got < rounds) {
+		struct pollfd pf = {.fd = self_pipe[0], .events = POLLIN};
+		struct mark m = mark_begin(timeout);
+		int n = poll(&pf, 1, (int)(ms_ns / 1000000ull));
+		char b;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll the pipe");
+		}
+		/* the byte is read before the schedstat (a file read) that ends the timing: a
+		 * poll is the pipe's if the pipe is what the thread reads next */
+		if (n && read(self_pipe[0], &b, 1) == 1) {
+			got++;
+			nbytes++;
+		}
+		mark_end(n ? own : timeout, m);
+	}
+	pthread_join(t, NULL);
+}
+
 /* ---- file ---- */
 
 static void run_file(const char *path, size_t bs)
@@ -415,10 +480,13 @@ int main(int argc, char **argv)
 		run_socket(0);
 	else if (!strcmp(mode, "tcp") && n > 0)
 		run_socket(1);
+	else if (!strcmp(mode, "selfpoll") && n > 0 && ms_ns > 0)
+		run_selfpoll();
 	else if (!strcmp(mode, "file") && argc > 4 && atoi(argv[4]) > 0)
 		run_file(argv[3], (size_t)atoi(argv[4]));
 	else {
-		fprintf(stderr, "usage: waits_work mutex|join|condvar|pipe|socketpair|tcp OUT N MS\n"
+		fprintf(stderr, "usage: waits_work mutex|join|condvar|pipe|socketpair|tcp|selfpoll "
+				"OUT N MS\n"
 				"       waits_work file OUT PATH BS\n");
 		return 2;
 	}
@@ -427,11 +495,15 @@ int main(int argc, char **argv)
 		die("open the output file");
 	fprintf(out, "{\"mode\": \"%s\", \"pid\": %d, \"bytes\": %llu, \"waits\": [", mode,
 		(int)getpid(), (unsigned long long)nbytes);
-	for (int i = 0; i < naccts; i++)
+	for (int i = 0; i < naccts; i++) {
 		fprintf(out, "%s{\"tid\": %ld, \"calls\": %llu, \"wall_ns\": %llu, "
-			"\"cpu_ns\": %llu, \"runq_ns\": %llu}", i ? ", " : "", accts[i].tid,
+			"\"cpu_ns\": %llu, \"runq_ns\": %llu", i ? ", " : "", accts[i].tid,
 			(unsigned long long)accts[i].calls, (unsigned long long)accts[i].wall,
 			(unsigned long long)accts[i].cpu, (unsigned long long)accts[i].runq);
+		if (accts[i].what)
+			fprintf(out, ", \"what\": \"%s\"", accts[i].what);
+		fprintf(out, "}");
+	}
 	fprintf(out, "]}\n");
 	return fclose(out) ? 1 : 0;
 }

@@ -249,7 +249,9 @@ static void build(struct an_report *rep)
 	/* what the waits were for: worker 1 read 15 ms on CPU from files, waited 6 ms on a
 	 * file and 4 on a pipe; worker 2 read on a socket and waited 10 ms on a mutex */
 	for (int i = 0; i < 3; i++)
-		r->threads[i].by_kind_ok = r->threads[i].other_kind_ok = true;
+		r->threads[i].by_kind_ok = r->threads[i].other_kind_ok =
+			r->threads[i].poll_kind_ok = true;
+	r->poll_kind_ok = true;	/* no poll waits: every kind 0 */
 	/* main waited 100 of its 110 ms of other_wait for a child (wait4) */
 	r->threads[0].other_wait_by_kind_ns[TL_OWK_CHILD - 1] = 100 * MS;
 	r->threads[0].other_wait_by_kind_ns[WT_NOW_SLOTS - 1] = 10 * MS;

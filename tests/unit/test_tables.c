@@ -57,12 +57,46 @@ static void test_states(void **s)
 	assert_string_equal(tl_state_name(TL_NSTATES), "?");
 }
 
+/*
+ * A thread's reads are its syscalls' (reads, bytes_read: its own exits write them) plus its
+ * io_uring requests' (uring_*: completions elsewhere add to them atomically): user space
+ * adds the two, so neither writer's count is lost to the other's.
+ */
+static void test_thread_reads_sum(void **s)
+{
+	struct it_thread t = {0};
+
+	(void)s;
+	t.reads = 3;
+	t.bytes_read = 3 * 4096;
+	t.uring_reads = 1024;
+	t.uring_bytes_read = 1024ull * 65536;
+	assert_int_equal(it_thread_reads(&t), 1027);
+	assert_int_equal(it_thread_bytes_read(&t), 3 * 4096 + 64ull * 1024 * 1024);
+	t.reads = t.bytes_read = 0;
+	assert_int_equal(it_thread_reads(&t), 1024);
+	assert_int_equal(it_thread_bytes_read(&t), 64ull * 1024 * 1024);
+}
+
+/* A poll's mark is no state and fits an entry; its kinds follow the io kinds (one span kind). */
+static void test_poll_marks(void **s)
+{
+	(void)s;
+	assert_true(IT_MARK_POLL_END >= IT_NSTATES && IT_MARK_POLL_END <= IT_STATE_MASK);
+	assert_int_equal(IT_PK_TIMEOUT, TL_PK_TIMEOUT);
+	assert_int_equal(IT_PK_OWN_PROCESS, TL_PK_OWN_PROCESS);
+	assert_true((int)IT_PK_TIMEOUT > (int)IT_IOK_OTHER && (int)IT_PK_OWN_PROCESS > (int)IT_IOK_OTHER);
+	assert_true(TL_PK_END <= TL_NKINDS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syscall_numbers),
 		cmocka_unit_test(test_wait_states),
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_thread_reads_sum),
+		cmocka_unit_test(test_poll_marks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

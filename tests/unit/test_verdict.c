@@ -1040,6 +1040,17 @@ static void test_idle_by_kind(void **state)
 	    "queues) 2.70 s, sleeps and other waits 5.00 ms");
 	assert_null(strstr(last_text, "polls"));
 	assert_null(strstr(last_text, "other futex"));
+	/* polls by what ended them; those for a pipe's or a socket's data are the peer's */
+	f->run->states_ns[TL_POLL_WAIT] = 640 * MS;
+	f->run->poll_kind_ok = true;
+	f->run->poll_wait_by_kind_ns[WT_PW_PIPE] = 300 * MS;
+	f->run->poll_wait_by_kind_ns[WT_PW_OWN_PROCESS] = 200 * MS;
+	f->run->poll_wait_by_kind_ns[WT_PW_TIMEOUT] = 100 * MS;
+	f->run->poll_wait_by_kind_ns[WT_PW_OTHER] = 40 * MS;
+	assert_true(fires(f, "idle"));
+	has("queues) 2.70 s, polls its own process woke (a thread signalling another) 200 ms, polls "
+	    "that ran to their timeout 100 ms, polls 40.0 ms, sleeps and other waits 5.00 ms");
+	assert_null(strstr(last_text, "300 ms"));
 }
 
 /* The peer bound says pipes when the reads waited on pipes only; the cause column too. */

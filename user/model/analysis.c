@@ -80,13 +80,15 @@ static void split_kinds(struct an_thread *o, const struct tl_thread *t)
 	memset(o->io_cpu_by_kind_ns, 0, sizeof(o->io_cpu_by_kind_ns));
 	memset(o->lock_wait_by_kind_ns, 0, sizeof(o->lock_wait_by_kind_ns));
 	memset(o->other_wait_by_kind_ns, 0, sizeof(o->other_wait_by_kind_ns));
+	memset(o->poll_wait_by_kind_ns, 0, sizeof(o->poll_wait_by_kind_ns));
 	for (unsigned k = 0; k < TL_NKINDS; k++) {
 		o->io_wait_by_kind_ns[wt_io_slot(k)] += t->kind_ns[TL_IO_WAIT][k];
 		o->io_cpu_by_kind_ns[wt_io_slot(k)] += t->kind_ns[TL_IO_CPU][k];
 		o->lock_wait_by_kind_ns[wt_lock_slot(k)] += t->kind_ns[TL_LOCK_WAIT][k];
 		o->other_wait_by_kind_ns[wt_other_slot(k)] += t->kind_ns[TL_OTHER_WAIT][k];
+		o->poll_wait_by_kind_ns[wt_poll_slot(k)] += t->kind_ns[TL_POLL_WAIT][k];
 	}
-	o->by_kind_ok = o->other_kind_ok = true;
+	o->by_kind_ok = o->other_kind_ok = o->poll_kind_ok = true;
 }
 
 int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
@@ -115,6 +117,7 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 	memset(run->io_cpu_by_kind_ns, 0, sizeof(run->io_cpu_by_kind_ns));
 	memset(run->lock_wait_by_kind_ns, 0, sizeof(run->lock_wait_by_kind_ns));
 	memset(run->other_wait_by_kind_ns, 0, sizeof(run->other_wait_by_kind_ns));
+	memset(run->poll_wait_by_kind_ns, 0, sizeof(run->poll_wait_by_kind_ns));
 	run->switches = 0;
 	run->stolen_ns = 0;
 	run->stolen_ok = c && c->stolen_ok;
@@ -151,8 +154,10 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 			run->lock_wait_by_kind_ns[k] += o->lock_wait_by_kind_ns[k];
 		for (unsigned k = 0; k < WT_NOW_SLOTS; k++)
 			run->other_wait_by_kind_ns[k] += o->other_wait_by_kind_ns[k];
+		for (unsigned k = 0; k < WT_NPW_SLOTS; k++)
+			run->poll_wait_by_kind_ns[k] += o->poll_wait_by_kind_ns[k];
 	}
-	run->by_kind_ok = run->other_kind_ok = true;
+	run->by_kind_ok = run->other_kind_ok = run->poll_kind_ok = true;
 	free(run->threads);
 	run->threads = th;
 	run->nthreads = nth;

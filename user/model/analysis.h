@@ -70,6 +70,9 @@ struct an_thread {
 	 * before it */
 	uint64_t other_wait_by_kind_ns[WT_NOW_SLOTS];
 	bool other_kind_ok;
+	/* poll_wait by what ended it (wt_poll_slot); not ok in files before it */
+	uint64_t poll_wait_by_kind_ns[WT_NPW_SLOTS];
+	bool poll_kind_ok;
 };
 
 /*
@@ -258,6 +261,8 @@ struct an_run {
 	bool by_kind_ok;
 	uint64_t other_wait_by_kind_ns[WT_NOW_SLOTS];
 	bool other_kind_ok;
+	uint64_t poll_wait_by_kind_ns[WT_NPW_SLOTS];
+	bool poll_kind_ok;
 	/* the futex words waited on, largest wait first (model/waits.h; owned) */
 	struct wt_lock *locks;
 	size_t nlocks;

@@ -36,4 +36,17 @@
 #define TL_OTHER_KINDS(X)                                                                  \
 	X(CHILD, "child")	/* wait4, waitid: a parent waiting for its children */
 
+/*
+ * poll_wait, by what ended it: the io kind of the read that came next when that read a pipe
+ * or a socket (TL_IOK_PIPE, TL_IOK_SOCKET: what it polled for, a peer's data), unless the
+ * probes measured that no peer ended it: then one of these (values after the io kinds, so
+ * both fit one span's kind). A poll that returned 0 waited for its timeout (a timer, not
+ * data); one that a thread of its own process woke, in process context (writing to a pipe
+ * or an eventfd the process polls itself: fio's helper thread), was signalled from within,
+ * as a condvar is. Neither is a peer.
+ */
+#define TL_POLL_KINDS(X)                                                                   \
+	X(TIMEOUT, "timeout")	/* the call returned 0: its timeout ended it */           \
+	X(OWN_PROCESS, "own_process") /* a thread of its own process woke it */
+
 #endif /* IOTRACE_KINDS_H */

@@ -38,8 +38,9 @@ static inline int tl_state_on_cpu(enum tl_state s)
  * What a wait was for (kinds.h): a span of io_cpu or io_wait carries an io kind (what the
  * read read from), a span of lock_wait a lock kind, a span of other_wait an other kind (a
  * child process), a span of poll_wait the io kind of the thread's next read when that was a
- * pipe or a socket (what it polled for, labelled once the read came: tl_label); 0
- * (TL_IOK_NONE, TL_LK_NONE, TL_OWK_NONE) is "not known" (or, for other_wait, nothing
+ * pipe or a socket (what it polled for, labelled once the read came: tl_label), or a poll
+ * kind (tl_poll_kind: its timeout, or its own process, ended it); 0 (TL_IOK_NONE,
+ * TL_LK_NONE, TL_OWK_NONE) is "not known" (or, for other_wait and poll_wait, nothing
  * named), and any other state carries 0.
  */
 enum tl_io_kind {
@@ -59,6 +60,14 @@ enum tl_other_kind {
 #define TL_OWK_ENUM(name, str) TL_OWK_##name,
 	TL_OTHER_KINDS(TL_OWK_ENUM)
 #undef TL_OWK_ENUM
+};
+/* poll_wait's kinds besides TL_IOK_PIPE and TL_IOK_SOCKET (kinds.h), numbered after the io kinds */
+enum tl_poll_kind {
+	TL_PK_BASE = TL_IOK_OTHER,
+#define TL_PK_ENUM(name, str) TL_PK_##name,
+	TL_POLL_KINDS(TL_PK_ENUM)
+#undef TL_PK_ENUM
+	TL_PK_END,
 };
 
 /*
@@ -109,6 +118,7 @@ struct tl_interval {
 
 /* Room for every kind value of a span (both lists of kinds.h, and 0). */
 #define TL_NKINDS 8
+_Static_assert(TL_PK_END <= TL_NKINDS, "poll kinds past a span's kind room");
 
 struct tl_span {
 	uint64_t start, end;

@@ -755,17 +755,25 @@ static bool rule_idle(const struct an_run *run, const struct an_run *sync,
 		/* the waits that make the idle bound, by what they were, in thread time */
 		static const char *const nm[] = {
 			"joins (waiting for threads to end)",
-			"idle on condition variables (pools, queues)", "other futex waits", "polls",
-			"sleeps and other waits"};
-		/* a wait for a child is the peer bound's (wait4): not among the idle waits */
+			"idle on condition variables (pools, queues)", "other futex waits",
+			"polls its own process woke (a thread signalling another)",
+			"polls that ran to their timeout", "polls", "sleeps and other waits"};
+		const uint64_t *pk = run->poll_wait_by_kind_ns;
+		/*
+		 * a wait for a child is the peer bound's (wait4), and so is a poll for a pipe's
+		 * or a socket's data: not among the idle waits
+		 */
 		uint64_t ns[] = {lock_wait_of(run, TL_LK_JOIN), lock_wait_of(run, TL_LK_CONDVAR),
-				 lock_wait_of(run, TL_LK_OTHER), run->states_ns[TL_POLL_WAIT],
+				 lock_wait_of(run, TL_LK_OTHER),
+				 run->poll_kind_ok ? pk[WT_PW_OWN_PROCESS] : 0,
+				 run->poll_kind_ok ? pk[WT_PW_TIMEOUT] : 0,
+				 run->poll_kind_ok ? pk[WT_PW_OTHER] : run->states_ns[TL_POLL_WAIT],
 				 run->other_kind_ok
 					 ? run->other_wait_by_kind_ns[wt_other_slot(TL_OWK_NONE)]
 					 : run->states_ns[TL_OTHER_WAIT]};
 
 		app(t, len, "; its threads' waits (thread time): ");
-		if (!list_ns(t, len, nm, ns, 5))
+		if (!list_ns(t, len, nm, ns, 7))
 			app(t, len, "none");
 	}
 	return true;

@@ -54,6 +54,28 @@ static inline unsigned wt_other_slot(unsigned k)
 {
 	return k == TL_OWK_NONE || k >= WT_NOW ? WT_NOW_SLOTS - 1 : k - 1;
 }
+/*
+ * poll_wait's split: what ended the wait (kinds.h): `pipe` and `socket` (the read after it
+ * was on one: a peer's data), `timeout`, `own_process`, then "other" (nothing named: no
+ * such read came, a poll that went off CPU more than once before its last stretch),
+ * WT_NPW_SLOTS in all.
+ */
+enum wt_poll_slot {
+	WT_PW_PIPE,
+	WT_PW_SOCKET,
+	WT_PW_TIMEOUT,
+	WT_PW_OWN_PROCESS,
+	WT_PW_OTHER,
+	WT_NPW_SLOTS,
+};
+static inline unsigned wt_poll_slot(unsigned k)
+{
+	return k == TL_IOK_PIPE		? WT_PW_PIPE
+	       : k == TL_IOK_SOCKET	? WT_PW_SOCKET
+	       : k == TL_PK_TIMEOUT	? WT_PW_TIMEOUT
+	       : k == TL_PK_OWN_PROCESS ? WT_PW_OWN_PROCESS
+					: WT_PW_OTHER;
+}
 
 /*
  * A waker that exits right after the wake-up ended a join: a runtime's own join (CPython's

@@ -43,6 +43,12 @@ TL_IO_KINDS(SAME_IO_KIND)
 	_Static_assert((int)IT_OWK_##name == (int)TL_OWK_##name, "other_wait kind " str " differs");
 TL_OTHER_KINDS(SAME_OTHER_KIND)
 #undef SAME_OTHER_KIND
+#define SAME_POLL_KIND(name, str) \
+	_Static_assert((int)IT_PK_##name == (int)TL_PK_##name, "poll_wait kind " str " differs");
+TL_POLL_KINDS(SAME_POLL_KIND)
+#undef SAME_POLL_KIND
+_Static_assert(IT_MARK_POLL_END >= IT_NSTATES && IT_MARK_POLL_END <= IT_STATE_MASK,
+	       "a mark is no state and fits a batch entry");
 
 /*
  * Record flow: the probes keep exact totals in each thread's entry (its task storage, or
@@ -94,6 +100,7 @@ struct tstream {
 	int last_state;		/* ... and the state it entered (-1: not known) */
 	uint64_t poll_from;	/* its last poll wait since its last read began, 0 none */
 	uint64_t input_from;	/* its last read, poll wait or other sleep began, 0 none */
+	bool poll_own;		/* ... and a task of its own process woke it (IT_PK_OWN_PROCESS) */
 	bool exited;
 	bool taken;		/* tr_stop: its task storage entry was read */
 	/* what the next batch's lost predecessors held (IT_REC_RESYNC), if one came */
@@ -245,9 +252,16 @@ static bool gap_states(const struct tstream *s, uint64_t from, uint64_t closed,
 		c[state] += (int64_t)(end - closed);
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t a = e[i] & IT_TS_MASK, b = i + 1 < n ? e[i + 1] & IT_TS_MASK : end;
+		uint64_t a = e[i] & IT_TS_MASK, b = end;
 		unsigned st = (unsigned)(e[i] >> IT_STATE_SHIFT) & IT_STATE_MASK;
 
+		if (st == IT_MARK_POLL_END)
+			continue;	/* a mark: the state runs on to the next transition */
+		for (uint32_t j = i + 1; j < n; j++)
+			if (((e[j] >> IT_STATE_SHIFT) & IT_STATE_MASK) != IT_MARK_POLL_END) {
+				b = e[j] & IT_TS_MASK;
+				break;
+			}
 		if (st >= TL_NSTATES || b < a)
 			return false;
 		c[st] -= (int64_t)(b - a);
@@ -322,6 +336,22 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 		 * what an other_wait waited for (a child process: a peer) */
 		unsigned kind = (unsigned)(e[i] >> IT_KIND_SHIFT);
 
+		/*
+		 * A poll call that waited returned 0: its timeout ended it, not a peer's data,
+		 * whatever it reads next (its last wait is named so). Or a task of its own
+		 * process was current at its wake-up: if the thread reads a pipe next, that task
+		 * wrote to it (a pipe's reader is woken in its writer's context), the process
+		 * signalled itself; a socket's reader may have been woken by an interrupt
+		 * (whatever task it came upon), so a socket keeps its peer.
+		 */
+		if (st == IT_MARK_POLL_END) {
+			if (s->poll_from && kind == TL_PK_TIMEOUT) {
+				tl_label(t->tl, s->tid, s->poll_from, ts, TL_POLL_WAIT, kind);
+				s->poll_from = 0;
+			}
+			s->poll_own = s->poll_from && kind == TL_PK_OWN_PROCESS;
+			continue;
+		}
 		if (st >= TL_NSTATES)
 			continue;
 		if (st == TL_IO_CPU || st == TL_IO_WAIT ? kind >= IT_NIOKINDS
@@ -336,15 +366,20 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 		 * once at its end (fio's helper) waited on its timer before (the stream has no
 		 * call boundaries: a poll that went off CPU twice counts its last stretch).
 		 */
-		if (st == TL_POLL_WAIT)
+		if (st == TL_POLL_WAIT) {
 			s->poll_from = ts;
+			s->poll_own = false;
+		}
 		if ((st == TL_IO_CPU || st == TL_IO_WAIT || st == TL_POLL_WAIT ||
 		     st == TL_OTHER_WAIT) && ts > s->input_from)
 			s->input_from = ts;
 		if (st == TL_IO_CPU) {
 			if (s->poll_from && (kind == TL_IOK_PIPE || kind == TL_IOK_SOCKET))
-				tl_label(t->tl, s->tid, s->poll_from, ts, TL_POLL_WAIT, kind);
+				tl_label(t->tl, s->tid, s->poll_from, ts, TL_POLL_WAIT,
+					 s->poll_own && kind == TL_IOK_PIPE ? TL_PK_OWN_PROCESS
+									    : kind);
 			s->poll_from = 0;
+			s->poll_own = false;
 		}
 		if (ts >= s->last_ts) {
 			s->last_ts = ts;
@@ -424,13 +459,13 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 	struct tr_thread_totals tt;
 	struct tl_thread *th;
 
-	t->reads += v->reads;
-	t->bytes_read += v->bytes_read;
+	t->reads += it_thread_reads(v);
+	t->bytes_read += it_thread_bytes_read(v);
 	t->ctx_switches += v->ctx_switches;
 	th = tl_thread_find(t->tl, tid);
 	if (th) {
-		th->reads = v->reads;
-		th->bytes_read = v->bytes_read;
+		th->reads = it_thread_reads(v);
+		th->bytes_read = it_thread_bytes_read(v);
 		th->ctx_switches = v->ctx_switches;
 		th->stolen_ns = v->stolen_ns;
 	}
@@ -449,8 +484,8 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 	/* a live thread's current state runs on to end_ts */
 	if (!v->exited && v->state < TL_NSTATES && end_ts > v->since)
 		tt.state_ns[v->state] += end_ts - v->since;
-	tt.reads = v->reads;
-	tt.bytes_read = v->bytes_read;
+	tt.reads = it_thread_reads(v);
+	tt.bytes_read = it_thread_bytes_read(v);
 	tt.ctx_switches = v->ctx_switches;
 	tt.stolen_ns = v->stolen_ns;
 	t->o.on_thread(t->o.thread_ctx, &tt);
