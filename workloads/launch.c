@@ -761,8 +761,17 @@ static __attribute__((noreturn)) void child(const struct wl_workload *w, const c
 
 		if (ioctl(CHILD_GO_FD, FIONREAD, &avail) == 0 && avail > 0)
 			break;
-		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+		/*
+		 * The release is a send and a close back to back: if both land between the
+		 * FIONREAD above and this poll, the poll sees the hang-up with the go byte
+		 * still queued. After a hang-up nothing more can arrive, so one more look
+		 * tells a release from giving up.
+		 */
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) {
+			if (ioctl(CHILD_GO_FD, FIONREAD, &avail) == 0 && avail > 0)
+				break;
 			_exit(WL_EXIT_SETUP); /* closed without release: the caller gave up */
+		}
 		sigwaitinfo(&go_set, NULL);
 	}
 	/* no more signals from the channel; the parent's hang-up may have queued one more */

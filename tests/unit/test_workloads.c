@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -238,6 +240,53 @@ static struct wl_opts base_opts(void)
 	o.uid = (uid_t)-1;
 	o.gid = (gid_t)-1;
 	return o;
+}
+
+/*
+ * The release is a send and a close back to back. A child that looked for the go byte just
+ * before it (FIONREAD: none yet) and polls just after sees the hang-up with the byte still
+ * queued: it must run, not take the hang-up for the caller giving up (exit 125, seen in CI
+ * as "the workload exited with status 125"). Made deterministic with ptrace: the child is
+ * held at the entry of that poll while the release happens.
+ */
+static void test_release_meets_hangup(void **state)
+{
+	struct __ptrace_syscall_info si;
+	struct wl_opts o = base_opts();
+	struct wl_result r;
+	struct wl_child c;
+	struct rusage ru;
+	bool held = false;
+	int st;
+
+	(void)state;
+	assert_int_equal(wl_spawn(wl_find("md5dir"), "sync", &o, &c), 0);
+	assert_int_equal(ptrace(PTRACE_SEIZE, c.pid, 0, PTRACE_O_TRACESYSGOOD), 0);
+	assert_int_equal(ptrace(PTRACE_INTERRUPT, c.pid, 0, 0), 0);
+	assert_int_equal(waitpid(c.pid, &st, __WALL), c.pid);
+	assert_true(WIFSTOPPED(st));
+	/* out of sigwaitinfo, as the channel's own signal would wake it: round the loop again */
+	assert_int_equal(kill(c.pid, SIGUSR1), 0);
+	for (int i = 0; i < 64 && !held; i++) {
+		assert_int_equal(ptrace(PTRACE_SYSCALL, c.pid, 0, 0), 0);
+		assert_int_equal(waitpid(c.pid, &st, __WALL), c.pid);
+		assert_true(WIFSTOPPED(st));
+		if (WSTOPSIG(st) != (SIGTRAP | 0x80))
+			continue;
+		assert_true(ptrace(PTRACE_GET_SYSCALL_INFO, c.pid, sizeof(si), &si) > 0);
+		held = si.op == PTRACE_SYSCALL_INFO_ENTRY &&
+		       (si.entry.nr == SYS_poll || si.entry.nr == SYS_ppoll);
+	}
+	assert_true(held);
+	/* the FIONREAD before this poll found nothing; now the byte and the hang-up together */
+	assert_int_equal(wl_release(&c), 0);
+	assert_int_equal(ptrace(PTRACE_DETACH, c.pid, 0, 0), 0);
+	assert_int_equal(wl_wait(&c, &st, &ru, &r), 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(r.complete);
+	assert_int_equal(r.nfiles, NFIX);
+	wl_result_free(&r);
 }
 
 static void check_digests(const char *strategy, size_t chunk, unsigned qd, unsigned threads)
@@ -1125,7 +1174,8 @@ int main(void)
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_roles),
 	    cmocka_unit_test(test_list_files),
-	    cmocka_unit_test(test_digests_sync),
+	    cmocka_unit_test(test_release_meets_hangup),
+		cmocka_unit_test(test_digests_sync),
 	    cmocka_unit_test(test_digests_threads),
 	    cmocka_unit_test(test_digests_callback),
 	    cmocka_unit_test(test_digests_uring),
