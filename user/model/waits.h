@@ -82,7 +82,7 @@ static inline unsigned wt_poll_slot(unsigned k)
  * Thread.join() waits on a lock the finishing thread releases as it ends). Unless the waker
  * is its process's main thread, or the waiter ended first: a program's last act,
  * signalling its idle pool and exiting, is no join. Nor when the waker went on to take or
- * wait for input (a read, a poll, another sleep) before its exit: it was not finishing but
+ * wait for input (a read begun, a poll wait) before its exit: it was not finishing but
  * serving, and ended later for another reason (multiprocessing.Pool's result thread hands
  * main each result, then reads its pipe until the pool closes, often without blocking:
  * the pool's sentinel is there already; main's 105-122 ms in map() read as join).
@@ -150,8 +150,8 @@ int wt_thread_new(struct wt_set *s, uint32_t pid, uint32_t tid, uint64_t child_t
 /* oncpu_ns: its on-CPU time (compute + io_cpu) over its life, 0 if not known. */
 int wt_thread_exit(struct wt_set *s, uint32_t tid, uint64_t ts, uint64_t oncpu_ns);
 /*
- * tid (exited) last took or waited for input at ts (began a read, a poll wait or another
- * sleep: not a futex wait, not runnable), 0 never: call it after wt_thread_exit.
+ * tid (exited) last took or waited for input at ts (began a read, or a poll wait: not a
+ * futex wait, not other_wait, not runnable), 0 never: call it after wt_thread_exit.
  */
 void wt_thread_input_wait(struct wt_set *s, uint32_t tid, uint64_t ts);
 int wt_begin(struct wt_set *s, uint32_t pid, uint32_t tid, uint64_t uaddr, uint32_t op,

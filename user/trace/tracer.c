@@ -370,8 +370,15 @@ static void feed_entries(struct tr *t, struct tstream *s, uint32_t pid, const __
 			s->poll_from = ts;
 			s->poll_own = false;
 		}
-		if ((st == TL_IO_CPU || st == TL_IO_WAIT || st == TL_POLL_WAIT ||
-		     st == TL_OTHER_WAIT) && ts > s->input_from)
+		/*
+		 * Input: a read begun or a poll wait. Not other_wait: a finishing thread
+		 * can block there on its way out (a page fault, the mmap lock while its
+		 * process makes a thread, or our own read of its maps), and a CPython
+		 * worker that released main's join() so lost the join (71 ms of main's
+		 * join() read as condvar in a CI run).
+		 */
+		if ((st == TL_IO_CPU || st == TL_IO_WAIT || st == TL_POLL_WAIT) &&
+		    ts > s->input_from)
 			s->input_from = ts;
 		if (st == TL_IO_CPU) {
 			if (s->poll_from && (kind == TL_IOK_PIPE || kind == TL_IOK_SOCKET))
