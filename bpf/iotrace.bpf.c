@@ -859,7 +859,16 @@ static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid, __
 	}
 	len = ucopy_bytes;
 	if (sp < u->lo || sp >= u->hi) {
-		/* -EBUSY when the mmap lock is taken (the thread may be waiting for it) */
+		/*
+		 * -EBUSY when mmap_read_trylock fails: another thread of the process holds the
+		 * mmap lock for writing (mmap, mprotect, munmap: a thread being created, a malloc
+		 * arena) or a writer is queued behind a reader, which fails a trylock too. Seen
+		 * in md5dir threads: the switching-out thread itself waiting for the lock
+		 * (killable sleep in mmap's write lock or a page fault's read lock) with a
+		 * reader holding it and a writer queued, or a pool thread going to sleep in a
+		 * futex while another held it for writing. (Also -EBUSY: this CPU's deferred
+		 * unlock from an earlier lookup with interrupts off not run yet; not seen.)
+		 */
 		if (!bpf_find_vma(task, sp, vma_range, &r, 0) && sp >= r.lo && sp < r.hi) {
 			u->lo = r.lo;
 			u->hi = r.hi;
@@ -874,17 +883,16 @@ static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid, __
 	if (!rec)
 		goto fail;
 	/*
-	 * the end unknown, or the read failed: shorter copies, down to 1/32 (1 KiB). The end
-	 * is unknown when bpf_find_vma found the mmap lock taken (a new thread's stack being
-	 * mapped): md5dir threads' main thread, off to pthread_join for 75% of the run's
-	 * off-CPU time, kept a frame-pointer stack when 8 KiB still ran past its mapping
+	 * the end unknown, or the read failed: shorter copies, each ending on the page
+	 * boundary below the last (it_ucopy_shorter), so one ends at the mapping's end.
 	 */
-	for (int i = 0; i < 6; i++, len /= 2) {
+	for (int i = 0; i < IT_UCOPY_TRIES; i++) {
 		if (len > IT_USTACK_MAX || len < 8)
 			goto fail;
 		if (!bpf_probe_read_user(rec->data, len, (void *)sp))
 			break;
-		if (i == 5)
+		len = it_ucopy_shorter(sp, len);
+		if (i == IT_UCOPY_TRIES - 1)
 			goto fail;
 	}
 	rec->regs[0] = regs->ax;

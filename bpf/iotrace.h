@@ -383,6 +383,28 @@ struct it_stack_rec {
 #define IT_UCOPY_ID (1 << 30)
 #define IT_UMEMO_ID (1 << 29)	/* .. IT_UCOPY_ID - 1: it_umemo.id, an unwound stack's */
 
+/*
+ * A copy whose end is unknown (bpf_find_vma could not say where the stack's mapping
+ * ends) is tried long first, then shorter: a bpf_probe_read_user that faults part-way
+ * fails whole. A mapping ends on a page boundary, so each shorter try ends on the last
+ * page boundary before the failed one's end: the distance from sp to its page's end plus
+ * k pages, k descending, which tries the mapping's end itself when it is within reach.
+ * (Halving instead ended 2032 bytes above sp a 2192-byte stack: the unwind lost its
+ * outermost frames.) IT_UCOPY_STEP is the smallest page size: every mapping ends on a
+ * multiple of it.
+ */
+#define IT_UCOPY_STEP 4096
+/* tries at most: the first length (<= IT_USTACK_MAX), then one per page boundary below */
+#define IT_UCOPY_TRIES (IT_USTACK_MAX / IT_UCOPY_STEP + 2)
+
+/* The next length to try after a copy of len bytes from sp failed; 0: none is left. */
+static inline __attribute__((always_inline)) __u64 it_ucopy_shorter(__u64 sp, __u64 len)
+{
+	__u64 end = (sp + len - 1) & ~(__u64)(IT_UCOPY_STEP - 1);
+
+	return len && end > sp ? end - sp : 0;
+}
+
 /* it_ustack_rec.flags */
 #define IT_UCOPY_OFFCPU 1u	/* taken at a switch-out (else an on-CPU sample) */
 

@@ -1,4 +1,4 @@
-/* test_ucopy.c - unwound user stacks: equal frames share an id, a record finds only its own copy. */
+/* test_ucopy.c - unwound user stacks: equal frames share an id, a record finds only its own copy; copy lengths. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +6,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <linux/types.h>
 
+#include "iotrace.h"
 #include "trace/ucopy.h"
 
 static void test_ids_and_copies(void **state)
@@ -92,11 +94,79 @@ static void test_growth(void **state)
 	uc_free(u);
 }
 
+/*
+ * The probe's tries for a copy whose end is unknown (it_ucopy_shorter): the first length,
+ * then each ending on the page boundary below the last. The case that made
+ * test_offcpu_stacks_unwound flaky: a pool thread's stack 2192 bytes deep to its mapping's
+ * end, where halving from 32512 got 2032 bytes (the outermost frames lost).
+ */
+static void test_shorter_lengths(void **state)
+{
+	uint64_t sp = 0x7efd4e9ff770, len = IT_USTACK_MAX, want = 0x1000 - 0x770 + 7 * 0x1000;
+	int tries = 1;
+
+	(void)state;
+	assert_int_equal(IT_USTACK_MAX, 32512);
+	/* 32512 bytes from sp end 0x7f0f past it: the last boundary before is 7 pages up */
+	for (len = it_ucopy_shorter(sp, len); len; len = it_ucopy_shorter(sp, len), tries++) {
+		assert_int_equal(len, want);
+		want -= 0x1000;
+		if (len == 2192)
+			break;
+	}
+	assert_int_equal(len, 2192);
+	assert_int_equal(tries, 8); /* 32512, 30864, 26768, ..., 6288 failed */
+	assert_true(tries + 1 <= IT_UCOPY_TRIES);
+	/* sp's own page failed: nothing shorter (0 < 8: the probe gives up) */
+	assert_int_equal(it_ucopy_shorter(sp, 2192), 0);
+	assert_int_equal(it_ucopy_shorter(0x7ffd0000, 4096), 0);
+	assert_int_equal(it_ucopy_shorter(0x7ffd0000, 4097), 4096);
+	assert_int_equal(it_ucopy_shorter(0x7ffd0000, 0), 0);
+	assert_int_equal(it_ucopy_shorter(0x7ffd0ff8, 4096), 8);
+}
+
+/*
+ * Against every mapping end within reach: the probe's loop (a read succeeds when it ends
+ * at or before the mapping's end) copies exactly to the end, within IT_UCOPY_TRIES reads;
+ * an end beyond the first length gets the first length.
+ */
+static void test_shorter_reaches_the_end(void **state)
+{
+	static const uint64_t sps[] = {0x7ffd1000, 0x7ffd1008, 0x7ffd1770, 0x7ffd1ff0, 0x7ffd1ff8};
+	static const uint64_t firsts[] = {IT_USTACK_MAX, 8192, 8128, 4096, 1000};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sps) / sizeof(sps[0]); i++) {
+		uint64_t sp = sps[i], first_end = (sp + 0xfff) & ~0xfffull;
+
+		for (size_t f = 0; f < sizeof(firsts) / sizeof(firsts[0]); f++) {
+			for (uint64_t end = first_end; end <= sp + IT_USTACK_MAX + 0x2000; end += 0x1000) {
+				uint64_t len = firsts[f], want = end - sp < len ? end - sp : len;
+				bool copied = false;
+
+				for (int i = 0; i < IT_UCOPY_TRIES && len >= 8; i++) {
+					if (sp + len <= end) {
+						copied = true;
+						break;
+					}
+					len = it_ucopy_shorter(sp, len);
+				}
+				/* under 8 bytes to the end: the probe gives up, no copy */
+				assert_int_equal(copied, want >= 8);
+				if (copied)
+					assert_int_equal(len, want);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids_and_copies),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_shorter_lengths),
+		cmocka_unit_test(test_shorter_reaches_the_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
