@@ -16,6 +16,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "symbols.h"
+#include "symindex.h"
 
 #define SYM_NAME_MAX 200	/* longer names (C++ templates) are cut: frames stay readable */
 #define SYM_CACHE 4096		/* direct-mapped (pid, ip) -> name cache, power of two */
@@ -148,6 +149,7 @@ struct sym {
 	struct cache_ent cache[SYM_CACHE];
 	struct tail_ent tails[SYM_TAIL_CACHE];
 	struct sym_dmaps dmaps[SYM_DATA_PROCS];
+	struct si_cache *sidx;	/* symbol indexes, shared by the processes mapping a file */
 };
 
 
@@ -163,7 +165,12 @@ static void kernel_unload(struct sym *s);
 
 struct sym *sym_new(void)
 {
-	return calloc(1, sizeof(struct sym));
+	struct sym *s = calloc(1, sizeof(struct sym));
+
+	/* without the cache, each module indexes its own symbols */
+	if (s)
+		s->sidx = si_cache_new();
+	return s;
 }
 
 static void defs_free(struct sym_proc *p)
@@ -204,6 +211,7 @@ void sym_free(struct sym *s)
 	kernel_unload(s);
 	for (size_t i = 0; i < SYM_DATA_PROCS; i++)
 		free(s->dmaps[i].maps);
+	si_cache_free(s->sidx);
 	free(s);
 }
 
@@ -752,23 +760,45 @@ static struct fstarts *fstarts_build(Elf *elf)
 	return NULL;
 }
 
+/*
+ * What we hang on a module (its userdata slot), each part made at its first use: its
+ * function starts, and its symbol index (symindex.c: the same names as
+ * dwfl_module_addrinfo without its scan of the whole table at every address).
+ */
+struct modinfo {
+	struct fstarts *fs;	/* NULL: not built yet; empty: none readable */
+	struct si_index *si;	/* NULL: none (dwfl_module_addrinfo then) */
+	bool si_tried;
+};
+
+static struct modinfo *modinfo_of(Dwfl_Module *mod)
+{
+	void **slot = NULL;
+
+	dwfl_module_info(mod, &slot, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (!slot)
+		return NULL;
+	if (!*slot)
+		*slot = calloc(1, sizeof(struct modinfo));
+	return *slot;
+}
+
 /* The start of the function containing ELF address a, or a itself when unknown. */
 static uint64_t function_start(Dwfl_Module *mod, uint64_t a)
 {
 	static struct fstarts none;
+	struct modinfo *mi = modinfo_of(mod);
 	struct fstarts *t;
 	GElf_Addr bias;
-	void **slot = NULL;
 	size_t lo = 0, hi;
 
-	dwfl_module_info(mod, &slot, NULL, NULL, NULL, NULL, NULL, NULL);
-	if (!slot)
+	if (!mi)
 		return a;
-	if (!*slot) {
+	if (!mi->fs) {
 		t = fstarts_build(dwfl_module_getelf(mod, &bias));
-		*slot = t ? t : &none;
+		mi->fs = t ? t : &none;
 	}
-	t = *slot;
+	t = mi->fs;
 	if (!t->n || a < t->v[0])
 		return a;
 	hi = t->n;
@@ -783,15 +813,41 @@ static uint64_t function_start(Dwfl_Module *mod, uint64_t a)
 	return t->v[lo];
 }
 
+/* dwfl_module_addrinfo(mod, a, off, gs, NULL, NULL, NULL), from the module's index. */
+static const char *mod_addrinfo(struct sym *s, Dwfl_Module *mod, uint64_t a, GElf_Off *off,
+				GElf_Sym *gs)
+{
+	struct modinfo *mi = modinfo_of(mod);
+	const char *name;
+	bool fallback = true;
+
+	if (mi && !mi->si_tried) {
+		mi->si_tried = true;
+		mi->si = si_get(s->sidx, mod);
+	}
+	if (mi && mi->si) {
+		name = si_addrinfo(mi->si, mod, a, off, gs, &fallback);
+		if (!fallback)
+			return name;
+	}
+	return dwfl_module_addrinfo(mod, a, off, gs, NULL, NULL, NULL);
+}
+
 static int free_module_data(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start,
 			    void *arg)
 {
+	struct modinfo *mi = *ud;
+
 	(void)mod;
 	(void)name;
 	(void)start;
 	(void)arg;
-	if (*ud && ((struct fstarts *)*ud)->n)
-		free(*ud);
+	if (mi) {
+		if (mi->fs && mi->fs->n)
+			free(mi->fs);
+		si_put(mi->si);
+		free(mi);
+	}
 	*ud = NULL;
 	return DWARF_CB_OK;
 }
@@ -805,7 +861,8 @@ static void dwfl_free(Dwfl *d)
 	dwfl_end(d);
 }
 
-static enum ukind user_frame_uncached(struct sym_proc *p, uint64_t ip, char *buf, size_t len)
+static enum ukind user_frame_uncached(struct sym *s, struct sym_proc *p, uint64_t ip, char *buf,
+				      size_t len)
 {
 	Dwfl_Module *mod;
 	const char *name, *modname;
@@ -828,7 +885,7 @@ static enum ukind user_frame_uncached(struct sym_proc *p, uint64_t ip, char *buf
 	mod = dwfl_addrmodule(p->dwfl, ip);
 	if (!mod)
 		return U_JUNK;
-	name = dwfl_module_addrinfo(mod, ip, &off, &gs, NULL, NULL, NULL);
+	name = mod_addrinfo(s, mod, ip, &off, &gs);
 	if (name && *name) {
 		copy_name(buf, len, name);
 		return U_NAMED;
@@ -891,11 +948,11 @@ static enum ukind user_frame(struct sym *s, struct sym_proc *p, uint64_t ip, cha
 		*name = c->name;
 		return U_NAMED;
 	}
-	k = user_frame_uncached(p, ip, tmp, len);
+	k = user_frame_uncached(s, p, ip, tmp, len);
 	/* a library loaded since the capture: read the maps again while the process lives */
 	if (k == U_JUNK && may_recapture(p)) {
 		if (proc_capture(p))
-			k = user_frame_uncached(p, ip, tmp, len);
+			k = user_frame_uncached(s, p, ip, tmp, len);
 		recapture_done(p, k != U_JUNK);
 	}
 	*name = tmp;
@@ -1361,8 +1418,8 @@ static const struct fdef *fdef_get(struct sym_proc *p, const char *name)
  * IFUNC (resolved at run time to another function) or a name found defined nowhere infer
  * nothing.
  */
-static bool tail_call(struct sym_proc *p, uint64_t ra, uint64_t callee, const char *cname,
-		      char *out, size_t len)
+static bool tail_call(struct sym *s, struct sym_proc *p, uint64_t ra, uint64_t callee,
+		      const char *cname, char *out, size_t len)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(p->dwfl, ra - 1), *tmod;
 	Elf *elf, *telf;
@@ -1407,7 +1464,7 @@ static bool tail_call(struct sym_proc *p, uint64_t ra, uint64_t callee, const ch
 				return false;
 		} else {
 			/* a call within a file: to a function's start, or the bytes were no call */
-			const char *tn = dwfl_module_addrinfo(tmod, target, &off, &gs, NULL, NULL, NULL);
+			const char *tn = mod_addrinfo(s, tmod, target, &off, &gs);
 			Dwfl_Module *cmod = dwfl_addrmodule(p->dwfl, callee);
 
 			if (tn && *tn && off == 0) {
@@ -1467,7 +1524,7 @@ static char *tail_frame(struct sym *s, struct sym_proc *p, uint64_t ra, uint64_t
 		      (SYM_TAIL_CACHE - 1)];
 	if (!c->name || c->pid != p->pid || c->ra != ra || c->callee != fh) {
 		free(c->name);
-		c->name = strdup(tail_call(p, ra, callee, cname, buf, sizeof(buf)) ? buf : "");
+		c->name = strdup(tail_call(s, p, ra, callee, cname, buf, sizeof(buf)) ? buf : "");
 		c->pid = p->pid;
 		c->ra = ra;
 		c->callee = fh;
