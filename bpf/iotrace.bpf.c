@@ -778,6 +778,7 @@ int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 	if (cls == IT_SYS_IO && id != NR_IO_URING_ENTER && ret >= 0) {
 		th->reads++;
 		th->bytes_read += ret;
+		th->bytes_read_kind[th->io_kind & (IT_READ_KIND_SLOTS - 1)] += ret;
 	}
 	th->sys = IT_SYS_NONE;
 	return 0;
@@ -1416,12 +1417,52 @@ int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
-/* Bytes inserted into the page cache on the target's behalf: the folio's size. */
+#define IT_PF_IO_WORKER 0x00000010	/* task->flags: an io_uring worker (include/linux/sched.h) */
+#define IT_ENOSYS 38
+
+/*
+ * Why the current task inserts into the page cache, as an IT_CNT_PCACHE_* counter (0: other),
+ * from the syscall its user registers show, which needs no state of the thread's: a read-family
+ * call or io_uring_enter (a read's miss, or its readahead of the same file; an io_uring
+ * worker runs punted requests), none (a page fault from user mode: an executable or library
+ * paged in, a file read through mmap), or another syscall (write, execve's headers, fadvise).
+ * In a syscall, x86-64's entry leaves -ENOSYS in ax until the call returns (an exception
+ * saves the user's ax, and an error code where the syscall number would be); arm64's sets
+ * syscallno to -1 (NO_SYSCALL) at every entry but a syscall's.
+ */
+static __always_inline __u32 pcache_cause(struct task_struct *task)
+{
+	struct pt_regs *regs;
+	long nr;
+
+	if (task->flags & IT_PF_IO_WORKER)
+		return IT_CNT_PCACHE_READ_BYTES;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return 0;
+#if defined(__TARGET_ARCH_x86)
+	if ((long)regs->ax != -IT_ENOSYS)
+		return IT_CNT_PCACHE_FAULT_BYTES;
+	nr = regs->orig_ax;
+#else
+	nr = regs->syscallno;
+	if (nr == -1)
+		return IT_CNT_PCACHE_FAULT_BYTES;
+#endif
+	return it_sys_class(nr) == IT_SYS_IO ? IT_CNT_PCACHE_READ_BYTES : 0;
+}
+
+/*
+ * Bytes inserted into the page cache on the target's behalf: the folio's size, in all and
+ * by why (pcache_cause). Runs where the insertion happens: a read's readahead in the
+ * reader, a fault in the faulting thread.
+ */
 SEC("tp_btf/mm_filemap_add_to_page_cache")
 int BPF_PROG(iot_pcache_add, struct folio *folio)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, order = 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, order = 0, cause;
 	unsigned long flags = 0;
+	__u64 bytes;
 
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
@@ -1431,8 +1472,12 @@ int BPF_PROG(iot_pcache_add, struct folio *folio)
 		if (bpf_core_field_exists(folio->_flags_1))
 			order = BPF_CORE_READ(folio, _flags_1) & 0xff;
 	}
-	cnt_add(IT_CNT_PCACHE_BYTES, (__u64)page_size << (order & 31));
+	bytes = (__u64)page_size << (order & 31);
+	cnt_add(IT_CNT_PCACHE_BYTES, bytes);
 	cnt_add(IT_CNT_PCACHE_FOLIOS, 1);
+	cause = pcache_cause(bpf_get_current_task_btf());
+	if (cause)
+		cnt_add(cause, bytes);
 	if (own_cgroup_id) {
 		__u64 key = (__u64)folio, now = bpf_ktime_get_ns();
 
@@ -1590,7 +1635,8 @@ int BPF_PROG(iot_block_rq_complete, struct request *rq, blk_status_t error, unsi
 }
 
 static __always_inline void emit_uring(__u32 ev, __u32 pid, __u32 tid, __u64 ts, __u64 req,
-				       __u64 user_data, __s32 res, __u32 opcode, __u32 kind)
+				       __u64 user_data, __s32 res, __u32 opcode, __u32 kind,
+				       __u32 rkind)
 {
 	struct it_uring_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
@@ -1608,7 +1654,7 @@ static __always_inline void emit_uring(__u32 ev, __u32 pid, __u32 tid, __u64 ts,
 	r->res = res;
 	r->opcode = opcode;
 	r->kind = kind;
-	r->pad = 0;
+	r->rkind = rkind;
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
@@ -1684,9 +1730,12 @@ static __always_inline __u32 uring_req_kind(struct io_kiocb *req)
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
-/* Credit a completed request to its submitter's entry th: a read's bytes, what it read from. */
+/*
+ * Credit a completed request to its submitter's entry th: a read's bytes, by rkind (the
+ * request's file kind), and kind (NONE: keep it) as what its io_uring_enter waits for.
+ */
 static __always_inline bool uring_credit_th(struct it_thread *th, bool read, __s32 res,
-					    __u32 kind)
+					    __u32 kind, __u32 rkind)
 {
 	if (!th)
 		return false;
@@ -1697,6 +1746,8 @@ static __always_inline bool uring_credit_th(struct it_thread *th, bool read, __s
 		 * apart from reads and bytes_read, which iot_sys_exit adds to without one */
 		__sync_fetch_and_add(&th->uring_reads, 1);
 		__sync_fetch_and_add(&th->uring_bytes_read, (__u64)res);
+		__sync_fetch_and_add(&th->uring_bytes_read_kind[rkind & (IT_READ_KIND_SLOTS - 1)],
+				     (__u64)res);
 	}
 	return true;
 }
@@ -1706,21 +1757,23 @@ static __always_inline bool uring_credit_th(struct it_thread *th, bool read, __s
  * io-wq worker, softirq): its task storage needs its task, which another context finds by
  * tid (bpf_task_from_pid, 6.2; task storage needs 6.9 already).
  */
-static __always_inline bool uring_credit(__u32 tid, bool read, __s32 res, __u32 kind)
+static __always_inline bool uring_credit(__u32 tid, bool read, __s32 res, __u32 kind,
+					 __u32 rkind)
 {
 	struct task_struct *cur = bpf_get_current_task_btf(), *task;
 	bool ok;
 
 	if (!use_tstore)
-		return uring_credit_th(bpf_map_lookup_elem(&threads, &tid), read, res, kind);
+		return uring_credit_th(bpf_map_lookup_elem(&threads, &tid), read, res, kind,
+				       rkind);
 	if (cur->pid == tid)
-		return uring_credit_th(thread_of(cur, tid), read, res, kind);
+		return uring_credit_th(thread_of(cur, tid), read, res, kind, rkind);
 	if (!bpf_task_from_pid)	/* a weak ksym the kernel lacks is NULL */
 		return false;
 	task = bpf_task_from_pid(tid);
 	if (!task)
 		return false;
-	ok = uring_credit_th(thread_of(task, tid), read, res, kind);
+	ok = uring_credit_th(thread_of(task, tid), read, res, kind, rkind);
 	bpf_task_release(task);
 	return ok;
 }
@@ -1786,7 +1839,7 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	r->res = 0;
 	r->opcode = v.opcode;
 	r->kind = kind;
-	r->pad = 0;
+	r->rkind = 0;
 	bpf_ringbuf_submit(r, rb_flags());
 	return 0;
 }
@@ -1802,7 +1855,7 @@ int BPF_PROG(iot_uring_async, struct io_kiocb *req, int rw)
 	cnt_add(IT_CNT_URING_ASYNC, 1);
 	v->punted = 1;
 	emit_uring(IT_URING_ASYNC, v->pid, v->tid, bpf_ktime_get_ns(), key, 0, 0,
-		   BPF_CORE_READ(req, opcode), 0);
+		   BPF_CORE_READ(req, opcode), 0, 0);
 	return 0;
 }
 
@@ -1826,6 +1879,7 @@ int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe
 	struct it_thread *th;
 	struct file *f;
 	bool credited;
+	__u32 rkind;
 	__s32 res;
 
 	if (!v)
@@ -1841,10 +1895,12 @@ int BPF_PROG(iot_uring_complete, void *ctx_, void *req, struct io_uring_cqe *cqe
 	cnt_add(at, 1);
 	res = BPF_CORE_READ(cqe, res);
 	f = BPF_CORE_READ((struct io_kiocb *)req, file);
+	/* the request's file: as found at submission, else now */
+	rkind = v->kind != IT_IOK_NONE ? v->kind : f ? file_kind(f) : IT_IOK_NONE;
 	credited = uring_credit(v->tid, uring_is_read(v->opcode), res,
-				v->kind != IT_IOK_NONE ? IT_IOK_NONE : f ? file_kind(f) : IT_IOK_NONE);
+				v->kind != IT_IOK_NONE ? IT_IOK_NONE : rkind, rkind);
 	emit_uring(IT_URING_COMPLETE, v->pid, v->tid, bpf_ktime_get_ns(), key,
-		   BPF_CORE_READ(cqe, user_data), res, v->opcode, credited);
+		   BPF_CORE_READ(cqe, user_data), res, v->opcode, credited, rkind);
 	bpf_map_delete_elem(&uring_reqs, &key);
 	return 0;
 }

@@ -172,6 +172,10 @@ enum it_io_kind {
 	IT_NIOKINDS,
 };
 
+/* it_thread's bytes-by-kind slots: a power of two >= IT_NIOKINDS, for an index mask */
+#define IT_READ_KIND_SLOTS 8
+_Static_assert(IT_NIOKINDS <= IT_READ_KIND_SLOTS, "IT_READ_KIND_SLOTS: too few");
+
 /* What ended a poll-class call (IT_MARK_POLL_END's kind): as the model's. */
 enum it_poll_kind {
 	IT_PK_BASE = IT_NIOKINDS - 1,
@@ -333,7 +337,8 @@ struct it_uring_rec {
 				 * (NONE: not found); IT_URING_COMPLETE: 1 when the read was
 				 * counted in the submitter's it_thread (reads, bytes_read),
 				 * 0 when its entry was not found */
-	__u32 pad;
+	__u32 rkind;		/* IT_URING_COMPLETE: enum it_io_kind of the request's file
+				 * (NONE: not known); 0 otherwise */
 };
 
 struct it_block_rec {
@@ -546,6 +551,13 @@ struct it_thread {
 	__u64 uring_reads, uring_bytes_read;
 	__u32 poll_wake;	/* enum it_poll_wake: the poll-class call it is in (sched_waking) */
 	__u32 pad_poll;
+	/*
+	 * bytes_read and uring_bytes_read by what was read (enum it_io_kind; NONE: not known),
+	 * each summing to its total: one add at the read's exit, indexed by the kind its entry
+	 * found (io_kind), masked so the verifier sees it bounded (it_thread_bytes_by_kind).
+	 */
+	__u64 bytes_read_kind[IT_READ_KIND_SLOTS];
+	__u64 uring_bytes_read_kind[IT_READ_KIND_SLOTS];
 };
 
 /* A thread's reads and bytes: its syscalls' and its io_uring requests' (it_thread). */
@@ -557,6 +569,12 @@ static inline __u64 it_thread_reads(const struct it_thread *t)
 static inline __u64 it_thread_bytes_read(const struct it_thread *t)
 {
 	return t->bytes_read + t->uring_bytes_read;
+}
+
+/* ... of them, those read from kind k (enum it_io_kind): they sum to it_thread_bytes_read. */
+static inline __u64 it_thread_bytes_by_kind(const struct it_thread *t, unsigned k)
+{
+	return k < IT_READ_KIND_SLOTS ? t->bytes_read_kind[k] + t->uring_bytes_read_kind[k] : 0;
 }
 
 /*
@@ -601,6 +619,14 @@ enum it_counter {
 	IT_CNT_UCOPY_FAILED,		/* copy failed (stack unreadable, ring buffer full) */
 	IT_CNT_UMEMO_HITS,		/* off-CPU stacks found unwound before (it_umemo) */
 	IT_CNT_SOCKS_FULL,		/* a socket wait not counted: sock_waits map full */
+	/*
+	 * Of IT_CNT_PCACHE_BYTES, by what the inserting thread was doing (iot_pcache_add): in a
+	 * read-family call or io_uring_enter, or an io_uring worker (the reads' misses and
+	 * their readahead); outside any syscall (a page fault: binaries and libraries paged
+	 * in, files read through mmap). The rest: other syscalls (writes, execve, fadvise).
+	 */
+	IT_CNT_PCACHE_READ_BYTES,
+	IT_CNT_PCACHE_FAULT_BYTES,
 	IT_CNT_MAX,
 };
 

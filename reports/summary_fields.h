@@ -125,6 +125,22 @@
 	F(U64, "join", lock_wait_by_kind_ns[TL_LK_JOIN - 1], REQ)                          \
 	F(U64, "condvar", lock_wait_by_kind_ns[TL_LK_CONDVAR - 1], REQ)                    \
 	F(U64, "other", lock_wait_by_kind_ns[TL_LK_OTHER - 1], REQ)
+/* bytes_read by what was read (an_thread, an_process; an_run's are in c): slot = kind - 1 */
+#define SUMMARY_BRK_FIELDS(F)                                                              \
+	F(U64, "file", bytes_read_by_kind[TL_IOK_FILE - 1], REQ)                           \
+	F(U64, "pipe", bytes_read_by_kind[TL_IOK_PIPE - 1], REQ)                           \
+	F(U64, "socket", bytes_read_by_kind[TL_IOK_SOCKET - 1], REQ)                       \
+	F(U64, "other", bytes_read_by_kind[TL_IOK_OTHER - 1], REQ)
+#define SUMMARY_BRK_RUN_FIELDS(F)                                                          \
+	F(U64, "file", c.bytes_read_by_kind[TL_IOK_FILE - 1], REQ)                         \
+	F(U64, "pipe", c.bytes_read_by_kind[TL_IOK_PIPE - 1], REQ)                         \
+	F(U64, "socket", c.bytes_read_by_kind[TL_IOK_SOCKET - 1], REQ)                     \
+	F(U64, "other", c.bytes_read_by_kind[TL_IOK_OTHER - 1], REQ)
+/* page_cache_insert_bytes by what the inserting thread was doing (an_run) */
+#define SUMMARY_PCC_FIELDS(F)                                                              \
+	F(U64, "read", c.pcache_read_bytes, REQ)                                           \
+	F(U64, "fault", c.pcache_fault_bytes, REQ)                                         \
+	F(U64, "other", c.pcache_other_bytes, REQ)
 /* other_wait: waiting for a child process (wait4, waitid), and every other sleep */
 #define SUMMARY_OWK_FIELDS(F)                                                              \
 	F(U64, "child", other_wait_by_kind_ns[TL_OWK_CHILD - 1], REQ)                      \
@@ -153,6 +169,7 @@
 	F(U64, "stolen_ns", stolen_ns, OPT)                                                \
 	F(U64, "reads", reads, OPT)                                                        \
 	F(U64, "bytes_read", bytes_read, OPT)                                              \
+	F(OBJN, "bytes_read_by_kind", brk_thread, bytes_kind_ok)                           \
 	F(U64, "ctx_switches", ctx_switches, OPT)                                          \
 	F(U64, "gap_ns", gap_ns, OPT)
 
@@ -173,6 +190,7 @@
 	F(U64, "stolen_ns", stolen_ns, OPT)                                                \
 	F(U64, "reads", reads, OPT)                                                        \
 	F(U64, "bytes_read", bytes_read, OPT)                                              \
+	F(OBJN, "bytes_read_by_kind", brk_process, bytes_kind_ok)                          \
 	F(U64, "ctx_switches", ctx_switches, OPT)
 
 /* x: struct an_sockpeer (runs[i].socket_peers[j]) */
@@ -244,8 +262,12 @@
 	F(U64, "switches", switches, OPT)                                                  \
 	F(U64, "reads", c.reads, REQ)                                                      \
 	F(U64, "bytes_read", c.bytes_read, REQ)                                            \
+	F(OBJN, "bytes_read_by_kind", brk_run, c.bytes_kind_ok)                            \
 	F(U64N, "page_cache_insert_bytes", c.pcache_insert_bytes, REQ, c.pcache_ok)        \
+	F(OBJN, "page_cache_insert_bytes_by_cause", pcc, c.pcache_cause_ok)                \
 	F(REALN, "hit_ratio", hit_ratio, REQ, hit_ratio_ok, 0, 1)                          \
+	F(REALIF, "file_read_hit_ratio", hit_ratio, OPT, x->hit_ratio_ok, 0, 1)            \
+	F(STRN, "hit_ratio_unavailable", hit_ratio_unavailable, OPT)                       \
 	F(CUSTOM, resident_before)                                                         \
 	F(U64N, "block_bytes", c.block_bytes, REQ, c.block_ok)                             \
 	F(U64IF, "block_busy_ns", c.block_busy_ns, REQ, x->c.block_ok)                     \
@@ -323,6 +345,10 @@
 	T(lkw_thread, struct an_thread, SUMMARY_LKW_FIELDS)                                \
 	T(owk_thread, struct an_thread, SUMMARY_OWK_FIELDS)                                \
 	T(pwk_thread, struct an_thread, SUMMARY_PWK_FIELDS)                                \
+	T(brk_thread, struct an_thread, SUMMARY_BRK_FIELDS)                                \
+	T(brk_process, struct an_process, SUMMARY_BRK_FIELDS)                              \
+	T(brk_run, struct an_run, SUMMARY_BRK_RUN_FIELDS)                                  \
+	T(pcc, struct an_run, SUMMARY_PCC_FIELDS)                                          \
 	T(iow_run, struct an_run, SUMMARY_IOW_FIELDS)                                      \
 	T(ioc_run, struct an_run, SUMMARY_IOC_FIELDS)                                      \
 	T(lkw_run, struct an_run, SUMMARY_LKW_FIELDS)                                      \

@@ -65,6 +65,8 @@ static struct tl_timeline *scenario(void)
 	snprintf(t->role, sizeof(t->role), "worker 1");
 	t->reads = 2;
 	t->bytes_read = 600;
+	t->bytes_read_by_kind[TL_IOK_FILE - 1] = 400;
+	t->bytes_read_by_kind[TL_IOK_SOCKET - 1] = 200;
 	t->stolen_ns = 7;
 	assert_int_equal(tl_transition(tl, 100, 101, 12, TL_COMPUTE), 0);
 	assert_int_equal(tl_transition(tl, 100, 101, 30, TL_IO_CPU), 0);
@@ -147,8 +149,12 @@ static void test_repeats(void **state)
 
 static void test_run_metrics(void **state)
 {
+	/* 800 bytes from files, 200 from a pipe; of 450 bytes inserted, 200 by the reads */
 	struct an_counters c = {
-		.reads = 4, .bytes_read = 1000, .pcache_insert_bytes = 250, .pcache_ok = true,
+		.reads = 4, .bytes_read = 1000, .pcache_insert_bytes = 450, .pcache_ok = true,
+		.bytes_read_by_kind = {[TL_IOK_FILE - 1] = 800, [TL_IOK_PIPE - 1] = 200},
+		.bytes_kind_ok = true, .pcache_read_bytes = 200, .pcache_fault_bytes = 150,
+		.pcache_other_bytes = 100, .pcache_cause_ok = true,
 		.block_bytes = 4000, .block_busy_ns = 2000, .block_ok = true, .stolen_ok = true,
 	};
 	struct an_run run;
@@ -181,6 +187,10 @@ static void test_run_metrics(void **state)
 	assert_int_equal(run.threads[1].lifetime_ns, 80);
 	assert_int_equal(run.threads[1].states_ns[TL_IO_WAIT], 25);
 	assert_int_equal(run.threads[1].bytes_read, 600);
+	assert_true(run.threads[1].bytes_kind_ok);
+	assert_int_equal(run.threads[1].bytes_read_by_kind[TL_IOK_FILE - 1], 400);
+	assert_int_equal(run.threads[1].bytes_read_by_kind[TL_IOK_PIPE - 1], 0);
+	assert_int_equal(run.threads[1].bytes_read_by_kind[TL_IOK_SOCKET - 1], 200);
 	/* the tracer's per-thread steal is carried, and summed over the run's threads */
 	assert_int_equal(run.threads[1].stolen_ns, 7);
 	assert_int_equal(run.threads[2].stolen_ns, 4);
@@ -212,8 +222,11 @@ static void test_run_metrics(void **state)
 	assert_near(run.read_oncpu_share, 17.0 / 72.0, EPS);
 	assert_int_equal(run.switches, 4);
 
+	/* file reads only, their own insertions only: 1 - 200/800 (all bytes and all
+	 * insertions would say 1 - 450/1000 = 55%) */
 	assert_true(run.hit_ratio_ok);
 	assert_near(run.hit_ratio, 0.75, EPS);
+	assert_string_equal(run.hit_ratio_unavailable, "");
 	assert_true(run.device_rate_ok);
 	assert_near(run.device_rate, 4000.0 * 1e9 / 2000.0, 1e-3);
 	assert_int_equal(run.c.reads, 4);
@@ -228,7 +241,9 @@ static void test_run_unavailable(void **state)
 {
 	struct tl_timeline *tl = tl_new();
 	struct an_run run;
-	struct an_counters c = {.bytes_read = 100, .pcache_insert_bytes = 300, .pcache_ok = true};
+	struct an_counters c = {.bytes_read = 100, .pcache_insert_bytes = 300, .pcache_ok = true,
+				.bytes_read_by_kind = {[TL_IOK_FILE - 1] = 100}, .bytes_kind_ok = true,
+				.pcache_read_bytes = 300, .pcache_cause_ok = true};
 
 	(void)state;
 	memset(&run, 0, sizeof(run));
@@ -252,14 +267,40 @@ static void test_run_unavailable(void **state)
 	an_run_derive(&run);
 	assert_true(run.hit_ratio_ok);
 	assert_near(run.hit_ratio, 0.0, EPS);
-	c.pcache_insert_bytes = 0;
+	/* a binary paged in and a write's pages are no read's miss */
+	c.pcache_read_bytes = 0;
+	c.pcache_fault_bytes = 200;
+	c.pcache_other_bytes = 100;
 	run.c = c;
 	an_run_derive(&run);
+	assert_true(run.hit_ratio_ok);
 	assert_near(run.hit_ratio, 1.0, EPS);
+	/* reads of pipes only: no file read, no ratio (not 100%), and why */
+	c.bytes_read_by_kind[TL_IOK_FILE - 1] = 0;
+	c.bytes_read_by_kind[TL_IOK_PIPE - 1] = 100;
+	run.c = c;
+	an_run_derive(&run);
+	assert_false(run.hit_ratio_ok);
+	assert_string_equal(run.hit_ratio_unavailable,
+			    "no file bytes were read (only pipes, sockets or devices)");
 	c.bytes_read = 0;
+	c.bytes_read_by_kind[TL_IOK_PIPE - 1] = 0;
 	run.c = c;
 	an_run_derive(&run);
 	assert_false(run.hit_ratio_ok); /* nothing read: no ratio */
+	assert_string_equal(run.hit_ratio_unavailable, "nothing was read");
+	/* reads not split by kind (a file from before it): no ratio, not all bytes' */
+	c.bytes_read = c.bytes_read_by_kind[TL_IOK_FILE - 1] = 100;
+	c.bytes_kind_ok = false;
+	run.c = c;
+	an_run_derive(&run);
+	assert_false(run.hit_ratio_ok);
+	assert_string_equal(run.hit_ratio_unavailable,
+			    "reads were not split by what they read (not traced, or saved before that)");
+	c.pcache_ok = false;
+	run.c = c;
+	an_run_derive(&run);
+	assert_string_equal(run.hit_ratio_unavailable, "page-cache insertions were not traced");
 	an_run_free(&run);
 }
 
@@ -678,10 +719,13 @@ static void test_set_processes(void **state)
 {
 	struct an_run run;
 	struct an_thread th[4] = {
-		{.pid = 10, .tid = 10, .states_ns = {5, 1, 2}, .reads = 3, .bytes_read = 300},
+		{.pid = 10, .tid = 10, .states_ns = {5, 1, 2}, .reads = 3, .bytes_read = 300,
+		 .bytes_read_by_kind = {300}, .bytes_kind_ok = true},
 		{.pid = 11, .tid = 11, .states_ns = {7, 0, 0, 4}, .reads = 1, .bytes_read = 50,
-		 .ctx_switches = 2, .stolen_ns = 1},
-		{.pid = 11, .tid = 12, .states_ns = {1, 1, 1, 1, 1, 1, 1}, .ctx_switches = 5},
+		 .ctx_switches = 2, .stolen_ns = 1, .bytes_read_by_kind = {20, 30},
+		 .bytes_kind_ok = true},
+		{.pid = 11, .tid = 12, .states_ns = {1, 1, 1, 1, 1, 1, 1}, .ctx_switches = 5,
+		 .bytes_read = 9, .bytes_read_by_kind = {0, 4, 0, 5}, .bytes_kind_ok = true},
 		{.pid = 99, .tid = 99, .states_ns = {100}},	/* no process listed: in none */
 	};
 	struct an_process p[3] = {
@@ -711,6 +755,15 @@ static void test_set_processes(void **state)
 	assert_int_equal(run.processes[2].states_ns[TL_LOCK_WAIT], 5);
 	assert_int_equal(run.processes[2].states_ns[TL_RUNNABLE], 1);
 	assert_int_equal(run.processes[2].reads, 1);
+	/* bytes by kind: summed as the bytes are (file, pipe, socket, other) */
+	assert_true(run.processes[0].bytes_kind_ok);
+	assert_int_equal(run.processes[0].bytes_read_by_kind[0], 300);
+	assert_true(run.processes[2].bytes_kind_ok);
+	assert_int_equal(run.processes[2].bytes_read, 59);
+	assert_int_equal(run.processes[2].bytes_read_by_kind[0], 20);
+	assert_int_equal(run.processes[2].bytes_read_by_kind[1], 34);
+	assert_int_equal(run.processes[2].bytes_read_by_kind[2], 0);
+	assert_int_equal(run.processes[2].bytes_read_by_kind[3], 5);
 	assert_int_equal(run.processes[2].ctx_switches, 7);
 	assert_int_equal(run.processes[2].stolen_ns, 1);
 	assert_int_equal(run.processes[2].start_ns, 5);

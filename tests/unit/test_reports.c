@@ -73,6 +73,11 @@ static void set_thread(struct an_thread *t, uint32_t pid, uint32_t tid, const ch
 		t->states_ns[i] = st_ms[i] * MS;
 	t->reads = tid % 7;
 	t->bytes_read = (tid % 7) * 4096;
+	/* a thread of odd tid read one page of it from a pipe */
+	t->bytes_read_by_kind[TL_IOK_PIPE - 1] = t->bytes_read && tid % 2 ? 4096 : 0;
+	t->bytes_read_by_kind[TL_IOK_FILE - 1] =
+		t->bytes_read - t->bytes_read_by_kind[TL_IOK_PIPE - 1];
+	t->bytes_kind_ok = true;
 	t->ctx_switches = tid % 5;
 }
 
@@ -93,12 +98,26 @@ static void ratios(struct an_run *r)
 					 : 0;
 	for (unsigned k = 0; k <= r->ncpu; k++)
 		r->concurrency[k] = (double)r->concurrency_ns[k] / (double)r->wall_ns;
-	r->hit_ratio_ok = r->c.pcache_ok && r->c.bytes_read > 0;
-	r->hit_ratio = r->hit_ratio_ok ? 1.0 - (double)r->c.pcache_insert_bytes /
-						       (double)r->c.bytes_read
+	/* unless a fixture says otherwise: every byte read from files, every insertion a read's */
+	if (!r->c.bytes_kind_ok) {
+		r->c.bytes_kind_ok = true;
+		r->c.bytes_read_by_kind[TL_IOK_FILE - 1] = r->c.bytes_read;
+	}
+	if (r->c.pcache_ok && !r->c.pcache_cause_ok) {
+		r->c.pcache_cause_ok = true;
+		r->c.pcache_read_bytes = r->c.pcache_insert_bytes;
+	}
+	r->hit_ratio_ok = r->c.pcache_ok && r->c.bytes_read_by_kind[TL_IOK_FILE - 1] > 0;
+	r->hit_ratio = r->hit_ratio_ok ? 1.0 - (double)r->c.pcache_read_bytes /
+						       (double)r->c.bytes_read_by_kind[TL_IOK_FILE - 1]
 				       : 0;
 	if (r->hit_ratio < 0)
 		r->hit_ratio = 0;
+	snprintf(r->hit_ratio_unavailable, sizeof(r->hit_ratio_unavailable), "%s",
+		 r->hit_ratio_ok     ? ""
+		 : !r->c.pcache_ok   ? "page-cache insertions were not traced"
+		 : r->c.bytes_read ? "no file bytes were read (only pipes, sockets or devices)"
+				   : "nothing was read");
 	r->device_rate_ok = r->c.block_ok && r->c.block_busy_ns > 0;
 	r->device_rate = r->device_rate_ok ? (double)r->c.block_bytes * 1e9 /
 						     (double)r->c.block_busy_ns
@@ -386,9 +405,16 @@ static void build(struct an_report *rep)
 	r->concurrency_ns[0] = 50 * MS;
 	r->concurrency_ns[1] = 250 * MS;
 	r->switches = 3;
-	r->c.bytes_read = 64ULL << 20;
+	/* 64 MiB of cold file reads, 1 MiB from a pipe; 2 MiB of a binary paged in */
+	r->c.bytes_read = 65ULL << 20;
+	r->c.bytes_read_by_kind[TL_IOK_FILE - 1] = 64ULL << 20;
+	r->c.bytes_read_by_kind[TL_IOK_PIPE - 1] = 1ULL << 20;
+	r->c.bytes_kind_ok = true;
 	r->c.pcache_ok = true;
-	r->c.pcache_insert_bytes = 64ULL << 20;
+	r->c.pcache_insert_bytes = 66ULL << 20;
+	r->c.pcache_read_bytes = 64ULL << 20;
+	r->c.pcache_fault_bytes = 2ULL << 20;
+	r->c.pcache_cause_ok = true;
 	r->c.block_ok = true;
 	r->c.block_bytes = 64ULL << 20;
 	r->c.block_busy_ns = 200 * MS;
@@ -648,10 +674,24 @@ static void test_text_one_screen(void **state)
 	an_report_free(&rep);
 }
 
-/* Every name and value of old in new (new may have more: names are added, never renamed). */
+/*
+ * Every name and value of old in new (new may have more: names are added, never renamed).
+ * A figure whose old value was wrong may come back null, no other value: hit_ratio, which
+ * files before bytes_read_by_kind computed over every byte read (pipes' too) and every
+ * insertion (binaries paged in too).
+ */
 static void json_within(const json_t *old, const json_t *new, const char *path)
 {
+	static const char *const corrected[] = {"/hit_ratio"};
 	char sub[512];
+	size_t pl = strlen(path);
+
+	for (size_t i = 0; i < sizeof(corrected) / sizeof(corrected[0]); i++) {
+		size_t cl = strlen(corrected[i]);
+
+		if (pl >= cl && !strcmp(path + pl - cl, corrected[i]) && json_is_null(new))
+			return;
+	}
 
 	if (json_is_object(old)) {
 		const char *k;

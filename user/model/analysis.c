@@ -15,6 +15,8 @@
 
 /* ---- per run ---- */
 
+_Static_assert(WT_NIO_SLOTS == TL_IOK_OTHER, "tl_thread.bytes_read_by_kind: one slot a kind");
+
 static double ratio(uint64_t num, uint64_t den)
 {
 	return den ? (double)num / (double)den : 0.0;
@@ -29,6 +31,38 @@ static void repeat_spread(struct an_run *run)
 			run->wall_min_ns = run->repeats[i].wall_ns;
 		if (run->repeats[i].wall_ns > run->wall_max_ns)
 			run->wall_max_ns = run->repeats[i].wall_ns;
+	}
+}
+
+/*
+ * File reads' hit ratio: the bytes the reads' own misses (and their readahead) inserted,
+ * over the bytes read from files. Pipe and socket bytes never touch the page cache, and
+ * pages faulted in (a binary, a mapped file) or inserted by writes are no read's miss:
+ * counting either made a cold `cat | md5sum` read "50%" and warm reads of a freshly
+ * started node "0%".
+ */
+static void hit_ratio(struct an_run *run)
+{
+	const struct an_counters *c = &run->c;
+	uint64_t file = c->bytes_read_by_kind[TL_IOK_FILE - 1];
+	const char *why = NULL;
+
+	if (!c->pcache_ok)
+		why = "page-cache insertions were not traced";
+	else if (!c->bytes_kind_ok || !c->pcache_cause_ok)
+		why = "reads were not split by what they read (not traced, or saved before that)";
+	else if (!file)
+		why = c->bytes_read ? "no file bytes were read (only pipes, sockets or devices)"
+				    : "nothing was read";
+	run->hit_ratio_ok = !why;
+	snprintf(run->hit_ratio_unavailable, sizeof(run->hit_ratio_unavailable), "%s",
+		 why ? why : "");
+	run->hit_ratio = 0.0;
+	if (run->hit_ratio_ok) {
+		double h = 1.0 - ratio(c->pcache_read_bytes, file);
+
+		/* readahead can insert more than was read: that is a 0% hit, not negative */
+		run->hit_ratio = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
 	}
 }
 
@@ -55,14 +89,7 @@ void an_run_derive(struct an_run *run)
 	for (unsigned k = 0; k <= AN_MAX_CPUS; k++)
 		run->concurrency[k] = k <= maxk ? ratio(run->concurrency_ns[k], run->wall_ns) : 0.0;
 
-	run->hit_ratio_ok = run->c.pcache_ok && run->c.bytes_read > 0;
-	run->hit_ratio = 0.0;
-	if (run->hit_ratio_ok) {
-		double h = 1.0 - ratio(run->c.pcache_insert_bytes, run->c.bytes_read);
-
-		/* readahead can insert more than was read: that is a 0% hit, not negative */
-		run->hit_ratio = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
-	}
+	hit_ratio(run);
 	run->device_rate_ok = run->c.block_ok && run->c.block_busy_ns > 0;
 	run->device_rate = run->device_rate_ok
 				   ? (double)run->c.block_bytes * 1e9 / (double)run->c.block_busy_ns
@@ -137,6 +164,10 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 		o->lifetime_ns = t->end - t->start;
 		o->reads = t->reads;
 		o->bytes_read = t->bytes_read;
+		o->bytes_kind_ok = c && c->bytes_kind_ok;
+		if (o->bytes_kind_ok)
+			memcpy(o->bytes_read_by_kind, t->bytes_read_by_kind,
+			       sizeof(o->bytes_read_by_kind));
 		o->ctx_switches = t->ctx_switches;
 		o->stolen_ns = t->stolen_ns;
 		run->stolen_ns += t->stolen_ns;
@@ -784,6 +815,8 @@ int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t 
 	for (size_t i = 0; i < n; i++) {
 		v[i].nthreads = 0;
 		v[i].stolen_ns = v[i].reads = v[i].bytes_read = v[i].ctx_switches = 0;
+		memset(v[i].bytes_read_by_kind, 0, sizeof(v[i].bytes_read_by_kind));
+		v[i].bytes_kind_ok = true;
 		memset(v[i].states_ns, 0, sizeof(v[i].states_ns));
 		v[i].comm[sizeof(v[i].comm) - 1] = v[i].cmdline[sizeof(v[i].cmdline) - 1] = '\0';
 	}
@@ -799,6 +832,9 @@ int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t 
 			o->stolen_ns += th->stolen_ns;
 			o->reads += th->reads;
 			o->bytes_read += th->bytes_read;
+			for (unsigned k = 0; k < WT_NIO_SLOTS; k++)
+				o->bytes_read_by_kind[k] += th->bytes_read_by_kind[k];
+			o->bytes_kind_ok &= th->bytes_kind_ok;
 			o->ctx_switches += th->ctx_switches;
 			for (int s = 0; s < TL_NSTATES; s++)
 				o->states_ns[s] += th->states_ns[s];

@@ -26,8 +26,23 @@
 /* What the tracer counted for one run, besides the timeline. */
 struct an_counters {
 	uint64_t reads, bytes_read;
+	/*
+	 * bytes_read by what was read (kinds.h's order: file, pipe, socket, other; "not known"
+	 * counted as other), summing to bytes_read. Not ok when the read kinds were not traced
+	 * (or a file before them).
+	 */
+	uint64_t bytes_read_by_kind[WT_NIO_SLOTS];
+	bool bytes_kind_ok;
 	uint64_t pcache_insert_bytes;
 	bool pcache_ok;
+	/*
+	 * Of pcache_insert_bytes, by what the inserting thread was doing (pcache_cause_ok):
+	 * in a read-family call, io_uring_enter or an io_uring worker (the reads' misses and
+	 * their readahead); at a page fault (binaries and libraries paged in, files read
+	 * through mmap); the rest in other syscalls (writes, execve, fadvise).
+	 */
+	uint64_t pcache_read_bytes, pcache_fault_bytes, pcache_other_bytes;
+	bool pcache_cause_ok;
 	uint64_t block_bytes, block_busy_ns, block_reqs;
 	bool block_ok;
 	uint64_t uring_submitted, uring_completed, uring_inline, uring_punted;
@@ -52,6 +67,9 @@ struct an_thread {
 	uint64_t lifetime_ns;
 	uint64_t states_ns[TL_NSTATES];
 	uint64_t reads, bytes_read, ctx_switches; /* as the tracer attached them to tl_thread */
+	/* bytes_read by what was read (as an_counters'); not ok (null) when the run's is not */
+	uint64_t bytes_read_by_kind[WT_NIO_SLOTS];
+	bool bytes_kind_ok;
 	/*
 	 * Part of its on-CPU time (compute + io_cpu) that the scheduler did not count as run
 	 * time: the hypervisor ran something else on the vCPU (steal). The switch times are the
@@ -95,6 +113,8 @@ struct an_process {
 	uint32_t nthreads;
 	uint64_t states_ns[TL_NSTATES];
 	uint64_t stolen_ns, reads, bytes_read, ctx_switches;
+	uint64_t bytes_read_by_kind[WT_NIO_SLOTS];
+	bool bytes_kind_ok;	/* every one of its threads' is */
 };
 
 /*
@@ -286,8 +306,14 @@ struct an_run {
 	uint64_t concurrency_ns[AN_MAX_CPUS + 1]; /* the same in ns (last bin: >= ncpu) */
 
 	struct an_counters c;	/* reads, bytes, page cache, block, uring, lost */
-	double hit_ratio;	/* 1 - pcache_insert_bytes / bytes_read, clamped to [0,1] */
+	/*
+	 * File reads' page-cache hit ratio: 1 - pcache_read_bytes / file bytes read, clamped
+	 * to [0,1] (readahead can insert more than was read). Not ok when no file bytes were
+	 * read, or insertions or read kinds were not traced: hit_ratio_unavailable says why.
+	 */
+	double hit_ratio;
 	bool hit_ratio_ok;
+	char hit_ratio_unavailable[96];
 	double device_rate;	/* block bytes / block busy s */
 	bool device_rate_ok;
 	double runnable_share;	/* runnable ns / (on-CPU + runnable ns) */

@@ -171,6 +171,9 @@ struct tl_thread {
 	uint64_t kind_ns[TL_NSTATES][TL_NKINDS];
 	uint64_t switches;	/* on CPU -> off CPU state changes (exact) */
 	uint64_t reads, bytes_read, ctx_switches; /* counters the caller attaches */
+	/* ... bytes_read by what was read (kind - 1: file, pipe, socket, other; not known
+	 * counted as other), summing to bytes_read */
+	uint64_t bytes_read_by_kind[TL_IOK_OTHER];
 	uint64_t stolen_ns;	/* ... and the on-CPU time the vCPU was stolen (see an_thread) */
 	/*
 	 * After tl_finish: the parts of [start, end) whose transitions were lost (tl_gap),

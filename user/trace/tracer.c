@@ -140,6 +140,8 @@ struct tr {
 	uint64_t lost_exact_ns;	/* of lost_ns, what the kernel's totals gave back per state */
 	uint64_t reads, bytes_read, ctx_switches; /* of threads consumed at exit */
 	uint64_t uring_reads, uring_bytes;	/* io_uring reads no thread was credited with */
+	/* bytes_read + uring_bytes by what was read (wt_io_slot) */
+	uint64_t bytes_by_kind[WT_NIO_SLOTS];
 	struct uc_table *uc;	/* unwound user stack copies (NULL: copies off) */
 	uint64_t ucopy_lost, unwind_failed;
 	bool umemo;		/* ucopy_memo in use (copies on) */
@@ -470,6 +472,15 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 	t->bytes_read += it_thread_bytes_read(v);
 	t->ctx_switches += v->ctx_switches;
 	th = tl_thread_find(t->tl, tid);
+	if (th)
+		memset(th->bytes_read_by_kind, 0, sizeof(th->bytes_read_by_kind));
+	for (unsigned k = 0; k < IT_READ_KIND_SLOTS; k++) {
+		uint64_t b = it_thread_bytes_by_kind(v, k);
+
+		t->bytes_by_kind[wt_io_slot(k)] += b;
+		if (th)
+			th->bytes_read_by_kind[wt_io_slot(k)] += b;
+	}
 	if (th) {
 		th->reads = it_thread_reads(v);
 		th->bytes_read = it_thread_bytes_read(v);
@@ -679,6 +690,7 @@ static void on_uring(struct tr *t, const struct it_uring_rec *r)
 		if (!r->kind && uring_is_read(r->opcode) && r->res >= 0) {
 			t->uring_reads++;
 			t->uring_bytes += (uint64_t)r->res;
+			t->bytes_by_kind[wt_io_slot(r->rkind)] += (uint64_t)r->res;
 		}
 	}
 }
@@ -1465,6 +1477,7 @@ static void run_state_free(struct tr *t)
 	t->nsocks = 0;
 	t->reads = t->bytes_read = t->ctx_switches = 0;
 	t->uring_reads = t->uring_bytes = 0;
+	memset(t->bytes_by_kind, 0, sizeof(t->bytes_by_kind));
 	t->last_ts = 0;
 	t->err = 0;
 }
@@ -1935,6 +1948,16 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	c->stolen_ok = t->steal_ok;
 	c->pcache_ok = t->group_ok[PG_PCACHE];
 	c->pcache_insert_bytes = cnt[IT_CNT_PCACHE_BYTES];
+	memcpy(c->bytes_read_by_kind, t->bytes_by_kind, sizeof(c->bytes_read_by_kind));
+	c->bytes_kind_ok = !(t->o.features_off & IT_FEAT_FDKIND);
+	/* the counters are read one after another, the probes still live: the rest clamps at 0 */
+	c->pcache_cause_ok = c->pcache_ok;
+	c->pcache_read_bytes = cnt[IT_CNT_PCACHE_READ_BYTES];
+	c->pcache_fault_bytes = cnt[IT_CNT_PCACHE_FAULT_BYTES];
+	c->pcache_other_bytes =
+		c->pcache_insert_bytes > c->pcache_read_bytes + c->pcache_fault_bytes
+			? c->pcache_insert_bytes - c->pcache_read_bytes - c->pcache_fault_bytes
+			: 0;
 	c->block_ok = t->group_ok[PG_BLOCK];
 	c->block_bytes = cnt[IT_CNT_BLOCK_BYTES];
 	c->block_reqs = cnt[IT_CNT_BLOCK_REQS];
