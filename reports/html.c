@@ -254,7 +254,9 @@ static void comparison(FILE *f, const struct an_report *r)
 	      "while no thread was reading: part of hidden I/O\">by readahead</th>"
 	      "<th title=\"I/O time with no computation beside it (and how much of it was a "
 	      "wait on a pipe or socket, not storage)\">exposed I/O</th>"
-	      "<th title=\"reads served from the page cache\">hit ratio</th>"
+	      "<th title=\"how often the file reads found their data in the page cache: 1 - "
+	      "what their misses and readahead inserted / the bytes read from files (pipe and "
+	      "socket reads, and pages faulted in or written, do not count)\">file-read hit</th>"
 	      "<th>lost events</th>"
 	      "<th class=\"cause\" title=\"what bounded the run's wall longest; hover for why\">"
 	      "cause</th></tr>\n", f);
@@ -282,7 +284,18 @@ static void comparison(FILE *f, const struct an_report *r)
 				an_run_peer_word(run), un_dur(run->exposed_io_peer_ns).s);
 		else
 			td_dur(f, &u.exposed, run->exposed_io_ns);
-		td_pct(f, run->hit_ratio_ok, run->hit_ratio);
+		if (run->hit_ratio_ok) {
+			fprintf(f, "<td title=\"file reads hit the page cache %.1f%%: %s inserted by "
+				   "their misses and readahead for %s read from files\">%.0f%%</td>",
+				run->hit_ratio * 100, un_bytes(run->c.pcache_read_bytes).s,
+				un_bytes(run->c.bytes_read_by_kind[TL_IOK_FILE - 1]).s,
+				run->hit_ratio * 100);
+		} else {
+			fputs("<td class=\"na\" title=\"unavailable: ", f);
+			put(f, run->hit_ratio_unavailable[0] ? run->hit_ratio_unavailable
+							     : "not measured");
+			fputs("\">&#8212;</td>", f);
+		}
 		fprintf(f, "<td>%s</td>", rp_thousands(run->c.lost_events, n));
 		an_run_cause(run, &cause);
 		fputs("<td class=\"cause\" title=\"", f);

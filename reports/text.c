@@ -359,11 +359,45 @@ static void exposed_cell(char *b, size_t n, const struct un_col *u, const struct
 		snprintf(b, n, "%s", un_cell(u, (double)run->exposed_io_ns).s);
 }
 
+/*
+ * Why a run's file-read hit is unavailable, under the table: one line per reason, naming
+ * the runs unless it is every run's ("file-read hit unavailable: no file bytes were read").
+ */
+static void hit_notes(struct out *o, const struct an_report *r)
+{
+	for (size_t i = 0; i < r->nruns; i++) {
+		const char *why = r->runs[i].hit_ratio_unavailable;
+		size_t n = 0, all = 0;
+		bool seen = false;
+
+		if (r->runs[i].hit_ratio_ok || !why[0])
+			continue;
+		for (size_t j = 0; j < r->nruns; j++) {
+			bool same = !r->runs[j].hit_ratio_ok &&
+				    !strcmp(r->runs[j].hit_ratio_unavailable, why);
+
+			seen |= same && j < i;
+			n += same;
+			all++;
+		}
+		if (seen)
+			continue;	/* said with an earlier run */
+		fprintf(o->f, "file-read hit unavailable");
+		if (n < all)
+			for (size_t j = 0, k = 0; j < r->nruns; j++)
+				if (!r->runs[j].hit_ratio_ok &&
+				    !strcmp(r->runs[j].hit_ratio_unavailable, why))
+					fprintf(o->f, "%s%s", k++ ? ", " : " for ",
+						r->runs[j].label);
+		fprintf(o->f, ": %s\n", why);
+	}
+}
+
 static int comparison(struct out *o, const struct an_report *r, bool all)
 {
 	static const char *const head[C_N] = {"run", "wall", "speedup", "of ideal", "parallelism",
 					      "blocked", "CPU overlap", "hidden I/O",
-					      "by readahead", "exposed I/O", "hit ratio", "cause"};
+					      "by readahead", "exposed I/O", "file-read hit", "cause"};
 	struct tbl t = {0};
 	struct trow *h;
 	char b[TCELL];
@@ -432,6 +466,7 @@ static int comparison(struct out *o, const struct an_report *r, bool all)
 		cell(w, col[C_CAUSE], ST_NONE, cause.name);
 	}
 	tbl_print(o, &t, "");
+	hit_notes(o, r);
 	/* by default the conditions line says it in a few words (one screen) */
 	if (nrep > 1 && all)
 		fprintf(o->f,
@@ -673,8 +708,13 @@ static void run_facts(struct out *o, const struct an_run *run)
 	/* reads and I/O */
 	line[0] = 0;
 	fmt_pct(b, sizeof(b), run->read_oncpu_share_ok, run->read_oncpu_share);
-	add(line, sizeof(line), "reads: %" PRIu64 " (%s), %s of read time on CPU; ", c->reads,
-	    un_bytes(c->bytes_read).s, b);
+	add(line, sizeof(line), "reads: %" PRIu64 " (%s", c->reads, un_bytes(c->bytes_read).s);
+	if (c->bytes_kind_ok) /* from what: the kinds that gave any */
+		for (unsigned k = 0, n = 0; k < WT_NIO_SLOTS; k++)
+			if (c->bytes_read_by_kind[k])
+				add(line, sizeof(line), "%s %s %s", n++ ? "," : ":",
+				    wt_io_kind_name(k + 1), un_bytes(c->bytes_read_by_kind[k]).s);
+	add(line, sizeof(line), "), %s of read time on CPU; ", b);
 	fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
 	add(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ", un_dur(run->blocked_ns).s,
 	    b);
@@ -694,9 +734,26 @@ static void run_facts(struct out *o, const struct an_run *run)
 	/* page cache and disk */
 	line[0] = 0;
 	fmt_pct(a, sizeof(a), run->hit_ratio_ok, run->hit_ratio);
-	add(line, sizeof(line), "page cache: hit ratio %s, ", a);
+	if (run->hit_ratio_ok)
+		add(line, sizeof(line),
+		    "page cache: file reads hit it %s (the reads' misses and readahead inserted %s "
+		    "for %s read from files); ",
+		    a, un_bytes(c->pcache_read_bytes).s,
+		    un_bytes(c->bytes_read_by_kind[TL_IOK_FILE - 1]).s);
+	else
+		add(line, sizeof(line), "page cache: file-read hit " UNAVAILABLE " (%s); ",
+		    run->hit_ratio_unavailable[0] ? run->hit_ratio_unavailable : "not measured");
 	add(line, sizeof(line), "%s inserted",
 	    c->pcache_ok ? un_bytes(c->pcache_insert_bytes).s : UNAVAILABLE);
+	if (c->pcache_ok && c->pcache_cause_ok)
+		add(line, sizeof(line), " in all");
+	/* what was no read's miss, where there was some */
+	if (c->pcache_ok && c->pcache_cause_ok && c->pcache_fault_bytes)
+		add(line, sizeof(line), ", %s of it by page faults (binaries, libraries, mapped files)",
+		    un_bytes(c->pcache_fault_bytes).s);
+	if (c->pcache_ok && c->pcache_cause_ok && c->pcache_other_bytes)
+		add(line, sizeof(line), ", %s of it in other syscalls (writes, exec)",
+		    un_bytes(c->pcache_other_bytes).s);
 	if (run->resident_before >= 0) {
 		fmt_pct(a, sizeof(a), true, run->resident_before);
 		add(line, sizeof(line), ", %s of the data resident before the run", a);

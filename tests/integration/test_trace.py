@@ -537,6 +537,137 @@ class TraceRealPrograms(unittest.TestCase):
         self.fail(" / ".join(msgs))
 
 
+def evict(path):
+    """Drop path's pages from the page cache (written back first: dirty pages stay)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def resident(path):
+    """Bytes of path in the page cache, from util-linux fincore (mincore): independent."""
+    out = subprocess.run(["fincore", "-b", "-n", "-o", "RES", path], capture_output=True,
+                         text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+MAP_AND_READ = """
+import mmap, subprocess, sys
+cold, warm, cold_cat = sys.argv[1:4]
+with open(cold, "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    touched = sum(m[i] for i in range(0, len(m), 4096))
+    m.close()
+with open(warm, "rb") as f:
+    while f.read(1 << 16):
+        pass
+subprocess.run([cold_cat, warm], stdout=subprocess.DEVNULL, check=True)
+"""
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class TraceHitRatio(unittest.TestCase):
+    """The file-read hit ratio counts file reads and the page-cache insertions their own
+    misses made, nothing else: not the pipe a consumer reads (cat | md5sum), not a file
+    mapped and faulted in, not a cold binary paged in at exec. Checked against the files'
+    sizes and what fincore says was resident."""
+
+    SIZE = 16 << 20
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(common.IOTRACE):
+            raise AssertionError("iotrace is not built: " + common.IOTRACE)
+        cls.tmp = tempfile.mkdtemp(prefix="iot-hit-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.ds = common.Dataset([cls.SIZE, cls.SIZE])
+        cls.addClassCleanup(cls.ds.remove)
+        # a copy of cat: a binary of its own inode, evicted apart from the system's
+        cls.cold_cat = os.path.join(cls.ds.dir, "cold-cat")
+        shutil.copy2(shutil.which("cat"), cls.cold_cat)
+
+    def check_sums(self, run):
+        """bytes_read_by_kind sums to bytes_read for the run, each process and thread; the
+        insertions by cause to page_cache_insert_bytes."""
+        for x in [run] + run["processes"] + run["threads"]:
+            self.assertEqual(sum(x["bytes_read_by_kind"].values()), x["bytes_read"], x)
+        self.assertEqual(sum(run["page_cache_insert_bytes_by_cause"].values()),
+                         run["page_cache_insert_bytes"])
+        self.assertEqual(run["file_read_hit_ratio"], run["hit_ratio"])
+
+    def test_cold_file_through_a_pipe(self):
+        """sh -c 'cat F | md5sum' with F evicted: cat's reads are the file's and miss
+        (hit ~0%); md5sum's are the pipe's, exactly F's size, and count in no hit ratio
+        (counted as hits they made it ~50%)."""
+        f = self.ds.files[0]
+        evict(f)
+        self.assertEqual(resident(f), 0)
+        out = os.path.join(self.tmp, "pipe")
+        p, s = trace(["--no-stacks", "-v"], ["sh", "-c", "cat %s | md5sum" % f], out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        run = s["runs"][0]
+        self.check_sums(run)
+        by = {x["comm"]: x for x in run["processes"]}
+        cat, md5 = by["cat"]["bytes_read_by_kind"], by["md5sum"]["bytes_read_by_kind"]
+        # cat: the file (and its libraries' headers), no pipe; md5sum: the pipe, all of F
+        self.assertGreaterEqual(cat["file"], self.SIZE)
+        self.assertLess(cat["file"], self.SIZE + (1 << 20))
+        self.assertEqual(cat["pipe"], 0)
+        self.assertEqual(md5["pipe"], self.SIZE)
+        self.assertLess(md5["file"], 1 << 20)
+        kinds = run["bytes_read_by_kind"]
+        self.assertEqual(kinds["pipe"], self.SIZE)
+        # every page of F came in through cat's reads (readahead may add a window past
+        # the end: nothing there) and now sits in the page cache
+        cause = run["page_cache_insert_bytes_by_cause"]
+        self.assertGreaterEqual(cause["read"], self.SIZE)
+        self.assertEqual(resident(f), self.SIZE)
+        self.assertLessEqual(run["hit_ratio"], 0.05)
+        self.assertIsNone(run["hit_ratio_unavailable"])
+        # what every byte read over every insertion would have said: about half
+        self.assertGreater(1 - run["page_cache_insert_bytes"] / run["bytes_read"], 0.4)
+        self.assertRegex(p.stdout, r"file reads hit it [0-5]\.\d%")
+        self.assertRegex(p.stdout, r"reads: \d+ \([^)]*file [^)]*pipe 16\.0 MiB\)")
+
+    def test_warm_reads_beside_cold_maps_and_exec(self):
+        """A warm file read while the process maps a cold file (faulting every page in) and
+        runs a cold binary: the reads hit ~100%; the mapped file's pages are insertions by
+        faults, not misses of the reads (with them the ratio was ~0%)."""
+        cold, warm_f = self.ds.files
+        with open(warm_f, "rb") as f:
+            while f.read(1 << 20):
+                pass
+        evict(cold)
+        evict(self.cold_cat)
+        self.assertEqual(resident(cold), 0)
+        self.assertEqual(resident(self.cold_cat), 0)
+        self.assertEqual(resident(warm_f), self.SIZE)
+        out = os.path.join(self.tmp, "maps")
+        p, s = trace(["--no-stacks"], [python3(), "-c", MAP_AND_READ, cold, warm_f,
+                                       self.cold_cat], out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        run = s["runs"][0]
+        self.check_sums(run)
+        cause = run["page_cache_insert_bytes_by_cause"]
+        # the mapped file came in whole at faults, and the binary at faults and at exec
+        self.assertEqual(resident(cold), self.SIZE)
+        self.assertGreaterEqual(cause["fault"], self.SIZE)
+        self.assertLess(cause["read"], 1 << 20)
+        # python and the cold cat each read the warm file: twice its size from files
+        self.assertGreaterEqual(run["bytes_read_by_kind"]["file"], 2 * self.SIZE)
+        self.assertGreaterEqual(run["hit_ratio"], 0.95)
+        self.assertIsNone(run["hit_ratio_unavailable"])
+        # over every insertion the ratio would have been about half
+        self.assertLess(1 - run["page_cache_insert_bytes"] / run["bytes_read"], 0.6)
+        d = common.run(["report", "--no-color", "-v", out])
+        self.assertEqual(d.returncode, 0, d.stderr)
+        self.assertRegex(d.stdout, r"file reads hit it (9[5-9]|100)\.\d%")
+        self.assertRegex(d.stdout, r"of it by page faults")
+
+
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
 class TraceAttach(unittest.TestCase):
     """-p PID: a process the test started, reading a file in a loop."""

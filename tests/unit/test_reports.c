@@ -775,6 +775,44 @@ static void assert_in(const char *s, const char *sub)
 }
 
 /*
+ * A run that read no file has no file-read hit: the table says "unavailable" and the line
+ * under it why, naming the run; -v's page-cache line says it with the reason; report.html's
+ * cell is a dash whose tooltip says why. With file reads: the read insertions over them.
+ */
+static void test_hit_ratio_named(void **state)
+{
+	static const char why[] = "no file bytes were read (only pipes, sockets or devices)";
+	struct an_report rep;
+	char *out, line[512];
+
+	(void)state;
+	build(&rep);
+	rep.runs[1].hit_ratio_ok = false;
+	snprintf(rep.runs[1].hit_ratio_unavailable, sizeof(rep.runs[1].hit_ratio_unavailable),
+		 "%s", why);
+	out = render(text_short, &rep, NULL);
+	line_after(out, "file-read hit", "threads/warm", line, sizeof(line));
+	assert_in(line, " unavailable ");
+	assert_in(out, "\nfile-read hit unavailable for threads/warm: no file bytes were read "
+		       "(only pipes, sockets or devices)\n");
+	free(out);
+	out = render(text_plain, &rep, NULL);
+	assert_in(out, "page cache: file-read hit unavailable (no file bytes were read (only pipes,");
+	/* uring/cold: 64 MiB of file reads all missed; 2 MiB of a binary faulted in is apart */
+	assert_in(out, "page cache: file reads hit it 0.0% (the reads' misses and readahead inserted "
+		       "64.0 MiB for 64.0 MiB\n  read from files); 66.0 MiB inserted in all, "
+		       "2.00 MiB of it by page faults");
+	free(out);
+	out = render(rp_html, &rep, NULL);
+	assert_in(out, "<td class=\"na\" title=\"unavailable: no file bytes were read (only pipes, "
+		       "sockets or devices)\">&#8212;</td>");
+	assert_in(out, "title=\"file reads hit the page cache 0.0%: 64.0 MiB inserted by their "
+		       "misses and readahead for 64.0 MiB read from files\">0%</td>");
+	free(out);
+	an_report_free(&rep);
+}
+
+/*
  * What each wait was for, in every view, from the synthetic threads/warm: worker 1 waited
  * 6 ms on a file and 4 on a pipe, worker 2 10 ms on a mutex (g_lock), 340 ms of thread
  * time; 3 of the 10 ms of exposed I/O were the pipe wait alone; readahead hid 4 of the
@@ -815,7 +853,7 @@ static void test_wait_kinds_shown(void **state)
 	assert_in(out, "  locks, longest wait first: g_lock (mutex, pid 2000) 10.0 ms in 4 waits "
 		       "by 1 thread\n");
 	/* (the line wraps at 100 columns between them) */
-	assert_in(out, "hidden 75.0% (10.0% by the device's own readahead alone), exposed 10.0 ms");
+	assert_in(out, "hidden 75.0% (10.0% by the device's own readahead alone),\n  exposed 10.0 ms");
 	assert_in(out, "(3.00 ms of it waiting on a pipe, not storage)\n");
 	line_after(out, "\nthreads/warm\n", "  worker 1 ", line, sizeof(line));
 	assert_in(line, " 10.0 ms file+ ");
@@ -1689,6 +1727,7 @@ int main(void)
 		cmocka_unit_test(test_text_one_screen),
 		cmocka_unit_test(test_run12_summary_round_trip),
 		cmocka_unit_test(test_wait_kinds_shown),
+		cmocka_unit_test(test_hit_ratio_named),
 		cmocka_unit_test(test_perfetto_golden),
 		cmocka_unit_test(test_perfetto_well_formed),
 		cmocka_unit_test(test_summary_nulls_and_types),

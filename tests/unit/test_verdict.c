@@ -223,9 +223,9 @@ static void test_page_cache(void **state)
 	f->run->hit_ratio = 0.901;
 	f->run->read_oncpu_share = 0.801;
 	assert_true(fires(f, "page_cache"));
-	has("hit 90%");
+	has("ile reads came from the page cache (they hit it 90%;");
 	has("80% of read time on CPU");
-	assert_true(strncmp(last_text, "Reads came from the page cache", 30) == 0);
+	assert_true(strncmp(last_text, "File reads came from the page cache", 35) == 0);
 	assert_int_equal(last_text[strlen(last_text) - 1], '.');
 	/* socket receives are reads too, but not of the page cache: 60 of 100 ms on sockets */
 	f->run->io_cpu_by_kind_ns[wt_io_slot(TL_IOK_SOCKET)] = 60 * MS;
@@ -847,7 +847,7 @@ static void test_read_cpu(void **state)
 	bounds(f->run, 100, 540, 0, 0, 0, 0, 360);
 	assert_true(fires(f, "read_cpu"));
 	has("Reading on the CPU (filling the page cache, copying out) held 54% of the wall");
-	has("page-cache hit 50%");
+	has("; file reads hit the page cache 50%");
 	/* from the page cache: the page_cache line says it, not both */
 	f->run->hit_ratio = 0.95;
 	f->run->read_oncpu_share = 0.9;

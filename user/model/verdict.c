@@ -13,7 +13,7 @@
  */
 /* a bound explains a line from this share of the wall (the largest bound always does) */
 #define BOUND_MIN_SHARE 0.20
-#define PAGE_CACHE_MIN_HIT 0.90		/* hit ratio */
+#define PAGE_CACHE_MIN_HIT 0.90		/* file reads' hit ratio */
 #define PAGE_CACHE_MIN_READ_ONCPU 0.80	/* io_cpu / (io_cpu + io_wait) */
 #define CPU_SAT_MIN_PAR_FRAC 0.85	/* CPUs full: parallelism >= this x ncpu, or ... */
 #define CPU_SAT_MIN_RUNNABLE 0.20	/* ... runnable / (on-CPU + runnable) >= this, */
@@ -326,8 +326,8 @@ static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
 	if (!page_cache(run))
 		return false;
 	snprintf(t, len,
-		 "reads came from the page cache (hit %s, %s of read time on CPU copying: "
-		 "%s on CPU, %s waiting)",
+		 "file reads came from the page cache (they hit it %s; %s of read time on CPU "
+		 "copying: %s on CPU, %s waiting)",
 		 pct(run->hit_ratio).s, pct(run->read_oncpu_share).s,
 		 un_dur(run->states_ns[TL_IO_CPU]).s, un_dur(run->states_ns[TL_IO_WAIT]).s);
 	if (run->bound_ok) {
@@ -352,7 +352,7 @@ static bool rule_read_cpu(const struct an_run *run, const struct an_run *sync,
 	of_wall(t, len, a.b[TL_B_READ_CPU], a.wall);
 	app(t, len, " with nothing computing beside it");
 	if (run->hit_ratio_ok)
-		app(t, len, "; page-cache hit %s", pct(run->hit_ratio).s);
+		app(t, len, "; file reads hit the page cache %s", pct(run->hit_ratio).s);
 	return true;
 }
 
@@ -1776,7 +1776,8 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 
 		if (pc)
 			app(buf, len,
-			    " Warm (hit %s, %s of read time on CPU), reads are page-cache copies: "
+			    " Warm (file reads hit the page cache %s, %s of read time on CPU), reads "
+			    "are page-cache copies: "
 			    "nothing to overlap, only more CPUs help",
 			    pct(sw->hit_ratio).s, pct(sw->read_oncpu_share).s);
 		else
