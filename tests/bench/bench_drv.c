@@ -27,7 +27,7 @@
  * Modes (one measurement per invocation: tests/bench.sh interleaves them):
  *
  *   bench_drv run [--iotrace [--no-stacks | --no-ucopy] [--freq HZ] [--off F,...]
- *                 [--hash-threads]]
+ *                 [--hash-threads] [--ringbuf-mb N]]
  *                 [--ext 'TRACER ARGS {pid}'] [--cold] [--throttle RATE]
  *                 (--md5dir DIR [--strategy S] | -- CMD ARGS...)
  *     Launches the workload start-synchronised (wl_spawn / wl_spawn_cmd, as iotrace does)
@@ -39,7 +39,8 @@
  *     ways the end is stamped by a thread blocked on the child's pidfd, so the measured
  *     window is the same whoever drains what. --no-ucopy: stacks by frame pointers only
  *     (no user stack copies: what the CFI unwinding costs); --freq: sampling rate;
- *     --hash-threads: the threads' entries in a hash even where task storage works.
+ *     --hash-threads: the threads' entries in a hash even where task storage works;
+ *     --ringbuf-mb: the ring buffer's size (iotrace --ringbuf-mb; default: the tracer's).
  *     Prints "wall_ns N cpu_ns N bytes N lost N gaps_ns N thread_ns N others_ns N status N";
  *     cpu_ns: the workload's own CPU time (rusage), which the probes' work is part of;
  *     others_ns: CPU time the rest of the machine (an external tracer included) used
@@ -262,6 +263,7 @@ static uint64_t tv_ns(const struct timeval *tv)
 struct run_args {
 	bool iotrace, stacks, cold, ucopy, thread_hash;
 	unsigned hz;		/* 0: the tracer's default */
+	unsigned ringbuf_mb;	/* 0: the tracer's default */
 	unsigned features_off; /* --off: enum it_feature */
 	const char *ext, *md5dir, *strategy;
 	uint64_t throttle;
@@ -311,6 +313,7 @@ static int mode_run(const struct run_args *a)
 		to.stacks = a->stacks;
 		to.features_off = a->features_off;
 		to.thread_hash = a->thread_hash;
+		to.ringbuf_mb = a->ringbuf_mb;
 		if (a->stacks) {
 			stk.sym = sym_new();
 			if (!stk.sym)
@@ -577,7 +580,8 @@ int main(int argc, char **argv)
 		{"strategy", required_argument, NULL, 's'}, {"cold", no_argument, NULL, 'c'},
 		{"throttle", required_argument, NULL, 't'}, {"no-ucopy", no_argument, NULL, 'U'},
 		{"freq", required_argument, NULL, 'F'}, {"off", required_argument, NULL, 'o'},
-		{"hash-threads", no_argument, NULL, 'H'}, {NULL, 0, NULL, 0},
+		{"hash-threads", no_argument, NULL, 'H'}, {"ringbuf-mb", required_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
 	};
 	struct run_args a = {.stacks = true, .ucopy = true, .strategy = "sync"};
 	int opt;
@@ -609,6 +613,7 @@ int main(int argc, char **argv)
 		case 'S': a.stacks = false; break;
 		case 'U': a.ucopy = false; break;
 		case 'H': a.thread_hash = true; break;
+		case 'R': a.ringbuf_mb = (unsigned)atoi(optarg); break;
 		case 'F': a.hz = (unsigned)atoi(optarg); break;
 		case 'e': a.ext = optarg; break;
 		case 'm': a.md5dir = optarg; break;
@@ -631,7 +636,7 @@ int main(int argc, char **argv)
 	return mode_run(&a);
 usage:
 	fprintf(stderr, "usage: bench_drv run [--iotrace [--no-stacks | --no-ucopy] [--freq HZ] "
-			"[--off FEATURE,...] [--hash-threads]]\n"
+			"[--off FEATURE,...] [--hash-threads] [--ringbuf-mb N]]\n"
 			"                     [--ext 'CMD {pid}'] [--cold] [--throttle RATE] "
 			"(--md5dir DIR [--strategy S] | -- CMD...)\n"
 			"       bench_drv md5rate SECS | stamp FILE | attach FILE -- TRACER... | "
