@@ -1032,8 +1032,16 @@ static bool tstore_supported(void)
 static void tstore_set(struct iotrace_bpf *skel, bool on)
 {
 	skel->rodata->use_tstore = on;
-	if (on)
+	if (on) {
+		/*
+		 * `threads` then holds only the entries of threads that exited before user
+		 * space read them: allocated as they come rather than all 16384 up front
+		 * (43.9 MB of kernel memory at 2.6 KiB an entry; the hash alone keeps its
+		 * preallocation: older kernels allow perf_event programs no other).
+		 */
+		bpf_map__set_map_flags(skel->maps.threads, BPF_F_NO_PREALLOC);
 		return;
+	}
 	/* the probes never reach it: the smallest map any kernel makes */
 	bpf_map__set_type(skel->maps.tstore, BPF_MAP_TYPE_HASH);
 	bpf_map__set_map_flags(skel->maps.tstore, 0);
