@@ -43,6 +43,7 @@
 	F(U64, "total", total, OPT)                                                        \
 	F(U64, "errors", errors, OPT)                                                      \
 	F(U64, "unwound", unwound, OPT)                                                    \
+	F(U64, "cut_short", cut_short, OPT)                                                \
 	F(STRN, "unavailable", unavailable, OPT)
 
 /* x: struct an_run (runs[i].stacks) */

@@ -842,8 +842,9 @@ static void run_facts(struct out *o, const struct an_run *run)
 		snprintf(line, sizeof(line),
 			 "user stacks: %s copied for unwinding (%s, %" PRIu64 " copies, %" PRIu64
 			 " switch-outs unwound before, %" PRIu64 " over the budget); unwound with "
-			 "the CFI: %s of on-CPU samples, %s of off-CPU time (the rest: frame "
-			 "pointers, [truncated] where they stop)",
+			 "the CFI to the thread's start: %s of on-CPU samples, %s of off-CPU time "
+			 "(the rest: frame pointers, or copies that ended too soon; [truncated] "
+			 "where they stop)",
 			 un_bytes(run->ucopy_bytes).s, un_rate(run->ucopy_bps).s, run->ucopies,
 			 run->ucopy_reused, run->ucopy_skipped, on, off);
 		para(o, "  ", "  ", line);

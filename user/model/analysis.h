@@ -149,8 +149,12 @@ struct an_stackset {
 	size_t n, cap;
 	uint64_t total;		/* sum of values */
 	uint64_t errors;	/* stacks lost: map collisions, truncation, failed captures */
-	uint64_t unwound;	/* of total: user frames unwound with the CFI (the rest: frame
-				 * pointers, or no user stack) */
+	uint64_t unwound;	/* of total: user frames unwound with the CFI to the thread's
+				 * start (the rest: frame pointers, no user stack, or an unwind
+				 * that stopped short: [truncated]) */
+	uint64_t cut_short;	/* of total: unwound with the CFI from a copy but short of the
+				 * thread's start ([truncated]): the copy ended too soon, or a
+				 * frame the unwinder could not step out of */
 	char unavailable[128];	/* non-empty: why there are none (e.g. "stacks disabled") */
 	/* private to analysis.c: hash index over v */
 	uint32_t *hidx;
@@ -164,7 +168,7 @@ struct an_stackset {
  */
 int an_stack_add(struct an_stackset *s, const char *frames, uint64_t value);
 void an_stackset_free(struct an_stackset *s);
-/* Share of s's total whose user frames were unwound with the CFI (0 when empty). */
+/* Share of s's total whose user frames were unwound with the CFI whole (0 when empty). */
 double an_stack_unwound_share(const struct an_stackset *s);
 
 struct an_verdict {

@@ -649,6 +649,19 @@ static const char *state_frame(const struct ss_pend *p, char *buf, size_t len)
  * sharing the thread's exact figure of that kind (an_wall_add_split). v: the stacks sorted
  * by (tid, state), names[i] their frames.
  */
+/*
+ * Folded frames whose user part stops short of the thread's start (sym_fold puts SYM_CUT
+ * first). A stack unwound with the CFI (the copy's ids, tracer.h) counts as unwound only
+ * without it: a copy that ended below the stack's top (its mapping's end unknown to the
+ * probe) unwinds without error and still loses the outermost frames.
+ */
+static bool cut_short(const char *frames)
+{
+	size_t n = strlen(SYM_CUT);
+
+	return !strncmp(frames, SYM_CUT, n) && (frames[n] == ';' || !frames[n]);
+}
+
 static int exact_wall(struct an_run *run, const struct ss_pend *const *v, char *const *names,
 		      size_t n, const char *strategy)
 {
@@ -760,9 +773,10 @@ static int attach_stacks(struct ss_session *s, const struct ss_spec *spec, struc
 		snprintf(names[i], len, "%s;%s;%s%s%s", spec->strategy, role, state,
 			 p->frames[0] ? ";" : "", p->frames);
 		ret = an_stack_add(set, names[i], p->value);
-		/* unwound with the CFI: the copy's ids (tracer.h) */
-		if (p->uid >= TR_UCOPY_ID_BASE)
+		if (p->uid >= TR_UCOPY_ID_BASE && !cut_short(p->frames))
 			set->unwound += p->value;
+		else if (p->uid >= TR_UCOPY_ID_BASE)
+			set->cut_short += p->value;
 	}
 	run->oncpu.errors += s->stack_drops;
 	if (!ret)

@@ -1617,7 +1617,7 @@ static void fold_user(struct sym *s, const struct tr_stack *st, struct out *o)
 		}
 	}
 	if (!complete)
-		put(o, "[truncated]", "");
+		put(o, SYM_CUT, "");
 	for (int i = use - 1; i >= 0; i--) {
 		if (kinds[i] == U_ANON) {
 			put_placeholder(o, "[anon]");

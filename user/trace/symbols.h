@@ -25,6 +25,9 @@
  * Frame names never contain ';' or control characters (folded-format safe).
  */
 
+/* The outermost frame of a user stack that stops short of its entry (see above). */
+#define SYM_CUT "[truncated]"
+
 struct sym;
 
 struct sym *sym_new(void);
