@@ -94,10 +94,19 @@ static void td_dur(FILE *f, const struct un_col *c, uint64_t ns)
 	fprintf(f, "<td>%s</td>", un_cell(c, (double)ns).s);
 }
 
+/* A share, escaped: un_pct writes what is not none but rounds to it as "<0.1%". */
+static void pct(FILE *f, double v, int decimals)
+{
+	put(f, un_pct(v, decimals).s);
+}
+
 static void td_pct(FILE *f, bool ok, double v)
 {
-	if (ok)
-		fprintf(f, "<td>%.0f%%</td>", v * 100);
+	if (ok) {
+		fputs("<td>", f);
+		pct(f, v, 0);
+		fputs("</td>", f);
+	}
 	else
 		fputs("<td class=\"na\" title=\"not measured\">&#8212;</td>", f);
 }
@@ -285,11 +294,14 @@ static void comparison(FILE *f, const struct an_report *r)
 		else
 			td_dur(f, &u.exposed, run->exposed_io_ns);
 		if (run->hit_ratio_ok) {
-			fprintf(f, "<td title=\"file reads hit the page cache %.1f%%: %s inserted by "
-				   "their misses and readahead for %s read from files\">%.0f%%</td>",
-				run->hit_ratio * 100, un_bytes(run->c.pcache_read_bytes).s,
-				un_bytes(run->c.bytes_read_by_kind[TL_IOK_FILE - 1]).s,
-				run->hit_ratio * 100);
+			fputs("<td title=\"file reads hit the page cache ", f);
+			pct(f, run->hit_ratio, 1);
+			fprintf(f, ": %s inserted by their misses and readahead for %s read from "
+				   "files\">",
+				un_bytes(run->c.pcache_read_bytes).s,
+				un_bytes(run->c.bytes_read_by_kind[TL_IOK_FILE - 1]).s);
+			pct(f, run->hit_ratio, 0);
+			fputs("</td>", f);
 		} else {
 			fputs("<td class=\"na\" title=\"unavailable: ", f);
 			put(f, run->hit_ratio_unavailable[0] ? run->hit_ratio_unavailable
@@ -510,13 +522,15 @@ static void state_bars(FILE *f, const struct an_report *r)
 						rp_kind_name((enum tl_state)s, k), un_dur(kind[k]).s);
 					first = false;
 				}
-			fprintf(f, "\">%.0f%%<br/><small>", (double)run->states_ns[s] * 100 / (double)tt);
+			fputs("\">", f);
+			pct(f, (double)run->states_ns[s] / (double)tt, 0);
+			fputs("<br/><small>", f);
 			first = true;
 			for (unsigned k = 0; k < nk; k++)
 				if (kind[k]) {
-					fprintf(f, "%s%s %.0f%%", first ? "" : ", ",
-						rp_kind_name((enum tl_state)s, k),
-						(double)kind[k] * 100 / (double)tt);
+					fprintf(f, "%s%s ", first ? "" : ", ",
+						rp_kind_name((enum tl_state)s, k));
+					pct(f, (double)kind[k] / (double)tt, 0);
 					first = false;
 				}
 			fputs("</small></td>", f);
@@ -622,6 +636,16 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 	put(f, cause.reason);
 	fputs("</span></summary>\n", f);
 	findings(f, run);
+	{
+		char line[512];
+
+		if (an_machine_line(run, line, sizeof(line))) {
+			/* the machine's other work, iotrace's own part of it named */
+			fputs("<p class=\"note\">", f);
+			put(f, line);
+			fputs("</p>\n", f);
+		}
+	}
 	run_files(f, run, slug, sync && sync != run);
 	process_table(f, run);
 	tl_opts.tl_detail = HTML_TL_DETAIL / (r->nruns ? r->nruns : 1);

@@ -71,6 +71,11 @@
 	F(U64, "steal_ns", machine_steal_ns, REQ)                                          \
 	F(U64, "iotrace_ns", machine_iotrace_ns, OPT)
 
+/* x: struct an_run (runs[i].tracer_cpu_ns): iotrace's own CPU time in the window */
+#define SUMMARY_TRACER_CPU_FIELDS(F)                                                       \
+	F(U64, "user", tracer_user_ns, REQ)                                                \
+	F(U64, "sys", tracer_sys_ns, REQ)
+
 /* x: struct an_run (runs[i].uring) */
 #define SUMMARY_URING_FIELDS(F)                                                            \
 	F(U64N, "submitted", c.uring_submitted, REQ, c.uring_ok)                           \
@@ -231,6 +236,8 @@
 	F(CUSTOM, repeats)                                                                 \
 	F(OBJN, "rusage", rusage, rusage_ok)                                               \
 	F(OBJN, "machine_cpu", machine_cpu, machine_ok)                                    \
+	F(OBJN, "tracer_cpu_ns", tracer_cpu, tracer_cpu_ok)                                \
+	F(REALN, "tracer_cpu_share", tracer_cpu_share, OPT, tracer_cpu_share_ok, 0, 1)     \
 	F(STATES, states_ns)                                                               \
 	F(OBJN, "io_wait_by_kind_ns", iow_run, by_kind_ok)                                 \
 	F(OBJN, "io_cpu_by_kind_ns", ioc_run, by_kind_ok)                                  \
@@ -337,6 +344,7 @@
 	T(stacks, struct an_run, SUMMARY_STACKS_FIELDS)                                    \
 	T(rusage, struct an_run, SUMMARY_RUSAGE_FIELDS)                                    \
 	T(machine_cpu, struct an_run, SUMMARY_MACHINE_CPU_FIELDS)                          \
+	T(tracer_cpu, struct an_run, SUMMARY_TRACER_CPU_FIELDS)                            \
 	T(uring, struct an_run, SUMMARY_URING_FIELDS)                                      \
 	T(bound, struct an_run, SUMMARY_BOUND_FIELDS)                                      \
 	T(unused, struct an_run, SUMMARY_UNUSED_FIELDS)                                    \

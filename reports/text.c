@@ -134,7 +134,7 @@ static void fmt_pct(char *b, size_t n, bool ok, double share)
 	if (!ok || !isfinite(share))
 		snprintf(b, n, UNAVAILABLE);
 	else
-		snprintf(b, n, "%.1f%%", share * 100);
+		snprintf(b, n, "%s", un_pct(share, 1).s);
 }
 
 static void fmt_real(char *b, size_t n, bool ok, double v, const char *suffix)
@@ -510,8 +510,8 @@ static int state_shares(struct out *o, const struct an_report *r)
 		cell(w, 0, ST_LABEL, run->label);
 		for (int s = 0; s < TL_NSTATES; s++) {
 			if (tt)
-				snprintf(b, sizeof(b), "%.1f%%",
-					 (double)run->states_ns[s] * 100 / (double)tt);
+				snprintf(b, sizeof(b), "%s",
+					 un_pct((double)run->states_ns[s] / (double)tt, 1).s);
 			else
 				snprintf(b, sizeof(b), "-");
 			cell(w, s + 1, ST_NONE, b);
@@ -588,7 +588,7 @@ static int wait_kinds(struct out *o, const struct an_report *r)
 			if (!run->by_kind_ok)
 				snprintf(b, sizeof(b), UNAVAILABLE);
 			else if (tt)
-				snprintf(b, sizeof(b), "%.1f%%", (double)ns * 100 / (double)tt);
+				snprintf(b, sizeof(b), "%s", un_pct((double)ns / (double)tt, 1).s);
 			else
 				snprintf(b, sizeof(b), "-");
 			cell(w, col[k], ST_NONE, b);
@@ -704,6 +704,9 @@ static void run_facts(struct out *o, const struct an_run *run)
 	else if (run->exit_status > 0) /* -1: attached with -p, no status of ours */
 		add(line, sizeof(line), "; exited with status %d", run->exit_status);
 	para(o, "  ", "  ", line);
+	/* the machine's other work, iotrace's own part of it named */
+	if (an_machine_line(run, line, sizeof(line)))
+		para(o, "  ", "  ", line);
 
 	/* reads and I/O */
 	line[0] = 0;
@@ -805,7 +808,7 @@ static void run_facts(struct out *o, const struct an_run *run)
 		char how[128];
 
 		if (tt)
-			snprintf(b, sizeof(b), "%.1f%%", (double)lost * 100 / (double)tt);
+			snprintf(b, sizeof(b), "%s", un_pct((double)lost / (double)tt, 1).s);
 		else
 			snprintf(b, sizeof(b), UNAVAILABLE);
 		if (c->lost_exact_ns && c->lost_exact_ns >= lost)
@@ -834,7 +837,7 @@ static void run_facts(struct out *o, const struct an_run *run)
 		para(o, "  ", "  ", line);
 	}
 	if (run->ucopy_ok) {
-		char on[16], off[16];
+		char on[UN_LEN], off[UN_LEN];
 
 		fmt_pct(on, sizeof(on), run->oncpu.total > 0, an_stack_unwound_share(&run->oncpu));
 		fmt_pct(off, sizeof(off), run->offcpu.total > 0,
@@ -1183,7 +1186,7 @@ static void short_warnings(struct out *o, const struct an_report *r)
 		if (!run->c.lost_events && !run->gaps_ns)
 			continue;
 		if (tt)
-			snprintf(share, sizeof(share), "%.1f%%", (double)lost * 100 / (double)tt);
+			snprintf(share, sizeof(share), "%s", un_pct((double)lost / (double)tt, 1).s);
 		else
 			snprintf(share, sizeof(share), UNAVAILABLE);
 		/* one line a run (how long the lost stretches were: -v) */

@@ -151,6 +151,49 @@ if mode == "fork":
     os.waitpid(child, 0)
 """
 
+# traced as `sh TRACER_PROBE DIR`: iotrace's own CPU time (the run time of each of its
+# threads in their schedstat, ns, read with the shell's builtin read: no process of ours in
+# between) as the script starts, then two builds of DIR with make -j2 (many short
+# processes, each a new set of maps and symbols for iotrace's consumer), then again once
+# iotrace has caught up (its CPU time grew by less than 3 ms over 0.2 s); writes
+# "start end" and iotrace's thread counts at both to DIR/probe
+TRACER_PROBE = r"""
+d=$1
+cpu() {
+  n=0
+  t=0
+  for f in /proc/$PPID/task/*/schedstat; do
+    read -r x _ < "$f"
+    t=$((t + x))
+    n=$((n + 1))
+  done
+}
+cpu
+a=$t
+na=$n
+for i in 1 2; do make -s -j2 -C "$d" clean; make -s -j2 -C "$d" prog; done
+last=$a
+k=0
+while [ $k -lt 25 ]; do
+  sleep 0.2
+  cpu
+  [ $((t - last)) -lt 3000000 ] && break
+  last=$t
+  k=$((k + 1))
+done
+echo "$a $t $na $n" > "$d/probe"
+"""
+
+DUR = re.compile(r"([0-9.]+) (ns|µs|ms|s)\b")
+DUR_NS = {"ns": 1, "µs": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def dur_ns(text):
+    """The first duration in text ("46.3 ms"), in ns."""
+    m = DUR.search(text)
+    return float(m.group(1)) * DUR_NS[m.group(2)]
+
+
 def digests(text):
     """{path: md5} of the program's digest lines (the report around them aside)."""
     return {p: h for h, p in DIGEST_LINE.findall(text)}
@@ -257,6 +300,69 @@ class TracePrograms(unittest.TestCase):
             if ru > 50e6:  # the link and main.c are too small for a 3% band
                 worst = max(worst, abs(err))
         self.assertLessEqual(worst, 0.03)
+
+    # ---- iotrace's own CPU: measured, and named where the machine's other work is ----
+
+    def test_tracer_cpu(self):
+        """tracer_cpu_ns (iotrace's getrusage over the window) against iotrace's run time as
+        its schedstat shows it, read by the traced script itself at its start and once
+        iotrace caught up at its end: no less, and no more than the window's edges add
+        (the script's start, the last sleep); machine_cpu's iotrace_ns and the share agree;
+        the -v text and report.html name it with the same figure, and so does a verdict
+        line that blames the machine's other work."""
+        if not shutil.which("gcc") or not shutil.which("make"):
+            self.skipTest("gcc and make are needed (Debian packages gcc, make)")
+        d = self.out("tcpu")
+        os.makedirs(d)
+        for i in range(6):
+            with open(os.path.join(d, "f%d.c" % i), "w") as f:
+                f.write("#include <stdio.h>\nint f%d(int x) { return x * %d; }\n" % (i, i))
+        with open(os.path.join(d, "main.c"), "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        objs = " ".join("f%d.o" % i for i in range(6))
+        with open(os.path.join(d, "Makefile"), "w") as f:
+            f.write("prog: main.o %s\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -O2 -c $< -o $@\n"
+                    "clean:\n\trm -f *.o prog\n" % objs)
+        script = os.path.join(d, "probe.sh")
+        with open(script, "w") as f:
+            f.write(TRACER_PROBE)
+        out = self.out("tcpu-out")
+        p, s = trace(["-v"], ["sh", script, d], out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(d, "probe")) as f:
+            a, b, na, nb = (int(v) for v in f.read().split())
+        # the same threads at both reads: none ended between them with its time
+        self.assertEqual(na, nb)
+        run = s["runs"][0]
+        t = run["tracer_cpu_ns"]
+        ours = t["user"] + t["sys"]
+        probe = b - a
+        print("\n  iotrace's CPU in the window %.1f ms (user %.1f, sys %.1f), by its "
+              "schedstat between the script's reads %.1f ms (%+.1f ms)" %
+              (ours / 1e6, t["user"] / 1e6, t["sys"] / 1e6, probe / 1e6,
+               (ours - probe) / 1e6), end="")
+        self.assertGreater(probe, 0)
+        # the window holds the script's reads: never less (rusage's own rounding aside)
+        self.assertGreaterEqual(ours, probe - 1e6)
+        self.assertLessEqual(ours, probe + max(8e6, 0.05 * probe))
+        m = run["machine_cpu"]
+        self.assertEqual(m["iotrace_ns"], ours)
+        self.assertAlmostEqual(run["tracer_cpu_share"],
+                               min(1.0, ours / (m["busy_ns"] + m["idle_ns"] + m["steal_ns"])),
+                               places=6)
+        # named, with its figure, in the text (-v) and the page
+        text = re.sub(r"\s+", " ", p.stdout)  # as wrapped to the terminal's width
+        named = re.search(r"iotrace's own tracing ([0-9.]+ (?:ns|µs|ms|s)): user", text)
+        self.assertIsNotNone(named, p.stdout)
+        self.assertLessEqual(abs(dur_ns(named.group(1)) - ours), 0.005 * ours + 1)
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            page = f.read().replace("&#39;", "'")
+        self.assertIn("iotrace's own tracing %s: user" % named.group(1), page)
+        # a line that blames the machine's other work names iotrace's part of it
+        for v in run["verdict"]:
+            if v["rule"] in ("cpu_saturated", "cpu_wait", "wakeup_latency") and \
+                    re.search(r"other work held them|other programs held", v["text"]):
+                self.assertRegex(v["text"], r"iotrace('s own tracing| itself)", v["text"])
 
     # ---- work handed to a server outside the trace, over a socket ----
 
@@ -518,7 +624,10 @@ class TracePrograms(unittest.TestCase):
                              [os.path.basename(os.path.realpath(node))[:15]], th)
             self.assertNotIn("iotrace", [t["comm"] for t in th], th)
             words = [v["text"] for v in run["verdict"]] + [run["headline"]]
-            self.assertFalse([w for w in words if "iotrace" in w], words)
+            # (iotrace's own CPU, named where the machine's other work is, is no thread)
+            self.assertFalse([w for w in words
+                              if re.search(r"iotrace(?!'s own tracing| itself used)", w)],
+                             words)
             busiest = [v["text"] for v in run["verdict"] if v["rule"] == "serial"]
             for w in busiest:  # the loop does the hashing: it is the busiest
                 self.assertIn("the busiest, event loop (node)", w)

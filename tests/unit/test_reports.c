@@ -809,6 +809,16 @@ static void test_hit_ratio_named(void **state)
 	assert_in(out, "title=\"file reads hit the page cache 0.0%: 64.0 MiB inserted by their "
 		       "misses and readahead for 64.0 MiB read from files\">0%</td>");
 	free(out);
+	/* a hit that is not none but rounds to it: "<0.1%", escaped in the page */
+	rep.runs[2].hit_ratio = 0.0004;
+	out = render(text_plain, &rep, NULL);
+	assert_in(out, "page cache: file reads hit it <0.1% (");
+	free(out);
+	out = render(rp_html, &rep, NULL);
+	assert_in(out, "title=\"file reads hit the page cache &lt;0.1%: ");
+	assert_in(out, "read from files\">&lt;0.1%</td>");
+	assert_null(strstr(out, "><0.1%"));
+	free(out);
 	an_report_free(&rep);
 }
 
@@ -1080,11 +1090,22 @@ static void test_roundtrip(void **state)
 	/* a saved run is one the model derived: its ratios follow from its integers */
 	for (size_t i = 0; i < rep.nruns; i++)
 		an_run_derive(&rep.runs[i]);
+	/* the machine's CPU in the window, iotrace's own: 40 ms of 400 ms */
+	rep.runs[1].machine_ok = true;
+	rep.runs[1].machine_busy_ns = 300000000;
+	rep.runs[1].machine_idle_ns = 100000000;
+	an_run_tracer_cpu(&rep.runs[1], 30000000, 10000000);
+	rep.runs[1].machine_iotrace_ns = 40000000;
 	assert_int_equal(rp_write_outdir(a, &rep, (uid_t)-1, (gid_t)-1), 0);
 	ret = rp_load_outdir(a, &back, err, sizeof(err));
 	if (ret)
 		fail_msg("load: %s", err);
 	assert_int_equal(back.nruns, 3);
+	assert_true(back.runs[1].tracer_cpu_ok && back.runs[1].tracer_cpu_share_ok);
+	assert_int_equal(back.runs[1].tracer_user_ns, 30000000);
+	assert_int_equal(back.runs[1].tracer_sys_ns, 10000000);
+	assert_true(back.runs[1].tracer_cpu_share > 0.0999 && back.runs[1].tracer_cpu_share < 0.1001);
+	assert_false(back.runs[0].tracer_cpu_ok || back.runs[0].tracer_cpu_share_ok);
 	assert_non_null(back.runs[1].tl);
 	assert_int_equal(back.runs[1].tl->nthreads, 3);
 	assert_string_equal(back.runs[1].tl->threads[2].comm, weird_comm);

@@ -115,6 +115,35 @@ static void test_byte_cells_never_zero(void **s)
 	assert_string_equal(un_cell(&c, 1 * KiB).s, "<0.1 MiB/s");
 }
 
+/* A share that is not none never reads "0%", nor one short of the whole "100%". */
+static void test_shares(void **s)
+{
+	(void)s;
+	/* CPython's GIL: 608 µs of the python threads' 279 ms = 0.218% */
+	assert_string_equal(un_pct(608e3 / 279e6, 0).s, "0.2%");
+	assert_string_equal(un_pct(0, 0).s, "0%");
+	assert_string_equal(un_pct(0, 1).s, "0.0%");
+	assert_string_equal(un_pct(0.0004, 0).s, "<0.1%"); /* 0.04% */
+	assert_string_equal(un_pct(0.0004, 1).s, "<0.1%");
+	assert_string_equal(un_pct(0.004, 0).s, "0.4%");
+	assert_string_equal(un_pct(0.005, 0).s, "0.5%"); /* %.0f would round it to even: 0 */
+	assert_string_equal(un_pct(0.004, 1).s, "0.4%");
+	assert_string_equal(un_pct(0.006, 0).s, "1%");
+	assert_string_equal(un_pct(0.42, 0).s, "42%");
+	assert_string_equal(un_pct(0.4249, 1).s, "42.5%");
+	assert_string_equal(un_pct(0.997, 0).s, "99.7%");
+	assert_string_equal(un_pct(0.995, 0).s, "99.5%");
+	assert_string_equal(un_pct(0.9999, 0).s, ">99.9%");
+	assert_string_equal(un_pct(0.9999, 1).s, ">99.9%");
+	assert_string_equal(un_pct(0.994, 0).s, "99%");
+	assert_string_equal(un_pct(0.998, 1).s, "99.8%");
+	assert_string_equal(un_pct(1, 0).s, "100%");
+	assert_string_equal(un_pct(1, 1).s, "100.0%");
+	assert_string_equal(un_pct(1.05, 0).s, "105%");
+	assert_string_equal(un_pct(-0.1, 0).s, "?");
+	assert_string_equal(un_pct(NAN, 0).s, "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_sizes_and_rates),
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_byte_cells_never_zero),
+		cmocka_unit_test(test_shares),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1376,6 +1376,95 @@ static void test_wakeup_latency(void **state)
 }
 
 /*
+ * The machine's other work that held the CPUs has iotrace's own tracing in it (the probes
+ * never see iotrace's consumer): named with its CPU time. 4 CPUs x 1 s: busy 3.64 s, idle
+ * 360 ms; the threads ran 2.00 s (1.80 s compute + 200 ms io_cpu), so other work used
+ * 1.64 s of CPU.
+ */
+static void test_tracer_cpu_named(void **state)
+{
+	struct fx *f = *state;
+	char line[512];
+
+	strict = false;
+	bounds(f->run, 900, 0, 0, 0, 0, 0, 100);
+	unused(f->run, 0, 0, 1400, 0);
+	also_ok = "cpu";
+	f->run->parallelism = 1.3;
+	f->run->runnable_share = 0.25;
+	f->run->machine_ok = true;
+	f->run->machine_busy_ns = 3640 * MS;
+	f->run->machine_idle_ns = 360 * MS;
+	/* iotrace: 700 ms user + 300 ms system = 1.00 s, 25% of the 4.00 s of CPU time */
+	an_run_tracer_cpu(f->run, 700 * MS, 300 * MS);
+	assert_true(f->run->tracer_cpu_ok && f->run->tracer_cpu_share_ok);
+	assert_true(f->run->tracer_cpu_share == 0.25);
+	assert_true(fires(f, "cpu_saturated"));
+	has("while the machine's other work held them (its CPUs idle 9% of the time; of the "
+	    "1.64 s of CPU that other work used, 1.00 s (most of it) was iotrace's own tracing, "
+	    "25% of the machine's CPU time)");
+	/* 150 ms: 3.75% of the machine, not most of the 1.64 s */
+	an_run_tracer_cpu(f->run, 100 * MS, 50 * MS);
+	assert_true(fires(f, "cpu_saturated"));
+	has("(its CPUs idle 9% of the time; of the 1.64 s of CPU that other work used, 150 ms "
+	    "was iotrace's own tracing, 4% of the machine's CPU time)");
+	/* 2.00 s: more than the ticks say all other work used: only iotrace's exact figure */
+	an_run_tracer_cpu(f->run, 1500 * MS, 500 * MS);
+	assert_true(fires(f, "cpu_saturated"));
+	has("(its CPUs idle 9% of the time; of that other work, 2.00 s of CPU was iotrace's own "
+	    "tracing, 50% of the machine's CPU time)");
+	/* a file from before tracer_cpu_ns: machine_cpu's iotrace_ns, no share */
+	f->run->tracer_cpu_ok = f->run->tracer_cpu_share_ok = false;
+	f->run->machine_iotrace_ns = 150 * MS;
+	assert_true(fires(f, "cpu_saturated"));
+	has("(its CPUs idle 9% of the time; of the 1.64 s of CPU that other work used, 150 ms "
+	    "was iotrace's own tracing)");
+	/* unknown: nothing said of it */
+	f->run->machine_iotrace_ns = 0;
+	assert_true(fires(f, "cpu_saturated"));
+	has("while the machine's other work held them (its CPUs idle 9% of the time)");
+	assert_null(strstr(last_text, "iotrace"));
+
+	/* idle CPUs: the ready time beyond the idle was other programs', iotrace among them */
+	f->run->machine_idle_ns = 1000 * MS;
+	f->run->machine_busy_ns = 3000 * MS;
+	an_run_tracer_cpu(f->run, 100 * MS, 50 * MS);
+	assert_true(fires(f, "wakeup_latency"));
+	has("(the machine's CPUs were idle 25% of the time; for 400 ms more, other programs held "
+	    "the CPUs, iotrace's own tracing among them with 150 ms of CPU)");
+
+	/* the facts line: 2.00 s ran, 150 ms iotrace's, the rest of busy 850 ms others' */
+	assert_true(an_machine_line(f->run, line, sizeof(line)));
+	assert_string_equal(line, "the machine's CPU time in the run: 4.00 s, busy 3.00 s (this "
+				  "run's threads 2.00 s, iotrace's own tracing 150 ms: user 100 ms, "
+				  "system 50.0 ms, 4% of the machine's CPU time; other programs "
+				  "about 850 ms), idle 1.00 s");
+	f->run->machine_steal_ns = 40 * MS;
+	assert_true(an_machine_line(f->run, line, sizeof(line)));
+	assert_non_null(strstr(line, "idle 1.00 s, stolen by the hypervisor 40.0 ms"));
+	f->run->machine_ok = false;
+	assert_false(an_machine_line(f->run, line, sizeof(line)));
+	assert_string_equal(line, "");
+}
+
+/* A share that rounds to 0% but is not none: CPython's GIL at 608 µs of 279 ms. */
+static void test_python_gil_small_share(void **state)
+{
+	struct fx *f = *state;
+
+	strict = false;
+	add_thread(f->run, "python main", 279 * MS, 200 * MS, 608 * 1000);
+	snprintf(f->run->threads[0].comm, sizeof(f->run->threads[0].comm), "python3");
+	f->run->threads[0].by_kind_ok = true;
+	f->run->threads[0].lock_wait_by_kind_ns[wt_lock_slot(TL_LK_GIL)] = 608 * 1000;
+	f->run->by_kind_ok = true;
+	assert_true(rule("python_gil")->fires(f->run, f->sync, &f->rep, last_text,
+					       sizeof(last_text), &last_share));
+	/* 0.608 / 279 = 0.218% */
+	has("608 µs was for the interpreter lock, the GIL (0.2% of their time)");
+}
+
+/*
  * Slower than sync by >= 2%: the loss decomposed by bound (sync: 900 ms cpu, 100 ms idle;
  * the run: 900 cpu, 150 cpu_wait over 1.05 s). One thread: no "extra threads".
  */
@@ -1585,7 +1674,7 @@ int main(void)
 		T(test_lock_by_kind),
 		T(test_idle_by_kind),
 		T(test_peer_by_kind),
-		T(test_python_gil_by_kind),
+		T(test_python_gil_by_kind), T(test_tracer_cpu_named), T(test_python_gil_small_share),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -240,6 +240,43 @@ uint64_t an_run_oncpu_ns(const struct an_run *run)
 	return run->states_ns[TL_COMPUTE] + run->states_ns[TL_IO_CPU];
 }
 
+void an_run_tracer_cpu(struct an_run *run, uint64_t user_ns, uint64_t sys_ns)
+{
+	uint64_t all = run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns;
+	double sh;
+
+	run->tracer_user_ns = user_ns;
+	run->tracer_sys_ns = sys_ns;
+	run->tracer_cpu_ok = true;
+	run->tracer_cpu_share_ok = run->machine_ok && all;
+	if (!run->tracer_cpu_share_ok)
+		return;
+	/* rusage is exact, /proc/stat counts ticks: a short window can come out a tick short */
+	sh = (double)(user_ns + sys_ns) / (double)all;
+	run->tracer_cpu_share = sh < 1 ? sh : 1;
+}
+
+bool an_run_tracer_ns(const struct an_run *run, uint64_t *ns)
+{
+	if (run->tracer_cpu_ok)
+		*ns = run->tracer_user_ns + run->tracer_sys_ns;
+	else if (run->machine_ok && run->machine_iotrace_ns)
+		*ns = run->machine_iotrace_ns;
+	else
+		return false;
+	return true;
+}
+
+bool an_run_other_work_ns(const struct an_run *run, uint64_t *ns)
+{
+	uint64_t ran = an_run_ran_ns(run);
+
+	if (!run->machine_ok)
+		return false;
+	*ns = run->machine_busy_ns > ran ? run->machine_busy_ns - ran : 0;
+	return true;
+}
+
 uint64_t an_run_ran_ns(const struct an_run *run)
 {
 	uint64_t oncpu = an_run_oncpu_ns(run);

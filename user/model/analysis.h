@@ -230,6 +230,19 @@ struct an_run {
 	uint64_t machine_busy_ns, machine_idle_ns, machine_steal_ns;
 	uint64_t machine_iotrace_ns;	/* of busy: iotrace's own CPU time (RUSAGE_SELF) */
 	bool machine_ok;
+	/*
+	 * Caller's: iotrace's own CPU time over the same window, user and system
+	 * (getrusage(RUSAGE_SELF) deltas: its consumer draining the ring, reading the traced
+	 * processes' maps and symbols, unwinding their stack copies). The probes never count
+	 * it: they follow the traced processes only, so it is part of the machine's "other
+	 * work". Not ok (JSON null) when unknown (files from before it).
+	 */
+	uint64_t tracer_user_ns, tracer_sys_ns;
+	bool tracer_cpu_ok;
+	/* (tracer_user_ns + tracer_sys_ns) / the machine's CPU time in the window (busy + idle
+	 * + steal); an_run_tracer_cpu sets it; not ok without both */
+	double tracer_cpu_share;
+	bool tracer_cpu_share_ok;
 	/* sum of the threads' stolen_ns (an_thread); not ok (JSON null) in files before it */
 	uint64_t stolen_ns;
 	bool stolen_ok;
@@ -528,6 +541,20 @@ bool an_run_clean(const struct an_run *run);
  * (stolen_ns, where measured): the run time the kernel's own accounting counts. */
 uint64_t an_run_oncpu_ns(const struct an_run *run);
 uint64_t an_run_ran_ns(const struct an_run *run);
+/*
+ * iotrace's own CPU time over the run's window, user and system: sets tracer_* and, when
+ * the machine's CPU time is known (machine_ok, set first), tracer_cpu_share.
+ */
+void an_run_tracer_cpu(struct an_run *run, uint64_t user_ns, uint64_t sys_ns);
+/* iotrace's own CPU time in the window (tracer_user_ns + tracer_sys_ns; in a file from
+ * before them, machine_cpu's iotrace_ns); false when unknown. */
+bool an_run_tracer_ns(const struct an_run *run, uint64_t *ns);
+/*
+ * The machine's "other work": its busy CPU time in the window less what this run's threads
+ * ran (an_run_ran_ns), iotrace's own included; /proc/stat's tick resolution, so 0 when
+ * the ticks come out below the threads' time. False without machine_ok.
+ */
+bool an_run_other_work_ns(const struct an_run *run, uint64_t *ns);
 /*
  * Storage throughput of a run over its whole wall (block bytes / wall, bytes/s); false when
  * block I/O was not traced or the run has no wall.

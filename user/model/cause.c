@@ -1,4 +1,5 @@
 /* cause.c - a run's cause in a word and a line, and the Answer's line for each strategy. */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,8 +132,8 @@ void an_run_cause(const struct an_run *run, struct an_cause *c)
 		for (unsigned k = 1; k < TL_NBOUNDS; k++)
 			if (run->bound_ns[k] > run->bound_ns[b])
 				b = k;
-		snprintf(c->name, sizeof(c->name), "%s %.0f%%", bound_word(run, b),
-			 (double)run->bound_ns[b] * 100 / (double)run->wall_ns);
+		snprintf(c->name, sizeof(c->name), "%s %s", bound_word(run, b),
+			 un_pct((double)run->bound_ns[b] / (double)run->wall_ns, 0).s);
 	}
 	/* the reason: the cause explaining the largest share of the wall, else the first */
 	{
@@ -166,8 +167,8 @@ void an_run_cause(const struct an_run *run, struct an_cause *c)
 	 * whose largest bound always has its line): the largest bound is the cause.
 	 */
 	if (run->bound_ok && run->wall_ns) {
-		snprintf(c->reason, sizeof(c->reason), "%s held %.0f%% of the wall", bound_words[b],
-			 (double)run->bound_ns[b] * 100 / (double)run->wall_ns);
+		snprintf(c->reason, sizeof(c->reason), "%s held %s of the wall", bound_words[b],
+			 un_pct((double)run->bound_ns[b] / (double)run->wall_ns, 0).s);
 		return;
 	}
 	if (!c->name[0])
@@ -347,6 +348,51 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 		n++;
 	}
 	return n;
+}
+
+/* Append to buf, never past its end. */
+static void put(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strnlen(buf, len);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+bool an_machine_line(const struct an_run *run, char *buf, size_t len)
+{
+	uint64_t ran = an_run_ran_ns(run), self = 0, other;
+	bool known;
+
+	if (len)
+		buf[0] = '\0';
+	if (!run->machine_ok || !len)
+		return false;
+	known = an_run_tracer_ns(run, &self);
+	put(buf, len, "the machine's CPU time in the run: %s, busy %s (this run's threads %s",
+	    un_dur(run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns).s,
+	    un_dur(run->machine_busy_ns).s, un_dur(ran).s);
+	if (known) {
+		put(buf, len, ", iotrace's own tracing %s", un_dur(self).s);
+		if (run->tracer_cpu_ok)
+			put(buf, len, ": user %s, system %s", un_dur(run->tracer_user_ns).s,
+			    un_dur(run->tracer_sys_ns).s);
+		if (run->tracer_cpu_share_ok)
+			put(buf, len, ", %s of the machine's CPU time",
+			    un_pct(run->tracer_cpu_share, 0).s);
+	}
+	an_run_other_work_ns(run, &other);
+	other = other > self ? other - self : 0;
+	put(buf, len, "; other programs%s about %s), idle %s", known ? "" : ", iotrace included,",
+	    un_dur(other).s, un_dur(run->machine_idle_ns).s);
+	if (run->machine_steal_ns)
+		put(buf, len, ", stolen by the hypervisor %s", un_dur(run->machine_steal_ns).s);
+	return true;
 }
 
 const char *an_question(const struct an_report *rep)

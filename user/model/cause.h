@@ -41,6 +41,16 @@ const char *an_run_peer_word(const struct an_run *run);
 size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size_t max);
 
 /*
+ * What the machine's CPUs did in a run's window, iotrace's own CPU named apart from the
+ * other programs': "the machine's CPU time in the run: 4.00 s, busy 3.00 s (this run's
+ * threads 2.00 s, iotrace's own tracing 150 ms: user 100 ms, system 50.0 ms, 4% of the
+ * machine's CPU time; other programs about 850 ms), idle 1.00 s". The other programs'
+ * part is what is left of /proc/stat's ticks ("about"). False (buf "") when the machine's
+ * CPU was not measured.
+ */
+bool an_machine_line(const struct an_run *run, char *buf, size_t len);
+
+/*
  * The question the report answers, for its first line: the disk question of a report with
  * an Answer (md5dir), which strategy was fastest when runs compare with a sync run, else
  * where a traced program's time went.

@@ -1,4 +1,4 @@
-/* units.c - durations, sizes and rates as people read them: three significant digits. */
+/* units.c - durations, sizes and rates as people read them (three significant digits), and shares. */
 #include <math.h>
 #include <stdio.h>
 
@@ -112,4 +112,29 @@ struct un_str un_cell(const struct un_col *c, double v)
 		return r;
 	}
 	return out(sc, c->unit, c->decimals, x);
+}
+
+struct un_str un_pct(double share, int decimals)
+{
+	double p = share * 100;
+	struct un_str r;
+	/* the smallest share the shown digits can tell from none: half their last digit */
+	double half = decimals > 0 ? 0.05 : 0.5;
+
+	if (!isfinite(p) || p < 0) {
+		snprintf(r.s, sizeof(r.s), "?");
+		return r;
+	}
+	decimals = decimals > 0 ? 1 : 0;
+	if (p > 0 && p < 0.05)
+		snprintf(r.s, sizeof(r.s), "<0.1%%"); /* below what one decimal shows */
+	else if (p > 0 && p <= half)
+		snprintf(r.s, sizeof(r.s), "%.1f%%", p); /* not none: a decimal more */
+	else if (p < 100 && p >= 99.95)
+		snprintf(r.s, sizeof(r.s), ">99.9%%");
+	else if (p < 100 && p >= 100 - half - 1e-9)
+		snprintf(r.s, sizeof(r.s), "%.1f%%", p); /* not all of it */
+	else
+		snprintf(r.s, sizeof(r.s), "%.*f%%", decimals, p);
+	return r;
 }

@@ -1,4 +1,4 @@
-/* units.h - how every human-readable output writes a duration, a size or a rate. */
+/* units.h - how every human-readable output writes a duration, a size, a rate or a share. */
 #ifndef IOTRACE_UNITS_H
 #define IOTRACE_UNITS_H
 
@@ -50,5 +50,14 @@ struct un_col un_column(enum un_kind kind, double max);
  * that read 4 KiB beside one that read 64 MiB did not read nothing.
  */
 struct un_str un_cell(const struct un_col *c, double v);
+
+/*
+ * A share (0..1) as a percentage with `decimals` decimals (0 or 1): "42%", "42.0%". A share
+ * that is not zero never reads as none, nor one short of the whole as all of it: what
+ * rounds to 0 is written with one decimal more while that shows it ("0.2%", for 608 µs of
+ * 279 ms), else "<0.1%"; what rounds to 100 but is less is "99.7%", else ">99.9%". Exactly
+ * 0 is "0%" ("0.0%"); above 1 is written as is ("105%"). Negative or non-finite: "?".
+ */
+struct un_str un_pct(double share, int decimals);
 
 #endif /* IOTRACE_UNITS_H */

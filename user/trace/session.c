@@ -352,10 +352,10 @@ static uint64_t tv_ns(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * 1000000000ULL + (uint64_t)tv->tv_usec * 1000ULL;
 }
 
-/* The machine's CPU time so far from /proc/stat's "cpu" line, in CPU-ns. */
+/* The machine's CPU time so far from /proc/stat's "cpu" line, in CPU-ns, and ours. */
 struct cpu_sample {
 	uint64_t busy, idle, steal;
-	uint64_t self;		/* iotrace's own CPU time */
+	uint64_t self_user, self_sys;	/* iotrace's own CPU time (all its threads) */
 	bool ok;
 };
 
@@ -382,7 +382,8 @@ static struct cpu_sample cpu_sample(void)
 		struct rusage ru;
 
 		c.ok = !getrusage(RUSAGE_SELF, &ru);
-		c.self = tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
+		c.self_user = tv_ns(&ru.ru_utime);
+		c.self_sys = tv_ns(&ru.ru_stime);
 	}
 	return c;
 }
@@ -1026,8 +1027,13 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		run->machine_busy_ns = cpu1.busy - cpu0.busy;
 		run->machine_idle_ns = cpu1.idle - cpu0.idle;
 		run->machine_steal_ns = cpu1.steal - cpu0.steal;
-		run->machine_iotrace_ns = cpu1.self > cpu0.self ? cpu1.self - cpu0.self : 0;
 		run->machine_ok = true;
+		/* ours, from the window's start to its end (the kernel keeps each part monotonic;
+		 * a sample from another thread is no reason to trust that blindly) */
+		an_run_tracer_cpu(run,
+				  cpu1.self_user > cpu0.self_user ? cpu1.self_user - cpu0.self_user : 0,
+				  cpu1.self_sys > cpu0.self_sys ? cpu1.self_sys - cpu0.self_sys : 0);
+		run->machine_iotrace_ns = run->tracer_user_ns + run->tracer_sys_ns;
 	}
 	if (waited) {
 		/* the kernel's own CPU accounting of the child, to check the states against */
