@@ -1863,7 +1863,8 @@ int BPF_PROG(iot_uring_async, struct io_kiocb *req, int rw)
  * Completion may run in an io-wq worker, softirq or the task: match by request pointer.
  * Counted by where it ran: after a punt to io-wq; else within the call that submitted it
  * (the submitter, still on CPU in the same io_uring_enter with no transition since the
- * submission: the read found its data, or failed, at once); else later, which for a request
+ * submission: the read found its data, or failed, at once, or the device delivered it before
+ * the call left the CPU: a fast disk can, even cold); else later, which for a request
  * not punted is task work in the submitter (a cold buffered read waits on the page lock and
  * is retried by task work once the page is in; io_uring has no tracepoint there, and this
  * kernel's fentry may be closed to BPF).
