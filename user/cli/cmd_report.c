@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "report.h"
+#include "version.h"
 
 /*
  * Nothing is measured here: the saved model is loaded (summary.json plus the spans and

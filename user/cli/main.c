@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "version.h"
 
 static const struct it_cmd cmds[] = {
 	{"run", cmd_run, "run a built-in workload under several strategies and explain the result"},

@@ -17,6 +17,7 @@
 #include "peers.h"
 #include "session.h"
 #include "symbols.h"
+#include "version.h"
 
 /*
  * Stacks arrive while the run is going, one record per switch-out or sample, but their
