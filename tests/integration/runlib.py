@@ -460,12 +460,13 @@ class Taskstats:
                     st = v2
             if tid is None or st is None or len(st) < 112:
                 continue
-            # struct taskstats: cpu_delay_total at 24, cpu_run_virtual_total
-            # (sum_exec_runtime) at 72, ac_comm[32] at 80
+            # struct taskstats: cpu_count (schedstat's switch-ins) at 16, cpu_delay_total
+            # at 24, cpu_run_virtual_total (sum_exec_runtime) at 72, ac_comm[32] at 80
+            runs = struct.unpack_from("=Q", st, 16)[0]
             delay = struct.unpack_from("=Q", st, 24)[0]
             run = struct.unpack_from("=Q", st, 72)[0]
             comm = st[80:112].split(b"\0")[0].decode("utf-8", "replace")
-            self.exits[tid] = {"run_ns": run, "delay_ns": delay, "comm": comm}
+            self.exits[tid] = {"run_ns": run, "delay_ns": delay, "runs": runs, "comm": comm}
 
     def __exit__(self, *exc):
         time.sleep(0.1)  # exits already sent are in the socket: let the loop take them

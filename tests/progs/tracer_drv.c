@@ -207,18 +207,22 @@ int main(int argc, char **argv)
 			(unsigned long long)th->end, th->nspans, (unsigned long long)th->gap_ns,
 			(unsigned long long)th->reads, (unsigned long long)th->bytes_read);
 		json_states(f, th->state_ns);
-		/* the longest span of each state: one wait, told apart from the rest */
+		/* the longest span of each state (one wait, told apart from the rest), and how
+		 * many spans each state has (a runnable one before each switch-in) */
 		{
-			uint64_t longest[TL_NSTATES] = {0};
+			uint64_t longest[TL_NSTATES] = {0}, count[TL_NSTATES] = {0};
 
 			for (size_t s = 0; s < th->nspans; s++) {
 				const struct tl_span *sp = &th->spans[s];
 
 				if (sp->end - sp->start > longest[sp->state])
 					longest[sp->state] = sp->end - sp->start;
+				count[sp->state]++;
 			}
 			fprintf(f, ", \"longest\": ");
 			json_states(f, longest);
+			fprintf(f, ", \"count\": ");
+			json_states(f, count);
 		}
 		fputc('}', f);
 	}

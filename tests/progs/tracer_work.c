@@ -22,7 +22,8 @@
  *   pipe N MS             a reader blocked in read(2) on a pipe written every MS ms (io_wait)
  *   mix                   a bit of everything, several threads
  * Every thread prints, just before it ends:
- *   sched TID RUN_NS RUNQ_NS      (from /proc/self/task/TID/schedstat)
+ *   sched TID RUN_NS RUNQ_NS RUNS (from /proc/self/task/TID/schedstat; RUNS: times it was
+ *                                  switched in)
  * spinning threads also `self TID NS` (the time they saw themselves run, see spin_ms),
  * `sleep` and `poll` also `waited TID NS` (the call's duration by the thread's own clock),
  * `read` prints `bytes N reads N`, and the process `rusage NS` (user+system, all threads)
@@ -36,7 +37,7 @@ static FILE *out;
 static void report_sched(void)
 {
 	char path[64], buf[128];
-	unsigned long long run = 0, runq = 0;
+	unsigned long long run = 0, runq = 0, runs = 0;
 	long tid = syscall(SYS_gettid);
 	FILE *f;
 
@@ -44,11 +45,11 @@ static void report_sched(void)
 	f = fopen(path, "re");
 	if (f) {
 		if (fgets(buf, sizeof(buf), f))
-			sscanf(buf, "%llu %llu", &run, &runq);
+			sscanf(buf, "%llu %llu %llu", &run, &runq, &runs);
 		fclose(f);
 	}
 	pthread_mutex_lock(&out_lock);
-	fprintf(out, "sched %ld %llu %llu\n", tid, run, runq);
+	fprintf(out, "sched %ld %llu %llu %llu\n", tid, run, runq, runs);
 	fflush(out);
 	pthread_mutex_unlock(&out_lock);
 }
