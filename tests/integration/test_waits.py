@@ -256,6 +256,22 @@ def other_pythons():
     return [exe for _, exe in sorted(found, reverse=True)]
 
 
+def debian_python(test):
+    """Debian's CPython, or the test skipped."""
+    if not os.access("/usr/bin/python3", os.X_OK):
+        test.skipTest("no /usr/bin/python3 (Debian package python3)")
+    return "/usr/bin/python3"
+
+
+def other_python(test):
+    """The newest other CPython build, or the test skipped."""
+    others = other_pythons()
+    if not others:
+        test.skipTest("no other CPython build on this machine (looked for pyenv's in "
+                      "/root/.pyenv/versions/3.*)")
+    return others[0]
+
+
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
 class GilAndJoin(unittest.TestCase):
     """progs/hash_join.py: a thread per file hashing it 4 KiB at a time (hashlib keeps the
@@ -303,15 +319,16 @@ class GilAndJoin(unittest.TestCase):
         self.assertLess(main["gil"], main["join"] / 2, detail)
 
     def check_short(self, py):
-        """progs/pyshort_threads.py: four threads taking turns on the GIL for ~10 ms, the
-        process gone at once after them (~50 ms in all), traced with stacks (their first
-        unwinding holds the consumer back): the futex words are named from the mappings
-        captured while it lived. Three runs: before the capture, a run whose words were
+        """progs/pyhash_threads.py --exit-at-once: four threads taking turns on the GIL for
+        ~10 ms, the process gone at once after them (~50 ms in all), traced with stacks
+        (their first unwinding holds the consumer back): the futex words are named from the
+        mappings captured while it lived. Three runs: before the capture, a run whose words were
         named after the exit had none named (gil 0, the GIL a nameless condvar) in 3 of 4
         runs with pyenv's 3.13 and 5 of 20 with Debian's 3.11 at ~45 ms."""
-        prog = os.path.join(HERE, "progs", "pyshort_threads.py")
+        prog = os.path.join(HERE, "progs", "pyhash_threads.py")
         for i in range(3):
-            p, s = trace([], [py, prog, "4", "60000"], os.path.join(self.tmp, "short%d" % i))
+            p, s = trace([], [py, prog, "4", "60000", "--exit-at-once"],
+                         os.path.join(self.tmp, "short%d" % i))
             self.assertEqual(p.returncode, 0, p.stderr[-3000:])
             run = s["runs"][0]
             lk = run["lock_wait_by_kind_ns"]
@@ -327,28 +344,16 @@ class GilAndJoin(unittest.TestCase):
                 self.assertEqual(x["kind"], "gil", x)
 
     def test_short_debian_python3(self):
-        if not os.access("/usr/bin/python3", os.X_OK):
-            self.skipTest("no /usr/bin/python3 (Debian package python3)")
-        self.check_short("/usr/bin/python3")
+        self.check_short(debian_python(self))
 
     def test_short_other_python(self):
-        others = other_pythons()
-        if not others:
-            self.skipTest("no other CPython build on this machine (looked for pyenv's in "
-                          "/root/.pyenv/versions/3.*)")
-        self.check_short(others[0])
+        self.check_short(other_python(self))
 
     def test_debian_python3(self):
-        if not os.access("/usr/bin/python3", os.X_OK):
-            self.skipTest("no /usr/bin/python3 (Debian package python3)")
-        self.check_python("/usr/bin/python3")
+        self.check_python(debian_python(self))
 
     def test_other_python(self):
-        others = other_pythons()
-        if not others:
-            self.skipTest("no other CPython build on this machine (looked for pyenv's in "
-                          "/root/.pyenv/versions/3.*)")
-        self.check_python(others[0])
+        self.check_python(other_python(self))
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
@@ -380,16 +385,10 @@ class PoolWaits(unittest.TestCase):
         self.assertGreaterEqual(lk["condvar"], 0.5 * m["wall_ns"], lk)
 
     def test_debian_python3(self):
-        if not os.access("/usr/bin/python3", os.X_OK):
-            self.skipTest("no /usr/bin/python3 (Debian package python3)")
-        self.check_python("/usr/bin/python3")
+        self.check_python(debian_python(self))
 
     def test_other_python(self):
-        others = other_pythons()
-        if not others:
-            self.skipTest("no other CPython build on this machine (looked for pyenv's in "
-                          "/root/.pyenv/versions/3.*)")
-        self.check_python(others[0])
+        self.check_python(other_python(self))
 
 
 if __name__ == "__main__":
