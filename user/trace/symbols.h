@@ -48,6 +48,13 @@ void sym_kernel_load(struct sym *s);
 void sym_pid_seen(struct sym *s, pid_t pid);
 
 /*
+ * pid ran a new program (its exec record, which comes after every stack of the old one):
+ * the old program's maps are dropped, and its next stack reads the new one's. Stacks
+ * drained before the exec record keep the capture they had.
+ */
+void sym_pid_exec(struct sym *s, pid_t pid);
+
+/*
  * Unwind a user stack the probes copied (it_ustack_rec) with the code's call-frame
  * information (.eh_frame, .debug_frame), as perf --call-graph dwarf does with libdwfl:
  * regs are the thread's user registers (IT_UREGS, DWARF order), stack the size bytes from
