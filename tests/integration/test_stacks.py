@@ -93,6 +93,18 @@ class Stacks(unittest.TestCase):
         os.chmod(script, 0o644)
         cls.pyout = os.path.join(cls.tmp, "py")
         cls.pr = runlib.iotrace(["trace", "--no-color", "-o", cls.pyout, "--", python3(), script])
+        # the same program exec'd by a shell in the shell's pid, after work of its own (and
+        # through python3 on PATH when that is itself a script that exec's, pyenv's shim)
+        py = shutil.which("python3")
+        try:
+            with open(py, "rb") as f:
+                elf = f.read(4) == b"\x7fELF"
+        except (OSError, TypeError):
+            elf = True
+        cls.exout = os.path.join(cls.tmp, "exec")
+        cls.er = runlib.iotrace(["trace", "--no-color", "-o", cls.exout, "--", "sh", "-c",
+                                 'for i in 1 2 3 4 5 6 7 8; do x=$(cat /etc/hostname); done; '
+                                 'exec "$0" "$@"', python3() if elf else py, script])
 
     @classmethod
     def tearDownClass(cls):
@@ -290,6 +302,30 @@ class Stacks(unittest.TestCase):
         self.assertGreater(tt, 50, msg)
         self.assertGreaterEqual(m, 0.85, msg)  # the rest: exec and imports, as libraries load
         self.assertGreaterEqual(t, 0.90, msg)
+
+    def test_exec_unwound_with_new_maps(self):
+        """A process that exec's is unwound with its new program's maps, not the shell's"""
+        self.assertEqual(self.er.rc, 0, self.er.describe())
+        s = runlib.load_summary(self.exout)
+        if s["runs"][0]["stacks"]["ucopy_bytes"] is None:
+            self.skipTest("user stack copies unavailable on this kernel")
+        slug = os.listdir(os.path.join(self.exout, "runs"))[0]
+        on = folded(os.path.join(self.exout, "runs", slug, "oncpu.folded"))
+        off = folded(os.path.join(self.exout, "runs", slug, "offcpu.folded"))
+        thr = [(fr, v) for fr, v in on if fr[1].startswith("python thread")]
+        t, tt = share(thr, lambda fr: "start_thread" in fr and "[truncated]" not in fr)
+        md5, _ = share(thr, lambda fr: "start_thread" in fr and "MD5_Update" in fr)
+        # the thread that exec'd: the shell's stacks, then CPython's
+        py = [(fr, v) for fr, v in off if fr[1].startswith("python")]
+        w, wt = share(py, lambda fr: "[truncated]" not in fr and any(e in fr for e in ENTRY))
+        msg = "on-CPU: %.1f%% of %d thread samples reach start_thread (%.1f%% through " \
+              "MD5_Update); off-CPU: %.1f%% of %d ns of the python threads unwound to their " \
+              "start" % (100 * t, tt, 100 * md5, 100 * w, wt)
+        self.assertGreater(tt, 50, msg)
+        self.assertGreaterEqual(t, 0.95, msg)
+        self.assertGreaterEqual(md5, 0.5, msg)
+        self.assertGreater(wt, 0, msg)
+        self.assertGreaterEqual(w, 0.95, msg)
 
 
 if __name__ == "__main__":
