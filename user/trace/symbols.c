@@ -15,6 +15,7 @@
 
 #include <elfutils/libdwfl.h>
 
+#include "debugslim.h"
 #include "symbols.h"
 #include "symindex.h"
 
@@ -213,6 +214,7 @@ void sym_free(struct sym *s)
 	for (size_t i = 0; i < SYM_DATA_PROCS; i++)
 		free(s->dmaps[i].maps);
 	si_cache_free(s->sidx);
+	ds_clear();
 	free(s);
 }
 
@@ -440,7 +442,7 @@ static int find_elf(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr ba
  */
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = find_elf,
-	.find_debuginfo = dwfl_build_id_find_debuginfo,
+	.find_debuginfo = ds_find_debuginfo, /* dwfl_build_id_find_debuginfo's, cut */
 };
 
 /* Open each module's ELF now: after the process exits, /proc/PID/exe and [vdso] are gone. */
