@@ -159,6 +159,9 @@ class TracerAlone(unittest.TestCase):
         self.assertEqual(len(res["kernel"]), 5)
         self.check_sums(res)
         self.assertEqual(res["counters"]["lost_events"], 0)
+        # the ring's data is mapped (resident, every page) while tracing, not once stopped
+        run_kb, stop_kb = res["bpf_mapped_kb"]
+        self.assertGreaterEqual(run_kb - stop_kb, res["stats"]["ringbuf_mb"] * 1024, res["bpf_mapped_kb"])
         tl = {t["tid"]: t for t in res["timeline"]}
         for k in res["kernel"]:
             if k["tid"] == res["pid"]:

@@ -57,6 +57,21 @@ static void on_stack(void *ctx, const struct tr_stack *s)
 		D.maxdepth = (unsigned)s->nkern;
 }
 
+/* KiB of BPF maps mapped into this process (/proc/self/maps): the ring buffer's data, bss */
+static unsigned long bpf_mapped_kb(void)
+{
+	char line[512];
+	unsigned long a, b, kb = 0;
+	FILE *m = fopen("/proc/self/maps", "r");
+
+	while (m && fgets(line, sizeof(line), m))
+		if (strstr(line, "anon_inode:bpf-map") && sscanf(line, "%lx-%lx", &a, &b) == 2)
+			kb += (b - a) >> 10;
+	if (m)
+		fclose(m);
+	return kb;
+}
+
 static void json_states(FILE *f, const uint64_t *ns)
 {
 	fputc('[', f);
@@ -77,6 +92,7 @@ int main(int argc, char **argv)
 	const char *out = NULL;
 	bool trace = true;
 	uint64_t t0, t_end, last_ts = 0, t_go;
+	unsigned long mapped_run_kb = 0, mapped_stop_kb = 0;
 	int go[2], status = 0, ret, opt;
 	pid_t pid;
 	FILE *f = stderr;
@@ -160,7 +176,9 @@ int main(int argc, char **argv)
 		return 1;
 	t_end = tr_now();
 	if (trace) {
+		mapped_run_kb = bpf_mapped_kb();
 		ret = tr_stop(t, &c, &last_ts);
+		mapped_stop_kb = bpf_mapped_kb();
 		if (ret < 0)
 			fprintf(stderr, "tracer_drv: stop: %s\n", strerror(-ret));
 		tr_last_stats(t, &st);
@@ -177,6 +195,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(f, "{\"status\": %d, \"wall_ns\": %llu, \"pid\": %d,\n", status,
 		(unsigned long long)(t_end - t_go), (int)pid);
+	fprintf(f, " \"bpf_mapped_kb\": [%lu, %lu],\n", mapped_run_kb, mapped_stop_kb);
 	fprintf(f, " \"rusage_ns\": %llu,\n",
 		(unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
 			(unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull);

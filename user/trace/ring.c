@@ -26,9 +26,25 @@ struct rg {
 	unsigned long *cons;	   /* consumer position (RW page) */
 	const unsigned long *prod; /* producer position (RO mapping, then the data) */
 	const uint8_t *data;
+	int fd;			   /* the map, to map the data again after rg_idle */
 	uint8_t *wrap;		   /* a record that wraps around the end, made whole */
 	size_t wrap_cap;
 };
+
+/* The producer page and ONE copy of the data (libbpf maps two). 0 or -errno. */
+static int map_data(struct rg *r)
+{
+	void *p;
+
+	if (r->prod)
+		return 0;
+	p = mmap(NULL, r->page + r->size, PROT_READ, MAP_SHARED, r->fd, (off_t)r->page);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->prod = p;
+	r->data = (const uint8_t *)p + r->page;
+	return 0;
+}
 
 struct rg *rg_new(int map_fd, rg_fn fn, void *ctx)
 {
@@ -56,16 +72,13 @@ struct rg *rg_new(int map_fd, rg_fn fn, void *ctx)
 	r->size = info.max_entries;
 	r->mask = r->size - 1;
 	r->epfd = -1;
+	r->fd = map_fd;
 	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 	if (p == MAP_FAILED)
 		goto fail;
 	r->cons = p;
-	/* the producer page and ONE copy of the data (libbpf maps two) */
-	p = mmap(NULL, r->page + r->size, PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
-	if (p == MAP_FAILED)
+	if (map_data(r) < 0)
 		goto fail;
-	r->prod = p;
-	r->data = (const uint8_t *)p + r->page;
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, map_fd, &ev) < 0)
 		goto fail;
@@ -75,6 +88,18 @@ fail:
 	rg_free(r);
 	errno = err;
 	return NULL;
+}
+
+void rg_idle(struct rg *r)
+{
+	if (!r || !r->prod)
+		return;
+	munmap((void *)r->prod, r->page + r->size);
+	r->prod = NULL;
+	r->data = NULL;
+	free(r->wrap);
+	r->wrap = NULL;
+	r->wrap_cap = 0;
 }
 
 void rg_free(struct rg *r)
@@ -94,7 +119,10 @@ void rg_free(struct rg *r)
 int rg_consume(struct rg *r)
 {
 	unsigned long cons = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE), prod;
-	int n = 0;
+	int n = map_data(r);
+
+	if (n < 0)
+		return n;
 
 	for (;;) {
 		bool got = false;

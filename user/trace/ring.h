@@ -20,6 +20,12 @@ struct rg *rg_new(int map_fd, rg_fn fn, void *ctx);
 int rg_consume(struct rg *r);
 /* Wait up to timeout_ms for the probes to signal data (epoll), then consume. */
 int rg_poll(struct rg *r, int timeout_ms);
+/*
+ * Unmap the data until the next rg_consume maps it again: every page of the mapping is
+ * resident however little of it was written, so an idle ring (the run stopped, its model
+ * being built) costs its whole size for nothing. Records the probes add meanwhile wait.
+ */
+void rg_idle(struct rg *r);
 void rg_free(struct rg *r);
 
 #endif /* IOTRACE_RING_H */

@@ -2016,6 +2016,8 @@ out:
 	/* the probes go idle until the next run */
 	maps_reset(t);
 	drain_discard(t);
+	/* its pages are resident while mapped: not under the model the caller builds next */
+	rg_idle(t->rb);
 	t->tl = NULL;
 	t->running = false;
 	return ret;
