@@ -81,7 +81,9 @@ struct sym_proc {
 	pid_t pid;
 	Dwfl *dwfl;		/* NULL: the process was gone before we could capture it */
 	bool attached;		/* dwfl_attach_state done on this dwfl */
-	struct uw_copy uw;
+	/* the unwinder's callbacks' argument: its own allocation, as libdwfl keeps its
+	 * address while this entry may move (proc_evict, the table's growth) */
+	struct uw_copy *uw;
 	struct anon_range *anon; /* executable anonymous mappings (JIT code) */
 	size_t nanon;
 	struct anon_range vdso;
@@ -197,6 +199,7 @@ static void proc_free(struct sym_proc *p)
 	if (p->dwfl)
 		dwfl_free(p->dwfl);
 	free(p->anon);
+	free(p->uw);
 	defs_free(p);
 }
 
@@ -679,8 +682,12 @@ static struct sym_proc *proc_get(struct sym *s, pid_t pid)
 		s->procs = n;
 		s->capprocs = ncap;
 	}
-	p = &s->procs[s->nprocs++];
+	p = &s->procs[s->nprocs];
 	memset(p, 0, sizeof(*p));
+	p->uw = calloc(1, sizeof(*p->uw));
+	if (!p->uw)
+		return NULL;
+	s->nprocs++;
 	p->pid = pid;
 	p->used = ++s->tick;
 	proc_capture(p);
@@ -1151,7 +1158,7 @@ static bool outermost(Dwfl *d, Dwarf_Addr pc, bool activation)
 static int umemo_words(struct sym_proc *p, const uint64_t *ips, int n, uint16_t *reads,
 		       uint32_t *regs)
 {
-	struct uw_copy *c = &p->uw;
+	struct uw_copy *c = p->uw;
 	uint64_t lo = c->sp, hi = c->sp + c->size + (64 << 10), again[128], w;
 	uint16_t keep[IT_UMEMO_WORDS];
 	int nkeep = 0, m;
@@ -1222,21 +1229,21 @@ int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const 
 				  in_anon(p, regs[IT_UREG_IP]));
 	}
 	if (!p->attached) {
-		if (!dwfl_attach_state(p->dwfl, NULL, pid, &uw_callbacks, &p->uw))
+		if (!dwfl_attach_state(p->dwfl, NULL, pid, &uw_callbacks, p->uw))
 			return -ENOEXEC;
 		p->attached = true;
 	}
-	p->uw = (struct uw_copy){.tid = tid, .regs = regs, .stack = stack,
+	*p->uw = (struct uw_copy){.tid = tid, .regs = regs, .stack = stack,
 				 .sp = regs[IT_UREG_SP], .size = size, .ips = ips, .max = max};
 	/* its result says nothing more: it ends without error where the copy ends, too */
-	dwfl_getthread_frames(p->dwfl, tid, uw_frame, &p->uw);
-	if (!p->uw.n)
+	dwfl_getthread_frames(p->dwfl, tid, uw_frame, p->uw);
+	if (!p->uw->n)
 		return -ENOENT;
-	*complete = outermost(p->dwfl, p->uw.ips[p->uw.n - 1], p->uw.last_activation);
+	*complete = outermost(p->dwfl, p->uw->ips[p->uw->n - 1], p->uw->last_activation);
 	/* what the walk read lies below the outermost frame's stack pointer */
-	if (*complete && p->uw.last_sp > p->uw.sp)
-		*top = p->uw.last_sp + SYM_TOP_MARGIN;
-	n = p->uw.n;
+	if (*complete && p->uw->last_sp > p->uw->sp)
+		*top = p->uw->last_sp + SYM_TOP_MARGIN;
+	n = p->uw->n;
 	if (nreads && *complete)
 		*nreads = umemo_words(p, ips, n, reads, regmask);
 	return n;
