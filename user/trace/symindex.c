@@ -17,10 +17,17 @@
  * can have by default (vm.mmap_min_addr), so they are below every address looked up.
  */
 #define SI_LOW 0x10000ULL
+/*
+ * Indexes no module holds any more, kept for the next: a process whose maps are read
+ * again (a library loaded since) gets a new Dwfl whose modules ask for the same files
+ * just after the old ones let go, and in a build one cc1 exits before the next starts.
+ */
+#define SI_IDLE_MAX 8
 
 struct si_index {
 	struct si_cache *cache;	/* NULL: private, or the cache is gone */
-	unsigned refs;
+	unsigned refs;		/* 0: idle in the cache */
+	uint64_t idle_since;	/* the cache's tick when it went idle */
 	unsigned char *key;	/* 'B' + build-id, or 'F' + file identity; NULL: private */
 	size_t keylen;
 	bool movable;		/* valid at any load bias >= SI_LOW, else only at bias */
@@ -35,6 +42,9 @@ struct si_index {
 struct si_cache {
 	struct si_index **v;
 	size_t n, cap;
+	size_t nidle;
+	uint64_t tick;
+	size_t builds;		/* indexes built (not shared) */
 };
 
 struct si_cache *si_cache_new(void)
@@ -42,12 +52,18 @@ struct si_cache *si_cache_new(void)
 	return calloc(1, sizeof(struct si_cache));
 }
 
+static void index_free(struct si_index *x);
+
 void si_cache_free(struct si_cache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++)
-		c->v[i]->cache = NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i]->refs)
+			c->v[i]->cache = NULL;
+		else
+			index_free(c->v[i]);
+	}
 	free(c->v);
 	free(c);
 }
@@ -61,19 +77,37 @@ static void index_free(struct si_index *x)
 	free(x);
 }
 
+static void cache_drop(struct si_cache *c, size_t i)
+{
+	index_free(c->v[i]);
+	c->v[i] = c->v[--c->n];
+}
+
 void si_put(struct si_index *x)
 {
 	struct si_cache *c;
+	size_t oldest = SIZE_MAX;
 
 	if (!x || --x->refs)
 		return;
 	c = x->cache;
-	for (size_t i = 0; c && i < c->n; i++)
-		if (c->v[i] == x) {
-			c->v[i] = c->v[--c->n];
-			break;
-		}
-	index_free(x);
+	if (!c) {
+		index_free(x);
+		return;
+	}
+	x->idle_since = ++c->tick;
+	if (++c->nidle <= SI_IDLE_MAX)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		if (!c->v[i]->refs && (oldest == SIZE_MAX || c->v[i]->idle_since < c->v[oldest]->idle_since))
+			oldest = i;
+	cache_drop(c, oldest);
+	c->nidle--;
+}
+
+size_t si_cache_builds(const struct si_cache *c)
+{
+	return c ? c->builds : 0;
 }
 
 size_t si_bytes(const struct si_index *x, size_t *stretches)
@@ -347,6 +381,41 @@ static int end_cmp(const void *a, const void *b, void *cands)
 	return x < y ? -1 : x > y;
 }
 
+/* The cursors over the three sorted lists of breakpoints: starts, ends, section bounds. */
+struct cursor {
+	const uint32_t *byend;
+	size_t nsized;
+	const uint64_t *sb;
+	size_t nsb;
+	size_t iv, ie, is;
+};
+
+/*
+ * The next breakpoint: the lowest start or end not yet swept (iv, ie are past what was)
+ * or section bound above a (every one when first). False when none is left.
+ */
+static bool next_point(const struct build *b, struct cursor *k, bool first, uint64_t a,
+		       uint64_t *out)
+{
+	bool any = false;
+
+	while (!first && k->is < k->nsb && k->sb[k->is] <= a)
+		k->is++;
+	if (k->iv < b->nc) {
+		*out = b->c[k->iv].v;
+		any = true;
+	}
+	if (k->ie < k->nsized && (!any || cand_end(&b->c[k->byend[k->ie]]) < *out)) {
+		*out = cand_end(&b->c[k->byend[k->ie]]);
+		any = true;
+	}
+	if (k->is < k->nsb && (!any || k->sb[k->is] < *out)) {
+		*out = k->sb[k->is];
+		any = true;
+	}
+	return any;
+}
+
 /*
  * Sweep the breakpoints (symbol starts and ends, section bounds) upwards: between two of
  * them the candidates below, the sized ones containing the address and its section do not
@@ -354,46 +423,36 @@ static int end_cmp(const void *a, const void *b, void *cands)
  */
 static int sweep(struct build *b)
 {
-	uint64_t *bp = NULL;
-	uint32_t *byend = NULL;
-	size_t nbp = 0, nuniq = 0, nsized = 0, iv = 0, ie = 0;
+	uint32_t *byend = malloc((b->nc + 1) * sizeof(*byend));
+	uint64_t *sb = malloc((3 * b->nsec + 1) * sizeof(*sb)), a = 0, na = 0;
+	struct cursor k = {.byend = byend, .sb = sb};
 	int err = -ENOMEM;
+	bool have;
 
-	bp = malloc((2 * b->nc + 3 * b->nsec + 1) * sizeof(*bp));
-	byend = malloc((b->nc + 1) * sizeof(*byend));
 	b->act[0] = malloc((b->nc + 1) * sizeof(uint32_t));
 	b->act[1] = malloc((b->nc + 1) * sizeof(uint32_t));
 	b->best[0] = calloc(b->nsec + 1, sizeof(struct label));
 	b->best[1] = calloc(b->nsec + 1, sizeof(struct label));
-	if (!bp || !byend || !b->act[0] || !b->act[1] || !b->best[0] || !b->best[1])
+	if (!sb || !byend || !b->act[0] || !b->act[1] || !b->best[0] || !b->best[1])
 		goto out;
-	for (size_t i = 0; i < b->nc; i++) {
-		bp[nbp++] = b->c[i].v;
-		if (b->c[i].s) {
-			bp[nbp++] = cand_end(&b->c[i]);
-			byend[nsized++] = (uint32_t)i;
-		}
-	}
+	for (size_t i = 0; i < b->nc; i++)
+		if (b->c[i].s)
+			byend[k.nsized++] = (uint32_t)i;
+	qsort_r(byend, k.nsized, sizeof(*byend), end_cmp, b->c);
 	for (size_t i = 0; i < b->nsec; i++) {
-		bp[nbp++] = b->sec[i].start;
-		bp[nbp++] = b->sec[i].end;
+		sb[k.nsb++] = b->sec[i].start;
+		sb[k.nsb++] = b->sec[i].end;
 		if (b->sec[i].end != UINT64_MAX)
-			bp[nbp++] = b->sec[i].end + 1;
+			sb[k.nsb++] = b->sec[i].end + 1;
 	}
-	qsort(bp, nbp, sizeof(*bp), u64_cmp);
-	for (size_t i = 0; i < nbp; i++)
-		if (!nuniq || bp[i] != bp[nuniq - 1])
-			bp[nuniq++] = bp[i];
-	nbp = nuniq;
-	qsort_r(byend, nsized, sizeof(*byend), end_cmp, b->c);
-	for (size_t k = 0; k < nbp; k++) {
+	qsort(sb, k.nsb, sizeof(*sb), u64_cmp);
+	for (have = next_point(b, &k, true, 0, &a); have; a = na) {
 		const struct cand *at[2] = {NULL, NULL};
-		uint64_t a = bp[k];
 
-		for (; ie < nsized && cand_end(&b->c[byend[ie]]) <= a; ie++)
-			act_remove(b, b->c[byend[ie]].local, byend[ie]);
-		for (; iv < b->nc && b->c[iv].v <= a; iv++) {
-			const struct cand *c = &b->c[iv];
+		for (; k.ie < k.nsized && cand_end(&b->c[byend[k.ie]]) <= a; k.ie++)
+			act_remove(b, b->c[byend[k.ie]].local, byend[k.ie]);
+		for (; k.iv < b->nc && b->c[k.iv].v <= a; k.iv++) {
+			const struct cand *c = &b->c[k.iv];
 			uint64_t top = c->v + c->s;	/* libdwfl's sum, wrapping as it does */
 			int pass = c->local;
 
@@ -401,7 +460,7 @@ static int sweep(struct build *b)
 				if (top > b->min_label[p])
 					b->min_label[p] = top;
 			if (c->s) {
-				act_insert(b, pass, (uint32_t)iv);
+				act_insert(b, pass, (uint32_t)k.iv);
 				continue;
 			}
 			/* labels: the last scanned among those at one address wins */
@@ -416,7 +475,8 @@ static int sweep(struct build *b)
 		}
 		if (emit(b, a, evaluate(b, a, at)))
 			goto out;
-		if (a != UINT64_MAX && (k + 1 == nbp || bp[k + 1] > a + 1)) {
+		have = next_point(b, &k, false, a, &na);
+		if (a != UINT64_MAX && (!have || na > a + 1)) {
 			const struct cand *none[2] = {NULL, NULL};
 
 			if (emit(b, a + 1, evaluate(b, a + 1, none)))
@@ -425,7 +485,7 @@ static int sweep(struct build *b)
 	}
 	err = 0;
 out:
-	free(bp);
+	free(sb);
 	free(byend);
 	return err;
 }
@@ -621,11 +681,14 @@ struct si_index *si_get(struct si_cache *c, Dwfl_Module *mod)
 		if (x->keylen == klen && !memcmp(x->key, key, klen) && x->syments == n &&
 		    x->first_global == fg && fits(x, bias)) {
 			free(key);
-			x->refs++;
+			if (!x->refs++)
+				c->nidle--;
 			return x;
 		}
 	}
 	x = index_build(mod, &err);
+	if (x && c)
+		c->builds++;
 	if (!x || !key) {
 		free(key);
 		return x;

@@ -39,6 +39,9 @@ void si_put(struct si_index *x);
 const char *si_addrinfo(const struct si_index *x, Dwfl_Module *mod, GElf_Addr addr,
 			GElf_Off *off, GElf_Sym *sym, bool *fallback);
 
+/* How many indexes c built (each other si_get shared one). */
+size_t si_cache_builds(const struct si_cache *c);
+
 /* Bytes the index holds (its stretches), and how many stretches. */
 size_t si_bytes(const struct si_index *x, size_t *stretches);
 
