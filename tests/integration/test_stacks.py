@@ -166,12 +166,19 @@ class Stacks(unittest.TestCase):
                 self.skipTest("user stack copies unavailable on this kernel")
             off = st["offcpu"]
             total = max(off["total"], 1)
-            cut, _ = share(self.stacks_of(slug, "offcpu.folded"), lambda fr: "[truncated]" in fr)
+            stacks = self.stacks_of(slug, "offcpu.folded")
+            cut, _ = share(stacks, lambda fr: "[truncated]" in fr)
+            # no user frame at all (kernel frames right after the state): not unwound
+            # either, and no [truncated]; seen under load, for preemptions in user mode
+            bare, _ = share(stacks, lambda fr: len(fr) < 4 or fr[3].endswith("_[k]") or
+                            fr[3] == "[no stack]")
             msg = "%s: %.1f%% of %.1f ms off CPU unwound, %.1f%% [truncated] (%.1f%% copies " \
-                  "unwound short of the thread's start); %d copies, %d reused, %d over the " \
-                  "budget" % (label, 100.0 * off["unwound"] / total, off["total"] / 1e6, 100 * cut,
-                              100.0 * off["cut_short"] / total, st["ucopies"],
-                              st["ucopy_reused"], st["ucopy_skipped"])
+                  "unwound short of the thread's start), %.1f%% without user frames; %d " \
+                  "copies, %d reused, %d over the budget" % (
+                      label, 100.0 * off["unwound"] / total, off["total"] / 1e6, 100 * cut,
+                      100.0 * off["cut_short"] / total, 100 * bare, st["ucopies"],
+                      st["ucopy_reused"], st["ucopy_skipped"])
+            print("\n  " + msg, end="")
             self.assertGreater(off["total"], 0, msg)
             # a stack cut short is not unwound: unwound and [truncated] never overlap
             # (the folded file is in µs, each stack rounded: 0.1% of slack)
