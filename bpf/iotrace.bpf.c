@@ -1420,23 +1420,55 @@ int BPF_PROG(iot_sched_exit, struct task_struct *p, bool group_dead)
 #define IT_PF_IO_WORKER 0x00000010	/* task->flags: an io_uring worker (include/linux/sched.h) */
 #define IT_ENOSYS 38
 
+/* io_uring opcodes whose result is bytes received: they count as reads, as read(2) does. */
+static __always_inline bool uring_is_read(__u32 op)
+{
+	return op == IORING_OP_READV || op == IORING_OP_READ_FIXED || op == IORING_OP_READ ||
+	       op == IORING_OP_RECV || op == IORING_OP_RECVMSG;
+}
+
+/*
+ * An io_uring worker (io-wq) inserting: is the request it is running a read? Its worker
+ * (task->worker_private) holds the work it took (cur_work, set before it runs it), the
+ * request's `work` member. Unknown layout: counted as a read.
+ */
+static __always_inline bool io_worker_reads(struct task_struct *task)
+{
+	struct io_worker *w;
+	struct io_wq_work *work;
+	struct io_kiocb *req;
+
+	if (!bpf_core_field_exists(task->worker_private) ||
+	    !bpf_core_field_exists(struct io_worker, cur_work) ||
+	    !bpf_core_field_exists(struct io_kiocb, work))
+		return true;
+	w = (struct io_worker *)BPF_CORE_READ(task, worker_private);
+	work = w ? BPF_CORE_READ(w, cur_work) : NULL;
+	if (!work)
+		return true;
+	req = (struct io_kiocb *)((void *)work - bpf_core_field_offset(struct io_kiocb, work));
+	return uring_is_read(BPF_CORE_READ(req, opcode));
+}
+
 /*
  * Why the current task inserts into the page cache, as an IT_CNT_PCACHE_* counter (0: other),
- * from the syscall its user registers show, which needs no state of the thread's: a read-family
- * call or io_uring_enter (a read's miss, or its readahead of the same file; an io_uring
- * worker runs punted requests), none (a page fault from user mode: an executable or library
- * paged in, a file read through mmap), or another syscall (write, execve's headers, fadvise).
+ * from the syscall its user registers show: a read-family call (a read's miss, or its
+ * readahead of the same file), io_uring_enter when the thread's last submission is a read
+ * (the request is issued there), an io_uring worker running a read; none (a page fault from
+ * user mode: an executable or library paged in, a file read through mmap); another syscall
+ * (write, execve's headers, fadvise), or an io_uring write.
  * In a syscall, x86-64's entry leaves -ENOSYS in ax until the call returns (an exception
  * saves the user's ax, and an error code where the syscall number would be); arm64's sets
  * syscallno to -1 (NO_SYSCALL) at every entry but a syscall's.
  */
 static __always_inline __u32 pcache_cause(struct task_struct *task)
 {
+	struct it_thread *th;
 	struct pt_regs *regs;
 	long nr;
 
 	if (task->flags & IT_PF_IO_WORKER)
-		return IT_CNT_PCACHE_READ_BYTES;
+		return io_worker_reads(task) ? IT_CNT_PCACHE_READ_BYTES : 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return 0;
@@ -1449,6 +1481,10 @@ static __always_inline __u32 pcache_cause(struct task_struct *task)
 	if (nr == -1)
 		return IT_CNT_PCACHE_FAULT_BYTES;
 #endif
+	if (nr == IT_NR_io_uring_enter) {
+		th = thread_of(task, task->pid);
+		return !th || th->uring_issue_read ? IT_CNT_PCACHE_READ_BYTES : 0;
+	}
 	return it_sys_class(nr) == IT_SYS_IO ? IT_CNT_PCACHE_READ_BYTES : 0;
 }
 
@@ -1778,13 +1814,6 @@ static __always_inline bool uring_credit(__u32 tid, bool read, __s32 res, __u32 
 	return ok;
 }
 
-/* io_uring opcodes whose result is bytes received: they count as reads, as read(2) does. */
-static __always_inline bool uring_is_read(__u32 op)
-{
-	return op == IORING_OP_READV || op == IORING_OP_READ_FIXED || op == IORING_OP_READ ||
-	       op == IORING_OP_RECV || op == IORING_OP_RECVMSG;
-}
-
 /*
  * Submission runs in the submitter's context (or its SQPOLL thread, same thread group). The
  * record is reserved before the request is published in the map, so its completion (maybe
@@ -1814,6 +1843,8 @@ int BPF_PROG(iot_uring_submit, struct io_kiocb *req)
 	kind = uring_req_kind(req);
 	v.kind = kind;
 	th = thread_of(bpf_get_current_task_btf(), v.tid);
+	if (th)
+		th->uring_issue_read = uring_is_read(v.opcode);
 	if (th && th->state == IT_IO_CPU)
 		v.span = th->since;
 	if (th && kind != IT_IOK_NONE) {

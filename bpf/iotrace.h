@@ -565,6 +565,10 @@ struct it_thread {
 	 */
 	__u64 bytes_read_kind[IT_READ_KIND_SLOTS];
 	__u64 uring_bytes_read_kind[IT_READ_KIND_SLOTS];
+	/* its last io_uring submission is a read (iot_uring_submit): what a page-cache
+	 * insertion inside its io_uring_enter is for (the request runs there once submitted) */
+	__u32 uring_issue_read;
+	__u32 pad_issue;
 };
 
 /* A thread's reads and bytes: its syscalls' and its io_uring requests' (it_thread). */
@@ -628,9 +632,10 @@ enum it_counter {
 	IT_CNT_SOCKS_FULL,		/* a socket wait not counted: sock_waits map full */
 	/*
 	 * Of IT_CNT_PCACHE_BYTES, by what the inserting thread was doing (iot_pcache_add): in a
-	 * read-family call or io_uring_enter, or an io_uring worker (the reads' misses and
-	 * their readahead); outside any syscall (a page fault: binaries and libraries paged
-	 * in, files read through mmap). The rest: other syscalls (writes, execve, fadvise).
+	 * read-family call, or an io_uring read being issued or run by a worker (the reads'
+	 * misses and their readahead); outside any syscall (a page fault: binaries and
+	 * libraries paged in, files read through mmap). The rest: other syscalls (writes,
+	 * execve, fadvise) and io_uring writes.
 	 */
 	IT_CNT_PCACHE_READ_BYTES,
 	IT_CNT_PCACHE_FAULT_BYTES,

@@ -606,7 +606,17 @@ static void process_table(FILE *f, const struct an_run *run)
 		fprintf(f, "<td>%" PRIu32 "</td>", p->nthreads);
 		for (int s = 0; s < TL_NSTATES; s++)
 			td_dur(f, &col[s], p->states_ns[s]);
-		fprintf(f, "<td>%s</td><td class=\"cmd\">", un_bytes(p->bytes_read).s);
+		if (p->bytes_kind_ok && p->bytes_read) {
+			/* what it read from, in the tooltip: "file 64.0 MiB, pipe 832 B" */
+			fputs("<td title=\"", f);
+			for (int k = 0, m = 0; k < WT_NIO_SLOTS; k++)
+				if (p->bytes_read_by_kind[k])
+					fprintf(f, "%s%s %s", m++ ? ", " : "", wt_io_kind_name(k + 1),
+						un_bytes(p->bytes_read_by_kind[k]).s);
+			fprintf(f, "\">%s</td><td class=\"cmd\">", un_bytes(p->bytes_read).s);
+		} else {
+			fprintf(f, "<td>%s</td><td class=\"cmd\">", un_bytes(p->bytes_read).s);
+		}
 		put(f, p->cmdline[0] ? p->cmdline : p->comm);
 		fputs("</td></tr>\n", f);
 	}

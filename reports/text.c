@@ -988,6 +988,28 @@ static uint64_t proc_oncpu(const struct an_process *p)
 }
 
 /*
+ * A process's read cell names what it read from: its largest kind, with "+" when others
+ * made 1% or more of it (every program reads a few hundred bytes of its libraries' headers
+ * from files: md5sum reading a pipe stays "pipe").
+ */
+static void bytes_tag(char *b, size_t n, const struct an_process *p)
+{
+	int best = -1, used = 0;
+
+	if (!p->bytes_kind_ok)
+		return;
+	for (int k = 0; k < WT_NIO_SLOTS; k++) {
+		if (!p->bytes_read_by_kind[k])
+			continue;
+		used += p->bytes_read_by_kind[k] * 100 >= p->bytes_read;
+		if (best < 0 || p->bytes_read_by_kind[k] > p->bytes_read_by_kind[best])
+			best = k;
+	}
+	if (best >= 0)
+		add(b, n, " %s%s", io_heads[best], used > 1 ? "+" : "");
+}
+
+/*
  * One row per process when the run spans several (a traced program's children): who
  * started it, how it ended, its threads' time by state and what it read; the command last.
  * Short (the default output): the first SHORT_PROCESS_ROWS, on-CPU time for the states.
@@ -1066,8 +1088,11 @@ static int process_table(struct out *o, const struct an_run *run, bool brief)
 		for (int s = 0; s < TL_NSTATES && !brief; s++)
 			cell(w, C_STATES + s, ST_NONE,
 			     p->states_ns[s] ? un_cell(&col[s], (double)p->states_ns[s]).s : "-");
-		cell(w, c_read, ST_NONE,
-		     p->bytes_read ? un_cell(&rd, (double)p->bytes_read).s : "-");
+		if (p->bytes_read) {
+			snprintf(b, sizeof(b), "%s", un_cell(&rd, (double)p->bytes_read).s);
+			bytes_tag(b, sizeof(b), p);
+		}
+		cell(w, c_read, ST_NONE, p->bytes_read ? b : "-");
 		if (strlen(p->cmdline) > CMD_COLS)
 			snprintf(b, sizeof(b), "%.*s...", CMD_COLS - 3, p->cmdline);
 		else

@@ -667,6 +667,43 @@ class TraceHitRatio(unittest.TestCase):
         self.assertRegex(d.stdout, r"file reads hit it (>99\.9|(9[5-9]|100)\.\d)%")
         self.assertRegex(d.stdout, r"of it by page faults")
 
+    def test_io_uring_writes_then_cold_reads(self):
+        """fio over io_uring: buffered writes of a new file insert its pages, and they are no
+        read's misses (other); reading it back cold, the reads' insertions are the file
+        (hit ~0%), its bytes counted as file reads under their requests' file."""
+        if shutil.which("fio") is None:
+            self.skipTest("fio is not installed (Debian package fio)")
+        path = os.path.join(self.ds.dir, "uring.bin")
+        base = ["fio", "--name=j", "--filename=" + path, "--bs=64k", "--size=16M",
+                "--ioengine=io_uring", "--iodepth=4", "--output-format=json"]
+        p, s = trace(["--no-stacks"], base + ["--rw=write", "--output=" + path + ".w.json"],
+                     os.path.join(self.tmp, "uring-w"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        run = s["runs"][0]
+        self.check_sums(run)
+        cause = run["page_cache_insert_bytes_by_cause"]
+        print("\n  io_uring writes: inserted by cause %s" % cause, end="")
+        self.assertGreaterEqual(cause["other"], self.SIZE)
+        self.assertLess(cause["read"], 1 << 20)
+        evict(path)
+        self.assertEqual(resident(path), 0)
+        p, s = trace(["--no-stacks"], base + ["--rw=read", "--invalidate=0",
+                                              "--output=" + path + ".r.json"],
+                     os.path.join(self.tmp, "uring-r"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(path + ".r.json") as f:
+            rd = json.load(f)["jobs"][0]["read"]
+        self.assertEqual(rd["io_bytes"], self.SIZE)
+        run = s["runs"][0]
+        self.check_sums(run)
+        cause = run["page_cache_insert_bytes_by_cause"]
+        print("\n  io_uring cold reads: by kind %s, inserted by cause %s, hit %s" % (
+            run["bytes_read_by_kind"], cause, run["hit_ratio"]), end="")
+        self.assertGreaterEqual(run["bytes_read_by_kind"]["file"], self.SIZE)
+        self.assertGreaterEqual(cause["read"], self.SIZE)
+        self.assertEqual(resident(path), self.SIZE)
+        self.assertLessEqual(run["hit_ratio"], 0.05)
+
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
 class TraceAttach(unittest.TestCase):

@@ -806,6 +806,40 @@ static void test_hit_ratio_named(void **state)
 	out = render(rp_html, &rep, NULL);
 	assert_in(out, "<td class=\"na\" title=\"unavailable: no file bytes were read (only pipes, "
 		       "sockets or devices)\">&#8212;</td>");
+	free(out);
+	/*
+	 * The processes' read cells say from what: pid 2000's threads read 40 KiB from files
+	 * and 4 KiB from a pipe (set_thread), "file+"; a reader of a pipe alone, "pipe"; one
+	 * whose other kinds are under 1% (a library's header) names its main one alone.
+	 */
+	{
+		struct an_process p[3] = {{.pid = 2000, .comm = "a", .cmdline = "a"},
+					  {.pid = 2001, .comm = "b", .cmdline = "b"},
+					  {.pid = 2002, .comm = "c", .cmdline = "c"}};
+		struct an_run *r = &rep.runs[1];
+
+		r->threads[1].pid = 2001; /* worker 1: 24 KiB, 4 of them from a pipe */
+		r->threads[1].bytes_read = 4096;
+		r->threads[1].bytes_read_by_kind[TL_IOK_FILE - 1] = 0;
+		r->threads[2].pid = 2002;
+		r->threads[2].bytes_read = 1 << 20;
+		r->threads[2].bytes_read_by_kind[TL_IOK_SOCKET - 1] = (1 << 20) - 832;
+		r->threads[2].bytes_read_by_kind[TL_IOK_FILE - 1] = 832;
+		assert_int_equal(an_run_set_processes(r, p, 3), 0);
+	}
+	out = render(text_short, &rep, NULL);
+	assert_in(out, " 0.02 MiB file ");
+	assert_in(out, " <0.01 MiB pipe ");
+	assert_in(out, " 1.00 MiB socket ");
+	free(out);
+	rep.runs[1].threads[0].bytes_read_by_kind[TL_IOK_PIPE - 1] = 4096;
+	rep.runs[1].threads[0].bytes_read += 4096;
+	an_run_set_processes(&rep.runs[1], rep.runs[1].processes, 3);
+	out = render(text_short, &rep, NULL);
+	assert_in(out, " 0.02 MiB file+ ");
+	free(out);
+	out = render(rp_html, &rep, NULL);
+	assert_in(out, "<td title=\"file 20.0 KiB, pipe 4.00 KiB\">24.0 KiB</td>");
 	assert_in(out, "title=\"file reads hit the page cache 0.0%: 64.0 MiB inserted by their "
 		       "misses and readahead for 64.0 MiB read from files\">0%</td>");
 	free(out);

@@ -37,9 +37,9 @@ struct an_counters {
 	bool pcache_ok;
 	/*
 	 * Of pcache_insert_bytes, by what the inserting thread was doing (pcache_cause_ok):
-	 * in a read-family call, io_uring_enter or an io_uring worker (the reads' misses and
-	 * their readahead); at a page fault (binaries and libraries paged in, files read
-	 * through mmap); the rest in other syscalls (writes, execve, fadvise).
+	 * in a read-family call or an io_uring read (the reads' misses and their readahead);
+	 * at a page fault (binaries and libraries paged in, files read through mmap); the
+	 * rest in other syscalls (writes, execve, fadvise) and io_uring writes.
 	 */
 	uint64_t pcache_read_bytes, pcache_fault_bytes, pcache_other_bytes;
 	bool pcache_cause_ok;
