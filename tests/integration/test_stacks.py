@@ -1,6 +1,6 @@
 """test_stacks.py - issue 16: whole user stacks through code without frame pointers, exact flame sizes.
 
-A warm `iotrace run md5dir` (sync, threads, callback, uring) and a `iotrace trace` of a
+A warm `iotrace run md5dir` (sync, threads, callback, uring, procs) and a `iotrace trace` of a
 CPython program with a hashing thread, checked against what the programs are:
 - md5dir hashes with libcrypto's assembly (no frame pointers); >= 95% of each strategy's
   on-CPU samples must reach the thread's start (start_thread, or for a process's main
@@ -37,14 +37,12 @@ STATES = common.STATES
 KINDS = runlib.SPLIT_KINDS  # the states split by kind in the flame graphs (issue 13)
 ENTRY = ("start_thread", "clone3", "__clone3", "main", "__libc_start_call_main",
          "__libc_start_main", "_start", "wl_child_start")
-# procs is left out: its worker processes are forked and gone within ~30 ms, and a
-# drain that lags (a sanitized build) reads their maps after they exited, so their copies
-# cannot be unwound ([no stack]; 62 of 65 samples in one sanitized run, 0% in plain ones):
-# a known gap (issue 16), not a property of the stacks of the processes that were read
-STRATEGIES = ("sync", "threads", "callback", "uring")
+# procs' worker processes are forked and gone within ~30 ms: a drain that lags (a sanitized
+# build) met them after they exited, and their stacks are unwound with what they inherited
+STRATEGIES = ("sync", "threads", "callback", "uring", "procs")
 # the workload's function that calls EVP_DigestUpdate, per strategy (workloads/md5dir.c)
 CALLER = {"sync": "hash_one", "threads": "hash_one", "callback": "uv_on_read",
-          "uring": "wl_md5dir_run"}
+          "uring": "wl_md5dir_run", "procs": "hash_one"}
 
 PY = r'''
 import hashlib, threading

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -936,6 +937,126 @@ static void test_sym_own_function(void **state)
 	sym_free(s);
 }
 
+/* Two readings of a process's maps agree on the lines both hold, byte for byte. */
+static void test_sym_maps_common(void **state)
+{
+	const char a[] = "55d0000-55d1000 r-xp 00001000 08:01 22 /usr/bin/prog\n"
+			 "7f00000-7f10000 r--p 00000000 08:01 11 /usr/lib/libc.so.6\n"
+			 "7f10000-7f20000 r-xp 00010000 08:01 11 /usr/lib/libc.so.6\n"
+			 "7f30000-7f31000 r-xp 00000000 08:01 44 /usr/lib/libgone.so\n"
+			 "7f40000-7f41000 r-xp 00000000 08:01 55 /usr/lib/libold.so";
+	/* libgone unmapped, libold replaced by another file (inode) at its address, libnew
+	 * mapped, the lines in another order: what stays is prog and libc */
+	const char b[] = "7f10000-7f20000 r-xp 00010000 08:01 11 /usr/lib/libc.so.6\n"
+			 "7f00000-7f10000 r--p 00000000 08:01 11 /usr/lib/libc.so.6\n"
+			 "55d0000-55d1000 r-xp 00001000 08:01 22 /usr/bin/prog\n"
+			 "7f40000-7f41000 r-xp 00000000 08:01 66 /usr/lib/libold.so\n"
+			 "7e00000-7e10000 r-xp 00000000 08:01 33 /usr/lib/libnew.so\n";
+	const char want[] = "55d0000-55d1000 r-xp 00001000 08:01 22 /usr/bin/prog\n"
+			    "7f00000-7f10000 r--p 00000000 08:01 11 /usr/lib/libc.so.6\n"
+			    "7f10000-7f20000 r-xp 00010000 08:01 11 /usr/lib/libc.so.6\n";
+	char out[sizeof(a) + 1];
+
+	(void)state;
+	assert_int_equal(sym_maps_common(a, strlen(a), b, strlen(b), out), strlen(want));
+	assert_string_equal(out, want);
+	assert_int_equal(sym_maps_common(a, strlen(a), "", 0, out), 0);
+	assert_string_equal(out, "");
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A child of ours forked now that exits at once and is reaped: its maps can't be read. */
+static pid_t gone_child(uint64_t *ts)
+{
+	pid_t c;
+	int st;
+
+	*ts = mono_now();
+	c = fork();
+	if (!c)
+		_exit(0);
+	assert_true(c > 0);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	return c;
+}
+
+static const char *fold_of(struct sym *s, pid_t pid, uint64_t leaf)
+{
+	static char out[4096];
+	struct tr_stack st;
+
+	memset(&st, 0, sizeof(st));
+	st.pid = st.tid = (uint32_t)pid;
+	st.nuser = 2;
+	st.uwalk = TR_UWALK_CFI_END;
+	st.uips[0] = leaf;
+	st.uips[1] = (uint64_t)(uintptr_t)main + 4;
+	assert_true(sym_fold(s, &st, "", out, sizeof(out)) > 0);
+	return out;
+}
+
+/*
+ * A fork gone before its maps were read is named with what it had from its parent for
+ * certain (in a reading of the parent's before the fork and one after), never with what
+ * the parent mapped after the fork, never after an exec, and not at all without a reading
+ * of the parent's from before the fork.
+ */
+static void test_sym_fork_inherits(void **state)
+{
+	struct sym *s = sym_new(), *s2 = sym_new();
+	uint64_t leaf = (uint64_t)(uintptr_t)flame_test_leaf_fn + 1, ts, fn = 0;
+	pid_t me = getpid(), c;
+	void *h;
+	const char *out;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(s2);
+	sym_pid_seen(s, me); /* a reading before the forks */
+	c = gone_child(&ts);
+	sym_proc_forked(s, c, me, ts);
+	assert_string_equal(fold_of(s, c, leaf), "main;flame_test_leaf_fn");
+
+	/* exec'd: its mappings are another program's */
+	c = gone_child(&ts);
+	sym_proc_forked(s, c, me, ts);
+	sym_proc_forked(s, c, 0, mono_now());
+	assert_string_equal(fold_of(s, c, leaf), "[unknown]");
+
+	/* no reading of the parent before the fork (only after): what it inherited is unknown */
+	c = gone_child(&ts);
+	sym_pid_seen(s2, me);
+	sym_proc_forked(s2, c, me, ts);
+	assert_string_equal(fold_of(s2, c, leaf), "[unknown]");
+
+	/* the parent maps a library after the fork: the child had none there (it could have
+	 * mapped another file at that address itself, as the parent's maps show it now) */
+	c = gone_child(&ts);
+	h = dlopen("libexpat.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (h)
+		fn = (uint64_t)(uintptr_t)dlsym(h, "XML_ParserCreate");
+	sym_proc_forked(s, c, me, ts);
+	assert_string_equal(fold_of(s, c, leaf), "main;flame_test_leaf_fn");
+	if (fn) {
+		/* the parent's own stack there is named: it is a real function */
+		assert_non_null(strstr(fold_of(s, me, fn + 1), "XML_ParserCreate"));
+		out = fold_of(s, c, fn + 1);
+		assert_null(strstr(out, "XML"));
+		assert_string_equal(out, "[truncated]");
+	}
+	if (h)
+		dlclose(h);
+	sym_free(s);
+	sym_free(s2);
+}
+
 #if defined(__x86_64__)
 /*
  * Code as a compiler lays out a tail call: tc_caller calls tc_middle, which jumps to
@@ -1261,6 +1382,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_html_golden),
 		cmocka_unit_test(test_xml_escape),
 		cmocka_unit_test(test_sym_own_function),
+		cmocka_unit_test(test_sym_maps_common),
+		cmocka_unit_test(test_sym_fork_inherits),
 		cmocka_unit_test(test_sym_tail_call),
 		cmocka_unit_test(test_sym_kallsyms),
 		cmocka_unit_test(test_sym_bad_input),

@@ -249,6 +249,14 @@ static int unwind(void *ctx, uint32_t pid, uint32_t tid, const uint64_t *regs, c
 			  top, reads, nreads, regmask);
 }
 
+/* tr_opts.proc_event: a fork gone before its maps are read has what it inherited. */
+static void proc_event(void *ctx, uint32_t pid, uint32_t ppid, uint64_t ts)
+{
+	struct ss_session *s = ctx;
+
+	sym_proc_forked(s->sym, (pid_t)pid, (pid_t)ppid, ts);
+}
+
 static void pending_clear(struct ss_session *s)
 {
 	for (size_t i = 0; i < s->cappend; i++)
@@ -293,6 +301,7 @@ int ss_open(struct ss_session *s, const struct tr_opts *o, volatile sig_atomic_t
 		to.stack_ctx = s;
 		to.unwind = unwind;
 		to.unwind_ctx = s;
+		to.proc_event = proc_event;
 		to.sample_hz = s->sample_hz;
 	}
 	ret = tr_open(&to, &s->tr, err, errlen);

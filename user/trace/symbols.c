@@ -77,6 +77,18 @@ struct uw_copy {
 	uint32_t keep_regs;
 };
 
+/*
+ * One reading of a process's mappings: the lines libdwfl is given (filter_maps), and when
+ * the read began and ended (CLOCK_MONOTONIC, the probes' clock): what a fork inherited is
+ * told from the readings of its parent on either side of the fork (proc_inherit).
+ */
+struct sym_maps {
+	char *text;		/* NULL: none */
+	size_t len;
+	uint64_t t0, t1;
+};
+#define SYM_MAPS_KEPT 4		/* readings kept per process, the newest last */
+
 struct sym_proc {
 	pid_t pid;
 	Dwfl *dwfl;		/* NULL: the process was gone before we could capture it */
@@ -84,6 +96,10 @@ struct sym_proc {
 	/* the unwinder's callbacks' argument: its own allocation, as libdwfl keeps its
 	 * address while this entry may move (proc_evict, the table's growth) */
 	struct uw_copy *uw;
+	struct sym_maps maps[SYM_MAPS_KEPT];
+	/* a fork gone before its maps were read: dwfl holds what it had certainly inherited
+	 * from its parent and kept (proc_inherit), never read again */
+	bool inherited;
 	struct anon_range *anon; /* executable anonymous mappings (JIT code) */
 	size_t nanon;
 	struct anon_range vdso;
@@ -141,6 +157,14 @@ struct sym_dmaps {
 #define SYM_DATA_REFRESH_NS (10ull * 1000 * 1000) /* sym_data_seen's re-read, at most this often */
 #define SYM_DATA_YOUNG_NS (2ull * 1000 * 1000) /* sym_data_tick's re-read, this long after an exec */
 
+/* A process forked by another, not exec'd since (sym_proc_forked). */
+struct sym_fork {
+	pid_t pid;		/* 0: free */
+	pid_t ppid;
+	uint64_t ts;		/* the fork, CLOCK_MONOTONIC */
+};
+#define SYM_FORKS 1024
+
 struct sym {
 	struct ksym *k;
 	uint64_t kbase;		/* address of k[].off 0 */
@@ -154,6 +178,8 @@ struct sym {
 	struct tail_ent tails[SYM_TAIL_CACHE];
 	struct sym_dmaps dmaps[SYM_DATA_PROCS];
 	struct si_cache *sidx;	/* symbol indexes, shared by the processes mapping a file */
+	struct sym_fork forks[SYM_FORKS];	/* the last forks seen (sym_proc_forked) */
+	size_t nextfork;
 };
 
 
@@ -194,12 +220,20 @@ static void tails_clear(struct sym *s)
 	}
 }
 
+static void maps_clear(struct sym_maps *m)
+{
+	free(m->text);
+	*m = (struct sym_maps){0};
+}
+
 static void proc_free(struct sym_proc *p)
 {
 	if (p->dwfl)
 		dwfl_free(p->dwfl);
 	free(p->anon);
 	free(p->uw);
+	for (int i = 0; i < SYM_MAPS_KEPT; i++)
+		maps_clear(&p->maps[i]);
 	defs_free(p);
 }
 
@@ -538,8 +572,10 @@ static int filter_maps(struct sym_proc *p, char *maps, size_t len, char *out, si
 	size_t o = 0, cap = 0;
 	char *line = maps;
 
-	p->nanon = 0;
-	p->vdso.start = p->vdso.end = 0;
+	if (p) {
+		p->nanon = 0;
+		p->vdso.start = p->vdso.end = 0;
+	}
 	while (line < maps + len) {
 		char *group = line, *next;
 		const char *path;
@@ -561,7 +597,9 @@ static int filter_maps(struct sym_proc *p, char *maps, size_t len, char *out, si
 			if (sscanf(next, "%" SCNx64 "-%" SCNx64 " %7s", &a, &b, perms) == 3 &&
 			    perms[2] == 'x') {
 				exec = true;
-				if (!plen || (*path == '[' && strncmp(path, "[vdso]", 6) &&
+				if (!p) {
+					/* only the files wanted */
+				} else if (!plen || (*path == '[' && strncmp(path, "[vdso]", 6) &&
 					      strncmp(path, "[vsyscall]", 10))) {
 					if (add_range(&p->anon, &p->nanon, &cap, a, b))
 						return -ENOMEM;
@@ -585,27 +623,52 @@ static int filter_maps(struct sym_proc *p, char *maps, size_t len, char *out, si
 	return 0;
 }
 
-/* (Re)read pid's mappings while it is alive. False when the process is gone. */
-static bool proc_capture(struct sym_proc *p)
+static uint64_t mono_ns(void);
+
+/*
+ * Read pid's mappings while it is alive: the lines libdwfl is given in *m (its anonymous
+ * executable ranges and vDSO into p, unless NULL). False when the process is gone.
+ */
+static bool maps_read(pid_t pid, struct sym_proc *p, struct sym_maps *m)
 {
 	char path[64], *maps, *kept = NULL;
 	size_t len = 0, klen = 0;
-	Dwfl *d = NULL;
+	uint64_t t0 = mono_ns();
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	maps = read_proc(path, &len);
+	/* an exiting process (a zombie) has no mappings left: it is gone as well */
+	if (maps && len && (kept = malloc(len + 1)) && !filter_maps(p, maps, len, kept, &klen)) {
+		kept[klen] = '\0';
+		*m = (struct sym_maps){.text = kept, .len = klen, .t0 = t0, .t1 = mono_ns()};
+		free(maps);
+		return true;
+	}
+	free(kept);
+	free(maps);
+	return false;
+}
+
+/* Keep a reading of p's mappings (taken over), the oldest dropped. */
+static void maps_keep(struct sym_proc *p, struct sym_maps *m)
+{
+	maps_clear(&p->maps[0]);
+	memmove(&p->maps[0], &p->maps[1], (SYM_MAPS_KEPT - 1) * sizeof(p->maps[0]));
+	p->maps[SYM_MAPS_KEPT - 1] = *m;
+	*m = (struct sym_maps){0};
+}
+
+/* p's modules from the lines of a maps file (filter_maps'): its dwfl replaced. */
+static bool proc_build(struct sym_proc *p, const char *text, size_t len)
+{
+	Dwfl *d = dwfl_begin(&proc_callbacks);
 	FILE *f = NULL;
 	bool ok = false;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
-	maps = read_proc(path, &len);
-	if (!maps || !len)
-		goto out;
-	kept = malloc(len + 1);
-	if (!kept || filter_maps(p, maps, len, kept, &klen))
-		goto out;
-	d = dwfl_begin(&proc_callbacks);
 	if (!d)
-		goto out;
+		return false;
 	dwfl_report_begin(d);
-	f = klen ? fmemopen(kept, klen, "r") : NULL;
+	f = len ? fmemopen((void *)text, len, "r") : NULL;
 	if ((f && dwfl_linux_proc_maps_report(d, f) != 0) || dwfl_report_end(d, NULL, NULL) != 0)
 		goto out;
 	capturing = p->pid;
@@ -623,9 +686,44 @@ out:
 		fclose(f);
 	if (d)
 		dwfl_free(d);
-	free(maps);
-	free(kept);
 	return ok;
+}
+
+/* (Re)read pid's mappings while it is alive. False when the process is gone. */
+static bool proc_capture(struct sym_proc *p)
+{
+	struct sym_maps m;
+
+	/* what a fork inherited is all it has: its pid may be another process's by now */
+	if (p->inherited || !maps_read(p->pid, p, &m))
+		return false;
+	maps_keep(p, &m);
+	return proc_build(p, p->maps[SYM_MAPS_KEPT - 1].text, p->maps[SYM_MAPS_KEPT - 1].len);
+}
+
+/* Forget the cached names of pid, which the kernel can reuse (all of them: pid 0). */
+static void cache_forget(struct sym *s, pid_t pid)
+{
+	for (size_t i = 0; i < SYM_CACHE; i++)
+		if (!pid || s->cache[i].pid == pid) {
+			free(s->cache[i].name);
+			s->cache[i].name = NULL;
+		}
+	for (size_t i = 0; i < SYM_TAIL_CACHE; i++)
+		if (!pid || s->tails[i].pid == pid) {
+			free(s->tails[i].name);
+			s->tails[i].name = NULL;
+		}
+}
+
+/* Forget s->procs[i]: the last entry moves into its place. */
+static void proc_drop(struct sym *s, size_t i, bool all_names)
+{
+	pid_t pid = s->procs[i].pid;
+
+	proc_free(&s->procs[i]);
+	s->procs[i] = s->procs[--s->nprocs];
+	cache_forget(s, all_names ? 0 : pid);
 }
 
 /*
@@ -644,33 +742,107 @@ static void proc_evict(struct sym *s)
 		if (victim == SIZE_MAX || p->used < s->procs[victim].used)
 			victim = i;
 	}
-	if (victim == SIZE_MAX)
-		return;
-	proc_free(&s->procs[victim]);
-	s->procs[victim] = s->procs[--s->nprocs];
-	/* cached names may belong to the forgotten pid, which the kernel can reuse */
-	for (size_t i = 0; i < SYM_CACHE; i++) {
-		free(s->cache[i].name);
-		s->cache[i].name = NULL;
+	if (victim != SIZE_MAX)
+		proc_drop(s, victim, true);
+}
+
+static struct sym_proc *proc_find(struct sym *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+static struct sym_fork *fork_find(struct sym *s, pid_t pid)
+{
+	for (size_t i = 0; i < SYM_FORKS; i++)
+		if (s->forks[i].pid == pid)
+			return &s->forks[i];
+	return NULL;
+}
+
+size_t sym_maps_common(const char *a, size_t alen, const char *b, size_t blen, char *out)
+{
+	size_t o = 0;
+
+	for (const char *l = a, *e; l < a + alen; l = e) {
+		const char *nl = memchr(l, '\n', (size_t)(a + alen - l));
+		size_t n;
+
+		e = nl ? nl + 1 : a + alen;
+		n = (size_t)(e - l);
+		for (const char *m = b, *f; m < b + blen; m = f) {
+			const char *ml = memchr(m, '\n', (size_t)(b + blen - m));
+
+			f = ml ? ml + 1 : b + blen;
+			if ((size_t)(f - m) == n && !memcmp(l, m, n)) {
+				memcpy(out + o, l, n);
+				o += n;
+				break;
+			}
+		}
 	}
-	tails_clear(s);
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * A fork gone before its own mappings could be read (a worker process of a few ms, its
+ * stacks drained after its exit) is unwound and named with what it had from its parent for
+ * certain: the mappings found alike in a reading of the parent's that ended before the
+ * fork and one that began after it. What the child mapped or unmapped itself is in
+ * neither, and what the parent changed in between is in only one: such addresses stay
+ * unnamed, never another file's names. No such pair of readings, nothing is inherited.
+ */
+static void proc_inherit(struct sym *s, struct sym_proc *p)
+{
+	struct sym_fork *f = fork_find(s, p->pid);
+	struct sym_proc *q = f ? proc_find(s, f->ppid) : NULL;
+	const struct sym_maps *before = NULL, *after = NULL;
+	struct sym_maps now = {0};
+	char *common;
+	size_t len;
+
+	if (!q || q == p)
+		return;
+	for (int i = 0; i < SYM_MAPS_KEPT; i++) {
+		const struct sym_maps *m = &q->maps[i];
+
+		if (m->text && m->t1 < f->ts)
+			before = m;
+		if (m->text && m->t0 > f->ts && !after)
+			after = m;
+	}
+	if (!before)
+		return;
+	if (!after && maps_read(q->pid, NULL, &now) && now.t0 > f->ts)
+		after = &now;
+	common = after ? malloc(before->len + 1) : NULL;
+	if (common) {
+		len = sym_maps_common(before->text, before->len, after->text, after->len, common);
+		if (len && proc_build(p, common, len))
+			p->inherited = true;
+		free(common);
+	}
+	/* a later fork's reading before it */
+	if (now.text)
+		maps_keep(q, &now);
 }
 
 static struct sym_proc *proc_get(struct sym *s, pid_t pid)
 {
-	struct sym_proc *p;
+	struct sym_proc *p = proc_find(s, pid);
 
-	for (size_t i = 0; i < s->nprocs; i++)
-		if (s->procs[i].pid == pid) {
-			p = &s->procs[i];
-			p->used = ++s->tick;
-			/* the first use after an exec: the new program's maps (sym_pid_exec) */
-			if (p->execd) {
-				p->execd = false;
-				proc_capture(p);
-			}
-			return p;
+	if (p) {
+		p->used = ++s->tick;
+		/* the first use after an exec: the new program's maps (sym_pid_exec) */
+		if (p->execd) {
+			p->execd = false;
+			proc_capture(p);
 		}
+		return p;
+	}
 	if (s->nprocs >= SYM_MAX_PROCS)
 		proc_evict(s);
 	if (s->nprocs == s->capprocs) {
@@ -690,7 +862,8 @@ static struct sym_proc *proc_get(struct sym *s, pid_t pid)
 	s->nprocs++;
 	p->pid = pid;
 	p->used = ++s->tick;
-	proc_capture(p);
+	if (!proc_capture(p))
+		proc_inherit(s, p);
 	return p;
 }
 
@@ -738,6 +911,30 @@ void sym_pid_exec(struct sym *s, pid_t pid)
 			free(s->tails[i].name);
 			s->tails[i].name = NULL;
 		}
+}
+
+void sym_proc_forked(struct sym *s, pid_t pid, pid_t ppid, uint64_t ts)
+{
+	struct sym_fork *f;
+	struct sym_proc *p;
+
+	if (!s || pid <= 0 || ppid == pid)
+		return;
+	/* a new process (the pid reused), or a new program: what was read of it is stale */
+	if ((p = proc_find(s, pid)))
+		proc_drop(s, (size_t)(p - s->procs), false);
+	f = fork_find(s, pid);
+	if (ppid <= 0) {
+		if (f)
+			f->pid = 0;
+		return;
+	}
+	/* nothing read now: a fork that execs at once (make's jobs) costs nothing */
+	if (!f) {
+		f = &s->forks[s->nextfork];
+		s->nextfork = (s->nextfork + 1) % SYM_FORKS;
+	}
+	*f = (struct sym_fork){.pid = pid, .ppid = ppid, .ts = ts};
 }
 
 static bool in_anon(const struct sym_proc *p, uint64_t ip)

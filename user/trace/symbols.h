@@ -55,6 +55,21 @@ void sym_pid_seen(struct sym *s, pid_t pid);
 void sym_pid_exec(struct sym *s, pid_t pid);
 
 /*
+ * pid was forked by ppid at ts (CLOCK_MONOTONIC ns, the probes' clock), or exec'd a new
+ * program (ppid 0). Nothing is read then. A fork that is gone before its own mappings are
+ * read (a worker process of a few ms, its stacks drained after its exit) is unwound and
+ * named with the mappings it had from its parent for certain, if any (see symbols.c
+ * proc_inherit); after an exec, never.
+ */
+void sym_proc_forked(struct sym *s, pid_t pid, pid_t ppid, uint64_t ts);
+
+/*
+ * The lines of maps text a (alen bytes) that b holds too, in a's order, into out (room for
+ * alen + 1): the mappings two readings of a process agree on. Their length.
+ */
+size_t sym_maps_common(const char *a, size_t alen, const char *b, size_t blen, char *out);
+
+/*
  * Unwind a user stack the probes copied (it_ustack_rec) with the code's call-frame
  * information (.eh_frame, .debug_frame), as perf --call-graph dwarf does with libdwfl:
  * regs are the thread's user registers (IT_UREGS, DWARF order), stack the size bytes from

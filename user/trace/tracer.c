@@ -567,6 +567,8 @@ static void on_exec_rec(struct tr *t, const struct it_exec_rec *r)
 		return;
 	memcpy(p->comm, r->comm, sizeof(r->comm));
 	p->comm[sizeof(p->comm) - 1] = 0;
+	if (t->o.proc_event)
+		t->o.proc_event(t->o.unwind_ctx, r->pid, 0, r->ts);
 	set_cmdline(p, r->args, r->args_len < IT_ARGS_LEN ? r->args_len : IT_ARGS_LEN);
 	p->setuid = r->uid != r->euid;
 	/*
@@ -644,6 +646,8 @@ static void on_thread_rec(struct tr *t, const struct it_thread_rec *r)
 			set_err(t, wt_thread_new(t->waits, r->pid, r->tid, r->child_tid, r->ts));
 		if (t->alive)
 			t->alive(t->alive_ctx, r->pid, false);
+		if (t->o.proc_event && r->tid == r->pid && r->ppid && r->ppid != r->pid)
+			t->o.proc_event(t->o.unwind_ctx, r->pid, r->ppid, r->ts);
 		return;
 	}
 	/* IT_REC_EXIT: the thread's last batch came just before this record */

@@ -114,6 +114,12 @@ struct tr_opts {
 	 */
 	tr_unwind_fn unwind;
 	void *unwind_ctx;
+	/*
+	 * Optional, with unwind (its ctx): a process of the target was forked by ppid, or
+	 * exec'd (ppid 0), at ts, as its record arrives, before any stack of it: a fork that
+	 * never exec'd has its parent's mappings, and may be gone before its own are read.
+	 */
+	void (*proc_event)(void *ctx, uint32_t pid, uint32_t ppid, uint64_t ts);
 	unsigned ucopy_bytes;
 	uint64_t ucopy_offcpu_bps;
 };
