@@ -120,9 +120,6 @@ static void proc_alive(void *ctx, uint32_t pid, bool exec)
 	struct ss_session *s = ctx;
 
 	sym_data_seen(s->names, (pid_t)pid, exec);
-	/* its stacks from here on are the new program's */
-	if (exec && s->sym)
-		sym_pid_exec(s->sym, (pid_t)pid);
 }
 
 /*

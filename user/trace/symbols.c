@@ -105,7 +105,6 @@ struct sym_proc {
 	struct anon_range vdso;
 	unsigned recaptures;
 	uint64_t recapture_ts;	/* CLOCK_MONOTONIC ns of the last one */
-	bool execd;		/* ran a new program since the capture (sym_pid_exec) */
 	struct fdef *defs;	/* functions looked up by name (tail calls), of this dwfl */
 	size_t ndefs;
 	uint64_t used;		/* s->tick at the last use, for eviction */
@@ -836,11 +835,6 @@ static struct sym_proc *proc_get(struct sym *s, pid_t pid)
 
 	if (p) {
 		p->used = ++s->tick;
-		/* the first use after an exec: the new program's maps (sym_pid_exec) */
-		if (p->execd) {
-			p->execd = false;
-			proc_capture(p);
-		}
 		return p;
 	}
 	if (s->nprocs >= SYM_MAX_PROCS)
@@ -871,46 +865,6 @@ void sym_pid_seen(struct sym *s, pid_t pid)
 {
 	if (s && pid > 0)
 		proc_get(s, pid);
-}
-
-void sym_pid_exec(struct sym *s, pid_t pid)
-{
-	struct sym_proc *p = NULL;
-
-	if (!s)
-		return;
-	for (size_t i = 0; i < s->nprocs && !p; i++)
-		if (s->procs[i].pid == pid)
-			p = &s->procs[i];
-	if (!p)
-		return;
-	/*
-	 * Reset in place, not dropped: libdwfl keeps &p->uw (dwfl_attach_state). The old
-	 * program's modules go now, so no later stack is unwound or named with them; the
-	 * limit on recaptures starts again, as for a new process (a pyenv shim's misses used
-	 * it up before it exec'd CPython, whose libraries then went unread for 100 ms).
-	 */
-	if (p->dwfl)
-		dwfl_free(p->dwfl);
-	p->dwfl = NULL;
-	p->attached = false;
-	p->nanon = 0;
-	p->vdso.start = p->vdso.end = 0;
-	p->recaptures = 0;
-	p->recapture_ts = 0;
-	defs_free(p);
-	p->execd = true;
-	/* names cached for the pid's addresses were the old program's */
-	for (size_t i = 0; i < SYM_CACHE; i++)
-		if (s->cache[i].name && s->cache[i].pid == pid) {
-			free(s->cache[i].name);
-			s->cache[i].name = NULL;
-		}
-	for (size_t i = 0; i < SYM_TAIL_CACHE; i++)
-		if (s->tails[i].name && s->tails[i].pid == pid) {
-			free(s->tails[i].name);
-			s->tails[i].name = NULL;
-		}
 }
 
 void sym_proc_forked(struct sym *s, pid_t pid, pid_t ppid, uint64_t ts)

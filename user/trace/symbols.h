@@ -48,13 +48,6 @@ void sym_kernel_load(struct sym *s);
 void sym_pid_seen(struct sym *s, pid_t pid);
 
 /*
- * pid ran a new program (its exec record, which comes after every stack of the old one):
- * the old program's maps are dropped, and its next stack reads the new one's. Stacks
- * drained before the exec record keep the capture they had.
- */
-void sym_pid_exec(struct sym *s, pid_t pid);
-
-/*
  * pid was forked by ppid at ts (CLOCK_MONOTONIC ns, the probes' clock), or exec'd a new
  * program (ppid 0). Nothing is read then. A fork that is gone before its own mappings are
  * read (a worker process of a few ms, its stacks drained after its exit) is unwound and
