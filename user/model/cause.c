@@ -1,5 +1,4 @@
 /* cause.c - a run's cause in a word and a line, and the Answer's line for each strategy. */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,20 +349,6 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 	return n;
 }
 
-/* Append to buf, never past its end. */
-static void put(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void put(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n = strnlen(buf, len);
-	va_list ap;
-
-	if (n + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
-
 bool an_machine_line(const struct an_run *run, char *buf, size_t len)
 {
 	uint64_t ran = an_run_ran_ns(run), self = 0, other;
@@ -374,24 +359,24 @@ bool an_machine_line(const struct an_run *run, char *buf, size_t len)
 	if (!run->machine_ok || !len)
 		return false;
 	known = an_run_tracer_ns(run, &self);
-	put(buf, len, "the machine's CPU time in the run: %s, busy %s (this run's threads %s",
+	un_appendf(buf, len, "the machine's CPU time in the run: %s, busy %s (this run's threads %s",
 	    un_dur(run->machine_busy_ns + run->machine_idle_ns + run->machine_steal_ns).s,
 	    un_dur(run->machine_busy_ns).s, un_dur(ran).s);
 	if (known) {
-		put(buf, len, ", iotrace's own tracing %s", un_dur(self).s);
+		un_appendf(buf, len, ", iotrace's own tracing %s", un_dur(self).s);
 		if (run->tracer_cpu_ok)
-			put(buf, len, ": user %s, system %s", un_dur(run->tracer_user_ns).s,
+			un_appendf(buf, len, ": user %s, system %s", un_dur(run->tracer_user_ns).s,
 			    un_dur(run->tracer_sys_ns).s);
 		if (run->tracer_cpu_share_ok)
-			put(buf, len, ", %s of the machine's CPU time",
+			un_appendf(buf, len, ", %s of the machine's CPU time",
 			    un_pct(run->tracer_cpu_share, 0).s);
 	}
 	an_run_other_work_ns(run, &other);
 	other = other > self ? other - self : 0;
-	put(buf, len, "; other programs%s about %s), idle %s", known ? "" : ", iotrace included,",
+	un_appendf(buf, len, "; other programs%s about %s), idle %s", known ? "" : ", iotrace included,",
 	    un_dur(other).s, un_dur(run->machine_idle_ns).s);
 	if (run->machine_steal_ns)
-		put(buf, len, ", stolen by the hypervisor %s", un_dur(run->machine_steal_ns).s);
+		un_appendf(buf, len, ", stolen by the hypervisor %s", un_dur(run->machine_steal_ns).s);
 	return true;
 }
 

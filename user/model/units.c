@@ -1,6 +1,7 @@
 /* units.c - durations, sizes and rates as people read them (three significant digits), and shares. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "units.h"
 
@@ -137,4 +138,34 @@ struct un_str un_pct(double share, int decimals)
 	else
 		snprintf(r.s, sizeof(r.s), "%.*f%%", decimals, p);
 	return r;
+}
+
+void un_vappendf(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	size_t n = strnlen(buf, len);
+
+	if (n + 1 >= len)
+		return;
+	if (vsnprintf(buf + n, len - n, fmt, ap) >= (int)(len - n)) {
+		size_t e = len - 1, i = e;
+
+		while (i > n && ((unsigned char)buf[i - 1] & 0xC0) == 0x80)
+			i--;
+		if (i > n) {
+			unsigned char lead = (unsigned char)buf[i - 1];
+			size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+
+			if (i - 1 + need > e)
+				buf[i - 1] = '\0';
+		}
+	}
+}
+
+void un_appendf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	un_vappendf(buf, len, fmt, ap);
+	va_end(ap);
 }

@@ -2,6 +2,8 @@
 #ifndef IOTRACE_UNITS_H
 #define IOTRACE_UNITS_H
 
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -59,5 +61,12 @@ struct un_str un_cell(const struct un_col *c, double v);
  * 0 is "0%" ("0.0%"); above 1 is written as is ("105%"). Negative or non-finite: "?".
  */
 struct un_str un_pct(double share, int decimals);
+
+/*
+ * Append printf-style to the string in buf (len bytes), never past its end: a cut text
+ * never ends in half a UTF-8 character (×, µ, —), since sentences go into JSON.
+ */
+void un_appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void un_vappendf(char *buf, size_t len, const char *fmt, va_list ap);
 
 #endif /* IOTRACE_UNITS_H */

@@ -1,5 +1,4 @@
 /* verdict.c - the rule table: why a run was (or was not) faster, each finding with its numbers. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,32 +53,6 @@
 #define INTERRUPTED "interrupted by the user (Ctrl-C)"
 
 /* ---- formatting of evidence ---- */
-
-static void app(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void app(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n = strnlen(buf, len);
-	va_list ap;
-
-	if (n + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(buf + n, len - n, fmt, ap) >= (int)(len - n)) {
-		/* cut: never leave half a UTF-8 character (×, µ, — ...) in JSON-bound text */
-		size_t e = len - 1, i = e;
-
-		while (i > n && ((unsigned char)buf[i - 1] & 0xC0) == 0x80)
-			i--;
-		if (i > n) {
-			unsigned char lead = (unsigned char)buf[i - 1];
-			size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-
-			if (i - 1 + need > e)
-				buf[i - 1] = '\0';
-		}
-	}
-	va_end(ap);
-}
 
 struct num {
 	char s[32];
@@ -177,7 +150,7 @@ static bool bound_holds(const struct attr *a, int k)
 /* "62% of the wall (310 ms)" */
 static void of_wall(char *t, size_t len, uint64_t ns, uint64_t wall)
 {
-	app(t, len, "%s of the wall (%s)", pct(share(ns, wall)).s, un_dur(ns).s);
+	un_appendf(t, len, "%s of the wall (%s)", pct(share(ns, wall)).s, un_dur(ns).s);
 }
 
 /* The run's io_wait / lock_wait (thread time) of one kind of kinds.h; 0 without kinds. */
@@ -201,7 +174,7 @@ static int list_ns(char *t, size_t len, const char *const *name, const uint64_t 
 
 	for (int i = 0; i < n; i++)
 		if (ns[i])
-			app(t, len, "%s%s %s", k++ ? ", " : "", name[i], un_dur(ns[i]).s);
+			un_appendf(t, len, "%s%s %s", k++ ? ", " : "", name[i], un_dur(ns[i]).s);
 	return k;
 }
 
@@ -270,14 +243,14 @@ static void tracer_part(char *t, size_t len, const struct an_run *run)
 	if (!an_run_tracer_ns(run, &self))
 		return;
 	if (an_run_other_work_ns(run, &other) && other >= self)
-		app(t, len, "; of the %s of CPU that other work used, %s%s was iotrace's own "
+		un_appendf(t, len, "; of the %s of CPU that other work used, %s%s was iotrace's own "
 			    "tracing",
 		    un_dur(other).s, un_dur(self).s, 2 * self >= other ? " (most of it)" : "");
 	else
-		app(t, len, "; of that other work, %s of CPU was iotrace's own tracing",
+		un_appendf(t, len, "; of that other work, %s of CPU was iotrace's own tracing",
 		    un_dur(self).s);
 	if (run->tracer_cpu_share_ok)
-		app(t, len, ", %s of the machine's CPU time", pct(run->tracer_cpu_share).s);
+		un_appendf(t, len, ", %s of the machine's CPU time", pct(run->tracer_cpu_share).s);
 }
 
 /* ---- the rules ---- */
@@ -294,15 +267,15 @@ static bool rule_cpu_saturated(const struct an_run *run, const struct an_run *sy
 	*sh = share(a.b[TL_B_CPU] + a.b[TL_B_READ_CPU], a.wall);
 	snprintf(t, len, "the CPUs were full: computing and copying held ");
 	of_wall(t, len, a.b[TL_B_CPU] + a.b[TL_B_READ_CPU], a.wall);
-	app(t, len, " at parallelism %.2f of %u %s", run->parallelism, a.ncpu, cpus(a.ncpu));
+	un_appendf(t, len, " at parallelism %.2f of %u %s", run->parallelism, a.ncpu, cpus(a.ncpu));
 	if (run->runnable_share_ok)
-		app(t, len, ", %s of ready time spent waiting for a CPU", pct(run->runnable_share).s);
+		un_appendf(t, len, ", %s of ready time spent waiting for a CPU", pct(run->runnable_share).s);
 	if (run->parallelism < CPU_SAT_MIN_PAR_FRAC * a.ncpu) {
-		app(t, len, " while the machine's other work held them (its CPUs idle %s of the "
+		un_appendf(t, len, " while the machine's other work held them (its CPUs idle %s of the "
 			    "time",
 		    pct(machine_idle(run)).s);
 		tracer_part(t, len, run);
-		app(t, len, ")");
+		un_appendf(t, len, ")");
 	}
 	return true;
 }
@@ -319,7 +292,7 @@ static bool rule_cpu(const struct an_run *run, const struct an_run *sync,
 	*sh = share(a.b[TL_B_CPU], a.wall);
 	snprintf(t, len, "computing held ");
 	of_wall(t, len, a.b[TL_B_CPU], a.wall);
-	app(t, len, " at parallelism %.2f of %u %s", run->parallelism, a.ncpu, cpus(a.ncpu));
+	un_appendf(t, len, " at parallelism %.2f of %u %s", run->parallelism, a.ncpu, cpus(a.ncpu));
 	return true;
 }
 
@@ -361,7 +334,7 @@ static bool rule_page_cache(const struct an_run *run, const struct an_run *sync,
 		 un_dur(run->states_ns[TL_IO_CPU]).s, un_dur(run->states_ns[TL_IO_WAIT]).s);
 	if (run->bound_ok) {
 		*sh = share(run->bound_ns[TL_B_READ_CPU], run->wall_ns);
-		app(t, len, "; copying alone held ");
+		un_appendf(t, len, "; copying alone held ");
 		of_wall(t, len, run->bound_ns[TL_B_READ_CPU], run->wall_ns);
 	}
 	return true;
@@ -379,9 +352,9 @@ static bool rule_read_cpu(const struct an_run *run, const struct an_run *sync,
 	*sh = share(a.b[TL_B_READ_CPU], a.wall);
 	snprintf(t, len, "reading on the CPU (filling the page cache, copying out) held ");
 	of_wall(t, len, a.b[TL_B_READ_CPU], a.wall);
-	app(t, len, " with nothing computing beside it");
+	un_appendf(t, len, " with nothing computing beside it");
 	if (run->hit_ratio_ok)
-		app(t, len, "; file reads hit the page cache %s", pct(run->hit_ratio).s);
+		un_appendf(t, len, "; file reads hit the page cache %s", pct(run->hit_ratio).s);
 	return true;
 }
 
@@ -416,12 +389,12 @@ static bool rule_device(const struct an_run *run, const struct an_run *sync,
 	snprintf(t, len, "waiting on storage held ");
 	of_wall(t, len, a.b[TL_B_DEVICE], a.wall);
 	if (a.thru_ok)
-		app(t, len, "; %s read at %s", un_bytes(run->c.block_bytes).s, un_rate(a.thru).s);
+		un_appendf(t, len, "; %s read at %s", un_bytes(run->c.block_bytes).s, un_rate(a.thru).s);
 	if (a.thru_ok && a.measured)
-		app(t, len, ", %s of the device's measured %s", pct(a.disk_share).s,
+		un_appendf(t, len, ", %s of the device's measured %s", pct(a.disk_share).s,
 		    un_rate(a.ceiling).s);
 	else if (a.thru_ok)
-		app(t, len, " (the device's ceiling was not measured)");
+		un_appendf(t, len, " (the device's ceiling was not measured)");
 	return true;
 }
 
@@ -569,11 +542,11 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 				 un_dur(mx).s);
 		else
 			snprintf(t, len, "threads waited on contended locks (mutex, GIL)");
-		app(t, len, " while CPUs idled: %s of the CPU capacity (%u %s × the wall), %s",
+		un_appendf(t, len, " while CPUs idled: %s of the CPU capacity (%u %s × the wall), %s",
 		    pct(*sh).s, a.ncpu, cpus(a.ncpu), un_dur(a.u[TL_U_LOCK]).s);
 		/* the lock bound said when it is worth a word (the GIL's hand-offs: µs) */
 		if (share(a.b[TL_B_LOCK], a.wall) >= 0.005) {
-			app(t, len, "; nothing else ran for ");
+			un_appendf(t, len, "; nothing else ran for ");
 			of_wall(t, len, a.b[TL_B_LOCK], a.wall);
 		}
 		/* the lock waited on longest, where a person can find it */
@@ -582,7 +555,7 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 
 			if (l->kind != TL_LK_MUTEX && l->kind != TL_LK_GIL)
 				continue;
-			app(t, len, "; most on %s (%s): %s in %llu waits by %zu thread%s",
+			un_appendf(t, len, "; most on %s (%s): %s in %llu waits by %zu thread%s",
 			    l->where[0] ? l->where : "an unnamed word", wt_lock_kind_name(l->kind),
 			    un_dur(l->wait_ns).s, (unsigned long long)l->waits, l->nwaiters,
 			    l->nwaiters == 1 ? "" : "s");
@@ -598,7 +571,7 @@ static bool rule_lock(const struct an_run *run, const struct an_run *sync,
 		 "%s of the CPU capacity",
 		 nwork, par, a.ncpu, cpus(a.ncpu), pct(ws).s, pct(*sh).s);
 	if (run->parallelism - par >= 0.005)
-		app(t, len, " (parallelism %.2f counting the time the hypervisor stole)",
+		un_appendf(t, len, " (parallelism %.2f counting the time the hypervisor stole)",
 		    run->parallelism);
 	return true;
 }
@@ -624,11 +597,11 @@ static bool rule_cpu_wait(const struct an_run *run, const struct an_run *sync,
 		double rest = busy - (double)an_run_oncpu_ns(run) / w - self;
 
 		/* iotrace's own consumer is one of the others: say how much of it */
-		app(t, len, " (iotrace itself used %.2f CPUs, the rest of the machine %.2f", self,
+		un_appendf(t, len, " (iotrace itself used %.2f CPUs, the rest of the machine %.2f", self,
 		    rest > 0 ? rest : 0);
 		if (run->machine_steal_ns)
-			app(t, len, ", the hypervisor took %.2f", (double)run->machine_steal_ns / w);
-		app(t, len, ")");
+			un_appendf(t, len, ", the hypervisor took %.2f", (double)run->machine_steal_ns / w);
+		un_appendf(t, len, ")");
 	}
 	return true;
 }
@@ -666,15 +639,15 @@ static bool rule_wakeup(const struct an_run *run, const struct an_run *sync,
 	if (idle >= 0) {
 		uint64_t self;
 
-		app(t, len, " (the machine's CPUs were idle %s of the time", pct(idle).s);
+		un_appendf(t, len, " (the machine's CPUs were idle %s of the time", pct(idle).s);
 		if (held) {
 			/* iotrace's consumer among those other programs: how much of it */
-			app(t, len, "; for %s more, other programs held the CPUs", un_dur(held).s);
+			un_appendf(t, len, "; for %s more, other programs held the CPUs", un_dur(held).s);
 			if (an_run_tracer_ns(run, &self))
-				app(t, len, ", iotrace's own tracing among them with %s of CPU",
+				un_appendf(t, len, ", iotrace's own tracing among them with %s of CPU",
 				    un_dur(self).s);
 		}
-		app(t, len, ")");
+		un_appendf(t, len, ")");
 	}
 	return true;
 }
@@ -709,11 +682,11 @@ static bool rule_serial(const struct an_run *run, const struct an_run *sync,
 		 "unused with no thread ready to run; ",
 		 pct(*sh).s, a.ncpu, cpus(a.ncpu));
 	if (nwork <= 1)
-		app(t, len, "one thread did the work");
+		un_appendf(t, len, "one thread did the work");
 	else
-		app(t, len, "%zu threads worked", nwork);
+		un_appendf(t, len, "%zu threads worked", nwork);
 	if (busy)
-		app(t, len, ", the busiest, %s (%s), on CPU %s (%s of the wall)",
+		un_appendf(t, len, ", the busiest, %s (%s), on CPU %s (%s of the wall)",
 		    busy->role[0] ? busy->role : busy->comm, busy->comm,
 		    un_dur(busy->states_ns[TL_COMPUTE] + busy->states_ns[TL_IO_CPU]).s,
 		    pct(share(busy->states_ns[TL_COMPUTE] + busy->states_ns[TL_IO_CPU],
@@ -754,21 +727,21 @@ static bool rule_peer(const struct an_run *run, const struct an_run *sync,
 			snprintf(t, len, "waiting %s, %s and %s held ", who[0], who[1], who[2]);
 	}
 	of_wall(t, len, a.b[TL_B_PEER], a.wall);
-	app(t, len, ": the work was done %s",
+	un_appendf(t, len, ": the work was done %s",
 	    (pipe || child) && !sock ? "in another process" : "elsewhere");
 	if (pipe || sock || child) {
 		static const char *const nm[] = {"pipes", "sockets"};
 		uint64_t ns[] = {pipe, sock};
 
-		app(t, len, " (");
+		un_appendf(t, len, " (");
 		if (pipe || sock) {
-			app(t, len, "reads waited on ");
+			un_appendf(t, len, "reads waited on ");
 			list_ns(t, len, nm, ns, 2);
 		}
 		if (child)
-			app(t, len, "%sthreads waited %s in wait4/waitid", pipe || sock ? "; " : "",
+			un_appendf(t, len, "%sthreads waited %s in wait4/waitid", pipe || sock ? "; " : "",
 			    un_dur(child).s);
-		app(t, len, ")");
+		un_appendf(t, len, ")");
 	}
 	return true;
 }
@@ -786,7 +759,7 @@ static bool rule_idle(const struct an_run *run, const struct an_run *sync,
 	snprintf(t, len, "nothing ran or read for ");
 	of_wall(t, len, a.b[TL_B_IDLE], a.wall);
 	if (!run->by_kind_ok) {
-		app(t, len, ": sleeps, polls, joins, idle pools");
+		un_appendf(t, len, ": sleeps, polls, joins, idle pools");
 		return true;
 	}
 	{
@@ -810,9 +783,9 @@ static bool rule_idle(const struct an_run *run, const struct an_run *sync,
 					 ? run->other_wait_by_kind_ns[wt_other_slot(TL_OWK_NONE)]
 					 : run->states_ns[TL_OTHER_WAIT]};
 
-		app(t, len, "; its threads' waits (thread time): ");
+		un_appendf(t, len, "; its threads' waits (thread time): ");
 		if (!list_ns(t, len, nm, ns, 7))
-			app(t, len, "none");
+			un_appendf(t, len, "none");
 	}
 	return true;
 }
@@ -841,7 +814,7 @@ static void bound_diff(const struct an_run *run, const struct an_run *sync, char
 		if (best < 0)
 			break;
 		used[best] = true;
-		app(t, len, "%s%s %s %s-bound time", n ? ", " : "",
+		un_appendf(t, len, "%s%s %s %s-bound time", n ? ", " : "",
 		    un_dur((uint64_t)llabs(d[best])).s, d[best] > 0 ? "less" : "more",
 		    tl_bound_name((unsigned)best));
 	}
@@ -849,7 +822,7 @@ static void bound_diff(const struct an_run *run, const struct an_run *sync, char
 		if (!used[k])
 			rest += d[k];
 	if (rest)
-		app(t, len, "%s%s %s elsewhere", n ? ", " : "", un_dur((uint64_t)llabs(rest)).s,
+		un_appendf(t, len, "%s%s %s elsewhere", n ? ", " : "", un_dur((uint64_t)llabs(rest)).s,
 		    rest > 0 ? "less" : "more");
 }
 
@@ -869,15 +842,15 @@ static bool rule_overhead(const struct an_run *run, const struct an_run *sync,
 	snprintf(t, len, "concurrency cost more than it won: %.2f× sync's speed, %s longer",
 		 run->speedup_vs_sync, un_dur(run->wall_ns - sync->wall_ns).s);
 	if (run->bound_ok && sync->bound_ok) {
-		app(t, len, " (");
+		un_appendf(t, len, " (");
 		bound_diff(run, sync, t, len, 3);
-		app(t, len, ")");
+		un_appendf(t, len, ")");
 	}
 	if (sw0 && (double)sw >= OVERHEAD_MIN_SWITCH_GROWTH * (double)sw0)
-		app(t, len, ", %.1f× the context switches (%llu vs %llu)", share(sw, sw0),
+		un_appendf(t, len, ", %.1f× the context switches (%llu vs %llu)", share(sw, sw0),
 		    (unsigned long long)sw, (unsigned long long)sw0);
 	if (ioc0 && (double)ioc >= OVERHEAD_MIN_IOCPU_GROWTH * (double)ioc0)
-		app(t, len, ", %.2f× the CPU time in reads (%s vs %s)", share(ioc, ioc0),
+		un_appendf(t, len, ", %.2f× the CPU time in reads (%s vs %s)", share(ioc, ioc0),
 		    un_dur(ioc).s, un_dur(ioc0).s);
 	return true;
 }
@@ -899,7 +872,7 @@ static bool rule_io_hidden(const struct an_run *run, const struct an_run *sync,
 		 pct(run->hidden_io).s, un_dur(run->io_ns).s);
 	/* a Pool's parent reading its workers' results is not disk I/O: say what it was */
 	if (peer > io_wait_of(run, TL_IOK_FILE))
-		app(t, len, "; its reads blocked mostly on pipes or sockets (%s of %s), waiting for "
+		un_appendf(t, len, "; its reads blocked mostly on pipes or sockets (%s of %s), waiting for "
 			    "other processes' output, not for the disk",
 		    un_dur(peer).s, un_dur(run->states_ns[TL_IO_WAIT]).s);
 	return true;
@@ -919,10 +892,10 @@ static bool rule_near_ideal(const struct an_run *run, const struct an_run *sync,
 		 pct(run->ideal_fraction).s, run->speedup_vs_sync, run->ideal_speedup,
 		 un_dur(run->ideal_wall_ns).s);
 	if (dev)
-		app(t, len, "set by the device: %s at %s)", un_bytes(run->ideal_dev_bytes).s,
+		un_appendf(t, len, "set by the device: %s at %s)", un_bytes(run->ideal_dev_bytes).s,
 		    un_rate(run->ideal_dev_rate).s);
 	else
-		app(t, len, "set by the CPUs: %s of on-CPU work over %u %s)",
+		un_appendf(t, len, "set by the CPUs: %s of on-CPU work over %u %s)",
 		    un_dur(run->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu));
 	return true;
 }
@@ -1009,7 +982,7 @@ static bool rule_python(const struct an_run *run, const struct an_run *sync,
 
 		for (int i = 0; i < 4; i++)
 			if (ns[i])
-				app(t, len, ", %s %s", un_dur(ns[i]).s, nm[i]);
+				un_appendf(t, len, ", %s %s", un_dur(ns[i]).s, nm[i]);
 	}
 	return true;
 }
@@ -1029,13 +1002,13 @@ static bool rule_lost(const struct an_run *run, const struct an_run *sync,
 		 un_dur(ns).s);
 	/* the probes' totals rebuild lost stretches exactly (lost_exact_ns): only the order goes */
 	if (run->c.lost_exact_ns && run->c.lost_exact_ns >= ns)
-		app(t, len, "; the time in each state there is exact, from the kernel's totals, "
+		un_appendf(t, len, "; the time in each state there is exact, from the kernel's totals, "
 			    "only its order is lost)");
 	else if (run->c.lost_exact_ns)
-		app(t, len, "; the time in each state is exact for %s of it, the rest has an "
+		un_appendf(t, len, "; the time in each state is exact for %s of it, the rest has an "
 			    "uncertain state)", un_dur(run->c.lost_exact_ns).s);
 	else
-		app(t, len, " with an uncertain state)");
+		un_appendf(t, len, " with an uncertain state)");
 	return true;
 }
 
@@ -1103,36 +1076,36 @@ static bool rule_visibility(const struct an_run *run, const struct an_run *sync,
 		return false;
 	t[0] = '\0';
 	if (left) {
-		app(t, len, "%zu process%s outlived the trace (still running when %s ended it):",
+		un_appendf(t, len, "%zu process%s outlived the trace (still running when %s ended it):",
 		    left, left == 1 ? "" : "es", root->comm[0] ? root->comm : "the command");
 		for (size_t i = 1; i < run->nprocesses && shown < 3; i++) {
 			const struct an_process *p = &run->processes[i];
 
 			if (p->ended || p->exit_lost)
 				continue;
-			app(t, len, "%s %u (%.60s)", shown ? "," : "", p->pid,
+			un_appendf(t, len, "%s %u (%.60s)", shown ? "," : "", p->pid,
 			    p->cmdline[0] ? p->cmdline : p->comm);
 			shown++;
 		}
 		if (left > shown)
-			app(t, len, " and %zu more", left - shown);
-		app(t, len, "; what %s did after that is not in this report",
+			un_appendf(t, len, " and %zu more", left - shown);
+		un_appendf(t, len, "; what %s did after that is not in this report",
 		    left == 1 ? "it" : "they");
 	}
 	if (suid) {
 		shown = 0;
-		app(t, len, "%s%zu process%s ran a setuid program (another effective user):",
+		un_appendf(t, len, "%s%zu process%s ran a setuid program (another effective user):",
 		    t[0] ? "; " : "", suid, suid == 1 ? "" : "es");
 		for (size_t i = 0; i < run->nprocesses && shown < 3; i++) {
 			const struct an_process *p = &run->processes[i];
 
 			if (!p->setuid)
 				continue;
-			app(t, len, "%s %u (%.60s)", shown ? "," : "", p->pid,
+			un_appendf(t, len, "%s %u (%.60s)", shown ? "," : "", p->pid,
 			    p->cmdline[0] ? p->cmdline : p->comm);
 			shown++;
 		}
-		app(t, len, ", traced like the rest (the probes see every user's processes)");
+		un_appendf(t, len, ", traced like the rest (the probes see every user's processes)");
 	}
 	return true;
 }
@@ -1161,12 +1134,12 @@ static bool rule_handoff(const struct an_run *run, const struct an_run *sync,
 			more++;
 			continue;
 		}
-		app(t, len, "not traced: %s (pid %u) waited %s (%s of the wall) on %s%s",
+		un_appendf(t, len, "not traced: %s (pid %u) waited %s (%s of the wall) on %s%s",
 		    p->comm[0] ? p->comm : "a process", p->pid, un_dur(p->wait_ns).s,
 		    pct(share(p->wait_ns, run->wall_ns)).s, unix_sock ? "a unix socket" : "a socket to ",
 		    unix_sock ? "" : p->addr);
 		if (p->sockets > 1)
-			app(t, len, " (%u connections)", p->sockets);
+			un_appendf(t, len, " (%u connections)", p->sockets);
 		if (p->peer_pid) {
 			const char *who = p->peer_cmdline[0] ? p->peer_cmdline
 					  : p->peer_comm[0] ? p->peer_comm : "gone by the trace's end";
@@ -1176,19 +1149,19 @@ static bool rule_handoff(const struct an_run *run, const struct an_run *sync,
 			 * as a path) */
 			while (cut < 60 && cut > 0 && who[cut - 1] == ' ')
 				cut--;
-			app(t, len, ", whose other end is pid %u (%.*s%s): what that process did "
+			un_appendf(t, len, ", whose other end is pid %u (%.*s%s): what that process did "
 				    "meanwhile is not in this report (trace it too: -p %u)",
 			    p->peer_pid, cut, who, cut < 60 ? "..." : "", p->peer_pid);
 		}
 		else if (p->local)
-			app(t, len, ", whose other end's process was not found (its socket was closed "
+			un_appendf(t, len, ", whose other end's process was not found (its socket was closed "
 				    "by the trace's end): its work is not in this report");
 		else
-			app(t, len, ", another host: its work is not in this report");
+			un_appendf(t, len, ", another host: its work is not in this report");
 		shown++;
 	}
 	if (more)
-		app(t, len, "; and %zu more other end%s (summary.json socket_peers)", more,
+		un_appendf(t, len, "; and %zu more other end%s (summary.json socket_peers)", more,
 		    more == 1 ? "" : "s");
 	return shown > 0;
 }
@@ -1280,7 +1253,7 @@ static bool rule_reader(const struct an_run *run, const struct an_run *sync,
 	for (size_t i = 1; i < n; i++) /* longest first (insertion: five parts) */
 		for (size_t j = i; j > 0 && part[j].ns > part[j - 1].ns; j--)
 			tmp = part[j], part[j] = part[j - 1], part[j - 1] = tmp;
-	app(t, len, "the reading was pid %u (%s)'s: %s of the run's %s, in %s of the %s wall "
+	un_appendf(t, len, "the reading was pid %u (%s)'s: %s of the run's %s, in %s of the %s wall "
 		    "(from %s)",
 	    p->pid, p->comm, un_bytes(p->bytes_read).s, un_bytes(all).s, un_dur(life).s,
 	    un_dur(run->wall_ns).s, un_dur(p->start_ns).s);
@@ -1292,42 +1265,42 @@ static bool rule_reader(const struct an_run *run, const struct an_run *sync,
 		said++;
 		switch (part[i].what) {
 		case 0:
-			app(t, len, "%sreading %s (%s on CPU, %s waiting", sep, un_dur(part[i].ns).s,
+			un_appendf(t, len, "%sreading %s (%s on CPU, %s waiting", sep, un_dur(part[i].ns).s,
 			    un_dur(p->states_ns[TL_IO_CPU]).s, un_dur(p->states_ns[TL_IO_WAIT]).s);
 			if (kinds && p->states_ns[TL_IO_WAIT]) {
 				unsigned k = top_slot(iow, WT_NIO_SLOTS);
 				double sh = share(iow[k], p->states_ns[TL_IO_WAIT]);
 
-				app(t, len, " %s%s%s", sh >= 0.90 ? "" : pct(sh).s,
+				un_appendf(t, len, " %s%s%s", sh >= 0.90 ? "" : pct(sh).s,
 				    sh >= 0.90 ? "for " : " for ", io_kind_words[k]);
 			}
-			app(t, len, ")");
+			un_appendf(t, len, ")");
 			break;
 		case 1:
-			app(t, len, "%scomputing %s", sep, un_dur(part[i].ns).s);
+			un_appendf(t, len, "%scomputing %s", sep, un_dur(part[i].ns).s);
 			break;
 		case 2:
 			if (kinds) {
 				unsigned k = top_slot(lkw, WT_NLK_SLOTS);
 				double sh = share(lkw[k], p->states_ns[TL_LOCK_WAIT]);
 
-				app(t, len, "%swaiting on %s%s %s", sep, sh >= 0.90 ? "" : "futexes, mostly ",
+				un_appendf(t, len, "%swaiting on %s%s %s", sep, sh >= 0.90 ? "" : "futexes, mostly ",
 				    lock_kind_words[k], un_dur(part[i].ns).s);
 			} else {
-				app(t, len, "%swaiting on futexes %s", sep, un_dur(part[i].ns).s);
+				un_appendf(t, len, "%swaiting on futexes %s", sep, un_dur(part[i].ns).s);
 			}
 			break;
 		case 3:
-			app(t, len, "%ssleeping or polling %s", sep, un_dur(part[i].ns).s);
+			un_appendf(t, len, "%ssleeping or polling %s", sep, un_dur(part[i].ns).s);
 			break;
 		default:
-			app(t, len, "%swaiting for a CPU %s", sep, un_dur(part[i].ns).s);
+			un_appendf(t, len, "%swaiting for a CPU %s", sep, un_dur(part[i].ns).s);
 		}
 	}
 	/* the run's computing was another process's: say whose, the run's lines are about it */
 	if (cpu != p && 2 * cpu->states_ns[TL_COMPUTE] > cpu_all &&
 	    share(cpu_all, run->wall_ns) >= BOUND_MIN_SHARE)
-		app(t, len, "; pid %u (%s) did %s of the run's %s of computing", cpu->pid, cpu->comm,
+		un_appendf(t, len, "; pid %u (%s) did %s of the run's %s of computing", cpu->pid, cpu->comm,
 		    un_dur(cpu->states_ns[TL_COMPUTE]).s, un_dur(cpu_all).s);
 	return true;
 }
@@ -1362,19 +1335,19 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
 	(void)share_unused;
 	t[0] = '\0';
 	if (!run->c.pcache_ok)
-		app(t, len, "%spage_cache (page-cache insertions were not traced)",
+		un_appendf(t, len, "%spage_cache (page-cache insertions were not traced)",
 		    t[0] ? "; " : "");
 	if (!run->c.block_ok)
-		app(t, len, "%sdisk (block-layer I/O was not traced)", t[0] ? "; " : "");
+		un_appendf(t, len, "%sdisk (block-layer I/O was not traced)", t[0] ? "; " : "");
 	if (!run->speedup_ok && lone_trace(sync, rep)) {
 		/* nothing was left out: there was nothing to compare with */
 	} else if (!run->speedup_ok) {
 		char why[128];
 
 		why_no_speedup(run, sync, why, sizeof(why));
-		app(t, len, "%soverhead, near_ideal (%s)", t[0] ? "; " : "", why);
+		un_appendf(t, len, "%soverhead, near_ideal (%s)", t[0] ? "; " : "", why);
 	} else if (!run->ideal_ok) {
-		app(t, len, "%snear_ideal (%s)", t[0] ? "; " : "",
+		un_appendf(t, len, "%snear_ideal (%s)", t[0] ? "; " : "",
 		    run->ideal_dev_ok ? "no ideal bound"
 				      : "bytes came from the device at an unknown rate, so the "
 					"ideal bound is unknown");
@@ -1539,8 +1512,8 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 		advice = alone && an_rules[i].advice_one ? an_rules[i].advice_one
 							 : an_rules[i].advice;
 		if (advice)
-			app(v->text, sizeof(v->text), " — %s", advice);
-		app(v->text, sizeof(v->text), ".");
+			un_appendf(v->text, sizeof(v->text), " — %s", advice);
+		un_appendf(v->text, sizeof(v->text), ".");
 		/*
 		 * Idle CPUs for want of work ready (serial, before overhead in the table): the
 		 * lines after it advise as for one thread, or "fewer threads" would contradict
@@ -1584,42 +1557,42 @@ void an_verdict_eval(struct an_run *run, const struct an_run *sync, const struct
 	}
 
 	/* headline: label, speedup and % of ideal, then the first causes */
-	app(run->headline, sizeof(run->headline), "%s: ",
+	un_appendf(run->headline, sizeof(run->headline), "%s: ",
 	    run->label[0] ? run->label : run->strategy);
 	if (!an_run_clean(run) && run->interrupted) {
 		/* its exit status is iotrace's doing, not the workload's */
-		app(run->headline, sizeof(run->headline),
+		un_appendf(run->headline, sizeof(run->headline),
 		    "%s, so it did not finish and these figures cover part of the work",
 		    INTERRUPTED);
 	} else if (!an_run_clean(run)) {
-		app(run->headline, sizeof(run->headline),
+		un_appendf(run->headline, sizeof(run->headline),
 		    "did not finish (exit status %d), so these figures cover part of the work",
 		    run->exit_status);
 	} else if (sync == run || !strcmp(run->strategy, "sync")) {
-		app(run->headline, sizeof(run->headline), "baseline");
+		un_appendf(run->headline, sizeof(run->headline), "baseline");
 	} else if (run->speedup_ok) {
-		app(run->headline, sizeof(run->headline), "%.2f× over sync", run->speedup_vs_sync);
+		un_appendf(run->headline, sizeof(run->headline), "%.2f× over sync", run->speedup_vs_sync);
 	} else if (lone_trace(sync, rep)) {
 		sep = ""; /* "python3: reads came from ...": the causes are the whole line */
 	} else {
 		char why[128];
 
 		why_no_speedup(run, sync, why, sizeof(why));
-		app(run->headline, sizeof(run->headline), "speedup unavailable (%s)", why);
+		un_appendf(run->headline, sizeof(run->headline), "speedup unavailable (%s)", why);
 	}
 	if (run->ideal_ok)
-		app(run->headline, sizeof(run->headline), " (%s of ideal %.2f×)",
+		un_appendf(run->headline, sizeof(run->headline), " (%s of ideal %.2f×)",
 		    pct(run->ideal_fraction).s, run->ideal_speedup);
 	for (size_t k = 0; k < norder; k++)
-		app(run->headline, sizeof(run->headline), "%s%s", k ? "; " : sep,
+		un_appendf(run->headline, sizeof(run->headline), "%s%s", k ? "; " : sep,
 		    clauses[order[k]]);
 	if (!nclause && !run->bound_ok) {
-		app(run->headline, sizeof(run->headline),
+		un_appendf(run->headline, sizeof(run->headline),
 		    "%swhat bounded the wall was not measured (a report saved before iotrace did)",
 		    sep);
 	} else if (!nclause) {
 		/* the largest bound always has its line: only a run with no wall has none */
-		app(run->headline, sizeof(run->headline), "%sno wall time to attribute", sep);
+		un_appendf(run->headline, sizeof(run->headline), "%sno wall time to attribute", sep);
 	}
 }
 
@@ -1663,7 +1636,7 @@ static const struct an_run *runner_up(const struct an_report *rep, const char *c
  * it found */
 static void spreads(char *buf, size_t len, const struct an_run *a, const struct an_run *b)
 {
-	app(buf, len, " (walls %s to %s against %s's %s to %s; rank test p = %.2f)",
+	un_appendf(buf, len, " (walls %s to %s against %s's %s to %s; rank test p = %.2f)",
 	    un_dur(a->wall_min_ns).s, un_dur(a->wall_max_ns).s, b->strategy,
 	    un_dur(b->wall_min_ns).s, un_dur(b->wall_max_ns).s, an_noise_p(a, b));
 }
@@ -1680,7 +1653,7 @@ static void noise_note(char *buf, size_t len, const struct an_report *rep, const
 
 	/* its own figure: said of warm and of cold, the sentence would repeat word for word */
 	if (r2 && an_within_noise(best, r2))
-		app(buf, len, " So did %s (%.2f×), within noise.", r2->strategy,
+		un_appendf(buf, len, " So did %s (%.2f×), within noise.", r2->strategy,
 		    r2->speedup_vs_sync);
 }
 
@@ -1710,30 +1683,30 @@ static void answer_bound(const struct an_run *best, const struct an_run *sync, u
 	const struct an_run *r = best ? best : sync;
 
 	if (!r->ideal_dev_ok) {
-		app(buf, len,
+		un_appendf(buf, len,
 		    " The device rate was not measured, so how far the disk allows this to go is "
 		    "unknown.");
 		return;
 	}
 	if (r->ideal_dev_ns > r->ideal_cpu_ns)
-		app(buf, len,
+		un_appendf(buf, len,
 		    " The disk bounds it: %s at %s take %s, more than the %s of CPU work over "
 		    "%u %s; past that only a faster device or fewer bytes help.",
 		    un_bytes(r->ideal_dev_bytes).s, un_rate(r->ideal_dev_rate).s,
 		    un_dur(r->ideal_dev_ns).s, un_dur(r->ideal_cpu_ns).s, ncpu, cpus(ncpu));
 	else
-		app(buf, len,
+		un_appendf(buf, len,
 		    " The CPU bounds it: %s of CPU work over %u %s is %s, over the disk's %s; more "
 		    "cores would help, not more threads.",
 		    un_dur(r->ideal_cpu_ns * ncpu).s, ncpu, cpus(ncpu), un_dur(r->ideal_cpu_ns).s,
 		    un_dur(r->ideal_dev_ns).s);
 	if (best && verdict_of(best, "exposed_io"))
-		app(buf, len,
+		un_appendf(buf, len,
 		    " %s still left %s of compute apart from its I/O: more reads in flight (a "
 		    "bigger pool, a deeper io_uring queue) would overlap more.",
 		    best->strategy, un_dur(unoverlapped_compute(best)).s);
 	else if (!best && verdict_of(sync, "exposed_io"))
-		app(buf, len,
+		un_appendf(buf, len,
 		    " Overlapping its %s of compute with the reads is what a concurrent strategy "
 		    "can win.",
 		    un_dur(unoverlapped_compute(sync)).s);
@@ -1762,50 +1735,50 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 			   (by_overlap || bc->hidden_io_ok) && (!base_ok || ov > base);
 
 		if (an_within_noise(bc, sc)) {
-			app(buf, len,
+			un_appendf(buf, len,
 			    "Within noise. Reading from disk (cold cache), the best strategy, %s, ran "
 			    "%.2f× sync's speed, which the repeats do not tell apart from sync's",
 			    bc->strategy, bc->speedup_vs_sync);
 			spreads(buf, len, bc, sc);
-			app(buf, len, ".");
+			un_appendf(buf, len, ".");
 		} else if (yes) {
-			app(buf, len, "Yes. Reading from disk (cold cache), %s %s %s of its %s",
+			un_appendf(buf, len, "Yes. Reading from disk (cold cache), %s %s %s of its %s",
 			    bc->strategy,
 			    by_overlap ? "kept the CPU busy during" : "computed during", pct(ov).s,
 			    by_overlap ? "blocked time" : "I/O time");
 			if (base_ok)
-				app(buf, len, " (sync: %s)", pct(base).s);
-			app(buf, len, " and ran %.2f× faster than sync", bc->speedup_vs_sync);
+				un_appendf(buf, len, " (sync: %s)", pct(base).s);
+			un_appendf(buf, len, " and ran %.2f× faster than sync", bc->speedup_vs_sync);
 			if (bc->ideal_ok)
-				app(buf, len, ", %s of the ideal %.2f×", pct(bc->ideal_fraction).s,
+				un_appendf(buf, len, ", %s of the ideal %.2f×", pct(bc->ideal_fraction).s,
 				    bc->ideal_speedup);
-			app(buf, len, ".");
+			un_appendf(buf, len, ".");
 		} else {
 			first_cause(bc, why, sizeof(why));
-			app(buf, len,
+			un_appendf(buf, len,
 			    "Not much here. Reading from disk (cold cache), the best strategy, %s, "
 			    "ran %.2f× sync's speed",
 			    bc->strategy, bc->speedup_vs_sync);
 			if (bc->ideal_ok)
-				app(buf, len, " (%s of the ideal %.2f×)", pct(bc->ideal_fraction).s,
+				un_appendf(buf, len, " (%s of the ideal %.2f×)", pct(bc->ideal_fraction).s,
 				    bc->ideal_speedup);
 			if (why[0])
-				app(buf, len, " — %s", why);
-			app(buf, len, ".");
+				un_appendf(buf, len, " — %s", why);
+			un_appendf(buf, len, ".");
 		}
 		noise_note(buf, len, rep, "cold", bc);
 		answer_bound(bc, sc, ncpu, buf, len);
 	} else if (sc) {
-		app(buf, len,
+		un_appendf(buf, len,
 		    "Reading from disk (cold cache) only sync ran: it was blocked in reads for "
 		    "%s of %s",
 		    un_dur(sc->blocked_ns).s, un_dur(sc->wall_ns).s);
 		if (sc->cpu_overlap_ok)
-			app(buf, len, " with %s CPU overlap", pct(sc->cpu_overlap).s);
-		app(buf, len, "; run a concurrent strategy to see how much of it can be hidden.");
+			un_appendf(buf, len, " with %s CPU overlap", pct(sc->cpu_overlap).s);
+		un_appendf(buf, len, "; run a concurrent strategy to see how much of it can be hidden.");
 		answer_bound(NULL, sc, ncpu, buf, len);
 	} else {
-		app(buf, len, "No cold-cache run was made, so disk reads were not measured here "
+		un_appendf(buf, len, "No cold-cache run was made, so disk reads were not measured here "
 			      "(run with --cache cold, and --throttle to emulate a slow disk).");
 	}
 
@@ -1813,23 +1786,23 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 		const struct an_verdict *pc = verdict_of(sw, "page_cache");
 
 		if (pc)
-			app(buf, len,
+			un_appendf(buf, len,
 			    " Warm (file reads hit the page cache %s, %s of read time on CPU), reads "
 			    "are page-cache copies: "
 			    "nothing to overlap, only more CPUs help",
 			    pct(sw->hit_ratio).s, pct(sw->read_oncpu_share).s);
 		else
-			app(buf, len, " Warm, sync was blocked in reads for %s of %s",
+			un_appendf(buf, len, " Warm, sync was blocked in reads for %s of %s",
 			    un_dur(sw->blocked_ns).s, un_dur(sw->wall_ns).s);
 		if (bw)
-			app(buf, len, "; %s ran %.2f× sync's speed", bw->strategy,
+			un_appendf(buf, len, "; %s ran %.2f× sync's speed", bw->strategy,
 			    bw->speedup_vs_sync);
 		if (bw && bw->ideal_ok)
-			app(buf, len, " (ideal %.2f× with %u %s)", bw->ideal_speedup, ncpu,
+			un_appendf(buf, len, " (ideal %.2f× with %u %s)", bw->ideal_speedup, ncpu,
 			    cpus(ncpu));
 		if (bw && an_within_noise(bw, sw))
-			app(buf, len, ", within noise of sync");
-		app(buf, len, ".");
+			un_appendf(buf, len, ", within noise of sync");
+		un_appendf(buf, len, ".");
 		if (bw)
 			noise_note(buf, len, rep, "warm", bw);
 	}
