@@ -537,14 +537,7 @@ class TraceRealPrograms(unittest.TestCase):
         self.fail(" / ".join(msgs))
 
 
-def evict(path):
-    """Drop path's pages from the page cache (written back first: dirty pages stay)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
+evict = common.evict
 
 
 def resident(path):

@@ -108,13 +108,7 @@ def sparse_file(size):
     return f.name
 
 
-def evict(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
+evict = common.evict
 
 
 def warm(path):
