@@ -380,6 +380,38 @@ static __noinline void flush(struct it_thread *th, __u32 tid)
 	th->lost = 0;
 }
 
+/*
+ * A batch entry is appended in two steps, reserve then commit, so that what the entry says
+ * can be worked out in between: the slot, streaming the batch first when it is full. The
+ * scheduler tick can interrupt a syscall probe here and stream the batch (see
+ * iot_stat_runtime): not while it is half-updated, hence busy from reserve to commit. Same
+ * CPU, so volatile accesses (kept in program order by the compiler) are ordering enough.
+ */
+static __always_inline __u32 batch_reserve(struct it_thread *th, __u32 tid)
+{
+	__u32 n;
+
+	WRITE_ONCE(th->busy, 1);
+	n = READ_ONCE(th->n);
+	if (n >= IT_BATCH) {
+		flush(th, tid);
+		n = 0;
+	}
+	return n;
+}
+
+/* The entry in slot n: state (or mark) st, its kind, at ts; the batch streamed when full. */
+static __always_inline void batch_commit(struct it_thread *th, __u32 tid, __u32 n, __u32 st,
+					 __u32 kind, __u64 ts)
+{
+	WRITE_ONCE(th->out.e[n], (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT) |
+				     ((__u64)kind << IT_KIND_SHIFT));
+	WRITE_ONCE(th->n, n + 1);
+	if (n + 1 >= IT_BATCH)
+		flush(th, tid);
+	WRITE_ONCE(th->busy, 0);
+}
+
 /* The thread enters state st at ts: close the running total, append to the batch. */
 static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st, __u64 ts)
 {
@@ -398,27 +430,12 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 	if (ts > th->since)
 		th->since = ts;
 	th->state = st;
-	/*
-	 * The scheduler tick can interrupt a syscall probe here and stream the batch (see
-	 * iot_stat_runtime): not while it is half-updated. Same CPU, so volatile accesses
-	 * (kept in program order by the compiler) are ordering enough.
-	 */
-	WRITE_ONCE(th->busy, 1);
-	n = READ_ONCE(th->n);
-	if (n >= IT_BATCH) {
-		flush(th, tid);
-		n = 0;
-	}
+	n = batch_reserve(th, tid);
 	/* what the wait is for: a read's file kind; waiting in wait4/waitid, a child */
 	kind = st == IT_IO_CPU || st == IT_IO_WAIT ? th->io_kind & 0xf
 	       : st == IT_OTHER_WAIT && th->sys == IT_SYS_CHILD ? IT_OWK_CHILD
 								  : 0;
-	WRITE_ONCE(th->out.e[n], (ts & IT_TS_MASK) | ((__u64)st << IT_STATE_SHIFT) |
-				     ((__u64)kind << IT_KIND_SHIFT));
-	WRITE_ONCE(th->n, n + 1);
-	if (n + 1 >= IT_BATCH)
-		flush(th, tid);
-	WRITE_ONCE(th->busy, 0);
+	batch_commit(th, tid, n, st, kind, ts);
 }
 
 static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, __u32 tid,
@@ -680,24 +697,12 @@ static __noinline void poll_end(struct it_thread *th, __u32 tid, long ret)
 {
 	__u32 kind = ret == 0 ? IT_PK_TIMEOUT : th->poll_wake == IT_PW_OWN ? IT_PK_OWN_PROCESS : 0;
 	__u64 ts;
-	__u32 n;
 
 	th->poll_wake = IT_PW_NONE;
 	if (!kind)
 		return;
 	ts = bpf_ktime_get_ns();
-	WRITE_ONCE(th->busy, 1);
-	n = READ_ONCE(th->n);
-	if (n >= IT_BATCH) {
-		flush(th, tid);
-		n = 0;
-	}
-	WRITE_ONCE(th->out.e[n], (ts & IT_TS_MASK) | ((__u64)IT_MARK_POLL_END << IT_STATE_SHIFT) |
-				     ((__u64)kind << IT_KIND_SHIFT));
-	WRITE_ONCE(th->n, n + 1);
-	if (n + 1 >= IT_BATCH)
-		flush(th, tid);
-	WRITE_ONCE(th->busy, 0);
+	batch_commit(th, tid, batch_reserve(th, tid), IT_MARK_POLL_END, kind, ts);
 }
 
 SEC("tp_btf/sys_enter")
