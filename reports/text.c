@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -600,21 +599,6 @@ out:
 	return ret;
 }
 
-/* Append to a line buffer, never past its end. */
-static void add(char *line, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void add(char *line, size_t len, const char *fmt, ...)
-{
-	size_t n = strlen(line);
-	va_list ap;
-
-	if (n + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line + n, len - n, fmt, ap);
-	va_end(ap);
-}
-
 /* "io_wait 54.0 ms: pipe 53.9 ms, file 95.3 µs": a state's time and its kinds, largest
  * first (the thread table's cells name the largest only) */
 static void kinds_of(char *line, size_t len, const char *state, uint64_t total,
@@ -622,7 +606,7 @@ static void kinds_of(char *line, size_t len, const char *state, uint64_t total,
 {
 	bool used[WT_NLK_SLOTS] = {false};
 
-	add(line, len, "%s %s:", state, un_dur(total).s);
+	un_appendf(line, len, "%s %s:", state, un_dur(total).s);
 	for (int done = 0; done < n; done++) {
 		int best = -1;
 
@@ -632,7 +616,7 @@ static void kinds_of(char *line, size_t len, const char *state, uint64_t total,
 		if (best < 0)
 			break;
 		used[best] = true;
-		add(line, len, "%s %s %s", done ? "," : "", name[best], un_dur(ns[best]).s);
+		un_appendf(line, len, "%s %s %s", done ? "," : "", name[best], un_dur(ns[best]).s);
 	}
 }
 
@@ -649,7 +633,7 @@ static void wait_lines(struct out *o, const struct an_run *run)
 			 run->io_wait_by_kind_ns, io_heads, WT_NIO_SLOTS);
 	if (run->states_ns[TL_LOCK_WAIT]) {
 		if (line[0])
-			add(line, sizeof(line), "; ");
+			un_appendf(line, sizeof(line), "; ");
 		kinds_of(line, sizeof(line), "lock_wait", run->states_ns[TL_LOCK_WAIT],
 			 run->lock_wait_by_kind_ns, lock_heads, WT_NLK_SLOTS);
 	}
@@ -669,14 +653,15 @@ static void wait_lines(struct out *o, const struct an_run *run)
 		char where[64];
 
 		safe(where, sizeof(where), l->where[0] ? l->where : "an unnamed word");
-		add(line, sizeof(line), "%s %s (%s, pid %" PRIu32 ") %s in %" PRIu64 " wait%s by %zu "
-					"thread%s",
-		    i ? ";" : "", where, lock_heads[wt_lock_slot(l->kind)], l->pid,
-		    un_dur(l->wait_ns).s, l->waits, l->waits == 1 ? "" : "s", l->nwaiters,
-		    l->nwaiters == 1 ? "" : "s");
+		un_appendf(line, sizeof(line),
+			   "%s %s (%s, pid %" PRIu32 ") %s in %" PRIu64 " wait%s by %zu "
+			   "thread%s",
+			   i ? ";" : "", where, lock_heads[wt_lock_slot(l->kind)], l->pid,
+			   un_dur(l->wait_ns).s, l->waits, l->waits == 1 ? "" : "s", l->nwaiters,
+			   l->nwaiters == 1 ? "" : "s");
 	}
 	if (run->nlocks > shown)
-		add(line, sizeof(line), "; %zu more in summary.json", run->nlocks - shown);
+		un_appendf(line, sizeof(line), "; %zu more in summary.json", run->nlocks - shown);
 	para(o, "  ", "  ", line);
 }
 
@@ -688,21 +673,22 @@ static void run_facts(struct out *o, const struct an_run *run)
 	/* time */
 	line[0] = 0;
 	fmt_real(b, sizeof(b), true, run->parallelism, "");
-	add(line, sizeof(line), "wall %s on %u CPUs, parallelism %s, %zu thread%s, %" PRIu64
-				" context switches", un_dur(run->wall_ns).s, run->ncpu, b, run->nthreads,
-	    run->nthreads == 1 ? "" : "s", c->ctx_switches);
+	un_appendf(line, sizeof(line),
+		   "wall %s on %u CPUs, parallelism %s, %zu thread%s, %" PRIu64 " context switches",
+		   un_dur(run->wall_ns).s, run->ncpu, b, run->nthreads,
+		   run->nthreads == 1 ? "" : "s", c->ctx_switches);
 	fmt_pct(a, sizeof(a), run->runnable_share_ok, run->runnable_share);
-	add(line, sizeof(line), ", waiting for a CPU %s of the time runnable or on CPU", a);
+	un_appendf(line, sizeof(line), ", waiting for a CPU %s of the time runnable or on CPU", a);
 	/* sub-millisecond steal is the host's background noise: not worth a reader's time */
 	if (run->stolen_ok && run->stolen_ns >= 1000000)
-		add(line, sizeof(line), ", %s of the on-CPU time stolen by the hypervisor",
-		    un_dur(run->stolen_ns).s);
+		un_appendf(line, sizeof(line), ", %s of the on-CPU time stolen by the hypervisor",
+			   un_dur(run->stolen_ns).s);
 	if (run->interrupted) /* iotrace killed it (or passed the signal on): not its fault */
-		add(line, sizeof(line), "; interrupted by the user (Ctrl-C)");
+		un_appendf(line, sizeof(line), "; interrupted by the user (Ctrl-C)");
 	else if (run->exit_status > 128)
-		add(line, sizeof(line), "; killed by signal %d", run->exit_status - 128);
+		un_appendf(line, sizeof(line), "; killed by signal %d", run->exit_status - 128);
 	else if (run->exit_status > 0) /* -1: attached with -p, no status of ours */
-		add(line, sizeof(line), "; exited with status %d", run->exit_status);
+		un_appendf(line, sizeof(line), "; exited with status %d", run->exit_status);
 	para(o, "  ", "  ", line);
 	/* the machine's other work, iotrace's own part of it named */
 	if (an_machine_line(run, line, sizeof(line)))
@@ -711,26 +697,28 @@ static void run_facts(struct out *o, const struct an_run *run)
 	/* reads and I/O */
 	line[0] = 0;
 	fmt_pct(b, sizeof(b), run->read_oncpu_share_ok, run->read_oncpu_share);
-	add(line, sizeof(line), "reads: %" PRIu64 " (%s", c->reads, un_bytes(c->bytes_read).s);
+	un_appendf(line, sizeof(line), "reads: %" PRIu64 " (%s", c->reads,
+		   un_bytes(c->bytes_read).s);
 	if (c->bytes_kind_ok) /* from what: the kinds that gave any */
 		for (unsigned k = 0, n = 0; k < WT_NIO_SLOTS; k++)
 			if (c->bytes_read_by_kind[k])
-				add(line, sizeof(line), "%s %s %s", n++ ? "," : ":",
-				    wt_io_kind_name(k + 1), un_bytes(c->bytes_read_by_kind[k]).s);
-	add(line, sizeof(line), "), %s of read time on CPU; ", b);
+				un_appendf(line, sizeof(line), "%s %s %s", n++ ? "," : ":",
+					   wt_io_kind_name(k + 1),
+					   un_bytes(c->bytes_read_by_kind[k]).s);
+	un_appendf(line, sizeof(line), "), %s of read time on CPU; ", b);
 	fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
-	add(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ", un_dur(run->blocked_ns).s,
-	    b);
+	un_appendf(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ",
+		   un_dur(run->blocked_ns).s, b);
 	fmt_pct(b, sizeof(b), run->hidden_io_ok, run->hidden_io);
-	add(line, sizeof(line), "I/O under way %s, hidden %s", un_dur(run->io_ns).s, b);
+	un_appendf(line, sizeof(line), "I/O under way %s, hidden %s", un_dur(run->io_ns).s, b);
 	if (run->hidden_io_readahead_ok && run->hidden_io_readahead > 0) {
 		fmt_pct(a, sizeof(a), true, run->hidden_io_readahead);
-		add(line, sizeof(line), " (%s by the device's own readahead alone)", a);
+		un_appendf(line, sizeof(line), " (%s by the device's own readahead alone)", a);
 	}
-	add(line, sizeof(line), ", exposed %s", un_dur(run->exposed_io_ns).s);
+	un_appendf(line, sizeof(line), ", exposed %s", un_dur(run->exposed_io_ns).s);
 	if (run->exposed_io_peer_ok && run->exposed_io_peer_ns)
-		add(line, sizeof(line), " (%s of it waiting on a %s, not storage)",
-		    un_dur(run->exposed_io_peer_ns).s, an_run_peer_word(run));
+		un_appendf(line, sizeof(line), " (%s of it waiting on a %s, not storage)",
+			   un_dur(run->exposed_io_peer_ns).s, an_run_peer_word(run));
 	para(o, "  ", "  ", line);
 	wait_lines(o, run);
 
@@ -738,50 +726,54 @@ static void run_facts(struct out *o, const struct an_run *run)
 	line[0] = 0;
 	fmt_pct(a, sizeof(a), run->hit_ratio_ok, run->hit_ratio);
 	if (run->hit_ratio_ok)
-		add(line, sizeof(line),
-		    "page cache: file reads hit it %s (the reads' misses and readahead inserted %s "
-		    "for %s read from files); ",
-		    a, un_bytes(c->pcache_read_bytes).s,
-		    un_bytes(c->bytes_read_by_kind[TL_IOK_FILE - 1]).s);
+		un_appendf(line, sizeof(line),
+			   "page cache: file reads hit it %s (the reads' misses and readahead "
+			   "inserted %s for %s read from files); ",
+			   a, un_bytes(c->pcache_read_bytes).s,
+			   un_bytes(c->bytes_read_by_kind[TL_IOK_FILE - 1]).s);
 	else
-		add(line, sizeof(line), "page cache: file-read hit " UNAVAILABLE " (%s); ",
-		    run->hit_ratio_unavailable[0] ? run->hit_ratio_unavailable : "not measured");
-	add(line, sizeof(line), "%s inserted",
-	    c->pcache_ok ? un_bytes(c->pcache_insert_bytes).s : UNAVAILABLE);
+		un_appendf(line, sizeof(line), "page cache: file-read hit " UNAVAILABLE " (%s); ",
+			   run->hit_ratio_unavailable[0] ? run->hit_ratio_unavailable
+							 : "not measured");
+	un_appendf(line, sizeof(line), "%s inserted",
+		   c->pcache_ok ? un_bytes(c->pcache_insert_bytes).s : UNAVAILABLE);
 	if (c->pcache_ok && c->pcache_cause_ok)
-		add(line, sizeof(line), " in all");
+		un_appendf(line, sizeof(line), " in all");
 	/* what was no read's miss, where there was some */
 	if (c->pcache_ok && c->pcache_cause_ok && c->pcache_fault_bytes)
-		add(line, sizeof(line), ", %s of it by page faults (binaries, libraries, mapped files)",
-		    un_bytes(c->pcache_fault_bytes).s);
+		un_appendf(line, sizeof(line),
+			   ", %s of it by page faults (binaries, libraries, mapped files)",
+			   un_bytes(c->pcache_fault_bytes).s);
 	if (c->pcache_ok && c->pcache_cause_ok && c->pcache_other_bytes)
-		add(line, sizeof(line), ", %s of it in other syscalls (writes, exec)",
-		    un_bytes(c->pcache_other_bytes).s);
+		un_appendf(line, sizeof(line), ", %s of it in other syscalls (writes, exec)",
+			   un_bytes(c->pcache_other_bytes).s);
 	if (run->resident_before >= 0) {
 		fmt_pct(a, sizeof(a), true, run->resident_before);
-		add(line, sizeof(line), ", %s of the data resident before the run", a);
+		un_appendf(line, sizeof(line), ", %s of the data resident before the run", a);
 	}
 	if (c->block_ok) {
-		add(line, sizeof(line), "; disk: %s in %" PRIu64 " requests, busy %s",
-		    un_bytes(c->block_bytes).s, c->block_reqs, un_dur(c->block_busy_ns).s);
+		un_appendf(line, sizeof(line), "; disk: %s in %" PRIu64 " requests, busy %s",
+			   un_bytes(c->block_bytes).s, c->block_reqs, un_dur(c->block_busy_ns).s);
 		if (run->device_rate_ok && isfinite(run->device_rate) && run->device_rate >= 0)
-			add(line, sizeof(line), " (%s)", un_rate(run->device_rate).s);
+			un_appendf(line, sizeof(line), " (%s)", un_rate(run->device_rate).s);
 	} else {
-		add(line, sizeof(line), "; disk: " UNAVAILABLE);
+		un_appendf(line, sizeof(line), "; disk: " UNAVAILABLE);
 	}
 	para(o, "  ", "  ", line);
 
 	/* the ideal bound */
 	if (run->ideal_ok) {
 		line[0] = 0;
-		add(line, sizeof(line), "ideal (the least work of the %s%sruns): wall %s = the larger of "
-					"CPU %s", run->cache, run->cache[0] ? " " : "",
-		    un_dur(run->ideal_wall_ns).s, un_dur(run->ideal_cpu_ns).s);
-		add(line, sizeof(line), " and device %s",
-		    run->ideal_dev_ok ? un_dur(run->ideal_dev_ns).s : UNAVAILABLE);
+		un_appendf(line, sizeof(line),
+			   "ideal (the least work of the %s%sruns): wall %s = the larger of "
+			   "CPU %s",
+			   run->cache, run->cache[0] ? " " : "", un_dur(run->ideal_wall_ns).s,
+			   un_dur(run->ideal_cpu_ns).s);
+		un_appendf(line, sizeof(line), " and device %s",
+			   run->ideal_dev_ok ? un_dur(run->ideal_dev_ns).s : UNAVAILABLE);
 		fmt_real(a, sizeof(a), true, run->ideal_speedup, "×");
 		fmt_pct(b, sizeof(b), true, run->ideal_fraction);
-		add(line, sizeof(line), ", a %s speedup; this run reached %s of it", a, b);
+		un_appendf(line, sizeof(line), ", a %s speedup; this run reached %s of it", a, b);
 		para(o, "  ", "  ", line);
 	}
 
@@ -891,7 +883,7 @@ static void kind_tag(char *b, size_t n, const struct an_thread *th, int s)
 				best = k;
 		}
 	if (best >= 0)
-		add(b, n, " %s%s", name[best], used > 1 ? "+" : "");
+		un_appendf(b, n, " %s%s", name[best], used > 1 ? "+" : "");
 }
 
 static int thread_table(struct out *o, const struct an_run *run)
@@ -1006,7 +998,7 @@ static void bytes_tag(char *b, size_t n, const struct an_process *p)
 			best = k;
 	}
 	if (best >= 0)
-		add(b, n, " %s%s", io_heads[best], used > 1 ? "+" : "");
+		un_appendf(b, n, " %s%s", io_heads[best], used > 1 ? "+" : "");
 }
 
 /*
@@ -1318,19 +1310,20 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 
 		/* the repetitions first: they say what the table's walls and ± are */
 		if (nrep > 1)
-			add(line, sizeof(line), "walls: medians of %zu interleaved runs, ± the farthest",
-			    nrep);
+			un_appendf(line, sizeof(line),
+				   "walls: medians of %zu interleaved runs, ± the farthest", nrep);
 		if (r->warmup[0])
-			add(line, sizeof(line), "%s", nrep > 1 ? "; warm-up first"
-							       : "warm-up: one, before the first run");
+			un_appendf(line, sizeof(line), "%s",
+				   nrep > 1 ? "; warm-up first"
+					    : "warm-up: one, before the first run");
 		if (r->readahead[0] && nrep > 1)
-			add(line, sizeof(line), "; readahead %s",
-			    !strcmp(r->readahead, "off") ? "off" : "on");
+			un_appendf(line, sizeof(line), "; readahead %s",
+				   !strcmp(r->readahead, "off") ? "off" : "on");
 		else if (r->readahead[0])
-			add(line, sizeof(line), "%sreadahead %s: POSIX_FADV_%s", line[0] ? "; " : "",
-			    !strcmp(r->readahead, "off") ? "off" : "on",
-			    !strcmp(r->readahead, "off") ? "RANDOM" : "SEQUENTIAL");
-		add(line, sizeof(line), " (more with -v)");
+			un_appendf(line, sizeof(line), "%sreadahead %s: POSIX_FADV_%s",
+				   line[0] ? "; " : "", !strcmp(r->readahead, "off") ? "off" : "on",
+				   !strcmp(r->readahead, "off") ? "RANDOM" : "SEQUENTIAL");
+		un_appendf(line, sizeof(line), " (more with -v)");
 		para(&o, "", "  ", line);
 	}
 	fputc('\n', f);
