@@ -10,6 +10,24 @@
 #include "model/roles.h"
 
 #define MS 1000000ULL
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* rl_assign over the threads t, then each thread's role is the one wanted, in t's order */
+static void check_roles(struct rl_thread *t, size_t n, const char *const *want, size_t nwant)
+{
+	assert_int_equal(nwant, n);
+	rl_assign(t, n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].role, want[i]) != 0)
+			fail_msg("t[%zu] (tid %u): role \"%s\", want \"%s\"", i, t[i].tid,
+				 t[i].role, want[i]);
+}
+
+#define CHECK_ROLES(t, ...)                                                                        \
+	do {                                                                                       \
+		static const char *const want_[] = {__VA_ARGS__};                                  \
+		check_roles(t, N_OF(t), want_, N_OF(want_));                                       \
+	} while (0)
 
 static void test_frame_hints(void **state)
 {
@@ -68,15 +86,8 @@ static void test_node_by_waits(void **state)
 	};
 
 	(void)state;
-	rl_assign(t, 8);
-	assert_string_equal(t[1].role, "event loop");
-	assert_string_equal(t[3].role, "V8 platform 3");
-	assert_string_equal(t[4].role, "uv pool 1");
-	assert_string_equal(t[0].role, "uv pool 2");
-	assert_string_equal(t[5].role, "uv pool 3");
-	assert_string_equal(t[6].role, "io-wq worker");
-	assert_string_equal(t[7].role, "V8 platform 1");
-	assert_string_equal(t[2].role, "V8 platform 2");
+	CHECK_ROLES(t, "uv pool 2", "event loop", "V8 platform 2", "V8 platform 3", "uv pool 1",
+		    "uv pool 3", "io-wq worker", "V8 platform 1");
 }
 
 /* node's main thread is its loop even when it never blocked in epoll_wait (busy). */
@@ -89,10 +100,7 @@ static void test_node_busy_loop(void **state)
 	};
 
 	(void)state;
-	rl_assign(t, 3);
-	assert_string_equal(t[0].role, "event loop");
-	assert_string_equal(t[1].role, "uv pool 1");
-	assert_string_equal(t[2].role, "V8 platform 1");
+	CHECK_ROLES(t, "event loop", "uv pool 1", "V8 platform 1");
 }
 
 /* Stacks outrank waits: a pool thread that did no read yet is still the pool's. */
@@ -108,11 +116,7 @@ static void test_stacks_first(void **state)
 	};
 
 	(void)state;
-	rl_assign(t, 4);
-	assert_string_equal(t[0].role, "event loop");
-	assert_string_equal(t[1].role, "uv pool 1");
-	assert_string_equal(t[2].role, "V8 platform 1");
-	assert_string_equal(t[3].role, "V8 platform 2");
+	CHECK_ROLES(t, "event loop", "uv pool 1", "V8 platform 1", "V8 platform 2");
 }
 
 /* CPython, a C program with a poll loop and a reader, and processes kept apart. */
@@ -129,14 +133,8 @@ static void test_other_programs(void **state)
 	};
 
 	(void)state;
-	rl_assign(t, 7);
-	assert_string_equal(t[0].role, "python main");
-	assert_string_equal(t[1].role, "python thread 1");
-	assert_string_equal(t[2].role, "event loop");
-	assert_string_equal(t[3].role, "I/O pool 1");
-	assert_string_equal(t[4].role, "server");
-	assert_string_equal(t[5].role, "main");
-	assert_string_equal(t[6].role, "helper");
+	CHECK_ROLES(t, "python main", "python thread 1", "event loop", "I/O pool 1", "server",
+		    "main", "helper");
 }
 
 /*
@@ -157,12 +155,8 @@ static void test_python_pool_parent(void **state)
 	};
 
 	(void)state;
-	rl_assign(t, 5);
-	assert_string_equal(t[0].role, "python main");
-	assert_string_equal(t[1].role, "python thread 1");
-	assert_string_equal(t[2].role, "python thread 2");
-	assert_string_equal(t[3].role, "python thread 3");
-	assert_string_equal(t[4].role, "event loop");
+	CHECK_ROLES(t, "python main", "python thread 1", "python thread 2", "python thread 3",
+		    "event loop");
 }
 
 int main(void)
