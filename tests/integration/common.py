@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("IOTRACE_BUILD", "build")
@@ -31,6 +32,22 @@ def run_json(args, **kw):
     except ValueError as e:
         raise AssertionError("no JSON from iotrace %s (exit %d): %s\nstderr:\n%s" %
                              (" ".join(args), p.returncode, e, p.stderr[-4000:]))
+
+
+class TmpDirCase(unittest.TestCase):
+    """A test class whose outputs go in one temporary folder of its own (cls.tmp, named
+    after TMP_PREFIX), removed after its tests; out(name) is a path in it."""
+
+    TMP_PREFIX = "iot-"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = tempfile.mkdtemp(prefix=cls.TMP_PREFIX)
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+
+    def out(self, name):
+        return os.path.join(self.tmp, name)
 
 
 class Dataset:

@@ -244,6 +244,18 @@ def wall_by_kind(run, stacks):
     return want, n, got
 
 
+def assert_wall_sizes(tc, want, n, got, what, figures="summary.json"):
+    """Per key, the µs under it in the stacks (got) are the figures' (want) within one µs per
+    thread summed into it (n: each thread's time is rounded to the µs), and the stacks have
+    no key the figures lack."""
+    for k, w in want.items():
+        tc.assertLessEqual(abs(got.get(k, 0) - w), n[k],
+                           "%s %s: %d µs in the flame graph, %.1f µs in %s"
+                           % (what, k, got.get(k, 0), w, figures))
+    for k in got:
+        tc.assertIn(k, want, "%s: stacks of %s, not in %s" % (what, k, figures))
+
+
 def parse_verify(stdout, directory):
     """--verify lines ("digest  DIR/rel") as {rel: digest}."""
     res = {}

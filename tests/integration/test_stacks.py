@@ -206,12 +206,7 @@ class Stacks(unittest.TestCase):
                 self.assertEqual(fr[0], run["strategy"])
                 k = (fr[1], fr[2].split(": ")[0])  # "lock_wait: join" is lock_wait's
                 got[k] = got.get(k, 0) + v
-            for k, w in want.items():
-                self.assertLessEqual(abs(got.get(k, 0) - w), n[k],
-                                     "%s %s: %d µs in the flame graph, %.1f µs in the table"
-                                     % (label, k, got.get(k, 0), w))
-            for k in got:
-                self.assertIn(k, want, "%s: stacks of %s, a role/state not in the table" % (label, k))
+            runlib.assert_wall_sizes(self, want, n, got, label, "the thread table")
 
     def test_wall_sizes_exact_by_kind(self):
         """issue 13: the state frames are split by what the wait was for ("lock_wait: join"),
@@ -227,13 +222,7 @@ class Stacks(unittest.TestCase):
                 # its kind, and no other state has one
                 self.assertIn(kind, KINDS[st] if st in KINDS else ("",),
                               "%s: %s" % (label, ";".join(fr)))
-            want, n, got = runlib.wall_by_kind(run, stacks)
-            for k, w in want.items():
-                self.assertLessEqual(abs(got.get(k, 0) - w), n[k],
-                                     "%s %s: %d µs in the flame graph, %.1f µs in summary.json"
-                                     % (label, k, got.get(k, 0), w))
-            for k in got:
-                self.assertIn(k, want, "%s: stacks of %s, not in summary.json" % (label, k))
+            runlib.assert_wall_sizes(self, *runlib.wall_by_kind(run, stacks), label)
 
     def test_join_is_join(self):
         """issue 13: md5dir threads' main thread waits in pthread_join: its off-CPU stacks

@@ -159,8 +159,10 @@ def wait_for(pred, timeout=20, step=0.01):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class TraceRealPrograms(unittest.TestCase):
+class TraceRealPrograms(common.TmpDirCase):
     """md5sum, CPython threads, fio and a --follow pipeline over one shared dataset."""
+
+    TMP_PREFIX = "iot-trace-"
 
     NFILES, SIZE = 8, 4 << 20
 
@@ -168,8 +170,7 @@ class TraceRealPrograms(unittest.TestCase):
     def setUpClass(cls):
         if not os.path.exists(common.IOTRACE):
             raise AssertionError("iotrace is not built: " + common.IOTRACE)
-        cls.tmp = tempfile.mkdtemp(prefix="iot-trace-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        super().setUpClass()
         cls.ds = common.Dataset([cls.SIZE] * cls.NFILES)
         cls.addClassCleanup(cls.ds.remove)
         cls.expect = {os.path.join(cls.ds.dir, k): v for k, v in cls.ds.md5sum().items()}
@@ -184,9 +185,6 @@ class TraceRealPrograms(unittest.TestCase):
             with open(p, "rb") as f:
                 while f.read(1 << 20):
                     pass
-
-    def out(self, name):
-        return os.path.join(self.tmp, name)
 
     # ---- coreutils md5sum ----
 
@@ -562,20 +560,20 @@ subprocess.run([cold_cat, warm], stdout=subprocess.DEVNULL, check=True)
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class TraceHitRatio(unittest.TestCase):
+class TraceHitRatio(common.TmpDirCase):
     """The file-read hit ratio counts file reads and the page-cache insertions their own
     misses made, nothing else: not the pipe a consumer reads (cat | md5sum), not a file
     mapped and faulted in, not a cold binary paged in at exec. Checked against the files'
     sizes and what fincore says was resident."""
 
+    TMP_PREFIX = "iot-hit-"
     SIZE = 16 << 20
 
     @classmethod
     def setUpClass(cls):
         if not os.path.exists(common.IOTRACE):
             raise AssertionError("iotrace is not built: " + common.IOTRACE)
-        cls.tmp = tempfile.mkdtemp(prefix="iot-hit-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        super().setUpClass()
         cls.ds = common.Dataset([cls.SIZE, cls.SIZE])
         cls.addClassCleanup(cls.ds.remove)
         # a copy of cat: a binary of its own inode, evicted apart from the system's
@@ -699,13 +697,14 @@ class TraceHitRatio(unittest.TestCase):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class TraceAttach(unittest.TestCase):
+class TraceAttach(common.TmpDirCase):
     """-p PID: a process the test started, reading a file in a loop."""
+
+    TMP_PREFIX = "iot-trace-"
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="iot-trace-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        super().setUpClass()
         cls.ds = common.Dataset([1 << 20])
         cls.addClassCleanup(cls.ds.remove)
 
@@ -846,17 +845,11 @@ sys.exit(1)
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class TracePassThrough(unittest.TestCase):
+class TracePassThrough(common.TmpDirCase):
     """CMD runs as if iotrace were not there: its stdin, stdout, stderr and terminal,
     the signals sent to iotrace, the dispositions iotrace was started with."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="iot-trace-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-
-    def out(self, name):
-        return os.path.join(self.tmp, name)
+    TMP_PREFIX = "iot-trace-"
 
     def test_stdin_read_by_the_command(self):
         """md5sum digests what iotrace's stdin carries, and its reads of it are traced."""
@@ -931,16 +924,10 @@ class TracePassThrough(unittest.TestCase):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class TraceBadInput(unittest.TestCase):
+class TraceBadInput(common.TmpDirCase):
     """What a shell would say, and what happens to the report, when things go wrong."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="iot-trace-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-
-    def out(self, name):
-        return os.path.join(self.tmp, name)
+    TMP_PREFIX = "iot-trace-"
 
     def test_command_not_found_127(self):
         for cmd in ("iotrace-no-such-command", "/nonexistent/cmd"):

@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -210,22 +209,20 @@ def descendants_of(procs, pid):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class TracePrograms(unittest.TestCase):
+class TracePrograms(common.TmpDirCase):
+    TMP_PREFIX = "iot-progs-"
+
     NFILES, SIZE = 6, 2 << 20
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="iot-progs-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        super().setUpClass()
         cls.ds = common.Dataset([cls.SIZE] * cls.NFILES)
         cls.addClassCleanup(cls.ds.remove)
         cls.expect = {}
         for p in cls.ds.files:
             with open(p, "rb") as f:
                 cls.expect[p] = hashlib.md5(f.read()).hexdigest()
-
-    def out(self, name):
-        return os.path.join(self.tmp, name)
 
     # ---- make -j2 of a small C project ----
 

@@ -15,7 +15,6 @@ Thread.join() is mostly a join (all of it lock waits), against main's own clock.
 import glob
 import json
 import os
-import shutil
 import tempfile
 import unittest
 
@@ -36,13 +35,13 @@ def tol(ns):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class WaitKinds(unittest.TestCase):
+class WaitKinds(common.TmpDirCase):
+    TMP_PREFIX = "iot-waits-"
 
     @classmethod
     def setUpClass(cls):
         build_progs()
-        cls.tmp = tempfile.mkdtemp(prefix="iot-waits-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        super().setUpClass()
 
     def traced(self, mode, *args):
         """waits_work MODE under iotrace trace: (its own report, the run's summary)."""
@@ -183,12 +182,14 @@ class WaitKinds(unittest.TestCase):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class WaitKindStacks(unittest.TestCase):
+class WaitKindStacks(common.TmpDirCase):
     """The flame graphs split by the same kinds (issue 13): waits_work's cases traced with
     stacks. Each case's waits are under "STATE: KIND" in offcpu.folded (their off-CPU
     records: at least 90% of what the program measured), never a bare state; and in
     wall.folded, per thread role and kind, the µs equal summary.json's *_by_kind_ns (each
     thread's rounded to the µs)."""
+
+    TMP_PREFIX = "iot-waitstacks-"
 
     CASES = (("mutex", (10, 20), "lock_wait", "mutex"),
              ("join", (2, 50), "lock_wait", "join"),
@@ -200,8 +201,7 @@ class WaitKindStacks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         build_progs()
-        cls.tmp = tempfile.mkdtemp(prefix="iot-waitstacks-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        super().setUpClass()
 
     def test_stacks_by_kind(self):
         for mode, args, state, kind in self.CASES:
@@ -233,13 +233,8 @@ class WaitKindStacks(unittest.TestCase):
             {"%s: %s" % k: v for k, v in sorted(off.items()) if k[0] in self.SPLIT}), end="")
         self.assertGreaterEqual(off.get((state, kind), 0) * 1000, 0.9 * measured - 0.5 * MS,
                                 "%s: %s" % (mode, off))
-        want, n, got = runlib.wall_by_kind(run, runlib.folded(os.path.join(runs, "wall.folded")))
-        for key, w in want.items():
-            self.assertLessEqual(abs(got.get(key, 0) - w), n[key],
-                                 "%s %s: %d µs in wall.folded, %.1f µs in summary.json"
-                                 % (mode, key, got.get(key, 0), w))
-        for key in got:
-            self.assertIn(key, want, "%s: %s" % (mode, key))
+        stacks = runlib.folded(os.path.join(runs, "wall.folded"))
+        runlib.assert_wall_sizes(self, *runlib.wall_by_kind(run, stacks), mode)
 
 
 def other_pythons():
@@ -273,14 +268,15 @@ def other_python(test):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class GilAndJoin(unittest.TestCase):
+class GilAndJoin(common.TmpDirCase):
     """progs/hash_join.py: a thread per file hashing it 4 KiB at a time (hashlib keeps the
     interpreter lock for such small buffers), main joining each and timing its joins."""
 
+    TMP_PREFIX = "iot-gil-"
+
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="iot-gil-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        super().setUpClass()
         cls.ds = common.Dataset([8 << 20] * 4)
         cls.addClassCleanup(cls.ds.remove)
         cls.md5 = {p: common.md5_of(p) for p in cls.ds.files}
