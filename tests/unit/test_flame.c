@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
 #include "model/analysis.h"
 #include "render.h"
 #include "report.h"
@@ -26,7 +27,7 @@
 /*
  * Goldens live in tests/golden/flame/; IOTRACE_RECORD_GOLDENS=1 rewrites them instead of
  * comparing (scripts/record-flame-goldens.sh). On a mismatch the actual output is left
- * in /tmp/test_flame-<name> for a diff. The fixture is deterministic: same input, same
+ * in /tmp/iotrace-actual-<name> for a diff (golden.h). The fixture is deterministic: same input, same
  * bytes.
  */
 
@@ -50,63 +51,10 @@ __attribute__((noinline)) static char *render_mem(int (*fn)(FILE *, const void *
 	return buf;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		*len = (size_t)n;
-	}
-	return buf;
-}
-
-static void write_file(const char *path, const char *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* Compare with (or record) tests/golden/flame/<name>. */
 static void golden(const char *name, const char *buf, size_t len)
 {
-	char path[PATH_MAX + 64], tmp[PATH_MAX];
-	const char *rec = getenv("IOTRACE_RECORD_GOLDENS");
-	size_t glen = 0;
-	char *g;
-
-	snprintf(path, sizeof(path), "%s/%s", golden_dir, name);
-	if (rec && *rec && strcmp(rec, "0")) {
-		write_file(path, buf, len);
-		return;
-	}
-	g = slurp(path, &glen);
-	if (!g || glen != len || memcmp(g, buf, len)) {
-		snprintf(tmp, sizeof(tmp), "/tmp/test_flame-%s", name);
-		write_file(tmp, buf, len);
-		print_error("%s differs from its golden (%s): diff %s %s; "
-			    "scripts/record-flame-goldens.sh re-records after a deliberate change\n",
-			    name, g ? "content" : "missing", path, tmp);
-		free(g);
-		fail();
-	}
-	free(g);
+	golden_check(golden_dir, name, buf, len);
 }
 
 /* xmllint --noout on buf: the XML is well-formed (libxml2-utils is a build dependency). */
@@ -120,7 +68,7 @@ static void assert_well_formed(const char *name, const char *buf, size_t len)
 		return;
 	}
 	snprintf(path, sizeof(path), "/tmp/test_flame-wf-%d-%s", (int)getpid(), name);
-	write_file(path, buf, len);
+	spit(path, buf, len);
 	snprintf(cmd, sizeof(cmd), "xmllint --noout --nonet '%s'", path);
 	rc = system(cmd);
 	if (rc != 0)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cli/cli.h"
+#include "golden.h"
 #include "report.h"
 #include "rp_json.h"
 
@@ -25,7 +26,7 @@
  * IOTRACE_RECORD_GOLDENS=1 (scripts/record-goldens.sh) rewrites them instead of comparing.
  */
 
-#define GOLDEN_DIR "tests/golden/report/"
+#define GOLDEN_DIR "tests/golden/report"
 #define MS 1000000ULL
 #define T0 1000000000ULL /* window start of every synthetic run */
 
@@ -485,64 +486,9 @@ static int text_short(FILE *f, const struct an_report *r)
 	return rp_text(f, r, &(struct rp_text_opts){.folder = "/home/user/iotrace-out/run-1"});
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap + 1);
-			assert_non_null(buf);
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got);
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
-static void spit(const char *path, const char *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void golden(const char *name, const char *buf, size_t len)
 {
-	char path[256], actual[256];
-	size_t glen;
-	char *g;
-
-	snprintf(path, sizeof(path), GOLDEN_DIR "%s", name);
-	if (getenv("IOTRACE_RECORD_GOLDENS")) {
-		spit(path, buf, len);
-		fprintf(stderr, "recorded %s\n", path);
-		return;
-	}
-	g = slurp(path, &glen);
-	if (!g)
-		fail_msg("missing golden %s (run from the repo root; record with "
-			 "scripts/record-goldens.sh)",
-			 path);
-	if (glen != len || memcmp(g, buf, len)) {
-		snprintf(actual, sizeof(actual), "/tmp/iotrace-actual-%s", name);
-		spit(actual, buf, len);
-		free(g);
-		fail_msg("%s differs from the output: diff -u %s %s (re-record with "
-			 "scripts/record-goldens.sh if the change is intended)",
-			 path, path, actual);
-	}
-	free(g);
+	golden_check(GOLDEN_DIR, name, buf, len);
 }
 
 static char *tmpdir(void)
