@@ -1335,6 +1335,15 @@ static void assert_has(const char *s, const char *sub)
 		fail_msg("expected '%s' in the message: %s", sub, s);
 }
 
+/* The run folder spoilt by the shell command cmd fails to load with want_rc, saying want. */
+static void assert_spoilt(const char *cmd, int want_rc, const char *want)
+{
+	char err[512];
+
+	assert_int_equal(load_spoilt(cmd, err, sizeof(err)), want_rc);
+	assert_has(err, want);
+}
+
 static void test_load_missing(void **state)
 {
 	struct an_report back;
@@ -1371,79 +1380,54 @@ static void test_load_truncated(void **state)
 		assert_int_equal(sscanf(p, "summary.json:%d:%d:", &line, &col), 2);
 		assert_true(line > 1);
 	}
-	assert_int_equal(load_spoilt(": > summary.json", err, sizeof(err)), -EINVAL);
-	assert_has(err, "invalid JSON");
+	assert_spoilt(": > summary.json", -EINVAL, "invalid JSON");
 }
 
 static void test_load_wrong_type(void **state)
 {
-	char err[512];
-
 	(void)state;
-	assert_int_equal(load_spoilt("sed -i '0,/\"wall_ns\": [0-9]*/s//\"wall_ns\": \"fast\"/' "
-				     "summary.json",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "summary.json: runs[0].wall_ns: expected a whole number, found a string");
-	assert_int_equal(load_spoilt("sed -i 's/\"hit_ratio\": 1.000000/\"hit_ratio\": 7/' "
-				     "summary.json",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "runs[0].hit_ratio: 7 is out of range (0 to 1)");
-	assert_int_equal(load_spoilt("sed -i 's/\"io_wait\": 20000000/\"io_wait\": -1/' "
-				     "summary.json",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "states_ns.io_wait: expected a whole number >= 0");
-	assert_int_equal(load_spoilt("sed -i '0,/\"interrupted\": false/s//\"interrupted\": 0/' "
-				     "summary.json",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "runs[0].interrupted: expected true or false, found a whole number");
-	assert_int_equal(load_spoilt("sed -i 's/\"runs\": \\[/\"runs\": {\"x\": [/; "
-				     "s/^  \\]$/  ]}/' summary.json",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "runs: expected an array, found an object");
+	assert_spoilt("sed -i '0,/\"wall_ns\": [0-9]*/s//\"wall_ns\": \"fast\"/' "
+		      "summary.json",
+		      -EINVAL,
+		      "summary.json: runs[0].wall_ns: expected a whole number, found a string");
+	assert_spoilt("sed -i 's/\"hit_ratio\": 1.000000/\"hit_ratio\": 7/' "
+		      "summary.json",
+		      -EINVAL, "runs[0].hit_ratio: 7 is out of range (0 to 1)");
+	assert_spoilt("sed -i 's/\"io_wait\": 20000000/\"io_wait\": -1/' "
+		      "summary.json",
+		      -EINVAL, "states_ns.io_wait: expected a whole number >= 0");
+	assert_spoilt("sed -i '0,/\"interrupted\": false/s//\"interrupted\": 0/' "
+		      "summary.json",
+		      -EINVAL, "runs[0].interrupted: expected true or false, found a whole number");
+	assert_spoilt("sed -i 's/\"runs\": \\[/\"runs\": {\"x\": [/; "
+		      "s/^  \\]$/  ]}/' summary.json",
+		      -EINVAL, "runs: expected an array, found an object");
 }
 
 static void test_load_missing_field(void **state)
 {
-	char err[512];
-
 	(void)state;
-	assert_int_equal(load_spoilt("sed -i 's/\"blocked_ns\"/\"blocked_nz\"/' summary.json", err,
-				     sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "runs[0].blocked_ns: missing required field");
-	assert_int_equal(
-	    load_spoilt("sed -i 's/\"label\": \"threads\\/warm\"/\"label\": \"sync\\/warm\"/' "
-			"summary.json",
-			err, sizeof(err)),
-	    -EINVAL);
-	assert_has(err, "runs[1]: label 'sync/warm' is used twice");
+	assert_spoilt("sed -i 's/\"blocked_ns\"/\"blocked_nz\"/' summary.json", -EINVAL,
+		      "runs[0].blocked_ns: missing required field");
+	assert_spoilt("sed -i 's/\"label\": \"threads\\/warm\"/\"label\": \"sync\\/warm\"/' "
+		      "summary.json",
+		      -EINVAL, "runs[1]: label 'sync/warm' is used twice");
 }
 
 static void test_load_schema(void **state)
 {
-	char err[512];
-
 	(void)state;
-	assert_int_equal(load_spoilt("sed -i 's/iotrace.summary\\/1/iotrace.summary\\/2/' "
-				     "summary.json",
-				     err, sizeof(err)),
-			 -EPROTONOSUPPORT);
-	assert_has(err, "summary.json: iotrace.summary/2: written by a newer iotrace; upgrade");
-	assert_int_equal(load_spoilt("sed -i 's/iotrace.summary\\/1/other.thing\\/1/' "
-				     "summary.json",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "schema: unknown schema 'other.thing/1'");
-	assert_int_equal(load_spoilt("echo '[1, 2]' > summary.json", err, sizeof(err)), -EINVAL);
-	assert_has(err, "expected a JSON object at the top, found an array");
-	assert_int_equal(load_spoilt("echo '{\"runs\": []}' > summary.json", err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "not an iotrace summary (no \"schema\" field");
+	assert_spoilt("sed -i 's/iotrace.summary\\/1/iotrace.summary\\/2/' "
+		      "summary.json",
+		      -EPROTONOSUPPORT,
+		      "summary.json: iotrace.summary/2: written by a newer iotrace; upgrade");
+	assert_spoilt("sed -i 's/iotrace.summary\\/1/other.thing\\/1/' "
+		      "summary.json",
+		      -EINVAL, "schema: unknown schema 'other.thing/1'");
+	assert_spoilt("echo '[1, 2]' > summary.json", -EINVAL,
+		      "expected a JSON object at the top, found an array");
+	assert_spoilt("echo '{\"runs\": []}' > summary.json", -EINVAL,
+		      "not an iotrace summary (no \"schema\" field");
 }
 
 static void test_load_bad_side_files(void **state)
@@ -1451,23 +1435,15 @@ static void test_load_bad_side_files(void **state)
 	char err[512];
 
 	(void)state;
-	assert_int_equal(load_spoilt("sed -i '4s/compute/computing/' runs/sync-warm/spans.tsv",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "runs/sync-warm/spans.tsv:4: expected 'TID START END STATE [KIND]'");
+	assert_spoilt("sed -i '4s/compute/computing/' runs/sync-warm/spans.tsv", -EINVAL,
+		      "runs/sync-warm/spans.tsv:4: expected 'TID START END STATE [KIND]'");
 	/* a kind that is not one of the span's state */
-	assert_int_equal(load_spoilt("sed -i '4s/$/\tjoin/' runs/sync-warm/spans.tsv", err,
-				     sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "runs/sync-warm/spans.tsv:4: expected 'TID START END STATE [KIND]'");
-	assert_int_equal(load_spoilt("sed -i 's/\tmutex$/\tpipe/' runs/threads-warm/spans.tsv",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "runs/threads-warm/spans.tsv:");
-	assert_int_equal(load_spoilt("echo 'frames-without-count' >> runs/sync-warm/oncpu.folded",
-				     err, sizeof(err)),
-			 -EINVAL);
-	assert_has(err, "runs/sync-warm/oncpu.folded:3: expected 'frame;frame;... COUNT'");
+	assert_spoilt("sed -i '4s/$/\tjoin/' runs/sync-warm/spans.tsv", -EINVAL,
+		      "runs/sync-warm/spans.tsv:4: expected 'TID START END STATE [KIND]'");
+	assert_spoilt("sed -i 's/\tmutex$/\tpipe/' runs/threads-warm/spans.tsv", -EINVAL,
+		      "runs/threads-warm/spans.tsv:");
+	assert_spoilt("echo 'frames-without-count' >> runs/sync-warm/oncpu.folded", -EINVAL,
+		      "runs/sync-warm/oncpu.folded:3: expected 'frame;frame;... COUNT'");
 	/* side files are optional: a summary alone still loads (no timeline, no stacks) */
 	assert_int_equal(load_spoilt("rm -rf runs", err, sizeof(err)), 0);
 }
