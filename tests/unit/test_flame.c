@@ -38,16 +38,21 @@ static char golden_dir[PATH_MAX];
 
 /* ---- helpers ---- */
 
-/* not inlined: gcc 12 then mistakes the memstream buffer for a dangling local */
+/*
+ * What fn renders of arg, in memory (its length in *len); the renderer must succeed. Not
+ * inlined: gcc 12 then mistakes the memstream buffer for a dangling local.
+ */
 __attribute__((noinline)) static char *render_mem(int (*fn)(FILE *, const void *), const void *arg,
-						  size_t *len, int *ret)
+						  size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
+	int ret;
 
 	assert_non_null(f);
-	*ret = fn(f, arg);
+	ret = fn(f, arg);
 	fclose(f);
+	assert_int_equal(ret, 0);
 	return buf;
 }
 
@@ -349,10 +354,8 @@ static void test_folded_golden(void **state)
 {
 	struct an_report *r = *state;
 	size_t len;
-	int ret;
-	char *out = render_mem(do_folded, &r->runs[1].oncpu, &len, &ret);
+	char *out = render_mem(do_folded, &r->runs[1].oncpu, &len);
 
-	assert_int_equal(ret, 0);
 	golden("threads-oncpu.folded", out, len);
 	free(out);
 }
@@ -362,7 +365,6 @@ static void test_folded_order(void **state)
 {
 	struct an_stackset s = {0};
 	size_t len;
-	int ret;
 	char *out;
 
 	(void)state;
@@ -370,8 +372,7 @@ static void test_folded_order(void **state)
 	assert_int_equal(an_stack_add(&s, "a;b;c", 2), 0);
 	assert_int_equal(an_stack_add(&s, "a;b", 3), 0);
 	assert_int_equal(an_stack_add(&s, "a", 4), 0);
-	out = render_mem(do_folded, &s, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_folded, &s, &len);
 	assert_string_equal(out, "a 4\na;b 3\na;b;c 2\na b;c 1\n");
 	free(out);
 	an_stackset_free(&s);
@@ -381,10 +382,8 @@ static void test_flame_golden(void **state)
 {
 	struct an_report *r = *state;
 	size_t len;
-	int ret;
-	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len, &ret);
+	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len);
 
-	assert_int_equal(ret, 0);
 	assert_well_formed("flame.svg", out, len);
 	golden("threads-oncpu.svg", out, len);
 	free(out);
@@ -394,10 +393,8 @@ static void test_flame_escaping(void **state)
 {
 	struct an_report *r = *state;
 	size_t len;
-	int ret;
-	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len, &ret);
+	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len);
 
-	assert_int_equal(ret, 0);
 	/* markup and quotes as entities, never raw */
 	assert_non_null(strstr(out, "tmpl&lt;int, std::vector&lt;T&gt;&amp;&gt;::run"));
 	assert_non_null(strstr(out, "say &quot;hi&quot; &amp; &#39;bye&#39;"));
@@ -419,7 +416,6 @@ static void test_flame_geometry(void **state)
 	struct an_stackset s = {0};
 	char name[64];
 	size_t len;
-	int ret;
 	char *out;
 
 	(void)state;
@@ -429,8 +425,7 @@ static void test_flame_geometry(void **state)
 		snprintf(name, sizeof(name), "s;main;compute;tiny%d", i);
 		assert_int_equal(an_stack_add(&s, name, 5), 0);
 	}
-	out = render_mem(do_flame, &s, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_flame, &s, &len);
 	/* root spans the full width (1180 units), "big" just over half of it */
 	assert_non_null(strstr(out, "<title>all (1,000,000 samples, 100.00%)</title><rect x=\"10.00\""));
 	assert_non_null(strstr(out, "width=\"1180.00\""));
@@ -449,8 +444,7 @@ static void test_flame_geometry(void **state)
 		snprintf(name, sizeof(name), "s;main;compute;tiny%d", i);
 		assert_int_equal(an_stack_add(&s, name, 2), 0);
 	}
-	out = render_mem(do_flame, &s, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_flame, &s, &len);
 	assert_null(strstr(out, "narrow frames"));
 	assert_non_null(strstr(out, "<title>compute (1,000,000 samples, 100.00%)</title>"));
 	free(out);
@@ -461,10 +455,8 @@ static void test_flame_narrow_merged(void **state)
 {
 	struct an_report *r = *state;
 	size_t len;
-	int ret;
-	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len, &ret);
+	char *out = render_mem(do_flame, &r->runs[1].oncpu, &len);
 
-	assert_int_equal(ret, 0);
 	assert_null(strstr(out, "tiny_fn_"));
 	assert_non_null(strstr(out, "[300 narrow frames] (300 samples"));
 	/* the deep stack is drawn to its leaf */
@@ -481,16 +473,13 @@ static void test_flame_zero_stack(void **state)
 	struct an_stackset live = {0}, saved = {0};
 	char *a, *b;
 	size_t la, lb;
-	int ret;
 
 	(void)state;
 	assert_int_equal(an_stack_add(&live, "t;main;read", 5), 0);
 	assert_int_equal(an_stack_add(&live, "t;main;futex", 0), 0);
 	assert_int_equal(an_stack_add(&saved, "t;main;read", 5), 0);
-	a = render_mem(do_flame, &live, &la, &ret);
-	assert_int_equal(ret, 0);
-	b = render_mem(do_flame, &saved, &lb, &ret);
-	assert_int_equal(ret, 0);
+	a = render_mem(do_flame, &live, &la);
+	b = render_mem(do_flame, &saved, &lb);
 	assert_non_null(strstr(a, ">1 stack, 5 samples in all"));
 	assert_int_equal(la, lb);
 	assert_memory_equal(a, b, la);
@@ -504,13 +493,11 @@ static void test_flame_empty(void **state)
 {
 	struct an_stackset s = {0};
 	size_t len;
-	int ret;
 	char *out;
 
 	(void)state;
 	snprintf(s.unavailable, sizeof(s.unavailable), "stack capture disabled (--no-stacks)");
-	out = render_mem(do_flame, &s, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_flame, &s, &len);
 	assert_well_formed("empty.svg", out, len);
 	assert_non_null(strstr(out, "No samples"));
 	assert_non_null(strstr(out, "stack capture disabled (--no-stacks)"));
@@ -518,8 +505,7 @@ static void test_flame_empty(void **state)
 	free(out);
 	s.unavailable[0] = '\0';
 	s.errors = 12;
-	out = render_mem(do_flame, &s, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_flame, &s, &len);
 	assert_non_null(strstr(out, "every stack was lost (12 failed captures"));
 	free(out);
 }
@@ -528,12 +514,10 @@ static void test_flame_diff(void **state)
 {
 	struct an_report *r = *state;
 	size_t len;
-	int ret;
 	char *out;
 
 	diff_base = &r->runs[0].oncpu;
-	out = render_mem(do_diff, &r->runs[1].oncpu, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_diff, &r->runs[1].oncpu, &len);
 	assert_well_formed("diff.svg", out, len);
 	golden("threads-vs-sync-oncpu.svg", out, len);
 	/* strategy and role frames are merged away: the states sit on the root */
@@ -554,8 +538,7 @@ static void test_flame_diff(void **state)
 	free(out);
 	/* no baseline: drawn, and says there is nothing to compare */
 	diff_base = NULL;
-	out = render_mem(do_diff, &r->runs[1].oncpu, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_diff, &r->runs[1].oncpu, &len);
 	assert_non_null(strstr(out, "the baseline has no samples"));
 	free(out);
 }
@@ -577,7 +560,6 @@ static void test_flame_kinds(void **state)
 	struct an_stackset run = {0}, base = {0};
 	const char *join, *mutex, *cv, *bare, *pipe, *child;
 	size_t len;
-	int ret;
 	char *out;
 
 	(void)state;
@@ -587,8 +569,7 @@ static void test_flame_kinds(void **state)
 	add(&run, 2000, "threads;worker 1;lock_wait;start_thread;old_folder");
 	add(&run, 1000, "threads;worker 1;io_wait: pipe;start_thread;read;pipe_read_[k]");
 	add(&run, 1000, "threads;main;other_wait: child;main;wait4");
-	out = render_mem(do_flame, &run, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_flame, &run, &len);
 	assert_well_formed("kinds.svg", out, len);
 	join = strstr(out, "<title>lock_wait: join (");
 	mutex = strstr(out, "<title>lock_wait: mutex (");
@@ -623,8 +604,7 @@ static void test_flame_kinds(void **state)
 	an_stackset_free(&run);
 	memset(&run, 0, sizeof(run));
 	add(&run, 6000, "threads;main;lock_wait: join;main;pthread_join;futex_wait_[k]");
-	out = render_mem(do_diff, &run, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_diff, &run, &len);
 	join = strstr(out, "<title>lock_wait: join (");
 	assert_non_null(join);
 	assert_non_null(strstr(join, "; waiting for a thread to exit: not contention; baseline 0 "));
@@ -639,14 +619,12 @@ static void test_timeline_golden(void **state)
 {
 	struct an_report *r = *state;
 	size_t len;
-	int ret;
 	char *out;
 
 	for (size_t i = 0; i < r->nruns; i++) {
 		char name[64];
 
-		out = render_mem(do_timeline, &r->runs[i], &len, &ret);
-		assert_int_equal(ret, 0);
+		out = render_mem(do_timeline, &r->runs[i], &len);
 		snprintf(name, sizeof(name), "timeline-%s.svg", r->runs[i].strategy);
 		assert_well_formed(name, out, len);
 		golden(name, out, len);
@@ -664,7 +642,6 @@ static void test_timeline_bounded(void **state)
 	struct tl_timeline *tl = tl_new();
 	uint64_t ts = T0;
 	size_t len;
-	int ret;
 	char *out;
 
 	(void)state;
@@ -677,8 +654,7 @@ static void test_timeline_bounded(void **state)
 	run.tl = tl;
 	run.ncpu = 1;
 	snprintf(run.label, sizeof(run.label), "flood");
-	out = render_mem(do_timeline, &run, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_timeline, &run, &len);
 	assert_true(len < 200 * 1024);
 	assert_well_formed("flood.svg", out, len);
 	free(out);
@@ -686,8 +662,7 @@ static void test_timeline_bounded(void **state)
 
 	/* no timeline at all: still an SVG that says so */
 	memset(&run, 0, sizeof(run));
-	out = render_mem(do_timeline, &run, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_timeline, &run, &len);
 	assert_non_null(strstr(out, "no timeline"));
 	assert_well_formed("none.svg", out, len);
 	free(out);
@@ -737,7 +712,6 @@ static void test_timeline_levels(void **state)
 	struct tl_timeline *tl = tl_new();
 	char buf[256];
 	size_t len;
-	int ret;
 	char *out;
 
 	(void)state;
@@ -751,8 +725,7 @@ static void test_timeline_levels(void **state)
 	run.ncpu = 1;
 	snprintf(run.label, sizeof(run.label), "levels");
 	level_opts = (struct rp_svg_opts){0};
-	out = render_mem(do_timeline_opts, &run, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_timeline_opts, &run, &len);
 	assert_well_formed("levels.svg", out, len);
 	assert_non_null(strstr(out, "data-cols=\"3840,15360,61440,245760\""));
 	assert_string_equal(lane_levels(out, "s", 0, buf, sizeof(buf)),
@@ -764,8 +737,7 @@ static void test_timeline_levels(void **state)
 	free(out);
 
 	level_opts.tl_detail = 40;
-	out = render_mem(do_timeline_opts, &run, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_timeline_opts, &run, &len);
 	assert_non_null(strstr(out, "data-cols=\"3840,15360\""));
 	assert_string_equal(lane_levels(out, "s", 0, buf, sizeof(buf)), "A3840 A8005CA7354");
 	assert_string_equal(lane_levels(out, "i", 0, buf, sizeof(buf)), ".2001A.1838");
@@ -774,8 +746,7 @@ static void test_timeline_levels(void **state)
 
 	/* less than any level: no metadata, the 960 columns alone */
 	level_opts.tl_detail = 4;
-	out = render_mem(do_timeline_opts, &run, &len, &ret);
-	assert_int_equal(ret, 0);
+	out = render_mem(do_timeline_opts, &run, &len);
 	assert_null(strstr(out, "<metadata"));
 	assert_non_null(strstr(out, "iotTimeline("));
 	free(out);
@@ -786,10 +757,8 @@ static void test_html_golden(void **state)
 {
 	struct an_report *r = *state;
 	size_t len;
-	int ret;
-	char *out = render_mem(do_html, r, &len, &ret);
+	char *out = render_mem(do_html, r, &len);
 
-	assert_int_equal(ret, 0);
 	/* polyglot: the whole page is well-formed XML too */
 	assert_well_formed("report.html", out, len);
 	golden("report.html", out, len);
