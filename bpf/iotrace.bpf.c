@@ -791,7 +791,8 @@ int BPF_PROG(iot_sys_exit, struct pt_regs *regs, long ret)
 
 /* A stack record: kind IT_STACK_ONCPU (value 1 sample) or IT_STACK_OFFCPU (value ns). */
 static __always_inline void emit_stack(__u32 kind, __u32 pid, __u32 tid, __u64 ts, __u64 value,
-				       __u32 state, __s32 kstack, __s32 ustack, __u32 wkind)
+				       __u32 state, __s32 kstack, __s32 ustack, __u32 wkind,
+				       __u32 ucopy)
 {
 	struct it_stack_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
 
@@ -809,6 +810,8 @@ static __always_inline void emit_stack(__u32 kind, __u32 pid, __u32 tid, __u64 t
 	r->kstack_id = kstack;
 	r->ustack_id = ustack;
 	r->wkind = wkind;
+	r->ucopy = ucopy;
+	r->pad_ucopy = 0;
 	bpf_ringbuf_submit(r, rb_flags());
 }
 
@@ -825,7 +828,8 @@ static __always_inline void emit_offcpu(struct it_thread *th, __u32 pid, __u32 t
 									  : 0;
 
 	if (value)
-		emit_stack(IT_STACK_OFFCPU, pid, tid, ts, value, state, kstack, ustack, wkind);
+		emit_stack(IT_STACK_OFFCPU, pid, tid, ts, value, state, kstack, ustack, wkind,
+			   th->ucopy);
 }
 
 static long vma_range(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -837,11 +841,15 @@ static long vma_range(struct task_struct *task, struct vm_area_struct *vma, void
 	return 0;
 }
 
+/* ucopy(): task has no user registers (a kernel thread, an io worker); never a seq */
+#define UCOPY_NO_USER IT_UCOPY_ID
+
 /*
  * Copy task's (the current task's) user registers and the top of its user stack into
- * one record; the copy's seq, or 0 when none was made (a kernel thread or io worker:
- * no user state; a failed read). The copy ends at the end of the stack's mapping, which
- * is looked up once per thread (bpf_find_vma) and kept: a read past it would fail whole.
+ * one record; the copy's seq, or 0 when none was made (a failed read), UCOPY_NO_USER
+ * when there is no user state to copy (a kernel thread or io worker). The copy ends at
+ * the end of the stack's mapping, which is looked up once per thread (bpf_find_vma) and
+ * kept: a read past it would fail whole.
  */
 static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid, __u32 flags)
 {
@@ -854,7 +862,7 @@ static __noinline __u32 ucopy(struct task_struct *task, __u32 pid, __u32 tid, __
 
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs || (regs->cs & 3) != 3)
-		return 0;
+		return UCOPY_NO_USER;
 	sp = regs->sp;
 	u = bpf_map_lookup_elem(&ucopy_threads, &tid);
 	if (!u) {
@@ -944,7 +952,8 @@ fail:
 /*
  * The id of an off-CPU stack user space unwound before from what task's stack holds now
  * (it_umemo: the same pc and stack pointer, and the registers and words that decided its
- * frames), or -1: then it is copied. A few words read instead of kilobytes.
+ * frames), or -1: then it is copied; -2: task has no user registers (nothing to copy).
+ * A few words read instead of kilobytes.
  */
 static __noinline __s32 umemo_find(struct task_struct *task, __u32 tid)
 {
@@ -956,7 +965,7 @@ static __noinline __s32 umemo_find(struct task_struct *task, __u32 tid)
 
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs || (regs->cs & 3) != 3)
-		return -1;
+		return -2;
 	k.tid = tid;
 	k.ip = regs->ip;
 	k.sp = regs->sp;
@@ -1102,6 +1111,14 @@ static __always_inline void switch_in(struct it_thread *th, __u32 tid, __u64 ts,
 	if (stacks_enabled && !th->on_cpu && th->off_state != IT_COMPUTE) {
 		__u32 pid = th->pid;
 
+		/*
+		 * a switch-in inferred late (sched_stat_runtime): the thread ran unseen, and a
+		 * read's entry or exit may have moved its state since; its stack was taken
+		 * leaving in off_state (an off-CPU stack in "compute" was a preemption)
+		 */
+		if (off == IT_COMPUTE || off == IT_IO_CPU)
+			off = th->off_state;
+
 		if (wake) {
 			emit_offcpu(th, pid, tid, now, wake - out, off, th->kstack, th->ustack);
 			emit_offcpu(th, pid, tid, now, ts - wake, IT_RUNNABLE, th->kstack, th->ustack);
@@ -1186,13 +1203,24 @@ int BPF_PROG(iot_sched_switch, bool preempt, struct task_struct *prev, struct ta
 
 			if (m >= 0) {
 				th->ustack = IT_UMEMO_ID + m;
+				th->ucopy = IT_UC_REUSED;
 			} else {
-				struct ucopy_budget *b = ucopy_bytes ? ucopy_offcpu_allowed(now) : NULL;
+				struct ucopy_budget *b = NULL;
 
+				th->ucopy = !ucopy_bytes ? IT_UC_OFF
+					    : m == -2	 ? IT_UC_NO_USER
+							 : IT_UC_OVER_BUDGET;
+				if (th->ucopy == IT_UC_OVER_BUDGET)
+					b = ucopy_offcpu_allowed(now);
 				if (b) {
 					seq = ucopy(prev, th->pid, ptid, IT_UCOPY_OFFCPU);
-					if (seq)
+					th->ucopy = seq == UCOPY_NO_USER ? IT_UC_NO_USER
+						    : seq		 ? IT_UC_COPIED
+									 : IT_UC_FAILED;
+					if (th->ucopy == IT_UC_COPIED)
 						b->tokens -= ucopy_len();
+					else
+						seq = 0;
 				}
 				th->ustack = ustack_id(ctx, seq);
 			}
@@ -1947,7 +1975,7 @@ SEC("perf_event")
 int iot_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 pt = bpf_get_current_pid_tgid();
-	__u32 tgid = pt >> 32, tid = (__u32)pt, st = IT_COMPUTE;
+	__u32 tgid = pt >> 32, tid = (__u32)pt, st = IT_COMPUTE, how = IT_UC_OFF;
 	struct it_thread *th;
 	long k, u;
 	__u32 seq;
@@ -1962,7 +1990,11 @@ int iot_sample(struct bpf_perf_event_data *ctx)
 	if (k < 0 && k != -EFAULT)
 		cnt_add(IT_CNT_STACK_ERRORS, 1);
 	seq = ucopy_bytes ? ucopy(bpf_get_current_task_btf(), tgid, tid, 0) : 0;
+	if (ucopy_bytes)
+		how = seq == UCOPY_NO_USER ? IT_UC_NO_USER : seq ? IT_UC_COPIED : IT_UC_FAILED;
+	if (how != IT_UC_COPIED)
+		seq = 0;
 	u = ustack_id(ctx, seq);
-	emit_stack(IT_STACK_ONCPU, tgid, tid, bpf_ktime_get_ns(), 1, st, k, u, 0);
+	emit_stack(IT_STACK_ONCPU, tgid, tid, bpf_ktime_get_ns(), 1, st, k, u, 0, how);
 	return 0;
 }

@@ -378,6 +378,21 @@ struct it_stack_rec {
 	__u32 wkind;		/* off-CPU: what the wait was for, as its state's entries carry
 				 * it (enum it_io_kind, it_other_kind); 0 otherwise (lock_wait's
 				 * kind is user space's: from the futex wait the stack is in) */
+	__u32 ucopy;		/* enum it_ucopy_how: how the user stack was taken */
+	__u32 pad_ucopy;
+};
+
+/*
+ * How a stack record's user stack was taken: what user space reports for the stacks that
+ * were not unwound with the CFI (summary.json stacks.*.over_budget, ...).
+ */
+enum it_ucopy_how {
+	IT_UC_OFF = 0,		/* copies off (no stacks, or the kernel lacks the helpers) */
+	IT_UC_COPIED,		/* copied: ustack_id is IT_UCOPY_ID + the copy's seq */
+	IT_UC_REUSED,		/* unwound before: IT_UMEMO_ID + its id (it_umemo) */
+	IT_UC_OVER_BUDGET,	/* off-CPU, over the byte budget: the frame-pointer walk */
+	IT_UC_FAILED,		/* the copy failed (unreadable stack, ring buffer full): ditto */
+	IT_UC_NO_USER,		/* no user registers (an io_uring worker, a kernel thread) */
 };
 
 /*
@@ -515,6 +530,8 @@ struct it_thread {
 	__s32 ustack;
 	__u32 off_state;	/* state entered at the last switch-out (IT_COMPUTE: none yet) */
 	__u32 flags;		/* enum it_thread_flags */
+	__u32 ucopy;		/* enum it_ucopy_how of ustack */
+	__u32 pad_ucopy;
 	/*
 	 * Steal: the part of the thread's time on CPU that its run queue's clock_task left
 	 * out of rq->clock (what the hypervisor took from the vCPU: PARAVIRT_TIME_ACCOUNTING;

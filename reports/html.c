@@ -672,6 +672,16 @@ static int run_section(FILE *f, const struct an_report *r, const struct an_run *
 			"(a long run is folded as it goes, to bound memory): each bin shows the state "
 			"that held most of it. Every figure is exact.</p>\n",
 			un_dur(run->spans_resolution_ns).s, un_dur(run->spans_exact_from_ns).s);
+	{
+		char line[1024];
+
+		/* how much of the stacks below was unwound, and why the rest was not */
+		if (an_unwind_line(run, line, sizeof(line))) {
+			fputs("<p class=\"note\">", f);
+			put(f, line);
+			fputs("</p>\n", f);
+		}
+	}
 	fputs("<div class=\"tabs\">", f);
 	tab_button(f, "wall", "Wall clock", true);
 	tab_button(f, "oncpu", "On-CPU", false);

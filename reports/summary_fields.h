@@ -44,6 +44,12 @@
 	F(U64, "errors", errors, OPT)                                                      \
 	F(U64, "unwound", unwound, OPT)                                                    \
 	F(U64, "cut_short", cut_short, OPT)                                                \
+	F(U64, "over_budget", over_budget, OPT)                                            \
+	F(U64, "copy_failed", copy_failed, OPT)                                            \
+	F(U64, "copy_lost", copy_lost, OPT)                                                \
+	F(U64, "unwind_failed", unwind_failed, OPT)                                        \
+	F(U64, "kernel_only", kernel_only, OPT)                                            \
+	F(U64, "copies_off", copies_off, OPT)                                              \
 	F(STRN, "unavailable", unavailable, OPT)
 
 /* x: struct an_run (runs[i].stacks) */
@@ -55,6 +61,9 @@
 	F(U64IF, "ucopies", ucopies, OPT, x->ucopy_ok)                                     \
 	F(U64IF, "ucopy_skipped", ucopy_skipped, OPT, x->ucopy_ok)                         \
 	F(U64IF, "ucopy_reused", ucopy_reused, OPT, x->ucopy_ok)                           \
+	F(U64IF, "ucopy_failed", ucopy_failed, OPT, x->ucopy_ok)                           \
+	F(U64IF, "ucopy_lost", ucopy_lost, OPT, x->ucopy_ok)                               \
+	F(U64IF, "ucopy_unwind_failed", ucopy_unwind_failed, OPT, x->ucopy_ok)             \
 	F(REALIF, "ucopy_bytes_per_s", ucopy_bps, OPT, x->ucopy_ok, 0, 1e15)
 
 /* x: struct an_run (runs[i].rusage) */

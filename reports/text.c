@@ -828,22 +828,8 @@ static void run_facts(struct out *o, const struct an_run *run)
 			 un_dur(run->spans_resolution_ns).s, un_dur(run->spans_exact_from_ns).s);
 		para(o, "  ", "  ", line);
 	}
-	if (run->ucopy_ok) {
-		char on[UN_LEN], off[UN_LEN];
-
-		fmt_pct(on, sizeof(on), run->oncpu.total > 0, an_stack_unwound_share(&run->oncpu));
-		fmt_pct(off, sizeof(off), run->offcpu.total > 0,
-			an_stack_unwound_share(&run->offcpu));
-		snprintf(line, sizeof(line),
-			 "user stacks: %s copied for unwinding (%s, %" PRIu64 " copies, %" PRIu64
-			 " switch-outs unwound before, %" PRIu64 " over the budget); unwound with "
-			 "the CFI to the thread's start: %s of on-CPU samples, %s of off-CPU time "
-			 "(the rest: frame pointers, or copies that ended too soon; [truncated] "
-			 "where they stop)",
-			 un_bytes(run->ucopy_bytes).s, un_rate(run->ucopy_bps).s, run->ucopies,
-			 run->ucopy_reused, run->ucopy_skipped, on, off);
+	if (an_unwind_line(run, line, sizeof(line)))
 		para(o, "  ", "  ", line);
-	}
 	for (int k = 0; k < 2; k++) {
 		const struct an_stackset *s = k ? &run->offcpu : &run->oncpu;
 

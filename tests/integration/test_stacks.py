@@ -176,6 +176,10 @@ class Stacks(unittest.TestCase):
                       label, 100.0 * off["unwound"] / total, off["total"] / 1e6, 100 * cut,
                       100.0 * off["cut_short"] / total, 100 * bare, st["ucopies"],
                       st["ucopy_reused"], st["ucopy_skipped"])
+            why = ", ".join("%s %.1f%%" % (k, 100.0 * off[k] / total)
+                            for k in ("over_budget", "copy_failed", "copy_lost",
+                                      "unwind_failed", "kernel_only") if off.get(k))
+            msg += "; not unwound by why: " + (why or "none")
             print("\n  " + msg, end="")
             self.assertGreater(off["total"], 0, msg)
             # a stack cut short is not unwound: unwound and [truncated] never overlap
@@ -189,6 +193,54 @@ class Stacks(unittest.TestCase):
             if strategy == "callback":
                 # the loop and pool threads block at a few places, thousands of times
                 self.assertGreater(st["ucopy_reused"], st["ucopies"], msg)
+
+    def test_not_unwound_explained(self):
+        """Every stack is counted once by how its user frames were found (summary.json's
+        stacks.*: unwound, cut_short, over_budget, copy_failed, copy_lost, unwind_failed,
+        kernel_only, copies_off add up to total), each figure for a reason has its count of
+        copies, and the folded stacks agree: those with no user frame at all, and those
+        ending in [truncated], are within what the reasons say (each stack rounded to the
+        µs in offcpu.folded)"""
+        why = ("unwound", "cut_short", "over_budget", "copy_failed", "copy_lost",
+               "unwind_failed", "kernel_only", "copies_off")
+        fp = ("over_budget", "copy_failed", "copies_off")  # the frame-pointer walk
+        count = {"over_budget": "ucopy_skipped", "copy_failed": "ucopy_failed",
+                 "copy_lost": "ucopy_lost", "unwind_failed": "ucopy_unwind_failed"}
+        outs = [(self.r, self.out), (self.pr, self.pyout), (self.er, self.exout)]
+        checked = 0
+        for r, out in outs:
+            self.assertEqual(r.rc, 0, r.describe())
+            for run in runlib.load_summary(out)["runs"]:
+                st = run["stacks"]
+                slug = run["label"].replace("/", "-") if run["strategy"] != "trace" \
+                    else os.listdir(os.path.join(out, "runs"))[0]
+                for kind, name, scale in (("oncpu", "oncpu.folded", 1), ("offcpu", "offcpu.folded", 1000)):
+                    s = st[kind]
+                    msg = "%s %s: %s; copies: %s" % (
+                        run["label"], kind, {k: s[k] for k in ("total",) + why},
+                        {k: st[k] for k in ("ucopies", "ucopy_skipped", "ucopy_failed",
+                                            "ucopy_lost", "ucopy_unwind_failed")})
+                    self.assertEqual(sum(s[k] for k in why), s["total"], msg)
+                    if st["ucopy_bytes"] is None:
+                        continue
+                    self.assertEqual(s["copies_off"], 0, msg)
+                    for k, c in count.items():
+                        if s[k]:
+                            self.assertGreater(st[c], 0, msg)
+                    stacks = folded(os.path.join(out, "runs", slug, name))
+                    if not stacks or not s["total"]:
+                        continue
+                    slack = 0.001 + len(stacks) * scale / s["total"]
+                    bare, _ = share(stacks, lambda fr: len(fr) < 4 or fr[3].endswith("_[k]") or
+                                    fr[3] in ("[no stack]", "[no sample]"))
+                    cut, _ = share(stacks, lambda fr: "[truncated]" in fr)
+                    nouser = sum(s[k] for k in ("copy_lost", "unwind_failed", "kernel_only") + fp)
+                    self.assertLessEqual(bare, nouser / s["total"] + slack, msg)
+                    self.assertLessEqual(cut, (s["cut_short"] + sum(s[k] for k in fp)) / s["total"]
+                                         + slack, msg)
+                    checked += 1
+        if not checked:
+            self.skipTest("user stack copies unavailable on this kernel")
 
     def test_wall_sizes_exact(self):
         """the µs of the wall-clock stacks under each thread role and state equal the
@@ -276,6 +328,11 @@ class Stacks(unittest.TestCase):
         r = runlib.iotrace(["report", "-v", "--no-color", self.out])
         self.assertEqual(r.rc, 0, r.describe())
         self.assertIn("copied for unwinding", r.stdout)
+        # the unwound shares, the rest by why, in report.html too
+        text = " ".join(r.stdout.split())
+        self.assertRegex(text, r"start: [0-9.<>]+% of on-CPU samples.*, [0-9.<>]+% of off-CPU time")
+        with open(os.path.join(self.out, "report.html")) as f:
+            self.assertIn("copied for unwinding", f.read())
 
     def test_python_reaches_main(self):
         """CPython's stacks reach the interpreter's entry and the thread's start"""

@@ -927,6 +927,59 @@ static void test_unwound_share(void **state)
 	assert_true(an_stack_unwound_share(&s) == 1.0);
 }
 
+/*
+ * Every stack counted once by how its user frames were found: the figures add up to the
+ * total, and the -v / report.html line says the unwound share and why the rest was not
+ * (hand-computed: off-CPU 970 of 1000 ns unwound, 3 cut short, 20 over the budget, 7 lost).
+ */
+static void test_unwound_by_why(void **state)
+{
+	struct an_run run;
+	char line[1024];
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	assert_int_equal(an_stack_add(&run.offcpu, "s;t;io_wait;main;read", 970), 0);
+	assert_int_equal(an_stack_count_user(&run.offcpu, AN_US_UNWOUND, 970), 0);
+	assert_int_equal(an_stack_add(&run.offcpu, "s;t;io_wait;[truncated];read", 3), 0);
+	assert_int_equal(an_stack_count_user(&run.offcpu, AN_US_CUT_SHORT, 3), 0);
+	assert_int_equal(an_stack_add(&run.offcpu, "s;t;runnable;[truncated];md5", 20), 0);
+	assert_int_equal(an_stack_count_user(&run.offcpu, AN_US_OVER_BUDGET, 20), 0);
+	assert_int_equal(an_stack_add(&run.offcpu, "s;t;runnable;schedule_[k]", 7), 0);
+	assert_int_equal(an_stack_count_user(&run.offcpu, AN_US_COPY_LOST, 7), 0);
+	assert_int_equal(an_stack_count_user(&run.offcpu, AN_NUSTACK, 1), -EINVAL);
+	assert_int_equal(run.offcpu.total, 1000);
+	assert_int_equal(an_stack_user_sum(&run.offcpu), run.offcpu.total);
+	assert_int_equal(run.offcpu.unwound, 970);
+	assert_int_equal(run.offcpu.cut_short, 3);
+	assert_int_equal(run.offcpu.over_budget, 20);
+	assert_int_equal(run.offcpu.copy_lost, 7);
+	assert_true(fabs(an_stack_unwound_share(&run.offcpu) - 0.97) < 1e-12);
+	assert_true(fabs(an_stack_user_share(&run.offcpu, AN_US_OVER_BUDGET) - 0.02) < 1e-12);
+	assert_string_equal(an_ustack_name(AN_US_KERNEL_ONLY), "kernel_only");
+	/* copies off: no line */
+	assert_false(an_unwind_line(&run, line, sizeof(line)));
+	assert_string_equal(line, "");
+	run.ucopy_ok = true;
+	run.ucopies = 12;
+	run.ucopy_bytes = 2048;
+	run.ucopy_bps = 4096;
+	run.ucopy_skipped = 2;
+	run.ucopy_lost = 1;
+	assert_int_equal(an_stack_add(&run.oncpu, "s;t;compute;main;md5", 5), 0);
+	assert_int_equal(an_stack_count_user(&run.oncpu, AN_US_UNWOUND, 5), 0);
+	assert_int_equal(an_stack_add(&run.oncpu, "s;io-wq;compute;io_worker_[k]", 5), 0);
+	assert_int_equal(an_stack_count_user(&run.oncpu, AN_US_KERNEL_ONLY, 5), 0);
+	assert_true(an_unwind_line(&run, line, sizeof(line)));
+	assert_non_null(strstr(line, "12 copies, 0 switch-outs unwound before, 2 over the budget, "
+				     "0 failed, 1 lost, 0 not unwindable"));
+	assert_non_null(strstr(line, ": 50.0% of on-CPU samples (the rest: 50.0% kernel-only "
+				     "threads), 97.0% of off-CPU time (the rest: 0.3% cut short, "
+				     "2.0% not copied, over the byte budget, 0.7% copy lost);"));
+	an_stackset_free(&run.oncpu);
+	an_stackset_free(&run.offcpu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -947,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_wall_exact),
 		cmocka_unit_test(test_wall_split_kinds),
 		cmocka_unit_test(test_unwound_share),
+		cmocka_unit_test(test_unwound_by_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

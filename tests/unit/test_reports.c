@@ -358,6 +358,21 @@ static void build(struct an_report *rep)
 	assert_int_equal(an_stack_add(&r->offcpu, "threads;main;other_wait;main;pthread_join",
 				      110 * MS + 123),
 			 0);
+	/* how their user frames were found: every sample and ns once (an_unwind_line) */
+	r->ucopy_ok = true;
+	r->ucopies = 40;
+	r->ucopy_bytes = 40 * 4096;
+	r->ucopy_bps = 40 * 4096 / 0.12;
+	r->ucopy_skipped = 3;
+	r->ucopy_reused = 5;
+	r->ucopy_failed = 1;
+	r->ucopy_lost = 2;
+	r->ucopy_unwind_failed = 4;
+	r->oncpu.unwound = 9;
+	r->oncpu.unwind_failed = 4;
+	r->oncpu.kernel_only = 3;
+	r->offcpu.unwound = 100 * MS;
+	r->offcpu.over_budget = 10 * MS + 123;
 	tl = tl_new();
 	assert_non_null(tl);
 	add_thread(tl, 2000, 2000, "iot-main", "main",
@@ -1102,6 +1117,17 @@ static void test_roundtrip(void **state)
 	assert_int_equal(back.runs[1].oncpu.total, rep.runs[1].oncpu.total);
 	assert_int_equal(back.runs[1].offcpu.total, rep.runs[1].offcpu.total);
 	assert_int_equal(back.runs[1].oncpu.errors, 2);
+	/* how the stacks' user frames were found comes back whole */
+	for (int i = 0; i < AN_NUSTACK; i++) {
+		assert_int_equal(an_stack_by_user(&back.runs[1].oncpu, (enum an_ustack)i),
+				 an_stack_by_user(&rep.runs[1].oncpu, (enum an_ustack)i));
+		assert_int_equal(an_stack_by_user(&back.runs[1].offcpu, (enum an_ustack)i),
+				 an_stack_by_user(&rep.runs[1].offcpu, (enum an_ustack)i));
+	}
+	assert_int_equal(an_stack_user_sum(&back.runs[1].offcpu), back.runs[1].offcpu.total);
+	assert_int_equal(back.runs[1].ucopy_failed, 1);
+	assert_int_equal(back.runs[1].ucopy_lost, 2);
+	assert_int_equal(back.runs[1].ucopy_unwind_failed, 4);
 	assert_string_equal(back.runs[2].offcpu.unavailable, "stacks disabled (--no-stacks)");
 	assert_int_equal(rp_write_outdir(b, &back, (uid_t)-1, (gid_t)-1), 0);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

@@ -23,19 +23,19 @@ static void test_ids_and_copies(void **state)
 	(void)state;
 	assert_non_null(u);
 	/* thread 7's copy 1: the first stack, id 0 */
-	assert_int_equal(uc_put(u, 7, 1, a, 3, true), 0);
+	assert_int_equal(uc_put(u, 7, 1, false, a, 3, true), 0);
 	assert_int_equal(uc_get(u, 7, 1, &ips, &n, &complete), 0);
 	assert_int_equal(n, 3);
 	assert_true(complete);
 	assert_memory_equal(ips, a, sizeof(a));
 	/* the same frames from another thread: the same id; cut short: another one */
-	assert_int_equal(uc_put(u, 8, 5, a, 3, true), 0);
+	assert_int_equal(uc_put(u, 8, 5, false, a, 3, true), 0);
 	assert_int_equal(uc_get(u, 8, 5, &ips, &n, &complete), 0);
-	assert_int_equal(uc_put(u, 9, 1, a, 3, false), 0);
+	assert_int_equal(uc_put(u, 9, 1, false, a, 3, false), 0);
 	assert_int_equal(uc_get(u, 9, 1, &ips, &n, &complete), 1);
 	assert_false(complete);
 	/* a prefix is another stack */
-	assert_int_equal(uc_put(u, 7, 2, b, 2, false), 0);
+	assert_int_equal(uc_put(u, 7, 2, false, b, 2, false), 0);
 	assert_int_equal(uc_get(u, 7, 2, &ips, &n, &complete), 2);
 	assert_int_equal(n, 2);
 	assert_int_equal(uc_count(u), 3);
@@ -52,8 +52,28 @@ static void test_ids_and_copies(void **state)
 	assert_int_equal(uc_stack(u, 3, &ips, &n, &complete), -ENOENT);
 	assert_int_equal(uc_stack(u, -1, &ips, &n, &complete), -ENOENT);
 	/* a copy that could not be unwound: its error */
-	assert_int_equal(uc_put(u, 7, 3, NULL, -ESRCH, false), 0);
+	assert_int_equal(uc_put(u, 7, 3, false, NULL, -ESRCH, false), 0);
 	assert_int_equal(uc_get(u, 7, 3, &ips, &n, &complete), -ESRCH);
+	/*
+	 * an off-CPU copy is kept until a later off-CPU one: the thread sampled between its
+	 * switch-out and a switch-in the tracepoint did not show (its off-CPU record comes
+	 * late) replaces only its last on-CPU copy
+	 */
+	assert_int_equal(uc_put(u, 12, 1, true, b, 2, false), 0);
+	assert_int_equal(uc_put(u, 12, 2, false, a, 3, true), 0);
+	assert_int_equal(uc_put(u, 12, 3, false, a, 3, true), 0);
+	assert_int_equal(uc_get(u, 12, 1, &ips, &n, &complete), 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(uc_get(u, 12, 3, &ips, &n, &complete), 0);
+	assert_int_equal(uc_get(u, 12, 2, &ips, &n, &complete), -ENOENT);
+	assert_int_equal(uc_put(u, 12, 4, true, a, 3, true), 0);
+	assert_int_equal(uc_get(u, 12, 1, &ips, &n, &complete), -ENOENT);
+	assert_int_equal(uc_get(u, 12, 4, &ips, &n, &complete), 0);
+	assert_int_equal(uc_get(u, 12, 3, &ips, &n, &complete), 0);
+	/* one whose unwinding found no frame is not one that never arrived (copy_lost) */
+	assert_int_equal(uc_put(u, 7, 4, false, NULL, -ENOENT, false), 0);
+	assert_int_equal(uc_get(u, 7, 4, &ips, &n, &complete), -ENODATA);
+	assert_int_equal(uc_get(u, 7, 5, &ips, &n, &complete), -ENOENT);
 	/* where the thread's copies may stop: said once */
 	assert_true(uc_set_top(u, 7, 0x7ffd1000));
 	assert_false(uc_set_top(u, 7, 0x7ffd1000));
@@ -78,7 +98,7 @@ static void test_growth(void **state)
 		f[1] = t % 7;
 		f[2] = 0x400000;
 		f[3] = t * 3;
-		assert_int_equal(uc_put(u, t, t, f, 4, t % 2), 0);
+		assert_int_equal(uc_put(u, t, t, false, f, 4, t % 2), 0);
 	}
 	assert_int_equal(uc_count(u), 3000);
 	for (uint32_t t = 1; t <= 3000; t++) {

@@ -1,10 +1,12 @@
 /* analysis.c - per-run metrics from a finished timeline, the ideal bound, folded-stack sets. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis.h"
+#include "units.h"
 
 /*
  * The best device rate is taken from runs that moved at least this much through the
@@ -615,6 +617,117 @@ double an_stack_unwound_share(const struct an_stackset *s)
 	return s->total ? (double)(s->unwound < s->total ? s->unwound : s->total) /
 				  (double)s->total
 			: 0.0;
+}
+
+/* where each enum an_ustack's figure is kept in struct an_stackset */
+static const size_t stack_user_off[AN_NUSTACK] = {
+	[AN_US_UNWOUND] = offsetof(struct an_stackset, unwound),
+	[AN_US_CUT_SHORT] = offsetof(struct an_stackset, cut_short),
+	[AN_US_OVER_BUDGET] = offsetof(struct an_stackset, over_budget),
+	[AN_US_COPY_FAILED] = offsetof(struct an_stackset, copy_failed),
+	[AN_US_COPY_LOST] = offsetof(struct an_stackset, copy_lost),
+	[AN_US_UNWIND_FAILED] = offsetof(struct an_stackset, unwind_failed),
+	[AN_US_KERNEL_ONLY] = offsetof(struct an_stackset, kernel_only),
+	[AN_US_COPIES_OFF] = offsetof(struct an_stackset, copies_off),
+};
+
+int an_stack_count_user(struct an_stackset *s, enum an_ustack how, uint64_t value)
+{
+	if ((unsigned)how >= AN_NUSTACK)
+		return -EINVAL;
+	*(uint64_t *)((char *)s + stack_user_off[how]) += value;
+	return 0;
+}
+
+uint64_t an_stack_by_user(const struct an_stackset *s, enum an_ustack how)
+{
+	if ((unsigned)how >= AN_NUSTACK)
+		return 0;
+	return *(const uint64_t *)((const char *)s + stack_user_off[how]);
+}
+
+double an_stack_user_share(const struct an_stackset *s, enum an_ustack how)
+{
+	uint64_t v = an_stack_by_user(s, how);
+
+	return s->total ? (double)(v < s->total ? v : s->total) / (double)s->total : 0.0;
+}
+
+uint64_t an_stack_user_sum(const struct an_stackset *s)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < AN_NUSTACK; i++)
+		sum += an_stack_by_user(s, (enum an_ustack)i);
+	return sum;
+}
+
+const char *an_ustack_name(enum an_ustack how)
+{
+	static const char *const names[AN_NUSTACK] = {
+		"unwound", "cut_short", "over_budget", "copy_failed", "copy_lost",
+		"unwind_failed", "kernel_only", "copies_off",
+	};
+
+	return (unsigned)how < AN_NUSTACK ? names[how] : "?";
+}
+
+/* ", 2.1% not copied, over the byte budget, 0.2% cut short" (the rest: each non-zero
+ * figure of set's but unwound), appended to buf */
+static void not_unwound(char *buf, size_t len, const struct an_stackset *set)
+{
+	static const char *const why[AN_NUSTACK] = {
+		[AN_US_CUT_SHORT] = "cut short",
+		[AN_US_OVER_BUDGET] = "not copied, over the byte budget",
+		[AN_US_COPY_FAILED] = "copy failed",
+		[AN_US_COPY_LOST] = "copy lost",
+		[AN_US_UNWIND_FAILED] = "unwinding failed",
+		[AN_US_KERNEL_ONLY] = "kernel-only threads",
+		[AN_US_COPIES_OFF] = "not copied",
+	};
+	bool first = true;
+
+	for (int i = AN_US_CUT_SHORT; i < AN_NUSTACK; i++) {
+		if (!an_stack_by_user(set, (enum an_ustack)i))
+			continue;
+		un_appendf(buf, len, "%s%s %s", first ? " (the rest: " : ", ",
+			   un_pct(an_stack_user_share(set, (enum an_ustack)i), 1).s, why[i]);
+		first = false;
+	}
+	if (!first)
+		un_appendf(buf, len, ")");
+}
+
+bool an_unwind_line(const struct an_run *run, char *buf, size_t len)
+{
+	if (!len)
+		return false;
+	buf[0] = 0;
+	if (!run->ucopy_ok)
+		return false;
+	un_appendf(buf, len,
+		   "user stacks: %s copied for unwinding (%s, %" PRIu64 " copies, %" PRIu64
+		   " switch-outs unwound before, %" PRIu64 " over the budget, %" PRIu64
+		   " failed, %" PRIu64 " lost, %" PRIu64 " not unwindable); unwound with the CFI "
+		   "to the thread's start: ",
+		   un_bytes(run->ucopy_bytes).s, un_rate(run->ucopy_bps).s, run->ucopies,
+		   run->ucopy_reused, run->ucopy_skipped, run->ucopy_failed, run->ucopy_lost,
+		   run->ucopy_unwind_failed);
+	if (run->oncpu.total)
+		un_appendf(buf, len, "%s", un_pct(an_stack_unwound_share(&run->oncpu), 1).s);
+	else
+		un_appendf(buf, len, "unavailable");
+	un_appendf(buf, len, " of on-CPU samples");
+	not_unwound(buf, len, &run->oncpu);
+	if (run->offcpu.total)
+		un_appendf(buf, len, ", %s", un_pct(an_stack_unwound_share(&run->offcpu), 1).s);
+	else
+		un_appendf(buf, len, ", unavailable");
+	un_appendf(buf, len, " of off-CPU time");
+	not_unwound(buf, len, &run->offcpu);
+	un_appendf(buf, len, "; frame pointers where not copied, [truncated] where they or a "
+			     "short copy stop");
+	return true;
 }
 
 /* ---- the state frames, split by kind ---- */

@@ -144,6 +144,25 @@ struct an_stack {
 	uint64_t value;
 };
 
+/*
+ * How a stack's user frames were found. Every stack of a set is one of these, so a set's
+ * total is the sum of its figures for each (an_stack_by_user, an_stack_user_sum).
+ */
+enum an_ustack {
+	AN_US_UNWOUND,		/* with the CFI from a copy (or a place unwound before) to the
+				 * thread's start */
+	AN_US_CUT_SHORT,	/* ... stopped short of it ([truncated]) */
+	AN_US_OVER_BUDGET,	/* not copied, over the off-CPU byte budget: frame pointers */
+	AN_US_COPY_FAILED,	/* the probe's copy failed (stack unreadable, ring full):
+				 * frame pointers */
+	AN_US_COPY_LOST,	/* copied, the copy never reached the unwinder: no user frames */
+	AN_US_UNWIND_FAILED,	/* copied, the unwinder failed on it: no user frames */
+	AN_US_KERNEL_ONLY,	/* the thread had no user registers (an io_uring worker, a
+				 * kernel thread): nothing to copy */
+	AN_US_COPIES_OFF,	/* no copies in the run (no helpers, not x86-64): frame pointers */
+	AN_NUSTACK
+};
+
 struct an_stackset {
 	struct an_stack *v;
 	size_t n, cap;
@@ -155,6 +174,8 @@ struct an_stackset {
 	uint64_t cut_short;	/* of total: unwound with the CFI from a copy but short of the
 				 * thread's start ([truncated]): the copy ended too soon, or a
 				 * frame the unwinder could not step out of */
+	/* of total, the rest by why it was not unwound (enum an_ustack's order) */
+	uint64_t over_budget, copy_failed, copy_lost, unwind_failed, kernel_only, copies_off;
 	char unavailable[128];	/* non-empty: why there are none (e.g. "stacks disabled") */
 	/* private to analysis.c: hash index over v */
 	uint32_t *hidx;
@@ -170,6 +191,16 @@ int an_stack_add(struct an_stackset *s, const char *frames, uint64_t value);
 void an_stackset_free(struct an_stackset *s);
 /* Share of s's total whose user frames were unwound with the CFI whole (0 when empty). */
 double an_stack_unwound_share(const struct an_stackset *s);
+/* Add value to s's figure for how (an_stack_add counts it in total). 0 or -EINVAL. */
+int an_stack_count_user(struct an_stackset *s, enum an_ustack how, uint64_t value);
+/* s's figure for how (unwound, cut_short, over_budget, ...). */
+uint64_t an_stack_by_user(const struct an_stackset *s, enum an_ustack how);
+/* ... as a share of s's total (0 when empty). */
+double an_stack_user_share(const struct an_stackset *s, enum an_ustack how);
+/* The sum of its figures over every how: total, when each stack was counted once. */
+uint64_t an_stack_user_sum(const struct an_stackset *s);
+/* The key of how in summary.json's stacks.oncpu/offcpu ("unwound", "over_budget", ...). */
+const char *an_ustack_name(enum an_ustack how);
 
 struct an_verdict {
 	char rule[32];	/* stable id: "page_cache", "cpu_saturated", "lock", "disk", ... */
@@ -380,9 +411,12 @@ struct an_run {
 	unsigned sample_hz;
 	/* user stack copies for the CFI unwinding (ucopy_ok: they were on): made, their
 	 * bytes, off-CPU ones left out for the byte budget, switch-outs at a place unwound
-	 * before (no copy needed); bytes per second of the wall */
+	 * before (no copy needed); copies that failed in the probe, stacks whose copy never
+	 * reached the unwinder, copies it failed on (the stacks' weights: oncpu/offcpu's
+	 * copy_failed, ...); bytes per second of the wall */
 	bool ucopy_ok;
 	uint64_t ucopies, ucopy_bytes, ucopy_skipped, ucopy_reused;
+	uint64_t ucopy_failed, ucopy_lost, ucopy_unwind_failed;
 	double ucopy_bps;
 	/*
 	 * both on one scale, µs. Traced runs: exact (an_wall_add_exact): per thread and
@@ -395,6 +429,13 @@ struct an_run {
 	/* rendering aids carried with the model (timeline for lanes; owned by the run) */
 	struct tl_timeline *tl;
 };
+/*
+ * The run's user stack copies and how much of its stacks they unwound, the rest by why:
+ * "user stacks: 1.2 MiB copied for unwinding (...); unwound with the CFI to the thread's
+ * start: 100% of on-CPU samples, 97.9% of off-CPU time (the rest: 2.1% not copied, over
+ * the byte budget) ...". false (buf "") when copies were off.
+ */
+bool an_unwind_line(const struct an_run *run, char *buf, size_t len);
 
 struct an_report {
 	char version[32];

@@ -39,6 +39,7 @@ struct ss_pend {
 	int32_t kid, uid;
 	int kind, state;
 	int wkind;		/* off-CPU: what the wait was for (tl_*_kind); -1 not decided */
+	int how;		/* enum an_ustack: how its user frames were found */
 	uint64_t value;
 	char *frames;		/* folded; NULL: the slot is free */
 };
@@ -47,6 +48,7 @@ struct ss_pend {
 struct ss_defer {
 	uint32_t tid, pid;
 	int32_t kid, uid;
+	int how;
 	uint64_t ts, value;
 };
 
@@ -64,8 +66,8 @@ static size_t pend_slot(const struct ss_pend *k, size_t cap)
 {
 	uint64_t h = ((uint64_t)k->tid << 32 | (uint32_t)k->kid) * 0x9e3779b97f4a7c15ULL;
 
-	h ^= ((uint64_t)(uint32_t)k->uid << 16 | (uint64_t)(uint8_t)k->wkind << 8 |
-	      (unsigned)k->kind << 4 | (unsigned)k->state) *
+	h ^= ((uint64_t)(uint32_t)k->uid << 20 | (uint64_t)(uint8_t)k->how << 16 |
+	      (uint64_t)(uint8_t)k->wkind << 8 | (unsigned)k->kind << 4 | (unsigned)k->state) *
 	     0xff51afd7ed558ccdULL;
 	return (size_t)(h ^ (h >> 29)) & (cap - 1);
 }
@@ -73,7 +75,8 @@ static size_t pend_slot(const struct ss_pend *k, size_t cap)
 static bool pend_same(const struct ss_pend *a, const struct ss_pend *b)
 {
 	return a->tid == b->tid && a->pid == b->pid && a->kid == b->kid && a->uid == b->uid &&
-	       a->kind == b->kind && a->state == b->state && a->wkind == b->wkind;
+	       a->kind == b->kind && a->state == b->state && a->wkind == b->wkind &&
+	       a->how == b->how;
 }
 
 static int pend_grow(struct ss_session *s)
@@ -161,7 +164,8 @@ static void on_stack(void *ctx, const struct tr_stack *st)
 {
 	struct ss_session *s = ctx;
 	struct ss_pend k = {.tid = st->tid, .pid = st->pid, .kid = st->kstack_id,
-			    .uid = st->ustack_id, .kind = st->kind, .state = (int)st->state};
+			    .uid = st->ustack_id, .kind = st->kind, .state = (int)st->state,
+			    .how = (int)st->ustack_how};
 	bool defer = false;
 	struct ss_pend *p;
 
@@ -192,8 +196,8 @@ static void on_stack(void *ctx, const struct tr_stack *st)
 	lock_stack(s, st, p->frames);
 	if (defer)
 		s->defer[s->ndefer++] = (struct ss_defer){.tid = k.tid, .pid = k.pid, .kid = k.kid,
-							 .uid = k.uid, .ts = st->ts,
-							 .value = st->value};
+							 .uid = k.uid, .how = k.how,
+							 .ts = st->ts, .value = st->value};
 }
 
 /*
@@ -208,7 +212,8 @@ static int resolve_stacks(struct ss_session *s, uint64_t upto)
 	for (size_t i = 0; i < s->ndefer; i++) {
 		const struct ss_defer *d = &s->defer[i];
 		struct ss_pend k = {.tid = d->tid, .pid = d->pid, .kid = d->kid, .uid = d->uid,
-				    .kind = IT_STACK_OFFCPU, .state = TL_LOCK_WAIT, .wkind = -1};
+				    .kind = IT_STACK_OFFCPU, .state = TL_LOCK_WAIT, .wkind = -1,
+				    .how = d->how};
 		int kind = wt_kind_at(s->waits, d->tid, d->ts, upto);
 		struct ss_pend *u, *p;
 		char *frames;
@@ -640,6 +645,8 @@ static int pend_cmp(const void *pa, const void *pb)
 		return a->pid < b->pid ? -1 : 1;
 	if (a->kid != b->kid)
 		return a->kid < b->kid ? -1 : 1;
+	if (a->how != b->how)
+		return a->how - b->how;
 	return a->uid < b->uid ? -1 : a->uid > b->uid;
 }
 
@@ -784,10 +791,13 @@ static int attach_stacks(struct ss_session *s, const struct ss_spec *spec, struc
 		snprintf(names[i], len, "%s;%s;%s%s%s", spec->strategy, role, state,
 			 p->frames[0] ? ";" : "", p->frames);
 		ret = an_stack_add(set, names[i], p->value);
-		if (p->uid >= TR_UCOPY_ID_BASE && !cut_short(p->frames))
-			set->unwound += p->value;
-		else if (p->uid >= TR_UCOPY_ID_BASE)
-			set->cut_short += p->value;
+		/* one from a copy is whole unless its folded frames begin cut (cut_short) */
+		if (!ret)
+			ret = an_stack_count_user(set,
+						  p->uid < TR_UCOPY_ID_BASE ? (enum an_ustack)p->how
+						  : cut_short(p->frames)    ? AN_US_CUT_SHORT
+									    : AN_US_UNWOUND,
+						  p->value);
 	}
 	run->oncpu.errors += s->stack_drops;
 	if (!ret)
@@ -1005,6 +1015,9 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		run->ucopy_bytes = ts.ucopy_bytes;
 		run->ucopy_skipped = ts.ucopy_skipped;
 		run->ucopy_reused = ts.ucopy_reused;
+		run->ucopy_failed = ts.ucopy_failed;
+		run->ucopy_lost = ts.ucopy_lost;
+		run->ucopy_unwind_failed = ts.unwind_failed;
 	}
 	ret = an_run_compute(run, tl, &c, s->ncpu); /* derives ucopy_bps too */
 	if (ret < 0) {

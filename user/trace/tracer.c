@@ -797,7 +797,7 @@ static void on_ustack(struct tr *t, const struct it_ustack_rec *r)
 			&complete, &top, reads, &nreads, &regmask);
 	if (n < 0)
 		t->unwind_failed++;
-	set_err(t, uc_put(t->uc, r->tid, r->seq, ips, n, complete));
+	set_err(t, uc_put(t->uc, r->tid, r->seq, r->flags & IT_UCOPY_OFFCPU, ips, n, complete));
 	if (n > 0 && (r->flags & IT_UCOPY_OFFCPU))
 		umemo_put(t, r, reads, nreads, regmask);
 	/* the next copies of the thread stop there (bpf ucopy_top) */
@@ -806,6 +806,17 @@ static void on_ustack(struct tr *t, const struct it_ustack_rec *r)
 		__u64 v = top;
 
 		bpf_map_update_elem(bpf_map__fd(t->skel->maps.ucopy_top), &tid, &v, BPF_ANY);
+	}
+}
+
+/* Why a stack record with no copy has none (the probe's it_ucopy_how). */
+static enum an_ustack no_copy_why(__u32 how)
+{
+	switch (how) {
+	case IT_UC_OFF: return AN_US_COPIES_OFF;
+	case IT_UC_OVER_BUDGET: return AN_US_OVER_BUDGET;
+	case IT_UC_NO_USER: return AN_US_KERNEL_ONLY;
+	default: return AN_US_COPY_FAILED; /* IT_UC_FAILED */
 	}
 }
 
@@ -821,20 +832,25 @@ static void user_frames(struct tr *t, const struct it_stack_rec *r, struct tr_st
 		/* a switch-out at a place unwound before (umemo_put) */
 		id = uc_stack(t->uc, r->ustack_id - IT_UMEMO_ID, &ips, &n, &complete);
 		if (id < 0) {
+			t->ucopy_lost++;
 			s->ustack_id = id;
 			s->nuser = id;
+			s->ustack_how = AN_US_COPY_LOST;
 			return;
 		}
 		goto found;
 	}
 	if (r->ustack_id < IT_UCOPY_ID) {
 		s->nuser = stack_frames(t, r->ustack_id, s->uips, 127);
+		s->ustack_how = no_copy_why(r->ucopy);
 		return;
 	}
 	id = uc_get(t->uc, r->tid, (uint32_t)(r->ustack_id - IT_UCOPY_ID), &ips, &n, &complete);
 	if (id < 0) {
+		/* never arrived (its record lost), or its unwinding failed (uc_put) */
 		if (id == -ENOENT)
 			t->ucopy_lost++;
+		s->ustack_how = id == -ENOENT ? AN_US_COPY_LOST : AN_US_UNWIND_FAILED;
 		s->ustack_id = id;
 		s->nuser = id;
 		return;
@@ -844,6 +860,7 @@ found:
 	s->nuser = n;
 	s->ustack_id = TR_UCOPY_ID_BASE + id;
 	s->uwalk = complete ? TR_UWALK_CFI_END : TR_UWALK_CFI;
+	s->ustack_how = complete ? AN_US_UNWOUND : AN_US_CUT_SHORT;
 }
 
 static void on_stack_rec(struct tr *t, const struct it_stack_rec *r)

@@ -44,6 +44,9 @@ struct tr_stack {
 	int32_t kstack_id, ustack_id;
 	int nkern, nuser;	/* <0: unavailable (-errno) */
 	enum tr_uwalk uwalk;
+	/* how the user frames were found: AN_US_UNWOUND or AN_US_CUT_SHORT from a copy (as
+	 * uwalk: whole or not), else why there was no copy to unwind */
+	enum an_ustack ustack_how;
 	uint64_t kips[127];
 	uint64_t uips[127];
 };

@@ -1,4 +1,4 @@
-/* ucopy.c - user stacks unwound from the probes' copies: interned frame lists, each thread's last copy. */
+/* ucopy.c - user stacks unwound from the probes' copies: interned frame lists, each thread's last copies. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +12,19 @@ struct uc_stack {
 	uint64_t *ips;
 };
 
+/*
+ * A thread's last on-CPU copy and its last off-CPU one, apart: an off-CPU stack record
+ * comes at the switch-in, and when the tracepoint did not show that switch-in (it is
+ * inferred later, at the thread's next runtime accounting) the thread was sampled in
+ * between; with one slot those samples' copies replaced the one the record names, and
+ * its stack had no user frame at all (test_offcpu_stacks_unwound's flake).
+ */
 struct uc_last {
 	uint32_t tid;		/* 0: free slot */
-	uint32_t seq;
-	int id;			/* index in stacks[], or -errno */
+	struct {
+		uint32_t seq;	/* 0: none yet */
+		int id;		/* index in stacks[], or -errno */
+	} copy[2];		/* [offcpu] */
 	uint64_t top;		/* uc_set_top's */
 };
 
@@ -169,8 +178,8 @@ static struct uc_last *last_get(struct uc_table *u, uint32_t tid)
 	return &u->last[i];
 }
 
-int uc_put(struct uc_table *u, uint32_t tid, uint32_t seq, const uint64_t *ips, int n,
-	   bool complete)
+int uc_put(struct uc_table *u, uint32_t tid, uint32_t seq, bool offcpu, const uint64_t *ips,
+	   int n, bool complete)
 {
 	struct uc_last *l;
 	int id = n;
@@ -185,8 +194,8 @@ int uc_put(struct uc_table *u, uint32_t tid, uint32_t seq, const uint64_t *ips, 
 	l = last_get(u, tid);
 	if (!l)
 		return -ENOMEM;
-	l->seq = seq;
-	l->id = id;
+	l->copy[offcpu].seq = seq;
+	l->copy[offcpu].id = id;
 	return 0;
 }
 
@@ -205,16 +214,23 @@ int uc_get(const struct uc_table *u, uint32_t tid, uint32_t seq, const uint64_t 
 {
 	const struct uc_last *l = u ? last_find(u, tid) : NULL;
 	const struct uc_stack *st;
+	int id, k;
 
-	if (!l || l->seq != seq)
+	if (!l || !seq)
 		return -ENOENT;
-	if (l->id < 0)
-		return l->id;
-	st = &u->stacks[l->id];
+	for (k = 0; k < 2 && l->copy[k].seq != seq; k++)
+		;
+	if (k == 2)
+		return -ENOENT;
+	id = l->copy[k].id;
+	/* an unwinding that found no frame (-ENOENT) is no copy that never arrived */
+	if (id < 0)
+		return id == -ENOENT ? -ENODATA : id;
+	st = &u->stacks[id];
 	*ips = st->ips;
 	*n = st->n;
 	*complete = st->complete;
-	return l->id;
+	return id;
 }
 
 int uc_stack(const struct uc_table *u, int id, const uint64_t **ips, int *n, bool *complete)
