@@ -432,7 +432,7 @@ static __always_inline void transition(struct it_thread *th, __u32 tid, __u32 st
 	th->state = st;
 	n = batch_reserve(th, tid);
 	/* what the wait is for: a read's file kind; waiting in wait4/waitid, a child */
-	kind = st == IT_IO_CPU || st == IT_IO_WAIT ? th->io_kind & 0xf
+	kind = st == IT_IO_CPU || st == IT_IO_WAIT ? th->io_kind & IT_IOK_KIND_MASK
 	       : st == IT_OTHER_WAIT && th->sys == IT_SYS_CHILD ? IT_OWK_CHILD
 								  : 0;
 	batch_commit(th, tid, n, st, kind, ts);
@@ -533,7 +533,24 @@ static __always_inline unsigned long sys_arg(struct pt_regs *regs, int i)
 /* A pointer the verifier lets a program read through directly (no helper call per field). */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-/* What an open file is, as enum it_io_kind (f: a struct file pointer, maybe NULL). */
+/* O_DIRECT in the target architecture's uapi (fcntl.h) */
+#if defined(__TARGET_ARCH_arm64) || defined(__TARGET_ARCH_arm)
+#define IT_O_DIRECT 0200000
+#elif defined(__TARGET_ARCH_powerpc)
+#define IT_O_DIRECT 0400000
+#elif defined(__TARGET_ARCH_mips)
+#define IT_O_DIRECT 0100000
+#elif defined(__TARGET_ARCH_sparc)
+#define IT_O_DIRECT 0x100000
+#else
+#define IT_O_DIRECT 040000	/* x86, asm-generic (riscv, s390, loongarch) */
+#endif
+
+/*
+ * What an open file is, as enum it_io_kind (f: a struct file pointer, maybe NULL), with
+ * IT_IOK_DIRECT for storage opened O_DIRECT: one load of f_flags (next to f_inode, just
+ * read), on the storage path only, and no branch of its own (a shift and a mask).
+ */
 static __always_inline __u32 file_kind(struct file *f)
 {
 	struct file *bf;
@@ -544,7 +561,7 @@ static __always_inline __u32 file_kind(struct file *f)
 	bf = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 	mode = bf->f_inode->i_mode & S_IFMT;
 	if (mode == S_IFREG || mode == S_IFBLK)
-		return IT_IOK_FILE;
+		return IT_IOK_FILE | (bf->f_flags & IT_O_DIRECT ? IT_IOK_DIRECT : 0);
 	if (mode == S_IFIFO)
 		return IT_IOK_PIPE;
 	if (mode == S_IFSOCK)
@@ -823,7 +840,7 @@ static __always_inline void emit_stack(__u32 kind, __u32 pid, __u32 tid, __u64 t
 static __always_inline void emit_offcpu(struct it_thread *th, __u32 pid, __u32 tid, __u64 ts,
 					__u64 value, __u32 state, __s32 kstack, __s32 ustack)
 {
-	__u32 wkind = state == IT_IO_WAIT ? th->io_kind & 0xf
+	__u32 wkind = state == IT_IO_WAIT ? th->io_kind & IT_IOK_KIND_MASK
 		      : state == IT_OTHER_WAIT && th->sys == IT_SYS_CHILD ? IT_OWK_CHILD
 									  : 0;
 

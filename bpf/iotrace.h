@@ -179,9 +179,22 @@ enum it_io_kind {
 	IT_NIOKINDS,
 };
 
-/* it_thread's bytes-by-kind slots: a power of two >= IT_NIOKINDS, for an index mask */
-#define IT_READ_KIND_SLOTS 8
-_Static_assert(IT_NIOKINDS <= IT_READ_KIND_SLOTS, "IT_READ_KIND_SLOTS: too few");
+/*
+ * Or'ed into IT_IOK_FILE by the probes when the file was opened O_DIRECT: its reads bypass
+ * the page cache, so their bytes are no page-cache hits (nor misses). It stays in the
+ * probes' own copies of a read's kind (it_thread's io_kind and uring_kind, an io_uring
+ * request's, it_uring_rec's kind and rkind) and picks the bytes-by-kind slot, so a direct
+ * read's bytes land apart at no cost to a buffered one's; what is streamed as a state's
+ * kind (batch entries, stack records) is masked with IT_IOK_KIND_MASK and never carries it.
+ */
+#define IT_IOK_DIRECT 8
+#define IT_IOK_KIND_MASK (IT_IOK_DIRECT - 1)
+_Static_assert(IT_NIOKINDS <= IT_IOK_DIRECT, "IT_IOK_DIRECT: overlaps a kind");
+
+/* it_thread's bytes-by-kind slots: a power of two above every kind, IT_IOK_DIRECT or'ed in
+ * too, for an index mask */
+#define IT_READ_KIND_SLOTS 16
+_Static_assert((IT_IOK_DIRECT | IT_IOK_KIND_MASK) < IT_READ_KIND_SLOTS, "IT_READ_KIND_SLOTS: too few");
 
 /* What ended a poll-class call (IT_MARK_POLL_END's kind): as the model's. */
 enum it_poll_kind {
@@ -341,11 +354,12 @@ struct it_uring_rec {
 	__s32 res;
 	__u32 opcode;
 	__u32 kind;		/* IT_URING_SUBMIT: enum it_io_kind of the request's file
-				 * (NONE: not found); IT_URING_COMPLETE: 1 when the read was
+				 * (NONE: not found; IT_IOK_DIRECT or'ed in as at read entry);
+				 * IT_URING_COMPLETE: 1 when the read was
 				 * counted in the submitter's it_thread (reads, bytes_read),
 				 * 0 when its entry was not found */
 	__u32 rkind;		/* IT_URING_COMPLETE: enum it_io_kind of the request's file
-				 * (NONE: not known); 0 otherwise */
+				 * (NONE: not known), with IT_IOK_DIRECT; 0 otherwise */
 };
 
 struct it_block_rec {
@@ -519,8 +533,9 @@ struct it_thread {
 	__u32 n;		/* pending entries in e[] */
 	__u32 exited;
 	__u32 busy;		/* inside transition(): the tick's age flush keeps out */
-	__u32 io_kind;		/* enum it_io_kind of the read-family call the thread is in */
-	__u32 uring_kind;	/* enum it_io_kind of its last io_uring submission */
+	__u32 io_kind;		/* enum it_io_kind of the read-family call the thread is in
+				 * (| IT_IOK_DIRECT: a file opened O_DIRECT) */
+	__u32 uring_kind;	/* the same of its last io_uring submission */
 	__u32 gen;		/* task storage only: the run that made the entry (run_gen) */
 	__u32 pad_gen;
 	/* the next batch record, built here: out.e[0..n) are the transitions not yet streamed */
@@ -579,6 +594,7 @@ struct it_thread {
 	 * bytes_read and uring_bytes_read by what was read (enum it_io_kind; NONE: not known),
 	 * each summing to its total: one add at the read's exit, indexed by the kind its entry
 	 * found (io_kind), masked so the verifier sees it bounded (it_thread_bytes_by_kind).
+	 * IT_IOK_FILE | IT_IOK_DIRECT's slot holds the file bytes read O_DIRECT.
 	 */
 	__u64 bytes_read_kind[IT_READ_KIND_SLOTS];
 	__u64 uring_bytes_read_kind[IT_READ_KIND_SLOTS];
@@ -599,7 +615,8 @@ static inline __u64 it_thread_bytes_read(const struct it_thread *t)
 	return t->bytes_read + t->uring_bytes_read;
 }
 
-/* ... of them, those read from kind k (enum it_io_kind): they sum to it_thread_bytes_read. */
+/* ... of them, those of slot k (enum it_io_kind, | IT_IOK_DIRECT: a file read O_DIRECT):
+ * they sum to it_thread_bytes_read. */
 static inline __u64 it_thread_bytes_by_kind(const struct it_thread *t, unsigned k)
 {
 	return k < IT_READ_KIND_SLOTS ? t->bytes_read_kind[k] + t->uring_bytes_read_kind[k] : 0;

@@ -297,9 +297,12 @@ static void comparison(FILE *f, const struct an_report *r)
 			fputs("<td title=\"file reads hit the page cache ", f);
 			pct(f, run->hit_ratio, 1);
 			fprintf(f, ": %s inserted by their misses and readahead for %s read from "
-				   "files\">",
-				un_bytes(run->c.pcache_read_bytes).s,
-				un_bytes(run->c.bytes_read_by_kind[TL_IOK_FILE - 1]).s);
+				   "files",
+				un_bytes(run->c.pcache_read_bytes).s, un_bytes(run->hit_ratio_bytes).s);
+			if (run->c.bytes_direct_ok && run->c.bytes_read_direct)
+				fprintf(f, " through it; %s read O_DIRECT bypassed it",
+					un_bytes(run->c.bytes_read_direct).s);
+			fputs("\">", f);
 			pct(f, run->hit_ratio, 0);
 			fputs("</td>", f);
 		} else {
@@ -609,10 +612,16 @@ static void process_table(FILE *f, const struct an_run *run)
 		if (p->bytes_kind_ok && p->bytes_read) {
 			/* what it read from, in the tooltip: "file 64.0 MiB, pipe 832 B" */
 			fputs("<td title=\"", f);
-			for (int k = 0, m = 0; k < WT_NIO_SLOTS; k++)
-				if (p->bytes_read_by_kind[k])
-					fprintf(f, "%s%s %s", m++ ? ", " : "", wt_io_kind_name(k + 1),
-						un_bytes(p->bytes_read_by_kind[k]).s);
+			for (int k = 0, m = 0; k < WT_NIO_SLOTS; k++) {
+				if (!p->bytes_read_by_kind[k])
+					continue;
+				fprintf(f, "%s%s %s", m++ ? ", " : "", wt_io_kind_name(k + 1),
+					un_bytes(p->bytes_read_by_kind[k]).s);
+				if (k == TL_IOK_FILE - 1 && p->bytes_direct_ok &&
+				    p->bytes_read_direct)
+					fprintf(f, " (%s of it O_DIRECT)",
+						un_bytes(p->bytes_read_direct).s);
+			}
 			fprintf(f, "\">%s</td><td class=\"cmd\">", un_bytes(p->bytes_read).s);
 		} else {
 			fprintf(f, "<td>%s</td><td class=\"cmd\">", un_bytes(p->bytes_read).s);

@@ -185,6 +185,7 @@
 	F(U64, "reads", reads, OPT)                                                        \
 	F(U64, "bytes_read", bytes_read, OPT)                                              \
 	F(OBJN, "bytes_read_by_kind", brk_thread, bytes_kind_ok)                           \
+	F(U64N, "bytes_read_direct", bytes_read_direct, OPT, bytes_direct_ok)              \
 	F(U64, "ctx_switches", ctx_switches, OPT)                                          \
 	F(U64, "gap_ns", gap_ns, OPT)
 
@@ -206,6 +207,7 @@
 	F(U64, "reads", reads, OPT)                                                        \
 	F(U64, "bytes_read", bytes_read, OPT)                                              \
 	F(OBJN, "bytes_read_by_kind", brk_process, bytes_kind_ok)                          \
+	F(U64N, "bytes_read_direct", bytes_read_direct, OPT, bytes_direct_ok)              \
 	F(U64, "ctx_switches", ctx_switches, OPT)
 
 /* x: struct an_sockpeer (runs[i].socket_peers[j]) */
@@ -280,6 +282,7 @@
 	F(U64, "reads", c.reads, REQ)                                                      \
 	F(U64, "bytes_read", c.bytes_read, REQ)                                            \
 	F(OBJN, "bytes_read_by_kind", brk_run, c.bytes_kind_ok)                            \
+	F(U64N, "bytes_read_direct", c.bytes_read_direct, OPT, c.bytes_direct_ok)          \
 	F(U64N, "page_cache_insert_bytes", c.pcache_insert_bytes, REQ, c.pcache_ok)        \
 	F(OBJN, "page_cache_insert_bytes_by_cause", pcc, c.pcache_cause_ok)                \
 	F(REALN, "hit_ratio", hit_ratio, REQ, hit_ratio_ok, 0, 1)                          \

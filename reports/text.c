@@ -360,10 +360,21 @@ static void exposed_cell(char *b, size_t n, const struct un_col *u, const struct
 
 /*
  * Why a run's file-read hit is unavailable, under the table: one line per reason, naming
- * the runs unless it is every run's ("file-read hit unavailable: no file bytes were read").
+ * the runs unless it is every run's ("file-read hit unavailable: no file bytes were read");
+ * and, for a run that also read files O_DIRECT, that its hit is over the other reads only.
  */
 static void hit_notes(struct out *o, const struct an_report *r)
 {
+	for (size_t i = 0; i < r->nruns; i++) {
+		const struct an_run *run = &r->runs[i];
+
+		if (!run->hit_ratio_ok || !run->c.bytes_direct_ok || !run->c.bytes_read_direct)
+			continue;
+		fprintf(o->f, "file-read hit%s%s: over the %s read through the page cache; %s read "
+			      "O_DIRECT bypassed it\n", r->nruns > 1 ? " of " : "",
+			r->nruns > 1 ? run->label : "", un_bytes(run->hit_ratio_bytes).s,
+			un_bytes(run->c.bytes_read_direct).s);
+	}
 	for (size_t i = 0; i < r->nruns; i++) {
 		const char *why = r->runs[i].hit_ratio_unavailable;
 		size_t n = 0, all = 0;
@@ -700,11 +711,15 @@ static void run_facts(struct out *o, const struct an_run *run)
 	un_appendf(line, sizeof(line), "reads: %" PRIu64 " (%s", c->reads,
 		   un_bytes(c->bytes_read).s);
 	if (c->bytes_kind_ok) /* from what: the kinds that gave any */
-		for (unsigned k = 0, n = 0; k < WT_NIO_SLOTS; k++)
-			if (c->bytes_read_by_kind[k])
-				un_appendf(line, sizeof(line), "%s %s %s", n++ ? "," : ":",
-					   wt_io_kind_name(k + 1),
-					   un_bytes(c->bytes_read_by_kind[k]).s);
+		for (unsigned k = 0, n = 0; k < WT_NIO_SLOTS; k++) {
+			if (!c->bytes_read_by_kind[k])
+				continue;
+			un_appendf(line, sizeof(line), "%s %s %s", n++ ? "," : ":",
+				   wt_io_kind_name(k + 1), un_bytes(c->bytes_read_by_kind[k]).s);
+			if (k == TL_IOK_FILE - 1 && c->bytes_direct_ok && c->bytes_read_direct)
+				un_appendf(line, sizeof(line), " (%s of it O_DIRECT)",
+					   un_bytes(c->bytes_read_direct).s);
+		}
 	un_appendf(line, sizeof(line), "), %s of read time on CPU; ", b);
 	fmt_pct(b, sizeof(b), run->cpu_overlap_ok, run->cpu_overlap);
 	un_appendf(line, sizeof(line), "blocked in I/O %s with CPU overlap %s; ",
@@ -725,16 +740,22 @@ static void run_facts(struct out *o, const struct an_run *run)
 	/* page cache and disk */
 	line[0] = 0;
 	fmt_pct(a, sizeof(a), run->hit_ratio_ok, run->hit_ratio);
-	if (run->hit_ratio_ok)
+	if (run->hit_ratio_ok) {
+		bool direct = c->bytes_direct_ok && c->bytes_read_direct;
+
 		un_appendf(line, sizeof(line),
 			   "page cache: file reads hit it %s (the reads' misses and readahead "
-			   "inserted %s for %s read from files); ",
-			   a, un_bytes(c->pcache_read_bytes).s,
-			   un_bytes(c->bytes_read_by_kind[TL_IOK_FILE - 1]).s);
-	else
+			   "inserted %s for %s read from files%s); ",
+			   a, un_bytes(c->pcache_read_bytes).s, un_bytes(run->hit_ratio_bytes).s,
+			   direct ? " through it" : "");
+		if (direct)
+			un_appendf(line, sizeof(line), "%s read O_DIRECT bypassed it; ",
+				   un_bytes(c->bytes_read_direct).s);
+	} else {
 		un_appendf(line, sizeof(line), "page cache: file-read hit " UNAVAILABLE " (%s); ",
 			   run->hit_ratio_unavailable[0] ? run->hit_ratio_unavailable
 							 : "not measured");
+	}
 	un_appendf(line, sizeof(line), "%s inserted",
 		   c->pcache_ok ? un_bytes(c->pcache_insert_bytes).s : UNAVAILABLE);
 	if (c->pcache_ok && c->pcache_cause_ok)

@@ -21,13 +21,16 @@
  *   poll MS               poll(2) on a silent pipe (poll_wait)
  *   pipe N MS             a reader blocked in read(2) on a pipe written every MS ms (io_wait)
  *   mix                   a bit of everything, several threads
+ *   direct DFILE BFILE BS  two threads at once: one reads DFILE to the end opened O_DIRECT
+ *                         (page cache bypassed), the other BFILE buffered, in BS-byte calls
+ *                         (BS a multiple of 4096)
  * Every thread prints, just before it ends:
  *   sched TID RUN_NS RUNQ_NS RUNS (from /proc/self/task/TID/schedstat; RUNS: times it was
  *                                  switched in)
  * spinning threads also `self TID NS` (the time they saw themselves run, see spin_ms),
  * `sleep` and `poll` also `waited TID NS` (the call's duration by the thread's own clock),
- * `read` prints `bytes N reads N`, and the process `rusage NS` (user+system, all threads)
- * last. The tests compare these with what the tracer saw. The lines go to stdout, or are
+ * `read` prints `bytes N reads N`, `direct` `direct TID BYTES` and `buffered TID BYTES`,
+ * and the process `rusage NS` (user+system, all threads) last. The tests compare these with what the tracer saw. The lines go to stdout, or are
  * appended to the file $TRACER_WORK_OUT when set (stdout may be the tracer's JSON).
  */
 
@@ -115,6 +118,64 @@ static int do_read(const char *path, size_t bs)
 	fprintf(out, "bytes %llu reads %llu\n", bytes, reads);
 	report_sched();
 	return n < 0;
+}
+
+/* ---- O_DIRECT and buffered reads side by side, a thread each ---- */
+
+struct rd_job {
+	const char *path;
+	int flags;		/* O_DIRECT or 0 */
+	size_t bs;
+	int err;
+};
+
+static void *rd_thread(void *arg)
+{
+	struct rd_job *j = arg;
+	unsigned long long bytes = 0;
+	void *buf = NULL;
+	ssize_t n = -1;
+	int fd;
+
+	/* O_DIRECT wants the buffer aligned to the device's logical block: a page is */
+	if (posix_memalign(&buf, 4096, j->bs)) {
+		j->err = 1;
+		return NULL;
+	}
+	fd = open(j->path, O_RDONLY | j->flags);
+	if (fd >= 0) {
+		while ((n = read(fd, buf, j->bs)) > 0)
+			bytes += (unsigned long long)n;
+		close(fd);
+	}
+	free(buf);
+	if (fd < 0 || n < 0) {
+		perror(j->path);
+		j->err = 1;
+		return NULL;
+	}
+	pthread_mutex_lock(&out_lock);
+	fprintf(out, "%s %ld %llu\n", j->flags ? "direct" : "buffered", (long)syscall(SYS_gettid),
+		bytes);
+	fflush(out);
+	pthread_mutex_unlock(&out_lock);
+	return NULL;
+}
+
+static int do_direct(const char *dpath, const char *bpath, size_t bs)
+{
+	struct rd_job jobs[2] = {{dpath, O_DIRECT, bs, 0}, {bpath, 0, bs, 0}};
+	pthread_t t[2];
+
+	if (!bs || bs % 4096) {
+		fprintf(stderr, "tracer_work direct: BS must be a multiple of 4096\n");
+		return 1;
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, rd_thread, &jobs[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	return jobs[0].err || jobs[1].err;
 }
 
 /* ---- ping-pong over a mutex and condvar: both threads block in futex ---- */
@@ -292,8 +353,10 @@ static int dispatch(int argc, char **argv)
 		return do_pipe(atoi(argv[2]), (unsigned)atoi(argv[3]));
 	if (!strcmp(m, "mix") && argc == 2)
 		return do_mix();
+	if (!strcmp(m, "direct") && argc == 5)
+		return do_direct(argv[2], argv[3], strtoul(argv[4], NULL, 0));
 	fprintf(stderr, "usage: tracer_work read FILE BS | pingpong N | spin T MS | sleep MS | "
-			"poll MS | pipe N MS | mix\n");
+			"poll MS | pipe N MS | mix | direct DFILE BFILE BS\n");
 	return 2;
 }
 

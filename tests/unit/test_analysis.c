@@ -236,6 +236,81 @@ static void test_run_metrics(void **state)
 	assert_null(run.threads);
 }
 
+/*
+ * Reads of files opened O_DIRECT bypass the page cache: the hit ratio is over the file bytes
+ * read through it, and unavailable when every file byte was read O_DIRECT; each thread
+ * carries its own direct bytes. Hand-computed on the scenario.
+ */
+static void test_hit_ratio_direct(void **state)
+{
+	/* 800 file bytes, 600 of them O_DIRECT; the other 200's misses inserted 50 */
+	struct an_counters c = {
+		.reads = 4, .bytes_read = 1000, .pcache_insert_bytes = 50, .pcache_ok = true,
+		.bytes_read_by_kind = {[TL_IOK_FILE - 1] = 800, [TL_IOK_PIPE - 1] = 200},
+		.bytes_kind_ok = true, .bytes_read_direct = 600, .bytes_direct_ok = true,
+		.pcache_read_bytes = 50, .pcache_cause_ok = true,
+	};
+	struct tl_timeline *tl = scenario();
+	struct an_run run;
+
+	(void)state;
+	memset(&run, 0, sizeof(run));
+	/* worker 1 read 300 of its 400 file bytes O_DIRECT */
+	tl_thread_find(tl, 101)->bytes_read_direct = 300;
+	assert_int_equal(an_run_compute(&run, tl, &c, 2), 0);
+	assert_true(run.threads[1].bytes_direct_ok);
+	assert_int_equal(run.threads[1].bytes_read_direct, 300);
+	assert_true(run.threads[0].bytes_direct_ok);
+	assert_int_equal(run.threads[0].bytes_read_direct, 0);
+	/* 1 - 50/200 (the direct bytes counted as hits: 1 - 50/800 = 93.75%) */
+	assert_true(run.hit_ratio_ok);
+	assert_near(run.hit_ratio, 0.75, EPS);
+	assert_int_equal(run.hit_ratio_bytes, 200);
+	assert_string_equal(run.hit_ratio_unavailable, "");
+
+	/* every file byte O_DIRECT: nothing went through the page cache, no ratio (not 100%) */
+	c.bytes_read_direct = 800;
+	c.pcache_read_bytes = c.pcache_insert_bytes = 0;
+	run.c = c;
+	an_run_derive(&run);
+	assert_false(run.hit_ratio_ok);
+	assert_int_equal(run.hit_ratio_bytes, 0);
+	assert_string_equal(run.hit_ratio_unavailable,
+			    "all file reads were O_DIRECT: they bypass the page cache");
+	/* ... but the tracing of insertions missing says that first */
+	c.pcache_ok = false;
+	run.c = c;
+	an_run_derive(&run);
+	assert_string_equal(run.hit_ratio_unavailable, "page-cache insertions were not traced");
+	c.pcache_ok = true;
+
+	/* buffered reads' misses above what they read: 0%, over the 100 buffered bytes */
+	c.bytes_read_direct = 700;
+	c.pcache_read_bytes = 200;
+	run.c = c;
+	an_run_derive(&run);
+	assert_true(run.hit_ratio_ok);
+	assert_near(run.hit_ratio, 0.0, EPS);
+	assert_int_equal(run.hit_ratio_bytes, 100);
+
+	/* direct bytes not known (a file from before them): over every file byte, as then */
+	c.bytes_direct_ok = false;
+	c.bytes_read_direct = 0;
+	run.c = c;
+	an_run_derive(&run);
+	assert_true(run.hit_ratio_ok);
+	assert_near(run.hit_ratio, 0.75, EPS);
+	assert_int_equal(run.hit_ratio_bytes, 800);
+	an_run_free(&run);
+
+	/* ... and then no thread's are known either */
+	tl = scenario();
+	memset(&run, 0, sizeof(run));
+	assert_int_equal(an_run_compute(&run, tl, &c, 2), 0);
+	assert_false(run.threads[1].bytes_direct_ok);
+	an_run_free(&run);
+}
+
 /* No blocked time, no I/O, counters unavailable: every dependent figure says so. */
 static void test_run_unavailable(void **state)
 {
@@ -723,9 +798,10 @@ static void test_set_processes(void **state)
 		 .bytes_read_by_kind = {300}, .bytes_kind_ok = true},
 		{.pid = 11, .tid = 11, .states_ns = {7, 0, 0, 4}, .reads = 1, .bytes_read = 50,
 		 .ctx_switches = 2, .stolen_ns = 1, .bytes_read_by_kind = {20, 30},
-		 .bytes_kind_ok = true},
+		 .bytes_kind_ok = true, .bytes_read_direct = 16, .bytes_direct_ok = true},
 		{.pid = 11, .tid = 12, .states_ns = {1, 1, 1, 1, 1, 1, 1}, .ctx_switches = 5,
-		 .bytes_read = 9, .bytes_read_by_kind = {0, 4, 0, 5}, .bytes_kind_ok = true},
+		 .bytes_read = 9, .bytes_read_by_kind = {0, 4, 0, 5}, .bytes_kind_ok = true,
+		 .bytes_direct_ok = true},
 		{.pid = 99, .tid = 99, .states_ns = {100}},	/* no process listed: in none */
 	};
 	struct an_process p[3] = {
@@ -764,6 +840,10 @@ static void test_set_processes(void **state)
 	assert_int_equal(run.processes[2].bytes_read_by_kind[1], 34);
 	assert_int_equal(run.processes[2].bytes_read_by_kind[2], 0);
 	assert_int_equal(run.processes[2].bytes_read_by_kind[3], 5);
+	/* O_DIRECT bytes summed too; pid 10's thread did not know them: neither does it */
+	assert_true(run.processes[2].bytes_direct_ok);
+	assert_int_equal(run.processes[2].bytes_read_direct, 16);
+	assert_false(run.processes[0].bytes_direct_ok);
 	assert_int_equal(run.processes[2].ctx_switches, 7);
 	assert_int_equal(run.processes[2].stolen_ns, 1);
 	assert_int_equal(run.processes[2].start_ns, 5);
@@ -985,6 +1065,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_repeats),
 		cmocka_unit_test(test_run_metrics),
+		cmocka_unit_test(test_hit_ratio_direct),
 		cmocka_unit_test(test_run_unavailable),
 		cmocka_unit_test(test_ideal_and_speedup),
 		cmocka_unit_test(test_ideal_least_work),

@@ -270,6 +270,7 @@ static void fixture_run(struct an_run *run, const char *strat, unsigned workers,
 	run->c.pcache_ok = run->c.pcache_cause_ok = true;
 	run->hit_ratio = 1;
 	run->hit_ratio_ok = variant != 1;
+	run->hit_ratio_bytes = run->hit_ratio_ok ? run->c.bytes_read : 0;
 	if (variant == 1)
 		snprintf(run->hit_ratio_unavailable, sizeof(run->hit_ratio_unavailable),
 			 "no file bytes were read (only pipes, sockets or devices)");

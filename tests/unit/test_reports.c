@@ -87,6 +87,7 @@ static void ratios(struct an_run *r)
 {
 	const uint64_t *st = r->states_ns;
 	uint64_t oncpu = st[TL_COMPUTE] + st[TL_IO_CPU], reading = st[TL_IO_CPU] + st[TL_IO_WAIT];
+	uint64_t file, direct;
 
 	r->parallelism = (double)oncpu / (double)r->wall_ns;
 	r->cpu_overlap_ok = r->blocked_ns > 0;
@@ -108,15 +109,20 @@ static void ratios(struct an_run *r)
 		r->c.pcache_cause_ok = true;
 		r->c.pcache_read_bytes = r->c.pcache_insert_bytes;
 	}
-	r->hit_ratio_ok = r->c.pcache_ok && r->c.bytes_read_by_kind[TL_IOK_FILE - 1] > 0;
+	/* over the file bytes read through the page cache: O_DIRECT ones are not */
+	file = r->c.bytes_read_by_kind[TL_IOK_FILE - 1];
+	direct = r->c.bytes_direct_ok ? r->c.bytes_read_direct : 0;
+	r->hit_ratio_ok = r->c.pcache_ok && file > direct;
+	r->hit_ratio_bytes = r->hit_ratio_ok ? file - direct : 0;
 	r->hit_ratio = r->hit_ratio_ok ? 1.0 - (double)r->c.pcache_read_bytes /
-						       (double)r->c.bytes_read_by_kind[TL_IOK_FILE - 1]
+						       (double)r->hit_ratio_bytes
 				       : 0;
 	if (r->hit_ratio < 0)
 		r->hit_ratio = 0;
 	snprintf(r->hit_ratio_unavailable, sizeof(r->hit_ratio_unavailable), "%s",
 		 r->hit_ratio_ok     ? ""
 		 : !r->c.pcache_ok   ? "page-cache insertions were not traced"
+		 : file ? "all file reads were O_DIRECT: they bypass the page cache"
 		 : r->c.bytes_read ? "no file bytes were read (only pipes, sockets or devices)"
 				   : "nothing was read");
 	r->device_rate_ok = r->c.block_ok && r->c.block_busy_ns > 0;
@@ -813,6 +819,53 @@ static void test_hit_ratio_named(void **state)
 	assert_in(out, "title=\"file reads hit the page cache &lt;0.1%: ");
 	assert_in(out, "read from files\">&lt;0.1%</td>");
 	assert_null(strstr(out, "><0.1%"));
+	free(out);
+	an_report_free(&rep);
+}
+
+/*
+ * O_DIRECT reads in every view: a run whose file reads were all direct has no file-read hit,
+ * and the line under the table says why; one that read some direct has its hit over the
+ * others, the note under the table, -v's reads and page-cache lines and report.html's
+ * tooltips say how much was direct. The figures are the model's (ratios() here).
+ */
+static void test_hit_ratio_direct_named(void **state)
+{
+	struct an_report rep;
+	char *out;
+
+	(void)state;
+	build(&rep);
+	/* threads/warm: its 100 MiB of file reads all O_DIRECT */
+	rep.runs[1].c.bytes_read_direct = rep.runs[1].c.bytes_read_by_kind[TL_IOK_FILE - 1];
+	rep.runs[1].c.bytes_direct_ok = true;
+	ratios(&rep.runs[1]);
+	/* uring/cold: 48 of its 64 MiB from files O_DIRECT; the other 16 MiB missed */
+	rep.runs[2].c.bytes_read_direct = 48ULL << 20;
+	rep.runs[2].c.bytes_direct_ok = true;
+	rep.runs[2].c.pcache_read_bytes = 16ULL << 20;
+	ratios(&rep.runs[2]);
+	assert_false(rep.runs[1].hit_ratio_ok);
+	assert_true(rep.runs[2].hit_ratio_ok);
+	out = render(text_short, &rep, NULL);
+	assert_in(out, "\nfile-read hit unavailable for threads/warm: all file reads were O_DIRECT: "
+		       "they bypass the page cache\n");
+	assert_in(out, "\nfile-read hit of uring/cold: over the 16.0 MiB read through the page "
+		       "cache; 48.0 MiB read O_DIRECT bypassed it\n");
+	free(out);
+	out = render(text_plain, &rep, NULL);
+	assert_in(out, "page cache: file-read hit unavailable (all file reads were O_DIRECT: they "
+		       "bypass the page cache);");
+	assert_in(out, "(65.0 MiB: file 64.0 MiB (48.0 MiB of it O_DIRECT), pipe 1.00 MiB)");
+	assert_in(out, "for 16.0 MiB\n  read from files through it); 48.0 MiB read O_DIRECT "
+		       "bypassed it; 66.0 MiB inserted in all");
+	free(out);
+	out = render(rp_html, &rep, NULL);
+	assert_in(out, "<td class=\"na\" title=\"unavailable: all file reads were O_DIRECT: they "
+		       "bypass the page cache\">&#8212;</td>");
+	assert_in(out, "title=\"file reads hit the page cache 0.0%: 16.0 MiB inserted by their "
+		       "misses and readahead for 16.0 MiB read from files through it; 48.0 MiB "
+		       "read O_DIRECT bypassed it\">0%</td>");
 	free(out);
 	an_report_free(&rep);
 }
@@ -1731,6 +1784,7 @@ int main(void)
 		cmocka_unit_test(test_run12_summary_round_trip),
 		cmocka_unit_test(test_wait_kinds_shown),
 		cmocka_unit_test(test_hit_ratio_named),
+		cmocka_unit_test(test_hit_ratio_direct_named),
 		cmocka_unit_test(test_perfetto_golden),
 		cmocka_unit_test(test_perfetto_well_formed),
 		cmocka_unit_test(test_summary_nulls_and_types),

@@ -38,8 +38,9 @@ static void repeat_spread(struct an_run *run)
 
 /*
  * File reads' hit ratio: the bytes the reads' own misses (and their readahead) inserted,
- * over the bytes read from files. Pipe and socket bytes never touch the page cache, and
- * pages faulted in (a binary, a mapped file) or inserted by writes are no read's miss:
+ * over the bytes read from files through the page cache. Pipe and socket bytes never touch
+ * it, nor do reads of files opened O_DIRECT (counted as hits, `fio --direct=1` read "100%"),
+ * and pages faulted in (a binary, a mapped file) or inserted by writes are no read's miss:
  * counting either made a cold `cat | md5sum` read "50%" and warm reads of a freshly
  * started node "0%".
  */
@@ -47,6 +48,8 @@ static void hit_ratio(struct an_run *run)
 {
 	const struct an_counters *c = &run->c;
 	uint64_t file = c->bytes_read_by_kind[TL_IOK_FILE - 1];
+	uint64_t direct = c->bytes_direct_ok && c->bytes_read_direct <= file ? c->bytes_read_direct
+									      : 0;
 	const char *why = NULL;
 
 	if (!c->pcache_ok)
@@ -56,12 +59,15 @@ static void hit_ratio(struct an_run *run)
 	else if (!file)
 		why = c->bytes_read ? "no file bytes were read (only pipes, sockets or devices)"
 				    : "nothing was read";
+	else if (file == direct)
+		why = "all file reads were O_DIRECT: they bypass the page cache";
 	run->hit_ratio_ok = !why;
 	snprintf(run->hit_ratio_unavailable, sizeof(run->hit_ratio_unavailable), "%s",
 		 why ? why : "");
 	run->hit_ratio = 0.0;
+	run->hit_ratio_bytes = run->hit_ratio_ok ? file - direct : 0;
 	if (run->hit_ratio_ok) {
-		double h = 1.0 - ratio(c->pcache_read_bytes, file);
+		double h = 1.0 - ratio(c->pcache_read_bytes, file - direct);
 
 		/* readahead can insert more than was read: that is a 0% hit, not negative */
 		run->hit_ratio = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
@@ -170,6 +176,8 @@ int an_run_compute(struct an_run *run, const struct tl_timeline *tl,
 		if (o->bytes_kind_ok)
 			memcpy(o->bytes_read_by_kind, t->bytes_read_by_kind,
 			       sizeof(o->bytes_read_by_kind));
+		o->bytes_direct_ok = c && c->bytes_direct_ok;
+		o->bytes_read_direct = o->bytes_direct_ok ? t->bytes_read_direct : 0;
 		o->ctx_switches = t->ctx_switches;
 		o->stolen_ns = t->stolen_ns;
 		run->stolen_ns += t->stolen_ns;
@@ -967,6 +975,8 @@ int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t 
 		v[i].stolen_ns = v[i].reads = v[i].bytes_read = v[i].ctx_switches = 0;
 		memset(v[i].bytes_read_by_kind, 0, sizeof(v[i].bytes_read_by_kind));
 		v[i].bytes_kind_ok = true;
+		v[i].bytes_read_direct = 0;
+		v[i].bytes_direct_ok = true;
 		memset(v[i].states_ns, 0, sizeof(v[i].states_ns));
 		v[i].comm[sizeof(v[i].comm) - 1] = v[i].cmdline[sizeof(v[i].cmdline) - 1] = '\0';
 	}
@@ -985,6 +995,8 @@ int an_run_set_processes(struct an_run *run, const struct an_process *p, size_t 
 			for (unsigned k = 0; k < WT_NIO_SLOTS; k++)
 				o->bytes_read_by_kind[k] += th->bytes_read_by_kind[k];
 			o->bytes_kind_ok &= th->bytes_kind_ok;
+			o->bytes_read_direct += th->bytes_read_direct;
+			o->bytes_direct_ok &= th->bytes_direct_ok;
 			o->ctx_switches += th->ctx_switches;
 			for (int s = 0; s < TL_NSTATES; s++)
 				o->states_ns[s] += th->states_ns[s];

@@ -33,6 +33,13 @@ struct an_counters {
 	 */
 	uint64_t bytes_read_by_kind[WT_NIO_SLOTS];
 	bool bytes_kind_ok;
+	/*
+	 * Of bytes_read_by_kind's file bytes, those read from files opened O_DIRECT (read
+	 * family and io_uring): they bypass the page cache, so the hit ratio leaves them out.
+	 * Not ok when not traced (read kinds off, a file saved before it).
+	 */
+	uint64_t bytes_read_direct;
+	bool bytes_direct_ok;
 	uint64_t pcache_insert_bytes;
 	bool pcache_ok;
 	/*
@@ -70,6 +77,8 @@ struct an_thread {
 	/* bytes_read by what was read (as an_counters'); not ok (null) when the run's is not */
 	uint64_t bytes_read_by_kind[WT_NIO_SLOTS];
 	bool bytes_kind_ok;
+	uint64_t bytes_read_direct;	/* of the file bytes, read O_DIRECT (as an_counters') */
+	bool bytes_direct_ok;
 	/*
 	 * Part of its on-CPU time (compute + io_cpu) that the scheduler did not count as run
 	 * time: the hypervisor ran something else on the vCPU (steal). The switch times are the
@@ -115,6 +124,8 @@ struct an_process {
 	uint64_t stolen_ns, reads, bytes_read, ctx_switches;
 	uint64_t bytes_read_by_kind[WT_NIO_SLOTS];
 	bool bytes_kind_ok;	/* every one of its threads' is */
+	uint64_t bytes_read_direct;
+	bool bytes_direct_ok;	/* every one of its threads' is */
 };
 
 /*
@@ -355,13 +366,16 @@ struct an_run {
 
 	struct an_counters c;	/* reads, bytes, page cache, block, uring, lost */
 	/*
-	 * File reads' page-cache hit ratio: 1 - pcache_read_bytes / file bytes read, clamped
-	 * to [0,1] (readahead can insert more than was read). Not ok when no file bytes were
-	 * read, or insertions or read kinds were not traced: hit_ratio_unavailable says why.
+	 * File reads' page-cache hit ratio: 1 - pcache_read_bytes / buffered file bytes read
+	 * (the file bytes less those read O_DIRECT, which bypass the cache), clamped to [0,1]
+	 * (readahead can insert more than was read). Not ok when no buffered file bytes were
+	 * read (none at all, or all O_DIRECT), or insertions or read kinds were not traced:
+	 * hit_ratio_unavailable says why.
 	 */
 	double hit_ratio;
 	bool hit_ratio_ok;
 	char hit_ratio_unavailable[96];
+	uint64_t hit_ratio_bytes;	/* the buffered file bytes it is over (when ok) */
 	double device_rate;	/* block bytes / block busy s */
 	bool device_rate_ok;
 	double runnable_share;	/* runnable ns / (on-CPU + runnable ns) */

@@ -174,6 +174,7 @@ struct tl_thread {
 	/* ... bytes_read by what was read (kind - 1: file, pipe, socket, other; not known
 	 * counted as other), summing to bytes_read */
 	uint64_t bytes_read_by_kind[TL_IOK_OTHER];
+	uint64_t bytes_read_direct; /* ... of the file's, those read O_DIRECT (page cache bypassed) */
 	uint64_t stolen_ns;	/* ... and the on-CPU time the vCPU was stolen (see an_thread) */
 	/*
 	 * After tl_finish: the parts of [start, end) whose transitions were lost (tl_gap),

@@ -142,6 +142,7 @@ struct tr {
 	uint64_t uring_reads, uring_bytes;	/* io_uring reads no thread was credited with */
 	/* bytes_read + uring_bytes by what was read (wt_io_slot) */
 	uint64_t bytes_by_kind[WT_NIO_SLOTS];
+	uint64_t bytes_direct;	/* ... of the file bytes, those read O_DIRECT */
 	struct uc_table *uc;	/* unwound user stack copies (NULL: copies off) */
 	uint64_t ucopy_lost, unwind_failed;
 	bool umemo;		/* ucopy_memo in use (copies on) */
@@ -472,14 +473,22 @@ static void take_totals(struct tr *t, uint32_t tid, const struct it_thread *v, c
 	t->bytes_read += it_thread_bytes_read(v);
 	t->ctx_switches += v->ctx_switches;
 	th = tl_thread_find(t->tl, tid);
-	if (th)
+	if (th) {
 		memset(th->bytes_read_by_kind, 0, sizeof(th->bytes_read_by_kind));
+		th->bytes_read_direct = 0;
+	}
 	for (unsigned k = 0; k < IT_READ_KIND_SLOTS; k++) {
 		uint64_t b = it_thread_bytes_by_kind(v, k);
+		unsigned slot = wt_io_slot(k & IT_IOK_KIND_MASK);
 
-		t->bytes_by_kind[wt_io_slot(k)] += b;
+		t->bytes_by_kind[slot] += b;
 		if (th)
-			th->bytes_read_by_kind[wt_io_slot(k)] += b;
+			th->bytes_read_by_kind[slot] += b;
+		if (!(k & IT_IOK_DIRECT))
+			continue;
+		t->bytes_direct += b;
+		if (th)
+			th->bytes_read_direct += b;
 	}
 	if (th) {
 		th->reads = it_thread_reads(v);
@@ -694,7 +703,9 @@ static void on_uring(struct tr *t, const struct it_uring_rec *r)
 		if (!r->kind && uring_is_read(r->opcode) && r->res >= 0) {
 			t->uring_reads++;
 			t->uring_bytes += (uint64_t)r->res;
-			t->bytes_by_kind[wt_io_slot(r->rkind)] += (uint64_t)r->res;
+			t->bytes_by_kind[wt_io_slot(r->rkind & IT_IOK_KIND_MASK)] += (uint64_t)r->res;
+			if (r->rkind & IT_IOK_DIRECT)
+				t->bytes_direct += (uint64_t)r->res;
 		}
 	}
 }
@@ -1507,6 +1518,7 @@ static void run_state_free(struct tr *t)
 	t->reads = t->bytes_read = t->ctx_switches = 0;
 	t->uring_reads = t->uring_bytes = 0;
 	memset(t->bytes_by_kind, 0, sizeof(t->bytes_by_kind));
+	t->bytes_direct = 0;
 	t->last_ts = 0;
 	t->err = 0;
 }
@@ -1979,6 +1991,8 @@ int tr_stop(struct tr *t, struct an_counters *c, uint64_t *last_ts)
 	c->pcache_insert_bytes = cnt[IT_CNT_PCACHE_BYTES];
 	memcpy(c->bytes_read_by_kind, t->bytes_by_kind, sizeof(c->bytes_read_by_kind));
 	c->bytes_kind_ok = !(t->o.features_off & IT_FEAT_FDKIND);
+	c->bytes_read_direct = t->bytes_direct;
+	c->bytes_direct_ok = c->bytes_kind_ok;
 	/* the counters are read one after another, the probes still live: the rest clamps at 0 */
 	c->pcache_cause_ok = c->pcache_ok;
 	c->pcache_read_bytes = cnt[IT_CNT_PCACHE_READ_BYTES];
