@@ -183,6 +183,25 @@ done
 echo "$a $t $na $n" > "$d/probe"
 """
 
+# spin MS: on CPU until the process's own CPU clock reaches MS milliseconds (a CPU-bound job)
+SPIN_C = r"""
+#include <stdlib.h>
+#include <time.h>
+int main(int argc, char **argv)
+{
+	long ms = argc > 1 ? atol(argv[1]) : 100;
+	struct timespec t;
+	volatile unsigned long x = 0;
+
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += i;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	} while (t.tv_sec * 1000L + t.tv_nsec / 1000000 < ms);
+	return 0;
+}
+"""
+
 DUR = re.compile(r"([0-9.]+) (ns|µs|ms|s)\b")
 DUR_NS = {"ns": 1, "µs": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -191,6 +210,11 @@ def dur_ns(text):
     """The first duration in text ("46.3 ms"), in ns."""
     m = DUR.search(text)
     return float(m.group(1)) * DUR_NS[m.group(2)]
+
+
+def pct_is(said, x):
+    """Is a sentence's share ("67", "99.9" before its %) x, to the digits it shows?"""
+    return abs(float(said) - 100 * x) <= (0.05 if "." in said else 0.5) + 1e-9
 
 
 def digests(text):
@@ -297,6 +321,90 @@ class TracePrograms(common.TmpDirCase):
             if ru > 50e6:  # the link and main.c are too small for a 3% band
                 worst = max(worst, abs(err))
         self.assertLessEqual(worst, 0.03)
+
+    # ---- make -j2 whose answer is known: a serial chain, and two jobs at once ----
+
+    def spin_make(self, name, rules):
+        """A make -j2 project of CPU-bound jobs (spin: a C program on CPU until its own
+        CPU clock reaches the milliseconds it is given), traced; (run, machine's ncpu)."""
+        if not shutil.which("gcc") or not shutil.which("make"):
+            self.skipTest("gcc and make are needed (Debian packages gcc, make)")
+        d = self.out(name)
+        os.makedirs(d)
+        with open(os.path.join(d, "spin.c"), "w") as f:
+            f.write(SPIN_C)
+        subprocess.run(["gcc", "-O1", "-o", os.path.join(d, "spin"),
+                        os.path.join(d, "spin.c")], check=True)
+        with open(os.path.join(d, "Makefile"), "w") as f:
+            f.write(rules)
+        p, s = trace(["--no-stacks"], ["make", "-s", "-j2", "-C", d], self.out(name + "-out"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return s["runs"][0], s["machine"]["ncpu"]
+
+    def machine_idle(self, run):
+        m = run["machine_cpu"]
+        return m["idle_ns"] / (m["busy_ns"] + m["idle_ns"] + m["steal_ns"])
+
+    def test_make_j2_serial_chain_cpu(self):
+        """Three jobs each needing the one before (spin 120 ms each) under make -j2: one
+        job on CPU at a time, so the CPUs are not full of this run. The cause is the cpu
+        line, whose figures (its share and time of the wall, the parallelism, the time with
+        one thread on CPU) are summary.json's; "the CPUs were full" only when the machine's
+        other work left them idle under 10% of the time, and then with that figure."""
+        run, ncpu = self.spin_make("chain", "all: c\nc: b\n\t./spin 120\nb: a\n\t./spin 120\n"
+                                   "a:\n\t./spin 120\n.PHONY: all a b c\n")
+        wall = run["wall_ns"]
+        one = run["concurrency_ns"][1]
+        idle = self.machine_idle(run)
+        rules = {v["rule"]: v["text"] for v in run["verdict"]}
+        print("\n  chain: parallelism %.2f of %d, one thread on CPU %.0f%% of the wall, the "
+              "machine idle %.0f%%: %s" % (run["parallelism"], ncpu, 100 * one / wall,
+                                           100 * idle, sorted(rules)), end="")
+        if ncpu < 2:
+            self.skipTest("one CPU: a serial chain fills it")
+        self.assertLess(run["parallelism"], 1.15)
+        self.assertGreaterEqual(one / wall, 0.80)
+        if idle < 0.10:
+            # others' work filled the machine meanwhile: the line says so, with the figure
+            self.assertIn("cpu_saturated", rules)
+            self.assertIn("its CPUs idle %d%% of the time" % round(100 * idle),
+                          rules["cpu_saturated"])
+            return
+        self.assertNotIn("cpu_saturated", rules)
+        self.assertNotIn("full", run["headline"])
+        m = re.match(r"Computing held ([0-9.]+)% of the wall \(([^)]+)\) at parallelism "
+                     r"([0-9.]+) of (\d+) CPUs: one thread on CPU at a time for ([0-9.]+)% "
+                     r"of the wall \(([^)]+)\)", rules.get("cpu", ""))
+        self.assertIsNotNone(m, rules)
+        cpu = run["bound_ns"]["cpu"]
+        self.assertTrue(pct_is(m.group(1), cpu / wall), (m.group(1), cpu / wall))
+        self.assertLessEqual(abs(dur_ns(m.group(2)) - cpu), 0.005 * cpu)
+        self.assertEqual(m.group(3), "%.2f" % run["parallelism"])
+        self.assertEqual(int(m.group(4)), ncpu)
+        self.assertTrue(pct_is(m.group(5), one / wall), (m.group(5), one / wall))
+        self.assertLessEqual(abs(dur_ns(m.group(6)) - one), 0.005 * one)
+        # the cause column and the headline lead with it
+        self.assertTrue(run["headline"].startswith("make: computing held"), run["headline"])
+
+    def test_make_j2_parallel_jobs_cpu_saturated(self):
+        """Two independent jobs (spin 250 ms each) under make -j2 on 2 CPUs: both on CPU
+        at once, the CPUs full of this run (parallelism at least 0.85 x 2) or, when other
+        work took some, full with it; the line's parallelism is summary.json's."""
+        run, ncpu = self.spin_make("pair", "all: a b\na:\n\t./spin 250\nb:\n\t./spin 250\n"
+                                   ".PHONY: all a b\n")
+        rules = {v["rule"]: v["text"] for v in run["verdict"]}
+        print("\n  pair: parallelism %.2f of %d, the machine idle %.0f%%: %s" %
+              (run["parallelism"], ncpu, 100 * self.machine_idle(run), sorted(rules)), end="")
+        if ncpu != 2:
+            self.skipTest("the answer is known for 2 CPUs")
+        self.assertIn("cpu_saturated", rules)
+        self.assertNotIn("cpu", rules)
+        self.assertIn("at parallelism %.2f of 2 CPUs" % run["parallelism"],
+                      rules["cpu_saturated"])
+        if run["parallelism"] < 1.7:
+            self.assertIn("its CPUs idle %d%% of the time" % round(100 * self.machine_idle(run)),
+                          rules["cpu_saturated"])
+        self.assertTrue(run["headline"].startswith("make: the CPUs were full"), run["headline"])
 
     # ---- iotrace's own CPU: measured, and named where the machine's other work is ----
 

@@ -1346,9 +1346,12 @@ static void test_wakeup_latency(void **state)
 	assert_false(fires(f, "wakeup_latency"));
 	assert_true(fires(f, "cpu_saturated"));
 	has("while the machine's other work held them (its CPUs idle 9% of the time)");
-	f->run->machine_idle_ns = 990 * MS; /* 24.75%: still busy */
-	f->run->machine_busy_ns = 3010 * MS;
+	f->run->machine_idle_ns = 399 * MS; /* 9.975%: full */
+	f->run->machine_busy_ns = 3601 * MS;
 	assert_true(fires(f, "cpu_saturated"));
+	f->run->machine_idle_ns = 400 * MS; /* 10%: idle CPUs, not full */
+	f->run->machine_busy_ns = 3600 * MS;
+	assert_false(fires(f, "cpu_saturated"));
 	f->run->machine_idle_ns = 1000 * MS; /* 25%: idle CPUs, slow wake-ups */
 	f->run->machine_busy_ns = 3000 * MS;
 	assert_false(fires(f, "cpu_saturated"));
@@ -1373,6 +1376,75 @@ static void test_wakeup_latency(void **state)
 	assert_true(fires(f, "wakeup_latency"));
 	has("(280 ms) went unused waiting for wake-ups (the machine's CPUs were idle 7% of the "
 	    "time)");
+}
+
+/*
+ * make -j2 as measured (a traced build of 7 files): 2 CPUs, wall 94.4 ms, the threads on
+ * CPU 117.6 ms (compute 116.8 + io_cpu 0.8: parallelism 1.25), runnable 51.9 ms (31% of
+ * ready time, 55% of the wall), the cpu bound 90.0 ms; one thread on CPU 63.3 ms of the
+ * wall, two 27.2 ms; the machine busy 150 ms, idle 40 ms (21% of 190 ms). It queued, but
+ * with a fifth of the machine idle the CPUs were not full: the cpu line says what held
+ * the wall, serial sections, with the histogram's figures. Idle 9.9% (18.8 of 190 ms) is
+ * full; 10.0% is not. Parallelism 1.70 of 2 (85%) is full whatever the machine did.
+ */
+static void test_cpu_saturated_make_j2(void **state)
+{
+	struct fx *f = *state;
+	struct an_run *r = f->run;
+
+	strict = false;
+	r->ncpu = f->rep.ncpu = 2;
+	r->wall_ns = 94400 * 1000ULL;
+	r->states_ns[TL_COMPUTE] = 116800 * 1000ULL;
+	r->states_ns[TL_IO_CPU] = 800 * 1000ULL;
+	r->states_ns[TL_IO_WAIT] = 0;
+	r->states_ns[TL_RUNNABLE] = 51900 * 1000ULL;
+	r->parallelism = 117.6 / 94.4;
+	r->runnable_share = 51.9 / (117.6 + 51.9);
+	r->bound_ok = true;
+	r->bound_ns[TL_B_CPU] = 90000 * 1000ULL;
+	r->bound_ns[TL_B_READ_CPU] = 500 * 1000ULL;
+	r->bound_ns[TL_B_CPU_WAIT] = 2600 * 1000ULL;
+	r->bound_ns[TL_B_PEER] = 1300 * 1000ULL;
+	r->unused_cpu_ok = true;
+	r->unused_cpu_ns[TL_U_WAKEUP] = 42500 * 1000ULL;
+	r->unused_cpu_ns[TL_U_SERIAL] = 28700 * 1000ULL;
+	r->concurrency_ns[0] = 3900 * 1000ULL;
+	r->concurrency_ns[1] = 63300 * 1000ULL;
+	r->concurrency_ns[2] = 27200 * 1000ULL;
+	r->machine_ok = true;
+	r->machine_busy_ns = 150 * MS;
+	r->machine_idle_ns = 40 * MS;
+	also_ok = "wakeup_latency";
+	assert_false(fires(f, "cpu_saturated"));
+	assert_true(fires(f, "cpu"));
+	has("Computing held 95% of the wall (90.0 ms) at parallelism 1.25 of 2 CPUs: one thread "
+	    "on CPU at a time for 67% of the wall (63.3 ms), 2 at once for 29%");
+	assert_null(strstr(r->headline, "full"));
+	/* the machine idle 9.9% of its CPU time: full, held by its other work */
+	r->machine_busy_ns = 171200 * 1000ULL;
+	r->machine_idle_ns = 18800 * 1000ULL;
+	also_ok = "page_cache";
+	assert_true(fires(f, "cpu_saturated"));
+	has("The CPUs were full: computing and copying held 96% of the wall (90.5 ms) at "
+	    "parallelism 1.25 of 2 CPUs, 31% of ready time spent waiting for a CPU while the "
+	    "machine's other work held them (its CPUs idle 10% of the time");
+	assert_false(fires(f, "cpu"));
+	r->machine_busy_ns = 171000 * 1000ULL;
+	r->machine_idle_ns = 19000 * 1000ULL; /* 10.0% */
+	also_ok = "wakeup_latency";
+	assert_false(fires(f, "cpu_saturated"));
+	/* the run itself at 85% of the CPUs: full, whatever the machine's idle says */
+	r->parallelism = 1.70;
+	r->machine_ok = false;
+	also_ok = "";
+	assert_true(fires(f, "cpu_saturated"));
+	has("at parallelism 1.70 of 2 CPUs, 31% of ready time spent waiting for a CPU —");
+	r->parallelism = 1.69;
+	also_ok = "wakeup_latency";
+	assert_false(fires(f, "cpu_saturated"));
+	assert_true(fires(f, "cpu"));
+	has("at parallelism 1.69 of 2 CPUs: one thread on CPU at a time for 67% of the wall");
 }
 
 /*
@@ -1666,7 +1738,7 @@ int main(void)
 		T(test_lost),		 T(test_unavailable),	T(test_utf8_safe),
 		T(test_answer),		 T(test_cpu),		T(test_read_cpu),
 		T(test_disk_and_device), T(test_exposed_io),	T(test_lock_kinds),
-		T(test_cpu_wait_peer), T(test_handoff), T(test_reader),	 T(test_serial),	T(test_wakeup_latency),
+		T(test_cpu_wait_peer), T(test_handoff), T(test_reader),	 T(test_serial),	T(test_wakeup_latency), T(test_cpu_saturated_make_j2),
 		T(test_overhead),	 T(test_headline),	T(test_property_random),
 		T(test_answer_lines),
 		cmocka_unit_test(test_cause_and_answer_lines),
