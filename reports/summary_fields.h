@@ -64,7 +64,9 @@
 	F(U64IF, "ucopy_failed", ucopy_failed, OPT, x->ucopy_ok)                           \
 	F(U64IF, "ucopy_lost", ucopy_lost, OPT, x->ucopy_ok)                               \
 	F(U64IF, "ucopy_unwind_failed", ucopy_unwind_failed, OPT, x->ucopy_ok)             \
-	F(REALIF, "ucopy_bytes_per_s", ucopy_bps, OPT, x->ucopy_ok, 0, 1e15)
+	F(REALIF, "ucopy_bytes_per_s", ucopy_bps, OPT, x->ucopy_ok, 0, 1e15)               \
+	F(U64N, "elf_files_mapped", elf_files_mapped, OPT, elf_ok)                         \
+	F(U64N, "elf_file_uses", elf_file_uses, OPT, elf_ok)
 
 /* x: struct an_run (runs[i].rusage) */
 #define SUMMARY_RUSAGE_FIELDS(F)                                                           \

@@ -25,6 +25,7 @@ CPython program with a hashing thread, checked against what the programs are:
 """
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -377,6 +378,75 @@ class Stacks(unittest.TestCase):
         self.assertGreaterEqual(md5, 0.5, msg)
         self.assertGreater(wt, 0, msg)
         self.assertGreaterEqual(w, 0.95, msg)
+
+
+LOOPS = 12
+
+
+def mapped_files(prog):
+    """(dev, inode) of prog and of the libraries ldd says it maps: the files its process maps."""
+    out = subprocess.run(["ldd", prog], capture_output=True, text=True, check=True).stdout
+    paths = [prog] + [w for line in out.splitlines() for w in line.split() if w.startswith("/")]
+    ids = set()
+    for path in paths:
+        st = os.stat(path)
+        ids.add((st.st_dev, st.st_ino))
+    return ids
+
+
+class SharedFiles(unittest.TestCase):
+    """One mapping per file, not per process (issue 16/19: iotrace's RSS tracing make -j2).
+
+    A shell runs the same program LOOPS times in a row (tests/progs/tracer_work spinning 40
+    ms in a thread). Each process is unwound and named as one traced alone is (start_thread,
+    spin_thread, spin_ms: its own .symtab and libc's debug file), and the ELF files iotrace
+    mapped for it are the distinct files these processes map (the shell, the program, the
+    libraries ldd names), however many processes there were: before, each process mapped
+    every file again (make -j2's six cc1 mappings were 33 MiB of a 73 MiB peak RSS).
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="iot-shared-")
+        os.chmod(cls.tmp, 0o755)
+        cls.work = os.path.join(common.ROOT, common.BUILD, "tests", "progs", "tracer_work")
+        if not os.access(cls.work, os.X_OK):
+            subprocess.run(["make", "-s", "-C", common.ROOT, "progs"] +
+                           (["SANITIZE=1"] if common.BUILD.rstrip("/").endswith("build-san")
+                            else []), check=True)
+        cls.sh = os.path.realpath(shutil.which("sh"))
+        cls.out = os.path.join(cls.tmp, "loop")
+        cls.r = runlib.iotrace(["trace", "--no-color", "-o", cls.out, "--", cls.sh, "-c",
+                                'i=0; while [ $i -lt %d ]; do "$0" spin 1 40 >/dev/null; '
+                                'i=$((i + 1)); done' % LOOPS, cls.work])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_processes_share_files(self):
+        """The same program run 12 times: named as alone, each file mapped once"""
+        self.assertEqual(self.r.rc, 0, self.r.describe())
+        run = runlib.load_summary(self.out)["runs"][0]
+        if run["stacks"]["ucopy_bytes"] is None:
+            self.skipTest("user stack copies unavailable on this kernel")
+        procs = [p for p in run["processes"] if p["comm"] == "tracer_work"]
+        # (a sanitized build's LeakSanitizer clones a process of its own at each exit)
+        self.assertGreaterEqual(len(procs), LOOPS, [p["comm"] for p in run["processes"]])
+        slug = os.listdir(os.path.join(self.out, "runs"))[0]
+        on = folded(os.path.join(self.out, "runs", slug, "oncpu.folded"))
+        work = [(fr, v) for fr, v in on if fr[1] == "tracer_work"]
+        named, total = share(work, lambda fr: "start_thread;spin_thread;spin_ms" in ";".join(fr))
+        files = mapped_files(self.sh) | mapped_files(self.work)
+        st = run["stacks"]
+        msg = "%.1f%% of %d tracer_work samples reach start_thread;spin_thread;spin_ms; " \
+              "ELF files mapped %s for %d distinct files, %s uses" % (
+                  100 * named, total, st["elf_files_mapped"], len(files), st["elf_file_uses"])
+        self.assertGreater(total, 10 * LOOPS, msg)  # 40 ms each at 999 Hz
+        self.assertGreaterEqual(named, 0.95, msg)
+        self.assertEqual(st["elf_files_mapped"], len(files), msg)
+        # every tracer_work process took its program's, libc's and ld.so's
+        self.assertGreaterEqual(st["elf_file_uses"], 3 * LOOPS, msg)
 
 
 if __name__ == "__main__":

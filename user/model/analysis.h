@@ -432,6 +432,10 @@ struct an_run {
 	uint64_t ucopies, ucopy_bytes, ucopy_skipped, ucopy_reused;
 	uint64_t ucopy_failed, ucopy_lost, ucopy_unwind_failed;
 	double ucopy_bps;
+	/* ELF files mapped for the stacks' unwinding and names in the run, and the
+	 * references to them the processes' modules took (elf_ok: stacks were on) */
+	bool elf_ok;
+	uint64_t elf_files_mapped, elf_file_uses;
 	/*
 	 * both on one scale, µs. Traced runs: exact (an_wall_add_exact): per thread and
 	 * state, the stacks give the shape and the thread's exact state total the size, so

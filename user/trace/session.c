@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "model/roles.h"
+#include "elfshare.h"
 #include "peers.h"
 #include "session.h"
 #include "symbols.h"
@@ -823,7 +824,9 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 	pid_t pid;
 	int pidfd = -1, ret, status = 0;
 	bool launched = spec->attach_pid == 0, started = false, waited = false;
+	struct es_stats es0, es1;
 
+	es_get_stats(&es0);
 	memset(out, 0, sizeof(*out));
 	out->child.pid = -1;
 	memset(&c, 0, sizeof(c));
@@ -1018,6 +1021,10 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 		run->ucopy_failed = ts.ucopy_failed;
 		run->ucopy_lost = ts.ucopy_lost;
 		run->ucopy_unwind_failed = ts.unwind_failed;
+		es_get_stats(&es1);
+		run->elf_ok = true;
+		run->elf_files_mapped = es1.opened - es0.opened;
+		run->elf_file_uses = es1.uses - es0.uses;
 	}
 	ret = an_run_compute(run, tl, &c, s->ncpu); /* derives ucopy_bps too */
 	if (ret < 0) {

@@ -16,6 +16,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "debugslim.h"
+#include "elfshare.h"
 #include "symbols.h"
 #include "symindex.h"
 
@@ -251,6 +252,7 @@ void sym_free(struct sym *s)
 		free(s->dmaps[i].maps);
 	si_cache_free(s->sidx);
 	ds_clear();
+	es_trim();
 	free(s);
 }
 
@@ -458,10 +460,25 @@ static int open_mapped(pid_t pid, const char *name, char **file_name)
 	return fd;
 }
 
+static bool module_held(void **ud, struct es_file *f);
+
 static int find_elf(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
-	int fd = dwfl_linux_proc_find_elf(mod, ud, name, base, file_name, elfp);
+	struct es_file *held;
+	int fd;
+
+	/* a regular file: the Elf every process mapping it shares (elfshare.h) */
+	if (name[0] == '/' && (*elfp = es_get(name, &held, file_name))) {
+		if (module_held(ud, held))
+			return -1;
+		elf_end(*elfp);
+		es_put(held);
+		free(*file_name);
+		*file_name = NULL;
+		*elfp = NULL;
+	}
+	fd = dwfl_linux_proc_find_elf(mod, ud, name, base, file_name, elfp);
 
 	/* a traced command (trace -- CMD) is exec'd by iotrace: keep our files out of it */
 	if (fd >= 0)
@@ -976,7 +993,20 @@ struct modinfo {
 	struct fstarts *fs;	/* NULL: not built yet; empty: none readable */
 	struct si_index *si;	/* NULL: none (dwfl_module_addrinfo then) */
 	bool si_tried;
+	struct es_file *held;	/* the shared Elf its main file is (elfshare.c), or NULL */
 };
+
+/* Note in a module's userdata that its Elf is f's (given back at free_module_data). */
+static bool module_held(void **ud, struct es_file *f)
+{
+	struct modinfo *mi = *ud ? *ud : (*ud = calloc(1, sizeof(struct modinfo)));
+
+	if (!mi)
+		return false;
+	es_put(mi->held);
+	mi->held = f;
+	return true;
+}
 
 static struct modinfo *modinfo_of(Dwfl_Module *mod)
 {
@@ -1053,6 +1083,7 @@ static int free_module_data(Dwfl_Module *mod, void **ud, const char *name, Dwarf
 		if (mi->fs && mi->fs->n)
 			free(mi->fs);
 		si_put(mi->si);
+		es_put(mi->held);
 		free(mi);
 	}
 	*ud = NULL;
@@ -1442,10 +1473,13 @@ static bool code_at(Elf *elf, uint64_t a, unsigned char *out, size_t n, const ch
 
 	if (!scn || !(sh.sh_flags & SHF_EXECINSTR) || a - sh.sh_addr + n > sh.sh_size)
 		return false;
-	d = elf_getdata(scn, NULL);
-	if (!d || !d->d_buf || a - sh.sh_addr + n > d->d_size)
-		return false;
-	memcpy(out, (const unsigned char *)d->d_buf + (a - sh.sh_addr), n);
+	/* a shared file's code is read, not touched in its mapping (elfshare.h) */
+	if (es_pread(elf, out, n, (off_t)(sh.sh_offset + (a - sh.sh_addr))) != (ssize_t)n) {
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || a - sh.sh_addr + n > d->d_size)
+			return false;
+		memcpy(out, (const unsigned char *)d->d_buf + (a - sh.sh_addr), n);
+	}
 	if (secname) {
 		*secname = NULL;
 		if (!elf_getshdrstrndx(elf, &shstr))
