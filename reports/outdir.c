@@ -347,6 +347,12 @@ out:
 
 int rp_write_outdir(const char *outdir, const struct an_report *r, uid_t uid, gid_t gid)
 {
+	return rp_write_outdir_cb(outdir, r, uid, gid, NULL, NULL);
+}
+
+int rp_write_outdir_cb(const char *outdir, const struct an_report *r, uid_t uid, gid_t gid,
+		       void (*before_summary)(void *ctx), void *ctx)
+{
 	struct wctx w = {.uid = uid, .gid = gid};
 	char (*slugs)[RP_SLUG_MAX] = rp_run_slugs(r);
 	int dfd, runsfd, ret;
@@ -365,11 +371,14 @@ int rp_write_outdir(const char *outdir, const struct an_report *r, uid_t uid, gi
 		ret = write_run(runsfd, r, i, slugs[i], &w);
 	close(runsfd);
 	if (!ret)
-		ret = write_file(dfd, "summary.json", &w, emit_summary, r, NULL);
-	if (!ret)
 		ret = write_file(dfd, "trace.json", &w, emit_perfetto, r, NULL);
 	if (!ret)
 		ret = write_file(dfd, "report.html", &w, emit_html, r, NULL);
+	/* last: its figures may cover the writing of the rest (before_summary) */
+	if (!ret && before_summary)
+		before_summary(ctx);
+	if (!ret)
+		ret = write_file(dfd, "summary.json", &w, emit_summary, r, NULL);
 out_close:
 	close(dfd);
 out_free:

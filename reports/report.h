@@ -72,6 +72,13 @@ struct rp_text_opts {
 int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *o);
 /* Write every file of the run folder; files owned by uid/gid (-1 = leave). */
 int rp_write_outdir(const char *outdir, const struct an_report *r, uid_t uid, gid_t gid);
+/*
+ * The same, calling before_summary(ctx) (if set) right before summary.json, the last file
+ * written: a caller can set figures of r that cover the writing of every other file
+ * (iotrace's own CPU until then: an_report_tracer_cpu).
+ */
+int rp_write_outdir_cb(const char *outdir, const struct an_report *r, uid_t uid, gid_t gid,
+		       void (*before_summary)(void *ctx), void *ctx);
 /* Chrome Trace Event JSON (reports/perfetto.c). */
 int rp_perfetto(FILE *f, const struct an_report *r);
 void rp_slug(const char *label, char *slug, size_t len);

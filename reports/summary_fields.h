@@ -87,6 +87,17 @@
 	F(U64, "user", tracer_user_ns, REQ)                                                \
 	F(U64, "sys", tracer_sys_ns, REQ)
 
+/* x: struct an_report (tracer_cpu_total_ns, ...): iotrace's own CPU over the command */
+#define SUMMARY_TRACER_TOTAL_FIELDS(F)                                                     \
+	F(U64, "user", tracer_total_user_ns, REQ)                                          \
+	F(U64, "sys", tracer_total_sys_ns, REQ)
+#define SUMMARY_TRACER_WINDOWS_FIELDS(F)                                                   \
+	F(U64, "user", tracer_windows_user_ns, REQ)                                        \
+	F(U64, "sys", tracer_windows_sys_ns, REQ)
+#define SUMMARY_TRACER_OUTSIDE_FIELDS(F)                                                   \
+	F(U64, "user", tracer_outside_user_ns, REQ)                                        \
+	F(U64, "sys", tracer_outside_sys_ns, REQ)
+
 /* x: struct an_run (runs[i].uring) */
 #define SUMMARY_URING_FIELDS(F)                                                            \
 	F(U64N, "submitted", c.uring_submitted, REQ, c.uring_ok)                           \
@@ -347,6 +358,9 @@
 	F(STRN, "answer", answer, OPT)                                                     \
 	F(STRN, "readahead", readahead, OPT)                                               \
 	F(STRN, "warmup", warmup, OPT)                                                     \
+	F(OBJN, "tracer_cpu_total_ns", tracer_total, tracer_total_ok)                      \
+	F(OBJN, "tracer_cpu_in_windows_ns", tracer_windows, tracer_outside_ok)             \
+	F(OBJN, "tracer_cpu_outside_window_ns", tracer_outside, tracer_outside_ok)         \
 	F(CUSTOM, runs)
 
 /*
@@ -359,6 +373,9 @@
 	T(rusage, struct an_run, SUMMARY_RUSAGE_FIELDS)                                    \
 	T(machine_cpu, struct an_run, SUMMARY_MACHINE_CPU_FIELDS)                          \
 	T(tracer_cpu, struct an_run, SUMMARY_TRACER_CPU_FIELDS)                            \
+	T(tracer_total, struct an_report, SUMMARY_TRACER_TOTAL_FIELDS)                     \
+	T(tracer_windows, struct an_report, SUMMARY_TRACER_WINDOWS_FIELDS)                 \
+	T(tracer_outside, struct an_report, SUMMARY_TRACER_OUTSIDE_FIELDS)                 \
 	T(uring, struct an_run, SUMMARY_URING_FIELDS)                                      \
 	T(bound, struct an_run, SUMMARY_BOUND_FIELDS)                                      \
 	T(unused, struct an_run, SUMMARY_UNUSED_FIELDS)                                    \

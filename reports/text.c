@@ -1307,6 +1307,20 @@ int rp_text(FILE *f, const struct an_report *r, const struct rp_text_opts *opt)
 		safe(w, sizeof(w), r->warmup);
 		para(&o, "warm-up: ", "  ", w);
 	}
+	if (r->tracer_total_ok && verbose > 0) {
+		char line[300];
+
+		snprintf(line, sizeof(line), "user %s, system %s", un_dur(r->tracer_total_user_ns).s,
+			 un_dur(r->tracer_total_sys_ns).s);
+		if (r->tracer_outside_ok)
+			un_appendf(line, sizeof(line),
+				   "; outside the runs' windows (loading the probes, preparing, "
+				   "draining after each exit, analysing, writing the report) user "
+				   "%s, system %s",
+				   un_dur(r->tracer_outside_user_ns).s,
+				   un_dur(r->tracer_outside_sys_ns).s);
+		para(&o, "iotrace's own CPU: ", "  ", line);
+	}
 	if (r->readahead[0] && verbose > 0)
 		fprintf(f, "readahead %s: %s\n", !strcmp(r->readahead, "off") ? "off" : "on",
 			!strcmp(r->readahead, "off")

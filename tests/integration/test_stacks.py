@@ -335,6 +335,20 @@ class Stacks(unittest.TestCase):
         with open(os.path.join(self.out, "report.html")) as f:
             self.assertIn("copied for unwinding", f.read())
 
+    def test_tracer_cpu_in_windows(self):
+        """iotrace's own CPU over the command: its part in the runs' windows is every run's
+        tracer_cpu_ns summed (--repeat 1: each run once), the rest is outside them, and the
+        two add up to tracer_cpu_total_ns"""
+        self.assertEqual(self.r.rc, 0, self.r.describe())
+        tot, win, rest = (self.summary[k] for k in ("tracer_cpu_total_ns",
+                                                    "tracer_cpu_in_windows_ns",
+                                                    "tracer_cpu_outside_window_ns"))
+        for part in ("user", "sys"):
+            self.assertEqual(win[part], sum(r["tracer_cpu_ns"][part]
+                                            for r in self.summary["runs"]), self.summary["runs"])
+            self.assertEqual(rest[part], max(0, tot[part] - win[part]))
+        self.assertGreater(rest["user"] + rest["sys"], 0)
+
     def test_python_reaches_main(self):
         """CPython's stacks reach the interpreter's entry and the thread's start"""
         self.assertEqual(self.pr.rc, 0, self.pr.describe())

@@ -469,6 +469,54 @@ class TracePrograms(common.TmpDirCase):
                     re.search(r"other work held them|other programs held", v["text"]):
                 self.assertRegex(v["text"], r"iotrace('s own tracing| itself)", v["text"])
 
+    def test_tracer_cpu_outside_window(self):
+        """iotrace's own CPU over the whole command (tracer_cpu_total_ns: getrusage when
+        summary.json is written, the rest of the folder written before it) against its
+        rusage as its parent sees it (wait4), less the traced command's (runs[0].rusage):
+        no more, and no less than what iotrace does after writing summary.json (the text
+        report, its exit); the window's part (tracer_cpu_in_windows_ns: the run's
+        tracer_cpu_ns) and the rest (tracer_cpu_outside_window_ns: loading the probes, the
+        drain after the exit, the report) add up to it; -v says it."""
+        d = self.out("outside")
+        os.makedirs(d)
+        with open(os.path.join(d, "f"), "wb") as f:
+            f.write(os.urandom(8 << 20))
+        out = self.out("outside-out")
+        with open(self.out("outside.stdout"), "w+") as fo, \
+                open(self.out("outside.stderr"), "w+") as fe:
+            p = subprocess.Popen([common.IOTRACE, "trace", "--no-color", "-v", "-o", out,
+                                  "--", "md5sum", os.path.join(d, "f")], stdout=fo,
+                                 stderr=fe, env=ENV)
+            # the parent's view of iotrace: wait4's rusage (iotrace and what it reaped)
+            _, status, ru = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+            fo.seek(0)
+            fe.seek(0)
+            stdout, stderr = fo.read(), fe.read()
+        self.assertEqual(p.returncode, 0, stderr)
+        s = runlib.load_summary(out)
+        run = s["runs"][0]
+        tot, win, rest = (s[k] for k in ("tracer_cpu_total_ns", "tracer_cpu_in_windows_ns",
+                                         "tracer_cpu_outside_window_ns"))
+        for part in ("user", "sys"):
+            self.assertEqual(win[part], run["tracer_cpu_ns"][part], s)
+            self.assertEqual(rest[part], max(0, tot[part] - win[part]), s)
+        ours = tot["user"] + tot["sys"]
+        child = run["rusage"]["utime_ns"] + run["rusage"]["stime_ns"]
+        seen = round((ru.ru_utime + ru.ru_stime) * 1e9) - child
+        print("\n  iotrace's CPU: %.1f ms until summary.json (%.1f in the window, %.1f "
+              "outside), %.1f ms by wait4 less md5sum's" %
+              (ours / 1e6, (win["user"] + win["sys"]) / 1e6,
+               (rest["user"] + rest["sys"]) / 1e6, seen / 1e6), end="")
+        # rusage's microseconds, twice: 2 µs of rounding
+        self.assertLessEqual(ours, seen + 2000)
+        self.assertGreaterEqual(ours, seen - max(10e6, 0.10 * seen))
+        # the probes' load alone is outside every window
+        self.assertGreater(rest["user"] + rest["sys"], 0)
+        text = re.sub(r"\s+", " ", stdout)
+        self.assertIn("iotrace's own CPU: user", text)
+        self.assertIn("outside the runs' windows", text)
+
     # ---- work handed to a server outside the trace, over a socket ----
 
     def http_server(self):

@@ -1060,6 +1060,29 @@ static void test_unwound_by_why(void **state)
 	an_stackset_free(&run.offcpu);
 }
 
+/* iotrace's CPU outside the windows: the total less the windows', part by part; a part
+ * whose windows exceed its total (rusage's tick split) is 0 outside; unknown windows: only
+ * the total */
+static void test_tracer_cpu_outside(void **state)
+{
+	struct an_report r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	an_report_tracer_cpu(&r, 500, 300, 120, 310, true);
+	assert_true(r.tracer_total_ok && r.tracer_outside_ok);
+	assert_int_equal(r.tracer_total_user_ns, 500);
+	assert_int_equal(r.tracer_total_sys_ns, 300);
+	assert_int_equal(r.tracer_windows_user_ns, 120);
+	assert_int_equal(r.tracer_outside_user_ns, 380);
+	assert_int_equal(r.tracer_outside_sys_ns, 0);
+	memset(&r, 0, sizeof(r));
+	an_report_tracer_cpu(&r, 500, 300, 120, 10, false);
+	assert_true(r.tracer_total_ok);
+	assert_false(r.tracer_outside_ok);
+	assert_int_equal(r.tracer_outside_user_ns, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1082,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_wall_split_kinds),
 		cmocka_unit_test(test_unwound_share),
 		cmocka_unit_test(test_unwound_by_why),
+		cmocka_unit_test(test_tracer_cpu_outside),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,6 +184,8 @@ static void build(struct an_report *rep)
 		 "No: on warm data the reads are memory copies on the CPU, so there is no wait to "
 		 "hide; threads helped only by using the second CPU. On cold data the disk is the "
 		 "ceiling at 320 MiB/s.");
+	/* iotrace's own CPU: 150 ms user, 90 system in all, 30 + 20 of it in the windows */
+	an_report_tracer_cpu(rep, 150 * MS, 90 * MS, 30 * MS, 20 * MS, true);
 	rep->nruns = 3;
 	rep->runs = calloc(3, sizeof(*rep->runs));
 	assert_non_null(rep->runs);
@@ -1152,6 +1154,13 @@ static void test_roundtrip(void **state)
 	assert_true(back.runs[1].tracer_cpu_ok && back.runs[1].tracer_cpu_share_ok);
 	assert_int_equal(back.runs[1].tracer_user_ns, 30000000);
 	assert_int_equal(back.runs[1].tracer_sys_ns, 10000000);
+	assert_true(back.tracer_total_ok && back.tracer_outside_ok);
+	assert_int_equal(back.tracer_total_user_ns, 150 * MS);
+	assert_int_equal(back.tracer_total_sys_ns, 90 * MS);
+	assert_int_equal(back.tracer_windows_user_ns, 30 * MS);
+	assert_int_equal(back.tracer_windows_sys_ns, 20 * MS);
+	assert_int_equal(back.tracer_outside_user_ns, 120 * MS);
+	assert_int_equal(back.tracer_outside_sys_ns, 70 * MS);
 	assert_true(back.runs[1].tracer_cpu_share > 0.0999 && back.runs[1].tracer_cpu_share < 0.1001);
 	assert_false(back.runs[0].tracer_cpu_ok || back.runs[0].tracer_cpu_share_ok);
 	assert_non_null(back.runs[1].tl);

@@ -852,11 +852,14 @@ report:
 	/* with --json, stdout must stay one JSON document: the digests go to stderr */
 	if (cfg.verify && have_first)
 		print_digests(cfg.json ? stderr : stdout, &first, cfg.o.dir);
-	ret = od_deliver(&rep,
-			 &(struct od_out){.given = cfg.outdir, .json = cfg.json, .color = cfg.color,
-					  .width = it_term_cols(STDOUT_FILENO),
-					  .verbose = it_verbose, .uid = cfg.o.uid, .gid = cfg.o.gid},
-			 &written);
+	{
+		struct od_out od = {.given = cfg.outdir, .json = cfg.json, .color = cfg.color,
+				    .width = it_term_cols(STDOUT_FILENO), .verbose = it_verbose,
+				    .uid = cfg.o.uid, .gid = cfg.o.gid, .tracer_cpu = true};
+
+		od.win_ok = ss_windows_cpu(&ss, &od.win_user_ns, &od.win_sys_ns);
+		ret = od_deliver(&rep, &od, &written);
+	}
 	rc = rc ? rc : ret;
 out:
 	if (svc_ok)

@@ -355,7 +355,8 @@ int cmd_trace(int argc, char **argv)
 	const char *label = NULL, *out_given = NULL;
 	char err[512], name[64];
 	bool json = false, color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), ss_ok = false;
-	bool report_ok = false;
+	bool report_ok = false, win_ok = false;
+	uint64_t win_user = 0, win_sys = 0;
 	double secs = 0;
 	pid_t pid = 0;
 	int c, ret, rc = IT_EXIT_OK, json_fd = -1, status = -1;
@@ -550,6 +551,8 @@ int cmd_trace(int argc, char **argv)
 		tr_last_stats(ss.tr, &st);
 		it_warn_losses(label, &st);
 	}
+	/* iotrace's CPU in the run's window, for the report's figure outside it */
+	win_ok = ss_windows_cpu(&ss, &win_user, &win_sys);
 	/* the probes are not needed any more: detach before waiting on anything */
 	ss_close(&ss);
 	ss_ok = false;
@@ -584,7 +587,9 @@ int cmd_trace(int argc, char **argv)
 	rc = od_deliver(&rep,
 			&(struct od_out){.given = out_given, .json = json, .color = color,
 					 .width = it_term_cols(STDOUT_FILENO), .verbose = it_verbose,
-					 .uid = o.uid, .gid = o.gid},
+					 .uid = o.uid, .gid = o.gid, .tracer_cpu = true,
+					 .win_user_ns = win_user, .win_sys_ns = win_sys,
+					 .win_ok = win_ok},
 			&report_ok);
 	if (oc.child.pid > 0 && !oc.child.reaped) {
 		/* -d ended the trace, not the command: as time(1), wait for it */

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "outdir.h"
 #include "report.h"
+#include "trace/session.h"
 
 #define OD_BASE "iotrace-out"
 
@@ -52,8 +53,27 @@ int od_pick(const char *given, char *out, size_t len)
 	return -EEXIST;
 }
 
-int od_deliver(const struct an_report *rep, const struct od_out *o, bool *folder_ok)
+struct od_cpu_ctx {
+	struct an_report *rep;
+	const struct od_out *o;
+};
+
+/* rp_write_outdir_cb's hook: iotrace's CPU until now, the report folder but summary.json
+ * written */
+static void od_cpu(void *ctx)
 {
+	struct od_cpu_ctx *c = ctx;
+	uint64_t user, sys;
+
+	if (c->o->tracer_cpu && !ss_self_cpu(&user, &sys))
+		an_report_tracer_cpu(c->rep, user, sys, c->o->win_user_ns, c->o->win_sys_ns,
+				     c->o->win_ok);
+}
+
+int od_deliver(struct an_report *rep, const struct od_out *o, bool *folder_ok)
+{
+	struct od_cpu_ctx cpu = {rep, o};
+
 	char dir[4096], abs[PATH_MAX];
 	int ret, rc = 0;
 
@@ -61,7 +81,10 @@ int od_deliver(const struct an_report *rep, const struct od_out *o, bool *folder
 	*folder_ok = false;
 	ret = od_pick(o->given, dir, sizeof(dir));
 	if (ret == 0)
-		ret = rp_write_outdir(dir, rep, o->uid, o->gid);
+		ret = rp_write_outdir_cb(dir, rep, o->uid, o->gid, od_cpu, &cpu);
+	/* no folder: stdout's report has it up to here */
+	if (!rep->tracer_total_ok)
+		od_cpu(&cpu);
 	if (ret < 0) {
 		it_err("failed to write the report folder '%s': %s", o->given ? o->given : dir,
 		       strerror(-ret));

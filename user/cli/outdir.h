@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct an_report;
@@ -20,6 +21,11 @@ struct od_out {
 	int verbose;		/* rp_text_opts.verbose */
 	uid_t uid;		/* the folder's owner (the invoking user under sudo), -1 = keep */
 	gid_t gid;
+	/* the report gets iotrace's own CPU until summary.json is written, and of it what the
+	 * runs' windows had (win_*, ss_windows_cpu; win_ok: known) */
+	bool tracer_cpu;
+	uint64_t win_user_ns, win_sys_ns;
+	bool win_ok;
 };
 
 /*
@@ -28,6 +34,6 @@ struct od_out {
  * is said on stderr. 0, or IT_EXIT_FAIL if either failed; *folder_ok: the folder was
  * written.
  */
-int od_deliver(const struct an_report *rep, const struct od_out *o, bool *folder_ok);
+int od_deliver(struct an_report *rep, const struct od_out *o, bool *folder_ok);
 
 #endif /* IOTRACE_OUTDIR_H */

@@ -266,6 +266,21 @@ void an_run_tracer_cpu(struct an_run *run, uint64_t user_ns, uint64_t sys_ns)
 	run->tracer_cpu_share = sh < 1 ? sh : 1;
 }
 
+void an_report_tracer_cpu(struct an_report *r, uint64_t total_user, uint64_t total_sys,
+			  uint64_t win_user, uint64_t win_sys, bool win_ok)
+{
+	r->tracer_total_user_ns = total_user;
+	r->tracer_total_sys_ns = total_sys;
+	r->tracer_total_ok = true;
+	r->tracer_outside_ok = win_ok;
+	if (!win_ok)
+		return;
+	r->tracer_windows_user_ns = win_user;
+	r->tracer_windows_sys_ns = win_sys;
+	r->tracer_outside_user_ns = total_user > win_user ? total_user - win_user : 0;
+	r->tracer_outside_sys_ns = total_sys > win_sys ? total_sys - win_sys : 0;
+}
+
 bool an_run_tracer_ns(const struct an_run *run, uint64_t *ns)
 {
 	if (run->tracer_cpu_ok)

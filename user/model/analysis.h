@@ -493,7 +493,28 @@ struct an_report {
 	/* what `iotrace run` did before the first measured run so none pays first-use costs
 	 * alone; "" when nothing (trace) */
 	char warmup[512];
+	/*
+	 * iotrace's own CPU time, user and system (getrusage(RUSAGE_SELF): its workloads,
+	 * children, are not in it), over the whole command until summary.json was written
+	 * (total: the probes' load, preparing the datasets, every run's window, the drain after
+	 * each exit, the analysis, the rest of the report folder), the part of it inside the
+	 * runs' windows (every repetition's tracer_cpu_ns summed), and the rest, outside them.
+	 * an_report_tracer_cpu sets them; each not ok (JSON null) when unknown.
+	 */
+	uint64_t tracer_total_user_ns, tracer_total_sys_ns;
+	bool tracer_total_ok;
+	uint64_t tracer_windows_user_ns, tracer_windows_sys_ns;
+	uint64_t tracer_outside_user_ns, tracer_outside_sys_ns;
+	bool tracer_outside_ok;	/* ... and tracer_windows_*: every window's was known */
 };
+
+/*
+ * Set the report's iotrace CPU (struct an_report's tracer_*): total_* so far, win_* the
+ * windows' sum (win_ok: every run's was known), outside = total - windows, part by part
+ * (a part's windows above its total, a tick of rounding, counts as none outside).
+ */
+void an_report_tracer_cpu(struct an_report *r, uint64_t total_user, uint64_t total_sys,
+			  uint64_t win_user, uint64_t win_sys, bool win_ok);
 
 /* The repetition a finished run is (its wall, on-CPU time, I/O figures). */
 void an_repeat_of(const struct an_run *run, struct an_repeat *r);

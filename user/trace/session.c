@@ -1064,7 +1064,12 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 				  cpu1.self_user > cpu0.self_user ? cpu1.self_user - cpu0.self_user : 0,
 				  cpu1.self_sys > cpu0.self_sys ? cpu1.self_sys - cpu0.self_sys : 0);
 		run->machine_iotrace_ns = run->tracer_user_ns + run->tracer_sys_ns;
+		s->win_user_ns += run->tracer_user_ns;
+		s->win_sys_ns += run->tracer_sys_ns;
+	} else {
+		s->win_unknown = true;
 	}
+	s->nwin++;
 	if (waited) {
 		/* the kernel's own CPU accounting of the child, to check the states against */
 		run->rusage_utime_ns = tv_ns(&out->ru.ru_utime);
@@ -1115,4 +1120,22 @@ fail:
 	pending_clear(s);
 	tl_free(tl);
 	return ret < 0 ? ret : -EIO;
+}
+
+int ss_self_cpu(uint64_t *user_ns, uint64_t *sys_ns)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return -errno;
+	*user_ns = tv_ns(&ru.ru_utime);
+	*sys_ns = tv_ns(&ru.ru_stime);
+	return 0;
+}
+
+bool ss_windows_cpu(const struct ss_session *s, uint64_t *user_ns, uint64_t *sys_ns)
+{
+	*user_ns = s->win_user_ns;
+	*sys_ns = s->win_sys_ns;
+	return s->nwin && !s->win_unknown;
 }

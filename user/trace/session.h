@@ -33,6 +33,11 @@ struct ss_session {
 	uint64_t stack_drops;
 	struct sym *names;	/* names futex words (lock addresses), stacks or not */
 	struct wt_set *waits;	/* the run's futex waits (model/waits.h) */
+	/* iotrace's CPU in the windows of every ss_run so far (its tracer_cpu_ns), summed;
+	 * win_unknown: one's was not known */
+	uint64_t win_user_ns, win_sys_ns;
+	unsigned nwin;
+	bool win_unknown;
 };
 
 struct ss_spec {
@@ -84,4 +89,9 @@ void ss_report_header(struct an_report *rep, const char *workload, unsigned ncpu
 /* The exit_status figure of summary.json for a waitpid status: code, or 128+signal. */
 int ss_exit_status(int status);
 
+/* iotrace's own CPU time so far (getrusage(RUSAGE_SELF): not its children's). 0 or -errno. */
+int ss_self_cpu(uint64_t *user_ns, uint64_t *sys_ns);
+/* Its CPU time in the windows of the session's runs so far, summed; false when unknown (no
+ * run, or one's was not known). */
+bool ss_windows_cpu(const struct ss_session *s, uint64_t *user_ns, uint64_t *sys_ns);
 #endif /* IOTRACE_SESSION_H */
