@@ -104,7 +104,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
 # tests/progs: the tracer's test helpers (a known workload; a driver of the tracer alone)
-PROGS := $(BUILD)/tests/progs/tracer_work $(BUILD)/tests/progs/tracer_drv $(BUILD)/tests/progs/waits_work
+PROGS := $(BUILD)/tests/progs/tracer_work $(BUILD)/tests/progs/tracer_drv $(BUILD)/tests/progs/waits_work \
+	 $(BUILD)/tests/progs/fork_gone
 
 .PHONY: progs
 progs: $(PROGS)
@@ -118,6 +119,11 @@ $(BUILD)/tests/progs/waits_work: tests/progs/waits_work.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/tests/progs/fork_gone: tests/progs/fork_gone.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 TIMELINE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard user/model/timeline*.c))
 

@@ -296,6 +296,16 @@ static __always_inline __u64 rb_flags(void)
 									   : BPF_RB_NO_WAKEUP;
 }
 
+/*
+ * A new process or program: user space reads its maps when it takes the record, for the
+ * stacks it unwinds later (user/trace/symbols.c sym_proc_forked), and a fork of a few ms
+ * (a shell's) is gone by the next 10 ms drain. Woken at once while stacks are unwound.
+ */
+static __always_inline __u64 rb_flags_proc(void)
+{
+	return ucopy_bytes ? BPF_RB_FORCE_WAKEUP : rb_flags();
+}
+
 #define NR_IO_URING_ENTER 426
 
 static __always_inline long regs_syscall_nr(struct pt_regs *regs)
@@ -461,7 +471,8 @@ static __always_inline void emit_thread_rec(__u32 type, __u32 flags, __u32 pid, 
 	r->status = status;
 	r->child_tid = child_tid;
 	r->oncpu_ns = oncpu_ns;
-	bpf_ringbuf_submit(r, rb_flags());
+	bpf_ringbuf_submit(r, type == IT_REC_THREAD && (flags & IT_TF_PROCESS) ? rb_flags_proc()
+									       : rb_flags());
 }
 
 /*
@@ -1431,7 +1442,7 @@ int BPF_PROG(iot_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_
 	if (len && bpf_probe_read_user(r->args, len, (const void *)start))
 		len = 0;
 	r->args_len = len;
-	bpf_ringbuf_submit(r, rb_flags());
+	bpf_ringbuf_submit(r, rb_flags_proc());
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -975,6 +976,119 @@ static void test_sym_fork_inherits(void **state)
 	sym_free(s2);
 }
 
+/* A child of ours blocked on a pipe until held_release: *rel is the write end. */
+static pid_t held_child(uint64_t *ts, int *rel, const char *exec_after)
+{
+	int p[2];
+	pid_t c;
+	char b;
+
+	assert_int_equal(pipe(p), 0);
+	*ts = mono_now();
+	c = fork();
+	if (!c) {
+		close(p[1]);
+		if (read(p[0], &b, 1) == 1 && exec_after) {
+			/* cat, blocked on the rest of the pipe until it is closed */
+			dup2(p[0], 0);
+			execl(exec_after, "cat", (char *)NULL);
+		}
+		_exit(0);
+	}
+	assert_true(c > 0);
+	close(p[0]);
+	*rel = p[1];
+	return c;
+}
+
+static void held_reap(pid_t c)
+{
+	int st;
+
+	assert_int_equal(waitpid(c, &st, 0), c);
+}
+
+/* Where cat's code is in c, waited for: c execs cat (its exec, not a timing of ours). */
+static uint64_t cat_text(pid_t c)
+{
+	char path[64], line[512];
+	uint64_t a = 0, b;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)c);
+	while (!a) {
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (!a && fgets(line, sizeof(line), f))
+			if (strstr(line, " r-xp ") && strstr(line, "/cat\n") &&
+			    sscanf(line, "%" SCNx64 "-%" SCNx64, &a, &b) != 2)
+				a = 0;
+		fclose(f);
+		if (!a)
+			sched_yield();
+	}
+	return a;
+}
+
+/*
+ * The maps read at the fork and exec records (sym_proc_forked, while the processes may
+ * live): a fork gone before any reading of its parent's from before it is named from a
+ * sibling still alive at its own record (what it inherited then) or from the parent's
+ * maps read at an earlier fork's record; a fork read at its record is named from that;
+ * one that exec'd by the time its stacks (of the parent's code) are unwound is not named
+ * with its new program's maps, and those name its new program's frames after the exec.
+ */
+static void test_sym_fork_read_at_record(void **state)
+{
+	struct sym *s = sym_new();
+	uint64_t leaf = (uint64_t)(uintptr_t)flame_test_leaf_fn + 1, ts, ts2, text;
+	pid_t me = getpid(), held, c, c2;
+	int rel;
+	char name[64];
+
+	(void)state;
+	/* a sibling alive at its record: the parent's maps as of its fork */
+	assert_non_null(s);
+	held = held_child(&ts, &rel, NULL);
+	sym_proc_forked(s, held, me, ts);
+	c = gone_child(&ts2);
+	sym_proc_forked(s, c, me, ts2);
+	assert_string_equal(fold_of(s, c, leaf), "main;flame_test_leaf_fn");
+	/* itself, gone before its stacks are unwound */
+	close(rel);
+	held_reap(held);
+	assert_string_equal(fold_of(s, held, leaf), "main;flame_test_leaf_fn");
+	sym_free(s);
+
+	/* the parent read at an earlier fork's record: not for that fork, for the next */
+	s = sym_new();
+	assert_non_null(s);
+	c = gone_child(&ts);
+	sym_proc_forked(s, c, me, ts);
+	c2 = gone_child(&ts2);
+	sym_proc_forked(s, c2, me, ts2);
+	assert_string_equal(fold_of(s, c2, leaf), "main;flame_test_leaf_fn");
+	assert_string_equal(fold_of(s, c, leaf), "[unknown]");
+	sym_free(s);
+
+	/* exec'd cat before its stacks were unwound: ours are named from its fork record */
+	s = sym_new();
+	assert_non_null(s);
+	held = held_child(&ts, &rel, "/bin/cat");
+	sym_proc_forked(s, held, me, ts);
+	assert_int_equal(write(rel, "x", 1), 1);
+	text = cat_text(held);
+	assert_true(text != 0);
+	assert_string_equal(fold_of(s, held, leaf), "main;flame_test_leaf_fn");
+	/* the exec record: read while cat lives; cat is gone when its frames are named */
+	sym_proc_forked(s, held, 0, mono_now());
+	close(rel);
+	held_reap(held);
+	snprintf(name, sizeof(name), "%s", fold_of(s, held, text + 0x10));
+	assert_non_null(strstr(name, ";cat+0x"));
+	sym_free(s);
+}
+
 #if defined(__x86_64__)
 /*
  * Code as a compiler lays out a tail call: tc_caller calls tc_middle, which jumps to
@@ -1302,6 +1416,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sym_own_function),
 		cmocka_unit_test(test_sym_maps_common),
 		cmocka_unit_test(test_sym_fork_inherits),
+		cmocka_unit_test(test_sym_fork_read_at_record),
 		cmocka_unit_test(test_sym_tail_call),
 		cmocka_unit_test(test_sym_kallsyms),
 		cmocka_unit_test(test_sym_bad_input),

@@ -915,6 +915,7 @@ int ss_run(struct ss_session *s, const struct ss_spec *spec, struct an_run *run,
 			goto fail;
 		}
 		sym_data_tick(s->names);
+		sym_tick(s->sym);
 		if (tr_now() - last_waits >= SS_WAITS_MS * 1000000ULL) {
 			/* the waits the probes are done with: decided, labelled, summed */
 			last_waits = tr_now();

@@ -157,13 +157,24 @@ struct sym_dmaps {
 #define SYM_DATA_REFRESH_NS (10ull * 1000 * 1000) /* sym_data_seen's re-read, at most this often */
 #define SYM_DATA_YOUNG_NS (2ull * 1000 * 1000) /* sym_data_tick's re-read, this long after an exec */
 
-/* A process forked by another, not exec'd since (sym_proc_forked). */
+/*
+ * A process forked by another, not exec'd since, or one that exec'd (ppid 0), as the
+ * fork and exec records said (sym_proc_forked), with its maps and its parent's read when
+ * the record came: the probes wake the consumer for it, so a fork of a few ms is often
+ * still alive then, and its parent has not exec'd yet (pyenv's shim).
+ */
 struct sym_fork {
 	pid_t pid;		/* 0: free */
-	pid_t ppid;
-	uint64_t ts;		/* the fork, CLOCK_MONOTONIC */
+	pid_t ppid;		/* 0: the pid exec'd a new program at ts */
+	uint64_t ts;		/* the fork or the exec, CLOCK_MONOTONIC */
+	struct sym_maps own;	/* pid's, read after ts (text NULL: it was gone) */
+	struct sym_maps par;	/* ppid's, read after the fork */
+	bool settled;		/* sym_tick reads own no more */
 };
 #define SYM_FORKS 1024
+#define SYM_FORK_READS 64	/* the newest forks whose readings are kept (~1-8 KiB each) */
+/* sym_tick reads a new program's maps again while it lives, this long after its exec */
+#define SYM_EXEC_REREAD_NS (100ull * 1000 * 1000)
 
 struct sym {
 	struct ksym *k;
@@ -250,6 +261,10 @@ void sym_free(struct sym *s)
 	kernel_unload(s);
 	for (size_t i = 0; i < SYM_DATA_PROCS; i++)
 		free(s->dmaps[i].maps);
+	for (size_t i = 0; i < SYM_FORKS; i++) {
+		maps_clear(&s->forks[i].own);
+		maps_clear(&s->forks[i].par);
+	}
 	si_cache_free(s->sidx);
 	ds_clear();
 	es_trim();
@@ -705,14 +720,70 @@ out:
 	return ok;
 }
 
-/* (Re)read pid's mappings while it is alive. False when the process is gone. */
-static bool proc_capture(struct sym_proc *p)
+static struct sym_fork *fork_find(struct sym *s, pid_t pid);
+static struct sym_proc *proc_find(struct sym *s, pid_t pid);
+
+/* Whether maps text a and b have a line alike. */
+static bool maps_share(const struct sym_maps *a, const struct sym_maps *b)
+{
+	char *out;
+	size_t n;
+
+	if (!a->text || !b->text || !(out = malloc(a->len + 1)))
+		return false;
+	n = sym_maps_common(a->text, a->len, b->text, b->len, out);
+	free(out);
+	return n > 0;
+}
+
+/*
+ * Whether m, read now of a fork not known to have exec'd (its records are taken in order,
+ * its exec's not yet), is still its parent's program: a fork of a shell or make execs
+ * within a ms, before the drain that unwinds its first stacks, which ran the parent's
+ * code. A new program's mappings share no line with the parent's (ASLR), its copy's do.
+ * No reading of the parent, no telling: yes.
+ */
+static bool fork_same_program(struct sym *s, pid_t pid, const struct sym_maps *m)
+{
+	struct sym_fork *f = fork_find(s, pid);
+	struct sym_proc *q;
+	bool any = false;
+
+	if (!f || f->ppid <= 0)
+		return true;
+	if (f->par.text) {
+		if (maps_share(m, &f->par))
+			return true;
+		any = true;
+	}
+	q = proc_find(s, f->ppid);
+	for (int i = 0; q && i < SYM_MAPS_KEPT; i++) {
+		if (!q->maps[i].text)
+			continue;
+		if (maps_share(m, &q->maps[i]))
+			return true;
+		any = true;
+	}
+	return !any;
+}
+
+/*
+ * (Re)read pid's mappings while it is alive. False when the process is gone, or when it
+ * is a fork whose stacks so far ran its parent's program and it exec'd another since.
+ */
+static bool proc_capture(struct sym *s, struct sym_proc *p)
 {
 	struct sym_maps m;
 
 	/* what a fork inherited is all it has: its pid may be another process's by now */
 	if (p->inherited || !maps_read(p->pid, p, &m))
 		return false;
+	if (!fork_same_program(s, p->pid, &m)) {
+		maps_clear(&m);
+		p->nanon = 0;
+		p->vdso.start = p->vdso.end = 0;
+		return false;
+	}
 	maps_keep(p, &m);
 	return proc_build(p, p->maps[SYM_MAPS_KEPT - 1].text, p->maps[SYM_MAPS_KEPT - 1].len);
 }
@@ -804,46 +875,114 @@ size_t sym_maps_common(const char *a, size_t alen, const char *b, size_t blen, c
 }
 
 /*
+ * Where a reading of the parent's mappings stands against a fork at ts: a reading that
+ * ended before it (a "before"), the latest such; one that began after it, the earliest.
+ * A sibling's reading of its own (forked earlier or later by the same parent, not
+ * exec'd) counts as a reading of the parent at the sibling's fork: what it inherited then,
+ * with what it changed since, which no reading of the parent has (see proc_inherit).
+ */
+struct inherit_pick {
+	uint64_t ts;
+	const struct sym_maps *before, *after;
+	uint64_t bt, at;
+};
+
+static void inherit_consider(struct inherit_pick *k, const struct sym_maps *m, uint64_t lo,
+			     uint64_t hi)
+{
+	if (!m->text)
+		return;
+	if (hi < k->ts && (!k->before || hi > k->bt)) {
+		k->before = m;
+		k->bt = hi;
+	}
+	if (lo > k->ts && (!k->after || lo < k->at)) {
+		k->after = m;
+		k->at = lo;
+	}
+}
+
+/* The lines of a alike in b, malloc'd into *out: their length (0: none, *out NULL). */
+static size_t maps_common(const struct sym_maps *a, const struct sym_maps *b, char **out)
+{
+	size_t len;
+
+	*out = NULL;
+	if (!a || !b || !a->text || !b->text || !(*out = malloc(a->len + 1)))
+		return 0;
+	len = sym_maps_common(a->text, a->len, b->text, b->len, *out);
+	if (!len) {
+		free(*out);
+		*out = NULL;
+	}
+	return len;
+}
+
+/*
  * A fork gone before its own mappings could be read (a worker process of a few ms, its
  * stacks drained after its exit) is unwound and named with what it had from its parent for
- * certain: the mappings found alike in a reading of the parent's that ended before the
- * fork and one that began after it. What the child mapped or unmapped itself is in
+ * certain: the mappings found alike in two readings of the parent's, one that ended before
+ * the fork and one that began after it. What the child mapped or unmapped itself is in
  * neither, and what the parent changed in between is in only one: such addresses stay
- * unnamed, never another file's names. No such pair of readings, nothing is inherited.
+ * unnamed, never another file's names. The child's own reading at its fork record (it
+ * may have exec'd before it: its new program's mappings lie elsewhere, ASLR) is taken as
+ * far as a reading of the parent has the same lines. No such pair of readings, nothing is
+ * inherited. A process that exec'd and is gone has its new program's mappings as read at
+ * the exec record: ld.so maps the libraries later, so frames there stay unnamed.
  */
 static void proc_inherit(struct sym *s, struct sym_proc *p)
 {
-	struct sym_fork *f = fork_find(s, p->pid);
-	struct sym_proc *q = f ? proc_find(s, f->ppid) : NULL;
-	const struct sym_maps *before = NULL, *after = NULL;
+	struct sym_fork *f = fork_find(s, p->pid), *g;
+	struct sym_proc *q;
+	struct inherit_pick k = {0};
 	struct sym_maps now = {0};
-	char *common;
-	size_t len;
+	char *c1 = NULL, *c2 = NULL;
+	size_t l1, l2;
 
-	if (!q || q == p)
+	if (!f)
 		return;
-	for (int i = 0; i < SYM_MAPS_KEPT; i++) {
-		const struct sym_maps *m = &q->maps[i];
-
-		if (m->text && m->t1 < f->ts)
-			before = m;
-		if (m->text && m->t0 > f->ts && !after)
-			after = m;
-	}
-	if (!before)
-		return;
-	if (!after && maps_read(q->pid, NULL, &now) && now.t0 > f->ts)
-		after = &now;
-	common = after ? malloc(before->len + 1) : NULL;
-	if (common) {
-		len = sym_maps_common(before->text, before->len, after->text, after->len, common);
-		if (len && proc_build(p, common, len))
+	if (f->ppid <= 0) {
+		if (f->own.text && proc_build(p, f->own.text, f->own.len))
 			p->inherited = true;
-		free(common);
+		return;
 	}
+	k.ts = f->ts;
+	q = proc_find(s, f->ppid);
+	if (q == p)
+		return;
+	for (int i = 0; q && i < SYM_MAPS_KEPT; i++)
+		inherit_consider(&k, &q->maps[i], q->maps[i].t0, q->maps[i].t1);
+	for (size_t i = 0; i < SYM_FORKS; i++) {
+		g = &s->forks[i];
+		if (g == f || g->pid <= 0 || g->ppid != f->ppid)
+			continue;
+		inherit_consider(&k, &g->par, g->par.t0, g->par.t1);
+		inherit_consider(&k, &g->own, g->ts, g->ts);
+	}
+	inherit_consider(&k, &f->par, f->par.t0, f->par.t1);
+	/* the parent's own record's reading (its exec's, or its fork's) */
+	if ((g = fork_find(s, f->ppid)))
+		inherit_consider(&k, &g->own, g->own.t0, g->own.t1);
+	if (k.before && !k.after && !f->own.text && q && maps_read(q->pid, NULL, &now) &&
+	    now.t0 > f->ts)
+		k.after = &now;
+	/* the child's own lines that its parent has too; else the parent's certain ones */
+	l1 = maps_common(&f->own, k.after ? k.after : k.before, &c1);
+	l2 = maps_common(k.before, k.after, &c2);
+	if (l2 > l1) {
+		free(c1);
+		c1 = c2;
+		l1 = l2;
+		c2 = NULL;
+	}
+	if (l1 && proc_build(p, c1, l1))
+		p->inherited = true;
+	free(c1);
+	free(c2);
 	/* a later fork's reading before it */
-	if (now.text)
+	if (now.text && q)
 		maps_keep(q, &now);
+	maps_clear(&now);
 }
 
 static struct sym_proc *proc_get(struct sym *s, pid_t pid)
@@ -873,7 +1012,7 @@ static struct sym_proc *proc_get(struct sym *s, pid_t pid)
 	s->nprocs++;
 	p->pid = pid;
 	p->used = ++s->tick;
-	if (!proc_capture(p))
+	if (!proc_capture(s, p))
 		proc_inherit(s, p);
 	return p;
 }
@@ -895,17 +1034,48 @@ void sym_proc_forked(struct sym *s, pid_t pid, pid_t ppid, uint64_t ts)
 	if ((p = proc_find(s, pid)))
 		proc_drop(s, (size_t)(p - s->procs), false);
 	f = fork_find(s, pid);
-	if (ppid <= 0) {
-		if (f)
-			f->pid = 0;
-		return;
-	}
-	/* nothing read now: a fork that execs at once (make's jobs) costs nothing */
 	if (!f) {
+		struct sym_fork *old = &s->forks[(s->nextfork + SYM_FORKS - SYM_FORK_READS) %
+						 SYM_FORKS];
+
+		maps_clear(&old->own);
+		maps_clear(&old->par);
 		f = &s->forks[s->nextfork];
 		s->nextfork = (s->nextfork + 1) % SYM_FORKS;
 	}
-	*f = (struct sym_fork){.pid = pid, .ppid = ppid, .ts = ts};
+	maps_clear(&f->own);
+	maps_clear(&f->par);
+	*f = (struct sym_fork){.pid = pid, .ppid = ppid > 0 ? ppid : 0, .ts = ts};
+	/*
+	 * Read now, while they may live (the text only, ~20 us for a shell): a fork that
+	 * exits within a few ms is gone by the next drain, and so is a parent's state at the
+	 * fork once it exec'd; a fork that is still the parent's copy has its mappings.
+	 */
+	maps_read(pid, NULL, &f->own);
+	if (ppid > 0)
+		maps_read(ppid, NULL, &f->par);
+}
+
+void sym_tick(struct sym *s)
+{
+	uint64_t now;
+
+	if (!s)
+		return;
+	now = mono_ns();
+	for (size_t i = 0; i < SYM_FORKS; i++) {
+		struct sym_fork *f = &s->forks[i];
+		struct sym_maps m;
+
+		if (!f->pid || f->ppid > 0 || f->settled)
+			continue;
+		if (now - f->ts > SYM_EXEC_REREAD_NS || !maps_read(f->pid, NULL, &m)) {
+			f->settled = true;
+			continue;
+		}
+		maps_clear(&f->own);
+		f->own = m;
+	}
 }
 
 static bool in_anon(const struct sym_proc *p, uint64_t ip)
@@ -1189,7 +1359,7 @@ static enum ukind user_frame(struct sym *s, struct sym_proc *p, uint64_t ip, cha
 	k = user_frame_uncached(s, p, ip, tmp, len);
 	/* a library loaded since the capture: read the maps again while the process lives */
 	if (k == U_JUNK && may_recapture(p)) {
-		if (proc_capture(p))
+		if (proc_capture(s, p))
 			k = user_frame_uncached(s, p, ip, tmp, len);
 		recapture_done(p, k != U_JUNK);
 	}
@@ -1404,7 +1574,7 @@ int sym_unwind(struct sym *s, pid_t pid, pid_t tid, const uint64_t *regs, const 
 	 */
 	if (!dwfl_addrmodule(p->dwfl, regs[IT_UREG_IP]) && !in_anon(p, regs[IT_UREG_IP]) &&
 	    may_recapture(p)) {
-		proc_capture(p);
+		proc_capture(s, p);
 		if (!p->dwfl)
 			return -ESRCH;
 		recapture_done(p, dwfl_addrmodule(p->dwfl, regs[IT_UREG_IP]) ||

@@ -49,12 +49,21 @@ void sym_pid_seen(struct sym *s, pid_t pid);
 
 /*
  * pid was forked by ppid at ts (CLOCK_MONOTONIC ns, the probes' clock), or exec'd a new
- * program (ppid 0). Nothing is read then. A fork that is gone before its own mappings are
- * read (a worker process of a few ms, its stacks drained after its exit) is unwound and
- * named with the mappings it had from its parent for certain, if any (see symbols.c
- * proc_inherit); after an exec, never.
+ * program (ppid 0). Call it as the record comes (the probes wake user space for it): the
+ * maps of pid, and of ppid at a fork, are read now as text while they may live. A fork
+ * that is gone before its own mappings are read (a worker process of a few ms, its
+ * stacks drained after its exit) is unwound and named with the mappings it had from its
+ * parent for certain, if any; a program gone after its exec, with its maps as last read
+ * (see symbols.c proc_inherit, sym_tick).
  */
 void sym_proc_forked(struct sym *s, pid_t pid, pid_t ppid, uint64_t ts);
+
+/*
+ * Call it every few ms: a program exec'd is read at its exec record, before ld.so mapped
+ * its libraries; while it lives (SYM_EXEC_REREAD_NS) it is read again, so one that exits
+ * before its stacks are unwound has its libraries.
+ */
+void sym_tick(struct sym *s);
 
 /*
  * The lines of maps text a (alen bytes) that b holds too, in a's order, into out (room for
