@@ -105,7 +105,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 
 # tests/progs: the tracer's test helpers (a known workload; a driver of the tracer alone)
 PROGS := $(BUILD)/tests/progs/tracer_work $(BUILD)/tests/progs/tracer_drv $(BUILD)/tests/progs/waits_work \
-	 $(BUILD)/tests/progs/fork_gone
+	 $(BUILD)/tests/progs/fork_gone \
+	 $(BUILD)/tests/progs/direct_read
 
 .PHONY: progs
 progs: $(PROGS)
@@ -114,6 +115,13 @@ $(BUILD)/tests/progs/tracer_work: tests/progs/tracer_work.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+# static and never sanitized: its only file reads must be its own O_DIRECT ones (no loader
+# reading libraries' headers, no sanitizer runtime reading /proc)
+$(BUILD)/tests/progs/direct_read: tests/progs/direct_read.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 
 $(BUILD)/tests/progs/waits_work: tests/progs/waits_work.c
 	@mkdir -p $(dir $@)

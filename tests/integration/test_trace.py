@@ -19,6 +19,7 @@ import unittest
 
 import common
 import runlib
+from test_tracer import PROGS, build_progs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HASH_THREADS = os.path.join(HERE, "progs", "hash_threads.py")
@@ -710,6 +711,7 @@ class TraceDirectReads(common.TmpDirCase):
     def setUpClass(cls):
         if not os.path.exists(common.IOTRACE):
             raise AssertionError("iotrace is not built: " + common.IOTRACE)
+        build_progs()  # direct_read, tracer_work
         super().setUpClass()
         cls.ds = common.Dataset([cls.SIZE, cls.SIZE])
         cls.addClassCleanup(cls.ds.remove)
@@ -812,12 +814,34 @@ class TraceDirectReads(common.TmpDirCase):
         self.assertGreaterEqual(misses, self.SIZE)
         self.assertLessEqual(run["hit_ratio"], 0.05)
 
+    def test_all_direct_unavailable(self):
+        """A program whose only file reads are O_DIRECT (tests/progs/direct_read, static: no
+        loader reading libraries' headers): every file byte is direct, as many as it read
+        itself, and the run has no file-read hit (counted as hits it was 100%): null, the
+        reason in summary.json and under the table."""
+        prog = os.path.join(PROGS, "direct_read")
+        path = self.ds.files[0]
+        evict(path)
+        p, s = trace(["--no-stacks"], [prog, path, "65536"], self.out("all-direct"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("direct %d\n" % self.SIZE, p.stdout)
+        run = s["runs"][0]
+        buffered, misses = self.check_run(run)
+        self.assertEqual(run["bytes_read_by_kind"]["file"], self.SIZE)
+        self.assertEqual(run["bytes_read_direct"], self.SIZE)
+        self.assertEqual(buffered, 0)
+        self.assertIsNone(run["hit_ratio"])
+        self.assertEqual(misses, 0)
+        self.assertEqual(resident(path), 0)
+        self.assertIn("file-read hit unavailable: all file reads were O_DIRECT: they bypass "
+                      "the page cache\n", p.stdout)
+
     def test_mixed_program(self):
         """tracer_work direct: one thread reads file 0 O_DIRECT while another reads file 1
         buffered, both cold. Each thread's direct bytes are what it counted itself (all of
         its file bytes, or none); the hit ratio is the buffered file's, ~0% (with the direct
         bytes as hits, ~50%)."""
-        work = os.path.join(common.ROOT, common.BUILD, "tests", "progs", "tracer_work")
+        work = os.path.join(PROGS, "tracer_work")
         dfile, bfile = self.ds.files
         for f in self.ds.files:
             evict(f)
