@@ -19,6 +19,7 @@ struct es_file {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	void *slot;		/* es_slot's, freed with the entry */
 	unsigned long holders;	/* modules given a reference, not freed yet */
 	uint64_t used;		/* tick of the last es_get or es_put, for trimming idle ones */
 	struct es_file *next;
@@ -51,6 +52,7 @@ static void trim(size_t keep)
 		*victim = f->next;
 		elf_end(f->elf);
 		close(f->fd);
+		free(f->slot);
 		free(f);
 		nidle--;
 		stats.live--;
@@ -135,6 +137,14 @@ ssize_t es_pread(Elf *elf, void *buf, size_t n, off_t off)
 		if (f->elf == elf)
 			return pread(f->fd, buf, n, off);
 	return -1;
+}
+
+void **es_slot(Elf *elf)
+{
+	for (struct es_file *f = files; f; f = f->next)
+		if (f->elf == elf)
+			return &f->slot;
+	return NULL;
 }
 
 void es_trim(void)

@@ -35,6 +35,13 @@ void es_put(struct es_file *f);
  */
 ssize_t es_pread(Elf *elf, void *buf, size_t n, off_t off);
 
+/*
+ * A slot for what is derived from the file alone, built once for all the processes
+ * (symbols.c's function starts: cc1's are 360 KiB, and a build runs many cc1s), freed with
+ * free() when the file is unmapped. NULL when elf is no shared Elf.
+ */
+void **es_slot(Elf *elf);
+
 /* Unmap the files no module holds (sym_free). */
 void es_trim(void);
 

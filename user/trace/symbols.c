@@ -1164,6 +1164,7 @@ struct modinfo {
 	struct si_index *si;	/* NULL: none (dwfl_module_addrinfo then) */
 	bool si_tried;
 	struct es_file *held;	/* the shared Elf its main file is (elfshare.c), or NULL */
+	bool fs_shared;		/* fs is that file's (es_slot), not the module's */
 };
 
 /* Note in a module's userdata that its Elf is f's (given back at free_module_data). */
@@ -1202,7 +1203,20 @@ static uint64_t function_start(Dwfl_Module *mod, uint64_t a)
 	if (!mi)
 		return a;
 	if (!mi->fs) {
-		t = fstarts_build(dwfl_module_getelf(mod, &bias));
+		Elf *elf = dwfl_module_getelf(mod, &bias);
+		void **slot = es_slot(elf);
+
+		/* one table per file, whatever the number of processes mapping it */
+		if (slot) {
+			if (!*slot) {
+				t = fstarts_build(elf);
+				*slot = t ? t : calloc(1, sizeof(struct fstarts));
+			}
+			t = *slot;
+			mi->fs_shared = true;
+		} else {
+			t = fstarts_build(elf);
+		}
 		mi->fs = t ? t : &none;
 	}
 	t = mi->fs;
@@ -1250,7 +1264,7 @@ static int free_module_data(Dwfl_Module *mod, void **ud, const char *name, Dwarf
 	(void)start;
 	(void)arg;
 	if (mi) {
-		if (mi->fs && mi->fs->n)
+		if (mi->fs && mi->fs->n && !mi->fs_shared)
 			free(mi->fs);
 		si_put(mi->si);
 		es_put(mi->held);
