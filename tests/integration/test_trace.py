@@ -560,14 +560,9 @@ subprocess.run([cold_cat, warm], stdout=subprocess.DEVNULL, check=True)
 """
 
 
-@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class TraceHitRatio(common.TmpDirCase):
-    """The file-read hit ratio counts file reads and the page-cache insertions their own
-    misses made, nothing else: not the pipe a consumer reads (cat | md5sum), not a file
-    mapped and faulted in, not a cold binary paged in at exec. Checked against the files'
-    sizes and what fincore says was resident."""
+class TwoFilesCase(common.TmpDirCase):
+    """Tests of what reads did to the page cache: two files of SIZE on the real disk."""
 
-    TMP_PREFIX = "iot-hit-"
     SIZE = 16 << 20
 
     @classmethod
@@ -577,6 +572,20 @@ class TraceHitRatio(common.TmpDirCase):
         super().setUpClass()
         cls.ds = common.Dataset([cls.SIZE, cls.SIZE])
         cls.addClassCleanup(cls.ds.remove)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
+class TraceHitRatio(TwoFilesCase):
+    """The file-read hit ratio counts file reads and the page-cache insertions their own
+    misses made, nothing else: not the pipe a consumer reads (cat | md5sum), not a file
+    mapped and faulted in, not a cold binary paged in at exec. Checked against the files'
+    sizes and what fincore says was resident."""
+
+    TMP_PREFIX = "iot-hit-"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         # a copy of cat: a binary of its own inode, evicted apart from the system's
         cls.cold_cat = os.path.join(cls.ds.dir, "cold-cat")
         shutil.copy2(shutil.which("cat"), cls.cold_cat)
@@ -698,23 +707,18 @@ class TraceHitRatio(common.TmpDirCase):
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (loads BPF probes)")
-class TraceDirectReads(common.TmpDirCase):
+class TraceDirectReads(TwoFilesCase):
     """Reads of files opened O_DIRECT bypass the page cache: their bytes are counted apart
     (bytes_read_direct) and left out of the file-read hit ratio, which covers the buffered
     file reads only (counted as hits, fio --direct=1 read "100%"). Checked against fio's
     JSON report and a program that counts its own bytes, on files of the real disk."""
 
     TMP_PREFIX = "iot-direct-"
-    SIZE = 16 << 20
 
     @classmethod
     def setUpClass(cls):
-        if not os.path.exists(common.IOTRACE):
-            raise AssertionError("iotrace is not built: " + common.IOTRACE)
         build_progs()  # direct_read, tracer_work
         super().setUpClass()
-        cls.ds = common.Dataset([cls.SIZE, cls.SIZE])
-        cls.addClassCleanup(cls.ds.remove)
 
     def check_run(self, run):
         """The sums hold with the direct bytes in; the ratio is the model's over the
