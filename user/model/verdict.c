@@ -73,6 +73,21 @@ static struct num pct(double x)
 	return n;
 }
 
+/*
+ * A number of CPUs (CPU time over the wall) to two decimals, never "0.00" for some: a
+ * consumer that used 0.4 ms of CPU in a 100 ms run used "<0.01", not none.
+ */
+static struct num cpus_used(double x)
+{
+	struct num n;
+
+	if (x > 0 && x < 0.005)
+		snprintf(n.s, sizeof(n.s), "<0.01");
+	else
+		snprintf(n.s, sizeof(n.s), "%.2f", x > 0 ? x : 0.0);
+	return n;
+}
+
 static double share(uint64_t num, uint64_t den)
 {
 	return den ? (double)num / (double)den : 0.0;
@@ -625,11 +640,21 @@ static bool rule_cpu_wait(const struct an_run *run, const struct an_run *sync,
 		double self = (double)run->machine_iotrace_ns / w;
 		double rest = busy - (double)an_run_oncpu_ns(run) / w - self;
 
+		double idle = machine_idle(run);
+
 		/* iotrace's own consumer is one of the others: say how much of it */
-		un_appendf(t, len, " (iotrace itself used %.2f CPUs, the rest of the machine %.2f", self,
-		    rest > 0 ? rest : 0);
+		un_appendf(t, len, " (iotrace itself used %s CPUs, the rest of the machine %s",
+		    cpus_used(self).s, cpus_used(rest).s);
 		if (run->machine_steal_ns)
-			un_appendf(t, len, ", the hypervisor took %.2f", (double)run->machine_steal_ns / w);
+			un_appendf(t, len, ", the hypervisor took %s",
+			    cpus_used((double)run->machine_steal_ns / w).s);
+		/*
+		 * CPUs idle beside the queue: other work did not hold them all that time, the
+		 * threads waited for a wake-up too (the advice's "quieter machine" is then not
+		 * the whole story)
+		 */
+		if (idle >= CPU_SAT_MAX_IDLE)
+			un_appendf(t, len, "; the machine's CPUs were idle %s of the time", pct(idle).s);
 		un_appendf(t, len, ")");
 	}
 	return true;
@@ -641,40 +666,52 @@ static bool rule_wakeup(const struct an_run *run, const struct an_run *sync,
 {
 	struct attr a;
 	double idle = machine_idle(run);
-	uint64_t wake, held = 0;
+	uint64_t ready, hi, lo, other = 0, self;
+	bool others;
 
 	(void)sync;
 	attr_of(run, rep, &a);
 	if (!a.ok || !a.cap)
 		return false;
 	/*
-	 * The CPUs this program left unused while its threads were ready idled only as long
-	 * as the machine's did: the rest of the time they ran other programs' work (node on a
-	 * machine 2% idle read "ready while CPUs idled: 7% of the capacity").
+	 * Ready threads on CPUs this program left unused: each such CPU either idled (a
+	 * wake-up not yet done) or ran other programs' work, and the machine's figures are
+	 * totals, not instants. So the time on idle CPUs is at most the machine's idle time
+	 * (node on a machine 2% idle read "ready while CPUs idled: 7% of the capacity"), and
+	 * at least what other work could not have covered: ready less other programs' CPU
+	 * time (make -j2 read "15% of the capacity went unused waiting for wake-ups" while
+	 * other programs, iotrace's consumer most of it, used more CPU than that ready time;
+	 * its 1-4 ms runnable stretches were queueing). The line claims the least.
 	 */
-	wake = a.u[TL_U_WAKEUP];
-	if (idle >= 0 && (double)wake > idle * (double)a.cap) {
-		held = wake - (uint64_t)(idle * (double)a.cap);
-		wake -= held;
-	}
+	ready = hi = lo = a.u[TL_U_WAKEUP];
+	if (idle >= 0 && (double)hi > idle * (double)a.cap)
+		hi = (uint64_t)(idle * (double)a.cap);
+	others = an_run_other_work_ns(run, &other) && other;
+	lo = others ? (ready > other ? ready - other : 0) : hi;
+	if (lo > hi)
+		lo = hi;
 	/* ready threads on CPUs the machine's other work held: the saturation line says it */
-	if (share(wake, a.cap) < WAKE_MIN_CAP || saturated(run, &a))
+	if (share(lo, a.cap) < WAKE_MIN_CAP || saturated(run, &a))
 		return false;
-	*sh = share(wake, a.cap);
-	snprintf(t, len,
-		 "threads were ready while CPUs idled: %s of the CPU capacity (%s) went unused "
-		 "waiting for wake-ups",
-		 pct(*sh).s, un_dur(wake).s);
+	*sh = share(lo, a.cap);
+	snprintf(t, len, "threads were ready while CPUs idled: %s%s of the CPU capacity (%s) went "
+			 "unused waiting for wake-ups",
+		 lo < hi ? "at least " : "", pct(*sh).s, un_dur(lo).s);
+	if (lo < hi)
+		un_appendf(t, len, ", up to %s (%s)", pct(share(hi, a.cap)).s, un_dur(hi).s);
 	if (idle >= 0) {
-		uint64_t self;
-
 		un_appendf(t, len, " (the machine's CPUs were idle %s of the time", pct(idle).s);
-		if (held) {
-			/* iotrace's consumer among those other programs: how much of it */
-			un_appendf(t, len, "; for %s more, other programs held the CPUs", un_dur(held).s);
+		if (others && ready > lo) {
+			/* what of the ready time other programs may have held, iotrace among them */
+			un_appendf(t, len, "; other programs used %s of CPU", un_dur(other).s);
 			if (an_run_tracer_ns(run, &self))
-				un_appendf(t, len, ", iotrace's own tracing among them with %s of CPU",
-				    un_dur(self).s);
+				un_appendf(t, len, ", iotrace's own tracing %s of it", un_dur(self).s);
+			if (ready > hi)
+				un_appendf(t, len, ": they held the CPUs for %s to %s of the %s ready",
+				    un_dur(ready - hi).s, un_dur(ready - lo).s, un_dur(ready).s);
+			else
+				un_appendf(t, len, ": they held the CPUs for up to %s of the %s ready",
+				    un_dur(ready - lo).s, un_dur(ready).s);
 		}
 		un_appendf(t, len, ")");
 	}
@@ -1420,7 +1457,8 @@ static bool rule_unavailable(const struct an_run *run, const struct an_run *sync
  *   serial          no thread ready >= 25% of capacity, >= 2 CPUs, cpu   capacity
  *                   or read_cpu bound, not full, not disk, not lock, not
  *                   near_ideal
- *   wakeup_latency  ready threads on idle CPUs >= 5% of capacity, not full capacity
+ *   wakeup_latency  ready threads on idle CPUs >= 5% of capacity (at      capacity
+ *                   least: ready less other programs' CPU), not full
  *   overhead        slower than sync by >= 2% of its wall                  wall (the loss)
  *   io_hidden       hidden_io >= 80% with I/O >= 10% of the wall           wall (hidden)
  *   near_ideal      >= 90% of the ideal speedup                            -
@@ -1434,7 +1472,8 @@ const struct an_rule an_rules[] = {
 	{"cpu", rule_cpu, AN_SHARE_WALL,
 	 "less computing, or more of it at once on the idle CPUs, shortens this", NULL, true},
 	{"page_cache", rule_page_cache, AN_SHARE_WALL,
-	 "a cached read is a memory copy done on the CPU, so there was no disk wait to overlap",
+	 "a cached read is a memory copy done on the CPU, so there was little disk wait to "
+	 "overlap",
 	 NULL, true},
 	{"read_cpu", rule_read_cpu, AN_SHARE_WALL,
 	 "a read's copy is CPU work: more readers at once, or fewer and larger copies, shorten "
@@ -1451,11 +1490,11 @@ const struct an_rule an_rules[] = {
 	 "queue) would hide this wait and fetch faster",
 	 NULL, true},
 	{"lock", rule_lock, AN_SHARE_CAPACITY,
-	 "only one thread computed at a time; more threads cannot help until the lock is "
-	 "released around the work (or the work runs in processes)",
+	 "threads queued on the lock instead of computing; more threads cannot help until the "
+	 "lock is released around the work (or the work runs in processes)",
 	 NULL, true},
 	{"cpu_wait", rule_cpu_wait, AN_SHARE_WALL,
-	 "other work held the CPUs: a quieter machine (or fewer runnable threads) shortens this",
+	 "a quieter machine (or fewer runnable threads) shortens this",
 	 NULL, true},
 	{"peer", rule_peer, AN_SHARE_WALL,
 	 "a faster peer, or more requests to it at once, shortens this", NULL, true},
@@ -1815,11 +1854,13 @@ void an_answer(const struct an_report *rep, char *buf, size_t len)
 		const struct an_verdict *pc = verdict_of(sw, "page_cache");
 
 		if (pc)
+			/* "nothing" only when no read waited: a 90% hit leaves some disk wait */
 			un_appendf(buf, len,
 			    " Warm (file reads hit the page cache %s, %s of read time on CPU), reads "
 			    "are page-cache copies: "
-			    "nothing to overlap, only more CPUs help",
-			    pct(sw->hit_ratio).s, pct(sw->read_oncpu_share).s);
+			    "%s to overlap, only more CPUs help",
+			    pct(sw->hit_ratio).s, pct(sw->read_oncpu_share).s,
+			    sw->states_ns[TL_IO_WAIT] ? "little" : "nothing");
 		else
 			un_appendf(buf, len, " Warm, sync was blocked in reads for %s of %s",
 			    un_dur(sw->blocked_ns).s, un_dur(sw->wall_ns).s);
