@@ -36,6 +36,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 import runlib  # noqa: E402
+from test_tracer import build_progs  # noqa: E402
 
 STATES = common.STATES
 KINDS = runlib.SPLIT_KINDS  # the states split by kind in the flame graphs (issue 13)
@@ -426,11 +427,8 @@ class SharedFiles(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="iot-shared-")
         os.chmod(cls.tmp, 0o755)
+        build_progs()  # tracer_work
         cls.work = os.path.join(common.ROOT, common.BUILD, "tests", "progs", "tracer_work")
-        if not os.access(cls.work, os.X_OK):
-            subprocess.run(["make", "-s", "-C", common.ROOT, "progs"] +
-                           (["SANITIZE=1"] if common.BUILD.rstrip("/").endswith("build-san")
-                            else []), check=True)
         cls.sh = os.path.realpath(shutil.which("sh"))
         cls.out = os.path.join(cls.tmp, "loop")
         cls.r = runlib.iotrace(["trace", "--no-color", "-o", cls.out, "--", cls.sh, "-c",
@@ -486,6 +484,7 @@ class ForkedGone(common.TmpDirCase):
 
     @classmethod
     def setUpClass(cls):
+        build_progs()  # fork_gone: make test builds the programs only as a module asks
         super().setUpClass()
         cls.dir = os.path.join(cls.tmp, "fg")
         cls.r = runlib.iotrace(["trace", "--no-color", "-o", cls.dir, "--", FORK_GONE,
