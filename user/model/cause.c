@@ -176,14 +176,6 @@ void an_run_cause(const struct an_run *run, struct an_cause *c)
 		 "what bounded the wall was not measured (a report saved before iotrace did)");
 }
 
-static void app(char *buf, size_t len, const char *s1, const char *s2)
-{
-	size_t n = strlen(buf);
-
-	if (n + 1 < len)
-		snprintf(buf + n, len - n, "%s%s", s1, s2);
-}
-
 /*
  * "1.96×" (" (within noise)" when both were repeated and a rank test on their walls does
  * not tell them apart: an_within_noise); ""
@@ -206,7 +198,7 @@ static void speed(const struct an_report *rep, const struct an_run *run, char *b
 	snprintf(buf, len, "%.2f×", run->speedup_vs_sync);
 	/* repeated, and their walls not told apart: the ratio is not a ranking */
 	if (sync && an_within_noise(run, sync)) {
-		snprintf(buf + strlen(buf), len - strlen(buf), " (within noise)");
+		un_appendf(buf, len, " (within noise)");
 		return;
 	}
 	if (!sync || sync == run || !sync->bound_ok || !run->bound_ok ||
@@ -218,9 +210,8 @@ static void speed(const struct an_report *rep, const struct an_run *run, char *b
 		if (llabs(d) > llabs(dtop))
 			top = k, dtop = d;
 	}
-	snprintf(buf + strlen(buf), len - strlen(buf), " (%s%s: %s %s%s)", diff < 0 ? "−" : "+",
-		 un_dur((uint64_t)llabs(diff)).s, bound_words[top], dtop < 0 ? "−" : "+",
-		 un_dur((uint64_t)llabs(dtop)).s);
+	un_appendf(buf, len, " (%s%s: %s %s%s)", diff < 0 ? "−" : "+", un_dur((uint64_t)llabs(diff)).s,
+		   bound_words[top], dtop < 0 ? "−" : "+", un_dur((uint64_t)llabs(dtop)).s);
 }
 
 /*
@@ -270,10 +261,9 @@ static bool merge_reasons(char *acc, size_t len, const char *next)
 		if (!*a || !*b)
 			return false;
 		if (na == nb && !memcmp(a, b, na))
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%.*s", (int)na, a);
+			un_appendf(out, sizeof(out), "%.*s", (int)na, a);
 		else if (figure(a) && figure(b))
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%.*s/%.*s", (int)na, a,
-				 (int)nb, b);
+			un_appendf(out, sizeof(out), "%.*s/%.*s", (int)na, a, (int)nb, b);
 		else
 			return false;
 		a += na;
@@ -281,7 +271,7 @@ static bool merge_reasons(char *acc, size_t len, const char *next)
 		if ((*a == ' ') != (*b == ' '))
 			return false;
 		if (*a == ' ') {
-			snprintf(out + strlen(out), sizeof(out) - strlen(out), " ");
+			un_appendf(out, sizeof(out), " ");
 			a++;
 			b++;
 		}
@@ -307,8 +297,8 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 		if (seen)
 			continue;
 		l[0] = '\0';
-		app(l, AN_LINE, line_key(run).s,
-		    !strcmp(run->strategy, "sync") ? ", the baseline:" : ":");
+		un_appendf(l, AN_LINE, "%s%s", line_key(run).s,
+			   !strcmp(run->strategy, "sync") ? ", the baseline:" : ":");
 		/*
 		 * The strategy's runs in order; runs whose reasons are alike (the same words,
 		 * figures aside) share one, said after the last of them.
@@ -325,24 +315,24 @@ size_t an_answer_lines(const struct an_report *rep, char (*lines)[AN_LINE], size
 			if (!reason[0])
 				snprintf(reason, sizeof(reason), "%s", c.reason);
 			speed(rep, a, sp, sizeof(sp));
-			app(l, AN_LINE, j == i ? " " : "", "");
+			un_appendf(l, AN_LINE, "%s", j == i ? " " : "");
 			if (a->cache[0])
-				app(l, AN_LINE, a->cache, sp[0] ? " " : "");
-			app(l, AN_LINE, sp, "");
+				un_appendf(l, AN_LINE, "%s%s", a->cache, sp[0] ? " " : "");
+			un_appendf(l, AN_LINE, "%s", sp);
 			for (k = j + 1; k < rep->nruns; k++)
 				if (same_line(&rep->runs[k], run))
 					break;
 			if (k < rep->nruns) {
 				an_run_cause(&rep->runs[k], &next);
 				if (merge_reasons(reason, sizeof(reason), next.reason)) {
-					app(l, AN_LINE, ", ", "");
+					un_appendf(l, AN_LINE, ", ");
 					continue;
 				}
 			}
-			app(l, AN_LINE, a->cache[0] || sp[0] ? " — " : "", reason);
+			un_appendf(l, AN_LINE, "%s%s", a->cache[0] || sp[0] ? " — " : "", reason);
 			reason[0] = '\0';
 			if (k < rep->nruns)
-				app(l, AN_LINE, "; ", "");
+				un_appendf(l, AN_LINE, "; ");
 		}
 		n++;
 	}
