@@ -1330,7 +1330,7 @@ int BPF_PROG(iot_sched_waking, struct task_struct *p)
 
 	if (th && th->fx_begun && !th->on_cpu) {
 		__u32 wtid = (__u32)bpf_get_current_pid_tgid();
-		struct it_thread *w = bpf_map_lookup_elem(&threads, &wtid);
+		struct it_thread *w = thread_of(bpf_get_current_task_btf(), wtid);
 		__u64 oncpu = 0;
 
 		/* a waker of the target: its exact on-CPU time so far (it is on CPU now) */

@@ -107,6 +107,23 @@ class WaitKinds(common.TmpDirCase):
             self.assertEqual(len(lk["wakers"]), 1, lk)
             self.assertIn(lk["wakers"][0], workers, lk)
 
+    def test_runtime_join(self):
+        """A runtime's join: main waits on a semaphore each worker posts as it ends, and
+        the worker ends 20 ms later, on CPU for microseconds of them: join, decided by
+        the waker's on-CPU time between the wake-up and its exit. Before the probes read
+        the waker's on-CPU time from its task storage, it was always unknown and a
+        waker slower than 5 ms of wall (a loaded machine: CPython's workers waiting for
+        a CPU or the GIL on their way out) made main's join() a condvar wait."""
+        prog, run = self.traced("rtjoin", 2, 30)
+        (w,) = prog["waits"]
+        kinds = self.thread(run, w["tid"])["lock_wait_by_kind_ns"]
+        print("\n  rtjoin: main's lock waits %s ms, its semaphore waits measured %.3f ms" % (
+            {k: round(v / MS, 3) for k, v in kinds.items() if v}, w["wait_ns"] / MS), end="")
+        # main's join is its semaphore waits and, after each, the pthread_join of a worker
+        # still in its 20 ms (a join by its thread id word): at least the measured waits
+        self.assertGreaterEqual(kinds["join"], w["wait_ns"] - tol(w["wait_ns"]), kinds)
+        self.assertLessEqual(kinds["condvar"] + kinds["other"], 0.5 * MS, kinds)
+
     def test_condvar(self):
         """Three idle workers wait on their condition variables while main computes 50 ms,
         then main signals each and exits: condvar (not a join: main is no exiting worker)."""
@@ -293,8 +310,9 @@ class GilAndJoin(common.TmpDirCase):
         waited = prog["wall_ns"] - prog["cpu_ns"] - prog["runq_ns"]
         threads = {t["tid"]: t["lock_wait_by_kind_ns"] for t in run["threads"]}
         main = threads.pop(prog["tid"])
-        print("\n  %s: main's joins %.3f ms (gil %.3f), measured %.3f ms; workers' gil %s ms" %
-              (py, main["join"] / MS, main["gil"] / MS, waited / MS,
+        print("\n  %s: main's joins %.3f ms (gil %.3f), measured %.3f ms (%.3f before the "
+              "threads ended); workers' gil %s ms" %
+              (py, main["join"] / MS, main["gil"] / MS, waited / MS, prog["threads_ns"] / MS,
                [round(k["gil"] / MS, 3) for k in threads.values()]), end="")
         self.assertEqual(len(threads), 4, run["threads"])
         for tid, k in threads.items():
@@ -305,15 +323,20 @@ class GilAndJoin(common.TmpDirCase):
             self.assertTrue((lk["where"] or "").startswith("_PyRuntime"), lk)
         self.check_where(run)
         # main waited in join() for the threads, then for the lock back: all of it lock
-        # waits, most of it join. Quiet, join alone was within 0.6 ms of main's clock in
-        # every run seen; a sanitized suite beside others' (main's gil 24.5 ms) left 9 ms
-        # of main's time in join() to other kinds, so the bound is looser than 2%.
-        detail = "main's lock waits by kind: %s" % main
+        # waits. Until the joined thread had noted its end (threads_ns, the program's
+        # clock) main waited for the thread, never for the lock: at least that is join.
+        # main's gil is not bounded by its joins: it also waits for the lock back after
+        # each start() and the barrier, outside the timed calls (7.6 ms of gil against
+        # 3.6 ms of joins after the threads ended, seen). A ratio (gil < join / 2) failed
+        # beside others' work, 21.8 ms of gil to 35.4 ms of join: the split is checked
+        # against the program's clock instead.
+        detail = "main's lock waits by kind: %s; main's clock: waited %.3f ms, %.3f ms of it " \
+                 "before the thread joined ended" % (main, waited / MS, prog["threads_ns"] / MS)
         self.assertGreaterEqual(main["join"] + main["gil"] + main["condvar"],
                                 waited - tol(waited), detail)
-        self.assertGreaterEqual(main["join"], waited / 2, detail)
+        self.assertGreaterEqual(main["join"], prog["threads_ns"] - tol(prog["threads_ns"]),
+                                detail)
         self.assertLessEqual(main["join"], waited + tol(waited), detail)
-        self.assertLess(main["gil"], main["join"] / 2, detail)
 
     def check_where(self, run):
         """Every word with an address names its mapping ([heap], [stack], [anon]) or a

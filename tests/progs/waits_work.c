@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,9 @@
  *   mutex ROUNDS MS      a worker blocks on a pthread mutex the main thread holds while it
  *                        computes MS ms (ROUNDS times): contention
  *   join WORKERS MS      worker i computes (i+1)*MS ms; main pthread_joins each in turn
+ *   rtjoin WORKERS MS    a runtime's join (CPython's Thread.join()): worker i computes
+ *                        (i+1)*MS ms, posts a semaphore main waits on (the measured call),
+ *                        then sleeps 20 ms and ends; main then pthread_joins it (not measured)
  *   condvar WORKERS MS   an idle pool: WORKERS threads wait on their condition variables
  *                        while main computes MS ms, then each is signalled and ends
  *   pipe ROUNDS MS       main reads a pipe that a child process writes a byte to after
@@ -225,6 +229,47 @@ static void run_join(int workers)
 
 		pthread_join(t[i], NULL);
 		mark_end(a, m);
+	}
+}
+
+/* ---- a runtime's join ---- */
+
+/*
+ * The waker ends 20 ms after its wake-up, on CPU for microseconds of it: what a loaded
+ * machine makes of a CPython worker that released main's join() and then waited for a
+ * CPU or the GIL on its way out. Decided by the waker's on-CPU time (WT_JOIN_EXIT_CPU_NS),
+ * not its wall (over WT_JOIN_EXIT_NS).
+ */
+static sem_t rt_done[MAXT];
+
+static void *rtjoin_worker(void *arg)
+{
+	uintptr_t i = (uintptr_t)arg;
+	struct timespec nap = {0, 20 * 1000 * 1000};
+
+	compute_until(now_ns() + (i + 1) * ms_ns);
+	sem_post(&rt_done[i]);
+	while (nanosleep(&nap, &nap) && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void run_rtjoin(int workers)
+{
+	pthread_t t[MAXT];
+	struct acct *a = acct_new();
+
+	for (int i = 0; i < workers; i++)
+		if (sem_init(&rt_done[i], 0, 0) ||
+		    pthread_create(&t[i], NULL, rtjoin_worker, (void *)(uintptr_t)i))
+			die("create a thread");
+	for (int i = 0; i < workers; i++) {
+		struct mark m = mark_begin(a);
+
+		while (sem_wait(&rt_done[i]) && errno == EINTR)
+			;
+		mark_end(a, m);
+		pthread_join(t[i], NULL);
 	}
 }
 
@@ -472,6 +517,8 @@ int main(int argc, char **argv)
 		run_mutex();
 	else if (!strcmp(mode, "join") && n > 0 && n <= MAXT)
 		run_join(n);
+	else if (!strcmp(mode, "rtjoin") && n > 0 && n <= MAXT)
+		run_rtjoin(n);
 	else if (!strcmp(mode, "condvar") && n > 0 && n < MAXT)
 		run_condvar(n);
 	else if (!strcmp(mode, "pipe") && n > 0)
@@ -485,7 +532,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "file") && argc > 4 && atoi(argv[4]) > 0)
 		run_file(argv[3], (size_t)atoi(argv[4]));
 	else {
-		fprintf(stderr, "usage: waits_work mutex|join|condvar|pipe|socketpair|tcp|selfpoll "
+		fprintf(stderr, "usage: waits_work mutex|join|rtjoin|condvar|pipe|socketpair|tcp|selfpoll "
 				"OUT N MS\n"
 				"       waits_work file OUT PATH BS\n");
 		return 2;
