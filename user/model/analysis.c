@@ -721,6 +721,18 @@ static void not_unwound(char *buf, size_t len, const struct an_stackset *set)
 		un_appendf(buf, len, ")");
 }
 
+/* "98.2% of off-CPU time (the rest: ...)": one set's unwound share and why the rest was not */
+static void unwound_part(char *buf, size_t len, const struct an_stackset *set, const char *sep,
+			 const char *what)
+{
+	if (set->total)
+		un_appendf(buf, len, "%s%s", sep, un_pct(an_stack_unwound_share(set), 1).s);
+	else
+		un_appendf(buf, len, "%sunavailable", sep);
+	un_appendf(buf, len, " of %s", what);
+	not_unwound(buf, len, set);
+}
+
 bool an_unwind_line(const struct an_run *run, char *buf, size_t len)
 {
 	if (!len)
@@ -736,18 +748,8 @@ bool an_unwind_line(const struct an_run *run, char *buf, size_t len)
 		   un_bytes(run->ucopy_bytes).s, un_rate(run->ucopy_bps).s, run->ucopies,
 		   run->ucopy_reused, run->ucopy_skipped, run->ucopy_failed, run->ucopy_lost,
 		   run->ucopy_unwind_failed);
-	if (run->oncpu.total)
-		un_appendf(buf, len, "%s", un_pct(an_stack_unwound_share(&run->oncpu), 1).s);
-	else
-		un_appendf(buf, len, "unavailable");
-	un_appendf(buf, len, " of on-CPU samples");
-	not_unwound(buf, len, &run->oncpu);
-	if (run->offcpu.total)
-		un_appendf(buf, len, ", %s", un_pct(an_stack_unwound_share(&run->offcpu), 1).s);
-	else
-		un_appendf(buf, len, ", unavailable");
-	un_appendf(buf, len, " of off-CPU time");
-	not_unwound(buf, len, &run->offcpu);
+	unwound_part(buf, len, &run->oncpu, "", "on-CPU samples");
+	unwound_part(buf, len, &run->offcpu, ", ", "off-CPU time");
 	un_appendf(buf, len, "; frame pointers where not copied, [truncated] where they or a "
 			     "short copy stop");
 	return true;
