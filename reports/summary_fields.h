@@ -82,21 +82,19 @@
 	F(U64, "steal_ns", machine_steal_ns, REQ)                                          \
 	F(U64, "iotrace_ns", machine_iotrace_ns, OPT)
 
+/* a {"user", "sys"} pair of CPU times, members u and s */
+#define SUMMARY_USER_SYS(F, u, s) F(U64, "user", u, REQ) F(U64, "sys", s, REQ)
+
 /* x: struct an_run (runs[i].tracer_cpu_ns): iotrace's own CPU time in the window */
-#define SUMMARY_TRACER_CPU_FIELDS(F)                                                       \
-	F(U64, "user", tracer_user_ns, REQ)                                                \
-	F(U64, "sys", tracer_sys_ns, REQ)
+#define SUMMARY_TRACER_CPU_FIELDS(F) SUMMARY_USER_SYS(F, tracer_user_ns, tracer_sys_ns)
 
 /* x: struct an_report (tracer_cpu_total_ns, ...): iotrace's own CPU over the command */
 #define SUMMARY_TRACER_TOTAL_FIELDS(F)                                                     \
-	F(U64, "user", tracer_total_user_ns, REQ)                                          \
-	F(U64, "sys", tracer_total_sys_ns, REQ)
+	SUMMARY_USER_SYS(F, tracer_total_user_ns, tracer_total_sys_ns)
 #define SUMMARY_TRACER_WINDOWS_FIELDS(F)                                                   \
-	F(U64, "user", tracer_windows_user_ns, REQ)                                        \
-	F(U64, "sys", tracer_windows_sys_ns, REQ)
+	SUMMARY_USER_SYS(F, tracer_windows_user_ns, tracer_windows_sys_ns)
 #define SUMMARY_TRACER_OUTSIDE_FIELDS(F)                                                   \
-	F(U64, "user", tracer_outside_user_ns, REQ)                                        \
-	F(U64, "sys", tracer_outside_sys_ns, REQ)
+	SUMMARY_USER_SYS(F, tracer_outside_user_ns, tracer_outside_sys_ns)
 
 /* x: struct an_run (runs[i].uring) */
 #define SUMMARY_URING_FIELDS(F)                                                            \

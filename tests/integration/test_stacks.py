@@ -79,6 +79,18 @@ def share(stacks, pred):
     return (sum(v for fr, v in stacks if pred(fr)) / total if total else 0.0), total
 
 
+def traced(case, r, out, *kinds):
+    """A one-run trace's run from summary.json and its folded stacks of each kind ("oncpu",
+    "offcpu"), once iotrace ended well; the test skipped where user stack copies are
+    unavailable."""
+    case.assertEqual(r.rc, 0, r.describe())
+    run = runlib.load_summary(out)["runs"][0]
+    if run["stacks"]["ucopy_bytes"] is None:
+        case.skipTest("user stack copies unavailable on this kernel")
+    slug = os.listdir(os.path.join(out, "runs"))[0]
+    return (run,) + tuple(folded(os.path.join(out, "runs", slug, k + ".folded")) for k in kinds)
+
+
 class Stacks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -355,12 +367,7 @@ class Stacks(unittest.TestCase):
 
     def test_python_reaches_main(self):
         """CPython's stacks reach the interpreter's entry and the thread's start"""
-        self.assertEqual(self.pr.rc, 0, self.pr.describe())
-        s = runlib.load_summary(self.pyout)
-        if s["runs"][0]["stacks"]["ucopy_bytes"] is None:
-            self.skipTest("user stack copies unavailable on this kernel")
-        slug = os.listdir(os.path.join(self.pyout, "runs"))[0]
-        st = folded(os.path.join(self.pyout, "runs", slug, "oncpu.folded"))
+        _, st = traced(self, self.pr, self.pyout, "oncpu")
         # a traced CPython's first thread is "python main" (model/roles.h)
         main = [(fr, v) for fr, v in st if fr[1] == "python main"]
         thr = [(fr, v) for fr, v in st if fr[1].startswith("python thread")]
@@ -375,13 +382,7 @@ class Stacks(unittest.TestCase):
 
     def test_exec_unwound_with_new_maps(self):
         """A process that exec's is unwound with its new program's maps, not the shell's"""
-        self.assertEqual(self.er.rc, 0, self.er.describe())
-        s = runlib.load_summary(self.exout)
-        if s["runs"][0]["stacks"]["ucopy_bytes"] is None:
-            self.skipTest("user stack copies unavailable on this kernel")
-        slug = os.listdir(os.path.join(self.exout, "runs"))[0]
-        on = folded(os.path.join(self.exout, "runs", slug, "oncpu.folded"))
-        off = folded(os.path.join(self.exout, "runs", slug, "offcpu.folded"))
+        _, on, off = traced(self, self.er, self.exout, "oncpu", "offcpu")
         thr = [(fr, v) for fr, v in on if fr[1].startswith("python thread")]
         t, tt = share(thr, lambda fr: "start_thread" in fr and "[truncated]" not in fr)
         md5, _ = share(thr, lambda fr: "start_thread" in fr and "MD5_Update" in fr)
@@ -441,15 +442,10 @@ class SharedFiles(unittest.TestCase):
 
     def test_processes_share_files(self):
         """The same program run 12 times: named as alone, each file mapped once"""
-        self.assertEqual(self.r.rc, 0, self.r.describe())
-        run = runlib.load_summary(self.out)["runs"][0]
-        if run["stacks"]["ucopy_bytes"] is None:
-            self.skipTest("user stack copies unavailable on this kernel")
+        run, on = traced(self, self.r, self.out, "oncpu")
         procs = [p for p in run["processes"] if p["comm"] == "tracer_work"]
         # (a sanitized build's LeakSanitizer clones a process of its own at each exit)
         self.assertGreaterEqual(len(procs), LOOPS, [p["comm"] for p in run["processes"]])
-        slug = os.listdir(os.path.join(self.out, "runs"))[0]
-        on = folded(os.path.join(self.out, "runs", slug, "oncpu.folded"))
         work = [(fr, v) for fr, v in on if fr[1] == "tracer_work"]
         named, total = share(work, lambda fr: "start_thread;spin_thread;spin_ms" in ";".join(fr))
         files = mapped_files(self.sh) | mapped_files(self.work)
@@ -491,15 +487,9 @@ class ForkedGone(common.TmpDirCase):
                                 str(cls.N), "300"])
 
     def test_gone_children_unwound(self):
-        self.assertEqual(self.r.rc, 0, self.r.describe())
-        s = runlib.load_summary(self.dir)
-        run = s["runs"][0]
-        if run["stacks"]["ucopy_bytes"] is None:
-            self.skipTest("user stack copies unavailable on this kernel")
+        run, off = traced(self, self.r, self.dir, "offcpu")
         comms = [p["comm"] for p in run["processes"]]
         self.assertEqual(comms.count("fg-child"), self.N, comms)
-        slug = os.listdir(os.path.join(self.dir, "runs"))[0]
-        off = folded(os.path.join(self.dir, "runs", slug, "offcpu.folded"))
         # the children's waits: only they and the keeper read a pipe
         kids = [(fr, v) for fr, v in off
                 if any("pipe_read" in f for f in fr) and "keeper_block" not in fr]
