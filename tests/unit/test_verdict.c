@@ -1601,6 +1601,18 @@ static void test_tracer_cpu_named(void **state)
 	has("(the machine's CPUs were idle 25% of the time; other programs used 1.00 s of CPU, "
 	    "iotrace's own tracing 150 ms of it: they held the CPUs for 400 ms to 1.00 s of the "
 	    "1.40 s ready)");
+	/*
+	 * iotrace's exact 1.15 s above the ticks' 1.00 s of other work (make -j2 read "other
+	 * programs used 24.1 ms of CPU, iotrace's own tracing 32.8 ms of it"): other work is at
+	 * least iotrace's, and the ready time it could have covered with it
+	 */
+	an_run_tracer_cpu(f->run, 1000 * MS, 150 * MS);
+	assert_true(fires(f, "wakeup_latency"));
+	has("at least 6% of the CPU capacity (250 ms) went unused waiting for wake-ups");
+	has("(the machine's CPUs were idle 25% of the time; other programs used 1.15 s of CPU, "
+	    "iotrace's own tracing 1.15 s of it: they held the CPUs for 400 ms to 1.15 s of the "
+	    "1.40 s ready)");
+	an_run_tracer_cpu(f->run, 100 * MS, 50 * MS);
 
 	/* the facts line: 2.00 s ran, 150 ms iotrace's, the rest of busy 850 ms others' */
 	assert_true(an_machine_line(f->run, line, sizeof(line)));

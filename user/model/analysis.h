@@ -631,8 +631,10 @@ void an_run_tracer_cpu(struct an_run *run, uint64_t user_ns, uint64_t sys_ns);
 bool an_run_tracer_ns(const struct an_run *run, uint64_t *ns);
 /*
  * The machine's "other work": its busy CPU time in the window less what this run's threads
- * ran (an_run_ran_ns), iotrace's own included; /proc/stat's tick resolution, so 0 when
- * the ticks come out below the threads' time. False without machine_ok.
+ * ran (an_run_ran_ns), iotrace's own included; /proc/stat's tick resolution, so never less
+ * than iotrace's own exact figure (an_run_tracer_ns), which the ticks can undercount (make
+ * -j2: 24.1 ms of other work by the ticks beside 32.8 ms of iotrace's). False without
+ * machine_ok.
  */
 bool an_run_other_work_ns(const struct an_run *run, uint64_t *ns);
 /*

@@ -254,8 +254,8 @@ static size_t workers(const struct an_run *run, const struct an_thread **busiest
  * probes follow the traced processes only, so the consumer's CPU (draining, symbols,
  * unwinding) is "other work" to them. "; of the 90.0 ms of CPU that other work used,
  * 46.3 ms (most of it) was iotrace's own tracing, 16% of the machine's CPU time". The
- * other work's total comes from /proc/stat's ticks: when they come out below iotrace's
- * exact figure, only iotrace's is said. Nothing when iotrace's CPU is unknown.
+ * other work's total comes from /proc/stat's ticks: when they come to no more than
+ * iotrace's exact figure, only iotrace's is said. Nothing when iotrace's CPU is unknown.
  */
 static void tracer_part(char *t, size_t len, const struct an_run *run)
 {
@@ -263,7 +263,7 @@ static void tracer_part(char *t, size_t len, const struct an_run *run)
 
 	if (!an_run_tracer_ns(run, &self))
 		return;
-	if (an_run_other_work_ns(run, &other) && other >= self)
+	if (an_run_other_work_ns(run, &other) && other > self)
 		un_appendf(t, len, "; of the %s of CPU that other work used, %s%s was iotrace's own "
 			    "tracing",
 		    un_dur(other).s, un_dur(self).s, 2 * self >= other ? " (most of it)" : "");
